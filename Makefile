@@ -1,0 +1,144 @@
+# aws-account-operator in C: build, test, lint, run.
+#
+# Sources are discovered, not listed: every pkg/**/*.c goes into one static
+# library, every test/unit/check_*.c is its own Check suite binary, every
+# test/fuzz/fuzz_*.c a libFuzzer target. Adding a module or a suite needs no
+# edit here.
+#
+# Variants live under their own build directory so they never mix objects:
+#   build/        normal build (-O2 -g)
+#   build/asan/   AddressSanitizer + UndefinedBehaviorSanitizer (-O1)
+
+SHELL      := /bin/bash
+CC         ?= cc
+BUILD      ?= build
+SAN        ?=
+PY         := /usr/bin/python3
+VERSION    := $(shell git describe --always --dirty 2>/dev/null || echo 0.0.0)
+
+PKGS       := libuv libcurl jansson yaml-0.1 libxml-2.0 libssl libcrypto
+# Debian's libhttp-parser-dev ships no pkg-config file; it is linked directly.
+EXTRA_LIBS := -lhttp_parser -lm
+CHECK_PC   := check
+
+CSTD       := -std=c11 -D_GNU_SOURCE
+WARN       := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wformat=2 \
+              -Wmissing-prototypes -Wstrict-prototypes -Wno-unused-parameter
+ifeq ($(SAN),1)
+OPT        := -O1 -g -fno-omit-frame-pointer \
+              -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDSAN      := -fsanitize=address,undefined
+else
+OPT        := -O2 -g
+LDSAN      :=
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHK_CFLAGS := $(shell pkg-config --cflags $(CHECK_PC) 2>/dev/null)
+CHK_LIBS   := $(shell pkg-config --libs $(CHECK_PC) 2>/dev/null)
+
+CPPFLAGS   := -Ipkg -I. -DAAO_VERSION='"$(VERSION)"'
+CFLAGS     := $(CSTD) $(WARN) $(OPT) $(PKG_CFLAGS) -MMD -MP
+LDLIBS     := $(PKG_LIBS) $(EXTRA_LIBS)
+
+LIB_SRCS   := $(shell find pkg -name '*.c' | sort)
+LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+LIB        := $(BUILD)/libaao.a
+
+CMD_SRCS   := $(wildcard cmd/aws-account-operator/*.c)
+CMD_OBJS   := $(CMD_SRCS:%.c=$(BUILD)/obj/%.o)
+BIN        := bin/aws-account-operator
+
+TSUP_SRCS  := $(wildcard test/unit/support/*.c)
+TSUP_OBJS  := $(TSUP_SRCS:%.c=$(BUILD)/obj/%.o)
+TEST_SRCS  := $(sort $(wildcard test/unit/check_*.c))
+TEST_BINS  := $(TEST_SRCS:test/unit/%.c=$(BUILD)/test/%)
+
+BENCH_SRCS := $(wildcard test/bench/bench_*.c)
+BENCH_BINS := $(BENCH_SRCS:test/bench/%.c=$(BUILD)/bench/%)
+
+FUZZ_SRCS  := $(wildcard test/fuzz/fuzz_*.c)
+
+.PHONY: all deps test test-unit test-unit-run test-asan test-valgrind \
+        test-e2e lint fmt run clean bench fuzz check-deps
+.DEFAULT_GOAL := all
+
+all: $(BIN)
+
+deps:
+	@hack/install-deps.sh
+
+$(BIN): $(CMD_OBJS) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS)
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/test/%.o: test/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itest/unit $(CFLAGS) $(CHK_CFLAGS) -c -o $@ $<
+
+$(BUILD)/test/%: $(BUILD)/obj/test/unit/%.o $(TSUP_OBJS) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS) $(CHK_LIBS)
+
+$(BUILD)/bench/%: $(BUILD)/obj/test/bench/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS)
+
+# ---- tests ---------------------------------------------------------------
+
+test: deps
+	$(MAKE) all
+	$(MAKE) test-unit-run
+	$(MAKE) test-e2e
+	$(MAKE) test-asan
+	@echo "make test: all stages passed"
+
+test-unit: deps
+	$(MAKE) test-unit-run
+
+test-unit-run: $(TEST_BINS)
+	@test/unit/run.sh $(BUILD)/test $(TEST_BINS)
+
+test-asan: deps
+	$(MAKE) BUILD=build/asan SAN=1 test-unit-run
+
+test-valgrind: deps
+	$(MAKE) $(TEST_BINS)
+	@VALGRIND=1 test/unit/run.sh $(BUILD)/test $(TEST_BINS)
+
+test-e2e: deps $(BIN)
+	cd test/e2e && $(PY) -m pytest -q -p no:cacheprovider .
+
+# ---- quality -------------------------------------------------------------
+
+C_FILES = $(shell find cmd pkg test -name '*.[ch]' | sort)
+
+lint:
+	@hack/lint.sh
+
+fmt:
+	clang-format -i $(C_FILES)
+
+# ---- run -----------------------------------------------------------------
+
+run: deps $(BIN)
+	@hack/run-local.sh
+
+bench: deps $(BENCH_BINS)
+	@hack/bench.sh $(BUILD)/bench
+
+clean:
+	rm -rf build bin
+
+-include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(TSUP_OBJS:.o=.d) \
+         $(TEST_SRCS:test/unit/%.c=$(BUILD)/obj/test/unit/%.d)

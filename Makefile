@@ -60,6 +60,9 @@ BENCH_BINS := $(BENCH_SRCS:test/bench/%.c=$(BUILD)/bench/%)
 
 FUZZ_SRCS  := $(wildcard test/fuzz/fuzz_*.c)
 
+# Keep test objects (they are intermediates of the suite binaries).
+.SECONDARY:
+
 .PHONY: all deps test test-unit test-unit-run test-asan test-valgrind \
         test-e2e lint fmt run clean bench fuzz check-deps
 .DEFAULT_GOAL := all

@@ -68,6 +68,20 @@ static void teapot(const struct httpd_req *req, struct httpd_resp *resp,
   buf_append_str(&resp->body, "{}");
 }
 
+#define BIG_SIZE (3u << 20)
+
+/* A body larger than the server's write high-water mark, to make it stop
+ * parsing pipelined requests until the client has read the backlog. */
+static void big(const struct httpd_req *req, struct httpd_resp *resp, void *arg)
+{
+  size_t i;
+
+  (void)req;
+  (void)arg;
+  for (i = 0; i < BIG_SIZE; i++)
+    buf_append_char(&resp->body, (char)('a' + i % 26));
+}
+
 static void fx_start(struct fx *f, const struct httpd_opts *o)
 {
   static int teapot_status = 418, bad_status = 42;
@@ -89,10 +103,14 @@ static void fx_start(struct fx *f, const struct httpd_opts *o)
   ck_assert_int_eq(httpd_route(f->d, "/hello", hello, NULL), 0);
   ck_assert_int_eq(httpd_route(f->d, "/teapot", teapot, &teapot_status), 0);
   ck_assert_int_eq(httpd_route(f->d, "/broken", teapot, &bad_status), 0);
+  ck_assert_int_eq(httpd_route(f->d, "/big", big, NULL), 0);
   ck_assert_int_eq(httpd_listen(f->d, "127.0.0.1:0"), 0);
   f->port = httpd_port(f->d);
   ck_assert_int_gt(f->port, 0);
 }
+
+static void roundtrip(struct tcpcli *c, const char *req, unsigned idx,
+                      struct tcpcli_resp *r);
 
 static void on_httpd_closed(void *arg)
 {
@@ -133,6 +151,53 @@ static void assert_header(const struct tcpcli_resp *r, const char *name,
                 r->head);
   ck_assert_str_eq(v, want);
 }
+
+START_TEST(big_responses_pipelined)
+{
+  struct tcpcli_resp r;
+  struct tcpcli c;
+  struct fx f;
+  unsigned i;
+
+  fx_start(&f, NULL);
+  connect_ok(&f, &c);
+  ck_assert_int_eq(tcpcli_send_str(&c, "GET /big HTTP/1.1\r\n\r\n"
+                                       "GET /big HTTP/1.1\r\n\r\n"
+                                       "GET /big HTTP/1.1\r\n\r\n"
+                                       "GET /hello?last HTTP/1.1\r\n\r\n"),
+                   0);
+  ck_assert_uint_eq(tcpcli_wait(&c, 4, 20000), 4);
+  for (i = 0; i < 3; i++) {
+    tcpcli_resp_at(&c, i, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(r.body_len, BIG_SIZE);
+    ck_assert(r.body[0] == 'a' &&
+              r.body[BIG_SIZE - 1] == (char)('a' + (BIG_SIZE - 1) % 26));
+  }
+  tcpcli_resp_at(&c, 3, &r);
+  ck_assert(strncmp(r.body, "GET /hello ?last", 16) == 0);
+  ck_assert(!c.eof);
+  fx_stop(&f);
+  tcpcli_cleanup(&c);
+}
+END_TEST
+
+START_TEST(metrics_render_failure_is_500)
+{
+  struct httpd_opts o = { .max_response = 16 };
+  struct tcpcli_resp r;
+  struct tcpcli c;
+  struct fx f;
+
+  fx_start(&f, &o);
+  connect_ok(&f, &c);
+  roundtrip(&c, "GET /metrics HTTP/1.1\r\n\r\n", 0, &r);
+  ck_assert_int_eq(r.status, 500);
+  assert_header(&r, "Content-Type", "text/plain; charset=utf-8");
+  fx_stop(&f);
+  tcpcli_cleanup(&c);
+}
+END_TEST
 
 /* Body of a response as a string (bodies here are short text). */
 static const char *body_str(const struct tcpcli_resp *r, char *out, size_t size)
@@ -209,6 +274,8 @@ END_TEST
 
 START_TEST(listen_and_route_errors)
 {
+  struct tcpcli_resp r;
+  struct tcpcli c;
   struct fx f;
   struct httpd *d2;
   char addr[64];
@@ -226,7 +293,19 @@ START_TEST(listen_and_route_errors)
   ck_assert_int_eq(httpd_listen(d2, addr), OP_EBUSY);
   httpd_close(d2, on_httpd_closed, &closed);
   ck_assert(test_run_until(&f.loop, &closed, WAIT_MS));
+  /* ":0" listens on every interface (IPv6 wildcard when the kernel has
+   * it, dual-stack); IPv4 loopback clients reach it either way. */
+  closed = 0;
+  d2 = httpd_new(&f.loop, NULL);
+  ck_assert_int_eq(httpd_route(d2, "/hello", hello, NULL), 0);
+  ck_assert_int_eq(httpd_listen(d2, ":0"), 0);
+  ck_assert_int_eq(tcpcli_connect(&c, &f.loop, httpd_port(d2)), 0);
+  roundtrip(&c, "GET /hello HTTP/1.1\r\n\r\n", 0, &r);
+  ck_assert_int_eq(r.status, 200);
+  httpd_close(d2, on_httpd_closed, &closed);
+  ck_assert(test_run_until(&f.loop, &closed, WAIT_MS));
   fx_stop(&f);
+  tcpcli_cleanup(&c);
 }
 END_TEST
 
@@ -642,6 +721,8 @@ static Suite *httpd_suite(void)
   tcase_add_test(tc, connection_cap);
   tcase_add_test(tc, keep_alive_and_close);
   tcase_add_test(tc, pipelined_in_order);
+  tcase_add_test(tc, big_responses_pipelined);
+  tcase_add_test(tc, metrics_render_failure_is_500);
   tcase_add_test(tc, health_endpoints);
   tcase_add_test(tc, close_with_open_connections);
   suite_add_tcase(s, tc);

@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.request
 
@@ -49,49 +50,48 @@ def http_get(url, timeout=5.0, method="GET"):
 
 
 class Proc:
-    """A child process with captured output, stopped at teardown."""
+    """A child process whose output a reader thread collects line by line;
+    stopped at teardown."""
 
     def __init__(self, args, env=None, cwd=None):
         self.args = args
-        self.log_path = None
         full_env = dict(os.environ)
         full_env.update(env or {})
         self.p = subprocess.Popen(
             args, env=full_env, cwd=cwd, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True, bufsize=1)
         self.lines = []
+        self._cv = threading.Condition()
+        self._t = threading.Thread(target=self._pump, daemon=True)
+        self._t.start()
 
-    def read_until(self, needle, timeout=15.0):
-        """Read output lines until one contains needle; return that line."""
+    def _pump(self):
+        for line in self.p.stdout:
+            with self._cv:
+                self.lines.append(line.rstrip("\n"))
+                self._cv.notify_all()
+        with self._cv:
+            self._eof = True
+            self._cv.notify_all()
+
+    def read_until(self, needle, timeout=15.0, start=0):
+        """Wait for an output line (index >= start) containing needle."""
         deadline = time.monotonic() + timeout
-        os.set_blocking(self.p.stdout.fileno(), False)
-        buf = ""
-        while time.monotonic() < deadline:
-            chunk = self.p.stdout.read()
-            if chunk:
-                buf += chunk
-                while "\n" in buf:
-                    line, buf = buf.split("\n", 1)
-                    self.lines.append(line)
+        with self._cv:
+            while True:
+                for line in self.lines[start:]:
                     if needle in line:
                         return line
-            elif self.p.poll() is not None:
-                break
-            else:
-                time.sleep(0.02)
+                left = deadline - time.monotonic()
+                if left <= 0 or getattr(self, "_eof", False):
+                    break
+                self._cv.wait(left)
         raise AssertionError(
-            f"{self.args[0]}: no line with {needle!r}; output:\n" + "\n".join(self.lines))
+            f"{self.args[0]}: no line with {needle!r}; output:\n" + self.output())
 
     def output(self):
-        """All output so far (non-blocking)."""
-        try:
-            os.set_blocking(self.p.stdout.fileno(), False)
-            chunk = self.p.stdout.read()
-            if chunk:
-                self.lines.extend(chunk.splitlines())
-        except (ValueError, OSError):
-            pass
-        return "\n".join(self.lines)
+        with self._cv:
+            return "\n".join(self.lines)
 
     def stop(self, sig=signal.SIGTERM, timeout=10.0):
         if self.p.poll() is None:
@@ -101,6 +101,7 @@ class Proc:
             except subprocess.TimeoutExpired:
                 self.p.kill()
                 self.p.wait()
+        self._t.join(timeout=5)
         return self.p.returncode
 
 

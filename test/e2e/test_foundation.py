@@ -95,6 +95,7 @@ def test_sigterm_exits_0_within_5s(daemon):
     rc = p.p.wait(timeout=10)
     elapsed = time.monotonic() - t0
     c.close()
+    p.stop()  # joins the output reader
     assert rc == 0, p.output()
     assert elapsed < 5.0, elapsed
     assert "shutting down: SIGTERM" in p.output()

@@ -314,6 +314,8 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(n) if n else b''
 
     def send(self, status, headers, body):
+        if status in (204, 304):
+            body = b''
         self.send_response(status)
         for k, v in headers.items():
             self.send_header(k, v)
@@ -442,7 +444,15 @@ class Handler(BaseHTTPRequestHandler):
                 now = time.time()
                 fake.st.tick(now)
                 ctx = S.Ctx(service, region, cred, now)
-                out = handler(fake.st, ctx, params)
+                try:
+                    out = handler(fake.st, ctx, params)
+                except KeyError as ke:
+                    # a member the model leaves optional but the operation needs
+                    name = str(ke.args[0]) if ke.args else '?'
+                    if name not in (op_model.input_shape.members if op_model is not None and
+                                    op_model.input_shape is not None else {}):
+                        raise
+                    raise validation_error(service, [f'Missing required parameter in input: "{name}"'], name)
                 if not re.match(r'^(Describe|List|Get|Head)', op_name):
                     fake.save()
             if op_model is None:
@@ -450,8 +460,8 @@ class Handler(BaseHTTPRequestHandler):
                     json.dumps(out).encode()
             else:
                 status, headers, rbody = P.encode_response(service, op_model, out, rid)
-            self.send(status, headers, rbody)
             fake.log_call(service, op_name, region, cred, status, None, t0)
+            self.send(status, headers, rbody)
         except ApiError as e:
             if service is None:
                 service = 'sts'
@@ -461,16 +471,16 @@ class Handler(BaseHTTPRequestHandler):
                 with fake.lock:
                     fake.st.counters['auth_failures'] += 1
             status, headers, rbody = P.encode_error(service, e, rid)
-            self.send(status, headers, rbody)
             fake.log_call(service, op_name, region, cred, status, e.code, t0)
+            self.send(status, headers, rbody)
         except Exception as e:  # a bug in the fake: answer as an internal error
             traceback.print_exc()
             svc = service or 'sts'
             code, status, msg = INTERNAL[svc]
             status, headers, rbody = P.encode_error(svc, ApiError(code, f'{msg} (fake bug: {e})', status,
                                                                   sender=False), rid)
-            self.send(status, headers, rbody)
             fake.log_call(svc, op_name, region, cred, status, code, t0)
+            self.send(status, headers, rbody)
 
     def guess_unsigned(self, body):
         if self.headers.get('X-Amz-Target'):
@@ -507,12 +517,12 @@ class Handler(BaseHTTPRequestHandler):
                 out = S.HANDLERS[(service, op_name)](fake.st, S.Ctx(service, 'us-east-1', None, now), params)
                 fake.save()
             status, headers, rbody = P.encode_response(service, op_model, out, rid)
-            self.send(status, headers, rbody)
             fake.log_call(service, op_name, 'us-east-1', None, status, None, t0)
+            self.send(status, headers, rbody)
         except ApiError as e:
             status, headers, rbody = P.encode_error(service, e, rid)
-            self.send(status, headers, rbody)
             fake.log_call(service, op_name, 'us-east-1', None, status, e.code, t0)
+            self.send(status, headers, rbody)
 
     def decode(self, service, parts, query_pairs, hdrs, body):
         m = P.model(service)

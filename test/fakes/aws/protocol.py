@@ -355,6 +355,14 @@ def _required_headers(op):
             if shape.members[m].serialization.get('location') == 'header']
 
 
+def _required_query(op):
+    shape = op.input_shape
+    if shape is None:
+        return []
+    return [shape.members[m].serialization.get('name', m) for m in shape.required_members
+            if shape.members[m].serialization.get('location') == 'querystring']
+
+
 def match_rest_operation(service, method, path, query_pairs, header_names=()):
     """Return (operation_model, uri_labels) for a REST request or (None, None)."""
     routes = _ROUTES.get(service)
@@ -380,7 +388,10 @@ def match_rest_operation(service, method, path, query_pairs, header_names=()):
         req_headers = _required_headers(op)
         if any(h not in header_names for h in req_headers):
             continue
-        score = (len(qlits), len(req_headers), nlit, -len(mt.groupdict()))
+        req_query = _required_query(op)
+        if any(q not in qkeys for q in req_query):
+            continue
+        score = (len(qlits) + len(req_query), len(req_headers), nlit, -len(mt.groupdict()))
         if best is None or score > best[0]:
             best = (score, op, {k: unquote(v) for k, v in mt.groupdict().items()})
     if best is None:
@@ -615,6 +626,8 @@ def encode_response(service, op, output, request_id):
             loc = mshape.serialization.get('location')
             if mname in output and output[mname] is not None:
                 if loc == 'header':
+                    if mshape.serialization.get('name', mname).lower() == 'content-length':
+                        continue
                     v = output[mname]
                     if mshape.type_name == 'timestamp':
                         v = _http_date(v)
@@ -636,7 +649,7 @@ def encode_response(service, op, output, request_id):
         elif proto == 'rest-xml':
             has_body = any(mshape.serialization.get('location') in (None, 'body') and mname in output
                            for mname, mshape in shape.members.items())
-            if has_body or shape.members:
+            if has_body and status != 204:
                 root = shape.serialization.get('name', f'{op.name}Response' if service == 'route53'
                                                else f'{op.name}Result')
                 ns = m.metadata.get('xmlNamespace') or (

@@ -90,7 +90,7 @@ class AwsFake:
             return json.loads(r.read())
 
     def raw(self, method, path, service, region='us-east-1', body=b'', headers=None, creds=None,
-            skew=0.0, sign=True, query=''):
+            skew=0.0, sign=True, query='', payload_override=None, tamper_body=None):
         """Send a request signed with botocore's signer (optionally with a skewed clock).
 
         Returns (status, headers dict lower-cased, body bytes)."""
@@ -103,7 +103,10 @@ class AwsFake:
             auth = cls(Credentials(creds['AccessKeyId'], creds['SecretAccessKey'], creds.get('SessionToken')),
                        service, region)
             auth.skew = skew
+            auth.payload_override = payload_override
             auth.add_auth(req)
+        if tamper_body is not None:
+            body = tamper_body
         conn = http.client.HTTPConnection('127.0.0.1', self.port, timeout=10)
         try:
             conn.request(method, path + ('?' + query if query else ''), body=body,
@@ -116,6 +119,12 @@ class AwsFake:
 
 class _SkewMixin:
     skew = 0.0
+    payload_override = None
+
+    def payload(self, request):
+        if self.payload_override is not None:
+            return self.payload_override
+        return super().payload(request)
 
     def add_auth(self, request):
         now = datetime.datetime.utcnow() + datetime.timedelta(seconds=self.skew)

@@ -203,6 +203,16 @@ def test_duplicate_email_and_injected_failure(fake, org, member):
     st = create_account(org, f'inj+{uuid.uuid4().hex[:6]}@example.com', 'inj')
     assert st['State'] == 'FAILED' and st['FailureReason'] == 'ACCOUNT_LIMIT_EXCEEDED'
     assert create_account(org, f'ok+{uuid.uuid4().hex[:6]}@example.com', 'ok')['State'] == 'SUCCEEDED'
+    # organization account quota: synchronous ConstraintViolationException
+    n = len(fake.control('GET', 'state')['accounts'])
+    fake.control('POST', 'timing', {'max_accounts': n})
+    try:
+        with pytest.raises(ClientError) as e:
+            fake.client('organizations', config=NO_RETRY).create_account(Email='over@example.com', AccountName='o')
+        assert code_of(e) == 'ConstraintViolationException'
+        assert e.value.response['Reason'] == 'ACCOUNT_NUMBER_LIMIT_EXCEEDED'
+    finally:
+        fake.control('POST', 'timing', {'max_accounts': 1000})
     # member accounts may not call Organizations
     with pytest.raises(ClientError) as e:
         fake.client('organizations', creds=member['user'], config=NO_RETRY).list_accounts()
@@ -454,6 +464,15 @@ def test_ec2_region_initialization_and_cleanup(fake, member):
         ec2.describe_instances(InstanceIds=['i-0123456789abcdef0'])
     assert code_of(e) == 'InvalidInstanceID.NotFound'
 
+    # a fresh account may not be subscribed to EC2 yet
+    fake.control('POST', 'timing', {'ec2_optin_seconds': 3600})
+    try:
+        with pytest.raises(ClientError) as e:
+            ec2.run_instances(**kw)
+        assert code_of(e) == 'OptInRequired' and status_of(e) == 401
+    finally:
+        fake.control('POST', 'timing', {'ec2_optin_seconds': 0})
+
     # cleanup resources (reuse path)
     vol = ec2.create_volume(AvailabilityZone='us-east-2a', Size=1)
     snap = ec2.create_snapshot(VolumeId=vol['VolumeId'])
@@ -659,10 +678,32 @@ def test_auth_error_wire_shapes(fake):
     assert root.find('{*}Error/{*}Code').text == 'SignatureDoesNotMatch'
     st, h, b = fake.raw('POST', '/getRegionOptStatus', 'account', body=b'{"RegionName":"af-south-1"}', creds=bad)
     assert st == 403 and h['x-amzn-errortype'].startswith('InvalidSignatureException')
+    # the body is covered by the signature: tampering after signing is caught
+    st, h, b = fake.raw('POST', '/', 'organizations', body=b'{}', tamper_body=b'{ }', headers={
+        'X-Amz-Target': 'AWSOrganizationsV20161128.ListRoots', 'Content-Type': 'application/x-amz-json-1.1'})
+    assert st == 400 and json.loads(b)['__type'] == 'InvalidSignatureException'
     # a good signature through the raw path succeeds (the signer is botocore's own)
     st, h, b = fake.raw('POST', '/', 'sts', body=b'Action=GetCallerIdentity&Version=2011-06-15',
                         headers={'Content-Type': 'application/x-www-form-urlencoded; charset=utf-8'})
     assert st == 200 and b'GetCallerIdentityResult' in b
+
+
+def test_s3_payload_hash(fake, member):
+    creds = member['user']
+    s3 = fake.client('s3', creds=creds)
+    s3.create_bucket(Bucket='payload-bucket')
+    st, h, b = fake.raw('PUT', '/payload-bucket/unsigned', 's3', body=b'abc', creds=creds,
+                        payload_override='UNSIGNED-PAYLOAD')
+    assert st == 200 and h['etag'] and h['x-amz-request-id']
+    st, h, b = fake.raw('PUT', '/payload-bucket/tampered', 's3', body=b'abc', creds=creds, tamper_body=b'xyz')
+    assert st == 400 and b'<Code>XAmzContentSHA256Mismatch</Code>' in b
+    st, h, b = fake.raw('PUT', '/payload-bucket/meta', 's3', body=b'abc', creds=creds,
+                        payload_override='UNSIGNED-PAYLOAD', headers={'X-Amz-Meta-A': '1'})
+    assert st == 200
+    keys = [o['Key'] for o in s3.list_objects_v2(Bucket='payload-bucket')['Contents']]
+    assert keys == ['meta', 'unsigned']
+    s3.delete_objects(Bucket='payload-bucket', Delete={'Objects': [{'Key': k} for k in keys]})
+    s3.delete_bucket(Bucket='payload-bucket')
 
 
 def test_clock_skew(fake):

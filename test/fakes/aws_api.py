@@ -234,6 +234,10 @@ class Fake:
     # ---------------------------------------------------------------- faults
     def pick_fault(self, service, op):
         """Return (latency_seconds, ApiError or None)."""
+        with self.lock:
+            return self._pick_fault(service, op)
+
+    def _pick_fault(self, service, op):
         latency = 0.0
         err = None
         for rule in list(self.faults):

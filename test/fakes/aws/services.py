@@ -488,6 +488,10 @@ def _create_account(st, ctx, p):
                        extra={'Reason': 'INVALID_INPUT'})
     if len(p.get('Tags') or []) > 50:
         raise ApiError('ConstraintViolationException', 'Too many tags.', extra={'Reason': 'TAG_LIMIT_EXCEEDED'})
+    in_progress = sum(1 for x in st.d['create_requests'] if x['State'] == 'IN_PROGRESS')
+    if len(st.d['accounts']) + in_progress >= st.cfg.get('max_accounts', 1000):
+        raise ApiError('ConstraintViolationException', 'You have exceeded the allowed number of AWS accounts.',
+                       extra={'Reason': 'ACCOUNT_NUMBER_LIMIT_EXCEEDED'})
     rid = 'car-' + _hex(32)
     r = {'Id': rid, 'AccountName': p['AccountName'], 'Email': email, 'State': 'IN_PROGRESS',
          'RequestedTimestamp': now, '_done_at': now + st.cfg['create_account_seconds'],

@@ -36,6 +36,8 @@ Control API (plain JSON, no signature, under /_fake/):
                                      "create_account_rejected_concurrent", "throttled",
                                      "injected_errors", "auth_failures", "calls"}
   POST /_fake/reset-log              clears the call log and counters (peak resets to current)
+  GET  /_fake/coverage               {"succeeded": ["svc.Op", ...]}: operations answered successfully
+                                     at least once since start (not cleared by reset-log)
   POST /_fake/faults                 add a fault rule:
         {"kind": "throttle"|"error"|"5xx"|"latency", "service": regex, "operation": regex,
          "fraction": 0..1 (default 1), "count": N (next N matching calls; default unlimited),
@@ -219,6 +221,7 @@ class Fake:
         self.st = S.State(cfg, data)
         self.faults = []
         self.calls = []
+        self.covered = set()          # operations that succeeded at least once (not reset)
         self.rng = random.Random()
 
     # ---------------------------------------------------------------- persistence
@@ -279,6 +282,8 @@ class Fake:
             c['calls'] += 1
             key = f'{service}.{op}'
             c['operations'][key] = c['operations'].get(key, 0) + 1
+            if code is None:
+                self.covered.add(key)
             self.calls.append({'time': t0, 'service': service, 'operation': op, 'region': region,
                                'account': cred['account'] if cred else None,
                                'access_key': cred.get('_akid') if cred else None, 'status': status,
@@ -619,6 +624,8 @@ class Handler(BaseHTTPRequestHandler):
             if m == 'GET' and path == 'counters':
                 st.tick(time.time())
                 return self.send_json(200, st.counters)
+            if m == 'GET' and path == 'coverage':
+                return self.send_json(200, {'succeeded': sorted(fake.covered)})
             if m == 'POST' and path == 'reset-log':
                 fake.calls = []
                 cur = st.counters['create_account_in_flight']

@@ -13,7 +13,7 @@ import json
 import re
 import uuid
 import xml.etree.ElementTree as ET
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import quote, unquote
 from xml.sax.saxutils import escape
 
 import botocore.session
@@ -39,6 +39,10 @@ SIGNING_TO_MODEL = {
 }
 
 UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD'
+
+# real S3 root element names where they differ from <Operation>Result
+S3_ROOTS = {'ListBuckets': 'ListAllMyBucketsResult', 'ListObjectsV2': 'ListBucketResult',
+            'ListObjects': 'ListBucketResult', 'DeleteObjects': 'DeleteResult'}
 
 
 def model(name):
@@ -124,6 +128,14 @@ def parse_authorization(value):
 def expected_signature(method, host, raw_path, raw_query, headers, body, access_key,
                        secret, amz_date, region, service, signed_headers, presigned=False):
     """Compute the signature botocore would produce for this request."""
+    if raw_query:
+        # AWS canonicalises each query key and value with RFC 3986 encoding; normalise the
+        # received (possibly differently escaped) query to that form before botocore sorts it.
+        pairs = []
+        for pair in raw_query.split('&'):
+            k, sep, v = pair.partition('=')
+            pairs.append(quote(unquote(k), safe='-_.~') + '=' + quote(unquote(v), safe='-_.~'))
+        raw_query = '&'.join(pairs)
     url = 'http://' + host + raw_path + ('?' + raw_query if raw_query else '')
     req = AWSRequest(method=method, url=url, data=body)
     for k, v in headers:
@@ -650,8 +662,8 @@ def encode_response(service, op, output, request_id):
             has_body = any(mshape.serialization.get('location') in (None, 'body') and mname in output
                            for mname, mshape in shape.members.items())
             if has_body and status != 204:
-                root = shape.serialization.get('name', f'{op.name}Response' if service == 'route53'
-                                               else f'{op.name}Result')
+                root = shape.serialization.get('name') or S3_ROOTS.get(op.name) or (
+                    f'{op.name}Response' if service == 'route53' else f'{op.name}Result')
                 ns = m.metadata.get('xmlNamespace') or (
                     'https://route53.amazonaws.com/doc/2013-04-01/' if service == 'route53'
                     else 'http://s3.amazonaws.com/doc/2006-03-01/')

@@ -2038,8 +2038,8 @@ def _r53_create(st, ctx, p):
     zones = st.d['r53'].setdefault(ctx.account, {})
     for z in zones.values():
         if z['CallerReference'] == p['CallerReference']:
-            raise ApiError('HostedZoneAlreadyExists', f'A hosted zone has already been created with the specified '
-                           f'caller reference.', 409)
+            raise ApiError('HostedZoneAlreadyExists', 'A hosted zone has already been created with the specified '
+                           'caller reference.', 409)
     name = p['Name'] if p['Name'].endswith('.') else p['Name'] + '.'
     zid = 'Z' + _upper_alnum(20)
     ns = [f'ns-{random.randint(1, 2000)}.awsdns-{random.randint(10, 60)}.{tld}' for tld in ('com', 'net', 'org',
@@ -2122,7 +2122,7 @@ def _r53_change(st, ctx, p):
                 errors.append(f'Tried to delete resource record set [name=\'{rr["Name"]}\', type=\'{rr["Type"]}\'] '
                               'but it was not found')
             elif rr['Name'] == z['Name'] and rr['Type'] in ('SOA', 'NS'):
-                errors.append(f'A HostedZone must contain exactly one SOA record and at least one NS record at '
+                errors.append('A HostedZone must contain exactly one SOA record and at least one NS record at '
                               'the apex.')
             else:
                 recs.pop(idx)

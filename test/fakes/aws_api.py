@@ -295,6 +295,7 @@ class Fake:
 class Handler(BaseHTTPRequestHandler):
     protocol_version = 'HTTP/1.1'
     server_version = 'AmazonFake'
+    disable_nagle_algorithm = True    # headers and body go out in separate writes
     fake = None
 
     def log_message(self, fmt, *args):

@@ -9,6 +9,8 @@ Callers hold the server lock while calling into State.
 import base64
 import fnmatch
 import hashlib
+import heapq
+import itertools
 import json
 import random
 import re
@@ -199,6 +201,7 @@ class State:
         self.web_tokens = {}          # token -> subject
         self.ec2_optin_seconds = cfg.get('ec2_optin_seconds', 0.0)
         self.d = data or self._fresh()
+        self._rebuild_index()
 
     # ------------------------------------------------------------------ setup
     def _fresh(self):
@@ -296,55 +299,102 @@ class State:
                 'inline': {}}
 
     # ------------------------------------------------------------------ time
-    def tick(self, now):
-        """Advance every time-driven state machine."""
-        d = self.d
-        for r in d['create_requests']:
-            if r['State'] == 'IN_PROGRESS' and now >= r['_done_at']:
-                self._finish_create(r, now)
-        self.counters['create_account_in_flight'] = sum(
-            1 for r in d['create_requests'] if r['State'] == 'IN_PROGRESS')
-        for a in d['accounts'].values():
-            if a['Status'] == 'PENDING_CLOSURE' and now >= a.get('_suspend_at', 0):
-                a['Status'] = 'SUSPENDED'
-        for acct, cases in d['support'].items():
+    # Time-driven transitions are kept in a heap of (due, seq, kind, refs) so a request
+    # costs O(log n) however many accounts exist; the due times also live in the objects
+    # themselves (_done_at, _resolve_at, ...) so a loaded state file can rebuild the heap.
+    def schedule(self, due, kind, *refs):
+        heapq.heappush(self.timers, (due, next(self._seq), kind, refs))
+
+    def _rebuild_index(self):
+        self.timers = []
+        self._seq = itertools.count()
+        self.pending_creates = set()
+        self.car_index = {}
+        self.emails = {a['Email'].lower() for a in self.d['accounts'].values()}
+        for r in self.d['create_requests']:
+            self.car_index[r['Id']] = r
+            if r['State'] == 'IN_PROGRESS':
+                self.pending_creates.add(r['Id'])
+                self.schedule(r['_done_at'], 'car', r)
+        for a in self.d['accounts'].values():
+            if a['Status'] == 'PENDING_CLOSURE':
+                self.schedule(a.get('_suspend_at', 0), 'close', a)
+        for cases in self.d['support'].values():
             for c in cases.values():
-                if c['status'] != 'resolved' and now >= c['_resolve_at']:
-                    c['status'] = 'resolved'
-        for acct, regions in d['ec2'].items():
-            for region, r in regions.items():
-                for inst in list(r['instances'].values()):
-                    s = inst['State']['Name']
-                    if s == 'pending' and now >= inst['_running_at']:
-                        inst['State'] = {'Code': 16, 'Name': 'running'}
-                    elif s == 'shutting-down' and now >= inst['_terminated_at']:
-                        inst['State'] = {'Code': 48, 'Name': 'terminated'}
-                        for bdm in inst.get('BlockDeviceMappings', []):
-                            vid = bdm['Ebs']['VolumeId']
-                            v = r['volumes'].get(vid)
-                            if v is not None:
-                                if bdm['Ebs'].get('DeleteOnTermination'):
-                                    del r['volumes'][vid]
-                                else:
-                                    v['State'] = 'available'
-                                    v['Attachments'] = []
-        for acct, regions in d['quotas'].items():
-            for region, q in regions.items():
+                if c['status'] != 'resolved':
+                    self.schedule(c['_resolve_at'], 'case', c)
+        for regions in self.d['ec2'].values():
+            for r in regions.values():
+                for inst in r['instances'].values():
+                    if inst['State']['Name'] == 'pending':
+                        self.schedule(inst['_running_at'], 'inst', inst, r)
+                    elif inst['State']['Name'] == 'shutting-down':
+                        self.schedule(inst['_terminated_at'], 'inst', inst, r)
+        for regions in self.d['quotas'].values():
+            for q in regions.values():
                 for req in q['requests']:
-                    if req['Status'] == 'PENDING' and now >= req['_decide_at']:
-                        decision = self._quota_decision(req['ServiceCode'], req['QuotaCode'])
-                        if decision == 'approve':
-                            req['Status'] = 'APPROVED'
-                            q['values'][f"{req['ServiceCode']}/{req['QuotaCode']}"] = req['DesiredValue']
-                        elif decision == 'deny':
-                            req['Status'] = 'DENIED'
-                        req['LastUpdated'] = now
-        for acct, regions in d['regions_opt'].items():
-            for region, st in regions.items():
-                if st['status'] == 'ENABLING' and now >= st['at']:
-                    st['status'] = 'ENABLED'
-                elif st['status'] == 'DISABLING' and now >= st['at']:
-                    st['status'] = 'DISABLED'
+                    if req['Status'] == 'PENDING':
+                        self.schedule(req['_decide_at'], 'quota', req, q)
+        for regions in self.d['regions_opt'].values():
+            for st in regions.values():
+                if st['status'] in ('ENABLING', 'DISABLING'):
+                    self.schedule(st['at'], 'region', st)
+
+    def tick(self, now):
+        """Advance every time-driven state machine whose time has come."""
+        while self.timers and self.timers[0][0] <= now:
+            _, _, kind, refs = heapq.heappop(self.timers)
+            getattr(self, '_due_' + kind)(now, *refs)
+        self.counters['create_account_in_flight'] = len(self.pending_creates)
+
+    def _due_car(self, now, r):
+        if r['State'] == 'IN_PROGRESS':
+            self._finish_create(r, now)
+        self.pending_creates.discard(r['Id'])
+
+    def _due_close(self, now, a):
+        if a['Status'] == 'PENDING_CLOSURE':
+            a['Status'] = 'SUSPENDED'
+
+    def _due_case(self, now, c):
+        c['status'] = 'resolved'
+
+    def _due_inst(self, now, inst, r):
+        s = inst['State']['Name']
+        if s == 'pending' and now >= inst['_running_at']:
+            inst['State'] = {'Code': 16, 'Name': 'running'}
+        elif s == 'shutting-down' and now >= inst['_terminated_at']:
+            inst['State'] = {'Code': 48, 'Name': 'terminated'}
+            for bdm in inst.get('BlockDeviceMappings', []):
+                vid = bdm['Ebs']['VolumeId']
+                v = r['volumes'].get(vid)
+                if v is not None:
+                    if bdm['Ebs'].get('DeleteOnTermination'):
+                        del r['volumes'][vid]
+                    else:
+                        v['State'] = 'available'
+                        v['Attachments'] = []
+
+    def _due_quota(self, now, req, q):
+        if req['Status'] != 'PENDING':
+            return
+        decision = self._quota_decision(req['ServiceCode'], req['QuotaCode'])
+        if decision == 'approve':
+            req['Status'] = 'APPROVED'
+            q['values'][f"{req['ServiceCode']}/{req['QuotaCode']}"] = req['DesiredValue']
+        elif decision == 'deny':
+            req['Status'] = 'DENIED'
+        else:   # stays pending: look again later (the policy may change)
+            req['_decide_at'] = now + max(0.1, self.cfg['case_resolve_seconds'])
+            self.schedule(req['_decide_at'], 'quota', req, q)
+            return
+        req['LastUpdated'] = now
+
+    def _due_region(self, now, st):
+        if st['status'] == 'ENABLING':
+            st['status'] = 'ENABLED'
+        elif st['status'] == 'DISABLING':
+            st['status'] = 'DISABLED'
 
     def _quota_decision(self, svc, code):
         return self.quota_policy['overrides'].get(f'{svc}/{code}', self.quota_policy['default'])
@@ -355,8 +405,7 @@ class State:
             r['State'] = 'FAILED'
             r['FailureReason'] = r['_fail']
             return
-        emails = {a['Email'].lower() for a in self.d['accounts'].values()}
-        if r['Email'].lower() in emails:
+        if r['Email'].lower() in self.emails:
             r['State'] = 'FAILED'
             r['FailureReason'] = 'EMAIL_ALREADY_EXISTS'
             return
@@ -371,6 +420,7 @@ class State:
             'Email': r['Email'], 'Name': r['AccountName'], 'Status': 'ACTIVE', 'JoinedMethod': 'CREATED',
             'JoinedTimestamp': now, 'parent': self.root,
             'tags': {t['Key']: t['Value'] for t in r.get('_tags') or []}, '_created': now}
+        self.emails.add(r['Email'].lower())
         self._bootstrap_member(acct, now)
         r['State'] = 'SUCCEEDED'
         r['AccountId'] = acct
@@ -488,7 +538,7 @@ def _create_account(st, ctx, p):
                        extra={'Reason': 'INVALID_INPUT'})
     if len(p.get('Tags') or []) > 50:
         raise ApiError('ConstraintViolationException', 'Too many tags.', extra={'Reason': 'TAG_LIMIT_EXCEEDED'})
-    in_progress = sum(1 for x in st.d['create_requests'] if x['State'] == 'IN_PROGRESS')
+    in_progress = len(st.pending_creates)
     if len(st.d['accounts']) + in_progress >= st.cfg.get('max_accounts', 1000):
         raise ApiError('ConstraintViolationException', 'You have exceeded the allowed number of AWS accounts.',
                        extra={'Reason': 'ACCOUNT_NUMBER_LIMIT_EXCEEDED'})
@@ -496,7 +546,7 @@ def _create_account(st, ctx, p):
     r = {'Id': rid, 'AccountName': p['AccountName'], 'Email': email, 'State': 'IN_PROGRESS',
          'RequestedTimestamp': now, '_done_at': now + st.cfg['create_account_seconds'],
          '_tags': p.get('Tags') or []}
-    in_flight = sum(1 for x in st.d['create_requests'] if x['State'] == 'IN_PROGRESS')
+    in_flight = len(st.pending_creates)
     c = st.counters
     c['create_account_attempted_peak'] = max(c.get('create_account_attempted_peak', 0), in_flight + 1)
     if in_flight >= 5:
@@ -507,6 +557,7 @@ def _create_account(st, ctx, p):
         r['FailureReason'] = 'CONCURRENT_ACCOUNT_MODIFICATION'
         r['CompletedTimestamp'] = now
         st.d['create_requests'].append(r)
+        st.car_index[rid] = r
         return {'CreateAccountStatus': _req_view(r)}
     for i, f in enumerate(st.create_failures):
         if not f.get('email_regex') or re.search(f['email_regex'], email):
@@ -517,6 +568,9 @@ def _create_account(st, ctx, p):
                 f['count'] -= 1
             break
     st.d['create_requests'].append(r)
+    st.car_index[rid] = r
+    st.pending_creates.add(rid)
+    st.schedule(r['_done_at'], 'car', r)
     c['create_account_in_flight'] = in_flight + 1
     c['create_account_peak_in_flight'] = max(c['create_account_peak_in_flight'], in_flight + 1)
     return {'CreateAccountStatus': _req_view(r)}
@@ -525,9 +579,9 @@ def _create_account(st, ctx, p):
 @op('organizations', 'DescribeCreateAccountStatus')
 def _describe_car(st, ctx, p):
     st.require_mgmt(ctx)
-    for r in st.d['create_requests']:
-        if r['Id'] == p['CreateAccountRequestId']:
-            return {'CreateAccountStatus': _req_view(r)}
+    r = st.car_index.get(p['CreateAccountRequestId'])
+    if r is not None:
+        return {'CreateAccountStatus': _req_view(r)}
     if not re.match(r'^car-[a-z0-9]{8,32}$', p['CreateAccountRequestId']):
         raise ApiError('InvalidInputException', 'Invalid create account request id.',
                        extra={'Reason': 'INVALID_PATTERN'})
@@ -724,6 +778,7 @@ def _close_account(st, ctx, p):
     st.d['closures'] = recent + [now]
     a['Status'] = 'PENDING_CLOSURE'
     a['_suspend_at'] = now + st.cfg['create_account_seconds']
+    st.schedule(a['_suspend_at'], 'close', a)
     return {}
 
 
@@ -1359,6 +1414,7 @@ def _support_create(st, ctx, p):
              'timeCreated': _fmt_support_time(ctx.now)}]},
          '_resolve_at': ctx.now + st.cfg['case_resolve_seconds']}
     cases[cid] = c
+    st.schedule(c['_resolve_at'], 'case', c)
     return {'caseId': cid}
 
 
@@ -1554,6 +1610,7 @@ def _ec2_run(st, ctx, p):
     for inst in instances:
         inst['_reservation'] = rid
         r['instances'][inst['InstanceId']] = inst
+        st.schedule(inst['_running_at'], 'inst', inst, r)
     return {'ReservationId': rid, 'OwnerId': ctx.account, 'Groups': [], 'Instances': instances}
 
 
@@ -1622,6 +1679,7 @@ def _ec2_terminate(st, ctx, p):
         if prev['Name'] not in ('terminated', 'shutting-down'):
             i['State'] = {'Code': 32, 'Name': 'shutting-down'}
             i['_terminated_at'] = ctx.now + st.cfg['instance_running_seconds']
+            st.schedule(i['_terminated_at'], 'inst', i, r)
         out.append({'InstanceId': iid, 'CurrentState': dict(i['State']), 'PreviousState': prev})
     return {'TerminatingInstances': out}
 
@@ -1821,6 +1879,7 @@ def _sq_request(st, ctx, p):
          'QuotaArn': f'arn:{PARTITION}:servicequotas:{ctx.region}:{ctx.account}:{p["ServiceCode"]}/{p["QuotaCode"]}',
          'GlobalQuota': glob, 'Unit': 'None', '_decide_at': ctx.now + st.cfg['case_resolve_seconds']}
     q['requests'].append(r)
+    st.schedule(r['_decide_at'], 'quota', r, q)
     return {'RequestedQuota': _sq_req_view(r)}
 
 
@@ -1885,8 +1944,9 @@ def _acct_enable_region(st, ctx, p):
                        f'currently {cur.lower()}.', 409)
     if cur == 'ENABLED':
         return {}
-    st.d['regions_opt'].setdefault(acct, {})[p['RegionName']] = {
+    ent = st.d['regions_opt'].setdefault(acct, {})[p['RegionName']] = {
         'status': 'ENABLING', 'at': ctx.now + st.cfg['region_enable_seconds']}
+    st.schedule(ent['at'], 'region', ent)
     return {}
 
 

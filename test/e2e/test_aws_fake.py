@@ -680,6 +680,20 @@ def test_auth_error_wire_shapes(fake):
     assert root.find('{*}Error/{*}Code').text == 'SignatureDoesNotMatch'
     st, h, b = fake.raw('POST', '/getRegionOptStatus', 'account', body=b'{"RegionName":"af-south-1"}', creds=bad)
     assert st == 403 and h['x-amzn-errortype'].startswith('InvalidSignatureException')
+    # malformed Authorization header
+    for svc, hdrs, body, code in [
+            ('sts', {'Content-Type': 'application/x-www-form-urlencoded'},
+             b'Action=GetCallerIdentity&Version=2011-06-15', b'<Code>IncompleteSignature</Code>'),
+            ('organizations', {'X-Amz-Target': 'AWSOrganizationsV20161128.ListRoots'}, b'{}',
+             b'"IncompleteSignatureException"')]:
+        hdrs = dict(hdrs, Authorization=f'AWS4-HMAC-SHA256 Credential={fake.access_key}/20240101/us-east-1/'
+                    f'{svc}/aws4_request, Signature=abc')
+        st, h, b = fake.raw('POST', '/', svc, body=body, headers=hdrs, sign=False)
+        assert st == 400 and code in b, b
+    # unsigned requests (other than AssumeRoleWithWebIdentity) are refused
+    st, h, b = fake.raw('POST', '/', 'sts', body=b'Action=GetCallerIdentity&Version=2011-06-15', sign=False,
+                        headers={'Content-Type': 'application/x-www-form-urlencoded'})
+    assert st == 403 and b'<Code>MissingAuthenticationToken</Code>' in b
     # the body is covered by the signature: tampering after signing is caught
     st, h, b = fake.raw('POST', '/', 'organizations', body=b'{}', tamper_body=b'{ }', headers={
         'X-Amz-Target': 'AWSOrganizationsV20161128.ListRoots', 'Content-Type': 'application/x-amz-json-1.1'})

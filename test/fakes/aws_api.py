@@ -179,6 +179,16 @@ def auth_error(service, kind, detail=''):
     }[kind]
 
 
+def incomplete_signature(service):
+    proto = P.protocol_of(service)
+    msg = 'Authorization header requires \'Credential\', \'SignedHeaders\' and \'Signature\' parameters.'
+    if service == 's3':
+        return ApiError('AuthorizationHeaderMalformed', 'The authorization header is malformed.', 400)
+    if proto in ('json', 'rest-json'):
+        return ApiError('IncompleteSignatureException', msg, 400 if proto == 'json' else 403)
+    return ApiError('IncompleteSignature', msg, 400 if proto != 'ec2' else 401)
+
+
 def validation_error(service, lines, missing=None):
     proto = P.protocol_of(service)
     n = len(lines)
@@ -377,6 +387,14 @@ class Handler(BaseHTTPRequestHandler):
                             'signed_headers': [h for h in qd.get('X-Amz-SignedHeaders', '').split(';') if h],
                             'signature': qd.get('X-Amz-Signature', '')}
                     presigned = True
+            if auth is None and self.headers.get('Authorization'):
+                mm = re.search(r'Credential=[^/]*/\d{8}/([^/]+)/([^/,\s]+)/', self.headers['Authorization'])
+                service = P.SIGNING_TO_MODEL.get(mm.group(2)) if mm else None
+                region = mm.group(1) if mm else None
+                if service is None:
+                    service = self.guess_unsigned(body)[0]
+                    service = 'sts' if service == 'sts-web' else service
+                raise incomplete_signature(service)
             if auth is None:
                 service, region = self.guess_unsigned(body)
                 if service == 'sts-web':

@@ -708,6 +708,7 @@ def encode_error(service, err, request_id):
         return status, headers, body.encode()
     if proto == 'ec2':
         headers['Content-Type'] = 'text/xml;charset=UTF-8'
+        headers['x-amzn-RequestId'] = request_id
         body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>{escape(err.code)}'
                 f'</Code><Message>{escape(err.message)}</Message></Error></Errors>'
                 f'<RequestID>{request_id}</RequestID></Response>')

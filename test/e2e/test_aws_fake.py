@@ -577,6 +577,14 @@ def test_s3_objects_pagination_and_errors(fake, member):
     with pytest.raises(ClientError) as e:
         s3.list_objects_v2(Bucket='page-bucket')
     assert code_of(e) == 'NoSuchBucket' and status_of(e) == 404
+    # virtual-hosted-style addressing (bucket in the Host header)
+    s3.create_bucket(Bucket='vhost-bucket')
+    s3.put_object(Bucket='vhost-bucket', Key='v', Body=b'1')
+    st, h, b = fake.raw('GET', '/', 's3', creds=member['user'], query='list-type=2',
+                        headers={'Host': f'vhost-bucket.s3.localhost:{fake.port}'})
+    assert st == 200 and b'<Key>v</Key>' in b and b'<Name>vhost-bucket</Name>' in b
+    s3.delete_object(Bucket='vhost-bucket', Key='v')
+    s3.delete_bucket(Bucket='vhost-bucket')
     # presigned URL (query-string SigV4) works
     s3.create_bucket(Bucket='presign-bucket')
     s3.put_object(Bucket='presign-bucket', Key='k', Body=b'presigned!')

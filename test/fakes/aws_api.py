@@ -618,7 +618,7 @@ class Handler(BaseHTTPRequestHandler):
             return path
         mm = re.match(r'^(.+?)\.(s3[.-].*|localhost)$', host)
         if mm and not mm.group(1).startswith('s3'):
-            return '/' + mm.group(1) + path
+            return '/' + mm.group(1) + ('' if path == '/' else path)
         return path
 
     # ---------------------------------------------------------------- control

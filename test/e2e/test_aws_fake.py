@@ -842,6 +842,9 @@ def test_validation_errors(fake):
     with pytest.raises(ClientError) as e:
         ec2.run_instances(ImageId='ami-1', MinCount='one', MaxCount=1)
     assert code_of(e) == 'InvalidParameterValue'
+    st, _, b = fake.raw('POST', '/', 'ec2', body=b'Action=DescribeRegions&Version=2016-11-15&Bogus=1',
+                        headers={'Content-Type': 'application/x-www-form-urlencoded; charset=utf-8'})
+    assert st == 400 and b'<Code>UnknownParameter</Code>' in b
     sq = fake.client('service-quotas', config=loose)
     with pytest.raises(ClientError) as e:
         sq.get_service_quota(ServiceCode='ec2')

@@ -75,6 +75,31 @@ FailureReason CONCURRENT_ACCOUNT_MODIFICATION immediately (counted in
 create_account_rejected_concurrent); create_account_peak_in_flight never exceeds 5,
 create_account_attempted_peak shows how many the client tried to have in flight.
 
+Behaviour notes (real-service semantics the operator must cope with):
+  * DescribeCases hides resolved cases unless includeResolvedCases=true (as AWS does).
+  * DescribeInstanceStatus lists only running instances unless IncludeAllInstances=true.
+  * EC2 calls in an opt-in region that is not ENABLED fail with AuthFailure (401); with
+    --ec2-optin-seconds N, RunInstances answers OptInRequired for an account's first N seconds.
+  * IAM policy documents are returned URL-encoded; credentials minted by CreateAccessKey,
+    AssumeRole, AssumeRoleWithWebIdentity and GetFederationToken work at once (unless an
+    eventual-consistency window is configured) and act in their own account.
+  * Every member account gets OrganizationAccountAccessRole (AdministratorAccess attached,
+    trusting arn:aws:iam::<management>:root, MaxSessionDuration 3600).
+  * AssumeRole from role credentials (role chaining) with DurationSeconds > 3600 fails with
+    ValidationError "The requested DurationSeconds exceeds the 1 hour session limit for roles
+    assumed by role chaining."; above the role's MaxSessionDuration likewise.
+  * CreateAccount past --max-accounts (accounts + in-progress) raises ConstraintViolationException
+    Reason ACCOUNT_NUMBER_LIMIT_EXCEEDED; duplicate e-mails end FAILED/EMAIL_ALREADY_EXISTS.
+  * CloseAccount: PENDING_CLOSURE, then SUSPENDED after --create-account-seconds; 10 % of member
+    accounts (floor 10, cap 1000) per 30 days, else ConstraintViolationException
+    CLOSE_ACCOUNT_QUOTA_EXCEEDED.
+  * EC2 rejects parameters the model does not know (UnknownParameter); JSON services reject
+    unknown members (ValidationException); missing required members give ValidationException /
+    ValidationError / MissingParameter / InvalidArgument (S3) / InvalidInput (Route 53).
+  * Presigned URLs must be SigV4 (botocore: Config(signature_version='s3v4') for S3).
+  * The non-S3 canonical URI follows botocore (normalised, then URI-encoded again, as AWS
+    specifies); query strings are re-encoded per RFC 3986 before comparison.
+
 Deliberately not implemented: IAM policy evaluation (any credential may call any operation in
 its own account; Organizations calls require the management account; AssumeRole checks the
 trust policy, ExternalId and session limits), SigV2, S3 aws-chunked streaming uploads,
@@ -610,6 +635,13 @@ class Handler(BaseHTTPRequestHandler):
                     missing = mm.group(1)
                     break
             raise validation_error(service, lines, missing)
+        if proto == 'ec2':
+            # re-serialise with botocore's own EC2 serializer: any received key it would not
+            # produce is a parameter the model does not know
+            known = set(P.serializer('ec2').serialize_to_request(params, op_model)['body'])
+            for k, _ in pairs:
+                if k not in known and k not in ('Action', 'Version') and not k.startswith('X-Amz-'):
+                    raise ApiError('UnknownParameter', f'The parameter {k.split(".")[0]} is not recognized')
         return name, params, op_model
 
     def s3_vhost_path(self, path):

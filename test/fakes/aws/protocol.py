@@ -53,6 +53,17 @@ def model(name):
     return m
 
 
+_SERIALIZERS = {}
+
+
+def serializer(protocol):
+    from botocore.serialize import create_serializer
+    sz = _SERIALIZERS.get(protocol)
+    if sz is None:
+        sz = _SERIALIZERS[protocol] = create_serializer(protocol, include_validation=False)
+    return sz
+
+
 def protocol_of(service):
     return model(service).protocol
 

@@ -889,12 +889,17 @@ def test_throttling_injection(fake, member):
                 return _r['Error']['Code']
         assert detector.is_retryable(Ctx()), code
         call(fake.client(svc, creds=creds, config=NO_RETRY))   # count exhausted
+    # the Account API (no botocore model for these operations): 429 with x-amzn-ErrorType
+    fake.control('POST', 'throttle', {'service': '^account$', 'operation': 'GetRegionOptStatus', 'count': 1})
+    st, h, b = fake.raw('POST', '/getRegionOptStatus', 'account', body=b'{"RegionName": "us-east-1"}',
+                        creds=member['user'], headers={'Content-Type': 'application/json'})
+    assert st == 429 and h['x-amzn-errortype'].startswith('TooManyRequestsException')
     # a fraction with the standard retryer recovers
     fake.control('POST', 'throttle', {'service': 'organizations', 'operation': 'ListRoots', 'count': 2})
     org = fake.client('organizations', config=Config(retries={'total_max_attempts': 4, 'mode': 'standard'}))
     assert org.list_roots()['Roots']
     c = fake.control('GET', 'counters')
-    assert c['throttled'] == len(cases) + 2
+    assert c['throttled'] == len(cases) + 3
     assert c['operations']['organizations.ListRoots'] >= 5
     calls = fake.control('GET', 'calls')['calls']
     assert any(x['error_code'] == 'SlowDown' and x['status'] == 503 and x['account'] == member['account']
@@ -910,6 +915,10 @@ def test_5xx_latency_and_error_injection(fake, member):
             iam.list_users()
         assert code_of(e) == 'ServiceFailure' and status_of(e) == 500
     iam.list_users()
+    fake.control('POST', '5xx', {'service': 'organizations', 'count': 1})
+    with pytest.raises(ClientError) as e:
+        fake.client('organizations', config=NO_RETRY).list_roots()
+    assert code_of(e) == 'ServiceException' and status_of(e) == 500
     fake.control('POST', 'latency', {'service': 'sts', 'latency_ms': 300, 'count': 1})
     t0 = time.time()
     fake.client('sts').get_caller_identity()

@@ -404,8 +404,14 @@ static int map_curl_error(struct httpc_req *r, CURLcode rc)
   case CURLE_ABORTED_BY_CALLBACK:
     return OP_ECANCELED;
   case CURLE_URL_MALFORMAT:
-  case CURLE_UNSUPPORTED_PROTOCOL:
     return OP_EINVAL;
+  case CURLE_UNSUPPORTED_PROTOCOL:
+    /* A scheme other than http(s), or a peer answering HTTP/0.9 (not
+     * HTTP at all) to an http(s) URL. */
+    return str_has_prefix(r->url, "http://") ||
+                   str_has_prefix(r->url, "https://")
+               ? OP_EIO
+               : OP_EINVAL;
   default:
     return OP_EIO;
   }
@@ -1111,7 +1117,7 @@ int httpc_req_header(struct httpc_req *r, const char *name, const char *value)
   line = *value ? str_printf_new("%s: %s", name, value)
                 : str_printf_new("%s;", name);
   slist_add(&r->headers, line);
-  if (!strncasecmp(name, "authorization", 14))
+  if (str_case_eq(name, "Authorization"))
     util_wipe(line, strlen(line));
   free(line);
   if (str_case_eq(name, "Content-Type"))

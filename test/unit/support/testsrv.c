@@ -14,7 +14,7 @@
 
 #define MAX_HEAD 65536
 
-enum route_kind { R_FIXED, R_ECHO, R_CHUNKED, R_HANG, R_CLOSE_MID };
+enum route_kind { R_FIXED, R_ECHO, R_CHUNKED, R_HANG, R_CLOSE_MID, R_RAW };
 
 /* Owner: the server; body and cuts are owned copies. */
 struct route {
@@ -29,6 +29,7 @@ struct route {
   size_t ncuts; /* number of boundaries, including 0 and len */
   unsigned delay_ms;
   size_t declared, sent;
+  bool close_after;
 };
 
 /* Owner: the server's connection list; freed after both handles closed. */
@@ -263,6 +264,12 @@ static void respond(struct conn *c)
     break;
   case R_HANG:
     c->busy = true;
+    break;
+  case R_RAW:
+    if (rt->len)
+      conn_write(c, rt->body, rt->len, rt->close_after);
+    else if (rt->close_after)
+      conn_close(c);
     break;
   case R_CHUNKED:
     write_response(c, 200, "Transfer-Encoding: chunked\r\n", NULL, (size_t)-1,
@@ -605,6 +612,16 @@ void testsrv_route_chunked(struct testsrv *s, const char *path,
     r->cuts[r->ncuts++] = len;
   else
     r->cuts[r->ncuts++] = 0; /* one empty piece would end the stream */
+}
+
+void testsrv_route_raw(struct testsrv *s, const char *path, const void *raw,
+                       size_t len, bool close_after)
+{
+  struct route *r = route_put(s, path, R_RAW);
+
+  r->body = dup_bytes(raw, len);
+  r->len = len;
+  r->close_after = close_after;
 }
 
 void testsrv_route_hang(struct testsrv *s, const char *path)

@@ -18,6 +18,7 @@
 #ifndef TEST_UNIT_SUPPORT_TESTSRV_H
 #define TEST_UNIT_SUPPORT_TESTSRV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <uv.h>
 
@@ -71,6 +72,11 @@ void testsrv_route_echo(struct testsrv *s, const char *path);
 void testsrv_route_chunked(struct testsrv *s, const char *path,
                            const void *body, size_t len, const size_t *cuts,
                            size_t ncuts, unsigned delay_ms);
+/* Write exactly these bytes (status line included: for interim 1xx
+ * responses, malformed or hostile answers); close the connection after
+ * them when close_after. */
+void testsrv_route_raw(struct testsrv *s, const char *path, const void *raw,
+                       size_t len, bool close_after);
 /* Read the request and never answer. */
 void testsrv_route_hang(struct testsrv *s, const char *path);
 /* Announce Content-Length: declared, send `sent` bytes of 'x', then close

@@ -397,6 +397,12 @@ static int map_curl_error(struct httpc_req *r, CURLcode rc)
   case CURLE_SSL_CLIENTCERT:
   case CURLE_USE_SSL_FAILED:
     return OP_ETLS;
+  case CURLE_RECV_ERROR:
+  case CURLE_SEND_ERROR:
+    /* A TLS alert after the handshake (TLS 1.3 reports a refused client
+     * certificate on the first read) arrives as a read error; OpenSSL's
+     * error string names its "SSL routines", a plain socket error not. */
+    return strstr(r->resp.errmsg, "SSL routines") ? OP_ETLS : OP_EIO;
   case CURLE_WRITE_ERROR:
     return r->too_big ? OP_ETOOBIG : OP_EIO;
   case CURLE_FILESIZE_EXCEEDED:

@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 #include <valgrind/valgrind.h>
 
 /* The library source itself, to reach multi_failed (h2o's trick,
@@ -84,6 +87,7 @@ struct res {
   int cancel_at; /* data cb: cancel on this call (1-based), 0 = never */
   int abort_at;  /* data cb: return non-zero on this call */
   char errmsg[256];
+  char version[8];
   char hdr[4][128]; /* values of want[] (empty if missing) */
   const char *want[4];
   uint64_t done_at;
@@ -117,6 +121,7 @@ static void on_done(struct httpc_req *q, int err, const struct httpc_resp *p,
   r->status = p->status;
   buf_append(&r->body, p->body.data, p->body.len);
   memcpy(r->errmsg, p->errmsg, sizeof(r->errmsg));
+  snprintf(r->version, sizeof(r->version), "%s", p->http_version);
   for (i = 0; i < 4 && r->want[i]; i++) {
     v = httpc_resp_header(p, r->want[i]);
     snprintf(r->hdr[i], sizeof(r->hdr[i]), "%s", v ? v : "");
@@ -179,6 +184,8 @@ START_TEST(get_and_post)
   ck_assert_int_eq(r.err, 0);
   ck_assert_int_eq(r.status, 200);
   ck_assert_str_eq(buf_str(&r.body), "hello world");
+  ck_assert_str_eq(r.version, "1.1");
+  ck_assert_str_eq(r.errmsg, "");
   ck_assert_uint_eq(httpc_inflight(f.c), 0);
   seen = testsrv_last(f.s);
   ck_assert_str_eq(seen->method, "GET");
@@ -1033,6 +1040,310 @@ START_TEST(multi_failure_fails_all_and_recovers)
 }
 END_TEST
 
+/* ---- TLS against a real peer: openssl s_server ------------------------ */
+
+struct pki {
+  char *ca, *srv_cert, *srv_key, *cli_cert, *cli_key, *other_ca;
+  char dir[64], ca_path[96], cert_path[96], key_path[96];
+};
+
+static void add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *v)
+{
+  X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, ctx, nid, v);
+
+  ck_assert_ptr_nonnull(e);
+  ck_assert_int_eq(X509_add_ext(x, e, -1), 1);
+  X509_EXTENSION_free(e);
+}
+
+/* A certificate for key, signed by (issuer, ikey) or self-signed. */
+static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer,
+                       EVP_PKEY *ikey, const char *san)
+{
+  static long serial = 1;
+  X509 *x = X509_new();
+  X509_NAME *n = X509_get_subject_name(x);
+  X509V3_CTX ctx;
+
+  X509_set_version(x, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(x), serial++);
+  X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+  X509_set_pubkey(x, key);
+  X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn,
+                             -1, -1, 0);
+  X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : n);
+  X509V3_set_ctx(&ctx, issuer ? issuer : x, x, NULL, NULL, 0);
+  if (!issuer) {
+    add_ext(x, &ctx, NID_basic_constraints, "critical,CA:TRUE");
+    add_ext(x, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign");
+  } else {
+    add_ext(x, &ctx, NID_basic_constraints, "CA:FALSE");
+  }
+  if (san)
+    add_ext(x, &ctx, NID_subject_alt_name, san);
+  ck_assert_int_gt(X509_sign(x, ikey ? ikey : key, EVP_sha256()), 0);
+  return x;
+}
+
+static char *bio_str(BIO *b)
+{
+  char *p;
+  long n = BIO_get_mem_data(b, &p);
+  char *s = util_xstrndup(p, (size_t)n);
+
+  BIO_free(b);
+  return s;
+}
+
+static char *cert_pem(X509 *x)
+{
+  BIO *b = BIO_new(BIO_s_mem());
+
+  PEM_write_bio_X509(b, x);
+  return bio_str(b);
+}
+
+static char *key_pem(EVP_PKEY *k)
+{
+  BIO *b = BIO_new(BIO_s_mem());
+
+  PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL);
+  return bio_str(b);
+}
+
+static void write_file(const char *path, const char *s)
+{
+  FILE *fp = fopen(path, "w");
+
+  ck_assert_ptr_nonnull(fp);
+  ck_assert_int_ge(fputs(s, fp), 0);
+  ck_assert_int_eq(fclose(fp), 0);
+}
+
+static void pki_make(struct pki *p)
+{
+  EVP_PKEY *cak = EVP_EC_gen("P-256"), *sk = EVP_EC_gen("P-256");
+  EVP_PKEY *ck = EVP_EC_gen("P-256"), *ok = EVP_EC_gen("P-256");
+  X509 *ca = make_cert(cak, "test-ca", NULL, NULL, NULL);
+  X509 *srv = make_cert(sk, "127.0.0.1", ca, cak, "IP:127.0.0.1");
+  X509 *cli = make_cert(ck, "test-client", ca, cak, NULL);
+  X509 *other = make_cert(ok, "other-ca", NULL, NULL, NULL);
+
+  memset(p, 0, sizeof(*p));
+  p->ca = cert_pem(ca);
+  p->srv_cert = cert_pem(srv);
+  p->srv_key = key_pem(sk);
+  p->cli_cert = cert_pem(cli);
+  p->cli_key = key_pem(ck);
+  p->other_ca = cert_pem(other);
+  X509_free(ca);
+  X509_free(srv);
+  X509_free(cli);
+  X509_free(other);
+  EVP_PKEY_free(cak);
+  EVP_PKEY_free(sk);
+  EVP_PKEY_free(ck);
+  EVP_PKEY_free(ok);
+  snprintf(p->dir, sizeof(p->dir), "/tmp/httpc-tls-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(p->dir));
+  snprintf(p->ca_path, sizeof(p->ca_path), "%s/ca.pem", p->dir);
+  snprintf(p->cert_path, sizeof(p->cert_path), "%s/srv.pem", p->dir);
+  snprintf(p->key_path, sizeof(p->key_path), "%s/srv.key", p->dir);
+  write_file(p->ca_path, p->ca);
+  write_file(p->cert_path, p->srv_cert);
+  write_file(p->key_path, p->srv_key);
+}
+
+static void pki_free(struct pki *p)
+{
+  unlink(p->ca_path);
+  unlink(p->cert_path);
+  unlink(p->key_path);
+  rmdir(p->dir);
+  free(p->ca);
+  free(p->srv_cert);
+  free(p->srv_key);
+  free(p->cli_cert);
+  free(p->cli_key);
+  free(p->other_ca);
+}
+
+/* openssl s_server, answering every "GET /" with a status page and
+ * requiring a client certificate signed by our CA. */
+struct sserver {
+  uv_process_t proc;
+  uv_pipe_t out;
+  char buf[4096];
+  size_t len;
+  int port, exited, out_closed;
+};
+
+static void on_ss_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+  struct sserver *ss = h->data;
+
+  (void)hint;
+  *b =
+      uv_buf_init(ss->buf + ss->len, (unsigned)(sizeof(ss->buf) - 1 - ss->len));
+}
+
+static void on_ss_out_closed(uv_handle_t *h)
+{
+  ((struct sserver *)h->data)->out_closed = 1;
+}
+
+static void on_ss_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
+{
+  struct sserver *ss = st->data;
+  const char *p;
+
+  (void)b;
+  if (n < 0 || ss->len + (size_t)n >= sizeof(ss->buf) - 1) {
+    uv_close((uv_handle_t *)st, on_ss_out_closed);
+    return;
+  }
+  ss->len += (size_t)n;
+  ss->buf[ss->len] = '\0';
+  p = strstr(ss->buf, "ACCEPT 127.0.0.1:");
+  if (!ss->port && p && strchr(p, '\n'))
+    ss->port = atoi(p + strlen("ACCEPT 127.0.0.1:"));
+}
+
+static void on_ss_exit(uv_process_t *pr, int64_t status, int sig)
+{
+  (void)status;
+  (void)sig;
+  ((struct sserver *)pr->data)->exited = 1;
+}
+
+static bool sserver_start(struct sserver *ss, uv_loop_t *loop,
+                          const struct pki *p)
+{
+  char *args[] = { "openssl",
+                   "s_server",
+                   "-accept",
+                   "127.0.0.1:0",
+                   "-www",
+                   "-cert",
+                   (char *)p->cert_path,
+                   "-key",
+                   (char *)p->key_path,
+                   "-CAfile",
+                   (char *)p->ca_path,
+                   "-Verify",
+                   "1",
+                   NULL };
+  uv_stdio_container_t io[3];
+  uv_process_options_t o;
+
+  memset(ss, 0, sizeof(*ss));
+  memset(&o, 0, sizeof(o));
+  uv_pipe_init(loop, &ss->out, 0);
+  ss->out.data = ss->proc.data = ss;
+  io[0].flags = UV_IGNORE;
+  io[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+  io[1].data.stream = (uv_stream_t *)&ss->out;
+  io[2].flags = UV_IGNORE;
+  o.file = "openssl";
+  o.args = args;
+  o.stdio = io;
+  o.stdio_count = 3;
+  o.exit_cb = on_ss_exit;
+  if (uv_spawn(loop, &ss->proc, &o) < 0) {
+    uv_close((uv_handle_t *)&ss->proc, NULL);
+    uv_close((uv_handle_t *)&ss->out, NULL);
+    uv_run(loop, UV_RUN_NOWAIT);
+    return false;
+  }
+  ck_assert_int_eq(
+      uv_read_start((uv_stream_t *)&ss->out, on_ss_alloc, on_ss_read), 0);
+  ck_assert(test_run_until(loop, &ss->port, WAIT_MS));
+  return true;
+}
+
+static void sserver_stop(struct sserver *ss, uv_loop_t *loop)
+{
+  uv_process_kill(&ss->proc, SIGTERM);
+  ck_assert(test_run_until(loop, &ss->exited, WAIT_MS));
+  uv_close((uv_handle_t *)&ss->proc, NULL);
+  if (!uv_is_closing((uv_handle_t *)&ss->out))
+    uv_close((uv_handle_t *)&ss->out, on_ss_out_closed);
+  ck_assert(test_run_until(loop, &ss->out_closed, WAIT_MS));
+}
+
+static int tls_get(struct fx *f, int port, const struct httpc_tls *tls,
+                   struct res *r)
+{
+  char url[96];
+  struct httpc_req *q;
+
+  snprintf(url, sizeof(url), "https://127.0.0.1:%d/", port);
+  res_init(r, &f->loop);
+  q = httpc_req_new(f->c, "GET", url);
+  httpc_req_tls(q, tls);
+  start(q, r);
+  wait_done(f, r);
+  return r->err;
+}
+
+START_TEST(tls_pem_and_files)
+{
+  struct fx f;
+  struct pki p;
+  struct sserver ss;
+  struct res r;
+  struct httpc_tls t;
+
+  if (access("/usr/bin/openssl", X_OK) != 0) {
+    fprintf(stderr, "tls_pem_and_files: no openssl binary, skipped\n");
+    return;
+  }
+  fx_setup(&f);
+  pki_make(&p);
+  ck_assert(sserver_start(&ss, &f.loop, &p));
+  /* In-memory PEM: CA, client certificate and key. */
+  t = (struct httpc_tls){ .ca_pem = p.ca,
+                          .cert_pem = p.cli_cert,
+                          .key_pem = p.cli_key };
+  ck_assert_int_eq(tls_get(&f, ss.port, &t, &r), 0);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_ptr_nonnull(strstr(buf_str(&r.body), "test-client"));
+  ck_assert_str_eq(r.version, "1.0"); /* s_server -www answers HTTP/1.0 */
+  res_cleanup(&r);
+  /* Without a client certificate the server refuses us (TLS 1.3 reports
+   * it after the handshake, on the first read). */
+  t.cert_pem = t.key_pem = NULL;
+  ck_assert_int_eq(tls_get(&f, ss.port, &t, &r), OP_ETLS);
+  ck_assert_int_eq(r.status, 0);
+  res_cleanup(&r);
+  t.cert_pem = p.cli_cert;
+  t.key_pem = p.cli_key;
+  /* Server certificate from an unknown CA. */
+  t.ca_pem = p.other_ca;
+  ck_assert_int_eq(tls_get(&f, ss.port, &t, &r), OP_ETLS);
+  ck_assert_str_ne(r.errmsg, "");
+  res_cleanup(&r);
+  /* ... unless verification is off. */
+  t.insecure_skip_verify = true;
+  ck_assert_int_eq(tls_get(&f, ss.port, &t, &r), 0);
+  res_cleanup(&r);
+  /* File paths; PEM wins when both are set. */
+  t = (struct httpc_tls){ .ca_file = p.ca_path,
+                          .cert_pem = p.cli_cert,
+                          .key_pem = p.cli_key };
+  ck_assert_int_eq(tls_get(&f, ss.port, &t, &r), 0);
+  res_cleanup(&r);
+  t.ca_file = "/nonexistent/ca.pem";
+  t.ca_pem = p.ca;
+  ck_assert_int_eq(tls_get(&f, ss.port, &t, &r), 0);
+  res_cleanup(&r);
+  sserver_stop(&ss, &f.loop);
+  pki_free(&p);
+  fx_teardown(&f);
+}
+END_TEST
+
 /* ---- memory ------------------------------------------------------------ */
 
 static long rss_bytes(void)
@@ -1103,6 +1414,7 @@ static Suite *httpc_suite(void)
   tcase_add_test(t, idle_timeout);
   tcase_add_test(t, connection_refused);
   tcase_add_test(t, tls_errors);
+  tcase_add_test(t, tls_pem_and_files);
   tcase_add_test(t, body_cap);
   tcase_add_test(t, closed_mid_body);
   tcase_add_test(t, cancel_in_data_callback);

@@ -1109,7 +1109,7 @@ void httpc_req_free(struct httpc_req *r)
 
 static bool has_crlf(const char *s)
 {
-  return strpbrk(s, "\r\n") != NULL;
+  return strpbrk(s, "\r\n");
 }
 
 int httpc_req_header(struct httpc_req *r, const char *name, const char *value)
@@ -1176,7 +1176,7 @@ static char *dup_opt(const char *s)
 void httpc_req_tls(struct httpc_req *r, const struct httpc_tls *tls)
 {
   tls_free(&r->tls);
-  r->tls_set = tls != NULL;
+  r->tls_set = tls;
   if (!tls)
     return;
   r->tls.ca_file = dup_opt(tls->ca_file);

@@ -17,6 +17,7 @@
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/rng.h"
+#include "util/str.h"
 #include "util/util.h"
 
 #define WAIT_MS 10000
@@ -121,10 +122,10 @@ static void on_done(struct httpc_req *q, int err, const struct httpc_resp *p,
   r->status = p->status;
   buf_append(&r->body, p->body.data, p->body.len);
   memcpy(r->errmsg, p->errmsg, sizeof(r->errmsg));
-  snprintf(r->version, sizeof(r->version), "%s", p->http_version);
+  str_fmt(r->version, sizeof(r->version), "%s", p->http_version);
   for (i = 0; i < 4 && r->want[i]; i++) {
     v = httpc_resp_header(p, r->want[i]);
-    snprintf(r->hdr[i], sizeof(r->hdr[i]), "%s", v ? v : "");
+    str_fmt(r->hdr[i], sizeof(r->hdr[i]), "%s", v ? v : "");
   }
   if (r->loop)
     r->done_at = uv_now(r->loop);
@@ -551,7 +552,7 @@ START_TEST(connection_refused)
   port = ntohs(((struct sockaddr_in *)&b)->sin_port);
   uv_close((uv_handle_t *)&t, NULL);
   uv_run(&f.loop, UV_RUN_NOWAIT);
-  snprintf(url, sizeof(url), "http://127.0.0.1:%d/x", port);
+  str_fmt(url, sizeof(url), "http://127.0.0.1:%d/x", port);
   res_init(&r, &f.loop);
   start(httpc_req_new(f.c, "GET", url), &r);
   wait_done(&f, &r);
@@ -576,7 +577,7 @@ START_TEST(tls_errors)
   fx_setup(&f);
   testsrv_route_fixed(f.s, "/", 200, NULL, "x", 1);
   /* TLS to a cleartext server: the handshake fails. */
-  snprintf(url, sizeof(url), "https://127.0.0.1:%d/", testsrv_port(f.s));
+  str_fmt(url, sizeof(url), "https://127.0.0.1:%d/", testsrv_port(f.s));
   res_init(&r, &f.loop);
   q = httpc_req_new(f.c, "GET", url);
   tls.insecure_skip_verify = true;
@@ -1145,11 +1146,11 @@ static void pki_make(struct pki *p)
   EVP_PKEY_free(sk);
   EVP_PKEY_free(ck);
   EVP_PKEY_free(ok);
-  snprintf(p->dir, sizeof(p->dir), "/tmp/httpc-tls-XXXXXX");
+  str_fmt(p->dir, sizeof(p->dir), "/tmp/httpc-tls-XXXXXX");
   ck_assert_ptr_nonnull(mkdtemp(p->dir));
-  snprintf(p->ca_path, sizeof(p->ca_path), "%s/ca.pem", p->dir);
-  snprintf(p->cert_path, sizeof(p->cert_path), "%s/srv.pem", p->dir);
-  snprintf(p->key_path, sizeof(p->key_path), "%s/srv.key", p->dir);
+  str_fmt(p->ca_path, sizeof(p->ca_path), "%s/ca.pem", p->dir);
+  str_fmt(p->cert_path, sizeof(p->cert_path), "%s/srv.pem", p->dir);
+  str_fmt(p->key_path, sizeof(p->key_path), "%s/srv.key", p->dir);
   write_file(p->ca_path, p->ca);
   write_file(p->cert_path, p->srv_cert);
   write_file(p->key_path, p->srv_key);
@@ -1278,7 +1279,7 @@ static int tls_get(struct fx *f, int port, const struct httpc_tls *tls,
   char url[96];
   struct httpc_req *q;
 
-  snprintf(url, sizeof(url), "https://127.0.0.1:%d/", port);
+  str_fmt(url, sizeof(url), "https://127.0.0.1:%d/", port);
   res_init(r, &f->loop);
   q = httpc_req_new(f->c, "GET", url);
   httpc_req_tls(q, tls);

@@ -12,6 +12,7 @@
 /* The library source itself, to reach multi_failed (h2o's trick,
  * style-anchors 3.7); the archive's copy is then never linked in. */
 #include "../../pkg/http/httpc.c"
+#include "log/log.h"
 #include "support/testsrv.h"
 #include "testutil.h"
 #include "util/buf.h"
@@ -229,11 +230,15 @@ START_TEST(methods_bearer_and_large_post)
   struct res r;
   struct httpc_req *q;
   const struct testsrv_req *seen;
-  char *big;
-  size_t i;
+  char *big, *logs = NULL;
+  size_t i, loglen = 0;
+  FILE *logf;
 
   fx_setup(&f);
   testsrv_route_echo(f.s, "/echo");
+  logf = open_memstream(&logs, &loglen);
+  log_set_output(logf);
+  ck_assert_int_eq(log_configure("debug", NULL), 0);
   for (i = 0; i < UTIL_ARRAY_SIZE(methods); i++) {
     res_init(&r, &f.loop);
     q = req(&f, methods[i], "/echo");
@@ -247,6 +252,13 @@ START_TEST(methods_bearer_and_large_post)
                      "Bearer tok-123");
     res_cleanup(&r);
   }
+  /* Requests are logged at debug level, the token never. */
+  fflush(logf);
+  ck_assert_ptr_nonnull(strstr(logs, "PATCH http://127.0.0.1:"));
+  ck_assert_ptr_null(strstr(logs, "tok-123"));
+  log_reset();
+  fclose(logf);
+  free(logs);
   /* A body over 1 KiB must not wait for "100 Continue". */
   big = util_xmalloc(300000);
   for (i = 0; i < 300000; i++)
@@ -1007,6 +1019,9 @@ END_TEST
 
 START_TEST(multi_failure_fails_all_and_recovers)
 {
+  char *logs = NULL;
+  size_t loglen = 0;
+  FILE *logf;
   struct fx f;
   struct res r[3], ok;
   int i;
@@ -1021,7 +1036,15 @@ START_TEST(multi_failure_fails_all_and_recovers)
   while (testsrv_requests(f.s) < 3)
     ck_assert(uv_run(&f.loop, UV_RUN_ONCE));
   /* What multi_action does when curl_multi_socket_action fails. */
+  logf = open_memstream(&logs, &loglen);
+  log_set_output(logf);
   multi_failed(f.c, CURLM_INTERNAL_ERROR);
+  fflush(logf);
+  ck_assert_ptr_nonnull(strstr(logs, "level=error mod=httpc"));
+  ck_assert_ptr_nonnull(strstr(logs, "failing all transfers"));
+  log_reset();
+  fclose(logf);
+  free(logs);
   for (i = 0; i < 3; i++) {
     wait_done(&f, &r[i]);
     ck_assert_int_eq(r[i].done, 1);

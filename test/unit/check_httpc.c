@@ -395,6 +395,40 @@ START_TEST(bad_urls)
 }
 END_TEST
 
+START_TEST(many_concurrent)
+{
+  enum { N = 50 };
+  struct fx f;
+  struct res *r = util_xcalloc(N, sizeof(*r));
+  struct httpc_req *q;
+  char body[64];
+  int i;
+
+  fx_setup(&f);
+  testsrv_route_echo(f.s, "/echo");
+  for (i = 0; i < N; i++) {
+    res_init(&r[i], &f.loop);
+    q = req(&f, "POST", "/echo");
+    str_fmt(body, sizeof(body), "request number %d", i);
+    httpc_req_body(q, body, strlen(body));
+    start(q, &r[i]);
+  }
+  ck_assert_uint_eq(httpc_inflight(f.c), N);
+  for (i = 0; i < N; i++) {
+    wait_done(&f, &r[i]);
+    str_fmt(body, sizeof(body), "request number %d", i);
+    ck_assert_int_eq(r[i].done, 1);
+    ck_assert_int_eq(r[i].err, 0);
+    ck_assert_str_eq(buf_str(&r[i].body), body);
+    res_cleanup(&r[i]);
+  }
+  ck_assert_uint_eq(httpc_inflight(f.c), 0);
+  ck_assert_uint_eq(testsrv_requests(f.s), N);
+  free(r);
+  fx_teardown(&f);
+}
+END_TEST
+
 /* ---- streaming --------------------------------------------------------- */
 
 START_TEST(chunked_random_splits)
@@ -1432,6 +1466,7 @@ static Suite *httpc_suite(void)
   tcase_add_test(t, non2xx_buffered_not_streamed);
   tcase_add_test(t, interim_and_malformed_responses);
   tcase_add_test(t, bad_urls);
+  tcase_add_test(t, many_concurrent);
   tcase_add_test(t, chunked_random_splits);
   tcase_add_test(t, start_from_data_callback);
   tcase_add_test(t, total_timeout);

@@ -24,7 +24,17 @@
  *
  * httpc_req_cancel is safe from anywhere (inside any callback, including
  * the request's own data callback); done_cb then runs once, later, with
- * OP_ECANCELED. Cancelling a request whose done_cb already ran is a bug.
+ * OP_ECANCELED -- also when the transfer had already finished but its
+ * done_cb had not run yet. Cancelling from inside the request's own
+ * done_cb does nothing; cancelling a request whose done_cb already ran is
+ * a bug (it has been freed).
+ *
+ * httpc_req_start may be called from any callback too; from inside a data
+ * callback (where libcurl refuses new transfers) the transfer is added at
+ * the next safe point.
+ *
+ * Secrets: the bearer token, Authorization header lines, the TLS key, the
+ * request body and the buffered response body are wiped when freed.
  */
 #ifndef PKG_HTTP_HTTPC_H
 #define PKG_HTTP_HTTPC_H
@@ -48,10 +58,10 @@ struct httpc_resp {
   long status;                  /* HTTP status, 0 if none was received */
   struct httpc_header *headers; /* response headers of the final response */
   size_t nheaders;
-  struct buf body;       /* buffered body (empty for streamed 2xx) */
-  double total_s;        /* transfer time in seconds */
+  struct buf body;          /* buffered body (empty for streamed 2xx) */
+  double total_s;           /* transfer time in seconds */
   const char *http_version; /* "1.1", "2" */
-  char errmsg[256];      /* libcurl's detail for transport errors */
+  char errmsg[256];         /* libcurl's detail for transport errors */
 };
 
 /* Case-insensitive lookup; returns the first value or NULL. */
@@ -71,37 +81,38 @@ struct httpc_tls {
 };
 
 struct httpc_opts {
-  size_t max_body;          /* default body cap (0 = 16 MiB) */
-  long connect_timeout_ms;  /* 0 = 10 s */
-  long keepalive_idle_s;    /* TCP keepalive idle (0 = 30 s) */
-  long max_host_conns;      /* per-host connection cap (0 = unlimited) */
-  const char *user_agent;   /* NULL = "aws-account-operator/<version>" */
+  size_t max_body;         /* default body cap (0 = 16 MiB) */
+  long connect_timeout_ms; /* 0 = 10 s */
+  long keepalive_idle_s;   /* TCP keepalive idle (0 = 30 s) */
+  long max_host_conns;     /* per-host connection cap (0 = unlimited) */
+  const char *user_agent;  /* NULL = "aws-account-operator/<version>" */
 };
 
 typedef void (*httpc_done_cb)(struct httpc_req *r, int err,
                               const struct httpc_resp *resp, void *arg);
 /* Return 0 to continue, non-zero to abort (done_cb gets OP_ECANCELED). */
-typedef int (*httpc_data_cb)(struct httpc_req *r, const char *data,
-                             size_t len, void *arg);
+typedef int (*httpc_data_cb)(struct httpc_req *r, const char *data, size_t len,
+                             void *arg);
 
 /* Create the client on a loop. Returns 0 or an op_err. */
 int httpc_new(uv_loop_t *loop, const struct httpc_opts *opts,
               struct httpc **out);
-/* Cancel every request (their done_cb run with OP_ECANCELED), release
- * libcurl, close every uv handle; cb(arg) runs when all handles are closed
- * and the client is freed. After this call no new request may start. */
+/* Cancel every request (their done_cb run with OP_ECANCELED, also those
+ * completed but not yet called back), release libcurl, close every uv
+ * handle; cb(arg) runs when all handles are closed and the client is
+ * freed. Always asynchronous; safe from any callback. After this call
+ * httpc_req_start fails with OP_ESHUTDOWN. */
 void httpc_close(struct httpc *c, void (*cb)(void *arg), void *arg);
 /* Number of requests started and not yet completed. */
 size_t httpc_inflight(const struct httpc *c);
 
 struct httpc_req *httpc_req_new(struct httpc *c, const char *method,
                                 const char *url);
-/* Free a request that was never started. */
+/* Free a request that was never started (aborts on a started one). */
 void httpc_req_free(struct httpc_req *r);
 /* Add a request header; name and value are copied. Returns 0 or
  * OP_EINVAL (CR/LF in either). */
-int httpc_req_header(struct httpc_req *r, const char *name,
-                     const char *value);
+int httpc_req_header(struct httpc_req *r, const char *name, const char *value);
 /* Copy the body (sent with Content-Length). */
 void httpc_req_body(struct httpc_req *r, const void *data, size_t len);
 /* Per-request timeout for the whole transfer; 0 = none (streams). */

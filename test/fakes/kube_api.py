@@ -990,6 +990,7 @@ class State:
         self.watch_seq = 0
         self.snapshots = {}       # continue id -> (rv, [objs])
         self.snap_seq = 0
+        self.snap_floor = 0       # continue tokens with ids up to this were compacted
         self.gc_wake = threading.Event()
         self.openapi_gen = 0
         for rt in builtin_types():
@@ -1072,6 +1073,7 @@ class State:
             self.history.clear()
             self.history_rvs.clear()
             self.snapshots.clear()
+            self.snap_floor = self.snap_seq
             return self.rv
 
     # ---- object helpers
@@ -1653,7 +1655,7 @@ class State:
                     trv, sid, off, last = tok["rv"], tok["id"], tok["off"], tok["last"]
                 except Exception:  # noqa: BLE001 - any garbage token
                     raise bad_request("continue key is not valid: invalid continue token")
-                if trv < self.horizon:
+                if trv < self.horizon or sid <= self.snap_floor:
                     raise ApiError(410, "Expired", "The provided continue parameter is too "
                                    "old to display a consistent list result. You can start a "
                                    "new list without the continue parameter, or use the "

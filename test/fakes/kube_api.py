@@ -1437,9 +1437,10 @@ class State:
                     md[f] = omd[f]
                 else:
                     md.pop(f, None)
-            md.pop("generateName", None) if "generateName" not in omd else None
             if "generateName" in omd:
                 md["generateName"] = omd["generateName"]
+            else:
+                md.pop("generateName", None)
             if rt.status_sub:
                 if "status" in old:
                     new["status"] = jcopy(old["status"])
@@ -2041,6 +2042,10 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def setup(self):
+        try:
+            self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
         ctx = self.fake.ssl_ctx
         if ctx is not None:
             self.request.settimeout(10)
@@ -2334,6 +2339,8 @@ class Handler(BaseHTTPRequestHandler):
         if rest and rest[0] == "watch":
             rest = rest[1:]
             self.q["watch"] = "true"
+        if not rest:
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
         ns = None
         if rest[0] == "namespaces" and len(rest) >= 3 and not (
                 group == "" and len(rest) == 3 and rest[2] in ("status", "finalize")):

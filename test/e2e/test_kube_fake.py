@@ -759,3 +759,39 @@ def test_tls_and_token(tmp_path):
         assert p.returncode != 0 and "Unauthorized" in p.stderr
     finally:
         f.stop()
+
+
+def test_concurrent_writers_and_watch_cleanup(fake, ns):
+    """Threaded server: concurrent writes, a watch sees every one in resourceVersion order;
+    a watch whose client went away is unregistered."""
+    cms = "/api/v1/namespaces/%s/configmaps" % ns
+    for i in range(4):
+        fake.ok("POST", cms, cm("w%d" % i, data={"n": "0"}))
+    rv = fake.ok("GET", cms)["metadata"]["resourceVersion"]
+    w = fake.watch(cms, resourceVersion=rv)
+    errors = []
+
+    def writer(i):
+        try:
+            for n in range(1, 26):
+                fake.ok("PATCH", "%s/w%d" % (cms, i), {"data": {"n": str(n)}},
+                        ctype="application/merge-patch+json")
+        except AssertionError as e:
+            errors.append(e)
+    ts = [threading.Thread(target=writer, args=(i,)) for i in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert not errors
+    evs = w.take(100, timeout=5)
+    w.close()
+    assert len(evs) == 100 and all(e["type"] == "MODIFIED" for e in evs)
+    rvs = [int(e["object"]["metadata"]["resourceVersion"]) for e in evs]
+    assert rvs == sorted(rvs) and len(set(rvs)) == 100
+    for i in range(4):
+        seq = [int(e["object"]["data"]["n"]) for e in evs
+               if e["object"]["metadata"]["name"] == "w%d" % i]
+        assert seq == list(range(1, 26))
+    wait_for(lambda: not any(ns in x["path"] for x in fake.control("GET", "watches")
+                             ["watches"]), timeout=5, what="closed watch unregistered")

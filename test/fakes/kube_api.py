@@ -8,7 +8,8 @@ Run with Debian's /usr/bin/python3 (needs python3-yaml and python3-jsonschema).
         [--bookmark-interval 1.0] [--history 10000] [--watch-too-old event|http]
         [--gc-interval 0.05]
 
-Prints `port <N>` (the bound port), then `ready` once serving (both flushed).
+Prints `port <N>` (the bound port), `url <URL>`, `ca <file>` (with --tls), then `ready` once
+serving, each line flushed. SIGTERM/SIGINT stop it and remove the temporary certificates.
 --tls generates a throwaway CA and a server certificate for 127.0.0.1/localhost with the
 openssl CLI in a temporary directory and requires a generated bearer token (or the one given
 with --token). Without --tls the server speaks plain HTTP and needs no auth unless --token is
@@ -113,7 +114,8 @@ x-kubernetes-validations, formats other than date-time, admission webhooks, conv
 webhooks, RBAC/authorization (any valid token may do anything), scale subresource, namespace
 /finalize, real controllers for built-ins (no pods run), graceful deletion periods (deletion is
 immediate unless finalizers hold it), resourceVersionMatch=Exact lists of old versions,
-"too large resource version" waits, Table output for watches. CRD deletion removes its custom
+"too large resource version" waits. Watches asked for Table output (kubectl get -w) get one
+single-row Table per event, column definitions included each time. CRD deletion removes its custom
 resources at once, ignoring their finalizers.
 """
 
@@ -2602,6 +2604,9 @@ class Handler(BaseHTTPRequestHandler):
     def write_event(self, etype, obj, rt, version):
         if obj is not None and rt is not None:
             obj = self.out_obj(rt, version, obj)
+            if getattr(self, "table_watch", False):
+                obj = build_table(rt, version, [obj], obj["metadata"]["resourceVersion"],
+                                  self.q.get("includeObject"))
         self.write_chunk(json.dumps({"type": etype, "object": obj},
                                     separators=(",", ":")).encode() + b"\n")
 
@@ -2687,6 +2692,7 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"0\r\n\r\n")
             return
         av = rt.api_version(version)
+        self.table_watch = _accepts_table(self.headers.get("Accept"))
 
         def bookmark(rv, annotations=None):
             md = {"resourceVersion": str(rv)}

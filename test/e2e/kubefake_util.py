@@ -12,6 +12,7 @@ Independent of the project's C code and of conftest.py.
 import http.client
 import json
 import os
+import select
 import signal
 import socket
 import ssl
@@ -56,6 +57,10 @@ class KubeFake:
                                      text=True, bufsize=1)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.proc.stdout], [], [],
+                                        max(0.0, deadline - time.monotonic()))
+            if not ready:
+                continue
             line = self.proc.stdout.readline()
             if not line:
                 break

@@ -60,7 +60,8 @@ What it implements (JSON only; answers protobuf request bodies with 415):
   deletes it (MODIFIED then DELETED); adding finalizers to a deleting object is 422.
 - Garbage collector thread: dependents whose ownerReferences all point at gone owners are
   deleted (respecting their finalizers), dangling references are removed when another owner
-  remains; Foreground (foregroundDeletion finalizer until dependents are gone) and Orphan
+  remains; Foreground (foregroundDeletion finalizer until dependents are gone; every
+  dependent blocks, whatever its blockOwnerDeletion) and Orphan
   (orphan finalizer, references removed); namespace deletion deletes everything inside and
   then the namespace.
 - One global strictly increasing resourceVersion (decimal string) shared by all kinds; lists

@@ -53,33 +53,34 @@ class KubeFake:
             args += ["--crds", self.crds]
         args += self.extra
         self.stderr = open(os.path.join(self.workdir, "kube_api.stderr"), "w")
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.stderr,
-                                     text=True, bufsize=1)
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.stderr)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([self.proc.stdout], [], [],
-                                        max(0.0, deadline - time.monotonic()))
-            if not ready:
+        fd = self.proc.stdout.fileno()
+        buf = b""
+        ready_seen = False
+        while not ready_seen and time.monotonic() < deadline:
+            r, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+            if not r:
                 continue
-            line = self.proc.stdout.readline()
-            if not line:
+            chunk = os.read(fd, 4096)
+            if not chunk:
                 break
-            line = line.strip()
-            self.lines.append(line)
-            if line.startswith("port "):
-                self.port = int(line.split()[1])
-            elif line.startswith("url "):
-                self.url = line.split()[1]
-            elif line.startswith("ca "):
-                self.ca = line.split(None, 1)[1]
-            elif line == "ready":
-                break
-        else:
+            buf += chunk
+            while b"\n" in buf:
+                raw, buf = buf.split(b"\n", 1)
+                line = raw.decode().strip()
+                self.lines.append(line)
+                if line.startswith("port "):
+                    self.port = int(line.split()[1])
+                elif line.startswith("url "):
+                    self.url = line.split()[1]
+                elif line.startswith("ca "):
+                    self.ca = line.split(None, 1)[1]
+                elif line == "ready":
+                    ready_seen = True
+        if not ready_seen or self.port is None:
             self.stop()
             raise RuntimeError("kube_api.py did not become ready: %r" % self.lines)
-        if self.port is None or self.lines[-1:] != ["ready"]:
-            self.stop()
-            raise RuntimeError("kube_api.py failed to start: %r" % self.lines)
         with open(self.kubeconfig) as f:
             cfg = yaml.safe_load(f)
         self.token = cfg["users"][0]["user"].get("token")

@@ -541,13 +541,20 @@ def test_compaction_gives_410(fake, ns, tmp_path):
     ev = w.take(1)[0]
     w.close()
     assert ev["type"] == "ADDED" and ev["object"]["metadata"]["name"] == "y"
-    # --watch-too-old http answers the watch start with HTTP 410 instead.
-    f = KubeFake(tmp_path / "h", extra=["--watch-too-old", "http"]).start()
+    # A bounded history overflows like etcd compaction; --watch-too-old http answers the
+    # watch start with HTTP 410 instead of an ERROR event.
+    f = KubeFake(tmp_path / "h", extra=["--watch-too-old", "http", "--history", "4"]).start()
     try:
-        f.ok("POST", "/api/v1/namespaces/default/configmaps", cm("x"))
-        f.control("POST", "compact")
-        w = f.watch("/api/v1/namespaces/default/configmaps", resourceVersion="1")
+        cms = "/api/v1/namespaces/default/configmaps"
+        start = f.ok("GET", cms)["metadata"]["resourceVersion"]
+        for i in range(8):
+            f.ok("POST", cms, cm("x%d" % i))
+        w = f.watch(cms, resourceVersion=start)
         assert w.status == 410 and w.body["reason"] == "Expired"
+        w.close()
+        recent = f.ok("GET", cms)["metadata"]["resourceVersion"]
+        w = f.watch(cms, resourceVersion=str(int(recent) - 2))
+        assert [e["object"]["metadata"]["name"] for e in w.take(2)] == ["x6", "x7"]
         w.close()
     finally:
         f.stop()

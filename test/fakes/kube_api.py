@@ -115,7 +115,10 @@ x-kubernetes-validations, formats other than date-time, admission webhooks, conv
 webhooks, RBAC/authorization (any valid token may do anything), scale subresource, namespace
 /finalize, real controllers for built-ins (no pods run), graceful deletion periods (deletion is
 immediate unless finalizers hold it), resourceVersionMatch=Exact lists of old versions,
-"too large resource version" waits. Watches asked for Table output (kubectl get -w) get one
+"too large resource version" waits (a watch from a future resourceVersion just waits for
+events after it), PartialObjectMetadata responses, events.k8s.io. Lists honour limit even
+with resourceVersion=0 (the real watch cache may ignore it). The event history is one global
+ring shared by all kinds (like etcd compaction, unlike the per-resource watch cache). Watches asked for Table output (kubectl get -w) get one
 single-row Table per event, column definitions included each time. CRD deletion removes its custom
 resources at once, ignoring their finalizers.
 """

@@ -60,6 +60,7 @@ int k8s_client_new(uv_loop_t *loop, struct httpc *h,
   apply_defaults(&c->opts);
   k8s_tbucket_init(&c->tb, c->opts.qps, c->opts.burst, uv_now(loop));
   c->active.next = c->active.prev = &c->active;
+  rng_seed_os(&c->rng);
   uv_timer_init(loop, &c->wake);
   uv_timer_init(loop, &c->reload);
   c->wake.data = c->reload.data = c;
@@ -122,8 +123,12 @@ void k8s_client_close(struct k8s_client *c, void (*cb)(void *arg), void *arg)
   c->close_arg = arg;
   c->pending++; /* hold the client while callbacks run */
   k8s__rest_cancel_queued(c);
-  for (a = c->active.next; a != &c->active; a = a->next)
-    httpc_req_cancel(a->hr);
+  for (a = c->active.next; a != &c->active; a = a->next) {
+    if (a->cancel)
+      a->cancel(a);
+    else
+      httpc_req_cancel(a->hr);
+  }
   uv_close((uv_handle_t *)&c->wake, on_handle_closed);
   uv_close((uv_handle_t *)&c->reload, on_handle_closed);
   k8s__done_one(c);

@@ -8,12 +8,14 @@
 
 #include "http/httpc.h"
 #include "k8s/client.h"
+#include "util/rng.h"
 
 /* A request or watch with an httpc request in flight, linked in the client
  * so k8s_client_close can cancel it. */
 struct k8s__active {
   struct k8s__active *prev, *next;
   struct httpc_req *hr;
+  void (*cancel)(struct k8s__active *a); /* NULL = httpc_req_cancel(hr) */
 };
 
 struct k8s__req;
@@ -26,6 +28,7 @@ struct k8s_client {
   struct k8s_config *cfg;
   struct k8s_client_opts opts;
   struct k8s_tbucket tb;
+  struct rng rng; /* watch timeouts */
   uv_timer_t wake;   /* runs the queue when a token or retry is due */
   uv_timer_t reload; /* periodic token re-read */
   struct k8s__req *q_head, *q_tail; /* waiting to start */

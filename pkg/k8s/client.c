@@ -43,8 +43,7 @@ static void apply_defaults(struct k8s_client_opts *o)
 
 int k8s_client_new(uv_loop_t *loop, struct httpc *h,
                    const struct k8s_config *cfg,
-                   const struct k8s_client_opts *opts,
-                   struct k8s_client **out)
+                   const struct k8s_client_opts *opts, struct k8s_client **out)
 {
   struct k8s_client *c;
 

@@ -36,15 +36,14 @@ struct k8s_client_opts {
   unsigned max_throttle_retries; /* 429 retries before OP_ETHROTTLED; 0 = 3 */
   uint64_t max_retry_after_ms;   /* cap on an honoured Retry-After; 0 = 30 s */
   uint64_t default_retry_after_ms; /* 429 without Retry-After; 0 = 1 s */
-  uint64_t token_reload_ms;      /* re-read token_file; 0 = 60 s */
-  long request_timeout_ms;       /* non-watch requests; 0 = 30 s */
+  uint64_t token_reload_ms;        /* re-read token_file; 0 = 60 s */
+  long request_timeout_ms;         /* non-watch requests; 0 = 30 s */
 };
 
 /* Copies cfg. Starts the token-reload timer when cfg->token_file is set. */
 int k8s_client_new(uv_loop_t *loop, struct httpc *h,
                    const struct k8s_config *cfg,
-                   const struct k8s_client_opts *opts,
-                   struct k8s_client **out);
+                   const struct k8s_client_opts *opts, struct k8s_client **out);
 /* Cancel everything: queued requests complete with OP_ECANCELED right
  * away, in-flight ones and watches when httpc reports them; then the timers
  * are closed and cb(arg) (may be NULL) runs once the memory is released. */
@@ -55,15 +54,15 @@ const struct k8s_config *k8s_client_config(const struct k8s_client *c);
 /* Requests started (or queued) and not yet completed, watches included. */
 size_t k8s_client_pending(const struct k8s_client *c);
 
-typedef void (*k8s_obj_cb)(int err, json_t *obj,
-                           const struct op_error *detail, void *arg);
+typedef void (*k8s_obj_cb)(int err, json_t *obj, const struct op_error *detail,
+                           void *arg);
 
 int k8s_get(struct k8s_client *c, const struct k8s_gvr *gvr, const char *ns,
             const char *name, k8s_obj_cb cb, void *arg);
 /* POST to the collection of obj's namespace (ns overrides when not NULL);
  * metadata.generateName is honoured by the server. */
-int k8s_create(struct k8s_client *c, const struct k8s_gvr *gvr,
-               const char *ns, json_t *obj, k8s_obj_cb cb, void *arg);
+int k8s_create(struct k8s_client *c, const struct k8s_gvr *gvr, const char *ns,
+               json_t *obj, k8s_obj_cb cb, void *arg);
 /* PUT obj (its metadata.resourceVersion makes it a compare-and-swap:
  * OP_ECONFLICT when stale). Namespace and name come from obj. */
 int k8s_update(struct k8s_client *c, const struct k8s_gvr *gvr, json_t *obj,
@@ -79,9 +78,8 @@ int k8s_patch(struct k8s_client *c, const struct k8s_gvr *gvr, const char *ns,
               const char *name, enum k8s_patch_type type, json_t *patch,
               k8s_obj_cb cb, void *arg);
 int k8s_patch_status(struct k8s_client *c, const struct k8s_gvr *gvr,
-                     const char *ns, const char *name,
-                     enum k8s_patch_type type, json_t *patch, k8s_obj_cb cb,
-                     void *arg);
+                     const char *ns, const char *name, enum k8s_patch_type type,
+                     json_t *patch, k8s_obj_cb cb, void *arg);
 
 enum k8s_propagation {
   K8S_PROPAGATION_DEFAULT = 0,
@@ -96,9 +94,9 @@ struct k8s_delete_opts {
 };
 /* opts may be NULL. obj in cb is what the server returned (the object
  * being finalised, or a Status). */
-int k8s_delete(struct k8s_client *c, const struct k8s_gvr *gvr,
-               const char *ns, const char *name,
-               const struct k8s_delete_opts *opts, k8s_obj_cb cb, void *arg);
+int k8s_delete(struct k8s_client *c, const struct k8s_gvr *gvr, const char *ns,
+               const char *name, const struct k8s_delete_opts *opts,
+               k8s_obj_cb cb, void *arg);
 
 /* ---- pure helpers (exposed for tests and other modules) ---------------- */
 

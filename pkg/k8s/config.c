@@ -165,13 +165,12 @@ int k8s_config_reload_token(struct k8s_config *c, bool *changed,
     return 0;
   rc = k8s_read_file_new(c->token_file, TOKEN_MAX, &tok);
   if (rc)
-    return op_error_set(e, rc, "cannot read token file %s: %s",
-                        c->token_file, op_strerror(rc));
+    return op_error_set(e, rc, "cannot read token file %s: %s", c->token_file,
+                        op_strerror(rc));
   t = str_trim(tok);
   if (!*t) {
     util_free_secret(tok);
-    return op_error_set(e, OP_ECONFIG, "token file %s is empty",
-                        c->token_file);
+    return op_error_set(e, OP_ECONFIG, "token file %s is empty", c->token_file);
   }
   if (!str_eq(t, c->token)) {
     util_free_secret(c->token);

@@ -28,7 +28,7 @@ struct k8s_client {
   struct k8s_config *cfg;
   struct k8s_client_opts opts;
   struct k8s_tbucket tb;
-  struct rng rng; /* watch timeouts */
+  struct rng rng;    /* watch timeouts */
   uv_timer_t wake;   /* runs the queue when a token or retry is due */
   uv_timer_t reload; /* periodic token re-read */
   struct k8s__req *q_head, *q_tail; /* waiting to start */
@@ -54,7 +54,6 @@ void k8s__rest_cancel_queued(struct k8s_client *c);
 /* Parse the response body as JSON (NULL if empty or invalid). New ref. */
 json_t *k8s__body_json(const struct httpc_resp *resp);
 /* Append the list/watch query parameters shared by both. */
-int k8s__query_selectors(struct buf *q, const char *label,
-                         const char *field);
+int k8s__query_selectors(struct buf *q, const char *label, const char *field);
 
 #endif

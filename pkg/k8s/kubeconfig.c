@@ -87,8 +87,7 @@ static char *resolve_path(struct kc *k, const char *p)
   return str_printf_new("%s/%s", k->dir, p);
 }
 
-static int load_data(struct kc *k, yaml_node_t *m, const char *key,
-                     char **out)
+static int load_data(struct kc *k, yaml_node_t *m, const char *key, char **out)
 {
   const char *s = map_str(k, m, key);
 
@@ -157,8 +156,7 @@ static int load_user(struct kc *k, yaml_node_t *u, struct k8s_config *c)
   tok = map_str(k, u, "token");
   if (tok)
     c->token = util_xstrdup(tok);
-  else if (c->token_file &&
-           (rc = k8s_config_reload_token(c, NULL, k->e)))
+  else if (c->token_file && (rc = k8s_config_reload_token(c, NULL, k->e)))
     return rc;
   return 0;
 }
@@ -177,8 +175,8 @@ static int load_context(struct kc *k, const char *want, struct k8s_config *c)
                         "kubeconfig: no current-context and none given");
   ctx = named_item(k, root, "contexts", "context", name);
   if (!ctx)
-    return op_error_set(k->e, OP_ECONFIG, "kubeconfig: context \"%s\" not found",
-                        name);
+    return op_error_set(k->e, OP_ECONFIG,
+                        "kubeconfig: context \"%s\" not found", name);
   c->context = util_xstrdup(name);
   cname = map_str(k, ctx, "cluster");
   uname = map_str(k, ctx, "user");
@@ -186,9 +184,10 @@ static int load_context(struct kc *k, const char *want, struct k8s_config *c)
   c->namespace = util_xstrdup(ns ? ns : "default");
   cl = cname ? named_item(k, root, "clusters", "cluster", cname) : NULL;
   if (!cl)
-    return op_error_set(k->e, OP_ECONFIG,
-                        "kubeconfig: cluster \"%s\" of context \"%s\" not found",
-                        cname ? cname : "", name);
+    return op_error_set(
+        k->e, OP_ECONFIG,
+        "kubeconfig: cluster \"%s\" of context \"%s\" not found",
+        cname ? cname : "", name);
   u = uname ? named_item(k, root, "users", "user", uname) : NULL;
   if (uname && !u)
     return op_error_set(k->e, OP_ECONFIG,

@@ -281,8 +281,8 @@ int k8s_list(struct k8s_client *c, const struct k8s_gvr *gvr,
   return submit(c, "GET", &p, NULL, NULL, cb, arg);
 }
 
-int k8s_create(struct k8s_client *c, const struct k8s_gvr *gvr,
-               const char *ns, json_t *obj, k8s_obj_cb cb, void *arg)
+int k8s_create(struct k8s_client *c, const struct k8s_gvr *gvr, const char *ns,
+               json_t *obj, k8s_obj_cb cb, void *arg)
 {
   struct buf p;
   int rc;
@@ -359,9 +359,8 @@ int k8s_patch(struct k8s_client *c, const struct k8s_gvr *gvr, const char *ns,
 }
 
 int k8s_patch_status(struct k8s_client *c, const struct k8s_gvr *gvr,
-                     const char *ns, const char *name,
-                     enum k8s_patch_type type, json_t *patch, k8s_obj_cb cb,
-                     void *arg)
+                     const char *ns, const char *name, enum k8s_patch_type type,
+                     json_t *patch, k8s_obj_cb cb, void *arg)
 {
   return patch_sub(c, gvr, ns, name, "status", type, patch, cb, arg);
 }
@@ -391,9 +390,9 @@ static json_t *delete_body(const struct k8s_delete_opts *o)
   return b;
 }
 
-int k8s_delete(struct k8s_client *c, const struct k8s_gvr *gvr,
-               const char *ns, const char *name,
-               const struct k8s_delete_opts *opts, k8s_obj_cb cb, void *arg)
+int k8s_delete(struct k8s_client *c, const struct k8s_gvr *gvr, const char *ns,
+               const char *name, const struct k8s_delete_opts *opts,
+               k8s_obj_cb cb, void *arg)
 {
   json_t *body;
   struct buf p;

@@ -25,9 +25,9 @@ struct k8s_watch {
   void *arg;
   int final_err; /* decided by the stream (EGONE, EPARSE, ...) */
   struct op_error detail;
-  bool stopping;    /* k8s_watch_stop was called */
-  bool aborting;    /* httpc will report the end (cancel or data-cb abort) */
-  bool in_data;     /* inside the httpc data callback */
+  bool stopping; /* k8s_watch_stop was called */
+  bool aborting; /* httpc will report the end (cancel or data-cb abort) */
+  bool in_data;  /* inside the httpc data callback */
   bool auth_retried;
 };
 
@@ -121,8 +121,7 @@ static int end_error(struct k8s_watch *w, int err,
   if (resp->status >= 200 && resp->status < 300) {
     code = k8s_watch_decoder_finish(&w->dec);
     if (code && !w->final_err)
-      op_error_set(&w->detail, code, "watch %s: %s", w->path,
-                   w->dec.errmsg);
+      op_error_set(&w->detail, code, "watch %s: %s", w->path, w->dec.errmsg);
     return w->final_err ? w->final_err : code;
   }
   st = k8s__body_json(resp);

@@ -86,8 +86,8 @@ static size_t line_len(const struct k8s_watch_decoder *d, const char *data,
                        size_t n)
 {
   size_t total = d->line.len + n;
-  char last = n ? data[n - 1] : (d->line.len ? d->line.data[d->line.len - 1]
-                                             : '\0');
+  char last =
+      n ? data[n - 1] : (d->line.len ? d->line.data[d->line.len - 1] : '\0');
 
   return last == '\r' ? total - 1 : total;
 }
@@ -111,8 +111,7 @@ int k8s_watch_decoder_feed(struct k8s_watch_decoder *d, const char *data,
     nl = memchr(data, '\n', len);
     n = nl ? (size_t)(nl - data) : len;
     /* an unterminated line may still end in the CR of a CRLF */
-    if (line_len(d, data, n) > d->max ||
-        (!nl && d->line.len + n > d->max + 1))
+    if (line_len(d, data, n) > d->max || (!nl && d->line.len + n > d->max + 1))
       return too_big(d);
     if (!nl)
       return buf_append(&d->line, data, n) ? too_big(d) : 0;

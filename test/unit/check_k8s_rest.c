@@ -628,6 +628,44 @@ START_TEST(watch_cancelled_by_close)
 }
 END_TEST
 
+START_TEST(watch_unauthorized_rereads_token)
+{
+  struct wres r = { 0 };
+  struct fx f;
+
+  fx_setup(&f, NULL);
+  write_file(f.tok, "tok-9");
+  route_json(&f, W_PATH, 401, "{\"reason\":\"Unauthorized\"}");
+  swap_after(&f, 1, W_PATH, 200, NULL, wstream);
+  w_start(&f, &r, NULL);
+  w_wait(&f, &r);
+  ck_assert_int_eq(r.err, 0);
+  ck_assert_uint_eq(testsrv_requests(f.s), 2);
+  ck_assert_str_eq(last_header(&f, "Authorization"), "Bearer tok-9");
+  ck_assert_str_eq(buf_str(&r.log),
+                   "ADDED:a;MODIFIED:a;BOOKMARK:15;DELETED:a;");
+  buf_cleanup(&r.log);
+  fx_teardown(&f);
+}
+END_TEST
+
+START_TEST(token_reloaded_periodically)
+{
+  struct k8s_client_opts o = { .token_reload_ms = 10 };
+  struct fx f;
+  int never = 0, i;
+
+  fx_setup(&f, &o);
+  write_file(f.tok, "tok-rotated\n");
+  /* condition wait: poll the config between short loop runs */
+  for (i = 0; i < 500 && !str_eq(k8s_client_config(f.c)->token, "tok-rotated");
+       i++)
+    test_run_until(&f.loop, &never, 10);
+  ck_assert_str_eq(k8s_client_config(f.c)->token, "tok-rotated");
+  fx_teardown(&f);
+}
+END_TEST
+
 static Suite *k8s_rest_suite(void)
 {
   Suite *s = suite_create("k8s_rest");
@@ -641,12 +679,14 @@ static Suite *k8s_rest_suite(void)
   tcase_add_test(v, unauthorized_rereads_token);
   tcase_add_test(v, rate_limited_queue);
   tcase_add_test(v, close_cancels_in_flight);
+  tcase_add_test(v, token_reloaded_periodically);
   tcase_add_test(w, watch_stream_chunks);
   tcase_add_test(w, watch_gone_at_start);
   tcase_add_test(w, watch_gone_in_stream);
   tcase_add_test(w, watch_garbage_and_oversize);
   tcase_add_test(w, watch_stop_inside_callback);
   tcase_add_test(w, watch_cancelled_by_close);
+  tcase_add_test(w, watch_unauthorized_rereads_token);
   suite_add_tcase(s, v);
   suite_add_tcase(s, w);
   return s;

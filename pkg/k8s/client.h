@@ -38,6 +38,12 @@ struct k8s_client_opts {
   uint64_t default_retry_after_ms; /* 429 without Retry-After; 0 = 1 s */
   uint64_t token_reload_ms;        /* re-read token_file; 0 = 60 s */
   long request_timeout_ms;         /* non-watch requests; 0 = 30 s */
+  /* Optional metrics hook, called once per HTTP attempt of a non-watch
+   * request (client-go's rest_client_requests_total and
+   * rest_client_request_duration_seconds): status 0 = transport error. */
+  void (*on_request)(const char *method, long status, double seconds,
+                     void *arg);
+  void *on_request_arg;
 };
 
 /* Copies cfg. Starts the token-reload timer when cfg->token_file is set. */

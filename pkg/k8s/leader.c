@@ -231,6 +231,10 @@ static void on_written(int err, json_t *obj, const struct op_error *d,
 
   if (!err && !le->closing) {
     renewed(le, obj);
+  } else if (!err) {
+    /* acquired while closing: keep it so finish_close releases it */
+    json_decref(le->lease);
+    le->lease = json_incref(obj);
   } else if ((err == OP_ECONFLICT || err == OP_EEXIST) && !le->closing &&
              le->conflict_rounds++ < 1) {
     /* someone else wrote it meanwhile: read it again and compare */

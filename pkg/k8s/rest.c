@@ -116,6 +116,9 @@ static void on_http_done(struct httpc_req *hr, int err,
 
   (void)hr;
   k8s__active_del(r->c, &r->act);
+  if (r->c->opts.on_request)
+    r->c->opts.on_request(r->method, err || !resp ? 0 : resp->status,
+                          resp ? resp->total_s : 0, r->c->opts.on_request_arg);
   if (err) {
     op_error_set(&e, err, "%s %s: %s", r->method, r->path,
                  resp && resp->errmsg[0] ? resp->errmsg : op_strerror(err));

@@ -38,7 +38,7 @@ struct fake {
 /* Per elector handle: lets one replica's writes fail. */
 struct handle {
   struct fake *f;
-  int fail_updates; /* > 0: this many updates fail; < 0: all fail */
+  int fail_updates;     /* > 0: this many updates fail; < 0: all fail */
   char last_holder[64]; /* holderIdentity of its last successful write */
 };
 

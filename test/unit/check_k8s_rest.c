@@ -316,9 +316,23 @@ START_TEST(write_verbs)
 }
 END_TEST
 
+static void count_request(const char *method, long status, double secs,
+                          void *arg)
+{
+  int *n = arg;
+
+  ck_assert_str_eq(method, "GET");
+  ck_assert(status == 429 || status == 200);
+  ck_assert(secs >= 0);
+  (*n)++;
+}
+
 START_TEST(throttled_retry_after)
 {
-  struct k8s_client_opts o = { .max_retry_after_ms = 20 };
+  int attempts = 0;
+  struct k8s_client_opts o = { .max_retry_after_ms = 20,
+                               .on_request = count_request,
+                               .on_request_arg = &attempts };
   struct res r = { 0 }, r2 = { 0 };
   uint64_t t0;
   struct fx f;
@@ -340,6 +354,7 @@ START_TEST(throttled_retry_after)
   wait_res(&f, &r2);
   ck_assert_int_eq(r2.err, OP_ETHROTTLED);
   ck_assert_uint_eq(testsrv_requests(f.s), 2 + 4);
+  ck_assert_int_eq(attempts, 2 + 4); /* the metrics hook saw each attempt */
   fx_teardown(&f);
 }
 END_TEST

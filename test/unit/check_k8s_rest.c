@@ -8,9 +8,12 @@
 
 #include "http/httpc.h"
 #include "k8s/client.h"
+#include "k8s/events.h"
+#include "k8s/leader.h"
 #include "k8s/watch.h"
 #include "support/testsrv.h"
 #include "testutil.h"
+#include "util/rng.h"
 #include "util/str.h"
 #include "util/util.h"
 
@@ -681,6 +684,123 @@ START_TEST(token_reloaded_periodically)
 }
 END_TEST
 
+static int cmp_size(const void *a, const void *b)
+{
+  size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+  return x < y ? -1 : x > y;
+}
+
+START_TEST(watch_random_chunks_seeded)
+{
+  size_t cuts[12], n, i;
+  struct rng rg;
+  struct fx f;
+  int round;
+
+  fx_setup(&f, NULL);
+  rng_seed(&rg, 20261123);
+  for (round = 0; round < 20; round++) {
+    struct wres r = { 0 };
+
+    n = rng_below(&rg, UTIL_ARRAY_SIZE(cuts));
+    for (i = 0; i < n; i++)
+      cuts[i] = 1 + rng_below(&rg, sizeof(wstream) - 2);
+    qsort(cuts, n, sizeof(cuts[0]), cmp_size);
+    testsrv_route_chunked(f.s, W_PATH, wstream, sizeof(wstream) - 1, cuts, n,
+                          0);
+    w_start(&f, &r, NULL);
+    w_wait(&f, &r);
+    ck_assert_int_eq(r.err, 0);
+    ck_assert_str_eq(buf_str(&r.log),
+                     "ADDED:a;MODIFIED:a;BOOKMARK:15;DELETED:a;");
+    buf_cleanup(&r.log);
+  }
+  fx_teardown(&f);
+}
+END_TEST
+
+/* ---- leader and events through the real client ------------------------- */
+
+static void on_started(void *arg)
+{
+  *(int *)arg = 1;
+}
+
+START_TEST(leader_via_client)
+{
+  struct k8s_leader_opts o = { .namespace = "aao",
+                               .identity = "pod-a",
+                               .retry_period_ms = 20,
+                               .on_started_leading = on_started };
+  struct k8s_leader *le;
+  int started = 0, closed = 0;
+  const struct testsrv_req *q;
+  json_t *b;
+  struct fx f;
+
+  fx_setup(&f, NULL);
+  o.arg = &started;
+  /* no lease yet (unknown path: 404); the collection echoes the create */
+  testsrv_route_echo(f.s, "/apis/coordination.k8s.io/v1/namespaces/aao/leases");
+  ck_assert_int_eq(k8s_leader_new(&f.loop, f.c, &o, &le), 0);
+  ck_assert_int_eq(k8s_leader_start(le), 0);
+  ck_assert(test_run_until(&f.loop, &started, WAIT_MS));
+  q = testsrv_last(f.s);
+  ck_assert_str_eq(q->method, "POST");
+  b = json_loadb(q->body.data, q->body.len, 0, NULL);
+  ck_assert_str_eq(k8s_obj_str(b, "spec", "holderIdentity"), "pod-a");
+  ck_assert_str_eq(k8s_obj_name(b), "aws-account-operator-lock");
+  ck_assert_str_eq(k8s_obj_str(b, NULL, "kind"), "Lease");
+  json_decref(b);
+  k8s_leader_close(le, set_flag, &closed);
+  ck_assert(test_run_until(&f.loop, &closed, WAIT_MS));
+  fx_teardown(&f);
+}
+END_TEST
+
+START_TEST(events_via_client)
+{
+  struct k8s_recorder *rec;
+  struct k8s_recorder_stats st;
+  const struct testsrv_req *q;
+  json_t *acc =
+      json_pack("{s:s, s:s, s:{s:s, s:s}}", "apiVersion", "v1", "kind",
+                "ConfigMap", "metadata", "name", "cm", "namespace", "ns");
+  json_t *b;
+  struct fx f;
+  unsigned n;
+
+  fx_setup(&f, NULL);
+  testsrv_route_echo(f.s, "/api/v1/namespaces/ns/events");
+  ck_assert_int_eq(k8s_recorder_new(&f.loop, f.c, NULL, &rec), 0);
+  k8s_event(rec, acc, K8S_EVENT_NORMAL, "Synced", "all good");
+  for (n = 0; n < 500 && testsrv_requests(f.s) < 1; n++)
+    uv_run(&f.loop, UV_RUN_ONCE);
+  q = testsrv_last(f.s);
+  ck_assert_str_eq(q->method, "POST");
+  b = json_loadb(q->body.data, q->body.len, 0, NULL);
+  ck_assert_str_eq(k8s_obj_str(b, NULL, "reason"), "Synced");
+  ck_assert_str_eq(k8s_obj_str(b, "involvedObject", "name"), "cm");
+  json_decref(b);
+  k8s_event(rec, acc, K8S_EVENT_NORMAL, "Synced", "all good");
+  for (n = 0; n < 500 && testsrv_requests(f.s) < 2; n++)
+    uv_run(&f.loop, UV_RUN_ONCE);
+  q = testsrv_last(f.s);
+  ck_assert_str_eq(q->method, "PATCH");
+  ck_assert(
+      str_has_prefix(buf_str(&q->url), "/api/v1/namespaces/ns/events/cm."));
+  ck_assert_str_eq(testsrv_req_header(q, "Content-Type"),
+                   "application/merge-patch+json");
+  k8s_recorder_stats(rec, &st);
+  ck_assert_uint_eq(st.created, 1);
+  ck_assert_uint_eq(st.patched, 1);
+  k8s_recorder_free(rec); /* the PATCH (404 here) completes into nothing */
+  json_decref(acc);
+  fx_teardown(&f);
+}
+END_TEST
+
 static Suite *k8s_rest_suite(void)
 {
   Suite *s = suite_create("k8s_rest");
@@ -702,6 +822,9 @@ static Suite *k8s_rest_suite(void)
   tcase_add_test(w, watch_stop_inside_callback);
   tcase_add_test(w, watch_cancelled_by_close);
   tcase_add_test(w, watch_unauthorized_rereads_token);
+  tcase_add_test(w, watch_random_chunks_seeded);
+  tcase_add_test(v, leader_via_client);
+  tcase_add_test(v, events_via_client);
   suite_add_tcase(s, v);
   suite_add_tcase(s, w);
   return s;

@@ -731,7 +731,7 @@ START_TEST(leader_via_client)
 {
   struct k8s_leader_opts o = { .namespace = "aao",
                                .identity = "pod-a",
-                               .retry_period_ms = 20,
+                               .retry_period_ms = 5000, /* one attempt */
                                .on_started_leading = on_started };
   struct k8s_leader *le;
   int started = 0, closed = 0;

@@ -173,7 +173,9 @@ static void pump(struct k8s_client *c)
   struct op_error e;
   int rc;
 
-  while ((r = *pp) && !c->closing) {
+  /* closing first: a callback may have closed the client and emptied
+   * the queue under pp */
+  while (!c->closing && (r = *pp)) {
     if (r->not_before > now) {
       wait = UTIL_MIN(wait, r->not_before - now);
       prev = r;

@@ -437,6 +437,43 @@ START_TEST(close_cancels_in_flight)
 }
 END_TEST
 
+struct closer {
+  struct k8s_client *c;
+  int cc;
+  struct res r;
+};
+
+static void close_in_cb(int err, json_t *obj, const struct op_error *d,
+                        void *arg)
+{
+  struct closer *k = arg;
+
+  on_obj(err, obj, d, &k->r);
+  k8s_client_close(k->c, set_flag, &k->cc);
+}
+
+START_TEST(close_from_callback)
+{
+  struct k8s_client_opts o = { .qps = 1, .burst = 1 };
+  struct closer k = { 0 };
+  struct res r2 = { 0 };
+  struct fx f;
+
+  fx_setup(&f, &o);
+  route_json(&f, CM_PATH, 404, "{}");
+  k.c = f.c;
+  ck_assert_int_eq(k8s_get(f.c, &cms, "ns", "cm", close_in_cb, &k), 0);
+  ck_assert_int_eq(k8s_get(f.c, &cms, "ns", "cm", on_obj, &r2), 0);
+  wait_res(&f, &k.r);
+  ck_assert_int_eq(k.r.err, OP_ENOTFOUND);
+  ck_assert_int_eq(r2.done, 1);
+  ck_assert_int_eq(r2.err, OP_ECANCELED);
+  ck_assert(test_run_until(&f.loop, &k.cc, WAIT_MS));
+  f.c = NULL;
+  fx_teardown(&f);
+}
+END_TEST
+
 /* ---- watch -----------------------------------------------------------------
  */
 
@@ -814,6 +851,7 @@ static Suite *k8s_rest_suite(void)
   tcase_add_test(v, unauthorized_rereads_token);
   tcase_add_test(v, rate_limited_queue);
   tcase_add_test(v, close_cancels_in_flight);
+  tcase_add_test(v, close_from_callback);
   tcase_add_test(v, token_reloaded_periodically);
   tcase_add_test(w, watch_stream_chunks);
   tcase_add_test(w, watch_gone_at_start);

@@ -198,6 +198,18 @@ static int load_context(struct kc *k, const char *want, struct k8s_config *c)
   return u ? load_user(k, u, c) : 0;
 }
 
+/* The document holds copies of tokens and keys: wipe every scalar. */
+static void doc_wipe_delete(yaml_document_t *doc)
+{
+  yaml_node_t *n;
+
+  for (n = doc->nodes.start; n && n < doc->nodes.top; n++) {
+    if (n->type == YAML_SCALAR_NODE && n->data.scalar.value)
+      util_wipe(n->data.scalar.value, n->data.scalar.length);
+  }
+  yaml_document_delete(doc);
+}
+
 static int parse_doc(struct kc *k, const char *text, size_t len)
 {
   yaml_parser_t p;
@@ -239,7 +251,7 @@ int k8s_config_load_kubeconfig(const char *path, const char *context,
   k.dir = slash ? util_xstrndup(path, (size_t)(slash - path)) : NULL;
   c = util_xcalloc(1, sizeof(*c));
   rc = load_context(&k, str_empty(context) ? NULL : context, c);
-  yaml_document_delete(&k.doc);
+  doc_wipe_delete(&k.doc);
   free(k.dir);
   if (rc) {
     k8s_config_free(c);

@@ -55,6 +55,10 @@ TSUP_OBJS  := $(TSUP_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_SRCS  := $(sort $(wildcard test/unit/check_*.c))
 TEST_BINS  := $(TEST_SRCS:test/unit/%.c=$(BUILD)/test/%)
 
+# Small C programs the e2e suite drives against the stand-ins (one main each).
+DRV_SRCS   := $(sort $(wildcard test/e2e/drivers/*.c))
+DRV_BINS   := $(DRV_SRCS:test/e2e/drivers/%.c=$(BUILD)/drivers/%)
+
 FUZZ_SRCS  := $(sort $(wildcard test/fuzz/fuzz_*.c))
 FUZZ_BINS  := $(FUZZ_SRCS:test/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_SECONDS ?= 20
@@ -96,6 +100,10 @@ $(BUILD)/test/%: $(BUILD)/obj/test/unit/%.o $(TSUP_OBJS) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS) $(CHK_LIBS)
 
+$(BUILD)/drivers/%: $(BUILD)/obj/test/e2e/drivers/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/fuzz/%: $(BUILD)/obj/test/fuzz/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
@@ -122,7 +130,8 @@ test-valgrind: deps
 	$(MAKE) $(TEST_BINS)
 	@VALGRIND=1 test/unit/run.sh $(BUILD)/test $(TEST_BINS)
 
-test-e2e: deps $(BIN)
+# Drivers are found by the tests under build/drivers/.
+test-e2e: deps $(BIN) $(DRV_BINS)
 	cd test/e2e && $(PY) -m pytest -q -p no:cacheprovider .
 
 # ---- quality -------------------------------------------------------------

@@ -7,9 +7,9 @@
  * Rendering happens only on scrape (never per update).
  *
  *   static const char *const lbl[] = { "controller", "result", NULL };
- *   struct met_family *f = met_counter(reg, "controller_runtime_reconcile_total",
- *                                      "Total number of reconciliations", lbl);
- *   met_inc(f, MET_LV("account", "success"));
+ *   struct met_family *f = met_counter(reg,
+ * "controller_runtime_reconcile_total", "Total number of reconciliations",
+ * lbl); met_inc(f, MET_LV("account", "success"));
  *
  * Label values arrays must have exactly as many entries as the family has
  * label names (MET_LV NULL-terminates; NULL for a family without labels).

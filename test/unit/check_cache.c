@@ -304,11 +304,17 @@ START_TEST(store_memory_10k)
     ck_assert_int_eq(store_put_new(s, o, NULL), 0);
   }
   after = mallinfo2();
-  printf("store memory: 10000 objects, %zu bytes of JSON each on the wire, "
-         "%zu bytes per cached object (incl. key, label and owner indexes)\n",
-         text / 10000, (after.uordblks - before.uordblks) / 10000);
-  /* Not tight: 10,000 objects must fit comfortably (< 16 KiB each). */
-  ck_assert_uint_lt((after.uordblks - before.uordblks) / 10000, 16384);
+  if (after.uordblks <= before.uordblks) {
+    /* ASan and valgrind replace malloc: mallinfo2 sees nothing. */
+    printf("store memory: not measurable under this allocator\n");
+  } else {
+    printf("store memory: 10000 objects, %zu bytes of JSON each on the "
+           "wire, %zu bytes per cached object (incl. key, label and owner "
+           "indexes)\n",
+           text / 10000, (after.uordblks - before.uordblks) / 10000);
+    /* Not tight: 10,000 objects must fit comfortably (< 16 KiB each). */
+    ck_assert_uint_lt((after.uordblks - before.uordblks) / 10000, 16384);
+  }
   ck_assert_uint_eq(
       store_index_count(s, "label", "aws.managed.openshift.io/pool=default"),
       10000);

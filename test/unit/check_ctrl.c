@@ -241,6 +241,12 @@ START_TEST(pending_keeps_key_stingy)
 }
 END_TEST
 
+static void advance(struct wq *q, uint64_t ms)
+{
+  clock_ns += ms * MS;
+  wq_process_delayed(q);
+}
+
 START_TEST(completion_requeue_rules)
 {
   struct wq *q;
@@ -266,30 +272,25 @@ START_TEST(completion_requeue_rules)
   ck_assert_uint_eq(wq_delayed(q), 1);
   ck_assert(met_value(cm->total, lv_err) == 1);
   ck_assert(met_value(cm->errors, MET_LV("account")) == 1);
-  clock_ns += 5 * MS;
-  wq_process_delayed(q);
+  advance(q, 5);
   mode = M_ERROR; /* synchronous error this time */
   settle();
   ck_assert_uint_eq(wq_num_requeues(q, "ns/a"), 2);
-  clock_ns += 10 * MS;
-  wq_process_delayed(q);
+  advance(q, 10);
   /* Negative return code: an error too. */
   mode = M_NEGATIVE;
   settle();
   ck_assert_uint_eq(wq_num_requeues(q, "ns/a"), 3);
   ck_assert(met_value(cm->total, lv_err) == 3);
-  clock_ns += 20 * MS;
-  wq_process_delayed(q);
+  advance(q, 20);
   /* requeue_after: forget, then exactly 30 s later. */
   mode = M_REQUEUE_AFTER;
   settle();
   ck_assert_uint_eq(wq_num_requeues(q, "ns/a"), 0);
   ck_assert_uint_eq(wq_delayed(q), 1);
-  clock_ns += 29999 * MS;
-  wq_process_delayed(q);
+  advance(q, 29999);
   ck_assert_uint_eq(wq_len(q), 0);
-  clock_ns += 1 * MS;
-  wq_process_delayed(q);
+  advance(q, 1);
   ck_assert_uint_eq(wq_len(q), 1);
   ck_assert(met_value(cm->total, MET_LV("account", "requeue_after")) == 1);
   /* requeue: rate limited without an error. */
@@ -297,8 +298,7 @@ START_TEST(completion_requeue_rules)
   settle();
   ck_assert_uint_eq(wq_num_requeues(q, "ns/a"), 1);
   ck_assert(met_value(cm->total, MET_LV("account", "requeue")) == 1);
-  clock_ns += 5 * MS;
-  wq_process_delayed(q);
+  advance(q, 5);
   /* Success: forget. */
   mode = M_DONE;
   settle();

@@ -55,13 +55,19 @@ TSUP_OBJS  := $(TSUP_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_SRCS  := $(sort $(wildcard test/unit/check_*.c))
 TEST_BINS  := $(TEST_SRCS:test/unit/%.c=$(BUILD)/test/%)
 
-BENCH_SRCS := $(wildcard test/bench/bench_*.c)
-BENCH_BINS := $(BENCH_SRCS:test/bench/%.c=$(BUILD)/bench/%)
+FUZZ_SRCS  := $(sort $(wildcard test/fuzz/fuzz_*.c))
+FUZZ_BINS  := $(FUZZ_SRCS:test/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_SECONDS ?= 20
 
-FUZZ_SRCS  := $(wildcard test/fuzz/fuzz_*.c)
+ifeq ($(FUZZ),1)
+OPT        += -fsanitize=fuzzer-no-link
+endif
+
+# Keep test objects (they are intermediates of the suite binaries).
+.SECONDARY:
 
 .PHONY: all deps test test-unit test-unit-run test-asan test-valgrind \
-        test-e2e lint fmt run clean bench fuzz check-deps
+        test-e2e lint fmt run clean fuzz fuzz-run
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -90,9 +96,9 @@ $(BUILD)/test/%: $(BUILD)/obj/test/unit/%.o $(TSUP_OBJS) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS) $(CHK_LIBS)
 
-$(BUILD)/bench/%: $(BUILD)/obj/test/bench/%.o $(LIB)
+$(BUILD)/fuzz/%: $(BUILD)/obj/test/fuzz/%.o $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS)
+	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
 # ---- tests ---------------------------------------------------------------
 
@@ -134,8 +140,13 @@ fmt:
 run: deps $(BIN)
 	@hack/run-local.sh
 
-bench: deps $(BENCH_BINS)
-	@hack/bench.sh $(BUILD)/bench
+# libFuzzer targets for every parser fed by the network, built with clang
+# into their own tree; each runs FUZZ_SECONDS (a smoke run, not a campaign).
+fuzz: deps
+	$(MAKE) BUILD=build/fuzz CC=clang SAN=1 FUZZ=1 fuzz-run
+
+fuzz-run: $(FUZZ_BINS)
+	@hack/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
 clean:
 	rm -rf build bin

@@ -135,8 +135,9 @@ bool log_enabled(enum log_level l, const char *mod)
 
 bool log_key_is_secret(const char *key)
 {
-  static const char *const words[] = { "authorization", "token", "secret",
-                                       "password", "signature", "credential",
+  static const char *const words[] = { "authorization", "token",
+                                       "secret",        "password",
+                                       "signature",     "credential",
                                        "cookie" };
   char low[64];
   size_t i;
@@ -287,8 +288,8 @@ static void emit_json(struct buf *line, const char *ts, enum log_level l,
   buf_cleanup(&tmp);
 }
 
-void log_emit(enum log_level l, const char *mod,
-              const struct log_field *fields, const char *fmt, ...)
+void log_emit(enum log_level l, const char *mod, const struct log_field *fields,
+              const char *fmt, ...)
 {
   struct buf raw, msg, line;
   char ts[64];

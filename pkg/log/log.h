@@ -32,8 +32,7 @@ struct log_field {
 };
 
 /* A NULL-terminated field list literal. */
-#define LOG_KV(...)                                                            \
-  ((const struct log_field[]){ __VA_ARGS__, { NULL, NULL } })
+#define LOG_KV(...) ((const struct log_field[]){ __VA_ARGS__, { NULL, NULL } })
 
 /* spec: "info" or "info,httpc=debug,k8s=warn" (per-module overrides, at most
  * 16); format: "kv"/"text"/"logfmt" or "json". Returns 0 or OP_EINVAL and
@@ -49,9 +48,8 @@ const char *log_level_name(enum log_level l);
 
 bool log_enabled(enum log_level l, const char *mod);
 
-void log_emit(enum log_level l, const char *mod,
-              const struct log_field *fields, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+void log_emit(enum log_level l, const char *mod, const struct log_field *fields,
+              const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 struct buf;
 /* Append s to out with secret-looking substrings scrubbed (see above). */

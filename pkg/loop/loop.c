@@ -159,8 +159,8 @@ void loop_set_deadline(struct loop *l, uint64_t ms)
 
 static void close_own_handles(struct loop *l)
 {
-  uv_handle_t *hs[] = { (uv_handle_t *)&l->sigterm,
-                        (uv_handle_t *)&l->sigint, (uv_handle_t *)&l->cron };
+  uv_handle_t *hs[] = { (uv_handle_t *)&l->sigterm, (uv_handle_t *)&l->sigint,
+                        (uv_handle_t *)&l->cron };
   size_t i;
 
   for (i = 0; i < UTIL_ARRAY_SIZE(hs); i++) {

@@ -157,8 +157,7 @@ size_t map_len(const struct map *m)
   return m->len;
 }
 
-bool map_next(const struct map *m, size_t *iter, const char **key,
-              void **val)
+bool map_next(const struct map *m, size_t *iter, const char **key, void **val)
 {
   while (*iter < m->cap) {
     const struct map_slot *s = &m->slots[(*iter)++];

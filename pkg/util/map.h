@@ -19,9 +19,9 @@ struct map_slot {
 
 struct map {
   struct map_slot *slots;
-  size_t cap;   /* power of two, or 0 */
-  size_t len;   /* live entries */
-  size_t used;  /* live + tombstones */
+  size_t cap;  /* power of two, or 0 */
+  size_t len;  /* live entries */
+  size_t used; /* live + tombstones */
 };
 
 typedef void (*map_free_cb)(void *val, void *arg);
@@ -40,8 +40,7 @@ void *map_del(struct map *m, const char *key);
 size_t map_len(const struct map *m);
 
 /* Iterate: size_t i = 0; while (map_next(m, &i, &k, &v)) { ... } */
-bool map_next(const struct map *m, size_t *iter, const char **key,
-              void **val);
+bool map_next(const struct map *m, size_t *iter, const char **key, void **val);
 
 unsigned map_hash(const char *s);
 

@@ -203,8 +203,7 @@ START_TEST(time_rfc3339_roundtrip)
   ck_assert_str_eq(out, "2015-08-30T12:36:00Z");
   ck_assert_int_eq(time_parse_rfc3339("2015-08-30T12:36:00Z", &t), 0);
   ck_assert_int_eq(t, 1440938160);
-  ck_assert_int_eq(time_parse_rfc3339("2015-08-30T14:36:00.123+02:00", &t),
-                   0);
+  ck_assert_int_eq(time_parse_rfc3339("2015-08-30T14:36:00.123+02:00", &t), 0);
   ck_assert_int_eq(t, 1440938160);
   ck_assert_int_eq(time_parse_rfc3339("2015-08-30 12:36:00", &t), OP_EPARSE);
   ck_assert_int_eq(time_parse_rfc3339("2015-08-30T12:36:00", &t), OP_EPARSE);

@@ -1,0 +1,113 @@
+"""Shared helpers for the end-to-end suite (pytest, Debian's /usr/bin/python3).
+
+Every test starts its own processes on free loopback ports and stops them;
+nothing here talks to anything but 127.0.0.1.
+"""
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BIN = os.path.join(REPO, "bin", "aws-account-operator")
+SHARED = os.environ.get("AAO_SHARED", os.path.join(REPO, "..", "shared"))
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(pred, timeout=10.0, interval=0.05, what="condition"):
+    """Poll pred() until it returns a truthy value or the timeout passes."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = pred()
+            if last:
+                return last
+        except Exception as e:  # noqa: BLE001 - report the last failure
+            last = e
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}: {last!r}")
+
+
+def http_get(url, timeout=5.0, method="GET"):
+    """(status, headers, body) without raising on HTTP errors."""
+    req = urllib.request.Request(url, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+class Proc:
+    """A child process with captured output, stopped at teardown."""
+
+    def __init__(self, args, env=None, cwd=None):
+        self.args = args
+        self.log_path = None
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        self.p = subprocess.Popen(
+            args, env=full_env, cwd=cwd, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True, bufsize=1)
+        self.lines = []
+
+    def read_until(self, needle, timeout=15.0):
+        """Read output lines until one contains needle; return that line."""
+        deadline = time.monotonic() + timeout
+        os.set_blocking(self.p.stdout.fileno(), False)
+        buf = ""
+        while time.monotonic() < deadline:
+            chunk = self.p.stdout.read()
+            if chunk:
+                buf += chunk
+                while "\n" in buf:
+                    line, buf = buf.split("\n", 1)
+                    self.lines.append(line)
+                    if needle in line:
+                        return line
+            elif self.p.poll() is not None:
+                break
+            else:
+                time.sleep(0.02)
+        raise AssertionError(
+            f"{self.args[0]}: no line with {needle!r}; output:\n" + "\n".join(self.lines))
+
+    def output(self):
+        """All output so far (non-blocking)."""
+        try:
+            os.set_blocking(self.p.stdout.fileno(), False)
+            chunk = self.p.stdout.read()
+            if chunk:
+                self.lines.extend(chunk.splitlines())
+        except (ValueError, OSError):
+            pass
+        return "\n".join(self.lines)
+
+    def stop(self, sig=signal.SIGTERM, timeout=10.0):
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+            try:
+                self.p.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        return self.p.returncode
+
+
+@pytest.fixture
+def procs():
+    """Track processes started by a test; all are stopped at teardown."""
+    started = []
+    yield started
+    for p in reversed(started):
+        p.stop(signal.SIGKILL if p.p.poll() is None else signal.SIGTERM)

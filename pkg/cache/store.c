@@ -438,7 +438,10 @@ int store_replace(struct store *s, json_t *items,
   if (!json_is_array(items))
     return OP_EINVAL;
   map_init(&seen);
-  json_array_foreach(items, i, item) replace_one(s, item, &seen, ops, arg);
+  json_array_foreach(items, i, item)
+  {
+    replace_one(s, item, &seen, ops, arg);
+  }
   gone = util_xmalloc((map_len(&s->objs) + 1) * sizeof(*gone));
   while (map_next(&s->objs, &it, &k, NULL)) {
     if (!map_has(&seen, k))

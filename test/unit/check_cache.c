@@ -101,12 +101,16 @@ END_TEST
 /* A custom index with 0..N values: spec.claims[] strings. */
 static void index_claims(const json_t *obj, struct store_values *out, void *arg)
 {
+  const json_t *claims =
+      json_object_get(json_object_get(obj, "spec"), "claims");
   size_t i;
   json_t *c;
 
   (void)arg;
-  json_array_foreach(json_object_get(json_object_get(obj, "spec"), "claims"), i,
-                     c) store_values_add(out, json_string_value(c));
+  json_array_foreach(claims, i, c)
+  {
+    store_values_add(out, json_string_value(c));
+  }
 }
 
 static const char *name_of(const json_t *o)

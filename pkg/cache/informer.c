@@ -50,7 +50,9 @@ struct inf {
   inf_clock_fn clock;
   void *clock_arg;
   uv_timer_t timer;
-  bool closing, timer_closed;
+  uv_check_t trim; /* STORE_COMPACT: store_trim once per iteration */
+  int open_handles;
+  bool closing;
   inf_close_cb close_cb;
   void *close_arg;
 };
@@ -228,18 +230,26 @@ static void inf_free(struct inf *i)
 /* Free once nothing can call back into the informer any more. */
 static bool maybe_finish(struct inf *i)
 {
-  if (!i->closing || !i->timer_closed || i->list_inflight || i->watch)
+  if (!i->closing || i->open_handles || i->list_inflight || i->watch)
     return false;
   inf_free(i);
   return true;
 }
 
-static void on_timer_closed(uv_handle_t *h)
+static void on_handle_closed(uv_handle_t *h)
 {
   struct inf *i = h->data;
 
-  i->timer_closed = true;
+  i->open_handles--;
   maybe_finish(i);
+}
+
+/* After the loop's I/O callbacks: borrowed references have ended. */
+static void on_trim(uv_check_t *h)
+{
+  struct inf *i = h->data;
+
+  store_trim(i->store);
 }
 
 /* ---- listing --------------------------------------------------------- */
@@ -493,7 +503,13 @@ struct inf *inf_new_source(uv_loop_t *loop, const struct inf_source *ops,
   i->clock = o->clock ? o->clock : default_clock;
   i->clock_arg = o->clock_arg;
   uv_timer_init(loop, &i->timer);
-  i->timer.data = i;
+  uv_check_init(loop, &i->trim);
+  i->timer.data = i->trim.data = i;
+  i->open_handles = 2;
+  if (o->store_flags & STORE_COMPACT) {
+    uv_check_start(&i->trim, on_trim);
+    uv_unref((uv_handle_t *)&i->trim); /* never keeps the loop alive */
+  }
   return i;
 }
 
@@ -515,7 +531,7 @@ void inf_stop(struct inf *i)
   if (i->state == INF_STOPPED)
     return;
   i->state = INF_STOPPED;
-  if (!i->timer_closed && !uv_is_closing((uv_handle_t *)&i->timer))
+  if (!uv_is_closing((uv_handle_t *)&i->timer))
     uv_timer_stop(&i->timer);
   if (i->watch)
     i->ops->watch_stop(i->src, i->watch); /* done_cb comes later */
@@ -529,7 +545,8 @@ void inf_close(struct inf *i, inf_close_cb cb, void *arg)
   i->closing = true;
   i->close_cb = cb;
   i->close_arg = arg;
-  uv_close((uv_handle_t *)&i->timer, on_timer_closed);
+  uv_close((uv_handle_t *)&i->timer, on_handle_closed);
+  uv_close((uv_handle_t *)&i->trim, on_handle_closed);
 }
 
 bool inf_has_synced(const struct inf *i)

@@ -23,15 +23,36 @@ struct store_index {
   struct map values;
 };
 
-/* Owner of everything: objs maps key -> json_t * (one reference each). */
+/* STORE_COMPACT: an object kept as compact JSON text, decoded on demand.
+ * The decoded form (hot) lives until store_trim; an entry that is on the
+ * scratch list when it is replaced or deleted is only marked dead and freed
+ * by store_trim. Owner: the objs map (or the scratch list once dead). */
+struct centry {
+  char *text;
+  json_t *hot; /* a reference, or NULL */
+  bool in_scratch, dead;
+};
+
+/* Entries decoded since the last store_trim. Separate allocation so that
+ * reads through a const store may fill it (a cache, not a state change). */
+struct scratch {
+  struct centry **v;
+  size_t n, cap;
+};
+
+/* Owner of everything: objs maps key -> json_t * (one reference each), or
+ * key -> struct centry * with STORE_COMPACT. */
 struct store {
   struct map objs;
   struct store_index *idx;
   size_t nidx;
   unsigned flags;
+  struct scratch *scratch;
 };
 
 static char set_member; /* the value stored in key sets */
+
+static const json_t *entry_obj(const struct store *s, void *v);
 
 /* ---- object helpers -------------------------------------------------- */
 
@@ -231,7 +252,7 @@ int store_add_index(struct store *s, const char *name, store_index_fn fn,
 {
   struct store_index *ix;
   const char *key;
-  void *obj;
+  void *v;
   size_t it = 0;
 
   if (!name || !fn)
@@ -244,9 +265,102 @@ int store_add_index(struct store *s, const char *name, store_index_fn fn,
   ix->fn = fn;
   ix->arg = arg;
   map_init(&ix->values);
-  while (map_next(&s->objs, &it, &key, &obj))
-    index_update(ix, key, NULL, obj);
+  while (map_next(&s->objs, &it, &key, &v))
+    index_update(ix, key, NULL, entry_obj(s, v));
   return 0;
+}
+
+/* ---- entries (plain or compact) ------------------------------------- */
+
+static bool compact(const struct store *s)
+{
+  return s->flags & STORE_COMPACT;
+}
+
+static void scratch_push(struct scratch *sc, struct centry *e)
+{
+  if (sc->n == sc->cap) {
+    sc->cap = sc->cap ? sc->cap * 2 : 64;
+    sc->v = util_xrealloc(sc->v, sc->cap * sizeof(*sc->v));
+  }
+  sc->v[sc->n++] = e;
+  e->in_scratch = true;
+}
+
+static void centry_free(struct centry *e)
+{
+  json_decref(e->hot);
+  free(e->text);
+  free(e);
+}
+
+/* The object of a map value (borrowed). */
+static const json_t *entry_obj(const struct store *s, void *v)
+{
+  struct centry *e = v;
+  json_error_t jerr;
+
+  if (!compact(s))
+    return v;
+  if (!e->hot) {
+    e->hot = json_loads(e->text, JSON_DECODE_ANY, &jerr);
+    UTIL_ASSERT(e->hot); /* we wrote that text */
+    scratch_push(s->scratch, e);
+  }
+  return e->hot;
+}
+
+/* A map value holding obj (stolen). */
+static void *entry_new(struct store *s, json_t *obj)
+{
+  struct centry *e;
+
+  if (!compact(s))
+    return obj;
+  e = util_xcalloc(1, sizeof(*e));
+  e->text = json_dumps(obj, JSON_COMPACT);
+  UTIL_ASSERT(e->text);
+  e->hot = obj; /* handlers and indexes use it until the next trim */
+  scratch_push(s->scratch, e);
+  return e;
+}
+
+/* Release a map value, returning its object as a NEW reference. */
+static json_t *entry_take(struct store *s, void *v)
+{
+  struct centry *e = v;
+  json_t *obj;
+
+  if (!compact(s))
+    return v;
+  obj = json_incref((json_t *)entry_obj(s, e));
+  e->dead = true; /* on the scratch list now: store_trim frees it */
+  return obj;
+}
+
+void store_trim(const struct store *s)
+{
+  struct scratch *sc = s->scratch;
+  size_t i;
+
+  if (!sc)
+    return;
+  for (i = 0; i < sc->n; i++) {
+    struct centry *e = sc->v[i];
+    e->in_scratch = false;
+    if (e->dead) {
+      centry_free(e);
+    } else {
+      json_decref(e->hot);
+      e->hot = NULL;
+    }
+  }
+  sc->n = 0;
+}
+
+size_t store_hot(const struct store *s)
+{
+  return s->scratch ? s->scratch->n : 0;
 }
 
 /* ---- lifecycle ------------------------------------------------------- */
@@ -257,6 +371,8 @@ struct store *store_new(unsigned flags)
 
   map_init(&s->objs);
   s->flags = flags;
+  if (compact(s))
+    s->scratch = util_xcalloc(1, sizeof(*s->scratch));
   return s;
 }
 
@@ -267,10 +383,17 @@ static void free_set(void *val, void *arg)
   free(val);
 }
 
-static void decref_obj(void *val, void *arg)
+static void free_entry(void *val, void *arg)
 {
-  (void)arg;
-  json_decref(val);
+  struct store *s = arg;
+  struct centry *e = val;
+
+  if (!compact(s))
+    json_decref(val);
+  else if (e->in_scratch)
+    e->dead = true; /* store_trim below frees it */
+  else
+    centry_free(e);
 }
 
 void store_free(struct store *s)
@@ -284,7 +407,11 @@ void store_free(struct store *s)
     free(s->idx[i].name);
   }
   free(s->idx);
-  map_cleanup(&s->objs, decref_obj, NULL);
+  map_cleanup(&s->objs, free_entry, s);
+  store_trim(s);
+  if (s->scratch)
+    free(s->scratch->v);
+  free(s->scratch);
   free(s);
 }
 
@@ -293,17 +420,18 @@ void store_free(struct store *s)
 int store_put_new(struct store *s, json_t *obj, json_t **old_out)
 {
   char key[STORE_KEY_MAX];
-  void *old = NULL;
-  int err;
+  void *oldv = NULL;
+  json_t *old;
 
   if (old_out)
     *old_out = NULL;
-  if (!json_is_object(obj) || (err = store_obj_key(obj, key, sizeof(key)))) {
+  if (!json_is_object(obj) || store_obj_key(obj, key, sizeof(key))) {
     json_decref(obj);
     return OP_EINVAL;
   }
   store_strip(obj, s->flags);
-  map_put(&s->objs, key, obj, &old);
+  map_put(&s->objs, key, entry_new(s, obj), &oldv);
+  old = oldv ? entry_take(s, oldv) : NULL;
   indexes_update(s, key, old, obj);
   if (old_out)
     *old_out = old;
@@ -314,7 +442,8 @@ int store_put_new(struct store *s, json_t *obj, json_t **old_out)
 
 json_t *store_delete_take(struct store *s, const char *key)
 {
-  json_t *old = map_del(&s->objs, key);
+  void *v = map_del(&s->objs, key);
+  json_t *old = v ? entry_take(s, v) : NULL;
 
   if (old)
     indexes_update(s, key, old, NULL);
@@ -323,7 +452,9 @@ json_t *store_delete_take(struct store *s, const char *key)
 
 const json_t *store_get(const struct store *s, const char *key)
 {
-  return map_get(&s->objs, key);
+  void *v = map_get(&s->objs, key);
+
+  return v ? entry_obj(s, v) : NULL;
 }
 
 size_t store_len(const struct store *s)
@@ -339,7 +470,7 @@ bool store_next(const struct store *s, size_t *iter, const char **key,
   if (!map_next(&s->objs, iter, key, &v))
     return false;
   if (obj)
-    *obj = v;
+    *obj = entry_obj(s, v);
   return true;
 }
 
@@ -392,7 +523,7 @@ const json_t **store_by_index_new(const struct store *s, const char *index,
     return NULL;
   out = util_xmalloc(*n * sizeof(*out));
   for (i = 0; i < *n; i++)
-    out[i] = map_get(&s->objs, keys[i]);
+    out[i] = entry_obj(s, map_get(&s->objs, keys[i]));
   store_keys_free(keys, *n);
   return out;
 }

@@ -19,6 +19,12 @@
  * index values of an object are recomputed from the object when it changes
  * instead of being stored beside it.
  *
+ * STORE_COMPACT trades CPU for memory: objects are kept as compact JSON
+ * text (about 1/6 of the decoded size) and decoded on access. A decoded
+ * object stays valid until store_trim, which the informer calls once per
+ * loop iteration (after control returned to the loop, the documented end of
+ * every borrowed reference). Use it for large, rarely-listed kinds.
+ *
  * Indexes: store_add_index registers a function that yields 0..N string
  * values per object; store_by_index_new lists the objects with a value.
  * Built-in functions: store_index_labels ("key=value" per label) and
@@ -40,6 +46,7 @@ struct store_values;
 #define STORE_KEY_MAX 512
 
 #define STORE_KEEP_LAST_APPLIED 0x1u
+#define STORE_COMPACT 0x2u
 #define STORE_LAST_APPLIED_ANNOTATION                                          \
   "kubectl.kubernetes.io/last-applied-configuration"
 
@@ -113,5 +120,11 @@ struct store_replace_ops {
 };
 int store_replace(struct store *s, json_t *items,
                   const struct store_replace_ops *ops, void *arg);
+
+/* STORE_COMPACT: release the objects decoded since the last call (every
+ * borrowed pointer handed out before becomes invalid). No-op otherwise. */
+void store_trim(const struct store *s);
+/* STORE_COMPACT: how many entries are decoded right now (tests). */
+size_t store_hot(const struct store *s);
 
 #endif

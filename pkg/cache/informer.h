@@ -61,7 +61,7 @@ struct inf_opts {
   const char *label_selector;  /* copied */
   const char *field_selector;  /* copied */
   long page_size;              /* 0 = 500 */
-  unsigned store_flags;        /* STORE_KEEP_LAST_APPLIED */
+  unsigned store_flags;        /* STORE_KEEP_LAST_APPLIED, STORE_COMPACT */
   uint64_t backoff_initial_ms; /* 0 = 800 */
   uint64_t backoff_max_ms;     /* 0 = 30000 */
   uint64_t backoff_reset_ms;   /* 0 = 120000 */

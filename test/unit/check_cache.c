@@ -6,9 +6,13 @@
 
 #include "cache/informer.h"
 #include "cache/store.h"
+#include "http/httpc.h"
+#include "k8s/client.h"
+#include "support/testsrv.h"
 #include "support/cache_fake.h"
 #include "testutil.h"
 #include "util/err.h"
+#include "util/str.h"
 
 static json_t *obj_labels(const char *ns, const char *name, const char *rv,
                           const char *app)
@@ -764,12 +768,120 @@ START_TEST(inf_compact_trims_each_iteration)
 }
 END_TEST
 
+/* ---- informer over the real Kubernetes client ------------------------ */
+
+#define ACCOUNTS_PATH                                                          \
+  "/apis/aws.managed.openshift.io/v1alpha1/namespaces/ns/accounts"
+
+struct wire {
+  uv_loop_t loop;
+  struct httpc *h;
+  struct testsrv *srv;
+  struct k8s_client *c;
+  struct inf *inf;
+  int synced, saw_c;
+  char list_url[512], watch_url[512];
+};
+
+/* The test server routes by path only and list and watch share one: once
+ * the list is in, the same path starts answering as a watch stream. */
+static void wire_synced(void *arg)
+{
+  static const char events[] =
+      "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"c\","
+      "\"namespace\":\"ns\",\"resourceVersion\":\"11\"}}}\n"
+      "{\"type\":\"BOOKMARK\",\"object\":{\"metadata\":{"
+      "\"resourceVersion\":\"12\"}}}\n";
+  static const size_t cuts[] = { 7, 60 };
+  struct wire *w = arg;
+  const struct testsrv_req *r = testsrv_last(w->srv);
+
+  w->synced = 1;
+  str_copy(w->list_url, r ? buf_str(&r->url) : "", sizeof(w->list_url));
+  testsrv_route_chunked(w->srv, ACCOUNTS_PATH, events, sizeof(events) - 1, cuts,
+                        2, 0);
+}
+
+static void wire_add(const json_t *o, void *arg)
+{
+  struct wire *w = arg;
+
+  if (str_eq(name_of(o), "c")) {
+    const struct testsrv_req *r = testsrv_last(w->srv);
+    str_copy(w->watch_url, r ? buf_str(&r->url) : "", sizeof(w->watch_url));
+    w->saw_c = 1;
+    inf_stop(w->inf); /* the stream would be re-watched at once */
+  }
+}
+
+static void set_flag(void *arg)
+{
+  *(int *)arg = 1;
+}
+
+START_TEST(inf_against_k8s_client)
+{
+  static const char list[] =
+      "{\"kind\":\"AccountList\",\"metadata\":{\"resourceVersion\":\"10\"},"
+      "\"items\":[{\"metadata\":{\"name\":\"a\",\"namespace\":\"ns\","
+      "\"resourceVersion\":\"5\",\"managedFields\":[{}]}}]}";
+  struct wire w = { 0 };
+  struct k8s_config cfg = { 0 };
+  struct inf_opts o = { 0 };
+  struct inf_handler h = { wire_add, NULL, NULL, wire_synced, &w };
+  char url[128];
+  int done = 0, hc = 0, sc = 0;
+
+  ck_assert_int_eq(uv_loop_init(&w.loop), 0);
+  ck_assert_int_eq(httpc_new(&w.loop, NULL, &w.h), 0);
+  ck_assert_int_eq(testsrv_new(&w.loop, &w.srv), 0);
+  testsrv_url(w.srv, "", url, sizeof(url));
+  cfg.server = url;
+  cfg.namespace = "ns";
+  ck_assert_int_eq(k8s_client_new(&w.loop, w.h, &cfg, NULL, &w.c), 0);
+  testsrv_route_fixed(w.srv, ACCOUNTS_PATH, 200,
+                      "Content-Type: application/json\r\n", list,
+                      sizeof(list) - 1);
+  o.gvr.group = "aws.managed.openshift.io";
+  o.gvr.version = "v1alpha1";
+  o.gvr.resource = "accounts";
+  o.gvr.namespaced = true;
+  o.namespace = "ns";
+  w.inf = inf_new(&w.loop, w.c, &o);
+  inf_add_handler(w.inf, &h);
+  ck_assert_int_eq(inf_start(w.inf), 0);
+  ck_assert(test_run_until(&w.loop, &w.synced, 5000));
+  ck_assert_ptr_nonnull(strstr(w.list_url, "resourceVersion=0"));
+  ck_assert_ptr_nonnull(strstr(w.list_url, "limit=500"));
+  ck_assert_ptr_null(json_object_get(
+      json_object_get(store_get(inf_store(w.inf), "ns/a"), "metadata"),
+      "managedFields"));
+  ck_assert(test_run_until(&w.loop, &w.saw_c, 5000));
+  ck_assert_uint_eq(store_len(inf_store(w.inf)), 2);
+  ck_assert_ptr_nonnull(strstr(w.watch_url, "watch=1"));
+  ck_assert_ptr_nonnull(strstr(w.watch_url, "resourceVersion=10"));
+  ck_assert_ptr_nonnull(strstr(w.watch_url, "allowWatchBookmarks=true"));
+  ck_assert_str_eq(inf_resource_version(w.inf), "11");
+  inf_close(w.inf, set_flag, &done);
+  ck_assert(test_run_until(&w.loop, &done, 5000));
+  done = 0;
+  k8s_client_close(w.c, set_flag, &done);
+  ck_assert(test_run_until(&w.loop, &done, 5000));
+  httpc_close(w.h, set_flag, &hc);
+  testsrv_close(w.srv, set_flag, &sc);
+  while (!(hc && sc) && uv_run(&w.loop, UV_RUN_ONCE))
+    ;
+  ASSERT_LOOP_CLEAN(&w.loop);
+}
+END_TEST
+
 static Suite *cache_suite(void)
 {
   Suite *s = suite_create("cache");
   TCase *st = tcase_create("store");
   TCase *it = tcase_create("informer");
   TCase *itc = tcase_create("informer-close");
+  TCase *wire = tcase_create("informer-k8s");
 
   tcase_add_test(st, store_put_get_delete);
   tcase_add_test(st, store_strips_bookkeeping);
@@ -793,6 +905,8 @@ static Suite *cache_suite(void)
   tcase_add_checked_fixture(itc, inf_setup, NULL);
   tcase_add_test(itc, inf_close_with_list_in_flight);
   suite_add_tcase(s, itc);
+  tcase_add_test(wire, inf_against_k8s_client);
+  suite_add_tcase(s, wire);
   return s;
 }
 

@@ -14,6 +14,7 @@
 #define DEFAULT_BACKOFF_MAX_MS 30000
 #define DEFAULT_BACKOFF_RESET_MS 120000
 #define NS_PER_MS 1000000ull
+#define SHORT_WATCH_NS (1000 * NS_PER_MS)
 
 struct inf_hslot {
   struct inf_handler h;
@@ -47,6 +48,8 @@ struct inf {
   struct backoff bo;
   struct rng rng;
   uint64_t last_failure_ns, reset_ns, backoff_ms;
+  uint64_t watch_start_ns; /* to spot a very short watch */
+  unsigned long watch_events;
   inf_clock_fn clock;
   void *clock_arg;
   uv_timer_t timer;
@@ -406,6 +409,7 @@ static void on_event(enum k8s_event_type type, json_t *obj, void *arg)
 
   if (i->state != INF_WATCHING)
     return;
+  i->watch_events++;
   switch (type) {
   case K8S_EV_ADDED:
   case K8S_EV_MODIFIED:
@@ -424,6 +428,13 @@ static void on_event(enum k8s_event_type type, json_t *obj, void *arg)
   set_rv(i, store_obj_rv(obj));
 }
 
+static bool short_watch(const struct inf *i)
+{
+  uint64_t now = i->clock(i->clock_arg);
+
+  return !i->watch_events && now - i->watch_start_ns < SHORT_WATCH_NS;
+}
+
 static void on_watch_done(int err, const struct op_error *detail, void *arg)
 {
   struct inf *i = arg;
@@ -432,7 +443,11 @@ static void on_watch_done(int err, const struct op_error *detail, void *arg)
   i->watch = NULL;
   if (maybe_finish(i) || i->state != INF_WATCHING)
     return;
-  if (!err) {
+  if (!err && short_watch(i)) {
+    /* client-go's "very short watch": closed within a second without a
+     * single event is a failure, not a timeout (no hot re-watch loop). */
+    failed(i, OP_EIO, false);
+  } else if (!err) {
     start_watch(i); /* server timeout: carry on from the same version */
   } else if (err == OP_EGONE) {
     log_info("cache", "%s: resourceVersion %s expired, relisting", res(i),
@@ -450,6 +465,8 @@ static void start_watch(struct inf *i)
   int err;
 
   i->state = INF_WATCHING;
+  i->watch_events = 0;
+  i->watch_start_ns = i->clock(i->clock_arg);
   o.namespace = i->ns;
   o.label_selector = i->lsel;
   o.field_selector = i->fsel;

@@ -10,12 +10,12 @@
  *            final_state_unknown (DeletedFinalStateUnknown).
  *   WATCHING from the list's resourceVersion with bookmarks. Bookmarks only
  *            advance the resourceVersion. A clean server close re-watches
- *            at once; 410 (at start or in-stream) relists; any other error
- *            waits in BACKOFF and re-watches from the last resourceVersion.
- *   BACKOFF  800 ms doubling to 30 s with jitter 1.0; the backoff resets
- *            when no failure happened for 2 minutes (client-go's backoff
- *            manager).
- *   STOPPED  after inf_stop.
+ *            at once (unless the watch lasted under a second without an
+ *            event: client-go's "very short watch", handled as an error); 410
+ * (at start or in-stream) relists; any other error waits in BACKOFF and
+ * re-watches from the last resourceVersion. BACKOFF  800 ms doubling to 30 s
+ * with jitter 1.0; the backoff resets when no failure happened for 2 minutes
+ * (client-go's backoff manager). STOPPED  after inf_stop.
  *
  * Handlers run on the loop after the store was updated: on_add(obj),
  * on_update(old, new) (skipped when the resourceVersion did not change,

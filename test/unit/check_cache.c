@@ -558,6 +558,26 @@ START_TEST(inf_clean_close_rewatches)
 }
 END_TEST
 
+static void expect_backoff(uint64_t lo);
+
+START_TEST(inf_very_short_watch_backs_off)
+{
+  list_and_watch();
+  /* Closed at once, no event: an error, not a server timeout. */
+  cache_fake_watch_end(&fake, 0);
+  expect_backoff(800);
+  inf_retry_now(inf);
+  ck_assert_int_eq(fake.nwatches, 2);
+  ck_assert_str_eq(fake.watches[1].rv, "10");
+  /* Closed at once after an event: fine. */
+  cache_fake_event(&fake, K8S_EV_ADDED, cache_fake_obj_new("ns", "e", "14"));
+  cache_fake_watch_end(&fake, 0);
+  ck_assert_int_eq(inf_state(inf), INF_WATCHING);
+  ck_assert_int_eq(fake.nwatches, 3);
+  ck_assert_str_eq(fake.watches[2].rv, "14");
+}
+END_TEST
+
 START_TEST(inf_gone_relists_with_deletes)
 {
   list_and_watch();
@@ -576,8 +596,9 @@ START_TEST(inf_gone_relists_with_deletes)
   ck_assert_int_eq(elog.synced, 1); /* only after the first list */
   ck_assert_int_eq(fake.nwatches, 2);
   ck_assert_str_eq(fake.watches[1].rv, "40");
-  /* 410 at watch start relists too. */
+  /* 410 at watch start relists too (after a normal-length watch). */
   fake.watch_err = OP_EGONE;
+  clock_ns += 2000000000ull;
   cache_fake_watch_end(&fake, 0);
   ck_assert_int_eq(inf_state(inf), INF_LISTING);
   ck_assert_int_eq(fake.nlists, 4);
@@ -894,6 +915,7 @@ static Suite *cache_suite(void)
   tcase_add_checked_fixture(it, inf_setup, inf_teardown);
   tcase_add_test(it, inf_list_then_watch);
   tcase_add_test(it, inf_clean_close_rewatches);
+  tcase_add_test(it, inf_very_short_watch_backs_off);
   tcase_add_test(it, inf_gone_relists_with_deletes);
   tcase_add_test(it, inf_expired_continue_restarts_list);
   tcase_add_test(it, inf_reconnect_backoff);

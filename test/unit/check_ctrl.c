@@ -1,10 +1,13 @@
 /* pkg/controllers/runtime: informer events -> keys -> queue -> reconcile,
  * with asynchronous (pending) reconciles, requeue rules, concurrency,
  * pause/resume, owner mapping, sync gating and metrics. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cache/informer.h"
 #include "controllers/runtime/ctrl.h"
+#include "log/log.h"
 #include "metrics/metrics.h"
 #include "support/cache_fake.h"
 #include "testutil.h"
@@ -312,6 +315,12 @@ END_TEST
 
 START_TEST(complete_inside_reconcile)
 {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+
+  log_configure("info,ctrl=debug", NULL);
+  log_set_output(f);
   new_ctrl(1);
   mode = M_COMPLETE_INSIDE;
   sync_all();
@@ -320,6 +329,12 @@ START_TEST(complete_inside_reconcile)
   ck_assert_str_eq(calls, "ns/a ns/b ");
   ck_assert_uint_eq(ctrl_active(ctrl), 0);
   ck_assert(met_value(cm->total, MET_LV("account", "success")) == 2);
+  log_reset();
+  fclose(f);
+  /* One debug line per reconcile with its id. */
+  ck_assert_ptr_nonnull(strstr(text, "key=ns/a reconcileID=1 result=success"));
+  ck_assert_ptr_nonnull(strstr(text, "key=ns/b reconcileID=2 result=success"));
+  free(text);
 }
 END_TEST
 

@@ -361,6 +361,23 @@ static void srcs_free(struct ctrl *c, bool detach)
 
 static void close_now(struct ctrl *c);
 
+/* One debug line per reconcile, with controller-runtime's reconcileID. */
+static void log_result(const struct ctrl *c, const char *key,
+                       const struct ctrl_run *r, int which, uint64_t now,
+                       int err)
+{
+  char id[24];
+
+  if (!log_enabled(LOG_DEBUG, "ctrl"))
+    return;
+  str_fmt(id, sizeof(id), "%llu", (unsigned long long)r->id);
+  log_emit(LOG_DEBUG, "ctrl",
+           LOG_KV({ "controller", c->name }, { "key", key },
+                  { "reconcileID", id }, { "result", results[which] },
+                  { "error", err < 0 ? op_err_name(err) : "" }),
+           "reconcile finished in %.3fs", (double)(now - r->start_ns) / 1e9);
+}
+
 static void finish(struct ctrl *c, const char *key, struct ctrl_run *r,
                    const struct ctrl_result *res)
 {
@@ -371,8 +388,6 @@ static void finish(struct ctrl *c, const char *key, struct ctrl_run *r,
     met_observe(c->m->time, c->lv1, (double)(now - r->start_ns) / 1e9);
   if (res->err < 0) {
     which = 1;
-    log_debug("ctrl", "%s: reconcile %s failed: %s", c->name, key,
-              op_strerror(res->err));
     wq_add_rate_limited(c->q, key);
   } else if (res->requeue_after_ms) {
     which = 3;
@@ -386,6 +401,7 @@ static void finish(struct ctrl *c, const char *key, struct ctrl_run *r,
     wq_forget(c->q, key);
   }
   count_result(c, which);
+  log_result(c, key, r, which, now, res->err);
   free(map_del(&c->runs, key));
   wq_done(c->q, key); /* key may die here: not used after */
   c->active--;

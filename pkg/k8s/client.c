@@ -56,6 +56,8 @@ int k8s_client_new(uv_loop_t *loop, struct httpc *h,
   c->cfg = k8s_config_dup(cfg);
   if (opts)
     c->opts = *opts;
+  c->opts.user_agent =
+      opts && opts->user_agent ? util_xstrdup(opts->user_agent) : NULL;
   apply_defaults(&c->opts);
   k8s_tbucket_init(&c->tb, c->opts.qps, c->opts.burst, uv_now(loop));
   c->active.next = c->active.prev = &c->active;
@@ -91,6 +93,7 @@ static void maybe_free(struct k8s_client *c)
   if (!c->closing || c->open_handles || c->pending)
     return;
   k8s_config_free(c->cfg);
+  free((char *)c->opts.user_agent);
   free(c);
   if (cb)
     cb(arg);
@@ -192,6 +195,8 @@ struct httpc_req *k8s__http_new(struct k8s_client *c, const char *method,
   if (!r)
     return NULL;
   httpc_req_header(r, "Accept", "application/json");
+  if (c->opts.user_agent)
+    httpc_req_header(r, "User-Agent", c->opts.user_agent);
   if (!str_empty(c->cfg->token))
     httpc_req_bearer(r, c->cfg->token);
   set_tls(c, r);

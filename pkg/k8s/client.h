@@ -44,6 +44,9 @@ struct k8s_client_opts {
   void (*on_request)(const char *method, long status, double seconds,
                      void *arg);
   void *on_request_arg;
+  /* User-Agent of every request (copied); NULL = httpc's default. The
+   * operator puts its identity in it so replicas can be told apart. */
+  const char *user_agent;
 };
 
 /* Copies cfg. Starts the token-reload timer when cfg->token_file is set. */
@@ -103,6 +106,34 @@ struct k8s_delete_opts {
 int k8s_delete(struct k8s_client *c, const struct k8s_gvr *gvr, const char *ns,
                const char *name, const struct k8s_delete_opts *opts,
                k8s_obj_cb cb, void *arg);
+
+/* ---- update with retry on conflict (client-go retry.RetryOnConflict) ---- */
+
+/* Edit obj (a private copy: first of the object given to k8s_update_retry,
+ * after a conflict of a fresh GET) in place. Return 0 to write it,
+ * K8S_MUTATE_SKIP to stop without writing, or a negative op_err to give
+ * up with it. The first call happens inside k8s_update_retry, which then
+ * returns what mutate returned (cb is not called); on later calls cb gets
+ * 0 and the unchanged fresh object (skip) or the error. */
+#define K8S_MUTATE_SKIP 1
+typedef int (*k8s_mutate_fn)(json_t *obj, void *arg);
+
+struct k8s_retry_opts {
+  unsigned attempts; /* writes in all; 0 = 5 (client-go DefaultRetry) */
+  bool status;       /* write the status subresource (k8s_update_status) */
+};
+
+/* mutate(copy of obj), then PUT it; on OP_ECONFLICT GET the object afresh
+ * (namespace and name from obj), mutate that and PUT again, up to
+ * o->attempts writes. The re-read is the back-off (client-go waits 10 ms
+ * more). cb gets the server's object, or the last error (OP_ECONFLICT when
+ * every attempt conflicted). obj is borrowed (copied before returning); o
+ * may be NULL. Returns 0 (cb will run once), K8S_MUTATE_SKIP or an error
+ * (cb never runs). */
+int k8s_update_retry(struct k8s_client *c, const struct k8s_gvr *gvr,
+                     json_t *obj, const struct k8s_retry_opts *o,
+                     k8s_mutate_fn mutate, void *mutate_arg, k8s_obj_cb cb,
+                     void *arg);
 
 /* ---- pure helpers (exposed for tests and other modules) ---------------- */
 

@@ -26,7 +26,7 @@ struct k8s_client {
   uv_loop_t *loop;
   struct httpc *h;
   struct k8s_config *cfg;
-  struct k8s_client_opts opts;
+  struct k8s_client_opts opts; /* opts.user_agent owned (copied) */
   struct k8s_tbucket tb;
   struct rng rng;    /* watch timeouts */
   uv_timer_t wake;   /* runs the queue when a token or retry is due */

@@ -838,6 +838,133 @@ START_TEST(events_via_client)
 }
 END_TEST
 
+/* ---- update with retry on conflict ------------------------------------- */
+
+struct mut {
+  int calls;
+  char rv[2][16];
+};
+
+static int set_ready(json_t *obj, void *arg)
+{
+  struct mut *m = arg;
+  json_t *st = json_object_get(obj, "status");
+
+  if (m->calls < 2)
+    str_copy(m->rv[m->calls], k8s_obj_rv(obj), sizeof(m->rv[0]));
+  m->calls++;
+  if (!st) {
+    st = json_object();
+    json_object_set_new(obj, "status", st);
+  }
+  json_object_set_new(st, "state", json_string("Ready"));
+  return 0;
+}
+
+#define CONFLICT_BODY                                                          \
+  "{\"kind\":\"Status\",\"status\":\"Failure\",\"reason\":\"Conflict\","       \
+  "\"code\":409,\"message\":\"the object has been modified\"}"
+
+START_TEST(update_status_retry_on_conflict)
+{
+  json_t *stale =
+      json_pack("{s:s, s:{s:s, s:s, s:s}}", "kind", "ConfigMap", "metadata",
+                "name", "cm", "namespace", "ns", "resourceVersion", "3");
+  struct k8s_retry_opts o = { .status = true };
+  struct res r = { 0 };
+  struct mut m = { 0 };
+  json_t *sent;
+  struct fx f;
+
+  fx_setup(&f, NULL);
+  route_json(&f, CM_PATH "/status", 409, CONFLICT_BODY);
+  route_json(&f, CM_PATH, 200,
+             "{\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"cm\","
+             "\"namespace\":\"ns\",\"resourceVersion\":\"7\"}}");
+  swap_after(&f, 2, CM_PATH "/status", 200,
+             "Content-Type: application/json\r\n",
+             "{\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"cm\","
+             "\"namespace\":\"ns\",\"resourceVersion\":\"8\"},"
+             "\"status\":{\"state\":\"Ready\"}}");
+  ck_assert_int_eq(
+      k8s_update_retry(f.c, &cms, stale, &o, set_ready, &m, on_obj, &r), 0);
+  ck_assert_int_eq(m.calls, 1); /* the first mutate runs inside the call */
+  ck_assert_int_eq(r.done, 0);
+  wait_res(&f, &r);
+  ck_assert_int_eq(r.err, 0);
+  ck_assert_str_eq(k8s_obj_rv(r.obj), "8");
+  ck_assert_int_eq(m.calls, 2);
+  ck_assert_str_eq(m.rv[0], "3"); /* stale */
+  ck_assert_str_eq(m.rv[1], "7"); /* re-read */
+  ck_assert_uint_eq(testsrv_requests(f.s), 3);
+  ck_assert_str_eq(testsrv_last(f.s)->method, "PUT");
+  sent = json_loadb(testsrv_last(f.s)->body.data, testsrv_last(f.s)->body.len,
+                    0, NULL);
+  ck_assert_str_eq(k8s_obj_rv(sent), "7");
+  ck_assert_str_eq(k8s_obj_str(sent, "status", "state"), "Ready");
+  /* the caller's object was not touched */
+  ck_assert_ptr_null(json_object_get(stale, "status"));
+  json_decref(sent);
+  json_decref(r.obj);
+  json_decref(stale);
+  fx_teardown(&f);
+}
+END_TEST
+
+START_TEST(update_retry_gives_up)
+{
+  json_t *obj = json_pack("{s:{s:s, s:s, s:s}}", "metadata", "name", "cm",
+                          "namespace", "ns", "resourceVersion", "3");
+  struct k8s_retry_opts o = { .attempts = 2 };
+  struct res r = { 0 };
+  struct mut m = { 0 };
+  struct fx f;
+
+  fx_setup(&f, NULL);
+  route_json(&f, CM_PATH, 409, CONFLICT_BODY); /* GET and PUT share it */
+  ck_assert_int_eq(
+      k8s_update_retry(f.c, &cms, obj, &o, set_ready, &m, on_obj, &r), 0);
+  wait_res(&f, &r);
+  /* PUT 409, GET 409 (a GET error ends it) */
+  ck_assert_int_eq(r.err, OP_ECONFLICT);
+  ck_assert_uint_eq(testsrv_requests(f.s), 2);
+  ck_assert_int_eq(r.detail.http_status, 409);
+  json_decref(obj);
+  fx_teardown(&f);
+}
+END_TEST
+
+static int skip_write(json_t *obj, void *arg)
+{
+  (void)obj;
+  (void)arg;
+  return K8S_MUTATE_SKIP;
+}
+
+START_TEST(update_retry_skip_and_user_agent)
+{
+  struct k8s_client_opts co = { .user_agent = "aws-account-operator/t (id-1)" };
+  json_t *obj =
+      json_pack("{s:{s:s, s:s}}", "metadata", "name", "cm", "namespace", "ns");
+  struct res r = { 0 };
+  struct fx f;
+
+  fx_setup(&f, &co);
+  ck_assert_int_eq(
+      k8s_update_retry(f.c, &cms, obj, NULL, skip_write, NULL, on_obj, &r),
+      K8S_MUTATE_SKIP);
+  ck_assert_int_eq(r.done, 0);
+  route_json(&f, CM_PATH, 200, "{\"metadata\":{\"name\":\"cm\"}}");
+  ck_assert_int_eq(k8s_get(f.c, &cms, "ns", "cm", on_obj, &r), 0);
+  wait_res(&f, &r);
+  ck_assert_str_eq(last_header(&f, "User-Agent"),
+                   "aws-account-operator/t (id-1)");
+  json_decref(r.obj);
+  json_decref(obj);
+  fx_teardown(&f);
+}
+END_TEST
+
 static Suite *k8s_rest_suite(void)
 {
   Suite *s = suite_create("k8s_rest");
@@ -863,6 +990,9 @@ static Suite *k8s_rest_suite(void)
   tcase_add_test(w, watch_random_chunks_seeded);
   tcase_add_test(v, leader_via_client);
   tcase_add_test(v, events_via_client);
+  tcase_add_test(v, update_status_retry_on_conflict);
+  tcase_add_test(v, update_retry_gives_up);
+  tcase_add_test(v, update_retry_skip_and_user_agent);
   suite_add_tcase(s, v);
   suite_add_tcase(s, w);
   return s;

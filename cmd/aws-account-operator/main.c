@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "controllers/manager.h"
 #include "http/health.h"
 #include "http/httpd.h"
 #include "log/log.h"
@@ -26,6 +27,7 @@ struct app {
   struct loop loop;
   struct met_registry *metrics;
   struct health *health;
+  struct mgr *mgr;           /* the Kubernetes side */
   struct httpd *metrics_srv; /* serves /metrics */
   struct httpd *health_srv;  /* serves /healthz, /readyz (may be the same) */
   int open_servers;
@@ -75,8 +77,7 @@ static int listen_on(struct app *a, struct httpd **out, const char *addr,
   int rc = httpd_listen(d, addr);
 
   if (rc) {
-    log_error("main", "cannot serve %s on %s: %s", what, addr,
-              op_strerror(rc));
+    log_error("main", "cannot serve %s on %s: %s", what, addr, op_strerror(rc));
     httpd_close(d, NULL, NULL);
     return rc;
   }
@@ -102,12 +103,31 @@ static int start_servers(struct app *a)
   if (shared) {
     a->health_srv = a->metrics_srv;
   } else {
-    rc = listen_on(a, &a->health_srv, a->cfg.health_bind,
-                   "/healthz, /readyz");
+    rc = listen_on(a, &a->health_srv, a->cfg.health_bind, "/healthz, /readyz");
     if (rc)
       return rc;
   }
   return health_register(a->health, a->health_srv);
+}
+
+/* Hand the loop, the metrics and the health registry to the manager. */
+static int start_manager(struct app *a)
+{
+  struct mgr_opts mo = {
+    .cfg = &a->cfg,
+    .metrics = a->metrics,
+    .health = a->health,
+    .version = AAO_VERSION,
+  };
+  struct op_error e = { 0 };
+  int rc = mgr_new(&a->loop, &mo, &a->mgr, &e);
+
+  if (rc) {
+    log_error("main", "Kubernetes configuration: %s",
+              e.msg[0] ? e.msg : op_strerror(rc));
+    return rc;
+  }
+  return mgr_start(a->mgr);
 }
 
 static int run_daemon(struct app *a)
@@ -123,6 +143,8 @@ static int run_daemon(struct app *a)
   register_build_info(a->metrics);
   loop_on_stop(&a->loop, stop_servers, a);
   rc = start_servers(a);
+  if (!rc)
+    rc = start_manager(a);
   if (rc)
     loop_request_stop(&a->loop, "start-up failed");
   else
@@ -132,6 +154,7 @@ static int run_daemon(struct app *a)
     rc = OP_ETIMEDOUT;
   if (loop_cleanup(&a->loop) != 0)
     log_error("main", "handles left open at exit");
+  mgr_free(a->mgr);
   health_free(a->health);
   met_registry_free(a->metrics);
   log_info("main", "stopped");

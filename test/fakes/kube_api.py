@@ -100,10 +100,16 @@ Control API (not Kubernetes paths; never needs the bearer token):
 - POST /fake/latency              {"ms":N, "path_regex":"...", "method":"GET", "count":N}: delay
                                   matching requests (count absent = until cleared);
                                   {"clear": true} or ms 0 removes all latency rules.
+- POST /fake/bulk-create          {"group", "version", "plural", "namespace", "template": obj,
+                                   "count": N, "prefix": "acc-", "start": 0}: create N copies
+                                  of template named <prefix><5-digit index> exactly as POST
+                                  would (validation, watch events), in one request.
+                                  Answer {"created": N, "resourceVersion": RV}.
 - POST /fake/compact              forget the event history (and continue snapshots) up to
                                   now: older resourceVersions give 410. Answer {"horizon": RV}.
 - GET  /fake/requests?since=N     the request log: [{"seq", "time", "method", "path",
-                                  "query", "status", "content_type", "watch", "body"}] with
+                                  "query", "status", "content_type", "watch", "user_agent",
+                                  "body"}] with
                                   seq > N (body = parsed JSON of writes when small).
 - POST /fake/reset-log            empty the request log (seq keeps counting).
 - GET  /fake/state                dump: resourceVersion, horizon, counts, objects.
@@ -2135,7 +2141,7 @@ class Handler(BaseHTTPRequestHandler):
         ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         entry = {"time": time.time(), "method": method, "path": path, "query": rawq,
                  "content_type": ctype, "watch": self.q.get("watch") in ("true", "1"),
-                 "status": None}
+                 "user_agent": self.headers.get("User-Agent") or "", "status": None}
         if method in ("POST", "PUT", "PATCH", "DELETE") and body and len(body) < 65536 and \
                 not path.startswith("/fake/"):
             try:
@@ -2270,6 +2276,8 @@ class Handler(BaseHTTPRequestHandler):
                 else:
                     fake.latency_rules.append(dict(data))
             return self.send_json(200, {"rules": len(fake.latency_rules)})
+        if path == "/fake/bulk-create" and method == "POST":
+            return self.send_json(200, self.bulk_create(data))
         if path == "/fake/compact" and method == "POST":
             return self.send_json(200, {"horizon": str(fake.state.compact())})
         if path == "/fake/requests" and method == "GET":
@@ -2292,6 +2300,21 @@ class Handler(BaseHTTPRequestHandler):
                                     for rt in st.types.values() if st.objs[rt.key]}}
             return self.send_json(200, dump)
         raise ApiError(404, "NotFound", "unknown control endpoint %s %s" % (method, path))
+
+    def bulk_create(self, data):
+        """count copies of template named prefix%05d, created as by POST (validated,
+        watchers notified), without one HTTP round trip each."""
+        st = self.fake.state
+        rt = st.lookup(data.get("group", ""), data["version"], data["plural"])
+        if rt is None:
+            raise ApiError(404, "NotFound", "unknown resource %s" % data["plural"])
+        prefix, created = data.get("prefix", "obj-"), 0
+        for i in range(int(data.get("start", 0)), int(data.get("start", 0)) + int(data["count"])):
+            obj = copy.deepcopy(data["template"])
+            obj.setdefault("metadata", {})["name"] = "%s%05d" % (prefix, i)
+            st.create(rt, data.get("namespace"), obj)
+            created += 1
+        return {"created": created, "resourceVersion": str(st.rv)}
 
     # ---- routing
 

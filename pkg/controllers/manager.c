@@ -237,7 +237,8 @@ static void set_leader_gauge(struct mgr *m, bool leading)
 static void each_ctrl(struct mgr *m, void (*fn)(struct ctrl *c))
 {
   for (struct mgr_ctrl *mc = m->ctrls; mc; mc = mc->next)
-    fn(mc->c);
+    if (mc->c) /* NULL once closed at shutdown */
+      fn(mc->c);
 }
 
 /* Like client-go's leaderelection: a Normal Event on the Lease. */
@@ -309,7 +310,9 @@ static int start_leader(struct mgr *m)
 /* ---- start -----------------------------------------------------------------
  */
 
-static int start_informers(struct mgr *m)
+/* Informers exist from mgr_new on, so controllers can watch them before
+ * mgr_start; they list and watch from mgr_start. */
+static int build_informers(struct mgr *m)
 {
   char fsel[STORE_KEY_MAX + 32];
   struct inf_opts io;
@@ -320,6 +323,15 @@ static int start_informers(struct mgr *m)
     if (rc)
       return rc;
     m->inf[k] = inf_new(&m->loop->uv, m->client, &io);
+  }
+  return 0;
+}
+
+static int start_informers(struct mgr *m)
+{
+  int rc;
+
+  for (int k = 0; k < MGR_NKINDS; k++) {
     rc = inf_start(m->inf[k]);
     if (rc) {
       log_error("manager", "cannot start the %s informer: %s", watches[k].name,
@@ -518,6 +530,8 @@ static int build_clients(struct mgr *m, const struct mgr_opts *o)
     rc = k8s_client_new(&m->loop->uv, m->h, m->kcfg, &co, &m->client);
   if (!rc)
     rc = k8s_recorder_new(&m->loop->uv, m->client, &ro, &m->rec);
+  if (!rc)
+    rc = build_informers(m);
   return rc;
 }
 

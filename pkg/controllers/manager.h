@@ -102,9 +102,9 @@ struct mgr_opts {
   const char *identity;         /* NULL = $POD_NAME, else host_pid */
 };
 
-/* Build everything (nothing started). A malformed kubeconfig or an
- * unusable in-cluster mount is OP_ECONFIG/OP_EIO with the reason in *e;
- * the caller exits 1. */
+/* Build everything, informers included (nothing started). A malformed
+ * kubeconfig or an unusable in-cluster mount is OP_ECONFIG/OP_EIO with the
+ * reason in *e; the caller exits 1. */
 int mgr_new(struct loop *l, const struct mgr_opts *o, struct mgr **out,
             struct op_error *e);
 /* Start the informers and leader election (or the controllers at once). */
@@ -118,7 +118,7 @@ bool mgr_is_leader(const struct mgr *m);
 bool mgr_synced(const struct mgr *m);
 const char *mgr_identity_str(const struct mgr *m);
 
-/* Borrowed; NULL when disabled. */
+/* Borrowed; NULL when disabled (and informers once shutdown began). */
 struct inf *mgr_informer(struct mgr *m, enum mgr_kind k);
 struct k8s_client *mgr_client(struct mgr *m);
 struct k8s_recorder *mgr_recorder(struct mgr *m);

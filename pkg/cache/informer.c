@@ -1,0 +1,587 @@
+#include "cache/informer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "log/log.h"
+#include "util/backoff.h"
+#include "util/rng.h"
+#include "util/str.h"
+#include "util/util.h"
+
+#define DEFAULT_PAGE 500
+#define DEFAULT_BACKOFF_MS 800
+#define DEFAULT_BACKOFF_MAX_MS 30000
+#define DEFAULT_BACKOFF_RESET_MS 120000
+#define NS_PER_MS 1000000ull
+#define SHORT_WATCH_NS (1000 * NS_PER_MS)
+
+struct inf_hslot {
+  struct inf_handler h;
+  int id;
+  bool removed;
+};
+
+/* Owner of every pointer member: the informer. ops/src are borrowed, the
+ * gvr strings too (documented in inf_opts). */
+struct inf {
+  uv_loop_t *loop;
+  const struct inf_source *ops;
+  void *src;
+  struct k8s_gvr gvr;
+  char *ns, *lsel, *fsel;
+  long page;
+  struct store *store;
+  struct inf_hslot *handlers;
+  size_t nh;
+  int next_id, dispatching;
+  bool compact;
+  enum inf_state state;
+  char *rv;        /* last resourceVersion seen */
+  bool synced;     /* a complete list happened */
+  bool consistent; /* next list with "" (after 410) */
+  bool need_list;  /* the backoff timer must list, not watch */
+  bool list_inflight;
+  json_t *pending; /* items of the pages so far */
+  char *cont;      /* continue token of the next page */
+  struct k8s_watch *watch;
+  struct backoff bo;
+  struct rng rng;
+  uint64_t last_failure_ns, reset_ns, backoff_ms;
+  uint64_t watch_start_ns; /* to spot a very short watch */
+  unsigned long watch_events;
+  inf_clock_fn clock;
+  void *clock_arg;
+  uv_timer_t timer;
+  uv_check_t trim; /* STORE_COMPACT: store_trim once per iteration */
+  int open_handles;
+  bool closing;
+  inf_close_cb close_cb;
+  void *close_arg;
+};
+
+static void start_list(struct inf *i);
+static void start_watch(struct inf *i);
+
+static uint64_t default_clock(void *arg)
+{
+  (void)arg;
+  return uv_hrtime();
+}
+
+static const char *res(const struct inf *i)
+{
+  return i->gvr.resource ? i->gvr.resource : "?";
+}
+
+static void set_rv(struct inf *i, const char *rv)
+{
+  if (str_empty(rv) || str_eq(rv, i->rv))
+    return;
+  free(i->rv);
+  i->rv = util_xstrdup(rv);
+}
+
+/* ---- handlers -------------------------------------------------------- */
+
+static void compact_handlers(struct inf *i)
+{
+  size_t r, w = 0;
+
+  for (r = 0; r < i->nh; r++) {
+    if (!i->handlers[r].removed)
+      i->handlers[w++] = i->handlers[r];
+  }
+  i->nh = w;
+  i->compact = false;
+}
+
+enum ev { EV_ADD, EV_UPDATE, EV_DELETE, EV_DELETE_UNKNOWN, EV_SYNCED };
+
+static void call_one(const struct inf_handler *h, enum ev e, const json_t *a,
+                     const json_t *b)
+{
+  switch (e) {
+  case EV_ADD:
+    if (h->on_add)
+      h->on_add(a, h->arg);
+    break;
+  case EV_UPDATE:
+    if (h->on_update)
+      h->on_update(a, b, h->arg);
+    break;
+  case EV_DELETE:
+  case EV_DELETE_UNKNOWN:
+    if (h->on_delete)
+      h->on_delete(a, e == EV_DELETE_UNKNOWN, h->arg);
+    break;
+  case EV_SYNCED:
+    if (h->on_synced)
+      h->on_synced(h->arg);
+    break;
+  }
+}
+
+/* Call every live handler; handlers may add or remove handlers. */
+static void dispatch(struct inf *i, enum ev e, const json_t *a, const json_t *b)
+{
+  size_t k;
+
+  i->dispatching++;
+  for (k = 0; k < i->nh; k++) {
+    struct inf_handler h = i->handlers[k].h; /* the array may move */
+    if (!i->handlers[k].removed)
+      call_one(&h, e, a, b);
+  }
+  if (--i->dispatching == 0 && i->compact)
+    compact_handlers(i);
+}
+
+int inf_add_handler(struct inf *i, const struct inf_handler *h)
+{
+  struct inf_hslot *s;
+  size_t it = 0;
+  const json_t *obj;
+
+  i->handlers = util_xrealloc(i->handlers, (i->nh + 1) * sizeof(*s));
+  s = &i->handlers[i->nh++];
+  s->h = *h;
+  s->id = ++i->next_id;
+  s->removed = false;
+  if (i->synced) {
+    struct inf_handler copy = *h;
+    while (store_next(i->store, &it, NULL, &obj))
+      call_one(&copy, EV_ADD, obj, NULL);
+    call_one(&copy, EV_SYNCED, NULL, NULL);
+  }
+  return i->next_id;
+}
+
+void inf_remove_handler(struct inf *i, int id)
+{
+  size_t k;
+
+  for (k = 0; k < i->nh; k++) {
+    if (i->handlers[k].id == id)
+      i->handlers[k].removed = true;
+  }
+  if (i->dispatching)
+    i->compact = true;
+  else
+    compact_handlers(i);
+}
+
+/* ---- backoff --------------------------------------------------------- */
+
+static void on_timer(uv_timer_t *t)
+{
+  struct inf *i = t->data;
+
+  if (i->state != INF_BACKOFF)
+    return;
+  if (i->need_list)
+    start_list(i);
+  else
+    start_watch(i);
+}
+
+/* Something failed: wait, then list (need_list) or re-watch. */
+static void failed(struct inf *i, int err, bool need_list)
+{
+  uint64_t now = i->clock(i->clock_arg);
+
+  if (i->last_failure_ns && now - i->last_failure_ns >= i->reset_ns)
+    backoff_reset(&i->bo);
+  i->last_failure_ns = now;
+  i->backoff_ms = backoff_next(&i->bo, &i->rng);
+  i->need_list = need_list;
+  i->state = INF_BACKOFF;
+  log_warn("cache", "%s: %s failed: %s; retrying in %llu ms", res(i),
+           need_list ? "list" : "watch", op_strerror(err),
+           (unsigned long long)i->backoff_ms);
+  uv_timer_start(&i->timer, on_timer, i->backoff_ms, 0);
+}
+
+void inf_retry_now(struct inf *i)
+{
+  if (i->state != INF_BACKOFF)
+    return;
+  uv_timer_stop(&i->timer);
+  on_timer(&i->timer);
+}
+
+/* ---- closing --------------------------------------------------------- */
+
+static void inf_free(struct inf *i)
+{
+  inf_close_cb cb = i->close_cb;
+  void *arg = i->close_arg;
+
+  store_free(i->store);
+  json_decref(i->pending);
+  free(i->cont);
+  free(i->rv);
+  free(i->ns);
+  free(i->lsel);
+  free(i->fsel);
+  free(i->handlers);
+  free(i);
+  if (cb)
+    cb(arg);
+}
+
+/* Free once nothing can call back into the informer any more. */
+static bool maybe_finish(struct inf *i)
+{
+  if (!i->closing || i->open_handles || i->list_inflight || i->watch)
+    return false;
+  inf_free(i);
+  return true;
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+  struct inf *i = h->data;
+
+  i->open_handles--;
+  maybe_finish(i);
+}
+
+/* After the loop's I/O callbacks: borrowed references have ended. */
+static void on_trim(uv_check_t *h)
+{
+  struct inf *i = h->data;
+
+  store_trim(i->store);
+}
+
+/* ---- listing --------------------------------------------------------- */
+
+static void on_replace_added(const json_t *obj, void *arg)
+{
+  dispatch(arg, EV_ADD, obj, NULL);
+}
+
+static void on_replace_updated(const json_t *o, const json_t *n, void *arg)
+{
+  /* A relist returns unchanged objects too: not an update. */
+  if (!str_eq(store_obj_rv(o), store_obj_rv(n)))
+    dispatch(arg, EV_UPDATE, o, n);
+}
+
+static void on_replace_vanished(const char *key, const json_t *last, void *arg)
+{
+  (void)key;
+  dispatch(arg, EV_DELETE_UNKNOWN, last, NULL);
+}
+
+static void list_complete(struct inf *i, const char *rv)
+{
+  static const struct store_replace_ops ops = { on_replace_added,
+                                                on_replace_updated,
+                                                on_replace_vanished };
+  json_t *items = i->pending;
+  bool first = !i->synced;
+
+  i->pending = NULL;
+  set_rv(i, rv);
+  i->consistent = false;
+  store_replace(i->store, items, &ops, i);
+  json_decref(items);
+  log_info("cache", "%s: listed %zu objects at resourceVersion %s", res(i),
+           store_len(i->store), i->rv ? i->rv : "");
+  i->synced = true;
+  if (first)
+    dispatch(i, EV_SYNCED, NULL, NULL);
+  if (i->state == INF_LISTING)
+    start_watch(i);
+}
+
+static void list_page(struct inf *i, json_t *list)
+{
+  const json_t *meta = json_object_get(list, "metadata");
+  const char *cont = json_string_value(json_object_get(meta, "continue"));
+
+  json_array_extend(i->pending, json_object_get(list, "items"));
+  free(i->cont);
+  i->cont = NULL;
+  if (!str_empty(cont)) {
+    i->cont = util_xstrdup(cont);
+    start_list(i);
+    return;
+  }
+  list_complete(i, json_string_value(json_object_get(meta, "resourceVersion")));
+}
+
+static void list_failed(struct inf *i, int err)
+{
+  json_decref(i->pending);
+  i->pending = NULL;
+  free(i->cont);
+  i->cont = NULL;
+  if (err == OP_EGONE && !i->consistent) {
+    /* Too old a version or an expired continue token: consistent relist
+     * at once. */
+    i->consistent = true;
+    start_list(i);
+    return;
+  }
+  failed(i, err, true);
+}
+
+static void on_list(int err, json_t *list, const struct op_error *detail,
+                    void *arg)
+{
+  struct inf *i = arg;
+
+  (void)detail;
+  i->list_inflight = false;
+  if (maybe_finish(i) || i->state != INF_LISTING)
+    return;
+  if (err)
+    list_failed(i, err);
+  else
+    list_page(i, list);
+}
+
+static void start_list(struct inf *i)
+{
+  struct k8s_list_opts o = { 0 };
+  int err;
+
+  i->state = INF_LISTING;
+  if (!i->pending)
+    i->pending = json_array();
+  o.namespace = i->ns;
+  o.label_selector = i->lsel;
+  o.field_selector = i->fsel;
+  o.limit = i->page;
+  o.continue_token = i->cont;
+  /* "0": any version (the watch cache) for the first list; "" after a
+   * 410; a continue token carries its own version. */
+  if (!i->cont)
+    o.resource_version = i->consistent ? NULL : "0";
+  i->list_inflight = true;
+  err = i->ops->list(i->src, &i->gvr, &o, on_list, i);
+  if (err) {
+    i->list_inflight = false;
+    list_failed(i, err);
+  }
+}
+
+/* ---- watching -------------------------------------------------------- */
+
+static void ev_upsert(struct inf *i, json_t *obj)
+{
+  char key[STORE_KEY_MAX];
+  const json_t *cur;
+  json_t *old = NULL;
+
+  if (store_obj_key(obj, key, sizeof(key)))
+    return;
+  cur = store_get(i->store, key);
+  if (cur && str_eq(store_obj_rv(cur), store_obj_rv(obj)))
+    return; /* nothing changed */
+  if (store_put_new(i->store, json_incref(obj), &old))
+    return;
+  if (old)
+    dispatch(i, EV_UPDATE, old, obj);
+  else
+    dispatch(i, EV_ADD, obj, NULL);
+  json_decref(old);
+}
+
+static void ev_delete(struct inf *i, json_t *obj)
+{
+  char key[STORE_KEY_MAX];
+  json_t *last;
+
+  if (store_obj_key(obj, key, sizeof(key)))
+    return;
+  last = store_delete_take(i->store, key);
+  dispatch(i, EV_DELETE, obj, NULL);
+  json_decref(last);
+}
+
+static void on_event(enum k8s_event_type type, json_t *obj, void *arg)
+{
+  struct inf *i = arg;
+
+  if (i->state != INF_WATCHING)
+    return;
+  i->watch_events++;
+  switch (type) {
+  case K8S_EV_ADDED:
+  case K8S_EV_MODIFIED:
+    ev_upsert(i, obj);
+    break;
+  case K8S_EV_DELETED:
+    ev_delete(i, obj);
+    break;
+  case K8S_EV_BOOKMARK:
+    break;
+  case K8S_EV_ERROR:
+    log_warn("cache", "%s: watch error event: %s", res(i),
+             json_string_value(json_object_get(obj, "message")));
+    return;
+  }
+  set_rv(i, store_obj_rv(obj));
+}
+
+static bool short_watch(const struct inf *i)
+{
+  uint64_t now = i->clock(i->clock_arg);
+
+  return !i->watch_events && now - i->watch_start_ns < SHORT_WATCH_NS;
+}
+
+static void on_watch_done(int err, const struct op_error *detail, void *arg)
+{
+  struct inf *i = arg;
+
+  (void)detail;
+  i->watch = NULL;
+  if (maybe_finish(i) || i->state != INF_WATCHING)
+    return;
+  if (!err && short_watch(i)) {
+    /* client-go's "very short watch": closed within a second without a
+     * single event is a failure, not a timeout (no hot re-watch loop). */
+    failed(i, OP_EIO, false);
+  } else if (!err) {
+    start_watch(i); /* server timeout: carry on from the same version */
+  } else if (err == OP_EGONE) {
+    log_info("cache", "%s: resourceVersion %s expired, relisting", res(i),
+             i->rv ? i->rv : "");
+    i->consistent = true;
+    start_list(i);
+  } else {
+    failed(i, err, false);
+  }
+}
+
+static void start_watch(struct inf *i)
+{
+  struct k8s_watch_opts o = { 0 };
+  int err;
+
+  i->state = INF_WATCHING;
+  i->watch_events = 0;
+  i->watch_start_ns = i->clock(i->clock_arg);
+  o.namespace = i->ns;
+  o.label_selector = i->lsel;
+  o.field_selector = i->fsel;
+  o.resource_version = i->rv;
+  o.allow_bookmarks = true;
+  err = i->ops->watch_start(i->src, &i->gvr, &o, on_event, on_watch_done, i,
+                            &i->watch);
+  if (err) {
+    i->watch = NULL;
+    if (err == OP_EGONE) {
+      i->consistent = true;
+      start_list(i);
+    } else {
+      failed(i, err, false);
+    }
+  }
+}
+
+/* ---- lifecycle ------------------------------------------------------- */
+
+static char *dup_opt(const char *s)
+{
+  return str_empty(s) ? NULL : util_xstrdup(s);
+}
+
+struct inf *inf_new_source(uv_loop_t *loop, const struct inf_source *ops,
+                           void *src, const struct inf_opts *o)
+{
+  struct inf *i = util_xcalloc(1, sizeof(*i));
+
+  i->loop = loop;
+  i->ops = ops;
+  i->src = src;
+  i->gvr = o->gvr;
+  i->ns = dup_opt(o->namespace);
+  i->lsel = dup_opt(o->label_selector);
+  i->fsel = dup_opt(o->field_selector);
+  i->page = o->page_size ? o->page_size : DEFAULT_PAGE;
+  i->store = store_new(o->store_flags);
+  backoff_init(
+      &i->bo,
+      o->backoff_initial_ms ? o->backoff_initial_ms : DEFAULT_BACKOFF_MS,
+      o->backoff_max_ms ? o->backoff_max_ms : DEFAULT_BACKOFF_MAX_MS, 2.0, 1.0);
+  i->reset_ns =
+      (o->backoff_reset_ms ? o->backoff_reset_ms : DEFAULT_BACKOFF_RESET_MS) *
+      NS_PER_MS;
+  if (o->rng_seed)
+    rng_seed(&i->rng, o->rng_seed);
+  else
+    rng_seed_os(&i->rng);
+  i->clock = o->clock ? o->clock : default_clock;
+  i->clock_arg = o->clock_arg;
+  uv_timer_init(loop, &i->timer);
+  uv_check_init(loop, &i->trim);
+  i->timer.data = i->trim.data = i;
+  i->open_handles = 2;
+  if (o->store_flags & STORE_COMPACT) {
+    uv_check_start(&i->trim, on_trim);
+    uv_unref((uv_handle_t *)&i->trim); /* never keeps the loop alive */
+  }
+  return i;
+}
+
+struct store *inf_store(struct inf *i)
+{
+  return i->store;
+}
+
+int inf_start(struct inf *i)
+{
+  if (i->state != INF_IDLE)
+    return i->state == INF_STOPPED ? OP_ESTATE : 0;
+  start_list(i);
+  return 0;
+}
+
+void inf_stop(struct inf *i)
+{
+  if (i->state == INF_STOPPED)
+    return;
+  i->state = INF_STOPPED;
+  if (!uv_is_closing((uv_handle_t *)&i->timer))
+    uv_timer_stop(&i->timer);
+  if (i->watch)
+    i->ops->watch_stop(i->src, i->watch); /* done_cb comes later */
+}
+
+void inf_close(struct inf *i, inf_close_cb cb, void *arg)
+{
+  if (i->closing)
+    return;
+  inf_stop(i);
+  i->closing = true;
+  i->close_cb = cb;
+  i->close_arg = arg;
+  uv_close((uv_handle_t *)&i->timer, on_handle_closed);
+  uv_close((uv_handle_t *)&i->trim, on_handle_closed);
+}
+
+bool inf_has_synced(const struct inf *i)
+{
+  return i->synced;
+}
+
+enum inf_state inf_state(const struct inf *i)
+{
+  return i->state;
+}
+
+const char *inf_resource_version(const struct inf *i)
+{
+  return i->rv ? i->rv : "";
+}
+
+uint64_t inf_backoff_ms(const struct inf *i)
+{
+  return i->backoff_ms;
+}

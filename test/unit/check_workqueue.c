@@ -1,0 +1,412 @@
+/* pkg/workqueue: the client-go properties (fair, stingy, re-add while
+ * processing), delayed adds, the rate limiter maths, shutdown, metrics. */
+#include <string.h>
+
+#include "metrics/metrics.h"
+#include "testutil.h"
+#include "util/err.h"
+#include "workqueue/workqueue.h"
+
+#define MS 1000000ull
+
+struct fake_clock {
+  uint64_t ns;
+};
+
+static uint64_t fake_now(void *arg)
+{
+  return ((struct fake_clock *)arg)->ns;
+}
+
+static uv_loop_t loop;
+static struct fake_clock clk;
+
+static struct wq *new_fake_queue(double qps)
+{
+  struct wq_opts o = { 0 };
+
+  o.name = "test";
+  o.clock = fake_now;
+  o.clock_arg = &clk;
+  o.qps = qps;
+  return wq_new(&loop, &o);
+}
+
+static void setup(void)
+{
+  ck_assert_int_eq(uv_loop_init(&loop), 0);
+  clk.ns = 1000 * MS;
+}
+
+static void teardown(void)
+{
+  ASSERT_LOOP_CLEAN(&loop);
+}
+
+static void close_queue(struct wq *q)
+{
+  wq_close(q, NULL, NULL);
+  uv_run(&loop, UV_RUN_DEFAULT);
+}
+
+static void expect_get(struct wq *q, const char *want)
+{
+  const char *k = NULL;
+
+  ck_assert_int_eq(wq_get(q, &k), 0);
+  ck_assert_str_eq(k, want);
+}
+
+static void expect_empty(struct wq *q)
+{
+  const char *k = NULL;
+
+  ck_assert_int_eq(wq_get(q, &k), OP_ENOTFOUND);
+}
+
+START_TEST(dedup)
+{
+  struct wq *q = new_fake_queue(0);
+
+  ck_assert_int_eq(wq_add(q, "ns/a"), 0);
+  ck_assert_int_eq(wq_add(q, "ns/b"), 0);
+  ck_assert_int_eq(wq_add(q, "ns/a"), 0);
+  ck_assert_uint_eq(wq_len(q), 2);
+  expect_get(q, "ns/a");
+  expect_get(q, "ns/b");
+  expect_empty(q);
+  wq_done(q, "ns/a");
+  wq_done(q, "ns/b");
+  ck_assert_uint_eq(wq_processing(q), 0);
+  close_queue(q);
+}
+END_TEST
+
+START_TEST(stingy_readd_while_processing)
+{
+  struct wq *q = new_fake_queue(0);
+  const char *k;
+
+  wq_add(q, "ns/a");
+  expect_get(q, "ns/a");
+  ck_assert(wq_is_processing(q, "ns/a"));
+  /* Re-added while processing: not handed out again until done. */
+  wq_add(q, "ns/a");
+  wq_add(q, "ns/a");
+  ck_assert_uint_eq(wq_len(q), 0);
+  expect_empty(q);
+  wq_add(q, "ns/b");
+  expect_get(q, "ns/b");
+  wq_done(q, "ns/a");
+  ck_assert_uint_eq(wq_len(q), 1);
+  ck_assert_int_eq(wq_get(q, &k), 0);
+  ck_assert_str_eq(k, "ns/a");
+  wq_done(q, k);
+  wq_done(q, "ns/b");
+  /* Done without a re-add: gone for good. */
+  expect_empty(q);
+  ck_assert_uint_eq(wq_processing(q), 0);
+  /* wq_done for an unknown key is harmless. */
+  wq_done(q, "ns/nope");
+  close_queue(q);
+}
+END_TEST
+
+START_TEST(fair_fifo)
+{
+  struct wq *q = new_fake_queue(0);
+  char key[16];
+  int i;
+
+  for (i = 0; i < 100; i++) {
+    snprintf(key, sizeof(key), "ns/k%d", i);
+    wq_add(q, key);
+  }
+  /* Duplicates of early keys do not move them. */
+  wq_add(q, "ns/k0");
+  wq_add(q, "ns/k50");
+  for (i = 0; i < 100; i++) {
+    snprintf(key, sizeof(key), "ns/k%d", i);
+    expect_get(q, key);
+    wq_done(q, key);
+    if (i == 10)
+      wq_add(q, "ns/k3"); /* done already: goes to the back */
+  }
+  expect_get(q, "ns/k3");
+  wq_done(q, "ns/k3");
+  expect_empty(q);
+  close_queue(q);
+}
+END_TEST
+
+START_TEST(delayed_order)
+{
+  struct wq *q = new_fake_queue(0);
+
+  wq_add_after(q, "ns/c", 30);
+  wq_add_after(q, "ns/a", 10);
+  wq_add_after(q, "ns/b", 20);
+  wq_add_after(q, "ns/a", 50); /* later: the earlier deadline wins */
+  wq_add_after(q, "ns/d", 20); /* same deadline as b: insertion order */
+  ck_assert_uint_eq(wq_delayed(q), 4);
+  ck_assert_uint_eq(wq_len(q), 0);
+  clk.ns += 9 * MS;
+  wq_process_delayed(q);
+  expect_empty(q);
+  clk.ns += 1 * MS;
+  wq_process_delayed(q);
+  expect_get(q, "ns/a");
+  clk.ns += 20 * MS;
+  wq_process_delayed(q);
+  ck_assert_uint_eq(wq_len(q), 3);
+  expect_get(q, "ns/b");
+  expect_get(q, "ns/d");
+  expect_get(q, "ns/c");
+  ck_assert_uint_eq(wq_delayed(q), 0);
+  /* Zero delay is an immediate add. */
+  wq_add_after(q, "ns/e", 0);
+  expect_get(q, "ns/e");
+  /* A delayed key that is processing is only marked dirty when due. */
+  wq_add_after(q, "ns/a", 5);
+  clk.ns += 5 * MS;
+  wq_process_delayed(q);
+  expect_empty(q);
+  wq_done(q, "ns/a");
+  expect_get(q, "ns/a");
+  close_queue(q);
+}
+END_TEST
+
+static int ready_calls;
+
+static void on_ready(struct wq *q, void *arg)
+{
+  (void)q;
+  (void)arg;
+  ready_calls++;
+}
+
+START_TEST(delayed_real_timer_and_ready_cb)
+{
+  struct wq *q = wq_new(&loop, NULL);
+  int i;
+
+  ready_calls = 0;
+  wq_set_ready_cb(q, on_ready, NULL);
+  wq_add(q, "ns/now");
+  /* Never called from inside wq_add. */
+  ck_assert_int_eq(ready_calls, 0);
+  ck_assert(test_run_until(&loop, &ready_calls, 1000));
+  expect_get(q, "ns/now");
+  wq_done(q, "ns/now");
+  for (i = 0; i < 5; i++)
+    wq_add_after(q, i % 2 ? "ns/odd" : "ns/even", 20 + 5 * i);
+  ready_calls = 0;
+  ck_assert(test_run_until(&loop, &ready_calls, 2000));
+  expect_get(q, "ns/even");
+  ready_calls = 0;
+  ck_assert(test_run_until(&loop, &ready_calls, 2000));
+  expect_get(q, "ns/odd");
+  ck_assert_uint_eq(wq_delayed(q), 0);
+  close_queue(q);
+}
+END_TEST
+
+START_TEST(backoff_sequence_and_forget)
+{
+  struct wq *q = new_fake_queue(-1); /* per-key backoff only */
+  uint64_t want = 5, d;
+  int i;
+
+  for (i = 0; i < 30; i++) {
+    d = wq_when(q, "ns/a");
+    ck_assert_uint_eq(d, want);
+    want = want * 2 > 1000000 ? 1000000 : want * 2;
+  }
+  ck_assert_uint_eq(d, 1000000); /* 1000 s cap */
+  ck_assert_uint_eq(wq_num_requeues(q, "ns/a"), 30);
+  /* Keys back off independently. */
+  ck_assert_uint_eq(wq_when(q, "ns/b"), 5);
+  wq_forget(q, "ns/a");
+  ck_assert_uint_eq(wq_num_requeues(q, "ns/a"), 0);
+  ck_assert_uint_eq(wq_when(q, "ns/a"), 5);
+  ck_assert_uint_eq(wq_when(q, "ns/a"), 10);
+  /* wq_add_rate_limited uses it as a delayed add. */
+  wq_add_rate_limited(q, "ns/a");
+  ck_assert_uint_eq(wq_delayed(q), 1);
+  clk.ns += 19 * MS;
+  wq_process_delayed(q);
+  expect_empty(q);
+  clk.ns += 1 * MS;
+  wq_process_delayed(q);
+  expect_get(q, "ns/a");
+  wq_done(q, "ns/a");
+  wq_forget(q, "ns/a");
+  wq_forget(q, "ns/b");
+  close_queue(q);
+}
+END_TEST
+
+START_TEST(token_bucket)
+{
+  struct wq *q = new_fake_queue(0); /* defaults: 10 qps, burst 100 */
+  char key[16];
+  int i;
+
+  /* The burst: distinct keys only see their own 5 ms. */
+  for (i = 0; i < 100; i++) {
+    snprintf(key, sizeof(key), "ns/k%d", i);
+    ck_assert_uint_eq(wq_when(q, key), 5);
+  }
+  /* Then one token per 100 ms. */
+  ck_assert_uint_eq(wq_when(q, "ns/x1"), 100);
+  ck_assert_uint_eq(wq_when(q, "ns/x2"), 200);
+  ck_assert_uint_eq(wq_when(q, "ns/x3"), 300);
+  /* 1 s later: 10 tokens refilled, 3 owed -> 7 free. */
+  clk.ns += 1000 * MS;
+  for (i = 0; i < 7; i++) {
+    snprintf(key, sizeof(key), "ns/y%d", i);
+    ck_assert_uint_eq(wq_when(q, key), 5);
+  }
+  ck_assert_uint_eq(wq_when(q, "ns/y7"), 100);
+  /* Half a token later: 50 ms wait. */
+  clk.ns += 150 * MS;
+  ck_assert_uint_eq(wq_when(q, "ns/y8"), 50);
+  /* The max of both: a key deep in backoff wins over the bucket. */
+  for (i = 0; i < 10; i++)
+    wq_when(q, "ns/deep");
+  clk.ns += 100000 * MS;
+  ck_assert_uint_eq(wq_when(q, "ns/deep"), 5 << 10);
+  /* The bucket never holds more than the burst (ns/deep took one). */
+  for (i = 0; i < 99; i++) {
+    snprintf(key, sizeof(key), "ns/z%d", i);
+    ck_assert_uint_eq(wq_when(q, key), 5);
+  }
+  ck_assert_uint_eq(wq_when(q, "ns/z99"), 100);
+  close_queue(q);
+}
+END_TEST
+
+START_TEST(shutdown_drains)
+{
+  struct wq *q = new_fake_queue(0);
+  const char *k;
+
+  ready_calls = 0;
+  wq_set_ready_cb(q, on_ready, NULL);
+  wq_add(q, "ns/a");
+  wq_add(q, "ns/b");
+  wq_add_after(q, "ns/later", 10);
+  expect_get(q, "ns/a");
+  wq_shutdown(q);
+  ck_assert(wq_shutting_down(q));
+  ck_assert_int_eq(wq_add(q, "ns/c"), OP_ESHUTDOWN);
+  ck_assert_int_eq(wq_add_after(q, "ns/c", 5), OP_ESHUTDOWN);
+  ck_assert_int_eq(wq_add_rate_limited(q, "ns/c"), OP_ESHUTDOWN);
+  ck_assert_uint_eq(wq_delayed(q), 0);
+  /* Consumers are woken, drain what was queued, then see shutdown. */
+  ck_assert(test_run_until(&loop, &ready_calls, 1000));
+  expect_get(q, "ns/b");
+  ck_assert_int_eq(wq_get(q, &k), OP_ESHUTDOWN);
+  wq_done(q, "ns/b");
+  /* ns/a still processing: close drops it without leaking. */
+  close_queue(q);
+}
+END_TEST
+
+static int closed;
+
+static void on_closed(void *arg)
+{
+  *(int *)arg = 1;
+}
+
+START_TEST(close_releases_timers)
+{
+  struct wq *q = wq_new(&loop, NULL);
+  int i;
+  char key[16];
+
+  for (i = 0; i < 50; i++) {
+    snprintf(key, sizeof(key), "ns/k%d", i);
+    wq_add_after(q, key, 100000 + (uint64_t)i);
+    wq_add_rate_limited(q, key);
+  }
+  wq_add(q, "ns/q");
+  closed = 0;
+  wq_close(q, on_closed, &closed);
+  ck_assert_int_eq(closed, 0); /* freed in the close callbacks */
+  ck_assert(test_run_until(&loop, &closed, 1000));
+}
+END_TEST
+
+START_TEST(metrics_values)
+{
+  struct met_registry *r = met_registry_new();
+  struct wq_metrics *m = wq_metrics_new(r);
+  struct wq_opts o = {
+    .name = "accounts", .metrics = m, .clock = fake_now, .clock_arg = &clk
+  };
+  struct wq *q = wq_new(&loop, &o);
+  const char *const *lv = MET_LV("accounts");
+  struct buf out;
+
+  wq_add(q, "ns/a");
+  wq_add(q, "ns/a"); /* collapsed: not an add */
+  wq_add(q, "ns/b");
+  ck_assert(met_value(m->adds, lv) == 2);
+  ck_assert(met_value(m->depth, lv) == 2);
+  clk.ns += 2 * MS;
+  expect_get(q, "ns/a");
+  ck_assert(met_value(m->depth, lv) == 1);
+  ck_assert(met_value(m->queue_lat, lv) == 1); /* histogram count */
+  clk.ns += 3000 * MS;
+  wq_update_metrics(q);
+  ck_assert(met_value(m->unfinished, lv) == 3.0);
+  ck_assert(met_value(m->longest, lv) == 3.0);
+  wq_add_rate_limited(q, "ns/c");
+  ck_assert(met_value(m->retries, lv) == 1);
+  wq_done(q, "ns/a");
+  ck_assert(met_value(m->work_dur, lv) == 1);
+  wq_update_metrics(q);
+  ck_assert(met_value(m->unfinished, lv) == 0);
+  /* Buckets as controller-runtime: 1e-8 x10, 10 buckets; 2 ms lands in
+   * le=0.01. */
+  buf_init(&out, 1 << 20);
+  ck_assert_int_eq(met_render(r, &out), 0);
+  ck_assert_ptr_nonnull(strstr(buf_str(&out),
+                               "workqueue_queue_duration_seconds_bucket{name="
+                               "\"accounts\",le=\"0.01\"} 1"));
+  ck_assert_ptr_nonnull(strstr(buf_str(&out),
+                               "workqueue_queue_duration_seconds_bucket{name="
+                               "\"accounts\",le=\"0.001\"} 0"));
+  ck_assert_ptr_nonnull(strstr(buf_str(&out), "le=\"1e-08\""));
+  ck_assert_ptr_nonnull(strstr(buf_str(&out), "le=\"10\""));
+  buf_cleanup(&out);
+  close_queue(q);
+  wq_metrics_free(m);
+  met_registry_free(r);
+}
+END_TEST
+
+static Suite *workqueue_suite(void)
+{
+  Suite *s = suite_create("workqueue");
+  TCase *tc = tcase_create("core");
+
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, dedup);
+  tcase_add_test(tc, stingy_readd_while_processing);
+  tcase_add_test(tc, fair_fifo);
+  tcase_add_test(tc, delayed_order);
+  tcase_add_test(tc, delayed_real_timer_and_ready_cb);
+  tcase_add_test(tc, backoff_sequence_and_forget);
+  tcase_add_test(tc, token_bucket);
+  tcase_add_test(tc, shutdown_drains);
+  tcase_add_test(tc, close_releases_timers);
+  tcase_add_test(tc, metrics_values);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+TEST_MAIN(workqueue_suite)

@@ -75,8 +75,7 @@ static int listen_on(struct app *a, struct httpd **out, const char *addr,
   int rc = httpd_listen(d, addr);
 
   if (rc) {
-    log_error("main", "cannot serve %s on %s: %s", what, addr,
-              op_strerror(rc));
+    log_error("main", "cannot serve %s on %s: %s", what, addr, op_strerror(rc));
     httpd_close(d, NULL, NULL);
     return rc;
   }
@@ -102,8 +101,7 @@ static int start_servers(struct app *a)
   if (shared) {
     a->health_srv = a->metrics_srv;
   } else {
-    rc = listen_on(a, &a->health_srv, a->cfg.health_bind,
-                   "/healthz, /readyz");
+    rc = listen_on(a, &a->health_srv, a->cfg.health_bind, "/healthz, /readyz");
     if (rc)
       return rc;
   }

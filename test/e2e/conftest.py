@@ -1,44 +1,49 @@
-""
-    "Shared helpers for the end-to-end suite (pytest, Debian's /usr/bin/python3).
+"""Shared helpers for the end-to-end suite (pytest, Debian's /usr/bin/python3).
 
-    Every test starts its own processes on free loopback ports and stops them;
-nothing here talks to anything but 127.0.0.1. ""
-                                              "
-    import os import signal import socket import subprocess import threading
-        import time import urllib.request
+Every test starts its own processes on free loopback ports and stops them;
+nothing here talks to anything but 127.0.0.1.
+"""
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.request
 
-            import pytest
+import pytest
 
-                REPO =
-    os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")) BIN =
-        os.path.join(REPO, "bin", "aws-account-operator") SHARED =
-            os.environ
-                .get("AAO_SHARED", os.path.join(REPO, "..", "shared"))
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BIN = os.path.join(REPO, "bin", "aws-account-operator")
+SHARED = os.environ.get("AAO_SHARED", os.path.join(REPO, "..", "shared"))
 
-                    def
-                    free_port()
-    : with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s
-    : s.bind(("127.0.0.1", 0)) return s.getsockname()[1]
 
-      def
-      wait_for(pred, timeout = 10.0, interval = 0.05, what = "condition")
-    : ""
-      "Poll pred() until it returns a truthy value or the timeout passes."
-      "" deadline = time.monotonic() + timeout last =
-                        None while time.monotonic() < deadline:
-try : last
-  = pred() if last : return last except Exception as e : #noqa
-      : BLE001 -
-        report the last failure last =
-        e time.sleep(interval) raise AssertionError(
-            f "timed out after {timeout}s waiting for {what}: {last!r}")
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
-            def
-            http_get(url, timeout = 5.0, method = "GET")
-      : ""
-        "(status, headers, body) without raising on HTTP errors."
-        "" req = urllib.request.Request(url, method = method)
-  try : with urllib.request.urlopen(req, timeout=timeout) as r:
+
+def wait_for(pred, timeout=10.0, interval=0.05, what="condition"):
+    """Poll pred() until it returns a truthy value or the timeout passes."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = pred()
+            if last:
+                return last
+        except Exception as e:  # noqa: BLE001 - report the last failure
+            last = e
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}: {last!r}")
+
+
+def http_get(url, timeout=5.0, method="GET"):
+    """(status, headers, body) without raising on HTTP errors."""
+    req = urllib.request.Request(url, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
             return r.status, dict(r.headers), r.read()
     except urllib.error.HTTPError as e:
         return e.code, dict(e.headers), e.read()

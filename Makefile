@@ -111,6 +111,7 @@ $(BUILD)/fuzz/%: $(BUILD)/obj/test/fuzz/%.o $(LIB)
 # ---- tests ---------------------------------------------------------------
 
 test: deps
+	$(MAKE) lint
 	$(MAKE) all
 	$(MAKE) test-unit-run
 	$(MAKE) test-e2e

@@ -1086,7 +1086,7 @@ struct httpc_req *httpc_req_new(struct httpc *c, const char *method,
 {
   struct httpc_req *r;
 
-  if (!c || str_empty(method) || str_empty(url))
+  if (!c || !method || !url || !*method || !*url)
     return NULL;
   r = util_xcalloc(1, sizeof(*r));
   r->c = c;

@@ -366,7 +366,7 @@ START_TEST(watch_byte_by_byte)
   for (i = 0; i < sizeof(stream) - 2; i++)
     cuts[i] = i + 1;
   run_split(cuts, sizeof(stream) - 2, 0);
-  run_split(NULL, 0, 0);
+  run_split(cuts, 0, 0);                    /* one slice */
   run_split(cuts, sizeof(stream) - 2, 120); /* longest line is < 120 */
 }
 END_TEST
@@ -380,7 +380,7 @@ static int cmp_size(const void *a, const void *b)
 
 START_TEST(watch_random_splits)
 {
-  size_t cuts[16], n, i;
+  size_t cuts[16] = { 0 }, n, i;
   struct rng r;
   int round;
 

@@ -730,7 +730,7 @@ static int cmp_size(const void *a, const void *b)
 
 START_TEST(watch_random_chunks_seeded)
 {
-  size_t cuts[12], n, i;
+  size_t cuts[12] = { 0 }, n, i;
   struct rng rg;
   struct fx f;
   int round;

@@ -383,7 +383,8 @@ static void client_closed(void *arg)
   struct mgr *m = arg;
 
   m->client = NULL;
-  httpc_close(m->h, httpc_closed, m);
+  if (m->h)
+    httpc_close(m->h, httpc_closed, m);
 }
 
 /* Also from the release timer: cancels a lease release still in flight. */
@@ -394,7 +395,10 @@ static void close_client(struct mgr *m)
   m->client_closing = true;
   uv_timer_stop(&m->release_timer);
   uv_close((uv_handle_t *)&m->release_timer, NULL);
-  k8s_client_close(m->client, client_closed, m);
+  if (m->client)
+    k8s_client_close(m->client, client_closed, m);
+  else
+    client_closed(m); /* mgr_new failed half-way */
 }
 
 static void on_release_timeout(uv_timer_t *t)

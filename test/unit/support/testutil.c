@@ -10,26 +10,47 @@ void test_close_walk_cb(uv_handle_t *h, void *arg)
     uv_close(h, NULL);
 }
 
+struct run_until {
+  const volatile int *flag;
+  int expired;
+};
+
 static void on_deadline(uv_timer_t *t)
 {
-  *(int *)t->data = 1;
+  ((struct run_until *)t->data)->expired = 1;
+}
+
+/* A flag set by a timer callback would otherwise be noticed only after the
+ * same iteration's poll phase, which blocks until the next event (here: the
+ * deadline). uv_stop from the prepare phase makes that poll non-blocking. */
+static void on_prepare(uv_prepare_t *p)
+{
+  struct run_until *ru = p->data;
+
+  if (*ru->flag || ru->expired)
+    uv_stop(p->loop);
 }
 
 int test_run_until(uv_loop_t *loop, const volatile int *flag,
                    unsigned timeout_ms)
 {
+  struct run_until ru = { flag, 0 };
   uv_timer_t deadline;
-  int expired = 0;
+  uv_prepare_t prep;
 
   uv_timer_init(loop, &deadline);
-  deadline.data = &expired;
+  deadline.data = &ru;
   uv_timer_start(&deadline, on_deadline, timeout_ms, 0);
-  while (!*flag && !expired) {
-    if (!uv_run(loop, UV_RUN_ONCE) && !*flag && !expired)
+  uv_prepare_init(loop, &prep);
+  prep.data = &ru;
+  uv_prepare_start(&prep, on_prepare);
+  while (!*flag && !ru.expired) {
+    if (!uv_run(loop, UV_RUN_ONCE) && !*flag && !ru.expired)
       break; /* nothing left that could set the flag */
   }
   uv_timer_stop(&deadline);
   uv_close((uv_handle_t *)&deadline, NULL);
+  uv_close((uv_handle_t *)&prep, NULL);
   uv_run(loop, UV_RUN_NOWAIT);
   return *flag != 0;
 }

@@ -802,8 +802,8 @@ struct aws_r53_zone_req {
      ec2_instance_ids_req, ec2_instance_states_result)                         \
   XX(describe_volumes, DescribeVolumes, "ec2", AWS_PROTO_EC2, true,            \
      ec2_page_req, ec2_ids_result)                                             \
-  XX(delete_volume, DeleteVolume, "ec2", AWS_PROTO_EC2, true,                  \
-     ec2_volume_req, empty_result)                                             \
+  XX(delete_volume, DeleteVolume, "ec2", AWS_PROTO_EC2, true, ec2_volume_req,  \
+     empty_result)                                                             \
   XX(describe_snapshots, DescribeSnapshots, "ec2", AWS_PROTO_EC2, true,        \
      ec2_page_req, ec2_ids_result)                                             \
   XX(delete_snapshot, DeleteSnapshot, "ec2", AWS_PROTO_EC2, true,              \

@@ -184,8 +184,8 @@ int aws_dec_describe_instances(const char *body, size_t len,
   /* Reservations are flattened: the operator only looks at instances. */
   for (res = aws_ox_child(aws_ox_child(root, "reservationSet"), "item");
        res && !rc; res = aws_ox_next(res, "item"))
-    rc = aws_ox_each(aws_ox_child(res, "instancesSet"), "item",
-                     sizeof(*r->v), instance_item, (void **)&r->v, &r->n);
+    rc = aws_ox_each(aws_ox_child(res, "instancesSet"), "item", sizeof(*r->v),
+                     instance_item, (void **)&r->v, &r->n);
   r->next_token = aws_ox_str(root, "nextToken");
   xmlFreeDoc(doc);
   if (rc) {
@@ -479,8 +479,7 @@ int aws_enc_describe_vpc_endpoint_service_configurations(
   struct aws_query q;
 
   ec2_q(&q, "DescribeVpcEndpointServiceConfigurations");
-  aws_query_add_list(&q, "ServiceId", rq->service_ids, rq->nservice_ids,
-                     false);
+  aws_query_add_list(&q, "ServiceId", rq->service_ids, rq->nservice_ids, false);
   add_page(&q, rq->next_token, 0);
   return aws_query_request(w, &q);
 }
@@ -538,8 +537,7 @@ int aws_enc_delete_vpc_endpoint_service_configurations(
   if (!rq->nservice_ids)
     return OP_EINVAL;
   ec2_q(&q, "DeleteVpcEndpointServiceConfigurations");
-  aws_query_add_list(&q, "ServiceId", rq->service_ids, rq->nservice_ids,
-                     false);
+  aws_query_add_list(&q, "ServiceId", rq->service_ids, rq->nservice_ids, false);
   return aws_query_request(w, &q);
 }
 
@@ -559,8 +557,8 @@ int aws_dec_delete_vpc_endpoint_service_configurations(
   struct aws_ec2_unsuccessful_result *r;
   xmlDocPtr doc;
   xmlNodePtr root;
-  int rc = open_resp(body, len, "DeleteVpcEndpointServiceConfigurations",
-                     &doc, &root);
+  int rc = open_resp(body, len, "DeleteVpcEndpointServiceConfigurations", &doc,
+                     &root);
 
   if (rc)
     return rc;

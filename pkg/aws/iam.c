@@ -345,9 +345,9 @@ static int dec_tags(const char *body, size_t len, const char *op,
                     struct aws_tags_result **out)
 {
   struct aws_tags_result *r = util_xcalloc(1, sizeof(*r));
-  int rc = dec_list(body, len, op, "Tags", sizeof(*r->v), tag_item,
-                    (void **)&r->v, &r->n,
-                    (struct iam_page){ &r->is_truncated, &r->next_token });
+  int rc =
+      dec_list(body, len, op, "Tags", sizeof(*r->v), tag_item, (void **)&r->v,
+               &r->n, (struct iam_page){ &r->is_truncated, &r->next_token });
 
   if (rc) {
     aws_tags_result_free(r);
@@ -399,8 +399,8 @@ int aws_enc_detach_user_policy(const struct aws_iam_user_policy_req *rq,
 }
 EMPTY_DEC(detach_user_policy)
 
-int aws_enc_list_attached_user_policies(
-    const struct aws_iam_user_page_req *rq, struct aws_wire *w)
+int aws_enc_list_attached_user_policies(const struct aws_iam_user_page_req *rq,
+                                        struct aws_wire *w)
 {
   return enc_page(w, "ListAttachedUserPolicies", "UserName", rq->user_name,
                   rq->marker, rq->max_items);
@@ -435,8 +435,8 @@ int aws_dec_create_access_key(const char *body, size_t len,
                               struct aws_iam_access_key_result **out)
 {
   struct aws_iam_access_key_result *r = util_xcalloc(1, sizeof(*r));
-  int rc = dec_one(body, len, "CreateAccessKey", "AccessKey", key_item,
-                   &r->key);
+  int rc =
+      dec_one(body, len, "CreateAccessKey", "AccessKey", key_item, &r->key);
 
   if (!rc && !r->key.secret_access_key)
     rc = OP_EPARSE;
@@ -600,8 +600,8 @@ int aws_enc_detach_role_policy(const struct aws_iam_role_policy_req *rq,
 }
 EMPTY_DEC(detach_role_policy)
 
-int aws_enc_list_attached_role_policies(
-    const struct aws_iam_role_page_req *rq, struct aws_wire *w)
+int aws_enc_list_attached_role_policies(const struct aws_iam_role_page_req *rq,
+                                        struct aws_wire *w)
 {
   return enc_page(w, "ListAttachedRolePolicies", "RoleName", rq->role_name,
                   rq->marker, rq->max_items);
@@ -635,17 +635,17 @@ EMPTY_DEC(delete_role_policy)
 int aws_enc_list_role_policies(const struct aws_iam_role_page_req *rq,
                                struct aws_wire *w)
 {
-  return enc_page(w, "ListRolePolicies", "RoleName", rq->role_name,
-                  rq->marker, rq->max_items);
+  return enc_page(w, "ListRolePolicies", "RoleName", rq->role_name, rq->marker,
+                  rq->max_items);
 }
 
 int aws_dec_list_role_policies(const char *body, size_t len,
                                struct aws_iam_names_result **out)
 {
   struct aws_iam_names_result *r = util_xcalloc(1, sizeof(*r));
-  int rc = dec_list(body, len, "ListRolePolicies", "PolicyNames",
-                    sizeof(char *), name_item, (void **)&r->names.v,
-                    &r->names.n, PG(r));
+  int rc =
+      dec_list(body, len, "ListRolePolicies", "PolicyNames", sizeof(char *),
+               name_item, (void **)&r->names.v, &r->names.n, PG(r));
 
   if (rc) {
     aws_iam_names_result_free(r);
@@ -705,8 +705,8 @@ int aws_enc_delete_policy(const struct aws_iam_policy_req *rq,
 }
 EMPTY_DEC(delete_policy)
 
-int aws_enc_create_policy_version(const struct aws_create_policy_version_req *rq,
-                                  struct aws_wire *w)
+int aws_enc_create_policy_version(
+    const struct aws_create_policy_version_req *rq, struct aws_wire *w)
 {
   struct aws_query q;
 
@@ -719,8 +719,8 @@ int aws_enc_create_policy_version(const struct aws_create_policy_version_req *rq
     aws_query_add_bool(&q, "SetAsDefault", true);
   return aws_query_request(w, &q);
 }
-ONE_DEC(create_policy_version, "CreatePolicyVersion",
-        iam_policy_version_result, version, "PolicyVersion", version_item)
+ONE_DEC(create_policy_version, "CreatePolicyVersion", iam_policy_version_result,
+        version, "PolicyVersion", version_item)
 
 int aws_enc_get_policy_version(const struct aws_iam_policy_version_req *rq,
                                struct aws_wire *w)
@@ -753,8 +753,8 @@ int aws_enc_list_policy_versions(const struct aws_iam_policy_page_req *rq,
   return enc_page(w, "ListPolicyVersions", "PolicyArn", rq->policy_arn,
                   rq->marker, rq->max_items);
 }
-LIST_DEC(list_policy_versions, "ListPolicyVersions",
-         iam_policy_versions_result, "Versions", version_item)
+LIST_DEC(list_policy_versions, "ListPolicyVersions", iam_policy_versions_result,
+         "Versions", version_item)
 
 void aws_iam_policy_versions_result_free(
     struct aws_iam_policy_versions_result *r)

@@ -83,6 +83,9 @@ static int op_start(struct aws_api *api, const struct aws_target *t,
     call.body_len = ctx->wire.body.len;
     call.protocol = d->proto;
     call.idempotent = d->idempotent;
+    /* AssumeRoleWithWebIdentity authenticates with its token, unsigned. */
+    call.unsigned_request =
+        strcmp(d->operation, "AssumeRoleWithWebIdentity") == 0;
     rc = real->start(real->client, t->creds, &call, op_done, ctx);
   }
   if (rc) {
@@ -114,9 +117,9 @@ static int op_start(struct aws_api *api, const struct aws_target *t,
   {                                                                            \
     ((aws_##f##_cb)cb)(err, aerr, r, arg);                                     \
   }                                                                            \
-  static const struct aws_op_desc desc_##f = { svc,       #op,      proto,     \
-                                               idem,      enc_##f,  dec_##f,   \
-                                               free_##f,  invoke_##f };        \
+  static const struct aws_op_desc desc_##f = { svc,      #op,       proto,     \
+                                               idem,     enc_##f,   dec_##f,   \
+                                               free_##f, invoke_##f };         \
   static int real_##f(struct aws_api *api, const struct aws_target *t,         \
                       const struct aws_##req *rq, aws_##f##_cb cb, void *arg)  \
   {                                                                            \

@@ -23,9 +23,9 @@
 /* One encoded request: everything aws_call needs besides service,
  * operation, region and protocol. Owned strings. */
 struct aws_wire {
-  const char *method;  /* static */
-  char *path;          /* "/" when unset */
-  char *query;         /* canonical-ready "a=b&c=d" or NULL */
+  const char *method; /* static */
+  char *path;         /* "/" when unset */
+  char *query;        /* canonical-ready "a=b&c=d" or NULL */
   struct buf body;
   struct aws_header headers[AWS_WIRE_MAXH]; /* names static, values owned */
   size_t nheaders;
@@ -94,12 +94,12 @@ char *aws_js_str(const json_t *o, const char *key);
  * Absent or null = empty list; not an array, or a non-object element, or
  * fn failing = OP_EPARSE. */
 typedef int (*aws_js_item_fn)(const json_t *item, void *elem);
-int aws_js_each(const json_t *o, const char *key, size_t sz,
-                aws_js_item_fn fn, void **v, size_t *n);
+int aws_js_each(const json_t *o, const char *key, size_t sz, aws_js_item_fn fn,
+                void **v, size_t *n);
 /* Same for XML: every `item` child of list. */
 typedef int (*aws_ox_item_fn)(xmlNodePtr item, void *elem);
-int aws_ox_each(xmlNodePtr list, const char *item, size_t sz,
-                aws_ox_item_fn fn, void **v, size_t *n);
+int aws_ox_each(xmlNodePtr list, const char *item, size_t sz, aws_ox_item_fn fn,
+                void **v, size_t *n);
 /* Serialize body compactly with sorted keys into w->body (steals body). */
 int aws_js_body(struct aws_wire *w, json_t *body);
 /* Set a string member when s is not NULL. */

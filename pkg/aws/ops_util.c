@@ -120,13 +120,15 @@ xmlDocPtr aws_ox_parse(const char *body, size_t len, const char *root_name)
   if (!body || len == 0 || len > AWS_BODY_MAX)
     return NULL;
   /* No NOENT (no entity substitution), no DTD loading, no network. */
-  doc = xmlReadMemory(body, (int)len, "aws.xml", NULL,
-                      XML_PARSE_NONET | XML_PARSE_NOERROR |
-                          XML_PARSE_NOWARNING);
+  doc =
+      xmlReadMemory(body, (int)len, "aws.xml", NULL,
+                    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
   if (!doc)
     return NULL;
   root = xmlDocGetRootElement(doc);
-  if (!root || (root_name && !str_eq((const char *)root->name, root_name))) {
+  /* AWS never sends a DOCTYPE: refuse any (entity tricks live there). */
+  if (doc->intSubset || doc->extSubset || !root ||
+      (root_name && !str_eq((const char *)root->name, root_name))) {
     xmlFreeDoc(doc);
     return NULL;
   }
@@ -302,9 +304,9 @@ json_t *aws_js_tags(const struct aws_tag *tags, size_t n)
   size_t i;
 
   for (i = 0; i < n; i++)
-    json_array_append_new(a, json_pack("{s:s?,s:s}", "Key", tags[i].key,
-                                       "Value",
-                                       tags[i].value ? tags[i].value : ""));
+    json_array_append_new(a,
+                          json_pack("{s:s?,s:s}", "Key", tags[i].key, "Value",
+                                    tags[i].value ? tags[i].value : ""));
   return a;
 }
 
@@ -349,8 +351,8 @@ int aws_dec_empty_any(const char *body, size_t len,
   return 0;
 }
 
-int aws_js_each(const json_t *o, const char *key, size_t sz,
-                aws_js_item_fn fn, void **v, size_t *n)
+int aws_js_each(const json_t *o, const char *key, size_t sz, aws_js_item_fn fn,
+                void **v, size_t *n)
 {
   json_t *a = json_object_get(o, key), *it;
   size_t i;
@@ -374,8 +376,8 @@ int aws_js_each(const json_t *o, const char *key, size_t sz,
   return 0;
 }
 
-int aws_ox_each(xmlNodePtr list, const char *item, size_t sz,
-                aws_ox_item_fn fn, void **v, size_t *n)
+int aws_ox_each(xmlNodePtr list, const char *item, size_t sz, aws_ox_item_fn fn,
+                void **v, size_t *n)
 {
   xmlNodePtr it;
   int rc = 0;

@@ -96,8 +96,8 @@ static int tag_item(const json_t *o, void *elem)
 }
 
 /* An object member decoded with fn into *elem; missing = OP_EPARSE. */
-static int one(const char *body, size_t len, const char *key,
-               aws_js_item_fn fn, void *elem)
+static int one(const char *body, size_t len, const char *key, aws_js_item_fn fn,
+               void *elem)
 {
   json_t *o = aws_js_parse(body, len), *m;
   int rc = OP_EPARSE;
@@ -493,8 +493,8 @@ int aws_enc_list_organizational_units_for_parent(
   return aws_json11_request(w, ORGS, "ListOrganizationalUnitsForParent", b);
 }
 
-int aws_dec_list_organizational_units_for_parent(const char *body, size_t len,
-                                                 struct aws_org_ous_result **out)
+int aws_dec_list_organizational_units_for_parent(
+    const char *body, size_t len, struct aws_org_ous_result **out)
 {
   struct aws_org_ous_result *r = util_xcalloc(1, sizeof(*r));
   int rc = list(body, len, "OrganizationalUnits", sizeof(*r->v), ou_item,

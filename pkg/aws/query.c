@@ -13,8 +13,7 @@
 static bool unreserved(unsigned char c)
 {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-         (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
-         c == '~';
+         (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '~';
 }
 
 int aws_uri_encode(struct buf *b, const char *s, size_t n, bool keep_slash)

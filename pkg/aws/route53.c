@@ -174,12 +174,12 @@ static int rrset_item(xmlNodePtr n, void *elem)
         aws_ox_bool(alias, "EvaluateTargetHealth");
   }
   if (!err) {
-    xmlNodePtr rr = aws_ox_child(aws_ox_child(n, "ResourceRecords"),
-                                 "ResourceRecord");
+    xmlNodePtr rr =
+        aws_ox_child(aws_ox_child(n, "ResourceRecords"), "ResourceRecord");
     for (; rr && !err; rr = aws_ox_next(rr, "ResourceRecord")) {
       char **slot;
-      err = aws_arr_push((void **)&s->records.v, &s->records.n,
-                         sizeof(char *), (void **)&slot);
+      err = aws_arr_push((void **)&s->records.v, &s->records.n, sizeof(char *),
+                         (void **)&slot);
       if (!err && !(*slot = aws_ox_str(rr, "Value")))
         err = OP_EPARSE;
     }
@@ -211,9 +211,9 @@ int aws_dec_list_resource_record_sets(const char *body, size_t len,
     return OP_EPARSE;
   root = xmlDocGetRootElement(doc);
   r = util_xcalloc(1, sizeof(*r));
-  rc = aws_ox_each(aws_ox_child(root, "ResourceRecordSets"),
-                   "ResourceRecordSet", sizeof(*r->v), rrset_item,
-                   (void **)&r->v, &r->n);
+  rc =
+      aws_ox_each(aws_ox_child(root, "ResourceRecordSets"), "ResourceRecordSet",
+                  sizeof(*r->v), rrset_item, (void **)&r->v, &r->n);
   r->is_truncated = aws_ox_bool(root, "IsTruncated");
   r->next_record_name = aws_ox_str(root, "NextRecordName");
   r->next_record_type = aws_ox_str(root, "NextRecordType");
@@ -356,8 +356,8 @@ static int dec_change_info(const char *body, size_t len, const char *root_name,
   return 0;
 }
 
-int aws_dec_change_resource_record_sets(
-    const char *body, size_t len, struct aws_r53_change_info_result **out)
+int aws_dec_change_resource_record_sets(const char *body, size_t len,
+                                        struct aws_r53_change_info_result **out)
 {
   return dec_change_info(body, len, "ChangeResourceRecordSetsResponse", out);
 }

@@ -70,9 +70,8 @@ int aws_dec_list_buckets(const char *body, size_t len,
   if (!doc)
     return OP_EPARSE;
   r = util_xcalloc(1, sizeof(*r));
-  rc = aws_ox_each(aws_ox_child(xmlDocGetRootElement(doc), "Buckets"),
-                   "Bucket", sizeof(*r->v), bucket_item, (void **)&r->v,
-                   &r->n);
+  rc = aws_ox_each(aws_ox_child(xmlDocGetRootElement(doc), "Buckets"), "Bucket",
+                   sizeof(*r->v), bucket_item, (void **)&r->v, &r->n);
   xmlFreeDoc(doc);
   if (rc) {
     aws_s3_buckets_result_free(r);
@@ -148,8 +147,8 @@ int aws_dec_list_objects_v2(const char *body, size_t len,
   root = xmlDocGetRootElement(doc);
   r = util_xcalloc(1, sizeof(*r));
   /* Contents elements are flattened directly under the root. */
-  rc = aws_ox_each(root, "Contents", sizeof(*r->v), object_item,
-                   (void **)&r->v, &r->n);
+  rc = aws_ox_each(root, "Contents", sizeof(*r->v), object_item, (void **)&r->v,
+                   &r->n);
   r->is_truncated = aws_ox_bool(root, "IsTruncated");
   r->next_continuation_token = aws_ox_str(root, "NextContinuationToken");
   xmlFreeDoc(doc);

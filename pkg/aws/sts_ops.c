@@ -78,8 +78,8 @@ int aws_enc_assume_role(const struct aws_assume_role_req *rq,
 int aws_dec_assume_role(const char *body, size_t len,
                         struct aws_sts_creds_result **out)
 {
-  return dec_creds(body, len, "AssumeRole", "AssumedRoleUser",
-                   "AssumedRoleId", out);
+  return dec_creds(body, len, "AssumeRole", "AssumedRoleUser", "AssumedRoleId",
+                   out);
 }
 
 int aws_enc_assume_role_with_web_identity(

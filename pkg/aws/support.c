@@ -86,8 +86,7 @@ int aws_dec_describe_cases(const char *body, size_t len,
   if (!o)
     return OP_EPARSE;
   r = util_xcalloc(1, sizeof(*r));
-  rc = aws_js_each(o, "cases", sizeof(*r->v), case_item, (void **)&r->v,
-                   &r->n);
+  rc = aws_js_each(o, "cases", sizeof(*r->v), case_item, (void **)&r->v, &r->n);
   r->next_token = aws_js_str(o, "nextToken");
   json_decref(o);
   if (rc) {

@@ -659,9 +659,9 @@ START_TEST(xml_escape_and_md5)
 }
 END_TEST
 
-static Suite *aws_ops_enc_suite(void)
+static Suite *aws_ops_suite(void)
 {
-  Suite *s = suite_create("aws_ops_enc");
+  Suite *s = suite_create("aws_ops");
   TCase *tc = tcase_create("enc");
 
   tcase_add_test(tc, query_percent_encoding);
@@ -682,4 +682,4 @@ static Suite *aws_ops_enc_suite(void)
   return s;
 }
 
-TEST_MAIN(aws_ops_enc_suite)
+TEST_MAIN(aws_ops_suite)

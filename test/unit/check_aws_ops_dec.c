@@ -177,7 +177,7 @@ START_TEST(orgs_decoders)
   ck_assert_int_eq(tdec_describe_account("{}", 2), OP_EPARSE);
   ck_assert_int_eq(tdec_create_account("{\"CreateAccountStatus\":{}}", 26),
                    OP_EPARSE);
-  ck_assert_int_eq(tdec_move_account("", 0), 0);
+  ck_assert_int_eq(tdec_move_account("{}", 2), 0);
 }
 END_TEST
 

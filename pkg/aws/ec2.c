@@ -38,7 +38,7 @@ static void add_page(struct aws_query *q, const char *next_token,
 
 /* Open <opResponse> and return its root. */
 static int open_resp(const char *body, size_t len, const char *op,
-                     xmlDocPtr *doc, xmlNodePtr *root)
+                     struct aws_xml **doc, aws_xnode *root)
 {
   char name[96];
 
@@ -46,7 +46,7 @@ static int open_resp(const char *body, size_t len, const char *op,
   *doc = aws_ox_parse(body, len, name);
   if (!*doc)
     return OP_EPARSE;
-  *root = xmlDocGetRootElement(*doc);
+  *root = aws_xml_root(*doc);
   return 0;
 }
 
@@ -69,7 +69,7 @@ int aws_enc_describe_regions(const struct aws_describe_regions_req *rq,
   return aws_query_request(w, &q);
 }
 
-static int region_item(xmlNodePtr n, void *elem)
+static int region_item(aws_xnode n, void *elem)
 {
   struct aws_ec2_region *r = elem;
 
@@ -83,8 +83,8 @@ int aws_dec_describe_regions(const char *body, size_t len,
                              struct aws_ec2_regions_result **out)
 {
   struct aws_ec2_regions_result *r;
-  xmlDocPtr doc;
-  xmlNodePtr root;
+  struct aws_xml *doc;
+  aws_xnode root;
   int rc = open_resp(body, len, "DescribeRegions", &doc, &root);
 
   if (rc)
@@ -92,7 +92,7 @@ int aws_dec_describe_regions(const char *body, size_t len,
   r = util_xcalloc(1, sizeof(*r));
   rc = aws_ox_each(aws_ox_child(root, "regionInfo"), "item", sizeof(*r->v),
                    region_item, (void **)&r->v, &r->n);
-  xmlFreeDoc(doc);
+  aws_xml_free(doc);
   if (rc) {
     aws_ec2_regions_result_free(r);
     return fix(rc);
@@ -118,7 +118,7 @@ void aws_ec2_regions_result_free(struct aws_ec2_regions_result *r)
 
 /* ---- instances ---------------------------------------------------------- */
 
-static int instance_item(xmlNodePtr n, void *elem)
+static int instance_item(aws_xnode n, void *elem)
 {
   struct aws_ec2_instance *i = elem;
   int err = 0;
@@ -174,8 +174,8 @@ int aws_dec_describe_instances(const char *body, size_t len,
                                struct aws_ec2_instances_result **out)
 {
   struct aws_ec2_instances_result *r;
-  xmlDocPtr doc;
-  xmlNodePtr root, res;
+  struct aws_xml *doc;
+  aws_xnode root, res;
   int rc = open_resp(body, len, "DescribeInstances", &doc, &root);
 
   if (rc)
@@ -187,7 +187,7 @@ int aws_dec_describe_instances(const char *body, size_t len,
     rc = aws_ox_each(aws_ox_child(res, "instancesSet"), "item", sizeof(*r->v),
                      instance_item, (void **)&r->v, &r->n);
   r->next_token = aws_ox_str(root, "nextToken");
-  xmlFreeDoc(doc);
+  aws_xml_free(doc);
   if (rc) {
     aws_ec2_instances_result_free(r);
     return fix(rc);
@@ -246,8 +246,8 @@ int aws_dec_run_instances(const char *body, size_t len,
                           struct aws_ec2_instances_result **out)
 {
   struct aws_ec2_instances_result *r;
-  xmlDocPtr doc;
-  xmlNodePtr root;
+  struct aws_xml *doc;
+  aws_xnode root;
   int rc = open_resp(body, len, "RunInstances", &doc, &root);
 
   if (rc)
@@ -255,7 +255,7 @@ int aws_dec_run_instances(const char *body, size_t len,
   r = util_xcalloc(1, sizeof(*r));
   rc = aws_ox_each(aws_ox_child(root, "instancesSet"), "item", sizeof(*r->v),
                    instance_item, (void **)&r->v, &r->n);
-  xmlFreeDoc(doc);
+  aws_xml_free(doc);
   if (!rc && r->n == 0)
     rc = OP_EPARSE; /* a successful launch names its instances */
   if (rc) {
@@ -268,7 +268,7 @@ int aws_dec_run_instances(const char *body, size_t len,
 
 /* ---- instance states ---------------------------------------------------- */
 
-static int state_item_at(xmlNodePtr n, void *elem, const char *state)
+static int state_item_at(aws_xnode n, void *elem, const char *state)
 {
   struct aws_ec2_instance_state *s = elem;
   char path[64];
@@ -282,12 +282,12 @@ static int state_item_at(xmlNodePtr n, void *elem, const char *state)
   return err || !s->instance_id ? OP_EPARSE : 0;
 }
 
-static int status_item(xmlNodePtr n, void *elem)
+static int status_item(aws_xnode n, void *elem)
 {
   return state_item_at(n, elem, "instanceState");
 }
 
-static int current_item(xmlNodePtr n, void *elem)
+static int current_item(aws_xnode n, void *elem)
 {
   return state_item_at(n, elem, "currentState");
 }
@@ -313,8 +313,8 @@ static int dec_states(const char *body, size_t len, const char *op,
                       struct aws_ec2_instance_states_result **out)
 {
   struct aws_ec2_instance_states_result *r;
-  xmlDocPtr doc;
-  xmlNodePtr root;
+  struct aws_xml *doc;
+  aws_xnode root;
   int rc = open_resp(body, len, op, &doc, &root);
 
   if (rc)
@@ -323,7 +323,7 @@ static int dec_states(const char *body, size_t len, const char *op,
   rc = aws_ox_each(aws_ox_child(root, set), "item", sizeof(*r->v), fn,
                    (void **)&r->v, &r->n);
   r->next_token = aws_ox_str(root, "nextToken");
-  xmlFreeDoc(doc);
+  aws_xml_free(doc);
   if (rc) {
     aws_ec2_instance_states_result_free(r);
     return fix(rc);
@@ -392,8 +392,8 @@ static int dec_ids(const char *body, size_t len, const char *op,
                    struct aws_ec2_ids_result **out)
 {
   struct aws_ec2_ids_result *r;
-  xmlDocPtr doc;
-  xmlNodePtr root, it;
+  struct aws_xml *doc;
+  aws_xnode root, it;
   int rc = open_resp(body, len, op, &doc, &root);
 
   if (rc)
@@ -408,7 +408,7 @@ static int dec_ids(const char *body, size_t len, const char *op,
       rc = OP_EPARSE;
   }
   r->next_token = aws_ox_str(root, "nextToken");
-  xmlFreeDoc(doc);
+  aws_xml_free(doc);
   if (rc) {
     aws_ec2_ids_result_free(r);
     return fix(rc);
@@ -541,7 +541,7 @@ int aws_enc_delete_vpc_endpoint_service_configurations(
   return aws_query_request(w, &q);
 }
 
-static int unsuccessful_item(xmlNodePtr n, void *elem)
+static int unsuccessful_item(aws_xnode n, void *elem)
 {
   struct aws_ec2_unsuccessful *u = elem;
 
@@ -555,8 +555,8 @@ int aws_dec_delete_vpc_endpoint_service_configurations(
     const char *body, size_t len, struct aws_ec2_unsuccessful_result **out)
 {
   struct aws_ec2_unsuccessful_result *r;
-  xmlDocPtr doc;
-  xmlNodePtr root;
+  struct aws_xml *doc;
+  aws_xnode root;
   int rc = open_resp(body, len, "DeleteVpcEndpointServiceConfigurations", &doc,
                      &root);
 
@@ -565,7 +565,7 @@ int aws_dec_delete_vpc_endpoint_service_configurations(
   r = util_xcalloc(1, sizeof(*r));
   rc = aws_ox_each(aws_ox_child(root, "unsuccessful"), "item", sizeof(*r->v),
                    unsuccessful_item, (void **)&r->v, &r->n);
-  xmlFreeDoc(doc);
+  aws_xml_free(doc);
   if (rc) {
     aws_ec2_unsuccessful_result_free(r);
     return fix(rc);
@@ -605,7 +605,7 @@ int aws_enc_describe_images(const struct aws_describe_images_req *rq,
   return aws_query_request(w, &q);
 }
 
-static int image_item(xmlNodePtr n, void *elem)
+static int image_item(aws_xnode n, void *elem)
 {
   struct aws_ec2_image *i = elem;
 
@@ -621,8 +621,8 @@ int aws_dec_describe_images(const char *body, size_t len,
                             struct aws_ec2_images_result **out)
 {
   struct aws_ec2_images_result *r;
-  xmlDocPtr doc;
-  xmlNodePtr root;
+  struct aws_xml *doc;
+  aws_xnode root;
   int rc = open_resp(body, len, "DescribeImages", &doc, &root);
 
   if (rc)
@@ -630,7 +630,7 @@ int aws_dec_describe_images(const char *body, size_t len,
   r = util_xcalloc(1, sizeof(*r));
   rc = aws_ox_each(aws_ox_child(root, "imagesSet"), "item", sizeof(*r->v),
                    image_item, (void **)&r->v, &r->n);
-  xmlFreeDoc(doc);
+  aws_xml_free(doc);
   if (rc) {
     aws_ec2_images_result_free(r);
     return fix(rc);

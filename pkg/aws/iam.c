@@ -11,7 +11,7 @@
 
 /* ---- element decoders --------------------------------------------------- */
 
-static int user_item(xmlNodePtr n, void *elem)
+static int user_item(aws_xnode n, void *elem)
 {
   struct aws_iam_user *u = elem;
 
@@ -31,7 +31,7 @@ static void user_clean(struct aws_iam_user *u)
 }
 
 /* A URL-encoded policy document as IAM returns it, decoded. */
-static char *doc_str(xmlNodePtr n, const char *path)
+static char *doc_str(aws_xnode n, const char *path)
 {
   char *raw = aws_ox_str(n, path), *dec;
 
@@ -42,7 +42,7 @@ static char *doc_str(xmlNodePtr n, const char *path)
   return dec;
 }
 
-static int role_item(xmlNodePtr n, void *elem)
+static int role_item(aws_xnode n, void *elem)
 {
   struct aws_iam_role *r = elem;
 
@@ -65,7 +65,7 @@ static void role_clean(struct aws_iam_role *r)
   free(r->assume_role_policy_document);
 }
 
-static int attached_item(xmlNodePtr n, void *elem)
+static int attached_item(aws_xnode n, void *elem)
 {
   struct aws_iam_attached *a = elem;
 
@@ -74,7 +74,7 @@ static int attached_item(xmlNodePtr n, void *elem)
   return a->policy_arn ? 0 : OP_EPARSE;
 }
 
-static int key_item(xmlNodePtr n, void *elem)
+static int key_item(aws_xnode n, void *elem)
 {
   struct aws_iam_access_key *k = elem;
 
@@ -94,7 +94,7 @@ static void key_clean(struct aws_iam_access_key *k)
   k->secret_access_key = NULL;
 }
 
-static int policy_item(xmlNodePtr n, void *elem)
+static int policy_item(aws_xnode n, void *elem)
 {
   struct aws_iam_policy *p = elem;
 
@@ -115,7 +115,7 @@ static void policy_clean(struct aws_iam_policy *p)
   free(p->default_version_id);
 }
 
-static int version_item(xmlNodePtr n, void *elem)
+static int version_item(aws_xnode n, void *elem)
 {
   struct aws_iam_policy_version *v = elem;
 
@@ -137,15 +137,15 @@ static void version_clean(struct aws_iam_policy_version *v)
 static int dec_one(const char *body, size_t len, const char *op,
                    const char *elem, aws_ox_item_fn fn, void *item)
 {
-  xmlDocPtr doc;
-  xmlNodePtr res;
+  struct aws_xml *doc;
+  aws_xnode res;
   int rc = aws_ox_query_open(body, len, op, &doc, &res);
 
   if (rc)
     return rc;
   res = aws_ox_child(res, elem);
   rc = res ? fn(res, item) : OP_EPARSE;
-  xmlFreeDoc(doc);
+  aws_xml_free(doc);
   return rc ? OP_EPARSE : 0;
 }
 
@@ -159,8 +159,8 @@ static int dec_list(const char *body, size_t len, const char *op,
                     const char *list, size_t sz, aws_ox_item_fn fn, void **v,
                     size_t *n, struct iam_page pg)
 {
-  xmlDocPtr doc;
-  xmlNodePtr res;
+  struct aws_xml *doc;
+  aws_xnode res;
   int rc = aws_ox_query_open(body, len, op, &doc, &res);
 
   if (rc)
@@ -168,7 +168,7 @@ static int dec_list(const char *body, size_t len, const char *op,
   rc = aws_ox_each(aws_ox_child(res, list), "member", sz, fn, v, n);
   *pg.is_truncated = aws_ox_bool(res, "IsTruncated");
   *pg.marker = aws_ox_str(res, "Marker");
-  xmlFreeDoc(doc);
+  aws_xml_free(doc);
   if (!rc && *pg.is_truncated && !*pg.marker)
     rc = OP_EPARSE; /* a truncated page must say where to continue */
   return rc ? (rc == OP_ETOOBIG ? rc : OP_EPARSE) : 0;
@@ -264,7 +264,7 @@ static int enc_page(struct aws_wire *w, const char *action, const char *k1,
     return 0;                                                                  \
   }
 
-static int tag_item(xmlNodePtr n, void *elem)
+static int tag_item(aws_xnode n, void *elem)
 {
   struct aws_rtag *t = elem;
 
@@ -273,7 +273,7 @@ static int tag_item(xmlNodePtr n, void *elem)
   return t->key ? 0 : OP_EPARSE;
 }
 
-static int name_item(xmlNodePtr n, void *elem)
+static int name_item(aws_xnode n, void *elem)
 {
   *(char **)elem = aws_ox_str(n, "");
   return 0;

@@ -10,11 +10,11 @@
 #define PKG_AWS_OPS_INTERNAL_H
 
 #include <jansson.h>
-#include <libxml/tree.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "aws/api.h"
+#include "aws/xml.h"
 #include "util/buf.h"
 
 #define AWS_WIRE_MAXH 6
@@ -56,32 +56,37 @@ void aws_rtags_free(struct aws_rtag *t, size_t n);
 /* Free and NULL a string; the secret variant wipes first. */
 void aws_str_free(char **s);
 
-/* ---- XML decoding (libxml2, no network, no entity expansion) ---------- */
+/* ---- XML decoding --------------------------------------------------------
+ * Thin helpers over aws/xml.h (the hardened reader: no DTD, no entities,
+ * size and depth caps); every function accepts NULL nodes. */
+
+typedef const struct aws_xml_node *aws_xnode;
 
 /* Parse body; root element must have local name root_name (NULL = any).
- * Returns NULL on malformed input. Free with xmlFreeDoc. */
-xmlDocPtr aws_ox_parse(const char *body, size_t len, const char *root_name);
+ * Returns NULL on malformed or oversized input. Free with aws_xml_free. */
+struct aws_xml *aws_ox_parse(const char *body, size_t len,
+                             const char *root_name);
 /* First element child with local name `name` (NULL = any element). */
-xmlNodePtr aws_ox_child(xmlNodePtr n, const char *name);
+aws_xnode aws_ox_child(aws_xnode n, const char *name);
 /* Next element sibling with the same local name filter. */
-xmlNodePtr aws_ox_next(xmlNodePtr n, const char *name);
+aws_xnode aws_ox_next(aws_xnode n, const char *name);
 /* Walk "A/B/C" below n; NULL when any step is missing. */
-xmlNodePtr aws_ox_path(xmlNodePtr n, const char *path);
+aws_xnode aws_ox_path(aws_xnode n, const char *path);
 /* Text of the node at path below n, as a new string; NULL when absent. */
-char *aws_ox_str(xmlNodePtr n, const char *path);
+char *aws_ox_str(aws_xnode n, const char *path);
 /* "true" at path (absent = false). */
-bool aws_ox_bool(xmlNodePtr n, const char *path);
+bool aws_ox_bool(aws_xnode n, const char *path);
 /* Integer at path; def when absent; OP_EPARSE via *err when malformed. */
-long long aws_ox_int(xmlNodePtr n, const char *path, long long def, int *err);
+long long aws_ox_int(aws_xnode n, const char *path, long long def, int *err);
 /* Query protocol response: parse, require root <opResponse>, and return
  * its <opResult> in *result. OP_EPARSE when either is missing. */
 int aws_ox_query_open(const char *body, size_t len, const char *op,
-                      xmlDocPtr *doc, xmlNodePtr *result);
+                      struct aws_xml **doc, aws_xnode *result);
 /* Tags under list node: <item|member><key|Key>..</><value|Value>..</> */
-int aws_ox_tags(xmlNodePtr list, const char *item, struct aws_rtag **v,
+int aws_ox_tags(aws_xnode list, const char *item, struct aws_rtag **v,
                 size_t *n);
 /* Strings under list node's `item` children. */
-int aws_ox_strs(xmlNodePtr list, const char *item, struct aws_strs *s);
+int aws_ox_strs(aws_xnode list, const char *item, struct aws_strs *s);
 
 /* ---- JSON ------------------------------------------------------------- */
 
@@ -97,8 +102,8 @@ typedef int (*aws_js_item_fn)(const json_t *item, void *elem);
 int aws_js_each(const json_t *o, const char *key, size_t sz, aws_js_item_fn fn,
                 void **v, size_t *n);
 /* Same for XML: every `item` child of list. */
-typedef int (*aws_ox_item_fn)(xmlNodePtr item, void *elem);
-int aws_ox_each(xmlNodePtr list, const char *item, size_t sz, aws_ox_item_fn fn,
+typedef int (*aws_ox_item_fn)(aws_xnode item, void *elem);
+int aws_ox_each(aws_xnode list, const char *item, size_t sz, aws_ox_item_fn fn,
                 void **v, size_t *n);
 /* Serialize body compactly with sorted keys into w->body (steals body). */
 int aws_js_body(struct aws_wire *w, json_t *body);

@@ -1,6 +1,5 @@
 /* Helpers shared by the operation encoders and decoders: the wire struct,
  * arrays, XML and JSON readers. */
-#include <libxml/parser.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,89 +111,44 @@ void aws_str_free(char **s)
 
 /* ---- XML ---------------------------------------------------------------- */
 
-xmlDocPtr aws_ox_parse(const char *body, size_t len, const char *root_name)
+struct aws_xml *aws_ox_parse(const char *body, size_t len,
+                             const char *root_name)
 {
-  xmlDocPtr doc;
-  xmlNodePtr root;
+  struct aws_xml *doc = NULL;
 
-  if (!body || len == 0 || len > AWS_BODY_MAX)
+  if (!body || len == 0 || aws_xml_parse(body, len, &doc) != 0)
     return NULL;
-  /* No NOENT (no entity substitution), no DTD loading, no network. */
-  doc =
-      xmlReadMemory(body, (int)len, "aws.xml", NULL,
-                    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-  if (!doc)
-    return NULL;
-  root = xmlDocGetRootElement(doc);
-  /* AWS never sends a DOCTYPE: refuse any (entity tricks live there). */
-  if (doc->intSubset || doc->extSubset || !root ||
-      (root_name && !str_eq((const char *)root->name, root_name))) {
-    xmlFreeDoc(doc);
+  if (root_name && !str_eq(aws_xml_name(aws_xml_root(doc)), root_name)) {
+    aws_xml_free(doc);
     return NULL;
   }
   return doc;
 }
 
-static bool name_is(xmlNodePtr n, const char *name)
+aws_xnode aws_ox_child(aws_xnode n, const char *name)
 {
-  return n->type == XML_ELEMENT_NODE &&
-         (!name || str_eq((const char *)n->name, name));
+  return aws_xml_child(n, name);
 }
 
-xmlNodePtr aws_ox_child(xmlNodePtr n, const char *name)
+aws_xnode aws_ox_next(aws_xnode n, const char *name)
 {
-  xmlNodePtr c;
-
-  if (!n)
-    return NULL;
-  for (c = n->children; c; c = c->next)
-    if (name_is(c, name))
-      return c;
-  return NULL;
+  (void)name; /* siblings with n's own local name */
+  return aws_xml_next(n);
 }
 
-xmlNodePtr aws_ox_next(xmlNodePtr n, const char *name)
+aws_xnode aws_ox_path(aws_xnode n, const char *path)
 {
-  for (n = n ? n->next : NULL; n; n = n->next)
-    if (name_is(n, name))
-      return n;
-  return NULL;
+  return aws_xml_path(n, path);
 }
 
-xmlNodePtr aws_ox_path(xmlNodePtr n, const char *path)
+char *aws_ox_str(aws_xnode n, const char *path)
 {
-  char step[128];
-  const char *p = path, *slash;
+  const char *t = n ? aws_xml_child_text(n, path) : NULL;
 
-  while (n && *p) {
-    size_t len;
-    slash = strchr(p, '/');
-    len = slash ? (size_t)(slash - p) : strlen(p);
-    if (len >= sizeof(step))
-      return NULL;
-    memcpy(step, p, len);
-    step[len] = '\0';
-    n = aws_ox_child(n, step);
-    p += len + (slash ? 1 : 0);
-  }
-  return n;
+  return t ? util_xstrdup(t) : NULL;
 }
 
-char *aws_ox_str(xmlNodePtr n, const char *path)
-{
-  xmlChar *t;
-  char *s;
-
-  n = aws_ox_path(n, path);
-  if (!n)
-    return NULL;
-  t = xmlNodeGetContent(n);
-  s = util_xstrdup(t ? (const char *)t : "");
-  xmlFree(t);
-  return s;
-}
-
-bool aws_ox_bool(xmlNodePtr n, const char *path)
+bool aws_ox_bool(aws_xnode n, const char *path)
 {
   char *s = aws_ox_str(n, path);
   bool v = s && str_eq(str_trim(s), "true");
@@ -203,7 +157,7 @@ bool aws_ox_bool(xmlNodePtr n, const char *path)
   return v;
 }
 
-long long aws_ox_int(xmlNodePtr n, const char *path, long long def, int *err)
+long long aws_ox_int(aws_xnode n, const char *path, long long def, int *err)
 {
   char *s = aws_ox_str(n, path);
   long long v = def;
@@ -216,10 +170,10 @@ long long aws_ox_int(xmlNodePtr n, const char *path, long long def, int *err)
   return v;
 }
 
-int aws_ox_tags(xmlNodePtr list, const char *item, struct aws_rtag **v,
+int aws_ox_tags(aws_xnode list, const char *item, struct aws_rtag **v,
                 size_t *n)
 {
-  xmlNodePtr it;
+  aws_xnode it;
   int rc = 0;
 
   for (it = aws_ox_child(list, item); it && !rc; it = aws_ox_next(it, item)) {
@@ -239,9 +193,9 @@ int aws_ox_tags(xmlNodePtr list, const char *item, struct aws_rtag **v,
   return rc;
 }
 
-int aws_ox_strs(xmlNodePtr list, const char *item, struct aws_strs *s)
+int aws_ox_strs(aws_xnode list, const char *item, struct aws_strs *s)
 {
-  xmlNodePtr it;
+  aws_xnode it;
   int rc = 0;
 
   for (it = aws_ox_child(list, item); it && !rc; it = aws_ox_next(it, item)) {
@@ -323,11 +277,11 @@ json_t *aws_js_strs(const char *const *v, size_t n)
 int aws_dec_empty_xml(const char *body, size_t len,
                       struct aws_empty_result **out)
 {
-  xmlDocPtr doc = aws_ox_parse(body, len, NULL);
+  struct aws_xml *doc = aws_ox_parse(body, len, NULL);
 
   if (!doc)
     return OP_EPARSE;
-  xmlFreeDoc(doc);
+  aws_xml_free(doc);
   *out = util_xcalloc(1, sizeof(**out));
   return 0;
 }
@@ -376,10 +330,10 @@ int aws_js_each(const json_t *o, const char *key, size_t sz, aws_js_item_fn fn,
   return 0;
 }
 
-int aws_ox_each(xmlNodePtr list, const char *item, size_t sz, aws_ox_item_fn fn,
+int aws_ox_each(aws_xnode list, const char *item, size_t sz, aws_ox_item_fn fn,
                 void **v, size_t *n)
 {
-  xmlNodePtr it;
+  aws_xnode it;
   int rc = 0;
 
   for (it = aws_ox_child(list, item); it && !rc; it = aws_ox_next(it, item)) {
@@ -392,7 +346,7 @@ int aws_ox_each(xmlNodePtr list, const char *item, size_t sz, aws_ox_item_fn fn,
 }
 
 int aws_ox_query_open(const char *body, size_t len, const char *op,
-                      xmlDocPtr *doc, xmlNodePtr *result)
+                      struct aws_xml **doc, aws_xnode *result)
 {
   char name[128];
 
@@ -401,9 +355,9 @@ int aws_ox_query_open(const char *body, size_t len, const char *op,
   if (!*doc)
     return OP_EPARSE;
   snprintf(name, sizeof(name), "%sResult", op);
-  *result = aws_ox_child(xmlDocGetRootElement(*doc), name);
+  *result = aws_ox_child(aws_xml_root(*doc), name);
   if (!*result) {
-    xmlFreeDoc(*doc);
+    aws_xml_free(*doc);
     *doc = NULL;
     return OP_EPARSE;
   }

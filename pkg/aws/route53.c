@@ -78,7 +78,7 @@ int aws_enc_list_hosted_zones(const struct aws_r53_page_req *rq,
   return set_query(w, &q, rc);
 }
 
-static int zone_item(xmlNodePtr n, void *elem)
+static int zone_item(aws_xnode n, void *elem)
 {
   struct aws_r53_zone *z = elem;
 
@@ -91,20 +91,20 @@ static int zone_item(xmlNodePtr n, void *elem)
 int aws_dec_list_hosted_zones(const char *body, size_t len,
                               struct aws_r53_zones_result **out)
 {
-  xmlDocPtr doc = aws_ox_parse(body, len, "ListHostedZonesResponse");
+  struct aws_xml *doc = aws_ox_parse(body, len, "ListHostedZonesResponse");
   struct aws_r53_zones_result *r;
-  xmlNodePtr root;
+  aws_xnode root;
   int rc;
 
   if (!doc)
     return OP_EPARSE;
-  root = xmlDocGetRootElement(doc);
+  root = aws_xml_root(doc);
   r = util_xcalloc(1, sizeof(*r));
   rc = aws_ox_each(aws_ox_child(root, "HostedZones"), "HostedZone",
                    sizeof(*r->v), zone_item, (void **)&r->v, &r->n);
   r->is_truncated = aws_ox_bool(root, "IsTruncated");
   r->next_marker = aws_ox_str(root, "NextMarker");
-  xmlFreeDoc(doc);
+  aws_xml_free(doc);
   if (!rc && r->is_truncated && !r->next_marker)
     rc = OP_EPARSE;
   if (rc) {
@@ -154,10 +154,10 @@ int aws_enc_list_resource_record_sets(const struct aws_r53_rrsets_req *rq,
   return set_query(w, &q, rc);
 }
 
-static int rrset_item(xmlNodePtr n, void *elem)
+static int rrset_item(aws_xnode n, void *elem)
 {
   struct aws_r53_rrset *s = elem;
-  xmlNodePtr alias = aws_ox_child(n, "AliasTarget");
+  aws_xnode alias = aws_ox_child(n, "AliasTarget");
   int err = 0;
 
   s->name = aws_ox_str(n, "Name");
@@ -174,7 +174,7 @@ static int rrset_item(xmlNodePtr n, void *elem)
         aws_ox_bool(alias, "EvaluateTargetHealth");
   }
   if (!err) {
-    xmlNodePtr rr =
+    aws_xnode rr =
         aws_ox_child(aws_ox_child(n, "ResourceRecords"), "ResourceRecord");
     for (; rr && !err; rr = aws_ox_next(rr, "ResourceRecord")) {
       char **slot;
@@ -202,14 +202,15 @@ static void rrset_clean(struct aws_r53_rrset *s)
 int aws_dec_list_resource_record_sets(const char *body, size_t len,
                                       struct aws_r53_rrsets_result **out)
 {
-  xmlDocPtr doc = aws_ox_parse(body, len, "ListResourceRecordSetsResponse");
+  struct aws_xml *doc =
+      aws_ox_parse(body, len, "ListResourceRecordSetsResponse");
   struct aws_r53_rrsets_result *r;
-  xmlNodePtr root;
+  aws_xnode root;
   int rc;
 
   if (!doc)
     return OP_EPARSE;
-  root = xmlDocGetRootElement(doc);
+  root = aws_xml_root(doc);
   r = util_xcalloc(1, sizeof(*r));
   rc =
       aws_ox_each(aws_ox_child(root, "ResourceRecordSets"), "ResourceRecordSet",
@@ -218,7 +219,7 @@ int aws_dec_list_resource_record_sets(const char *body, size_t len,
   r->next_record_name = aws_ox_str(root, "NextRecordName");
   r->next_record_type = aws_ox_str(root, "NextRecordType");
   r->next_record_identifier = aws_ox_str(root, "NextRecordIdentifier");
-  xmlFreeDoc(doc);
+  aws_xml_free(doc);
   if (!rc && r->is_truncated && !r->next_record_name)
     rc = OP_EPARSE;
   if (rc) {
@@ -337,17 +338,17 @@ int aws_enc_change_resource_record_sets(const struct aws_r53_change_req *rq,
 static int dec_change_info(const char *body, size_t len, const char *root_name,
                            struct aws_r53_change_info_result **out)
 {
-  xmlDocPtr doc = aws_ox_parse(body, len, root_name);
+  struct aws_xml *doc = aws_ox_parse(body, len, root_name);
   struct aws_r53_change_info_result *r;
-  xmlNodePtr ci;
+  aws_xnode ci;
 
   if (!doc)
     return OP_EPARSE;
-  ci = aws_ox_child(xmlDocGetRootElement(doc), "ChangeInfo");
+  ci = aws_ox_child(aws_xml_root(doc), "ChangeInfo");
   r = util_xcalloc(1, sizeof(*r));
   r->id = aws_ox_str(ci, "Id");
   r->status = aws_ox_str(ci, "Status");
-  xmlFreeDoc(doc);
+  aws_xml_free(doc);
   if (!r->id) {
     aws_r53_change_info_result_free(r);
     return OP_EPARSE;

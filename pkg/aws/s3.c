@@ -51,7 +51,7 @@ int aws_enc_list_buckets(const struct aws_s3_none_req *rq, struct aws_wire *w)
   return 0;
 }
 
-static int bucket_item(xmlNodePtr n, void *elem)
+static int bucket_item(aws_xnode n, void *elem)
 {
   struct aws_s3_bucket *b = elem;
 
@@ -63,16 +63,16 @@ static int bucket_item(xmlNodePtr n, void *elem)
 int aws_dec_list_buckets(const char *body, size_t len,
                          struct aws_s3_buckets_result **out)
 {
-  xmlDocPtr doc = aws_ox_parse(body, len, "ListAllMyBucketsResult");
+  struct aws_xml *doc = aws_ox_parse(body, len, "ListAllMyBucketsResult");
   struct aws_s3_buckets_result *r;
   int rc;
 
   if (!doc)
     return OP_EPARSE;
   r = util_xcalloc(1, sizeof(*r));
-  rc = aws_ox_each(aws_ox_child(xmlDocGetRootElement(doc), "Buckets"), "Bucket",
+  rc = aws_ox_each(aws_ox_child(aws_xml_root(doc), "Buckets"), "Bucket",
                    sizeof(*r->v), bucket_item, (void **)&r->v, &r->n);
-  xmlFreeDoc(doc);
+  aws_xml_free(doc);
   if (rc) {
     aws_s3_buckets_result_free(r);
     return rc == OP_ETOOBIG ? rc : OP_EPARSE;
@@ -124,7 +124,7 @@ int aws_enc_list_objects_v2(const struct aws_list_objects_req *rq,
   return rc;
 }
 
-static int object_item(xmlNodePtr n, void *elem)
+static int object_item(aws_xnode n, void *elem)
 {
   struct aws_s3_object *o = elem;
   int err = 0;
@@ -137,21 +137,21 @@ static int object_item(xmlNodePtr n, void *elem)
 int aws_dec_list_objects_v2(const char *body, size_t len,
                             struct aws_s3_objects_result **out)
 {
-  xmlDocPtr doc = aws_ox_parse(body, len, "ListBucketResult");
+  struct aws_xml *doc = aws_ox_parse(body, len, "ListBucketResult");
   struct aws_s3_objects_result *r;
-  xmlNodePtr root;
+  aws_xnode root;
   int rc;
 
   if (!doc)
     return OP_EPARSE;
-  root = xmlDocGetRootElement(doc);
+  root = aws_xml_root(doc);
   r = util_xcalloc(1, sizeof(*r));
   /* Contents elements are flattened directly under the root. */
   rc = aws_ox_each(root, "Contents", sizeof(*r->v), object_item, (void **)&r->v,
                    &r->n);
   r->is_truncated = aws_ox_bool(root, "IsTruncated");
   r->next_continuation_token = aws_ox_str(root, "NextContinuationToken");
-  xmlFreeDoc(doc);
+  aws_xml_free(doc);
   if (!rc && r->is_truncated && !r->next_continuation_token)
     rc = OP_EPARSE;
   if (rc) {
@@ -222,7 +222,7 @@ int aws_enc_delete_objects(const struct aws_delete_objects_req *rq,
   return rc;
 }
 
-static int deleted_item(xmlNodePtr n, void *elem)
+static int deleted_item(aws_xnode n, void *elem)
 {
   char **k = elem;
 
@@ -230,7 +230,7 @@ static int deleted_item(xmlNodePtr n, void *elem)
   return *k ? 0 : OP_EPARSE;
 }
 
-static int delete_error_item(xmlNodePtr n, void *elem)
+static int delete_error_item(aws_xnode n, void *elem)
 {
   struct aws_s3_delete_error *e = elem;
 
@@ -243,21 +243,21 @@ static int delete_error_item(xmlNodePtr n, void *elem)
 int aws_dec_delete_objects(const char *body, size_t len,
                            struct aws_s3_delete_result **out)
 {
-  xmlDocPtr doc = aws_ox_parse(body, len, "DeleteResult");
+  struct aws_xml *doc = aws_ox_parse(body, len, "DeleteResult");
   struct aws_s3_delete_result *r;
-  xmlNodePtr root;
+  aws_xnode root;
   int rc;
 
   if (!doc)
     return OP_EPARSE;
-  root = xmlDocGetRootElement(doc);
+  root = aws_xml_root(doc);
   r = util_xcalloc(1, sizeof(*r));
   rc = aws_ox_each(root, "Deleted", sizeof(char *), deleted_item,
                    (void **)&r->deleted.v, &r->deleted.n);
   if (!rc)
     rc = aws_ox_each(root, "Error", sizeof(*r->errors), delete_error_item,
                      (void **)&r->errors, &r->nerrors);
-  xmlFreeDoc(doc);
+  aws_xml_free(doc);
   if (rc) {
     aws_s3_delete_result_free(r);
     return rc == OP_ETOOBIG ? rc : OP_EPARSE;

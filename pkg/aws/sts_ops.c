@@ -34,8 +34,8 @@ static int dec_creds(const char *body, size_t len, const char *op,
                      struct aws_sts_creds_result **out)
 {
   struct aws_sts_creds_result *r;
-  xmlDocPtr doc;
-  xmlNodePtr res, c, u;
+  struct aws_xml *doc;
+  aws_xnode res, c, u;
   int rc = aws_ox_query_open(body, len, op, &doc, &res);
 
   if (rc)
@@ -49,7 +49,7 @@ static int dec_creds(const char *body, size_t len, const char *op,
   r->creds.expiration = aws_ox_str(c, "Expiration");
   r->assumed_role_id = aws_ox_str(u, id_name);
   r->arn = aws_ox_str(u, "Arn");
-  xmlFreeDoc(doc);
+  aws_xml_free(doc);
   if (!r->creds.access_key_id || !r->creds.secret_access_key) {
     aws_sts_creds_result_free(r);
     return OP_EPARSE;
@@ -147,8 +147,8 @@ int aws_dec_get_caller_identity(const char *body, size_t len,
                                 struct aws_caller_identity_result **out)
 {
   struct aws_caller_identity_result *r;
-  xmlDocPtr doc;
-  xmlNodePtr res;
+  struct aws_xml *doc;
+  aws_xnode res;
   int rc = aws_ox_query_open(body, len, "GetCallerIdentity", &doc, &res);
 
   if (rc)
@@ -157,7 +157,7 @@ int aws_dec_get_caller_identity(const char *body, size_t len,
   r->account = aws_ox_str(res, "Account");
   r->arn = aws_ox_str(res, "Arn");
   r->user_id = aws_ox_str(res, "UserId");
-  xmlFreeDoc(doc);
+  aws_xml_free(doc);
   if (!r->account || !r->arn) {
     aws_caller_identity_result_free(r);
     return OP_EPARSE;

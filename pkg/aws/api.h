@@ -667,6 +667,27 @@ struct aws_r53_zone_req {
   const char *hosted_zone_id;
 };
 
+/* ---- pagination -------------------------------------------------------
+ * Each helper points the next request at the page after `r` and returns
+ * true, or returns false on the last page. The request borrows strings from
+ * the result: start the next call inside the callback (requests are
+ * encoded before the call returns) or copy them. */
+
+/* JSON NextToken / EC2 nextToken (NULL or "" = last page). */
+bool aws_page_next_token(const char *res_next_token, const char **req_token);
+/* IAM Marker/IsTruncated. */
+bool aws_page_next_marker(bool is_truncated, const char *res_marker,
+                          const char **req_marker);
+/* S3 ListObjectsV2 ContinuationToken/IsTruncated. */
+bool aws_s3_objects_next(const struct aws_s3_objects_result *r,
+                         struct aws_list_objects_req *rq);
+/* Route 53 NextMarker/IsTruncated. */
+bool aws_r53_zones_next(const struct aws_r53_zones_result *r,
+                        struct aws_r53_page_req *rq);
+/* Route 53 NextRecordName/Type/Identifier. */
+bool aws_r53_rrsets_next(const struct aws_r53_rrsets_result *r,
+                         struct aws_r53_rrsets_req *rq);
+
 /* ---- the table ---------------------------------------------------------- */
 
 /* XX(field, Operation, service, protocol, idempotent, request, result) */

@@ -82,6 +82,7 @@ static int key_item(aws_xnode n, void *elem)
   k->access_key_id = aws_ox_str(n, "AccessKeyId");
   k->status = aws_ox_str(n, "Status");
   k->secret_access_key = aws_ox_str(n, "SecretAccessKey");
+  aws_ox_wipe(n, "SecretAccessKey");
   return k->access_key_id ? 0 : OP_EPARSE;
 }
 

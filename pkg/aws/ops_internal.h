@@ -74,6 +74,9 @@ aws_xnode aws_ox_next(aws_xnode n, const char *name);
 aws_xnode aws_ox_path(aws_xnode n, const char *path);
 /* Text of the node at path below n, as a new string; NULL when absent. */
 char *aws_ox_str(aws_xnode n, const char *path);
+/* Overwrite the text at path inside the parsed document (secrets: the
+ * document's copy would otherwise outlive the wiped result). */
+void aws_ox_wipe(aws_xnode n, const char *path);
 /* "true" at path (absent = false). */
 bool aws_ox_bool(aws_xnode n, const char *path);
 /* Integer at path; def when absent; OP_EPARSE via *err when malformed. */

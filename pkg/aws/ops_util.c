@@ -148,6 +148,15 @@ char *aws_ox_str(aws_xnode n, const char *path)
   return t ? util_xstrdup(t) : NULL;
 }
 
+void aws_ox_wipe(aws_xnode n, const char *path)
+{
+  const char *t = n ? aws_xml_child_text(n, path) : NULL;
+
+  /* The reader hands out const views of heap memory it owns. */
+  if (t && *t)
+    util_wipe((char *)t, strlen(t));
+}
+
 bool aws_ox_bool(aws_xnode n, const char *path)
 {
   char *s = aws_ox_str(n, path);

@@ -49,6 +49,8 @@ static int dec_creds(const char *body, size_t len, const char *op,
   r->creds.expiration = aws_ox_str(c, "Expiration");
   r->assumed_role_id = aws_ox_str(u, id_name);
   r->arn = aws_ox_str(u, "Arn");
+  aws_ox_wipe(c, "SecretAccessKey");
+  aws_ox_wipe(c, "SessionToken");
   aws_xml_free(doc);
   if (!r->creds.access_key_id || !r->creds.secret_access_key) {
     aws_sts_creds_result_free(r);

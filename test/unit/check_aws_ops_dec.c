@@ -577,6 +577,70 @@ START_TEST(restxml_decoders)
 }
 END_TEST
 
+/* ---- pagination --------------------------------------------------------- */
+
+START_TEST(pagination_helpers)
+{
+  struct aws_org_accounts_result *acc = NULL;
+  struct aws_iam_users_result *us = NULL;
+  struct aws_s3_objects_result *o = NULL;
+  struct aws_r53_zones_result *z = NULL;
+  struct aws_r53_rrsets_result *rr = NULL;
+  struct aws_org_page_req la = { 0 };
+  struct aws_iam_list_req lu = { 0 };
+  struct aws_list_objects_req lo = { .bucket = "b" };
+  struct aws_r53_page_req lz = { 0 };
+  struct aws_r53_rrsets_req lr = { .hosted_zone_id = "Z1" };
+  struct aws_wire w;
+
+  DECODE(list_accounts, "orgs_list_accounts_page1.json", acc);
+  ck_assert(aws_page_next_token(acc->next_token, &la.next_token));
+  aws_wire_init(&w);
+  ck_assert_int_eq(aws_enc_list_accounts(&la, &w), 0);
+  ck_assert_str_eq(buf_str(&w.body), "{\"NextToken\":\"AAEAAQ\"}");
+  aws_wire_cleanup(&w);
+  aws_org_accounts_result_free(acc);
+  DECODE(list_accounts, "orgs_list_accounts_empty.json", acc);
+  la.next_token = NULL;
+  ck_assert(!aws_page_next_token(acc->next_token, &la.next_token));
+  ck_assert_ptr_null(la.next_token);
+  aws_org_accounts_result_free(acc);
+
+  DECODE(list_users, "iam_list_users_truncated.xml", us);
+  ck_assert(aws_page_next_marker(us->is_truncated, us->marker, &lu.marker));
+  ck_assert_str_eq(lu.marker, "bWFya2VyLTE=");
+  aws_iam_users_result_free(us);
+  DECODE(list_users, "iam_list_users_empty.xml", us);
+  ck_assert(!aws_page_next_marker(us->is_truncated, us->marker, &lu.marker));
+  aws_iam_users_result_free(us);
+
+  DECODE(list_objects_v2, "s3_list_objects_truncated.xml", o);
+  ck_assert(aws_s3_objects_next(o, &lo));
+  aws_wire_init(&w);
+  ck_assert_int_eq(aws_enc_list_objects_v2(&lo, &w), 0);
+  ck_assert_str_eq(w.query, "continuation-token=1ueGcxLPRx1Tr%2FXYExHnhbYLgve"
+                            "Ds2J%2Fwm36Hy4vbOwM%3D&list-type=2");
+  aws_wire_cleanup(&w);
+  aws_s3_objects_result_free(o);
+  DECODE(list_objects_v2, "s3_list_objects_empty.xml", o);
+  ck_assert(!aws_s3_objects_next(o, &lo));
+  aws_s3_objects_result_free(o);
+
+  DECODE(list_hosted_zones, "r53_list_zones.xml", z);
+  ck_assert(aws_r53_zones_next(z, &lz));
+  ck_assert_str_eq(lz.marker, "Z3NEXT");
+  aws_r53_zones_result_free(z);
+
+  DECODE(list_resource_record_sets, "r53_list_rrsets.xml", rr);
+  ck_assert(aws_r53_rrsets_next(rr, &lr));
+  aws_wire_init(&w);
+  ck_assert_int_eq(aws_enc_list_resource_record_sets(&lr, &w), 0);
+  ck_assert_str_eq(w.query, "name=x.example.com.&type=TXT");
+  aws_wire_cleanup(&w);
+  aws_r53_rrsets_result_free(rr);
+}
+END_TEST
+
 /* ---- hostile input for every decoder ------------------------------------ */
 
 START_TEST(garbage_is_eparse)
@@ -672,6 +736,7 @@ static Suite *aws_ops_dec_suite(void)
   tcase_add_test(tc, json_service_decoders);
   tcase_add_test(tc, ec2_decoders);
   tcase_add_test(tc, restxml_decoders);
+  tcase_add_test(tc, pagination_helpers);
   tcase_add_test(tc, garbage_is_eparse);
   tcase_add_test(tc, truncated_responses);
   suite_add_tcase(s, tc);

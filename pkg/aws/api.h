@@ -33,7 +33,9 @@
 /* Who and where: the credentials to sign with and the region to call. */
 struct aws_target {
   struct aws_creds *creds;
-  const char *region;
+  const char *region;     /* NULL = the service's default region */
+  const char *controller; /* metrics label; NULL = "{OTHER}" */
+  const char *account;    /* rate-governor key; NULL = the creds' label */
 };
 
 struct aws_tag { /* request-side tag (borrowed strings) */

@@ -74,6 +74,8 @@ static int op_start(struct aws_api *api, const struct aws_target *t,
     call.service = d->service;
     call.operation = d->operation;
     call.region = t->region;
+    call.controller = t->controller;
+    call.account = t->account;
     call.method = ctx->wire.method;
     call.path = ctx->wire.path;
     call.query = ctx->wire.query;

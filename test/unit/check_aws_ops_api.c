@@ -22,7 +22,7 @@ static struct {
   char target[128];
   enum aws_protocol protocol;
   bool idempotent, unsigned_request;
-  const char *region;
+  const char *region, *controller, *account;
   aws_call_cb cb;
   void *arg;
 } rec;
@@ -51,6 +51,8 @@ static int fake_start(struct aws_client *c, struct aws_creds *cr,
   rec.idempotent = call->idempotent;
   rec.unsigned_request = call->unsigned_request;
   rec.region = call->region;
+  rec.controller = call->controller;
+  rec.account = call->account;
   rec.cb = cb;
   rec.arg = arg;
   return 0;
@@ -72,7 +74,8 @@ static void complete(int err, long status, const char *body,
 }
 
 static struct aws_api *api;
-static const struct aws_target target = { NULL, "us-east-1" };
+static const struct aws_target target = { NULL, "us-east-1", "account",
+                                          "111111111111" };
 
 static void setup(void)
 {
@@ -144,6 +147,8 @@ START_TEST(query_call_reaches_transport_and_decodes)
   ck_assert(rec.idempotent);
   ck_assert(!rec.unsigned_request);
   ck_assert_str_eq(rec.region, "us-east-1");
+  ck_assert_str_eq(rec.controller, "account");
+  ck_assert_str_eq(rec.account, "111111111111");
 
   complete(0, 200,
            "<GetUserResponse><GetUserResult><User><UserName>osd-admin"

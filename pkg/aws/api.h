@@ -646,6 +646,11 @@ struct aws_r53_rrset { /* result and request side (owned in results) */
   bool alias_evaluate_target_health;
   long long weight; /* -1 when absent */
   char *region, *failover;
+  char *geo_continent, *geo_country, *geo_subdivision; /* GeoLocation */
+  char *multi_value_answer; /* "true"/"false" as sent, NULL when absent */
+  char *health_check_id;
+  /* A DELETE must repeat every field of the record exactly: decode a
+   * record from ListResourceRecordSets and pass it back unchanged. */
 };
 struct aws_r53_rrsets_result {
   struct aws_r53_rrset *v;

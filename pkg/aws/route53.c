@@ -167,6 +167,11 @@ static int rrset_item(aws_xnode n, void *elem)
   s->weight = aws_ox_int(n, "Weight", -1, &err);
   s->region = aws_ox_str(n, "Region");
   s->failover = aws_ox_str(n, "Failover");
+  s->geo_continent = aws_ox_str(n, "GeoLocation/ContinentCode");
+  s->geo_country = aws_ox_str(n, "GeoLocation/CountryCode");
+  s->geo_subdivision = aws_ox_str(n, "GeoLocation/SubdivisionCode");
+  s->multi_value_answer = aws_ox_str(n, "MultiValueAnswer");
+  s->health_check_id = aws_ox_str(n, "HealthCheckId");
   if (alias) {
     s->alias_hosted_zone_id = aws_ox_str(alias, "HostedZoneId");
     s->alias_dns_name = aws_ox_str(alias, "DNSName");
@@ -194,6 +199,11 @@ static void rrset_clean(struct aws_r53_rrset *s)
   free(s->set_identifier);
   free(s->region);
   free(s->failover);
+  free(s->geo_continent);
+  free(s->geo_country);
+  free(s->geo_subdivision);
+  free(s->multi_value_answer);
+  free(s->health_check_id);
   free(s->alias_hosted_zone_id);
   free(s->alias_dns_name);
   aws_strs_cleanup(&s->records);
@@ -247,14 +257,29 @@ void aws_r53_rrsets_result_free(struct aws_r53_rrsets_result *r)
 
 /* ---- ChangeResourceRecordSets ------------------------------------------- */
 
-/* Members in the model's order. */
-static int rrset_xml(struct buf *b, const struct aws_r53_rrset *s)
+static int geo_xml(struct buf *b, const struct aws_r53_rrset *s)
 {
-  size_t i;
-  int rc = buf_append_str(b, "<ResourceRecordSet>");
+  int rc;
 
+  if (!s->geo_continent && !s->geo_country && !s->geo_subdivision)
+    return 0;
+  rc = buf_append_str(b, "<GeoLocation>");
   if (!rc)
-    rc = aws_xml_elem(b, "Name", s->name);
+    rc = aws_xml_elem(b, "ContinentCode", s->geo_continent);
+  if (!rc)
+    rc = aws_xml_elem(b, "CountryCode", s->geo_country);
+  if (!rc)
+    rc = aws_xml_elem(b, "SubdivisionCode", s->geo_subdivision);
+  if (!rc)
+    rc = buf_append_str(b, "</GeoLocation>");
+  return rc;
+}
+
+/* Name .. TTL, in the model's (XSD sequence) order. */
+static int rrset_head_xml(struct buf *b, const struct aws_r53_rrset *s)
+{
+  int rc = aws_xml_elem(b, "Name", s->name);
+
   if (!rc)
     rc = aws_xml_elem(b, "Type", s->type);
   if (!rc)
@@ -264,10 +289,23 @@ static int rrset_xml(struct buf *b, const struct aws_r53_rrset *s)
   if (!rc)
     rc = aws_xml_elem(b, "Region", s->region);
   if (!rc)
+    rc = geo_xml(b, s);
+  if (!rc)
     rc = aws_xml_elem(b, "Failover", s->failover);
+  if (!rc)
+    rc = aws_xml_elem(b, "MultiValueAnswer", s->multi_value_answer);
   if (!rc && s->ttl >= 0)
     rc = aws_xml_elem_ll(b, "TTL", s->ttl);
-  if (!rc && s->records.n) {
+  return rc;
+}
+
+/* ResourceRecords .. HealthCheckId. */
+static int rrset_tail_xml(struct buf *b, const struct aws_r53_rrset *s)
+{
+  size_t i;
+  int rc = 0;
+
+  if (s->records.n) {
     rc = buf_append_str(b, "<ResourceRecords>");
     for (i = 0; i < s->records.n && !rc; i++) {
       rc = buf_append_str(b, "<ResourceRecord>");
@@ -291,6 +329,19 @@ static int rrset_xml(struct buf *b, const struct aws_r53_rrset *s)
     if (!rc)
       rc = buf_append_str(b, "</AliasTarget>");
   }
+  if (!rc)
+    rc = aws_xml_elem(b, "HealthCheckId", s->health_check_id);
+  return rc;
+}
+
+static int rrset_xml(struct buf *b, const struct aws_r53_rrset *s)
+{
+  int rc = buf_append_str(b, "<ResourceRecordSet>");
+
+  if (!rc)
+    rc = rrset_head_xml(b, s);
+  if (!rc)
+    rc = rrset_tail_xml(b, s);
   if (!rc)
     rc = buf_append_str(b, "</ResourceRecordSet>");
   return rc;

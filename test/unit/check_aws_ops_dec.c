@@ -577,6 +577,36 @@ START_TEST(restxml_decoders)
 }
 END_TEST
 
+/* A record listed by ListResourceRecordSets goes back into a DELETE with
+ * every field, in the order Route 53's schema wants. */
+START_TEST(route53_delete_round_trip)
+{
+  struct aws_r53_rrsets_result *rr = NULL;
+  struct aws_r53_change ch;
+  struct aws_r53_change_req cr = { "Z1", NULL, &ch, 1 };
+  struct aws_wire w;
+
+  DECODE(list_resource_record_sets, "r53_rrsets_geo.xml", rr);
+  ck_assert_uint_eq(rr->n, 1);
+  ck_assert(!rr->is_truncated);
+  ch.action = "DELETE";
+  ch.rrset = &rr->v[0];
+  aws_wire_init(&w);
+  ck_assert_int_eq(aws_enc_change_resource_record_sets(&cr, &w), 0);
+  ck_assert_ptr_nonnull(
+      strstr(buf_str(&w.body),
+             "<ResourceRecordSet><Name>geo.example.com.</Name><Type>A</Type>"
+             "<SetIdentifier>eu</SetIdentifier><GeoLocation><ContinentCode>EU"
+             "</ContinentCode></GeoLocation><MultiValueAnswer>true"
+             "</MultiValueAnswer><TTL>60</TTL><ResourceRecords>"
+             "<ResourceRecord><Value>192.0.2.1</Value></ResourceRecord>"
+             "</ResourceRecords><HealthCheckId>abcdef11-2222-3333-4444-"
+             "555555fedcba</HealthCheckId></ResourceRecordSet>"));
+  aws_wire_cleanup(&w);
+  aws_r53_rrsets_result_free(rr);
+}
+END_TEST
+
 /* ---- pagination --------------------------------------------------------- */
 
 START_TEST(pagination_helpers)
@@ -736,6 +766,7 @@ static Suite *aws_ops_dec_suite(void)
   tcase_add_test(tc, json_service_decoders);
   tcase_add_test(tc, ec2_decoders);
   tcase_add_test(tc, restxml_decoders);
+  tcase_add_test(tc, route53_delete_round_trip);
   tcase_add_test(tc, pagination_helpers);
   tcase_add_test(tc, garbage_is_eparse);
   tcase_add_test(tc, truncated_responses);

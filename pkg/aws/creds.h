@@ -19,6 +19,7 @@
 #define PKG_AWS_CREDS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -84,5 +85,11 @@ time_t aws_creds_expiry(const struct aws_creds *c);
 /* True for credentials that are themselves a role session (AssumeRole,
  * web identity, or static with a session token). */
 bool aws_creds_is_role_session(const struct aws_creds *c);
+
+/* Internal, for tests: a replacement wall clock, the STS credentials
+ * parser, and the DurationSeconds an AssumeRole refresh asks for. */
+extern time_t (*aws__creds_now)(void);
+int aws__creds_parse_sts(struct aws_creds *c, const char *body, size_t len);
+long aws__creds_duration(const struct aws_creds *c);
 
 #endif

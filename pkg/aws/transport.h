@@ -86,6 +86,11 @@ struct aws_client_opts {
   aws_clock_fn clock;           /* NULL = time_mono_ms */
   void *clock_arg;
   uint64_t rng_seed; /* 0 = from the OS */
+  /* Test and diagnostic hook: called before each attempt is sent
+   * (attempt 1 = first try). */
+  void (*attempt_hook)(void *arg, const struct aws_call *call,
+                       unsigned attempt);
+  void *attempt_hook_arg;
 };
 
 int aws_client_new(uv_loop_t *loop, struct httpc *http,

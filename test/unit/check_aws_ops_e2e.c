@@ -402,6 +402,187 @@ START_TEST(member_account_iam_and_ec2)
 }
 END_TEST
 
+/* Create a member account and return credentials of its
+ * OrganizationAccountAccessRole (s_account holds its ID). */
+static struct aws_creds *new_member(const char *name)
+{
+  struct aws_target t = { mgmt_creds, NULL, "e2e", NULL };
+  char email[128], role_arn[128];
+  struct aws_create_account_req ca = { .email = email, .account_name = name };
+  struct aws_describe_car_status_req dc = { s_car };
+  struct aws_assume_role_req ar = { .role_arn = role_arn,
+                                    .role_session_name = "awsAccountOperator" };
+  int polls = 0;
+
+  snprintf(email, sizeof(email), "osd-creds-mgmt+%s@redhat.com", name);
+  CALL_OK(create_account, &t, &ca, keep_car);
+  do {
+    usleep(50 * 1000);
+    CALL_OK(describe_create_account_status, &t, &dc, keep_car);
+  } while (str_eq(s_state, "IN_PROGRESS") && polls++ < 100);
+  ck_assert_str_eq(s_state, "SUCCEEDED");
+  snprintf(role_arn, sizeof(role_arn),
+           "arn:aws:iam::%s:role/OrganizationAccountAccessRole", s_account);
+  CALL_OK(assume_role, &t, &ar, keep_sts);
+  return aws_creds_new_static(s_ak, s_sk, s_tok);
+}
+
+static void keep_role(const void *res)
+{
+  const struct aws_iam_role_result *r = res;
+  str_copy(s_text, r->role.role_id, sizeof(s_text));
+  ck_assert_ptr_nonnull(r->role.assume_role_policy_document);
+  ck_assert(strstr(r->role.assume_role_policy_document, "sts:AssumeRole"));
+}
+
+static void keep_names(const void *res)
+{
+  const struct aws_iam_names_result *r = res;
+  s_count = r->names.n;
+}
+
+static char s_policy_arn[256];
+
+static void keep_policy(const void *res)
+{
+  const struct aws_iam_policy_result *r = res;
+  str_copy(s_policy_arn, r->policy.arn, sizeof(s_policy_arn));
+  str_copy(s_text, r->policy.default_version_id, sizeof(s_text));
+}
+
+static void keep_version(const void *res)
+{
+  const struct aws_iam_policy_version_result *r = res;
+  str_copy(s_text, r->version.version_id, sizeof(s_text));
+  if (r->version.document)
+    ck_assert(strstr(r->version.document, "\"Version\"") != NULL);
+}
+
+static void keep_versions(const void *res)
+{
+  const struct aws_iam_policy_versions_result *r = res;
+  s_count = r->n;
+}
+
+static void keep_policies(const void *res)
+{
+  const struct aws_iam_policies_result *r = res;
+  size_t i;
+
+  s_count = 0;
+  for (i = 0; i < r->n; i++)
+    if (str_eq(r->v[i].policy_name, "AdministratorAccess"))
+      s_count++;
+  str_copy(s_text, r->is_truncated && r->marker ? r->marker : "",
+           sizeof(s_text));
+}
+
+static void keep_users(const void *res)
+{
+  const struct aws_iam_users_result *r = res;
+  s_count = r->n;
+}
+
+static void keep_roles(const void *res)
+{
+  const struct aws_iam_roles_result *r = res;
+  s_count = r->n;
+}
+
+#define TRUST                                                                  \
+  "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","          \
+  "\"Principal\":{\"AWS\":\"arn:aws:iam::123456789012:root\"},"                \
+  "\"Action\":\"sts:AssumeRole\"}]}"
+#define POLICY                                                                 \
+  "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","          \
+  "\"Action\":\"s3:*\",\"Resource\":\"*\"}]}"
+
+/* IAM roles and policies as the federation and Fleet Manager paths use
+ * them, in a member account. */
+START_TEST(iam_roles_and_policies)
+{
+  struct aws_creds *member;
+  struct aws_target mt;
+  static const struct aws_tag tags[] = { { "clusterAccountName", "p" },
+                                         { "clusterNamespace", "ns" } };
+  struct aws_create_role_req cr = { .role_name = "managed-sts-role",
+                                    .assume_role_policy_document = TRUST,
+                                    .description = "Managed by AAO",
+                                    .tags = tags,
+                                    .ntags = 2 };
+  struct aws_iam_role_req rr = { "managed-sts-role" };
+  struct aws_iam_role_policy_req ap = {
+    "managed-sts-role", "arn:aws:iam::aws:policy/AdministratorAccess"
+  };
+  struct aws_iam_role_page_req rp = { .role_name = "managed-sts-role" };
+  struct aws_put_role_policy_req pr = { "managed-sts-role", "AAO-CustomPolicy",
+                                        POLICY };
+  struct aws_delete_role_policy_req dp = { "managed-sts-role",
+                                           "AAO-CustomPolicy" };
+  struct aws_create_policy_req cp = { .policy_name = "custom-e2e",
+                                      .policy_document = POLICY };
+  struct aws_iam_policy_req gp = { s_policy_arn };
+  struct aws_create_policy_version_req cv = { s_policy_arn, POLICY, true };
+  struct aws_iam_policy_page_req lv = { .policy_arn = s_policy_arn };
+  struct aws_iam_policy_version_req v1 = { s_policy_arn, "v1" };
+  struct aws_iam_policy_version_req v2 = { s_policy_arn, "v2" };
+  struct aws_list_policies_req lp = { .scope = "AWS", .max_items = 1000 };
+  struct aws_iam_list_req lr = { 0 };
+  struct aws_iam_tag_role_req tr = { "managed-sts-role", tags, 1 };
+  struct aws_iam_tag_user_req tu = { "u-e2e", tags, 2 };
+  struct aws_create_user_req cu = { .user_name = "u-e2e" };
+  struct aws_iam_user_page_req ut = { .user_name = "u-e2e" };
+  struct aws_iam_user_req du = { "u-e2e" };
+
+  SKIP_WITHOUT_FAKE();
+  member = new_member("iam");
+  mt = (struct aws_target){ member, NULL, "e2e", s_account };
+
+  CALL_OK(create_role, &mt, &cr, keep_role);
+  ck_assert(str_has_prefix(s_text, "AROA"));
+  ck_assert_int_ne(CALL(create_role, &mt, &cr, NULL), 0);
+  ck_assert_str_eq(last_code, "EntityAlreadyExists");
+  CALL_OK(get_role, &mt, &rr, keep_role);
+  CALL_OK(tag_role, &mt, &tr, NULL);
+  CALL_OK(list_role_tags, &mt, &rp, keep_tags);
+  ck_assert_uint_eq(s_count, 2);
+  CALL_OK(attach_role_policy, &mt, &ap, NULL);
+  CALL_OK(list_attached_role_policies, &mt, &rp, keep_attached);
+  ck_assert_uint_eq(s_count, 1);
+  CALL_OK(put_role_policy, &mt, &pr, NULL);
+  CALL_OK(list_role_policies, &mt, &rp, keep_names);
+  ck_assert_uint_eq(s_count, 1);
+  CALL_OK(list_roles, &mt, &lr, keep_roles);
+  ck_assert_uint_ge(s_count, 2);
+  CALL_OK(delete_role_policy, &mt, &dp, NULL);
+  CALL_OK(detach_role_policy, &mt, &ap, NULL);
+  CALL_OK(delete_role, &mt, &rr, NULL);
+  ck_assert_int_eq(CALL(get_role, &mt, &rr, NULL), OP_ENOTFOUND);
+
+  CALL_OK(create_policy, &mt, &cp, keep_policy);
+  ck_assert_str_eq(s_text, "v1");
+  CALL_OK(get_policy, &mt, &gp, keep_policy);
+  CALL_OK(create_policy_version, &mt, &cv, keep_version);
+  ck_assert_str_eq(s_text, "v2");
+  CALL_OK(list_policy_versions, &mt, &lv, keep_versions);
+  ck_assert_uint_eq(s_count, 2);
+  CALL_OK(get_policy_version, &mt, &v2, keep_version);
+  CALL_OK(delete_policy_version, &mt, &v1, NULL);
+  CALL_OK(delete_policy, &mt, &gp, NULL);
+  CALL_OK(list_policies, &mt, &lp, keep_policies);
+  ck_assert_uint_eq(s_count, 1);
+
+  CALL_OK(create_user, &mt, &cu, keep_user);
+  CALL_OK(tag_user, &mt, &tu, NULL);
+  CALL_OK(list_user_tags, &mt, &ut, keep_tags);
+  ck_assert_uint_eq(s_count, 2);
+  CALL_OK(list_users, &mt, &lr, keep_users);
+  ck_assert_uint_ge(s_count, 1);
+  CALL_OK(delete_user, &mt, &du, NULL);
+  aws_creds_unref(member);
+}
+END_TEST
+
 static Suite *aws_ops_e2e_suite(void)
 {
   Suite *s = suite_create("aws_ops_e2e");
@@ -411,6 +592,7 @@ static Suite *aws_ops_e2e_suite(void)
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, organizations_flow);
   tcase_add_test(tc, member_account_iam_and_ec2);
+  tcase_add_test(tc, iam_roles_and_policies);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -583,6 +583,309 @@ START_TEST(iam_roles_and_policies)
 }
 END_TEST
 
+static char s_ids[4][64];
+
+static void keep_objects(const void *res)
+{
+  const struct aws_s3_objects_result *r = res;
+  size_t i;
+
+  s_count = r->n;
+  for (i = 0; i < r->n && i < 4; i++)
+    str_copy(s_ids[i], r->v[i].key, sizeof(s_ids[i]));
+  str_copy(s_text,
+           r->is_truncated && r->next_continuation_token
+               ? r->next_continuation_token
+               : "",
+           sizeof(s_text));
+}
+
+static void keep_deleted(const void *res)
+{
+  const struct aws_s3_delete_result *r = res;
+  s_count = r->deleted.n + r->nerrors * 100;
+}
+
+static void keep_buckets(const void *res)
+{
+  const struct aws_s3_buckets_result *r = res;
+  s_count = r->n;
+}
+
+/* S3 cleanup as claim reuse does it: list (paginated), batch-delete,
+ * delete the bucket. */
+START_TEST(s3_cleanup)
+{
+  struct aws_creds *member;
+  struct aws_target mt;
+  struct aws_create_bucket_req cb = { "e2e-logs", NULL };
+  struct aws_put_object_req p1 = { "e2e-logs", "a/1.txt", "one", 3 };
+  struct aws_put_object_req p2 = { "e2e-logs", "b & c.txt", "two", 3 };
+  struct aws_s3_none_req none = { 0 };
+  struct aws_list_objects_req lo = { .bucket = "e2e-logs", .max_keys = 1 };
+  const char *keys[2];
+  struct aws_delete_objects_req del = { "e2e-logs", keys, 2, false };
+  struct aws_s3_bucket_req db = { "e2e-logs" };
+  char first[64];
+
+  SKIP_WITHOUT_FAKE();
+  member = new_member("s3");
+  mt = (struct aws_target){ member, "us-east-1", "e2e", s_account };
+  CALL_OK(create_bucket, &mt, &cb, NULL);
+  CALL_OK(put_object, &mt, &p1, NULL);
+  CALL_OK(put_object, &mt, &p2, NULL);
+  CALL_OK(list_buckets, &mt, &none, keep_buckets);
+  ck_assert_uint_eq(s_count, 1);
+  ck_assert_int_ne(CALL(delete_bucket, &mt, &db, NULL), 0);
+  ck_assert_str_eq(last_code, "BucketNotEmpty");
+
+  CALL_OK(list_objects_v2, &mt, &lo, keep_objects);
+  ck_assert_uint_eq(s_count, 1);
+  str_copy(first, s_ids[0], sizeof(first));
+  lo.continuation_token = s_text;
+  ck_assert(!str_empty(s_text));
+  CALL_OK(list_objects_v2, &mt, &lo, keep_objects);
+  ck_assert_uint_eq(s_count, 1);
+  ck_assert_str_eq(s_text, ""); /* last page */
+  keys[0] = first;
+  keys[1] = s_ids[0];
+  ck_assert_str_ne(keys[0], keys[1]);
+  CALL_OK(delete_objects, &mt, &del, keep_deleted);
+  ck_assert_uint_eq(s_count, 2);
+  CALL_OK(delete_bucket, &mt, &db, NULL);
+  CALL_OK(list_buckets, &mt, &none, keep_buckets);
+  ck_assert_uint_eq(s_count, 0);
+  aws_creds_unref(member);
+}
+END_TEST
+
+static void keep_images(const void *res)
+{
+  const struct aws_ec2_images_result *r = res;
+  s_count = r->n;
+  if (r->n)
+    str_copy(s_ids[0], r->v[0].image_id, sizeof(s_ids[0]));
+}
+
+static void keep_ids(const void *res)
+{
+  const struct aws_ec2_ids_result *r = res;
+  s_count = r->ids.n;
+  if (r->ids.n)
+    str_copy(s_ids[1], r->ids.v[0], sizeof(s_ids[1]));
+}
+
+static void keep_run(const void *res)
+{
+  const struct aws_ec2_instances_result *r = res;
+  ck_assert_uint_eq(r->n, 1);
+  str_copy(s_ids[2], r->v[0].instance_id, sizeof(s_ids[2]));
+}
+
+static void keep_states(const void *res)
+{
+  const struct aws_ec2_instance_states_result *r = res;
+  s_count = r->n;
+  str_copy(s_state, r->n ? r->v[0].state_name : "", sizeof(s_state));
+}
+
+static void keep_instances(const void *res)
+{
+  const struct aws_ec2_instances_result *r = res;
+  s_count = r->n;
+}
+
+/* Region initialization: pick type and AMI, launch tagged, wait for
+ * running, terminate; then the reuse cleanup listings. */
+START_TEST(ec2_region_init)
+{
+  struct aws_creds *member;
+  struct aws_target mt;
+  static const char *const owners[] = { "309956199498" };
+  static const char *const all[] = { "all" };
+  static const char *const arch[] = { "x86_64" };
+  static const struct aws_ec2_filter f[] = { { "architecture", arch, 1 } };
+  struct aws_describe_images_req im = { .owners = owners,
+                                        .nowners = 1,
+                                        .executable_users = all,
+                                        .nexecutable_users = 1,
+                                        .filters = { f, 1 } };
+  static const char *const types[] = { "t3.micro" };
+  struct aws_describe_instance_types_req it = { .instance_types = types,
+                                                .ninstance_types = 1 };
+  static const struct aws_tag tags[] = { { "Name", "red-hat-region-init" } };
+  static const struct aws_ec2_tag_spec specs[] = { { "instance", tags, 1 },
+                                                   { "volume", tags, 1 } };
+  struct aws_run_instances_req ri = { .image_id = s_ids[0],
+                                      .instance_type = "t3.micro",
+                                      .min_count = 1,
+                                      .max_count = 1,
+                                      .tag_specs = specs,
+                                      .ntag_specs = 2,
+                                      .device_name = "/dev/sda1",
+                                      .volume_size_gib = 10,
+                                      .volume_type = "gp2",
+                                      .encrypted = true,
+                                      .delete_on_termination = true };
+  const char *ids[1] = { s_ids[2] };
+  struct aws_describe_instance_status_req st = {
+    .instance_ids = ids, .ninstance_ids = 1, .include_all_instances = true
+  };
+  struct aws_ec2_instance_ids_req ti = { ids, 1, false };
+  struct aws_describe_instances_req di = { .dry_run = true };
+  struct aws_describe_instances_req dl = { .instance_ids = ids,
+                                           .ninstance_ids = 1 };
+  static const char *const self[] = { "self" };
+  struct aws_ec2_page_req ds = { .owner_ids = self, .nowner_ids = 1 };
+  struct aws_ec2_page_req dv = { 0 };
+  struct aws_ec2_service_ids_req vs = { 0 };
+  int polls = 0;
+
+  SKIP_WITHOUT_FAKE();
+  member = new_member("ec2");
+  mt = (struct aws_target){ member, "us-east-1", "e2e", s_account };
+  /* A dry run answers with the DryRunOperation "error". */
+  ck_assert_int_ne(CALL(describe_instances, &mt, &di, NULL), 0);
+  ck_assert_str_eq(last_code, "DryRunOperation");
+  CALL_OK(describe_instance_types, &mt, &it, keep_ids);
+  ck_assert_uint_eq(s_count, 1);
+  CALL_OK(describe_images, &mt, &im, keep_images);
+  ck_assert_uint_ge(s_count, 1);
+  CALL_OK(run_instances, &mt, &ri, keep_run);
+  ck_assert(str_has_prefix(s_ids[2], "i-"));
+  do {
+    usleep(50 * 1000);
+    CALL_OK(describe_instance_status, &mt, &st, keep_states);
+  } while (!str_eq(s_state, "running") && polls++ < 100);
+  ck_assert_str_eq(s_state, "running");
+  CALL_OK(describe_instances, &mt, &dl, keep_instances);
+  ck_assert_uint_eq(s_count, 1);
+  CALL_OK(terminate_instances, &mt, &ti, keep_states);
+  ck_assert_uint_eq(s_count, 1);
+  CALL_OK(describe_snapshots, &mt, &ds, keep_ids);
+  CALL_OK(describe_volumes, &mt, &dv, keep_ids);
+  CALL_OK(describe_vpc_endpoint_service_configurations, &mt, &vs, keep_ids);
+  aws_creds_unref(member);
+}
+END_TEST
+
+static void keep_case(const void *res)
+{
+  const struct aws_create_case_result *r = res;
+  str_copy(s_text, r->case_id, sizeof(s_text));
+}
+
+static void keep_cases(const void *res)
+{
+  const struct aws_describe_cases_result *r = res;
+  s_count = r->n;
+  str_copy(s_state, r->n ? r->v[0].status : "", sizeof(s_state));
+}
+
+static void keep_quota(const void *res)
+{
+  const struct aws_service_quota_result *r = res;
+  ck_assert(r->has_value);
+  s_count = (size_t)r->value;
+}
+
+static void keep_change(const void *res)
+{
+  const struct aws_quota_change_result *r = res;
+  str_copy(s_state, r->change.status, sizeof(s_state));
+}
+
+static void keep_changes(const void *res)
+{
+  const struct aws_quota_changes_result *r = res;
+  s_count = r->n;
+}
+
+static void keep_opt(const void *res)
+{
+  const struct aws_region_opt_result *r = res;
+  str_copy(s_state, r->region_opt_status, sizeof(s_state));
+}
+
+static void keep_zones(const void *res)
+{
+  const struct aws_r53_zones_result *r = res;
+  s_count = r->n;
+}
+
+/* PendingVerification and opt-in: support case, quotas, region opt-in;
+ * then the account's end of life. */
+START_TEST(verification_and_close)
+{
+  struct aws_target t = { mgmt_creds, NULL, "e2e", NULL };
+  struct aws_creds *member;
+  struct aws_target mt;
+  char subject[128];
+  struct aws_create_case_req cc = { .subject = subject,
+                                    .communication_body = "Please enable",
+                                    .service_code = "customer-account",
+                                    .severity_code = "high",
+                                    .category_code = "other-account-issues",
+                                    .language = "en",
+                                    .issue_type = "customer-service" };
+  const char *case_ids[1] = { s_text };
+  struct aws_describe_cases_req dc = { case_ids, 1, true, NULL };
+  struct aws_quota_req gq = { "ec2", "L-1216C47A" };
+  struct aws_quota_increase_req qi = { "ec2", "L-1216C47A", 100 };
+  struct aws_quota_history_req qh = { "ec2", "L-1216C47A", NULL, NULL };
+  struct aws_region_opt_req ro = { "af-south-1", NULL };
+  struct aws_r53_page_req lz = { 0 };
+  struct aws_org_account_id_req acct = { s_account };
+  struct aws_org_none_req none = { 0 };
+  struct aws_list_ous_req lo = { .parent_id = s_root };
+  struct aws_list_car_status_req lc = { 0 };
+  struct aws_federation_token_req ft = { .name = "Bob",
+                                         .duration_seconds = 900 };
+  static const char *const keys[] = { "owner" };
+  static const struct aws_tag tags[] = { { "owner", "x" } };
+  struct aws_org_tag_req tr = { s_account, tags, 1 };
+  struct aws_org_untag_req ut = { s_account, keys, 1 };
+  struct aws_list_parents_req lp = { .child_id = s_account };
+  int polls = 0;
+
+  SKIP_WITHOUT_FAKE();
+  member = new_member("verify");
+  mt = (struct aws_target){ member, "us-east-1", "e2e", s_account };
+  snprintf(subject, sizeof(subject), "Add account %s to Enterprise Support",
+           s_account);
+  CALL_OK(create_case, &t, &cc, keep_case);
+  do {
+    usleep(100 * 1000);
+    CALL_OK(describe_cases, &t, &dc, keep_cases);
+  } while (!str_eq(s_state, "resolved") && polls++ < 50);
+  ck_assert_str_eq(s_state, "resolved");
+
+  CALL_OK(get_service_quota, &mt, &gq, keep_quota);
+  CALL_OK(request_service_quota_increase, &mt, &qi, keep_change);
+  CALL_OK(list_quota_change_history_by_quota, &mt, &qh, keep_changes);
+  ck_assert_uint_eq(s_count, 1);
+
+  CALL_OK(get_region_opt_status, &mt, &ro, keep_opt);
+  ck_assert_str_ne(s_state, "");
+  if (str_eq(s_state, "DISABLED"))
+    CALL_OK(enable_region, &mt, &ro, NULL);
+  CALL_OK(list_hosted_zones, &mt, &lz, keep_zones);
+  ck_assert_uint_eq(s_count, 0);
+
+  CALL_OK(describe_organization, &t, &none, NULL);
+  CALL_OK(list_parents, &t, &lp, keep_parent);
+  CALL_OK(list_organizational_units_for_parent, &t, &lo, NULL);
+  CALL_OK(list_create_account_status, &t, &lc, NULL);
+  CALL_OK(org_tag_resource, &t, &tr, NULL);
+  CALL_OK(org_untag_resource, &t, &ut, NULL);
+  CALL_OK(get_federation_token, &t, &ft, keep_sts);
+  ck_assert(str_has_prefix(s_ak, "ASIA"));
+  CALL_OK(close_account, &t, &acct, NULL);
+  CALL_OK(describe_account, &t, &acct, NULL);
+  aws_creds_unref(member);
+}
+END_TEST
+
 static Suite *aws_ops_e2e_suite(void)
 {
   Suite *s = suite_create("aws_ops_e2e");
@@ -593,6 +896,9 @@ static Suite *aws_ops_e2e_suite(void)
   tcase_add_test(tc, organizations_flow);
   tcase_add_test(tc, member_account_iam_and_ec2);
   tcase_add_test(tc, iam_roles_and_policies);
+  tcase_add_test(tc, s3_cleanup);
+  tcase_add_test(tc, ec2_region_init);
+  tcase_add_test(tc, verification_and_close);
   suite_add_tcase(s, tc);
   return s;
 }

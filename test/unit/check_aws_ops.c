@@ -632,6 +632,20 @@ START_TEST(route53_requests)
       "</ChangeResourceRecordSetsRequest>");
   aws_wire_cleanup(&w);
 
+  {
+    struct aws_r53_create_zone_req cz = { "example.com.", "ref-1", "c" };
+    ENCODE(create_hosted_zone, &cz, &w);
+    ck_assert_str_eq(w.method, "POST");
+    ck_assert_str_eq(w.path, "/2013-04-01/hostedzone");
+    ck_assert_str_eq(body(&w),
+                     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+                     "<CreateHostedZoneRequest xmlns=\"https://route53."
+                     "amazonaws.com/doc/2013-04-01/\"><Name>example.com."
+                     "</Name><CallerReference>ref-1</CallerReference>"
+                     "<HostedZoneConfig><Comment>c</Comment>"
+                     "</HostedZoneConfig></CreateHostedZoneRequest>");
+    aws_wire_cleanup(&w);
+  }
   ENCODE(delete_hosted_zone, &dz, &w);
   ck_assert_str_eq(w.method, "DELETE");
   ck_assert_str_eq(w.path, "/2013-04-01/hostedzone/Z1");

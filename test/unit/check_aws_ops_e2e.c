@@ -886,6 +886,143 @@ START_TEST(verification_and_close)
 }
 END_TEST
 
+static void keep_zone(const void *res)
+{
+  const struct aws_r53_zone_result *r = res;
+  str_copy(s_text, r->zone.id, sizeof(s_text));
+}
+
+/* Up to 8 record sets kept from the listing, for the DELETE batch. */
+static struct {
+  char name[8][128], type[8][16], value[8][256];
+  long long ttl[8];
+  size_t n;
+} s_rr;
+static char s_next_name[128], s_next_type[16];
+
+static void keep_rrsets(const void *res)
+{
+  const struct aws_r53_rrsets_result *r = res;
+  size_t i;
+
+  for (i = 0; i < r->n && s_rr.n < 8; i++) {
+    if (str_eq(r->v[i].type, "NS") || str_eq(r->v[i].type, "SOA"))
+      continue;
+    str_copy(s_rr.name[s_rr.n], r->v[i].name, sizeof(s_rr.name[0]));
+    str_copy(s_rr.type[s_rr.n], r->v[i].type, sizeof(s_rr.type[0]));
+    ck_assert_uint_eq(r->v[i].records.n, 1);
+    str_copy(s_rr.value[s_rr.n], r->v[i].records.v[0], sizeof(s_rr.value[0]));
+    s_rr.ttl[s_rr.n++] = r->v[i].ttl;
+  }
+  s_next_name[0] = s_next_type[0] = '\0';
+  if (r->is_truncated) {
+    str_copy(s_next_name, r->next_record_name, sizeof(s_next_name));
+    str_copy(s_next_type, r->next_record_type, sizeof(s_next_type));
+  }
+}
+
+/* Route 53 cleanup as claim reuse does it: list every record set page by
+ * page, delete all but NS/SOA in one batch, delete the zone. */
+START_TEST(route53_cleanup)
+{
+  struct aws_creds *member;
+  struct aws_target mt;
+  char zone_id[128];
+  struct aws_r53_create_zone_req cz = { "e2e.example.com.", "ref-e2e", NULL };
+  char *txt_v[] = { "\"owner=e2e\"" }, *a_v[] = { "192.0.2.10" };
+  struct aws_r53_rrset txt = { .name = "t.e2e.example.com.",
+                               .type = "TXT",
+                               .ttl = 300,
+                               .weight = -1,
+                               .records = { txt_v, 1 } };
+  struct aws_r53_rrset a = { .name = "a.e2e.example.com.",
+                             .type = "A",
+                             .ttl = 60,
+                             .weight = -1,
+                             .records = { a_v, 1 } };
+  struct aws_r53_change create[] = { { "CREATE", &txt }, { "CREATE", &a } };
+  struct aws_r53_change_req cr = { zone_id, "e2e", create, 2 };
+  struct aws_r53_rrsets_req lr = { .hosted_zone_id = zone_id, .max_items = 1 };
+  struct aws_r53_rrset del_sets[8];
+  char *del_vals[8][1];
+  struct aws_r53_change del[8];
+  struct aws_r53_change_req dr = { zone_id, NULL, del, 0 };
+  struct aws_r53_zone_req dz = { zone_id };
+  struct aws_r53_page_req lz = { 0 };
+  size_t i;
+  int pages = 0;
+
+  SKIP_WITHOUT_FAKE();
+  member = new_member("dns");
+  mt = (struct aws_target){ member, NULL, "e2e", s_account };
+  CALL_OK(create_hosted_zone, &mt, &cz, keep_zone);
+  str_copy(zone_id, s_text, sizeof(zone_id));
+  CALL_OK(change_resource_record_sets, &mt, &cr, NULL);
+  ck_assert_int_ne(CALL(delete_hosted_zone, &mt, &dz, NULL), 0);
+  ck_assert_str_eq(last_code, "HostedZoneNotEmpty");
+
+  memset(&s_rr, 0, sizeof(s_rr));
+  do {
+    CALL_OK(list_resource_record_sets, &mt, &lr, keep_rrsets);
+    lr.start_record_name = s_next_name;
+    lr.start_record_type = s_next_type;
+  } while (s_next_name[0] && ++pages < 20);
+  ck_assert_int_ge(pages, 3); /* NS, SOA, A, TXT one per page */
+  ck_assert_uint_eq(s_rr.n, 2);
+
+  for (i = 0; i < s_rr.n; i++) {
+    memset(&del_sets[i], 0, sizeof(del_sets[i]));
+    del_sets[i].name = s_rr.name[i];
+    del_sets[i].type = s_rr.type[i];
+    del_sets[i].ttl = s_rr.ttl[i];
+    del_sets[i].weight = -1;
+    del_vals[i][0] = s_rr.value[i];
+    del_sets[i].records.v = del_vals[i];
+    del_sets[i].records.n = 1;
+    del[i].action = "DELETE";
+    del[i].rrset = &del_sets[i];
+  }
+  dr.nchanges = s_rr.n;
+  CALL_OK(change_resource_record_sets, &mt, &dr, NULL);
+  CALL_OK(delete_hosted_zone, &mt, &dz, NULL);
+  CALL_OK(list_hosted_zones, &mt, &lz, keep_zones);
+  ck_assert_uint_eq(s_count, 0);
+  aws_creds_unref(member);
+}
+END_TEST
+
+/* Deletes the reuse cleanup issues for things that are already gone: the
+ * error codes the callers branch on must come through. */
+START_TEST(deletes_of_missing_things)
+{
+  struct aws_creds *member;
+  struct aws_target mt;
+  struct aws_ec2_volume_req vol = { "vol-0123456789abcdef0" };
+  struct aws_ec2_snapshot_req snap = { "snap-0123456789abcdef0" };
+  static const char *const svc[] = { "vpce-svc-0123456789abcdef0" };
+  struct aws_ec2_service_ids_req vs = { svc, 1, NULL };
+  struct aws_iam_user_policy_req dp = {
+    "nobody", "arn:aws:iam::aws:policy/AdministratorAccess"
+  };
+  struct aws_s3_bucket_req db = { "no-such-bucket-e2e" };
+
+  SKIP_WITHOUT_FAKE();
+  member = new_member("gone");
+  mt = (struct aws_target){ member, "us-east-1", "e2e", s_account };
+  ck_assert_int_ne(CALL(delete_volume, &mt, &vol, NULL), 0);
+  ck_assert(str_has_prefix(last_code, "InvalidVolume"));
+  ck_assert_int_ne(CALL(delete_snapshot, &mt, &snap, NULL), 0);
+  ck_assert(str_has_prefix(last_code, "InvalidSnapshot"));
+  /* Partial failures of the batch delete arrive in a 200 answer. */
+  CALL_OK(delete_vpc_endpoint_service_configurations, &mt, &vs, NULL);
+  ck_assert_int_ne(CALL(detach_user_policy, &mt, &dp, NULL), 0);
+  ck_assert_str_eq(last_code, "NoSuchEntity");
+  ck_assert_int_ne(CALL(delete_bucket, &mt, &db, NULL), 0);
+  ck_assert_str_eq(last_code, "NoSuchBucket");
+  aws_creds_unref(member);
+}
+END_TEST
+
 static Suite *aws_ops_e2e_suite(void)
 {
   Suite *s = suite_create("aws_ops_e2e");
@@ -899,6 +1036,8 @@ static Suite *aws_ops_e2e_suite(void)
   tcase_add_test(tc, s3_cleanup);
   tcase_add_test(tc, ec2_region_init);
   tcase_add_test(tc, verification_and_close);
+  tcase_add_test(tc, route53_cleanup);
+  tcase_add_test(tc, deletes_of_missing_things);
   suite_add_tcase(s, tc);
   return s;
 }

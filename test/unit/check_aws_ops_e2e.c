@@ -5,6 +5,7 @@
  *
  * The stand-in is found at $AAO_AWS_FAKE or test/fakes/aws_api.py; when it
  * is absent (a checkout without it) the suite reports a skip and passes. */
+#include <curl/curl.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -1023,6 +1024,63 @@ START_TEST(deletes_of_missing_things)
 }
 END_TEST
 
+static size_t discard(char *p, size_t sz, size_t n, void *arg)
+{
+  return sz * n;
+}
+
+/* POST a JSON body to the stand-in's control API. */
+static void fake_control(const char *path, const char *json)
+{
+  char url[128];
+  CURL *h = curl_easy_init();
+  struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: "
+                                                   "application/json");
+  long status = 0;
+
+  snprintf(url, sizeof(url), "http://127.0.0.1:%d/_fake/%s", fake.port, path);
+  curl_easy_setopt(h, CURLOPT_URL, url);
+  curl_easy_setopt(h, CURLOPT_POSTFIELDS, json);
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+  ck_assert_int_eq(curl_easy_perform(h), CURLE_OK);
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+  ck_assert_int_eq(status, 200);
+  curl_slist_free_all(hdr);
+  curl_easy_cleanup(h);
+}
+
+#define WI_TRUST                                                               \
+  "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","          \
+  "\"Principal\":{\"Federated\":\"arn:aws:iam::123456789012:oidc-provider/"    \
+  "oidc.fake.local\"},\"Action\":\"sts:AssumeRoleWithWebIdentity\"}]}"
+
+/* IRSA: an unsigned AssumeRoleWithWebIdentity with a registered token. */
+START_TEST(web_identity)
+{
+  struct aws_target t = { mgmt_creds, NULL, "e2e", NULL };
+  struct aws_target anon = { NULL, NULL, "e2e", NULL };
+  struct aws_create_role_req cr = { .role_name = "aao-irsa",
+                                    .assume_role_policy_document = WI_TRUST };
+  char role_arn[128];
+  struct aws_assume_role_wi_req wi = { role_arn, "aao", "e2e-token", 900 };
+  struct aws_assume_role_wi_req bad = { role_arn, "aao", "wrong-token", 900 };
+
+  SKIP_WITHOUT_FAKE();
+  CALL_OK(create_role, &t, &cr, keep_role);
+  snprintf(role_arn, sizeof(role_arn), "arn:aws:iam::%s:role/aao-irsa",
+           fake.mgmt);
+  fake_control("web-identity",
+               "{\"token\":\"e2e-token\",\"subject\":"
+               "\"system:serviceaccount:aws-account-operator:aao\"}");
+  ck_assert_int_ne(CALL(assume_role_with_web_identity, &anon, &bad, NULL), 0);
+  ck_assert_str_eq(last_code, "InvalidIdentityToken");
+  CALL_OK(assume_role_with_web_identity, &anon, &wi, keep_sts);
+  ck_assert(str_has_prefix(s_ak, "ASIA"));
+  ck_assert(strstr(s_text, ":aao") != NULL);
+}
+END_TEST
+
 static Suite *aws_ops_e2e_suite(void)
 {
   Suite *s = suite_create("aws_ops_e2e");
@@ -1038,6 +1096,7 @@ static Suite *aws_ops_e2e_suite(void)
   tcase_add_test(tc, verification_and_close);
   tcase_add_test(tc, route53_cleanup);
   tcase_add_test(tc, deletes_of_missing_things);
+  tcase_add_test(tc, web_identity);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -26,7 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "aws/ops_seam.h"
+#include "aws/transport.h"
 
 /* ---- shared pieces ---------------------------------------------------- */
 

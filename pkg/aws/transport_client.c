@@ -339,6 +339,8 @@ void aws_create_slot_release(struct aws_create_slot *s)
     slots_gauge(c);
     if (!c->closing)
       slots_grant(c);
+    else
+      aws__client_maybe_freed(c);
   } else if (unlink_waiter(c, s)) {
     slots_gauge(c);
     s->cb(OP_ECANCELED, s, s->arg);
@@ -373,7 +375,7 @@ void aws__client_maybe_freed(struct aws_client *c)
   void (*cb)(void *);
   void *arg;
 
-  if (!c->closing || c->freed || c->inflight || c->handles)
+  if (!c->closing || c->freed || c->inflight || c->handles || c->slots_used)
     return;
   c->freed = true;
   cb = c->close_cb;

@@ -44,6 +44,9 @@ static void call_free_cb(uv_handle_t *h)
   free((char *)k->call.query);
   free((char *)k->call.controller);
   free((char *)k->call.account);
+  /* Bodies may carry secrets (web identity tokens, passwords). */
+  if (k->call.body)
+    util_wipe((void *)k->call.body, k->call.body_len);
   free((void *)k->call.body);
   free(k);
   c->handles--;

@@ -71,6 +71,15 @@ static void finish(struct aws_call_st *k, int err, const struct aws_resp *resp,
 
   k->phase = CALL_DONE;
   aws__metrics_call(c, k, err, resp, aerr);
+  log_at(err ? LOG_INFO : LOG_DEBUG, MOD,
+         LOG_KV({ "service", k->call.service },
+                { "operation", k->call.operation },
+                { "code", aerr ? aerr->code : "" },
+                { "request_id", resp && resp->request_id ? resp->request_id
+                                : aerr                   ? aerr->request_id
+                                                         : "" }),
+         "AWS call done: %s after %u attempt(s), %llu ms", op_err_name(err),
+         k->attempt, (unsigned long long)(time_mono_ms() - k->t0));
   list_remove(c, k);
   c->inflight--;
   if (k->cb)

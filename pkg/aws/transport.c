@@ -140,7 +140,9 @@ int aws_call_start(struct aws_client *c, struct aws_creds *creds,
     return OP_ESHUTDOWN;
   if (!call || !call->service || !cb || (!creds && !call->unsigned_request))
     return OP_EINVAL;
-  rc = aws_endpoint_resolve(c->ep, call->service, call->region, &ep);
+  rc = aws_endpoint_resolve(c->ep, call->service,
+                            call->region ? call->region : c->default_region,
+                            &ep);
   if (rc)
     return rc;
   k = util_xcalloc(1, sizeof(*k));

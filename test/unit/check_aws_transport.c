@@ -266,6 +266,26 @@ START_TEST(signs_every_request)
   buf_cleanup(&creq);
   buf_cleanup(&sts);
   fx_teardown(&f);
+  /* Regional services without a region use the client default region
+   * (FedRAMP: us-gov-east-1) in the credential scope. */
+  {
+    struct aws_client_opts o = { .partition = "aws-us-gov",
+                                 .default_region = "us-gov-east-1" };
+    fx_setup_opts(&f, &o);
+    testsrv_route_echo(f.s, "/");
+    call.service = "sts";
+    run_call(&f, &call, &r);
+    ck_assert_ptr_nonnull(
+        strstr(testsrv_req_header(testsrv_last(f.s), "Authorization"),
+               "/us-gov-east-1/sts/aws4_request"));
+    call.service = "organizations";
+    run_call(&f, &call, &r);
+    ck_assert_ptr_nonnull(
+        strstr(testsrv_req_header(testsrv_last(f.s), "Authorization"),
+               "/us-gov-west-1/organizations/aws4_request"));
+    ck_assert_str_eq(aws_client_partition(f.c), "aws-us-gov");
+    fx_teardown(&f);
+  }
 }
 END_TEST
 

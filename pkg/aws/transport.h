@@ -42,7 +42,8 @@ struct aws_call {
   const char *service;   /* "organizations","sts","iam","ec2","support",
                             "servicequotas","account","s3","route53" */
   const char *operation; /* e.g. "CreateAccount": metrics, logs, retries */
-  const char *region;    /* NULL = the service's default region */
+  const char *region;    /* NULL = the client default region (regional
+                            services); global services ignore it */
   const char *method, *path, *query; /* path and query already encoded */
   const struct aws_header *headers;
   size_t nheaders;
@@ -96,7 +97,9 @@ struct aws_client_opts {
 int aws_client_new(uv_loop_t *loop, struct httpc *http,
                    const struct aws_client_opts *o, struct aws_client **out);
 /* Fails every queued and in-flight call with OP_ESHUTDOWN / OP_ECANCELED,
- * closes timers; cb(arg) runs when the client is freed. */
+ * cancels CreateAccount slot waiters, closes timers; cb(arg) runs when the
+ * client is freed, which waits for every held CreateAccount slot to be
+ * released. */
 void aws_client_close(struct aws_client *c, void (*cb)(void *arg), void *arg);
 
 int aws_call_start(struct aws_client *c, struct aws_creds *creds,

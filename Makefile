@@ -33,6 +33,11 @@ OPT        := -O2 -g
 LDSAN      :=
 endif
 
+# libFuzzer coverage instrumentation for the fuzz build (must precede CFLAGS).
+ifeq ($(FUZZ),1)
+OPT        += -fsanitize=fuzzer-no-link
+endif
+
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHK_CFLAGS := $(shell pkg-config --cflags $(CHECK_PC) 2>/dev/null)
@@ -63,9 +68,6 @@ FUZZ_SRCS  := $(sort $(wildcard test/fuzz/fuzz_*.c))
 FUZZ_BINS  := $(FUZZ_SRCS:test/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_SECONDS ?= 20
 
-ifeq ($(FUZZ),1)
-OPT        += -fsanitize=fuzzer-no-link
-endif
 
 # Keep test objects (they are intermediates of the suite binaries).
 .SECONDARY:

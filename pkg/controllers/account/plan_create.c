@@ -11,6 +11,7 @@
 #define RETRY_S 30
 #define RECOVER_FRESH_S 60
 #define LIMIT_REQUEUE (5 * PLAN_MIN)
+#define EMAIL_GRACE_S (10 * 60)
 
 /* The observation is older than secs: time to act again. Otherwise a DONE
  * step requeued for the remaining time. */
@@ -196,6 +197,38 @@ static int after_failed(const struct acct_snap *sn, struct acct_step *s,
   return 0;
 }
 
+/* EMAIL_ALREADY_EXISTS, then recovery by e-mail and name. An earlier
+ * request of ours may still be IN_PROGRESS (then it is not in ListAccounts
+ * yet): adopt its id. Lists are eventually consistent, so only a request
+ * older than EMAIL_GRACE_S with nothing found is a real failure (the
+ * address is taken outside this organization). */
+static int after_recover(const struct acct_snap *sn, struct acct_step *s,
+                         const struct acct_obs *r, const char *req)
+{
+  const char *v = obj_annotation(sn->account, ACCT_ANN_REQUESTED_AT);
+  time_t at;
+
+  if (!str_empty(r->account_id)) {
+    record_account_id(sn, s, r->account_id, "AccountRecovered");
+    return 0;
+  }
+  if (!str_empty(r->request_id) && !str_eq(r->request_id, req)) {
+    record_request(sn, s, r->request_id);
+    return 0;
+  }
+  if (v && time_parse_rfc3339(v, &at) == 0 && sn->now - at < EMAIL_GRACE_S) {
+    if (waited(sn, s, r, RETRY_S, "waiting for the organization lists")) {
+      acct__aws(s, sn, ACCT_RECOVER, "recover by e-mail again");
+      str_copy(s->email, obj_annotation(sn->account, ACCT_ANN_EMAIL),
+               sizeof(s->email));
+    }
+    return 0;
+  }
+  acct__fail(s, sn, ACCT_ST_CREATION_FAILED, "EMAIL_ALREADY_EXISTS",
+             "E-mail already in use outside this organization");
+  return 0;
+}
+
 /* Request id recorded, no account id: poll with backoff. */
 static int poll_request(const struct acct_snap *sn, struct acct_step *s,
                         const char *req)
@@ -203,14 +236,8 @@ static int poll_request(const struct acct_snap *sn, struct acct_step *s,
   const struct acct_obs *o = acct__obs(sn, ACCT_DESCRIBE_CREATE);
   const struct acct_obs *r = acct__obs(sn, ACCT_RECOVER);
 
-  if (r && r->result == 0) {
-    if (!str_empty(r->account_id))
-      record_account_id(sn, s, r->account_id, "AccountRecovered");
-    else
-      acct__fail(s, sn, ACCT_ST_CREATION_FAILED, "EMAIL_ALREADY_EXISTS",
-                 "E-mail already in use outside this organization");
-    return 0;
-  }
+  if (r && r->result == 0)
+    return after_recover(sn, s, r, req);
   if (o && o->result < 0) {
     if (!waited(sn, s, o, RETRY_S, "DescribeCreateAccountStatus retry"))
       return 0;

@@ -105,6 +105,8 @@ static const char *check_field(const struct acct_step *s, const char *spec,
     { "trust_arn", offsetof(struct acct_step, trust_arn) },
     { "ami_owner", offsetof(struct acct_step, ami_owner) },
     { "account_id", offsetof(struct acct_step, account_id) },
+    { "quota_code", offsetof(struct acct_step, quota_code) },
+    { "service_code", offsetof(struct acct_step, service_code) },
   };
   const char *eq = strchr(spec + 2, '=');
   size_t i, n = eq ? (size_t)(eq - spec - 2) : 0;

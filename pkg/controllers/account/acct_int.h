@@ -31,6 +31,12 @@ int acct__plan_bootstrap(const struct acct_snap *sn, struct acct_step *s);
 int acct__plan_region_list(const struct acct_snap *sn, struct acct_step *s);
 int acct__plan_regions(const struct acct_snap *sn, struct acct_step *s);
 int acct__plan_verify(const struct acct_snap *sn, struct acct_step *s);
+/* Service quotas during PendingVerification: expand spec into status. */
+void acct__quotas_expand(const struct acct_snap *sn, json_t *status);
+/* One quota step, a DENIED failure, or a status record; false when no
+ * quota work is due now. *open set to the TODO+IN_PROGRESS count. */
+bool acct__plan_quotas(const struct acct_snap *sn, struct acct_step *s,
+                       size_t *open);
 int acct__plan_delete(const struct acct_snap *sn, struct acct_step *s);
 
 #endif

@@ -33,6 +33,7 @@ static const char *const action_names[] = {
   "describe-case",
   "describe-account",
   "cleanup-iam",
+  "quota",
 };
 
 const char *acct_action_name(enum acct_action a)

@@ -24,6 +24,10 @@
  *   ACCT_ANN_TAGGED         "true" once owner/compliance tags were applied
  *   ACCT_ANN_IAM            last IAM bootstrap stage done: "support-role",
  *                           "user", "user-policy"
+ * Service quotas (pool quotas copied into spec) are tracked in status
+ * exactly as upstream: status.regionalServiceQuotas region -> code ->
+ * {value, status} and status.globalServiceQuotas code -> {value, status}.
+ *
  *   ACCT_ANN_REGIONS        JSON object region -> phase: "" (to do),
  *                           "clean" (hanging instances cleaned),
  *                           "i-..." (instance launched), "done",
@@ -133,6 +137,15 @@ enum acct_action {
    * tagged clusterAccountName=<name>, clusterNamespace=<ns> (errors logged
    * only). Obs: result (assume failure -> result < 0). */
   ACCT_CLEANUP_IAM,
+  /* Service Quotas for one quota (region "" = global, use us-east-1):
+   * assume the account role in region; GetServiceQuota(service_code,
+   * quota_code) (NoSuchResource -> MANUAL_ACTION); current >= quota_value
+   * -> COMPLETED; else ListRequestedServiceQuotaChangeHistoryByQuota
+   * (PENDING/CASE_OPENED -> IN_PROGRESS, APPROVED/CASE_CLOSED ->
+   * COMPLETED, DENIED -> DENIED) or RequestServiceQuotaIncrease
+   * (ResourceAlreadyExists = submitted) -> IN_PROGRESS. Obs: region,
+   * quota_code, quota_status. */
+  ACCT_QUOTA,
 };
 
 /* The step. Owner: the caller; acct_step_cleanup frees object_new/tags. */
@@ -156,7 +169,10 @@ struct acct_step {
   char secret_name[128];
   char trust_arn[256];
   char ami_owner[32];
-  long long quota_vcpu; /* 0 = do not touch the vCPU quota */
+  long long quota_vcpu;  /* 0 = do not touch the vCPU quota */
+  char service_code[32]; /* ACCT_QUOTA */
+  char quota_code[16];
+  long long quota_value;
 };
 
 /* The outcome of the last AWS action executed for this key (the
@@ -173,6 +189,8 @@ struct acct_obs {
   char case_id[64];
   bool case_resolved;
   char region[32];
+  char quota_code[16];
+  char quota_status[16]; /* TODO/IN_PROGRESS/COMPLETED/DENIED/MANUAL_ACTION */
   char instance_id[32];
   bool instance_done;
   int hanging;

@@ -1,6 +1,7 @@
 /* Account plan, state PendingVerification (upstream 2.1.4): Enterprise
- * Support case creation and resolution polling. Service quota requests are
- * not planned yet (see the report). */
+ * Support case creation and resolution polling, interleaved with the
+ * service quota requests of plan_quota.c: Ready once the case is resolved
+ * and no quota is TODO or IN_PROGRESS. */
 #include "controllers/account/acct_int.h"
 
 #include "controllers/common/obj.h"
@@ -38,6 +39,9 @@ static int no_case(const struct acct_snap *sn, struct acct_step *s)
     s->action = ACCT_UPDATE_STATUS;
     s->object_new = obj_copy(sn->account);
     obj_set_str(s->object_new, "status.supportCaseID", o->case_id);
+    if (!obj_get(sn->account, "status.regionalServiceQuotas") &&
+        !obj_get(sn->account, "status.globalServiceQuotas"))
+      acct__quotas_expand(sn, json_object_get(s->object_new, "status"));
     s->requeue_ms = (uint64_t)after_create_s(sn) * PLAN_SEC;
     str_copy(s->why, "record support case", sizeof(s->why));
     plan_event_set(&s->event, "Normal", "SupportCaseCreated",
@@ -54,14 +58,17 @@ int acct__plan_verify(const struct acct_snap *sn, struct acct_step *s)
 {
   const char *cid = obj_str(sn->account, "status.supportCaseID");
   const struct acct_obs *o;
+  size_t open;
 
   if (str_empty(cid))
     return no_case(sn, s);
   o = acct__obs(sn, ACCT_CREATE_CASE);
   if (o && wait_left(sn, s, o, after_create_s(sn), "support case settling"))
     return 0;
+  if (acct__plan_quotas(sn, s, &open))
+    return 0;
   o = acct__obs(sn, ACCT_DESCRIBE_CASE);
-  if (o && o->result == 0 && o->case_resolved) {
+  if (o && o->result == 0 && o->case_resolved && !open) {
     acct__cond(s, sn, ACCT_ST_READY, "Ready", "Account ready to be claimed",
                ACCT_ST_READY, COND_UPDATE_ALWAYS);
     return 0;

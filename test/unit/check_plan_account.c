@@ -60,7 +60,18 @@
   "\"PendingVerification\"" extra "}}"
 #define DEL(x) "{\"metadata\":{\"deletionTimestamp\":\"2026-01-01T00:59:30Z\"" x
 
-enum { F_NO_LIMIT = 1, F_NO_SLOT = 2, F_SECRET = 4 };
+#define OPTIN_CM                                                               \
+  "{\"feature.opt_in_regions\":\"true\",\"opt-in-regions\":\"af-south-1,"      \
+  "ap-southeast-4\",\"disabled-regions\":\"ap-southeast-4\"}"
+#define OPTING(m)                                                              \
+  "{" ID ",\"status\":{\"state\":\"OptingInRegions\",\"optInRegions\":{" m     \
+  "}}," ANNS("\"aws.managed.openshift.io/account-tagged\":\"true\"") "}"
+#define SIX_ENABLING                                                           \
+  "\"r1\":{\"status\":\"ENABLING\"},\"r2\":{\"status\":\"ENABLING\"},"         \
+  "\"r3\":{\"status\":\"ENABLING\"},\"r4\":{\"status\":\"ENABLING\"},"         \
+  "\"r5\":{\"status\":\"ENABLING\"},\"r6\":{\"status\":\"ENABLING\"}"
+
+enum { F_NO_LIMIT = 1, F_NO_SLOT = 2, F_SECRET = 4, F_OPTING9 = 8 };
 
 struct row {
   const char *name;
@@ -185,6 +196,7 @@ static void run_row(const struct row *r)
   sn.limit_allows = !(r->flags & F_NO_LIMIT);
   sn.create_slot_free = !(r->flags & F_NO_SLOT);
   sn.iam_secret_exists = (r->flags & F_SECRET) != 0;
+  sn.accounts_opting_in = (r->flags & F_OPTING9) ? 9 : 8;
   obs.regions = regions;
   if (obs.at == 0)
     obs.at = sn.now;

@@ -37,6 +37,9 @@ void acct__quotas_expand(const struct acct_snap *sn, json_t *status);
  * quota work is due now. *open set to the TODO+IN_PROGRESS count. */
 bool acct__plan_quotas(const struct acct_snap *sn, struct acct_step *s,
                        size_t *open);
+/* Opt-in regions: seeding (from Creating) and per-region enabling. */
+bool acct__optin_seed(const struct acct_snap *sn, struct acct_step *s);
+int acct__plan_optin(const struct acct_snap *sn, struct acct_step *s);
 int acct__plan_delete(const struct acct_snap *sn, struct acct_step *s);
 
 #endif

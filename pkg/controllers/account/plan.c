@@ -34,6 +34,7 @@ static const char *const action_names[] = {
   "describe-account",
   "cleanup-iam",
   "quota",
+  "opt-in-region",
 };
 
 const char *acct_action_name(enum acct_action a)
@@ -279,8 +280,10 @@ static int plan_state(const struct acct_snap *sn, struct acct_step *s)
 
   if (!*st)
     return acct__plan_create(sn, s);
-  if (str_eq(st, ACCT_ST_CREATING))
+  if (str_eq(st, ACCT_ST_CREATING) || str_eq(st, ACCT_ST_OPTED_IN))
     return acct__plan_bootstrap(sn, s);
+  if (str_eq(st, ACCT_ST_OPTING_IN))
+    return acct__plan_optin(sn, s);
   if (str_eq(st, ACCT_ST_INIT_REGIONS))
     return acct__plan_regions(sn, s);
   if (str_eq(st, ACCT_ST_PENDING_VERIFICATION))

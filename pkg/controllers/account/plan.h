@@ -60,6 +60,8 @@
 #define ACCT_ST_PENDING "Pending"
 #define ACCT_ST_PENDING_VERIFICATION "PendingVerification"
 #define ACCT_ST_INIT_REGIONS "InitializingRegions"
+#define ACCT_ST_OPTING_IN "OptingInRegions"
+#define ACCT_ST_OPTED_IN "OptInRegionsEnabled"
 #define ACCT_ST_CLAIMED "Claimed"
 #define ACCT_ST_CLIENT_ERROR "AccountClientError"
 #define ACCT_ST_INTERNAL_ERROR "InternalError"
@@ -146,6 +148,13 @@ enum acct_action {
    * (ResourceAlreadyExists = submitted) -> IN_PROGRESS. Obs: region,
    * quota_code, quota_status. */
   ACCT_QUOTA,
+  /* Opt-in region (feature.opt_in_regions): assume the account role in
+   * region; Account GetRegionOptStatus; ENABLED/ENABLED_BY_DEFAULT ->
+   * ENABLED, ENABLING -> ENABLING, DISABLED/DISABLING -> EnableRegion
+   * (ConflictException = submitted) -> ENABLING; AccessDeniedException ->
+   * MANUAL_ACTION; ValidationException -> DROP. Obs: region,
+   * optin_status. */
+  ACCT_OPT_IN_REGION,
 };
 
 /* The step. Owner: the caller; acct_step_cleanup frees object_new/tags. */
@@ -191,6 +200,7 @@ struct acct_obs {
   char region[32];
   char quota_code[16];
   char quota_status[16]; /* TODO/IN_PROGRESS/COMPLETED/DENIED/MANUAL_ACTION */
+  char optin_status[16]; /* ENABLED/ENABLING/MANUAL_ACTION/DROP */
   char instance_id[32];
   bool instance_done;
   int hanging;
@@ -203,9 +213,12 @@ struct acct_snap {
   const json_t *claim;     /* linked AccountClaim or NULL */
   const struct opcfg *cfg; /* NULL = ConfigMap missing or invalid */
   time_t now;
-  bool limit_allows;          /* account watcher: total < account-limit */
-  bool create_slot_free;      /* org-wide in-flight CreateAccount < cap */
-  bool iam_secret_exists;     /* <name>-secret exists */
+  bool limit_allows;      /* account watcher: total < account-limit */
+  bool create_slot_free;  /* org-wide in-flight CreateAccount < cap */
+  bool iam_secret_exists; /* <name>-secret exists */
+  /* Accounts in state OptingInRegions (or Ready with open optInRegions):
+   * at most 9 opt in at once (upstream). */
+  unsigned accounts_opting_in;
   const struct acct_obs *obs; /* NULL = none */
 };
 

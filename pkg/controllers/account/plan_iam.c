@@ -191,7 +191,7 @@ int acct__plan_bootstrap(const struct acct_snap *sn, struct acct_step *s)
 {
   char sfx[8];
 
-  if (plan_tags(sn, s))
+  if (plan_tags(sn, s) || acct__optin_seed(sn, s))
     return 0;
   if (str_empty(obj_label(sn->account, OBJ_LABEL_IAM_USER_ID))) {
     acct__iam_suffix(sn->account, sfx);

@@ -246,6 +246,56 @@ START_TEST(null_snapshot)
 }
 END_TEST
 
+/* Bad input never crashes and never yields a write of garbage. */
+static const char *const malformed[] = {
+  "{}",
+  "{\"metadata\":1,\"spec\":[],\"status\":\"x\"}",
+  "{\"metadata\":{\"name\":\"x\",\"finalizers\":[\"finalizer.aws.managed."
+  "openshift.io\"],\"annotations\":{\"aws.managed.openshift.io/region-init\":"
+  "\"not json\"}},\"spec\":{\"awsAccountID\":\"1\"},\"status\":{\"state\":"
+  "\"InitializingRegions\",\"conditions\":\"x\"}}",
+  "{\"metadata\":{\"name\":\"x\",\"finalizers\":[\"finalizer.aws.managed."
+  "openshift.io\"],\"annotations\":{\"aws.managed.openshift.io/"
+  "create-account-email\":\"e\",\"aws.managed.openshift.io/"
+  "create-account-request-id\":\"r\",\"aws.managed.openshift.io/"
+  "create-account-requested-at\":\"garbage\"}},\"status\":{}}",
+  "{\"metadata\":{\"name\":\"x\",\"finalizers\":[\"finalizer.aws.managed."
+  "openshift.io\"]},\"spec\":{\"awsAccountID\":\"1\"},\"status\":{"
+  "\"state\":\"PendingVerification\",\"supportCaseID\":\"c\","
+  "\"regionalServiceQuotas\":{\"r\":7},\"globalServiceQuotas\":[1]}}",
+  "{\"metadata\":{\"name\":\"x\",\"finalizers\":[\"finalizer.aws.managed."
+  "openshift.io\"]},\"spec\":{\"awsAccountID\":\"1\"},\"status\":{"
+  "\"state\":\"OptingInRegions\",\"optInRegions\":{\"r\":5}}}",
+};
+
+START_TEST(malformed_inputs)
+{
+  json_t *a = pt_load(malformed[_i]);
+  json_t *cm = pt_build(CM, NULL);
+  struct acct_obs obs = { .action = ACCT_OPT_IN_REGION,
+                          .region = "r",
+                          .optin_status = "ENABLED" };
+  struct acct_snap sn = { 0 };
+  struct acct_step s;
+  struct opcfg cfg;
+  char err[256];
+  int pass;
+
+  ck_assert_int_eq(opcfg_parse(&cfg, cm, err, sizeof(err)), 0);
+  sn.account = a;
+  sn.cfg = &cfg;
+  sn.now = PT_T0;
+  for (pass = 0; pass < 2; pass++) {
+    sn.obs = pass ? &obs : NULL;
+    ck_assert_int_eq(acct_plan(&sn, &s), 0);
+    acct_step_cleanup(&s);
+  }
+  opcfg_cleanup(&cfg);
+  json_decref(cm);
+  json_decref(a);
+}
+END_TEST
+
 static Suite *plan_account_suite(void)
 {
   Suite *s = suite_create("plan_account");
@@ -253,6 +303,8 @@ static Suite *plan_account_suite(void)
 
   tcase_add_loop_test(tc, table, 0, (int)(sizeof(rows) / sizeof(rows[0])));
   tcase_add_test(tc, null_snapshot);
+  tcase_add_loop_test(tc, malformed_inputs, 0,
+                      (int)(sizeof(malformed) / sizeof(malformed[0])));
   suite_add_tcase(s, tc);
   return s;
 }

@@ -28,6 +28,9 @@ void acct__iam_suffix(const json_t *a, char out[8]);
 int acct__plan_create(const struct acct_snap *sn, struct acct_step *s);
 int acct__plan_bootstrap(const struct acct_snap *sn, struct acct_step *s);
 /* Region list: DescribeRegions, then record ACCT_ANN_REGIONS. */
+/* Upstream step 12: a reused Ready account left without IAM user Secret
+ * and claim (Fleet Manager claims delete them) gets them back. */
+bool acct__plan_iam_restore(const struct acct_snap *sn, struct acct_step *s);
 int acct__plan_region_list(const struct acct_snap *sn, struct acct_step *s);
 int acct__plan_regions(const struct acct_snap *sn, struct acct_step *s);
 int acct__plan_verify(const struct acct_snap *sn, struct acct_step *s);

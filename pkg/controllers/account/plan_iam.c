@@ -205,3 +205,35 @@ int acct__plan_bootstrap(const struct acct_snap *sn, struct acct_step *s)
     return 0;
   return plan_to_regions(sn, s);
 }
+
+bool acct__plan_iam_restore(const struct acct_snap *sn, struct acct_step *s)
+{
+  const json_t *a = sn->account;
+  const struct acct_obs *o = sn->obs;
+  enum acct_action next = ACCT_ENSURE_IAM_USER;
+
+  if (!obj_bool(a, "status.reused") || obj_bool(a, "spec.manualSTSMode") ||
+      !str_empty(obj_str(a, "spec.claimLink")) ||
+      !str_empty(obj_str(a, "spec.iamUserSecret")))
+    return false;
+  if (sn->iam_secret_exists)
+    return plan_secret(sn, s); /* records spec.iamUserSecret */
+  if (o && o->result < 0 &&
+      (o->action == ACCT_ENSURE_IAM_USER ||
+       o->action == ACCT_ATTACH_USER_POLICY)) {
+    if (sn->now - o->at < 30) {
+      acct__done(s, (uint64_t)(o->at + 30 - sn->now) * PLAN_SEC,
+                 "IAM restore retry wait");
+      return true;
+    }
+  } else if (o && o->action == ACCT_ENSURE_IAM_USER) {
+    next = ACCT_ATTACH_USER_POLICY;
+  } else if (o && o->action == ACCT_ATTACH_USER_POLICY) {
+    return plan_secret(sn, s);
+  } else if (o && o->action == ACCT_CREATE_ACCESS_KEY_SECRET) {
+    return plan_secret(sn, s);
+  }
+  acct__aws(s, sn, next, "restore IAM user of a reused account");
+  fill_iam(sn, s);
+  return true;
+}

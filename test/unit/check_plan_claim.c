@@ -186,6 +186,51 @@ START_TEST(null_snapshot)
 }
 END_TEST
 
+/* Bad input never crashes. */
+static const char *const malformed[] = {
+  "{}",
+  "{\"metadata\":[],\"spec\":1,\"status\":\"x\"}",
+  "{\"metadata\":{\"name\":\"c\",\"finalizers\":[\"finalizer.aws.managed."
+  "openshift.io\"]},\"spec\":{\"accountLink\":\"a1\",\"aws\":{\"regions\":"
+  "[1,{\"name\":2}]}},\"status\":{\"state\":\"Pending\"}}",
+  "{\"metadata\":{\"name\":\"c\",\"deletionTimestamp\":\"x\","
+  "\"finalizers\":[\"finalizer.aws.managed.openshift.io\"],\"annotations\":"
+  "{\"aws.managed.openshift.io/cleanup-regions\":\"[\"}},\"spec\":{"
+  "\"accountLink\":\"a1\",\"aws\":{\"regions\":\"x\"}}}",
+};
+
+START_TEST(malformed_inputs)
+{
+  json_t *c = pt_load(malformed[_i]), *a = pt_load(ACCT);
+  json_t *weird = pt_load("{\"metadata\":7,\"spec\":\"s\"}");
+  json_t *cm = pt_build(CM, NULL);
+  const json_t *accts[2] = { a, weird };
+  struct claim_obs obs = { .action = CLAIM_CLEANUP_REGION };
+  struct claim_snap sn = { 0 };
+  struct claim_step s;
+  struct opcfg cfg;
+  char err[256];
+  int pass;
+
+  ck_assert_int_eq(opcfg_parse(&cfg, cm, err, sizeof(err)), 0);
+  sn.claim = c;
+  sn.accounts = accts;
+  sn.naccounts = 2;
+  sn.cfg = &cfg;
+  sn.now = PT_T0;
+  for (pass = 0; pass < 2; pass++) {
+    sn.obs = pass ? &obs : NULL;
+    ck_assert_int_eq(claim_plan(&sn, &s), 0);
+    claim_step_cleanup(&s);
+  }
+  opcfg_cleanup(&cfg);
+  json_decref(cm);
+  json_decref(a);
+  json_decref(weird);
+  json_decref(c);
+}
+END_TEST
+
 static Suite *plan_claim_suite(void)
 {
   Suite *s = suite_create("plan_claim");
@@ -193,6 +238,8 @@ static Suite *plan_claim_suite(void)
 
   tcase_add_loop_test(tc, table, 0, (int)(sizeof(rows) / sizeof(rows[0])));
   tcase_add_test(tc, null_snapshot);
+  tcase_add_loop_test(tc, malformed_inputs, 0,
+                      (int)(sizeof(malformed) / sizeof(malformed[0])));
   suite_add_tcase(s, tc);
   return s;
 }

@@ -305,6 +305,32 @@ START_TEST(account_shape)
 }
 END_TEST
 
+/* Bad input never crashes. */
+START_TEST(malformed_inputs)
+{
+  json_t *pool = pt_load("{\"metadata\":{\"name\":\"hive\"},\"spec\":{"
+                         "\"poolSize\":\"3\"},\"status\":[]}");
+  json_t *a1 = pt_load("{\"metadata\":3}");
+  json_t *a2 = pt_load("{\"metadata\":{\"ownerReferences\":{}},\"spec\":{"
+                       "\"accountPool\":7},\"status\":{\"state\":1}}");
+  const json_t *accts[2] = { a1, a2 };
+  struct pool_snap sn = { 0 };
+  struct pool_step s;
+
+  sn.pool = pool;
+  sn.accounts = accts;
+  sn.naccounts = 2;
+  sn.limit_allows = true;
+  sn.name_suffix = "abcdef";
+  ck_assert_int_eq(pool_plan(&sn, &s), 0);
+  ck_assert_int_eq(s.counts.pool_size, 0);
+  pool_step_cleanup(&s);
+  json_decref(pool);
+  json_decref(a1);
+  json_decref(a2);
+}
+END_TEST
+
 static Suite *plan_pool_suite(void)
 {
   Suite *s = suite_create("plan_pool");
@@ -312,6 +338,7 @@ static Suite *plan_pool_suite(void)
 
   tcase_add_loop_test(tc, table, 0, (int)(sizeof(rows) / sizeof(rows[0])));
   tcase_add_test(tc, account_shape);
+  tcase_add_test(tc, malformed_inputs);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -87,10 +87,14 @@ enum acct_action {
   ACCT_CLAIM_UPDATE_STATUS,
 
   /* AWS actions. Results go to struct acct_obs (action set to this). */
-  /* Organizations ListCreateAccountStatus (all states; match AccountName
-   * == name, newest first) and ListAccounts (match Email == email). Obs:
-   * account_id if an account exists, else request_id/create_state of the
-   * newest IN_PROGRESS or SUCCEEDED request, else both empty. */
+  /* Organizations ListCreateAccountStatus (States IN_PROGRESS and
+   * SUCCEEDED; match AccountName == name, newest first) and ListAccounts
+   * (match Email == email). Obs: account_id if an account exists (a
+   * SUCCEEDED status carries it), else request_id/create_state of the
+   * newest IN_PROGRESS request, else both empty. ListAccounts pages 20 at
+   * a time: the executor may answer the e-mail match from the account
+   * watcher's latest full listing, as long as that listing started after
+   * ACCT_ANN_EMAIL was written. */
   ACCT_RECOVER,
   /* Composite: CreateAccount(AccountName=name, Email=email); on success
    * immediately write annotations ACCT_ANN_REQUEST_ID=<id> and

@@ -2,7 +2,9 @@
  * status-tracked per-region work: annotation ACCT_ANN_REGIONS maps each
  * region to its phase, so a restart resumes (upstream ran a goroutine that
  * a restart lost). Regions are worked one at a time, in the recorded
- * order. */
+ * order: every region is cleaned and launched before any instance is
+ * waited for, so the instances boot in parallel. Phases other than "",
+ * "clean", "done", "error:*" are instance ids. */
 #include "controllers/account/acct_int.h"
 
 #include <stdlib.h>
@@ -127,6 +129,7 @@ int acct__plan_regions(const struct acct_snap *sn, struct acct_step *s)
   const char *txt = obj_annotation(sn->account, ACCT_ANN_REGIONS);
   json_t *map = txt ? json_loads(txt, 0, NULL) : NULL, *v;
   const char *r;
+  int pass;
 
   if (!json_is_object(map) || sn->cfg->fedramp) {
     json_decref(map);
@@ -135,15 +138,21 @@ int acct__plan_regions(const struct acct_snap *sn, struct acct_step *s)
     finish(sn, s); /* GovCloud is bring-your-own-VPC: nothing to init */
     return 0;
   }
-  json_object_foreach(map, r, v)
-  {
-    const char *ph = json_string_value(v);
+  /* Pass 0 cleans and launches everywhere first, pass 1 then waits for
+   * and terminates the instances: regions progress in parallel. */
+  for (pass = 0; pass < 2; pass++) {
+    json_object_foreach(map, r, v)
+    {
+      const char *ph = json_string_value(v);
+      bool launched = ph && str_has_prefix(ph, "i-");
 
-    if (!ph || str_eq(ph, "done") || str_has_prefix(ph, "error:"))
-      continue;
-    work_region(sn, s, map, r, ph);
-    json_decref(map);
-    return 0;
+      if (!ph || str_eq(ph, "done") || str_has_prefix(ph, "error:") ||
+          launched != (pass == 1))
+        continue;
+      work_region(sn, s, map, r, ph);
+      json_decref(map);
+      return 0;
+    }
   }
   json_decref(map);
   finish(sn, s);

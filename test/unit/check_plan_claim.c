@@ -39,6 +39,19 @@
   "\"accountLink\":\"a1\"" x "}"
 #define FAKE "\"annotations\":{\"managed.openshift.com/fake\":\"true\"}"
 
+#define CLEANED                                                                \
+  "{\"metadata\":{\"deletionTimestamp\":\"2026-01-01T00:59:00Z\","             \
+  "\"annotations\":{\"aws.managed.openshift.io/cleanup-regions\":"             \
+  "\"{\\\"us-east-1\\\":\\\"done\\\"}\"}},\"spec\":{\"accountLink\":\"a1\"}}"
+#define CLOSED                                                                 \
+  "{\"metadata\":{\"deletionTimestamp\":\"2026-01-01T00:59:00Z\","             \
+  "\"annotations\":{\"aws.managed.openshift.io/cleanup-regions\":"             \
+  "\"{\\\"us-east-1\\\":\\\"done\\\"}\",\"aws.managed.openshift.io/"           \
+  "account-closed\":\"true\"}},\"spec\":{\"accountLink\":\"a1\"}}"
+#define CLOSE_CM                                                               \
+  "{\"feature.close_on_release\":\"true\",\"close_account.dry_run\":"          \
+  "\"false\"}"
+
 enum { F_SECRET = 1, F_NO_CM = 2 };
 
 struct row {

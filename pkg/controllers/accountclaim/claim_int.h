@@ -16,6 +16,9 @@ void claim__secret_dest(const struct claim_snap *sn, struct claim_step *s);
 
 int claim__plan_linked(const struct claim_snap *sn, const json_t *acct,
                        struct claim_step *s);
+/* Close-on-release for a cleaned, still linked account; false = reuse. */
+bool claim__plan_close(const struct claim_snap *sn, const json_t *a,
+                       struct claim_step *s);
 int claim__plan_delete(const struct claim_snap *sn, struct claim_step *s);
 int claim__plan_fake(const struct claim_snap *sn, struct claim_step *s);
 

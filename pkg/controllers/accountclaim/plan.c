@@ -15,6 +15,7 @@ static const char *const action_names[] = {
   "ensure-ou",      "move-account",
   "write-secret",   "write-fake-secret",
   "delete-secret",  "cleanup-region",
+  "close-account",  "account-delete",
 };
 
 const char *claim_action_name(enum claim_action a)

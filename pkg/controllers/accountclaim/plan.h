@@ -12,7 +12,9 @@
  * second, and an account already linked to this claim is always adopted,
  * so a crash between the two writes never links two accounts; cleanup on
  * deletion covers EVERY region of spec.aws.regions, tracked in the claim
- * annotation CLAIM_ANN_CLEANUP (JSON region -> "done").
+ * annotation CLAIM_ANN_CLEANUP (JSON region -> "done"). Close-on-release
+ * (feature.close_on_release, not FedRAMP, close_account.dry_run false)
+ * closes the cleaned account and deletes its CR instead of reusing it.
  */
 #ifndef PKG_CONTROLLERS_ACCOUNTCLAIM_PLAN_H
 #define PKG_CONTROLLERS_ACCOUNTCLAIM_PLAN_H
@@ -26,6 +28,12 @@
 #include "controllers/common/step.h"
 
 #define CLAIM_ANN_CLEANUP "aws.managed.openshift.io/cleanup-regions"
+/* On the claim: the linked account was closed (close-on-release). */
+#define CLAIM_ANN_CLOSED "aws.managed.openshift.io/account-closed"
+/* On the Account, as upstream: close rate limiting. */
+#define CLAIM_ANN_CLOSE_UNTIL                                                  \
+  "aws.managed.openshift.io/close-rate-limited-until"
+#define CLAIM_ANN_CLOSE_BACKOFF "aws.managed.openshift.io/close-backoff-seconds"
 
 enum claim_action {
   CLAIM_DONE,             /* requeue_ms > 0: reconcile again after that delay */
@@ -57,6 +65,14 @@ enum claim_action {
    * the five cleanups (EBS snapshots owned by self, EBS volumes, S3
    * buckets, VPC endpoint service configurations, Route 53 zones). */
   CLAIM_CLEANUP_REGION,
+  /* Close-on-release: Organizations CloseAccount(account_id) with the
+   * management (payer) credentials, 30 s timeout. Obs: result, aws_code
+   * (AccountAlreadyClosedException counts as success; for
+   * ConstraintViolationException put the Reason, e.g.
+   * CLOSE_ACCOUNT_QUOTA_EXCEEDED, in aws_code). */
+  CLAIM_CLOSE_ACCOUNT,
+  /* DELETE the Account account_name (after it was closed). */
+  CLAIM_ACCOUNT_DELETE,
 };
 
 /* Owner: the caller; claim_step_cleanup frees object_new. */

@@ -104,7 +104,8 @@ static int plan_cleaned(const struct claim_snap *sn, const json_t *a,
                         struct claim_step *s)
 {
   if (str_eq(obj_str(a, "spec.claimLink"), obj_name(sn->claim))) {
-    unlink_account(a, s);
+    if (!claim__plan_close(sn, a, s))
+      unlink_account(a, s);
     return 0;
   }
   if (obj_bool(a, "status.claimed") || !obj_bool(a, "status.reused")) {
@@ -166,6 +167,17 @@ int claim__plan_delete(const struct claim_snap *sn, struct claim_step *s)
     return 0;
   }
   a = claim__account(sn, link);
+  if (!a && str_eq(obj_annotation(c, CLAIM_ANN_CLOSED), "true")) {
+    remove_finalizer(sn, s, "account closed and deleted");
+    return 0;
+  }
+  if (a && str_eq(obj_annotation(c, CLAIM_ANN_CLOSED), "true")) {
+    if (obj_deleting(a))
+      claim__done(s, 0, "waiting for the closed account CR to go");
+    else
+      claim__plan_close(sn, a, s);
+    return 0;
+  }
   if (!a || obj_bool(a, "spec.byoc") || obj_bool(a, "spec.manualSTSMode")) {
     remove_finalizer(sn, s, a ? "CCS/STS account" : "linked account gone");
     if (!a)

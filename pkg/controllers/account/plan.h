@@ -164,15 +164,15 @@ enum acct_action {
 /* The step. Owner: the caller; acct_step_cleanup frees object_new/tags. */
 struct acct_step {
   enum acct_action action;
-  json_t *object_new;  /* owned; see the action */
-  json_t *tags;        /* owned; ACCT_TAG_ACCOUNT and IAM/EC2 tags */
-  uint64_t requeue_ms; /* after the step completes; 0 = only on events */
-  char why[128];       /* short machine-readable cause for logs */
-  struct plan_event event;
+  json_t *object_new;      /* owned; see the action */
+  json_t *tags;            /* owned; ACCT_TAG_ACCOUNT and IAM/EC2 tags */
+  uint64_t requeue_ms;     /* after the step completes; 0 = only on events */
+  char why[128];           /* short machine-readable cause for logs */
+  struct plan_event event; /* recorded on the Account */
   /* AWS action parameters (empty when unused) */
   char account_id[16];
-  char name[64];
-  char email[128];
+  char name[64];   /* Account CR name = AWS AccountName */
+  char email[128]; /* ACCT_RECOVER, ACCT_CREATE_ACCOUNT */
   char request_id[64];
   char region[32];
   char instance_id[32];
@@ -189,7 +189,10 @@ struct acct_step {
 };
 
 /* The outcome of the last AWS action executed for this key (the
- * executor's operation table). Cleared when a new action starts. */
+ * executor's operation table). Replaced when a new AWS action starts,
+ * untouched by Kubernetes writes (see common/PLANS.md). Echo the step's
+ * region (and quota_code) for per-region actions: a plan ignores an
+ * observation about another region. Never holds secret material. */
 struct acct_obs {
   enum acct_action action;
   int result;        /* 0 or negative op_err */
@@ -205,16 +208,16 @@ struct acct_obs {
   char quota_code[16];
   char quota_status[16]; /* TODO/IN_PROGRESS/COMPLETED/DENIED/MANUAL_ACTION */
   char optin_status[16]; /* ENABLED/ENABLING/MANUAL_ACTION/DROP */
-  char instance_id[32];
-  bool instance_done;
-  int hanging;
-  const json_t *regions; /* borrowed array of region names */
+  char instance_id[32];  /* ACCT_REGION_LAUNCH */
+  bool instance_done;    /* ACCT_REGION_TERMINATE: terminated */
+  int hanging;           /* ACCT_REGION_CLEANUP: instances terminated */
+  const json_t *regions; /* ACCT_DESCRIBE_REGIONS: borrowed array of names */
   time_t at;             /* when the result arrived */
 };
 
 struct acct_snap {
   const json_t *account;   /* borrowed, from the cache */
-  const json_t *claim;     /* linked AccountClaim or NULL */
+  const json_t *claim;     /* AccountClaim spec.claimLink(Namespace), or NULL */
   const struct opcfg *cfg; /* NULL = ConfigMap missing or invalid */
   time_t now;
   bool limit_allows;      /* account watcher: total < account-limit */

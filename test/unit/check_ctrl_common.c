@@ -153,7 +153,8 @@ END_TEST
   "\"feature.close_on_release\":\"true\",\"close_account.dry_run\":"           \
   "\"false\",\"opt-in-regions\":\"af-south-1, ap-southeast-4\","               \
   "\"disabled-regions\":\"me-south-1\",\"app-code\":\"A\",\"service-phase\":"  \
-  "\"P\",\"cost-center\":\"C\",\"payer-account-ids\":\"1,2,3\"}}"
+  "\"P\",\"cost-center\":\"C\",\"payer-account-ids\":\"1,2,3\","               \
+  "\"CCS-Access-Arn\":\"arn:ccs\"}}"
 
 START_TEST(opcfg_all_keys)
 {
@@ -207,6 +208,7 @@ START_TEST(opcfg_all_keys)
   ck_assert_str_eq(c.app_code, "A");
   ck_assert_str_eq(c.service_phase, "P");
   ck_assert_str_eq(c.cost_center, "C");
+  ck_assert_str_eq(c.ccs_access_arn, "arn:ccs");
   ck_assert(opcfg_is_payer(&c, "2"));
   ck_assert(!opcfg_is_payer(&c, "4"));
   ck_assert(!opcfg_is_payer(&c, ""));

@@ -194,6 +194,7 @@ static void parse_strings(struct opcfg *c, const json_t *d)
   c->opt_in_regions = split_list(get(d, "opt-in-regions"));
   c->disabled_regions = split_list(get(d, "disabled-regions"));
   c->payer_account_ids = split_list(get(d, "payer-account-ids"));
+  c->ccs_access_arn = dup_or(d, "CCS-Access-Arn", NULL);
 }
 
 int opcfg_parse(struct opcfg *c, const json_t *cm, char *err, size_t errsz)
@@ -238,6 +239,7 @@ void opcfg_cleanup(struct opcfg *c)
   free(c->app_code);
   free(c->service_phase);
   free(c->cost_center);
+  free(c->ccs_access_arn);
   json_decref(c->aws_managed_tags);
   json_decref(c->opt_in_regions);
   json_decref(c->disabled_regions);

@@ -64,6 +64,7 @@ struct opcfg {
   json_t *disabled_regions;   /* array of strings */
   char *app_code, *service_phase, *cost_center; /* "" when missing */
   json_t *payer_account_ids;                    /* array of strings */
+  char *ccs_access_arn; /* CCS-Access-Arn (written at startup) or NULL */
 };
 
 /* Parse a ConfigMap object (or its `data` object). On error returns

@@ -1,0 +1,48 @@
+/* Internal helpers shared by the Account plan files. */
+#ifndef PKG_CONTROLLERS_ACCOUNT_ACCT_INT_H
+#define PKG_CONTROLLERS_ACCOUNT_ACCT_INT_H
+
+#include "controllers/account/plan.h"
+#include "controllers/common/cond.h"
+
+/* Done, optionally requeue after ms. */
+void acct__done(struct acct_step *s, uint64_t ms, const char *why);
+/* UPDATE_STATUS with a condition upsert (and state when not NULL). */
+void acct__cond(struct acct_step *s, const struct acct_snap *sn,
+                const char *type, const char *reason, const char *msg,
+                const char *state, enum cond_mode mode);
+/* State Failed with a True condition ctype/reason and a Warning event. */
+void acct__fail(struct acct_step *s, const struct acct_snap *sn,
+                const char *ctype, const char *reason, const char *msg);
+/* AWS action with the account id filled. */
+void acct__aws(struct acct_step *s, const struct acct_snap *sn,
+               enum acct_action a, const char *why);
+/* The observation, if it is the result of action a. */
+const struct acct_obs *acct__obs(const struct acct_snap *sn,
+                                 enum acct_action a);
+/* Upstream tag set (clusterAccountName, ...); new object. */
+json_t *acct__resource_tags(const struct acct_snap *sn);
+/* iamUserId label or the suffix derived from metadata.uid. */
+void acct__iam_suffix(const json_t *a, char out[8]);
+
+int acct__plan_create(const struct acct_snap *sn, struct acct_step *s);
+int acct__plan_bootstrap(const struct acct_snap *sn, struct acct_step *s);
+/* Region list: DescribeRegions, then record ACCT_ANN_REGIONS. */
+/* Upstream step 12: a reused Ready account left without IAM user Secret
+ * and claim (Fleet Manager claims delete them) gets them back. */
+bool acct__plan_iam_restore(const struct acct_snap *sn, struct acct_step *s);
+int acct__plan_region_list(const struct acct_snap *sn, struct acct_step *s);
+int acct__plan_regions(const struct acct_snap *sn, struct acct_step *s);
+int acct__plan_verify(const struct acct_snap *sn, struct acct_step *s);
+/* Service quotas during PendingVerification: expand spec into status. */
+void acct__quotas_expand(const struct acct_snap *sn, json_t *status);
+/* One quota step, a DENIED failure, or a status record; false when no
+ * quota work is due now. *open set to the TODO+IN_PROGRESS count. */
+bool acct__plan_quotas(const struct acct_snap *sn, struct acct_step *s,
+                       size_t *open);
+/* Opt-in regions: seeding (from Creating) and per-region enabling. */
+bool acct__optin_seed(const struct acct_snap *sn, struct acct_step *s);
+int acct__plan_optin(const struct acct_snap *sn, struct acct_step *s);
+int acct__plan_delete(const struct acct_snap *sn, struct acct_step *s);
+
+#endif

@@ -1,0 +1,340 @@
+/* Account plan: entry point, prelude (pause, zombie GC, failure mirror,
+ * claim marking, timeouts) and shared helpers. Upstream reconcile order,
+ * section 2.1 of upstream-behaviour.md. */
+#include "controllers/account/acct_int.h"
+
+#include <string.h>
+
+#include "controllers/common/names.h"
+#include "controllers/common/obj.h"
+#include "util/err.h"
+#include "util/str.h"
+
+static const char *const action_names[] = {
+  "done",
+  "update",
+  "update-status",
+  "delete",
+  "remove-finalizer",
+  "claim-update-status",
+  "recover",
+  "create-account",
+  "describe-create",
+  "tag-account",
+  "ensure-support-role",
+  "ensure-iam-user",
+  "attach-user-policy",
+  "create-access-key-secret",
+  "describe-regions",
+  "region-cleanup",
+  "region-launch",
+  "region-terminate",
+  "create-case",
+  "describe-case",
+  "describe-account",
+  "cleanup-iam",
+  "quota",
+  "opt-in-region",
+};
+
+const char *acct_action_name(enum acct_action a)
+{
+  size_t n = sizeof(action_names) / sizeof(action_names[0]);
+
+  return (size_t)a < n ? action_names[a] : "?";
+}
+
+void acct_step_init(struct acct_step *s)
+{
+  memset(s, 0, sizeof(*s));
+}
+
+void acct_step_cleanup(struct acct_step *s)
+{
+  json_decref(s->object_new);
+  json_decref(s->tags);
+  memset(s, 0, sizeof(*s));
+}
+
+bool acct_state_failed(const char *st)
+{
+  static const char *const failed[] = {
+    "Failed",
+    "AccountCreationFailed",
+    "AccountClientError",
+    "AuthorizationError",
+    "AuthenticationError",
+    "UnhandledError",
+    "InternalError",
+  };
+  size_t i;
+
+  for (i = 0; i < sizeof(failed) / sizeof(failed[0]); i++) {
+    if (str_eq(st, failed[i]))
+      return true;
+  }
+  return false;
+}
+
+void acct__done(struct acct_step *s, uint64_t ms, const char *why)
+{
+  s->action = ACCT_DONE;
+  s->requeue_ms = ms;
+  str_copy(s->why, why, sizeof(s->why));
+}
+
+void acct__cond(struct acct_step *s, const struct acct_snap *sn,
+                const char *type, const char *reason, const char *msg,
+                const char *state, enum cond_mode mode)
+{
+  s->action = ACCT_UPDATE_STATUS;
+  s->object_new = cond_obj_set_new(sn->account, type, true, reason, msg, state,
+                                   sn->now, mode);
+  str_copy(s->why, reason, sizeof(s->why));
+  if (state)
+    plan_event_set(&s->event, "Normal", state, "%s", msg);
+}
+
+void acct__fail(struct acct_step *s, const struct acct_snap *sn,
+                const char *ctype, const char *reason, const char *msg)
+{
+  acct__cond(s, sn, ctype, reason, msg, ACCT_ST_FAILED, COND_UPDATE_ALWAYS);
+  plan_event_set(&s->event, "Warning", reason, "%s", msg);
+}
+
+void acct__aws(struct acct_step *s, const struct acct_snap *sn,
+               enum acct_action a, const char *why)
+{
+  s->action = a;
+  str_copy(s->account_id, obj_str0(sn->account, "spec.awsAccountID"),
+           sizeof(s->account_id));
+  str_copy(s->name, obj_name(sn->account), sizeof(s->name));
+  str_copy(s->why, why, sizeof(s->why));
+}
+
+const struct acct_obs *acct__obs(const struct acct_snap *sn, enum acct_action a)
+{
+  return sn->obs && sn->obs->action == a ? sn->obs : NULL;
+}
+
+void acct__iam_suffix(const json_t *a, char out[8])
+{
+  const char *l = obj_label(a, OBJ_LABEL_IAM_USER_ID);
+
+  if (!str_empty(l))
+    str_copy(out, l, 8);
+  else
+    names_suffix_from(obj_uid(a), out);
+}
+
+json_t *acct__resource_tags(const struct acct_snap *sn)
+{
+  const json_t *a = sn->account;
+  json_t *t = json_object();
+
+  json_object_set_new(t, "clusterAccountName", json_string(obj_name(a)));
+  json_object_set_new(t, "clusterNamespace", json_string(obj_namespace(a)));
+  json_object_set_new(t, "clusterClaimLink",
+                      json_string(obj_str0(a, "spec.claimLink")));
+  json_object_set_new(t, "clusterClaimLinkNamespace",
+                      json_string(obj_str0(a, "spec.claimLinkNamespace")));
+  if (sn->cfg)
+    json_object_update(t, sn->cfg->aws_managed_tags);
+  return t;
+}
+
+static bool is_zombie(const struct acct_snap *sn)
+{
+  const json_t *a = sn->account;
+  const char *st = obj_str0(a, "status.state");
+  time_t created;
+
+  if (!obj_owner_name(a, "AccountPool") &&
+      str_empty(obj_str(a, "spec.accountPool")))
+    return false;
+  if (obj_bool(a, "spec.byoc") || !str_empty(obj_str(a, "spec.awsAccountID")))
+    return false;
+  if (acct_state_failed(st))
+    return true;
+  /* Improvement: a CR that recorded a CreateAccount e-mail may own an AWS
+   * account that is still being created; recovery handles it, never GC. */
+  if (!str_empty(obj_annotation(a, ACCT_ANN_EMAIL)))
+    return false;
+  return str_empty(st) && obj_creation_time(a, &created) == 0 &&
+         sn->now - created > ACCT_ZOMBIE_AGE_S;
+}
+
+/* Failure mirror onto the linked claim (upstream 2.1.7), as its own step. */
+static bool plan_mirror(const struct acct_snap *sn, struct acct_step *s)
+{
+  const json_t *a = sn->account, *c = sn->claim, *last = NULL, *v;
+  json_t *conds, *o;
+  size_t i;
+
+  if (!c || str_empty(obj_str(a, "spec.claimLink")) ||
+      cond_is_true(obj_get(c, "status.conditions"), ACCT_ST_INTERNAL_ERROR))
+    return false;
+  json_array_foreach(obj_get(a, "status.conditions"), i, v)
+  {
+    if (str_eq(obj_str(v, "status"), "True"))
+      last = v;
+  }
+  o = obj_copy(c);
+  conds = obj_copy(obj_get(c, "status.conditions"));
+  if (!json_is_array(conds)) {
+    json_decref(conds);
+    conds = json_array();
+  }
+  cond_all_false(conds, sn->now);
+  obj_set_new(o, "status.conditions",
+              cond_upsert_new(
+                  conds, ACCT_ST_INTERNAL_ERROR, true, obj_str0(last, "reason"),
+                  obj_str0(last, "message"), sn->now, COND_UPDATE_ALWAYS));
+  json_decref(conds);
+  obj_set_str(o, "status.state", "Error");
+  s->action = ACCT_CLAIM_UPDATE_STATUS;
+  s->object_new = o;
+  str_copy(s->why, "mirror account failure to claim", sizeof(s->why));
+  plan_event_set(&s->event, "Warning", "ClaimFailed", "account %s failed: %s",
+                 obj_name(a), obj_str0(last, "reason"));
+  return true;
+}
+
+static bool plan_timeouts(const struct acct_snap *sn, struct acct_step *s)
+{
+  const json_t *a = sn->account, *conds = obj_get(a, "status.conditions");
+  const char *st = obj_str0(a, "status.state");
+  time_t t;
+
+  if (str_eq(st, ACCT_ST_INIT_REGIONS)) {
+    const json_t *c = cond_find(conds, ACCT_ST_INIT_REGIONS);
+
+    if (!c || obj_time(c, "lastTransitionTime", &t) != 0) {
+      acct__fail(s, sn, ACCT_ST_INTERNAL_ERROR, "MissingCondition",
+                 "Account is InitializingRegions without its condition");
+      return true;
+    }
+    if (sn->now - t > ACCT_REGION_TIMEOUT_S) {
+      acct__fail(s, sn, ACCT_ST_CREATION_FAILED, "RegionInitializationTimeout",
+                 "Region initialization pending for longer than 51 minutes");
+      return true;
+    }
+  }
+  if (str_eq(st, ACCT_ST_CREATING) && !obj_bool(a, "spec.byoc") &&
+      obj_time(cond_find(conds, ACCT_ST_CREATING), "lastProbeTime", &t) == 0 &&
+      sn->now - t > ACCT_CREATE_TIMEOUT_S) {
+    acct__fail(s, sn, ACCT_ST_CREATION_FAILED, "CreationTimeout",
+               "Creation pending for longer than 25 minutes");
+    return true;
+  }
+  return false;
+}
+
+static bool plan_claimed(const struct acct_snap *sn, struct acct_step *s)
+{
+  const json_t *a = sn->account;
+  char msg[256];
+
+  if (obj_bool(a, "spec.byoc") ||
+      !str_eq(obj_str(a, "status.state"), ACCT_ST_READY) ||
+      str_empty(obj_str(a, "spec.claimLink")) || obj_bool(a, "status.claimed"))
+    return false;
+  str_fmt(msg, sizeof(msg), "Account %s was claimed: %s (Namespace: %s)",
+          obj_name(a), obj_str0(a, "spec.claimLink"),
+          obj_str0(a, "spec.claimLinkNamespace"));
+  acct__cond(s, sn, ACCT_ST_CLAIMED, "AccountClaimed", msg, NULL,
+             COND_UPDATE_ALWAYS);
+  json_object_set_new(json_object_get(s->object_new, "status"), "claimed",
+                      json_true());
+  plan_event_set(&s->event, "Normal", "Claimed", "%s", msg);
+  return true;
+}
+
+/* Steps 1-6 of upstream's order; true when a step was chosen. */
+static bool plan_prelude(const struct acct_snap *sn, struct acct_step *s)
+{
+  const json_t *a = sn->account;
+  const char *st = obj_str0(a, "status.state");
+
+  if (is_zombie(sn)) {
+    s->action = ACCT_DELETE;
+    s->object_new = obj_copy(a);
+    obj_remove_finalizer(s->object_new, OBJ_FINALIZER);
+    str_copy(s->why, "zombie account CR", sizeof(s->why));
+    plan_event_set(&s->event, "Normal", "ZombieDeleted",
+                   "pool account without AWS account deleted (state %s)",
+                   *st ? st : "none");
+    return true;
+  }
+  if (acct_state_failed(st)) {
+    if (!plan_mirror(sn, s))
+      acct__done(s, 0, "account failed");
+    return true;
+  }
+  return plan_timeouts(sn, s) || plan_claimed(sn, s);
+}
+
+static int plan_state(const struct acct_snap *sn, struct acct_step *s)
+{
+  const char *st = obj_str0(sn->account, "status.state");
+
+  if (!*st)
+    return acct__plan_create(sn, s);
+  if (str_eq(st, ACCT_ST_CREATING) || str_eq(st, ACCT_ST_OPTED_IN))
+    return acct__plan_bootstrap(sn, s);
+  if (str_eq(st, ACCT_ST_OPTING_IN))
+    return acct__plan_optin(sn, s);
+  if (str_eq(st, ACCT_ST_INIT_REGIONS))
+    return acct__plan_regions(sn, s);
+  if (str_eq(st, ACCT_ST_PENDING_VERIFICATION))
+    return acct__plan_verify(sn, s);
+  if (str_eq(st, ACCT_ST_READY) && acct__plan_iam_restore(sn, s))
+    return 0;
+  acct__done(s, 0, st);
+  return 0;
+}
+
+int acct_plan(const struct acct_snap *sn, struct acct_step *s)
+{
+  const json_t *a;
+  bool payer;
+
+  acct_step_init(s);
+  if (!sn || !sn->account)
+    return OP_EINVAL;
+  a = sn->account;
+  payer = opcfg_is_payer(sn->cfg, obj_str(a, "spec.awsAccountID"));
+  if (obj_deleting(a)) {
+    if (payer)
+      acct__done(s, 0, "payer account: never acted on");
+    else
+      acct__plan_delete(sn, s);
+    return 0;
+  }
+  if (obj_paused(a)) {
+    acct__done(s, 0, "reconciliation paused");
+    return 0;
+  }
+  if (plan_prelude(sn, s))
+    return 0;
+  if (obj_bool(a, "spec.byoc")) {
+    acct__done(s, 0, "CCS account: not handled by the non-CCS plan");
+    return 0;
+  }
+  if (!sn->cfg) {
+    acct__done(s, 30 * PLAN_SEC, "operator configmap missing or invalid");
+    return 0;
+  }
+  if (payer) {
+    acct__done(s, 0, "payer account: never acted on");
+    return 0;
+  }
+  if (!obj_has_finalizer(a, OBJ_FINALIZER)) {
+    s->action = ACCT_UPDATE;
+    s->object_new = obj_copy(a);
+    obj_add_finalizer(s->object_new, OBJ_FINALIZER);
+    str_copy(s->why, "add finalizer", sizeof(s->why));
+    return 0;
+  }
+  return plan_state(sn, s);
+}

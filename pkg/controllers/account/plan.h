@@ -1,0 +1,242 @@
+/* Account controller, non-CCS path: the pure decision layer.
+ *
+ * acct_plan(snapshot) -> ONE step. The executor performs the step, stores
+ * the outcome of AWS actions in its operation table (struct acct_obs) and
+ * requeues the key; the next acct_plan call sees that observation and
+ * decides how to record it durably (annotations, spec, status). Durable
+ * progress lives only in the object, so a restart resumes where it stopped.
+ *
+ * Crash-safe creation (improvement over upstream, which can create two AWS
+ * accounts for one CR): the deterministic e-mail is written to annotation
+ * ACCT_ANN_EMAIL *before* CreateAccount is called; the request id is written
+ * to ACCT_ANN_REQUEST_ID right after (the executor does it as part of the
+ * ACCT_CREATE_ACCOUNT composite). With an e-mail recorded and no request id
+ * the plan always asks for ACCT_RECOVER first (DescribeCreateAccountStatus is
+ * not possible without an id: ListCreateAccountStatus by account name plus
+ * ListAccounts by e-mail). Since AWS rejects a second account with the same
+ * e-mail (EMAIL_ALREADY_EXISTS, which we treat as recovery), one Account CR
+ * can never yield two AWS accounts.
+ *
+ * Progress markers (annotations, so they survive under upstream's CRD):
+ *   ACCT_ANN_EMAIL          e-mail used for CreateAccount
+ *   ACCT_ANN_REQUEST_ID     "car-..." from CreateAccount
+ *   ACCT_ANN_REQUESTED_AT   RFC 3339, when the request id was recorded
+ *   ACCT_ANN_TAGGED         "true" once owner/compliance tags were applied
+ *   ACCT_ANN_IAM            last IAM bootstrap stage done: "support-role",
+ *                           "user", "user-policy"
+ * Service quotas (pool quotas copied into spec) are tracked in status
+ * exactly as upstream: status.regionalServiceQuotas region -> code ->
+ * {value, status} and status.globalServiceQuotas code -> {value, status}.
+ *
+ *   ACCT_ANN_REGIONS        JSON object region -> phase: "" (to do),
+ *                           "clean" (hanging instances cleaned),
+ *                           "i-..." (instance launched), "done",
+ *                           "error:<code>"
+ */
+#ifndef PKG_CONTROLLERS_ACCOUNT_PLAN_H
+#define PKG_CONTROLLERS_ACCOUNT_PLAN_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "controllers/common/opcfg.h"
+#include "controllers/common/step.h"
+
+#define ACCT_ANN_EMAIL "aws.managed.openshift.io/create-account-email"
+#define ACCT_ANN_REQUEST_ID "aws.managed.openshift.io/create-account-request-id"
+#define ACCT_ANN_REQUESTED_AT                                                  \
+  "aws.managed.openshift.io/create-account-requested-at"
+#define ACCT_ANN_TAGGED "aws.managed.openshift.io/account-tagged"
+#define ACCT_ANN_IAM "aws.managed.openshift.io/iam-bootstrap"
+#define ACCT_ANN_REGIONS "aws.managed.openshift.io/region-init"
+
+/* Account states (status.state) and condition types. */
+#define ACCT_ST_CREATING "Creating"
+#define ACCT_ST_READY "Ready"
+#define ACCT_ST_FAILED "Failed"
+#define ACCT_ST_CREATION_FAILED "AccountCreationFailed"
+#define ACCT_ST_PENDING "Pending"
+#define ACCT_ST_PENDING_VERIFICATION "PendingVerification"
+#define ACCT_ST_INIT_REGIONS "InitializingRegions"
+#define ACCT_ST_OPTING_IN "OptingInRegions"
+#define ACCT_ST_OPTED_IN "OptInRegionsEnabled"
+#define ACCT_ST_CLAIMED "Claimed"
+#define ACCT_ST_CLIENT_ERROR "AccountClientError"
+#define ACCT_ST_INTERNAL_ERROR "InternalError"
+
+#define ACCT_CREATE_TIMEOUT_S (25 * 60)
+#define ACCT_REGION_TIMEOUT_S (51 * 60)
+#define ACCT_ZOMBIE_AGE_S (25 * 60)
+
+enum acct_action {
+  /* Nothing to do. requeue_ms > 0: reconcile again after that delay. */
+  ACCT_DONE,
+  /* Kubernetes writes. object_new is the complete desired object. */
+  ACCT_UPDATE,        /* update metadata/spec (PUT, not status) */
+  ACCT_UPDATE_STATUS, /* update through the status subresource */
+  /* object_new is the Account without our finalizer: update it, then
+   * DELETE the CR (zombie GC) */
+  ACCT_DELETE,
+  /* object_new is the Account without our finalizer: update it (the
+   * deletion in progress then completes) */
+  ACCT_REMOVE_FINALIZER,
+  /* object_new is the linked AccountClaim: update its status (failure
+   * mirror, upstream 2.1.7) */
+  ACCT_CLAIM_UPDATE_STATUS,
+
+  /* AWS actions. Results go to struct acct_obs (action set to this). */
+  /* Organizations ListCreateAccountStatus (States IN_PROGRESS and
+   * SUCCEEDED; match AccountName == name, newest first) and ListAccounts
+   * (match Email == email). Obs: account_id if an account exists (a
+   * SUCCEEDED status carries it), else request_id/create_state of the
+   * newest IN_PROGRESS request, else both empty. ListAccounts pages 20 at
+   * a time: the executor may answer the e-mail match from the account
+   * watcher's latest full listing, as long as that listing started after
+   * ACCT_ANN_EMAIL was written. */
+  ACCT_RECOVER,
+  /* Composite: CreateAccount(AccountName=name, Email=email); on success
+   * immediately write annotations ACCT_ANN_REQUEST_ID=<id> and
+   * ACCT_ANN_REQUESTED_AT=<now> (metadata update), then obs.request_id.
+   * Counts against the org-wide CreateAccount cap until the request is
+   * no longer IN_PROGRESS. On an error: obs.result/aws_code. */
+  ACCT_CREATE_ACCOUNT,
+  /* DescribeCreateAccountStatus(request_id). Obs: create_state,
+   * failure_reason, account_id. */
+  ACCT_DESCRIBE_CREATE,
+  /* Organizations TagResource(account_id, tags) with tags (object). */
+  ACCT_TAG_ACCOUNT,
+  /* Assume OrganizationAccountAccessRole in account_id, GetCallerIdentity
+   * on the operator client, ensure role role_name trusting that ARN and
+   * trust_arn (support-jump-role), only AdministratorAccess attached. */
+  ACCT_ENSURE_SUPPORT_ROLE,
+  /* GetUser / CreateUser user_name (tags). */
+  ACCT_ENSURE_IAM_USER,
+  /* AttachUserPolicy AdministratorAccess to user_name. */
+  ACCT_ATTACH_USER_POLICY,
+  /* Composite, so the key is never lost: ListAccessKeys + DeleteAccessKey
+   * for all of user_name, CreateAccessKey, create Secret secret_name in
+   * the Account's namespace (aws_user_name, aws_access_key_id,
+   * aws_secret_access_key; controller owner reference to the Account). If
+   * the Secret already exists (AlreadyExists): delete the new key, ok. */
+  ACCT_CREATE_ACCESS_KEY_SECRET,
+  /* EC2 DescribeRegions (enabled only). Obs: regions. */
+  ACCT_DESCRIBE_REGIONS,
+  /* In region: terminate running instances of the init types carrying all
+   * four cluster tag keys. Obs: hanging = number found. */
+  ACCT_REGION_CLEANUP,
+  /* In region: DescribeImages(owner ami_owner, x86_64, public, name without
+   * SAP/BETA), DescribeInstanceTypes t3.micro else t2.micro, optional vCPU
+   * quota (quota_vcpu > 0), RunInstances (tags). Obs: instance_id. */
+  ACCT_REGION_LAUNCH,
+  /* In region: DescribeInstanceStatus(instance_id); when running (16),
+   * TerminateInstances. Obs: instance_done (terminated), else pending. */
+  ACCT_REGION_TERMINATE,
+  /* Support CreateCase for account_id. Obs: case_id. */
+  ACCT_CREATE_CASE,
+  /* Support DescribeCases(case_id). Obs: case_resolved. */
+  ACCT_DESCRIBE_CASE,
+  /* Organizations DescribeAccount(account_id). Obs: account_status. */
+  ACCT_DESCRIBE_ACCOUNT,
+  /* Assume OrganizationAccountAccessRole; delete IAM users and roles
+   * tagged clusterAccountName=<name>, clusterNamespace=<ns> (errors logged
+   * only). Obs: result (assume failure -> result < 0). */
+  ACCT_CLEANUP_IAM,
+  /* Service Quotas for one quota (region "" = global, use us-east-1):
+   * assume the account role in region; GetServiceQuota(service_code,
+   * quota_code) (NoSuchResource -> MANUAL_ACTION); current >= quota_value
+   * -> COMPLETED; else ListRequestedServiceQuotaChangeHistoryByQuota
+   * (PENDING/CASE_OPENED -> IN_PROGRESS, APPROVED/CASE_CLOSED ->
+   * COMPLETED, DENIED -> DENIED) or RequestServiceQuotaIncrease
+   * (ResourceAlreadyExists = submitted) -> IN_PROGRESS. Obs: region,
+   * quota_code, quota_status. */
+  ACCT_QUOTA,
+  /* Opt-in region (feature.opt_in_regions): assume the account role in
+   * region; Account GetRegionOptStatus; ENABLED/ENABLED_BY_DEFAULT ->
+   * ENABLED, ENABLING -> ENABLING, DISABLED/DISABLING -> EnableRegion
+   * (ConflictException = submitted) -> ENABLING; AccessDeniedException ->
+   * MANUAL_ACTION; ValidationException -> DROP. Obs: region,
+   * optin_status. */
+  ACCT_OPT_IN_REGION,
+};
+
+/* The step. Owner: the caller; acct_step_cleanup frees object_new/tags. */
+struct acct_step {
+  enum acct_action action;
+  json_t *object_new;      /* owned; see the action */
+  json_t *tags;            /* owned; ACCT_TAG_ACCOUNT and IAM/EC2 tags */
+  uint64_t requeue_ms;     /* after the step completes; 0 = only on events */
+  char why[128];           /* short machine-readable cause for logs */
+  struct plan_event event; /* recorded on the Account */
+  /* AWS action parameters (empty when unused) */
+  char account_id[16];
+  char name[64];   /* Account CR name = AWS AccountName */
+  char email[128]; /* ACCT_RECOVER, ACCT_CREATE_ACCOUNT */
+  char request_id[64];
+  char region[32];
+  char instance_id[32];
+  char case_id[64];
+  char role_name[96];
+  char user_name[96];
+  char secret_name[128];
+  char trust_arn[256];
+  char ami_owner[32];
+  long long quota_vcpu;  /* 0 = do not touch the vCPU quota */
+  char service_code[32]; /* ACCT_QUOTA */
+  char quota_code[16];
+  long long quota_value;
+};
+
+/* The outcome of the last AWS action executed for this key (the
+ * executor's operation table). Replaced when a new AWS action starts,
+ * untouched by Kubernetes writes (see common/PLANS.md). Echo the step's
+ * region (and quota_code) for per-region actions: a plan ignores an
+ * observation about another region. Never holds secret material. */
+struct acct_obs {
+  enum acct_action action;
+  int result;        /* 0 or negative op_err */
+  char aws_code[64]; /* AWS error code when result < 0 */
+  char request_id[64];
+  char create_state[16]; /* IN_PROGRESS / SUCCEEDED / FAILED */
+  char failure_reason[64];
+  char account_id[16];
+  char account_status[32]; /* DescribeAccount: ACTIVE, SUSPENDED, ... */
+  char case_id[64];
+  bool case_resolved;
+  char region[32];
+  char quota_code[16];
+  char quota_status[16]; /* TODO/IN_PROGRESS/COMPLETED/DENIED/MANUAL_ACTION */
+  char optin_status[16]; /* ENABLED/ENABLING/MANUAL_ACTION/DROP */
+  char instance_id[32];  /* ACCT_REGION_LAUNCH */
+  bool instance_done;    /* ACCT_REGION_TERMINATE: terminated */
+  int hanging;           /* ACCT_REGION_CLEANUP: instances terminated */
+  const json_t *regions; /* ACCT_DESCRIBE_REGIONS: borrowed array of names */
+  time_t at;             /* when the result arrived */
+};
+
+struct acct_snap {
+  const json_t *account;   /* borrowed, from the cache */
+  const json_t *claim;     /* AccountClaim spec.claimLink(Namespace), or NULL */
+  const struct opcfg *cfg; /* NULL = ConfigMap missing or invalid */
+  time_t now;
+  bool limit_allows;      /* account watcher: total < account-limit */
+  bool create_slot_free;  /* org-wide in-flight CreateAccount < cap */
+  bool iam_secret_exists; /* <name>-secret exists */
+  /* Accounts in state OptingInRegions (or Ready with open optInRegions):
+   * at most 9 opt in at once (upstream). */
+  unsigned accounts_opting_in;
+  const struct acct_obs *obs; /* NULL = none */
+};
+
+void acct_step_init(struct acct_step *s);
+void acct_step_cleanup(struct acct_step *s);
+const char *acct_action_name(enum acct_action a);
+
+/* Decide the next step. 0, or OP_EINVAL for a snapshot without account. */
+int acct_plan(const struct acct_snap *snap, struct acct_step *out);
+
+/* Upstream IsFailed(). */
+bool acct_state_failed(const char *state);
+
+#endif

@@ -1,0 +1,239 @@
+/* Account plan, state Creating: owner/compliance tags, IAM bootstrap
+ * (upstream 2.1.2) and the hand-over to region initialization. */
+#include "controllers/account/acct_int.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+
+#include "controllers/common/obj.h"
+#include "util/err.h"
+#include "util/str.h"
+
+static const char *const stages[] = { "", "support-role", "user",
+                                      "user-policy" };
+static const enum acct_action stage_action[] = {
+  ACCT_ENSURE_SUPPORT_ROLE,
+  ACCT_ENSURE_IAM_USER,
+  ACCT_ATTACH_USER_POLICY,
+};
+
+static void set_ann(const struct acct_snap *sn, struct acct_step *s,
+                    const char *k, const char *v, const char *why)
+{
+  s->action = ACCT_UPDATE;
+  s->object_new = obj_copy(sn->account);
+  obj_set_annotation(s->object_new, k, v);
+  str_copy(s->why, why, sizeof(s->why));
+}
+
+/* Upstream's IAM error mapping to failure condition types. */
+static void iam_fail(const struct acct_snap *sn, struct acct_step *s,
+                     const struct acct_obs *o, const char *what)
+{
+  const char *t = "UnhandledError";
+
+  if (str_eq(o->aws_code, "InvalidClientTokenId"))
+    t = "AuthenticationError";
+  else if (str_eq(o->aws_code, "AccessDenied"))
+    t = "AuthorizationError";
+  else if (!str_empty(o->aws_code))
+    t = ACCT_ST_CLIENT_ERROR;
+  acct__fail(s, sn, t, str_empty(o->aws_code) ? "Error" : o->aws_code, what);
+}
+
+static bool plan_tags(const struct acct_snap *sn, struct acct_step *s)
+{
+  const struct opcfg *c = sn->cfg;
+  const struct acct_obs *o;
+
+  if (str_eq(obj_annotation(sn->account, ACCT_ANN_TAGGED), "true"))
+    return false;
+  o = acct__obs(sn, ACCT_TAG_ACCOUNT);
+  if (o) {
+    /* Best effort like upstream: failures are an event, validation
+     * repairs tags later. */
+    set_ann(sn, s, ACCT_ANN_TAGGED, "true", "owner tags applied");
+    if (o->result < 0)
+      plan_event_set(&s->event, "Warning", "TaggingFailed",
+                     "TagResource failed: %s", o->aws_code);
+    return true;
+  }
+  acct__aws(s, sn, ACCT_TAG_ACCOUNT, "tag AWS account");
+  s->tags = json_object();
+  json_object_set_new(s->tags, "owner", json_string(c->shard_name));
+  if (c->feat_compliance_tags) {
+    json_object_set_new(s->tags, "app-code", json_string(c->app_code));
+    json_object_set_new(s->tags, "service-phase",
+                        json_string(c->service_phase));
+    json_object_set_new(s->tags, "cost-center", json_string(c->cost_center));
+  }
+  return true;
+}
+
+static void fill_iam(const struct acct_snap *sn, struct acct_step *s)
+{
+  char sfx[8];
+  size_t i;
+
+  acct__iam_suffix(sn->account, sfx);
+  str_fmt(s->role_name, sizeof(s->role_name), "ManagedOpenShift-Support-%s",
+          sfx);
+  str_fmt(s->user_name, sizeof(s->user_name), "osdManagedAdmin-%s", sfx);
+  str_fmt(s->secret_name, sizeof(s->secret_name), "%s-secret",
+          obj_name(sn->account));
+  for (i = 0; s->secret_name[i]; i++)
+    s->secret_name[i] = (char)tolower((unsigned char)s->secret_name[i]);
+  if (sn->cfg->support_jump_role)
+    str_copy(s->trust_arn, sn->cfg->support_jump_role, sizeof(s->trust_arn));
+  s->tags = acct__resource_tags(sn);
+}
+
+static bool plan_iam_stage(const struct acct_snap *sn, struct acct_step *s)
+{
+  const char *cur = obj_annotation(sn->account, ACCT_ANN_IAM);
+  const struct acct_obs *o;
+  size_t i;
+
+  for (i = 0; i < 3; i++) {
+    if (str_eq(cur ? cur : "", stages[i]))
+      break;
+  }
+  if (i == 3)
+    return false; /* "user-policy": all stages done */
+  o = acct__obs(sn, stage_action[i]);
+  if (o && o->result == 0) {
+    set_ann(sn, s, ACCT_ANN_IAM, stages[i + 1], "IAM bootstrap progress");
+    return true;
+  }
+  if (o && str_eq(o->aws_code, "OptInRequired")) {
+    acct__done(s, PLAN_MIN, "OptInRequired");
+    return true;
+  }
+  if (o) {
+    iam_fail(sn, s, o, "IAM bootstrap failed");
+    return true;
+  }
+  acct__aws(s, sn, stage_action[i], "IAM bootstrap");
+  fill_iam(sn, s);
+  return true;
+}
+
+static bool plan_secret(const struct acct_snap *sn, struct acct_step *s)
+{
+  const struct acct_obs *o = acct__obs(sn, ACCT_CREATE_ACCESS_KEY_SECRET);
+  struct acct_step tmp;
+
+  acct_step_init(&tmp);
+  fill_iam(sn, &tmp);
+  json_decref(tmp.tags);
+  if (sn->iam_secret_exists) {
+    if (str_eq(obj_str(sn->account, "spec.iamUserSecret"), tmp.secret_name))
+      return false;
+    s->action = ACCT_UPDATE;
+    s->object_new = obj_copy(sn->account);
+    obj_set_str(s->object_new, "spec.iamUserSecret", tmp.secret_name);
+    str_copy(s->why, "record iamUserSecret", sizeof(s->why));
+    return true;
+  }
+  if (o && o->result < 0) {
+    iam_fail(sn, s, o, "Creating the IAM access key Secret failed");
+    return true;
+  }
+  if (o) {
+    /* Written but not yet in the cache: never mint a second key. */
+    acct__done(s, 5 * PLAN_SEC, "waiting for the IAM Secret in the cache");
+    return true;
+  }
+  acct__aws(s, sn, ACCT_CREATE_ACCESS_KEY_SECRET, "create access key");
+  fill_iam(sn, s);
+  return true;
+}
+
+int acct__plan_region_list(const struct acct_snap *sn, struct acct_step *s)
+{
+  const struct acct_obs *o = acct__obs(sn, ACCT_DESCRIBE_REGIONS);
+  json_t *map, *v;
+  char *txt;
+  size_t i;
+
+  if (!o || o->result < 0 || !json_array_size(o->regions)) {
+    acct__aws(s, sn, ACCT_DESCRIBE_REGIONS, "list enabled regions");
+    if (o && str_eq(o->aws_code, "OptInRequired"))
+      acct__done(s, PLAN_MIN, "OptInRequired");
+    return 0;
+  }
+  map = json_object();
+  json_array_foreach(o->regions, i, v)
+  {
+    if (json_is_string(v))
+      json_object_set_new(map, json_string_value(v), json_string(""));
+  }
+  s->action = ACCT_UPDATE;
+  s->object_new = obj_copy(sn->account);
+  txt = json_dumps(map, JSON_SORT_KEYS | JSON_COMPACT);
+  obj_set_annotation(s->object_new, ACCT_ANN_REGIONS, txt ? txt : "{}");
+  free(txt);
+  json_decref(map);
+  str_copy(s->why, "record regions to initialize", sizeof(s->why));
+  return 0;
+}
+
+static int plan_to_regions(const struct acct_snap *sn, struct acct_step *s)
+{
+  if (!obj_annotation(sn->account, ACCT_ANN_REGIONS))
+    return acct__plan_region_list(sn, s);
+  acct__cond(s, sn, ACCT_ST_INIT_REGIONS, "InitializingRegions",
+             "Initializing regions", ACCT_ST_INIT_REGIONS, COND_UPDATE_ALWAYS);
+  return 0;
+}
+
+int acct__plan_bootstrap(const struct acct_snap *sn, struct acct_step *s)
+{
+  char sfx[8];
+
+  if (plan_tags(sn, s) || acct__optin_seed(sn, s))
+    return 0;
+  if (str_empty(obj_label(sn->account, OBJ_LABEL_IAM_USER_ID))) {
+    acct__iam_suffix(sn->account, sfx);
+    s->action = ACCT_UPDATE;
+    s->object_new = obj_copy(sn->account);
+    obj_set_label(s->object_new, OBJ_LABEL_IAM_USER_ID, sfx);
+    str_copy(s->why, "add iamUserId label", sizeof(s->why));
+    return 0;
+  }
+  if (plan_iam_stage(sn, s) || plan_secret(sn, s))
+    return 0;
+  return plan_to_regions(sn, s);
+}
+
+bool acct__plan_iam_restore(const struct acct_snap *sn, struct acct_step *s)
+{
+  const json_t *a = sn->account;
+  const struct acct_obs *o = sn->obs;
+  enum acct_action next = ACCT_ENSURE_IAM_USER;
+
+  if (!obj_bool(a, "status.reused") || obj_bool(a, "spec.manualSTSMode") ||
+      !str_empty(obj_str(a, "spec.claimLink")) ||
+      !str_empty(obj_str(a, "spec.iamUserSecret")))
+    return false;
+  if (sn->iam_secret_exists)
+    return plan_secret(sn, s); /* records spec.iamUserSecret */
+  if (o && o->result < 0 &&
+      (o->action == ACCT_ENSURE_IAM_USER ||
+       o->action == ACCT_ATTACH_USER_POLICY)) {
+    if (sn->now - o->at < 30) {
+      acct__done(s, (uint64_t)(o->at + 30 - sn->now) * PLAN_SEC,
+                 "IAM restore retry wait");
+      return true;
+    }
+  } else if (o && o->action == ACCT_ENSURE_IAM_USER) {
+    next = ACCT_ATTACH_USER_POLICY;
+  } else if (o && o->action == ACCT_ATTACH_USER_POLICY) {
+    return plan_secret(sn, s);
+  } else if (o && o->action == ACCT_CREATE_ACCESS_KEY_SECRET) {
+    return plan_secret(sn, s);
+  }
+  acct__aws(s, sn, next, "restore IAM user of a reused account");
+  fill_iam(sn, s);
+  return true;
+}

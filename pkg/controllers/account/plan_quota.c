@@ -1,0 +1,253 @@
+/* Account plan, PendingVerification: service quota requests (upstream
+ * 2.1.4), one quota per step, tracked in status as upstream does. */
+#include "controllers/account/acct_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "controllers/common/obj.h"
+#include "util/err.h"
+#include "util/str.h"
+#include "util/util.h"
+
+#define MAX_IN_FLIGHT 20
+#define RETRY_S 30
+#define SWEEP_S (10 * 60)
+
+struct qent {
+  const char *region; /* "" = global */
+  const char *code;
+  long long value;
+  const char *status;
+};
+
+static const char *service_code(const char *code)
+{
+  static const char *const map[][2] = {
+    { "L-0EA8095F", "vpc" },
+    { "L-1216C47A", "ec2" },
+    { "L-69A177A2", "elasticloadbalancing" },
+    { "L-0263D0A3", "ec2" },
+    { "L-2AEEBF1A", "vpc" },
+    { "L-7A658B76", "ebs" },
+    { "L-FE177D64", "iam" },
+  };
+  size_t i;
+
+  for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+    if (str_eq(code, map[i][0]))
+      return map[i][1];
+  }
+  return "";
+}
+
+static json_t *entry_new(const json_t *v)
+{
+  json_t *e = json_object();
+
+  json_object_set_new(e, "value",
+                      json_integer(obj_int(v, "value", json_integer_value(v))));
+  json_object_set_new(e, "status", json_string("TODO"));
+  return e;
+}
+
+static void add_codes(json_t *dst, const json_t *src)
+{
+  const char *k;
+  json_t *v;
+
+  json_object_foreach((json_t *)src, k, v)
+  {
+    json_object_set_new(dst, k, entry_new(v));
+  }
+}
+
+void acct__quotas_expand(const struct acct_snap *sn, json_t *status)
+{
+  const json_t *sr = obj_get(sn->account, "spec.regionalServiceQuotas");
+  const json_t *sg = obj_get(sn->account, "spec.globalServiceQuotas");
+  const char *txt = obj_annotation(sn->account, ACCT_ANN_REGIONS), *r;
+  json_t *regions = txt ? json_loads(txt, 0, NULL) : NULL, *v;
+  json_t *reg = json_object(), *glob = json_object();
+
+  json_object_foreach(regions, r, v)
+  {
+    json_t *m = json_object();
+
+    if (opcfg_region_disabled(sn->cfg, r)) {
+      json_decref(m);
+      continue;
+    }
+    add_codes(m, json_object_get(sr, "default"));
+    add_codes(m, json_object_get(sr, r));
+    if (json_object_size(m))
+      json_object_set_new(reg, r, m);
+    else
+      json_decref(m);
+  }
+  add_codes(glob, sg);
+  json_decref(regions);
+  if (json_object_size(reg))
+    json_object_set_new(status, "regionalServiceQuotas", reg);
+  else
+    json_decref(reg);
+  if (json_object_size(glob))
+    json_object_set_new(status, "globalServiceQuotas", glob);
+  else
+    json_decref(glob);
+}
+
+static int qcmp(const void *a, const void *b)
+{
+  const struct qent *x = a, *y = b;
+  int c = strcmp(x->region, y->region);
+
+  return c ? c : strcmp(x->code, y->code);
+}
+
+static void push(struct qent **v, size_t *n, const char *region,
+                 const char *code, const json_t *e)
+{
+  *v = util_xrealloc(*v, (*n + 1) * sizeof(**v));
+  (*v)[*n].region = region;
+  (*v)[*n].code = code;
+  (*v)[*n].value = obj_int(e, "value", 0);
+  (*v)[*n].status = obj_str0(e, "status");
+  (*n)++;
+}
+
+/* Sorted (region, code) view of the status maps; caller frees. */
+static struct qent *flatten(const json_t *a, size_t *n)
+{
+  const json_t *sr = obj_get(a, "status.regionalServiceQuotas");
+  const json_t *sg = obj_get(a, "status.globalServiceQuotas");
+  struct qent *v = NULL;
+  const char *r, *c;
+  json_t *m, *e;
+
+  *n = 0;
+  json_object_foreach((json_t *)sr, r, m)
+  {
+    json_object_foreach(m, c, e)
+    {
+      push(&v, n, r, c, e);
+    }
+  }
+  json_object_foreach((json_t *)sg, c, e)
+  {
+    push(&v, n, "", c, e);
+  }
+  if (*n)
+    qsort(v, *n, sizeof(*v), qcmp);
+  return v;
+}
+
+static void quota_step(const struct acct_snap *sn, struct acct_step *s,
+                       const struct qent *q)
+{
+  acct__aws(s, sn, ACCT_QUOTA, "service quota");
+  str_copy(s->region, q->region, sizeof(s->region));
+  str_copy(s->quota_code, q->code, sizeof(s->quota_code));
+  str_copy(s->service_code, service_code(q->code), sizeof(s->service_code));
+  s->quota_value = q->value;
+}
+
+static void record(const struct acct_snap *sn, struct acct_step *s,
+                   const struct acct_obs *o)
+{
+  char path[128];
+
+  s->action = ACCT_UPDATE_STATUS;
+  s->object_new = obj_copy(sn->account);
+  if (*o->region)
+    str_fmt(path, sizeof(path), "status.regionalServiceQuotas.%s.%s.status",
+            o->region, o->quota_code);
+  else
+    str_fmt(path, sizeof(path), "status.globalServiceQuotas.%s.status",
+            o->quota_code);
+  obj_set_str(s->object_new, path, o->quota_status);
+  str_fmt(s->why, sizeof(s->why), "quota %s/%s: %s", o->region, o->quota_code,
+          o->quota_status);
+}
+
+/* Position of the observed quota, or n. */
+static size_t find(const struct qent *v, size_t n, const struct acct_obs *o)
+{
+  size_t i;
+
+  for (i = 0; o && i < n; i++) {
+    if (str_eq(v[i].region, o->region) && str_eq(v[i].code, o->quota_code))
+      return i;
+  }
+  return n;
+}
+
+/* Next IN_PROGRESS quota to re-check in this sweep, or NULL. */
+static const struct qent *sweep(const struct acct_snap *sn,
+                                const struct qent *v, size_t n,
+                                const struct acct_obs *o)
+{
+  const struct acct_obs *c = acct__obs(sn, ACCT_DESCRIBE_CASE);
+  size_t i = 0;
+
+  if (o)
+    i = find(v, n, o) + 1;
+  else if (sn->obs && !(c && sn->now - c->at >= SWEEP_S))
+    return NULL; /* a sweep starts after the 10-minute case poll wait */
+  for (; i < n; i++) {
+    if (str_eq(v[i].status, "IN_PROGRESS"))
+      return &v[i];
+  }
+  return NULL;
+}
+
+static bool due(const struct acct_snap *sn, struct acct_step *s,
+                const struct qent *v, size_t n, size_t inprog)
+{
+  const struct acct_obs *o = acct__obs(sn, ACCT_QUOTA);
+  const struct qent *q;
+  size_t i = find(v, n, o);
+
+  if (o && o->result == 0 && i < n && !str_eq(v[i].status, o->quota_status)) {
+    record(sn, s, o);
+    return true;
+  }
+  if (o && o->result < 0 && sn->now - o->at < RETRY_S) {
+    acct__done(s, (uint64_t)(o->at + RETRY_S - sn->now) * PLAN_SEC,
+               "quota retry wait");
+    return true;
+  }
+  for (i = 0; i < n && inprog < MAX_IN_FLIGHT; i++) {
+    if (str_eq(v[i].status, "TODO")) {
+      quota_step(sn, s, &v[i]);
+      return true;
+    }
+  }
+  q = sweep(sn, v, n, o);
+  if (q)
+    quota_step(sn, s, q);
+  return q != NULL;
+}
+
+bool acct__plan_quotas(const struct acct_snap *sn, struct acct_step *s,
+                       size_t *open)
+{
+  size_t n, i, inprog = 0;
+  struct qent *v = flatten(sn->account, &n);
+  bool chosen = false;
+
+  *open = 0;
+  for (i = 0; i < n; i++) {
+    inprog += str_eq(v[i].status, "IN_PROGRESS");
+    *open += str_eq(v[i].status, "IN_PROGRESS") || str_eq(v[i].status, "TODO");
+    if (str_eq(v[i].status, "DENIED") && !chosen) {
+      acct__fail(s, sn, ACCT_ST_FAILED, "QuotaIncreaseDenied",
+                 "A service quota increase was denied");
+      chosen = true;
+    }
+  }
+  if (!chosen)
+    chosen = due(sn, s, v, n, inprog);
+  free(v);
+  return chosen;
+}

@@ -1,0 +1,160 @@
+/* Account plan, state InitializingRegions (upstream 2.1.3), as
+ * status-tracked per-region work: annotation ACCT_ANN_REGIONS maps each
+ * region to its phase, so a restart resumes (upstream ran a goroutine that
+ * a restart lost). Regions are worked one at a time, in the recorded
+ * order: every region is cleaned and launched before any instance is
+ * waited for, so the instances boot in parallel. Phases other than "",
+ * "clean", "done", "error:*" are instance ids. */
+#include "controllers/account/acct_int.h"
+
+#include <stdlib.h>
+
+#include "controllers/common/obj.h"
+#include "util/err.h"
+#include "util/str.h"
+
+#define TERMINATE_POLL_S 10
+
+static void set_phase(const struct acct_snap *sn, struct acct_step *s,
+                      json_t *map, const char *region, const char *phase)
+{
+  char *txt;
+
+  json_object_set_new(map, region, json_string(phase));
+  txt = json_dumps(map, JSON_SORT_KEYS | JSON_COMPACT);
+  s->action = ACCT_UPDATE;
+  s->object_new = obj_copy(sn->account);
+  obj_set_annotation(s->object_new, ACCT_ANN_REGIONS, txt ? txt : "{}");
+  free(txt);
+  str_fmt(s->why, sizeof(s->why), "region %s: %s", region, phase);
+}
+
+static void set_error(const struct acct_snap *sn, struct acct_step *s,
+                      json_t *map, const char *region, const struct acct_obs *o)
+{
+  char ph[96];
+
+  /* Non-CCS region failures are not fatal (upstream logs them). */
+  str_fmt(ph, sizeof(ph), "error:%s",
+          str_empty(o->aws_code) ? "unknown" : o->aws_code);
+  set_phase(sn, s, map, region, ph);
+  plan_event_set(&s->event, "Warning", "RegionInitFailed", "region %s: %s",
+                 region, ph);
+}
+
+static const struct acct_obs *robs(const struct acct_snap *sn,
+                                   enum acct_action a, const char *region)
+{
+  const struct acct_obs *o = acct__obs(sn, a);
+
+  return o && str_eq(o->region, region) ? o : NULL;
+}
+
+static void aws_region(const struct acct_snap *sn, struct acct_step *s,
+                       enum acct_action a, const char *region)
+{
+  acct__aws(s, sn, a, acct_action_name(a));
+  str_copy(s->region, region, sizeof(s->region));
+  s->tags = acct__resource_tags(sn);
+  json_object_set_new(s->tags, "Name", json_string("red-hat-region-init"));
+}
+
+static void work_clean(const struct acct_snap *sn, struct acct_step *s,
+                       json_t *map, const char *r)
+{
+  const struct acct_obs *o = robs(sn, ACCT_REGION_LAUNCH, r);
+
+  if (o && o->result == 0 && !str_empty(o->instance_id)) {
+    set_phase(sn, s, map, r, o->instance_id);
+  } else if (o && (str_eq(o->aws_code, "OptInRequired") ||
+                   str_eq(o->aws_code, "PendingVerification"))) {
+    if (sn->now - o->at < 60)
+      acct__done(s, PLAN_MIN, "region not yet usable");
+    else
+      aws_region(sn, s, ACCT_REGION_LAUNCH, r);
+  } else if (o) {
+    set_error(sn, s, map, r, o);
+  } else {
+    aws_region(sn, s, ACCT_REGION_LAUNCH, r);
+    str_copy(s->ami_owner, sn->cfg->ami_owner, sizeof(s->ami_owner));
+    s->quota_vcpu = sn->cfg->has_quota_vcpu ? sn->cfg->quota_vcpu : 0;
+  }
+}
+
+static void work_region(const struct acct_snap *sn, struct acct_step *s,
+                        json_t *map, const char *r, const char *ph)
+{
+  const struct acct_obs *o;
+
+  if (!*ph) {
+    o = robs(sn, ACCT_REGION_CLEANUP, r);
+    if (o && o->result == 0)
+      set_phase(sn, s, map, r, o->hanging > 0 ? "done" : "clean");
+    else if (o)
+      set_error(sn, s, map, r, o);
+    else
+      aws_region(sn, s, ACCT_REGION_CLEANUP, r);
+  } else if (str_eq(ph, "clean")) {
+    work_clean(sn, s, map, r);
+  } else {
+    o = robs(sn, ACCT_REGION_TERMINATE, r);
+    if (o && o->result == 0 && o->instance_done) {
+      set_phase(sn, s, map, r, "done");
+    } else if (o && o->result < 0) {
+      set_error(sn, s, map, r, o);
+    } else if (o && sn->now - o->at < TERMINATE_POLL_S) {
+      acct__done(s, TERMINATE_POLL_S * PLAN_SEC, "instance not yet running");
+    } else {
+      aws_region(sn, s, ACCT_REGION_TERMINATE, r);
+      str_copy(s->instance_id, ph, sizeof(s->instance_id));
+    }
+  }
+}
+
+static void finish(const struct acct_snap *sn, struct acct_step *s)
+{
+  const json_t *conds = obj_get(sn->account, "status.conditions");
+
+  if (cond_find(conds, ACCT_ST_READY))
+    acct__cond(s, sn, ACCT_ST_READY, "Ready", "Account ready to be claimed",
+               ACCT_ST_READY, COND_UPDATE_ALWAYS);
+  else
+    acct__cond(s, sn, ACCT_ST_PENDING_VERIFICATION, "PendingVerification",
+               "Verification pending (Enterprise Support)",
+               ACCT_ST_PENDING_VERIFICATION, COND_UPDATE_ALWAYS);
+}
+
+int acct__plan_regions(const struct acct_snap *sn, struct acct_step *s)
+{
+  const char *txt = obj_annotation(sn->account, ACCT_ANN_REGIONS);
+  json_t *map = txt ? json_loads(txt, 0, NULL) : NULL, *v;
+  const char *r;
+  int pass;
+
+  if (!json_is_object(map) || sn->cfg->fedramp) {
+    json_decref(map);
+    if (!sn->cfg->fedramp)
+      return acct__plan_region_list(sn, s);
+    finish(sn, s); /* GovCloud is bring-your-own-VPC: nothing to init */
+    return 0;
+  }
+  /* Pass 0 cleans and launches everywhere first, pass 1 then waits for
+   * and terminates the instances: regions progress in parallel. */
+  for (pass = 0; pass < 2; pass++) {
+    json_object_foreach(map, r, v)
+    {
+      const char *ph = json_string_value(v);
+      bool launched = ph && str_has_prefix(ph, "i-");
+
+      if (!ph || str_eq(ph, "done") || str_has_prefix(ph, "error:") ||
+          launched != (pass == 1))
+        continue;
+      work_region(sn, s, map, r, ph);
+      json_decref(map);
+      return 0;
+    }
+  }
+  json_decref(map);
+  finish(sn, s);
+  return 0;
+}

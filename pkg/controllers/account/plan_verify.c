@@ -1,0 +1,82 @@
+/* Account plan, state PendingVerification (upstream 2.1.4): Enterprise
+ * Support case creation and resolution polling, interleaved with the
+ * service quota requests of plan_quota.c: Ready once the case is resolved
+ * and no quota is TODO or IN_PROGRESS. */
+#include "controllers/account/acct_int.h"
+
+#include "controllers/common/obj.h"
+#include "util/err.h"
+#include "util/str.h"
+
+#define CASE_POLL_S (10 * 60)
+#define RETRY_S 30
+
+/* 30 s + (account id mod 30) s, as upstream after creating the case. */
+static time_t after_create_s(const struct acct_snap *sn)
+{
+  long long id = 0;
+
+  str_to_ll(obj_str0(sn->account, "spec.awsAccountID"), 0, 999999999999LL, &id);
+  return 30 + (time_t)(id % 30);
+}
+
+static int wait_left(const struct acct_snap *sn, struct acct_step *s,
+                     const struct acct_obs *o, time_t secs, const char *why)
+{
+  time_t left = o->at + secs - sn->now;
+
+  if (left <= 0)
+    return 0;
+  acct__done(s, (uint64_t)left * PLAN_SEC, why);
+  return 1;
+}
+
+static int no_case(const struct acct_snap *sn, struct acct_step *s)
+{
+  const struct acct_obs *o = acct__obs(sn, ACCT_CREATE_CASE);
+
+  if (o && o->result == 0 && !str_empty(o->case_id)) {
+    s->action = ACCT_UPDATE_STATUS;
+    s->object_new = obj_copy(sn->account);
+    obj_set_str(s->object_new, "status.supportCaseID", o->case_id);
+    if (!obj_get(sn->account, "status.regionalServiceQuotas") &&
+        !obj_get(sn->account, "status.globalServiceQuotas"))
+      acct__quotas_expand(sn, json_object_get(s->object_new, "status"));
+    s->requeue_ms = (uint64_t)after_create_s(sn) * PLAN_SEC;
+    str_copy(s->why, "record support case", sizeof(s->why));
+    plan_event_set(&s->event, "Normal", "SupportCaseCreated",
+                   "Enterprise Support case %s opened", o->case_id);
+    return 0;
+  }
+  if (o && wait_left(sn, s, o, RETRY_S, "CreateCase retry wait"))
+    return 0;
+  acct__aws(s, sn, ACCT_CREATE_CASE, "open Enterprise Support case");
+  return 0;
+}
+
+int acct__plan_verify(const struct acct_snap *sn, struct acct_step *s)
+{
+  const char *cid = obj_str(sn->account, "status.supportCaseID");
+  const struct acct_obs *o;
+  size_t open;
+
+  if (str_empty(cid))
+    return no_case(sn, s);
+  o = acct__obs(sn, ACCT_CREATE_CASE);
+  if (o && wait_left(sn, s, o, after_create_s(sn), "support case settling"))
+    return 0;
+  if (acct__plan_quotas(sn, s, &open))
+    return 0;
+  o = acct__obs(sn, ACCT_DESCRIBE_CASE);
+  if (o && o->result == 0 && o->case_resolved && !open) {
+    acct__cond(s, sn, ACCT_ST_READY, "Ready", "Account ready to be claimed",
+               ACCT_ST_READY, COND_UPDATE_ALWAYS);
+    return 0;
+  }
+  if (o && wait_left(sn, s, o, o->result == 0 ? CASE_POLL_S : RETRY_S,
+                     "support case not resolved yet"))
+    return 0;
+  acct__aws(s, sn, ACCT_DESCRIBE_CASE, "poll support case");
+  str_copy(s->case_id, cid, sizeof(s->case_id));
+  return 0;
+}

@@ -1,0 +1,25 @@
+/* Internal helpers of the AccountClaim plan. */
+#ifndef PKG_CONTROLLERS_ACCOUNTCLAIM_CLAIM_INT_H
+#define PKG_CONTROLLERS_ACCOUNTCLAIM_CLAIM_INT_H
+
+#include "controllers/accountclaim/plan.h"
+#include "controllers/common/cond.h"
+
+void claim__done(struct claim_step *s, uint64_t ms, const char *why);
+void claim__status(struct claim_step *s, const struct claim_snap *sn,
+                   const char *type, const char *reason, const char *msg,
+                   const char *state);
+const struct claim_obs *claim__obs(const struct claim_snap *sn,
+                                   enum claim_action a);
+const json_t *claim__account(const struct claim_snap *sn, const char *name);
+void claim__secret_dest(const struct claim_snap *sn, struct claim_step *s);
+
+int claim__plan_linked(const struct claim_snap *sn, const json_t *acct,
+                       struct claim_step *s);
+/* Close-on-release for a cleaned, still linked account; false = reuse. */
+bool claim__plan_close(const struct claim_snap *sn, const json_t *a,
+                       struct claim_step *s);
+int claim__plan_delete(const struct claim_snap *sn, struct claim_step *s);
+int claim__plan_fake(const struct claim_snap *sn, struct claim_step *s);
+
+#endif

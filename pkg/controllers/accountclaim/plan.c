@@ -1,0 +1,261 @@
+/* AccountClaim plan: prelude, validation, Pending and account selection. */
+#include "controllers/accountclaim/claim_int.h"
+
+#include <string.h>
+
+#include "controllers/account/plan.h"
+#include "controllers/common/obj.h"
+#include "util/err.h"
+#include "util/str.h"
+
+static const char *const action_names[] = {
+  "done",           "update",
+  "update-status",  "remove-finalizer",
+  "account-update", "account-update-status",
+  "ensure-ou",      "move-account",
+  "write-secret",   "write-fake-secret",
+  "delete-secret",  "cleanup-region",
+  "close-account",  "account-delete",
+};
+
+const char *claim_action_name(enum claim_action a)
+{
+  size_t n = sizeof(action_names) / sizeof(action_names[0]);
+
+  return (size_t)a < n ? action_names[a] : "?";
+}
+
+void claim_step_init(struct claim_step *s)
+{
+  memset(s, 0, sizeof(*s));
+}
+
+void claim_step_cleanup(struct claim_step *s)
+{
+  json_decref(s->object_new);
+  memset(s, 0, sizeof(*s));
+}
+
+void claim__done(struct claim_step *s, uint64_t ms, const char *why)
+{
+  s->action = CLAIM_DONE;
+  s->requeue_ms = ms;
+  str_copy(s->why, why, sizeof(s->why));
+}
+
+void claim__status(struct claim_step *s, const struct claim_snap *sn,
+                   const char *type, const char *reason, const char *msg,
+                   const char *state)
+{
+  s->action = CLAIM_UPDATE_STATUS;
+  s->object_new = cond_obj_set_new(sn->claim, type, true, reason, msg, state,
+                                   sn->now, COND_UPDATE_ALWAYS);
+  str_copy(s->why, reason, sizeof(s->why));
+  plan_event_set(&s->event, str_eq(state, "Error") ? "Warning" : "Normal", type,
+                 "%s", msg);
+}
+
+const struct claim_obs *claim__obs(const struct claim_snap *sn,
+                                   enum claim_action a)
+{
+  return sn->obs && sn->obs->action == a ? sn->obs : NULL;
+}
+
+const json_t *claim__account(const struct claim_snap *sn, const char *name)
+{
+  size_t i;
+
+  for (i = 0; i < sn->naccounts; i++) {
+    if (str_eq(obj_name(sn->accounts[i]), name))
+      return sn->accounts[i];
+  }
+  return NULL;
+}
+
+void claim__secret_dest(const struct claim_snap *sn, struct claim_step *s)
+{
+  const char *ns = obj_str(sn->claim, "spec.awsCredentialSecret.namespace");
+
+  str_copy(s->secret_name, obj_str0(sn->claim, "spec.awsCredentialSecret.name"),
+           sizeof(s->secret_name));
+  str_copy(s->secret_namespace, str_empty(ns) ? obj_namespace(sn->claim) : ns,
+           sizeof(s->secret_namespace));
+}
+
+static bool claimable(const struct claim_snap *sn, const json_t *a)
+{
+  const json_t *c = sn->claim;
+
+  if (obj_paused(a) || obj_deleting(a) || obj_bool(a, "spec.byoc") ||
+      !str_eq(obj_str(a, "status.state"), ACCT_ST_READY) ||
+      obj_bool(a, "status.claimed") || !str_empty(obj_str(a, "spec.claimLink")))
+    return false;
+  if (!opcfg_pool_match(sn->cfg, obj_str(a, "spec.accountPool"),
+                        obj_str(c, "spec.accountPool")))
+    return false;
+  return !obj_bool(a, "status.reused") ||
+         str_eq(obj_str(a, "spec.legalEntity.id"),
+                obj_str(c, "spec.legalEntity.id"));
+}
+
+/* Older first: creationTimestamp, then name. */
+static bool older(const json_t *a, const json_t *b)
+{
+  time_t ta = 0, tb = 0;
+
+  obj_creation_time(a, &ta);
+  obj_creation_time(b, &tb);
+  if (ta != tb)
+    return ta < tb;
+  return strcmp(obj_name(a), obj_name(b)) < 0;
+}
+
+const json_t *claim_pick_account(const struct claim_snap *sn)
+{
+  const json_t *reused = NULL, *fresh = NULL;
+  size_t i;
+
+  for (i = 0; i < sn->naccounts; i++) {
+    const json_t *a = sn->accounts[i];
+
+    if (!claimable(sn, a))
+      continue;
+    if (obj_bool(a, "status.reused")) {
+      if (!reused || older(a, reused))
+        reused = a;
+    } else if (!fresh || older(a, fresh)) {
+      fresh = a;
+    }
+  }
+  return reused ? reused : fresh;
+}
+
+/* An account that already points at this claim (written before a crash). */
+static const json_t *linked_to_us(const struct claim_snap *sn)
+{
+  size_t i;
+
+  for (i = 0; i < sn->naccounts; i++) {
+    const json_t *a = sn->accounts[i];
+
+    if (str_eq(obj_str(a, "spec.claimLink"), obj_name(sn->claim)) &&
+        str_eq(obj_str(a, "spec.claimLinkNamespace"), obj_namespace(sn->claim)))
+      return a;
+  }
+  return NULL;
+}
+
+static int select_account(const struct claim_snap *sn, struct claim_step *s)
+{
+  const json_t *a = linked_to_us(sn);
+
+  if (a) { /* second half of the link: the claim side */
+    s->action = CLAIM_UPDATE;
+    s->object_new = obj_copy(sn->claim);
+    obj_set_str(s->object_new, "spec.accountLink", obj_name(a));
+    str_copy(s->account_name, obj_name(a), sizeof(s->account_name));
+    str_copy(s->why, "link claim to account", sizeof(s->why));
+    plan_event_set(&s->event, "Normal", "AccountLinked", "Account %s linked",
+                   obj_name(a));
+    return 0;
+  }
+  if (!opcfg_default_pool(sn->cfg)) {
+    claim__done(s, 30 * PLAN_SEC, "no default pool in the accountpool key");
+    return 0;
+  }
+  a = claim_pick_account(sn);
+  if (!a) {
+    claim__done(s, 30 * PLAN_SEC, "can't find a suitable account");
+    return 0;
+  }
+  s->action = CLAIM_ACCOUNT_UPDATE;
+  s->object_new = obj_copy(a);
+  obj_set_str(s->object_new, "spec.claimLink", obj_name(sn->claim));
+  obj_set_str(s->object_new, "spec.claimLinkNamespace",
+              obj_namespace(sn->claim));
+  obj_set_new(s->object_new, "spec.legalEntity",
+              obj_copy(obj_get(sn->claim, "spec.legalEntity")));
+  str_copy(s->account_name, obj_name(a), sizeof(s->account_name));
+  str_copy(s->why, "claim account", sizeof(s->why));
+  return 0;
+}
+
+static bool invalid(const struct claim_snap *sn, struct claim_step *s)
+{
+  const char *ns = obj_str(sn->claim, "spec.awsCredentialSecret.namespace");
+
+  if (str_empty(ns) || str_eq(ns, obj_namespace(sn->claim)))
+    return false;
+  if (str_eq(obj_str(sn->claim, "status.state"), "Error") &&
+      cond_is_true(obj_get(sn->claim, "status.conditions"),
+                   "InvalidAccountClaim"))
+    claim__done(s, 0, "invalid claim");
+  else
+    claim__status(s, sn, "InvalidAccountClaim", "InvalidAccountClaim",
+                  "awsCredentialSecret must be in the claim's namespace",
+                  "Error");
+  return true;
+}
+
+static bool satisfied(const json_t *c)
+{
+  return !str_empty(obj_str(c, "spec.accountLink")) &&
+         str_eq(obj_str(c, "status.state"), "Ready") &&
+         !str_empty(obj_str(c, "spec.accountOU"));
+}
+
+static int plan_live(const struct claim_snap *sn, struct claim_step *s)
+{
+  const json_t *c = sn->claim, *a;
+  const char *link = obj_str(c, "spec.accountLink");
+
+  if (satisfied(c)) {
+    claim__done(s, 0, "claim satisfied");
+    return 0;
+  }
+  if (invalid(sn, s))
+    return 0;
+  if (str_empty(obj_str(c, "status.state"))) {
+    claim__status(s, sn, "Unclaimed", "AccountClaimed",
+                  "Attempting to claim account", "Pending");
+    return 0;
+  }
+  if (str_empty(link))
+    return select_account(sn, s);
+  a = claim__account(sn, link);
+  if (!a) {
+    claim__done(s, 30 * PLAN_SEC, "linked account not in cache");
+    return 0;
+  }
+  return claim__plan_linked(sn, a, s);
+}
+
+int claim_plan(const struct claim_snap *sn, struct claim_step *s)
+{
+  const json_t *c;
+
+  claim_step_init(s);
+  if (!sn || !sn->claim)
+    return OP_EINVAL;
+  c = sn->claim;
+  if (str_case_eq(obj_annotation(c, OBJ_ANN_FAKE), "true"))
+    return claim__plan_fake(sn, s);
+  if (!obj_deleting(c) && !obj_has_finalizer(c, OBJ_FINALIZER)) {
+    s->action = CLAIM_UPDATE;
+    s->object_new = obj_copy(c);
+    obj_add_finalizer(s->object_new, OBJ_FINALIZER);
+    str_copy(s->why, "add finalizer", sizeof(s->why));
+    return 0;
+  }
+  if (obj_bool(c, "spec.byoc") || obj_bool(c, "spec.manualSTSMode")) {
+    claim__done(s, 0, "CCS/STS claim: not handled by the non-CCS plan");
+    return 0;
+  }
+  if (!sn->cfg) {
+    claim__done(s, 30 * PLAN_SEC, "operator configmap missing or invalid");
+    return 0;
+  }
+  if (obj_deleting(c))
+    return claim__plan_delete(sn, s);
+  return plan_live(sn, s);
+}

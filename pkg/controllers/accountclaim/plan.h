@@ -1,0 +1,127 @@
+/* AccountClaim controller, non-CCS path: the pure decision layer
+ * (upstream-behaviour.md 2.2.1, 2.2.2, 2.2.4, 2.2.5 without
+ * close-on-release, 2.2.6 fake claims).
+ *
+ * Same contract as the Account plan: claim_plan(snapshot) -> ONE step; the
+ * executor performs it, keeps AWS outcomes in its operation table (struct
+ * claim_obs) and requeues the key.
+ *
+ * Improvements over upstream: the account choice is deterministic (a reused
+ * account of the same legal entity first, else the OLDEST Ready one, by
+ * creationTimestamp then name); the account is linked first and the claim
+ * second, and an account already linked to this claim is always adopted,
+ * so a crash between the two writes never links two accounts; cleanup on
+ * deletion covers EVERY region of spec.aws.regions, tracked in the claim
+ * annotation CLAIM_ANN_CLEANUP (JSON region -> "done"). Close-on-release
+ * (feature.close_on_release, not FedRAMP, close_account.dry_run false)
+ * closes the cleaned account and deletes its CR instead of reusing it.
+ */
+#ifndef PKG_CONTROLLERS_ACCOUNTCLAIM_PLAN_H
+#define PKG_CONTROLLERS_ACCOUNTCLAIM_PLAN_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "controllers/common/opcfg.h"
+#include "controllers/common/step.h"
+
+#define CLAIM_ANN_CLEANUP "aws.managed.openshift.io/cleanup-regions"
+/* On the claim: the linked account was closed (close-on-release). */
+#define CLAIM_ANN_CLOSED "aws.managed.openshift.io/account-closed"
+/* On the Account, as upstream: close rate limiting. */
+#define CLAIM_ANN_CLOSE_UNTIL                                                  \
+  "aws.managed.openshift.io/close-rate-limited-until"
+#define CLAIM_ANN_CLOSE_BACKOFF "aws.managed.openshift.io/close-backoff-seconds"
+
+enum claim_action {
+  CLAIM_DONE,             /* requeue_ms > 0: reconcile again after that delay */
+  CLAIM_UPDATE,           /* object_new: the claim (metadata/spec) */
+  CLAIM_UPDATE_STATUS,    /* object_new: the claim (status) */
+  CLAIM_REMOVE_FINALIZER, /* object_new: the claim without finalizer */
+  CLAIM_ACCOUNT_UPDATE,   /* object_new: the Account (metadata/spec) */
+  CLAIM_ACCOUNT_UPDATE_STATUS, /* object_new: the Account (status) */
+  /* Organizations CreateOrganizationalUnit(Name=ou_name, ParentId=parent);
+   * on DuplicateOrganizationalUnitException find it with
+   * ListOrganizationalUnitsForParent (paginated). Obs: ou_id. */
+  CLAIM_ENSURE_OU,
+  /* MoveAccount(account_id, SourceParentId=parent, Destination=ou_id). On
+   * AccountNotFoundException, ListChildren(ou_id) and report
+   * already_there. Obs: ou_id echoed, aws_code (e.g.
+   * ConcurrentModificationException). */
+  CLAIM_MOVE_ACCOUNT,
+  /* Copy aws_access_key_id / aws_secret_access_key from Secret
+   * src_secret (Account namespace) into a new Opaque Secret
+   * secret_name/secret_namespace (no owner reference, upstream). An
+   * existing Secret is success. */
+  CLAIM_WRITE_SECRET,
+  /* Fake claim: Secret secret_name/secret_namespace with dummy values. */
+  CLAIM_WRITE_FAKE_SECRET,
+  /* Fake claim deletion: delete Secret secret_name/secret_namespace
+   * (NotFound is success). */
+  CLAIM_DELETE_SECRET,
+  /* Assume OrganizationAccountAccessRole in account_id, in region, and run
+   * the five cleanups (EBS snapshots owned by self, EBS volumes, S3
+   * buckets, VPC endpoint service configurations, Route 53 zones). */
+  CLAIM_CLEANUP_REGION,
+  /* Close-on-release: Organizations CloseAccount(account_id) with the
+   * management (payer) credentials, 30 s timeout. Obs: result, aws_code
+   * (AccountAlreadyClosedException counts as success; for
+   * ConstraintViolationException put the Reason, e.g.
+   * CLOSE_ACCOUNT_QUOTA_EXCEEDED, in aws_code). */
+  CLAIM_CLOSE_ACCOUNT,
+  /* DELETE the Account account_name (after it was closed). */
+  CLAIM_ACCOUNT_DELETE,
+};
+
+/* Owner: the caller; claim_step_cleanup frees object_new. */
+struct claim_step {
+  enum claim_action action;
+  json_t *object_new;
+  uint64_t requeue_ms;
+  char why[128];
+  struct plan_event event; /* recorded on the claim */
+  char account_name[64];   /* the Account the step concerns, if any */
+  char account_id[16];
+  char ou_name[128];
+  char ou_id[64];
+  char parent[64]; /* CLAIM_ENSURE_OU: base; CLAIM_MOVE_ACCOUNT: root */
+  char region[32];
+  char src_secret[128];
+  char secret_name[128];
+  char secret_namespace[64];
+};
+
+struct claim_obs {
+  enum claim_action action;
+  int result; /* 0 or negative op_err */
+  char aws_code[64];
+  char ou_id[64];
+  bool already_there; /* MOVE: the account already sits in ou_id */
+  char region[32];    /* CLEANUP_REGION */
+  time_t at;
+};
+
+struct claim_snap {
+  const json_t *claim;
+  const json_t *const *accounts; /* Accounts in the operator namespace */
+  size_t naccounts;
+  const struct opcfg *cfg; /* NULL = ConfigMap missing or invalid */
+  time_t now;
+  bool secret_exists; /* Secret spec.awsCredentialSecret exists */
+  const struct claim_obs *obs;
+};
+
+void claim_step_init(struct claim_step *s);
+void claim_step_cleanup(struct claim_step *s);
+const char *claim_action_name(enum claim_action a);
+
+/* 0, or OP_EINVAL without a claim. */
+int claim_plan(const struct claim_snap *sn, struct claim_step *out);
+
+/* The account a claim would get now (borrowed), or NULL. Deterministic:
+ * reused with the same legal entity first, else the oldest Ready one. */
+const json_t *claim_pick_account(const struct claim_snap *sn);
+
+#endif

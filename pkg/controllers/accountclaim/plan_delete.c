@@ -1,0 +1,242 @@
+/* AccountClaim plan: deletion, cleanup of every region, reuse or failure
+ * (upstream 2.2.5 without close-on-release), and fake claims (2.2.6). */
+#include "controllers/accountclaim/claim_int.h"
+
+#include <stdlib.h>
+
+#include "controllers/account/plan.h"
+#include "controllers/common/obj.h"
+#include "util/err.h"
+#include "util/str.h"
+
+#define DEFAULT_REGION "us-east-1"
+
+static void remove_finalizer(const struct claim_snap *sn, struct claim_step *s,
+                             const char *why)
+{
+  s->action = CLAIM_REMOVE_FINALIZER;
+  s->object_new = obj_copy(sn->claim);
+  obj_remove_finalizer(s->object_new, OBJ_FINALIZER);
+  str_copy(s->why, why, sizeof(s->why));
+}
+
+/* First region of spec.aws.regions not yet marked done, or NULL. */
+static const char *next_region(const struct claim_snap *sn, json_t *done)
+{
+  const json_t *regions = obj_get(sn->claim, "spec.aws.regions"), *r;
+  size_t i;
+
+  if (!json_array_size(regions))
+    return json_object_get(done, DEFAULT_REGION) ? NULL : DEFAULT_REGION;
+  json_array_foreach(regions, i, r)
+  {
+    const char *n = obj_str(r, "name");
+
+    if (!str_empty(n) && !json_object_get(done, n))
+      return n;
+  }
+  return NULL;
+}
+
+static void mark_done(const struct claim_snap *sn, struct claim_step *s,
+                      json_t *done, const char *region)
+{
+  char *txt;
+
+  json_object_set_new(done, region, json_string("done"));
+  txt = json_dumps(done, JSON_SORT_KEYS | JSON_COMPACT);
+  s->action = CLAIM_UPDATE;
+  s->object_new = obj_copy(sn->claim);
+  obj_set_annotation(s->object_new, CLAIM_ANN_CLEANUP, txt ? txt : "{}");
+  free(txt);
+  str_fmt(s->why, sizeof(s->why), "region %s cleaned", region);
+}
+
+static void reuse_failed(const struct claim_snap *sn, const json_t *a,
+                         struct claim_step *s)
+{
+  s->action = CLAIM_ACCOUNT_UPDATE_STATUS;
+  s->object_new = cond_obj_set_new(a, ACCT_ST_FAILED, true, "ReuseFailed",
+                                   "Account Reuse - Failed", ACCT_ST_FAILED,
+                                   sn->now, COND_UPDATE_ALWAYS);
+  str_copy(s->account_name, obj_name(a), sizeof(s->account_name));
+  str_copy(s->why, "reuse cleanup failed", sizeof(s->why));
+  plan_event_set(&s->event, "Warning", "ReuseFailed",
+                 "cleanup of account %s failed; account marked Failed",
+                 obj_name(a));
+}
+
+static void reuse_status(const struct claim_snap *sn, const json_t *a,
+                         struct claim_step *s)
+{
+  json_t *o = cond_obj_set_new(a, "Reused", true, "AccountReused",
+                               "Account Reuse - Ready", ACCT_ST_READY, sn->now,
+                               COND_UPDATE_ALWAYS);
+  json_t *st = json_object_get(o, "status");
+
+  json_object_set_new(st, "claimed", json_false());
+  json_object_set_new(st, "reused", json_true());
+  json_object_set_new(st, "rotateCredentials", json_true());
+  json_object_set_new(st, "rotateConsoleCredentials", json_true());
+  json_object_del(st, "supportCaseID");
+  json_object_del(st, "regionalServiceQuotas");
+  json_object_del(st, "globalServiceQuotas");
+  s->action = CLAIM_ACCOUNT_UPDATE_STATUS;
+  s->object_new = o;
+  str_copy(s->account_name, obj_name(a), sizeof(s->account_name));
+  str_copy(s->why, "account returned to the pool", sizeof(s->why));
+  plan_event_set(&s->event, "Normal", "AccountReused",
+                 "account %s cleaned and returned to the pool", obj_name(a));
+}
+
+static void unlink_account(const json_t *a, struct claim_step *s)
+{
+  s->action = CLAIM_ACCOUNT_UPDATE;
+  s->object_new = obj_copy(a);
+  obj_set_str(s->object_new, "spec.claimLink", "");
+  obj_set_str(s->object_new, "spec.claimLinkNamespace", "");
+  str_copy(s->account_name, obj_name(a), sizeof(s->account_name));
+  str_copy(s->why, "unlink account (legal entity kept)", sizeof(s->why));
+}
+
+/* Every region cleaned: unlink (spec), then reset status, then done. */
+static int plan_cleaned(const struct claim_snap *sn, const json_t *a,
+                        struct claim_step *s)
+{
+  if (str_eq(obj_str(a, "spec.claimLink"), obj_name(sn->claim))) {
+    if (!claim__plan_close(sn, a, s))
+      unlink_account(a, s);
+    return 0;
+  }
+  if (obj_bool(a, "status.claimed") || !obj_bool(a, "status.reused")) {
+    reuse_status(sn, a, s);
+    return 0;
+  }
+  remove_finalizer(sn, s, "account reused");
+  return 0;
+}
+
+static int plan_cleanup(const struct claim_snap *sn, const json_t *a,
+                        struct claim_step *s)
+{
+  const char *txt = obj_annotation(sn->claim, CLAIM_ANN_CLEANUP);
+  json_t *done = txt ? json_loads(txt, 0, NULL) : NULL;
+  const struct claim_obs *o = claim__obs(sn, CLAIM_CLEANUP_REGION);
+  const char *r;
+
+  if (!json_is_object(done)) {
+    json_decref(done);
+    done = json_object();
+  }
+  r = next_region(sn, done);
+  if (!r) {
+    json_decref(done);
+    return plan_cleaned(sn, a, s);
+  }
+  if (o && str_eq(o->region, r) && o->result == 0)
+    mark_done(sn, s, done, r);
+  else if (o && str_eq(o->region, r))
+    reuse_failed(sn, a, s);
+  else {
+    s->action = CLAIM_CLEANUP_REGION;
+    str_copy(s->account_name, obj_name(a), sizeof(s->account_name));
+    str_copy(s->account_id, obj_str0(a, "spec.awsAccountID"),
+             sizeof(s->account_id));
+    str_copy(s->region, r, sizeof(s->region));
+    str_fmt(s->why, sizeof(s->why), "clean region %s", r);
+  }
+  json_decref(done);
+  return 0;
+}
+
+int claim__plan_delete(const struct claim_snap *sn, struct claim_step *s)
+{
+  const json_t *c = sn->claim, *a;
+  const char *link = obj_str(c, "spec.accountLink");
+
+  if (!obj_has_finalizer(c, OBJ_FINALIZER)) {
+    claim__done(s, 0, "deleting, no finalizer of ours");
+    return 0;
+  }
+  if (obj_finalizer_count(c) > 1) {
+    claim__done(s, 0, "waiting for other finalizers");
+    return 0;
+  }
+  if (str_empty(link)) {
+    remove_finalizer(sn, s, "no linked account");
+    return 0;
+  }
+  a = claim__account(sn, link);
+  if (!a && str_eq(obj_annotation(c, CLAIM_ANN_CLOSED), "true")) {
+    remove_finalizer(sn, s, "account closed and deleted");
+    return 0;
+  }
+  if (a && str_eq(obj_annotation(c, CLAIM_ANN_CLOSED), "true")) {
+    if (obj_deleting(a))
+      claim__done(s, 0, "waiting for the closed account CR to go");
+    else
+      claim__plan_close(sn, a, s);
+    return 0;
+  }
+  if (!a || obj_bool(a, "spec.byoc") || obj_bool(a, "spec.manualSTSMode")) {
+    remove_finalizer(sn, s, a ? "CCS/STS account" : "linked account gone");
+    if (!a)
+      plan_event_set(&s->event, "Warning", "AccountMissing",
+                     "linked account %s not found", link);
+    return 0;
+  }
+  if (opcfg_is_payer(sn->cfg, obj_str(a, "spec.awsAccountID"))) {
+    claim__done(s, 0, "payer account: never cleaned");
+    plan_event_set(&s->event, "Warning", "PayerAccount",
+                   "linked account is a payer account; not cleaned");
+    return 0;
+  }
+  if (acct_state_failed(obj_str(a, "status.state"))) {
+    remove_finalizer(sn, s, "account failed; left for operators");
+    return 0;
+  }
+  return plan_cleanup(sn, a, s);
+}
+
+int claim__plan_fake(const struct claim_snap *sn, struct claim_step *s)
+{
+  const json_t *c = sn->claim;
+
+  if (obj_deleting(c)) {
+    if (!obj_has_finalizer(c, OBJ_FINALIZER)) {
+      claim__done(s, 0, "fake claim deleted");
+    } else if (sn->secret_exists) {
+      s->action = CLAIM_DELETE_SECRET;
+      claim__secret_dest(sn, s);
+      str_copy(s->why, "delete fake Secret", sizeof(s->why));
+    } else {
+      remove_finalizer(sn, s, "fake claim deleted");
+    }
+    return 0;
+  }
+  if (!obj_has_finalizer(c, OBJ_FINALIZER)) {
+    s->action = CLAIM_UPDATE;
+    s->object_new = obj_copy(c);
+    obj_add_finalizer(s->object_new, OBJ_FINALIZER);
+    str_copy(s->why, "add finalizer", sizeof(s->why));
+  } else if (!str_empty(obj_str(c, "spec.awsCredentialSecret.namespace")) &&
+             !str_eq(obj_str(c, "spec.awsCredentialSecret.namespace"),
+                     obj_namespace(c))) {
+    if (str_eq(obj_str(c, "status.state"), "Error"))
+      claim__done(s, 0, "invalid claim");
+    else
+      claim__status(s, sn, "InvalidAccountClaim", "InvalidAccountClaim",
+                    "awsCredentialSecret must be in the claim's namespace",
+                    "Error");
+  } else if (!sn->secret_exists) {
+    s->action = CLAIM_WRITE_FAKE_SECRET;
+    claim__secret_dest(sn, s);
+    str_copy(s->why, "write fake Secret", sizeof(s->why));
+  } else if (!str_eq(obj_str(c, "status.state"), "Ready")) {
+    claim__status(s, sn, "Claimed", "AccountClaimed",
+                  "Fake account claim fulfilled", "Ready");
+  } else {
+    claim__done(s, 0, "fake claim ready");
+  }
+  return 0;
+}

@@ -1,0 +1,137 @@
+/* AccountClaim plan, linked claim: supportRoleARN, OU placement (upstream
+ * 2.2.4), credentials Secret, Ready. */
+#include "controllers/accountclaim/claim_int.h"
+
+#include "controllers/account/plan.h"
+#include "controllers/common/names.h"
+#include "controllers/common/obj.h"
+#include "util/err.h"
+#include "util/str.h"
+
+#define RETRY_S 30
+#define CONFLICT_S 5
+
+static bool retry_wait(const struct claim_snap *sn, struct claim_step *s,
+                       const struct claim_obs *o, time_t secs, const char *why)
+{
+  time_t left = o->at + secs - sn->now;
+
+  if (left <= 0)
+    return false;
+  claim__done(s, (uint64_t)left * PLAN_SEC, why);
+  return true;
+}
+
+static void set_spec(const struct claim_snap *sn, struct claim_step *s,
+                     const char *path, const char *val, const char *why)
+{
+  s->action = CLAIM_UPDATE;
+  s->object_new = obj_copy(sn->claim);
+  obj_set_str(s->object_new, path, val);
+  str_copy(s->why, why, sizeof(s->why));
+}
+
+static void aws(const json_t *a, struct claim_step *s, enum claim_action act,
+                const char *why)
+{
+  s->action = act;
+  str_copy(s->account_name, obj_name(a), sizeof(s->account_name));
+  str_copy(s->account_id, obj_str0(a, "spec.awsAccountID"),
+           sizeof(s->account_id));
+  str_copy(s->why, why, sizeof(s->why));
+}
+
+static int plan_ou(const struct claim_snap *sn, const json_t *a,
+                   struct claim_step *s)
+{
+  const struct claim_obs *mv = claim__obs(sn, CLAIM_MOVE_ACCOUNT);
+  const struct claim_obs *ou = claim__obs(sn, CLAIM_ENSURE_OU);
+
+  if (!sn->cfg->root || !sn->cfg->base) {
+    claim__done(s, PLAN_MIN, "configmap lacks root or base");
+    return 0;
+  }
+  if (mv && (mv->result == 0 || mv->already_there)) {
+    set_spec(sn, s, "spec.accountOU", mv->ou_id, "record account OU");
+    plan_event_set(&s->event, "Normal", "AccountMoved",
+                   "Account %s moved to OU %s", obj_name(a), mv->ou_id);
+    return 0;
+  }
+  if (mv && retry_wait(sn, s, mv,
+                       str_eq(mv->aws_code, "ConcurrentModificationException")
+                           ? CONFLICT_S
+                           : RETRY_S,
+                       "MoveAccount retry wait"))
+    return 0;
+  if (ou && ou->result == 0 && !mv) {
+    aws(a, s, CLAIM_MOVE_ACCOUNT, "move account into the legal-entity OU");
+    str_copy(s->ou_id, ou->ou_id, sizeof(s->ou_id));
+    str_copy(s->parent, sn->cfg->root, sizeof(s->parent));
+    return 0;
+  }
+  if (ou && ou->result < 0 && retry_wait(sn, s, ou, RETRY_S, "OU retry wait"))
+    return 0;
+  aws(a, s, CLAIM_ENSURE_OU, "find or create the legal-entity OU");
+  str_copy(s->ou_name, obj_str0(sn->claim, "spec.legalEntity.id"),
+           sizeof(s->ou_name));
+  str_copy(s->parent, sn->cfg->base, sizeof(s->parent));
+  return 0;
+}
+
+static int plan_secret(const struct claim_snap *sn, const json_t *a,
+                       struct claim_step *s)
+{
+  if (claim__obs(sn, CLAIM_WRITE_SECRET) &&
+      claim__obs(sn, CLAIM_WRITE_SECRET)->result == 0) {
+    claim__done(s, 5 * PLAN_SEC, "waiting for the Secret in the cache");
+    return 0;
+  }
+  if (str_empty(obj_str(a, "spec.iamUserSecret"))) {
+    claim__done(s, RETRY_S * PLAN_SEC, "account has no IAM Secret yet");
+    return 0;
+  }
+  aws(a, s, CLAIM_WRITE_SECRET, "write credentials Secret");
+  str_copy(s->src_secret, obj_str0(a, "spec.iamUserSecret"),
+           sizeof(s->src_secret));
+  claim__secret_dest(sn, s);
+  return 0;
+}
+
+int claim__plan_linked(const struct claim_snap *sn, const json_t *a,
+                       struct claim_step *s)
+{
+  const json_t *c = sn->claim;
+  const char *ou = obj_str(c, "spec.accountOU");
+  char arn[256], sfx[8];
+
+  if (acct_state_failed(obj_str(a, "status.state"))) {
+    claim__done(s, 0, "linked account failed (mirrored by Account plan)");
+    return 0;
+  }
+  if (str_empty(obj_str(c, "spec.supportRoleARN"))) {
+    const char *l = obj_label(a, OBJ_LABEL_IAM_USER_ID);
+
+    if (!str_empty(l))
+      str_copy(sfx, l, sizeof(sfx));
+    else
+      names_suffix_from(obj_uid(a), sfx);
+    str_fmt(arn, sizeof(arn), "arn:%s:iam::%s:role/ManagedOpenShift-Support-%s",
+            sn->cfg->fedramp ? "aws-us-gov" : "aws",
+            obj_str0(a, "spec.awsAccountID"), sfx);
+    set_spec(sn, s, "spec.supportRoleARN", arn, "record supportRoleARN");
+    return 0;
+  }
+  if (str_empty(ou) || str_eq(ou, "ROOT"))
+    return plan_ou(sn, a, s);
+  if (!sn->secret_exists)
+    return plan_secret(sn, a, s);
+  if (!str_eq(obj_str(c, "status.state"), "Ready")) {
+    char msg[160];
+
+    str_fmt(msg, sizeof(msg), "Account claim fulfilled by %s", obj_name(a));
+    claim__status(s, sn, "Claimed", "AccountClaimed", msg, "Ready");
+    return 0;
+  }
+  claim__done(s, 0, "claim ready");
+  return 0;
+}

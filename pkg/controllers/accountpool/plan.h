@@ -1,0 +1,72 @@
+/* AccountPool controller: the pure decision layer (upstream-behaviour.md
+ * 1.3, 2.3). pool_plan(snapshot) -> ONE step: write the seven status
+ * counters when they changed, else create one Account CR when
+ * available + progressing + pending < poolSize and the account-limit gate
+ * allows, else done. Each created Account triggers the next reconcile
+ * (Owns(Account)), so the pool fills one CR at a time. */
+#ifndef PKG_CONTROLLERS_ACCOUNTPOOL_PLAN_H
+#define PKG_CONTROLLERS_ACCOUNTPOOL_PLAN_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "controllers/common/opcfg.h"
+#include "controllers/common/step.h"
+
+enum pool_action {
+  POOL_DONE,           /* requeue_ms > 0: reconcile again after that delay */
+  POOL_UPDATE_STATUS,  /* object_new: the pool with the new status */
+  POOL_CREATE_ACCOUNT, /* object_new: the Account CR to create (POST) */
+};
+
+/* The seven status fields, upstream semantics. */
+struct pool_counts {
+  long long pool_size; /* copy of spec.poolSize */
+  long long unclaimed; /* never claimed and not failed */
+  long long claimed;   /* legal entity set or reused */
+  long long available; /* never claimed and Ready */
+  long long
+      progressing;   /* Creating, PendingVerification, InitializingRegions */
+  long long pending; /* no state, never claimed, not being deleted */
+  long long aws_limit_delta; /* account-limit minus org account count */
+};
+
+/* Owner: the caller; pool_step_cleanup frees object_new. */
+struct pool_step {
+  enum pool_action action;
+  json_t *object_new;
+  uint64_t requeue_ms;
+  char why[128];
+  struct plan_event event; /* recorded on the pool */
+  struct pool_counts counts;
+};
+
+struct pool_snap {
+  const json_t *pool;
+  const json_t *const *accounts; /* Accounts in the operator namespace */
+  size_t naccounts;
+  const struct opcfg *cfg; /* NULL = ConfigMap missing or invalid */
+  time_t now;
+  bool limit_allows;        /* account watcher: total < account-limit */
+  bool has_total;           /* the watcher has counted the organization */
+  long long total_accounts; /* ACTIVE + creating accounts in the org */
+  /* 6 lowercase alphanumerics from the executor's RNG (names_suffix), the
+   * Account name suffix and iamUserId label of a new CR. */
+  const char *name_suffix;
+};
+
+void pool_step_init(struct pool_step *s);
+void pool_step_cleanup(struct pool_step *s);
+const char *pool_action_name(enum pool_action a);
+
+/* Counters over the snapshot's accounts (pool membership with the default
+ * pool: an Account with an empty spec.accountPool belongs to the default
+ * pool of the accountpool ConfigMap key). */
+void pool_count(const struct pool_snap *sn, struct pool_counts *out);
+
+/* 0, or OP_EINVAL without a pool. */
+int pool_plan(const struct pool_snap *sn, struct pool_step *out);
+
+#endif

@@ -252,8 +252,12 @@ static void on_sts(int err, const struct aws_resp *resp,
 {
   struct aws_creds *c = arg;
 
-  if (err == 0)
+  if (err == 0) {
     err = aws__creds_parse_sts(c, resp->body, resp->body_len);
+    /* The answer holds a secret key: clobber httpc's buffer now (it is
+     * released, unread, when this callback returns). */
+    util_wipe((char *)resp->body, resp->body_len);
+  }
   if (err)
     log_warn(MOD, "%s: STS refresh failed: %s%s%s", c->label, op_strerror(err),
              aerr ? " " : "", aerr ? aerr->code : "");

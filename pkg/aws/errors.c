@@ -94,7 +94,8 @@ static enum aws_err_class classify_pattern(const char *code)
 {
   if (strstr(code, "NotFound") || str_has_prefix(code, "NoSuch"))
     return AWS_ERR_NOTFOUND;
-  if (strstr(code, "AlreadyExists") || str_has_prefix(code, "Duplicate"))
+  if (strstr(code, "AlreadyExists") || strstr(code, "AlreadyOwnedByYou") ||
+      str_has_prefix(code, "Duplicate"))
     return AWS_ERR_CONFLICT;
   if (str_has_prefix(code, "InvalidParameter") ||
       str_has_prefix(code, "InvalidInput") || str_has_prefix(code, "Malformed"))

@@ -44,6 +44,9 @@ static void call_free_cb(uv_handle_t *h)
   free((char *)k->call.query);
   free((char *)k->call.controller);
   free((char *)k->call.account);
+  /* Bodies may carry secrets (web identity tokens, passwords). */
+  if (k->call.body)
+    util_wipe((void *)k->call.body, k->call.body_len);
   free((void *)k->call.body);
   free(k);
   c->handles--;
@@ -68,6 +71,15 @@ static void finish(struct aws_call_st *k, int err, const struct aws_resp *resp,
 
   k->phase = CALL_DONE;
   aws__metrics_call(c, k, err, resp, aerr);
+  log_at(err ? LOG_INFO : LOG_DEBUG, MOD,
+         LOG_KV({ "service", k->call.service },
+                { "operation", k->call.operation },
+                { "code", aerr ? aerr->code : "" },
+                { "request_id", resp && resp->request_id ? resp->request_id
+                                : aerr                   ? aerr->request_id
+                                                         : "" }),
+         "AWS call done: %s after %u attempt(s), %llu ms", op_err_name(err),
+         k->attempt, (unsigned long long)(time_mono_ms() - k->t0));
   list_remove(c, k);
   c->inflight--;
   if (k->cb)
@@ -128,7 +140,9 @@ int aws_call_start(struct aws_client *c, struct aws_creds *creds,
     return OP_ESHUTDOWN;
   if (!call || !call->service || !cb || (!creds && !call->unsigned_request))
     return OP_EINVAL;
-  rc = aws_endpoint_resolve(c->ep, call->service, call->region, &ep);
+  rc = aws_endpoint_resolve(c->ep, call->service,
+                            call->region ? call->region : c->default_region,
+                            &ep);
   if (rc)
     return rc;
   k = util_xcalloc(1, sizeof(*k));

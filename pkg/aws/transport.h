@@ -42,7 +42,8 @@ struct aws_call {
   const char *service;   /* "organizations","sts","iam","ec2","support",
                             "servicequotas","account","s3","route53" */
   const char *operation; /* e.g. "CreateAccount": metrics, logs, retries */
-  const char *region;    /* NULL = the service's default region */
+  const char *region;    /* NULL = the client default region (regional
+                            services); global services ignore it */
   const char *method, *path, *query; /* path and query already encoded */
   const struct aws_header *headers;
   size_t nheaders;

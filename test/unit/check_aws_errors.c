@@ -270,6 +270,8 @@ START_TEST(classify_codes)
     { "NoSuchBucket", 404, AWS_ERR_NOTFOUND },
     { "ConcurrentModificationException", 400, AWS_ERR_CONFLICT },
     { "EntityAlreadyExists", 409, AWS_ERR_CONFLICT },
+    { "BucketAlreadyOwnedByYou", 409, AWS_ERR_CONFLICT },
+    { "DuplicateAccountException", 400, AWS_ERR_CONFLICT },
     { "ConstraintViolationException", 400, AWS_ERR_LIMIT },
     { "LimitExceeded", 409, AWS_ERR_LIMIT },
     { "ValidationException", 400, AWS_ERR_INVALID },

@@ -36,6 +36,8 @@ struct fx {
   unsigned ok_at;
   const char *ok_path, *ok_body;
   unsigned attempts;
+  int expired_mode; /* see expired_token_refetches_credentials */
+  unsigned sts_calls, org_calls;
 };
 
 static void set_flag(void *arg)
@@ -43,11 +45,44 @@ static void set_flag(void *arg)
   *(int *)arg = 1;
 }
 
+static void route_str(struct fx *f, int status, const char *body)
+{
+  testsrv_route_fixed(f->s, "/", status, NULL, body, strlen(body));
+}
+
+/* STS answers AssumeRole; Organizations says ExpiredTokenException the
+ * first time, then succeeds. */
+static void expired_hook(struct fx *f, const struct aws_call *call)
+{
+  char exp[TIME_RFC3339_LEN], *b;
+
+  if (strcmp(call->service, "sts") == 0) {
+    f->sts_calls++;
+    time_rfc3339(time(NULL) + 3600, exp);
+    b = str_printf_new("<AssumeRoleResponse><AssumeRoleResult><Credentials>"
+                       "<AccessKeyId>ASIA%u</AccessKeyId><SecretAccessKey>s"
+                       "</SecretAccessKey><SessionToken>t</SessionToken>"
+                       "<Expiration>%s</Expiration></Credentials>"
+                       "</AssumeRoleResult></AssumeRoleResponse>",
+                       f->sts_calls, exp);
+    route_str(f, 200, b);
+    free(b);
+  } else if (++f->org_calls == 1) {
+    route_str(f, 400, "{\"__type\":\"ExpiredTokenException\"}");
+  } else {
+    route_str(f, 200, "{}");
+  }
+}
+
 static void hook(void *arg, const struct aws_call *call, unsigned attempt)
 {
   struct fx *f = arg;
 
   f->attempts++;
+  if (f->expired_mode) {
+    expired_hook(f, call);
+    return;
+  }
   if (f->ok_at && attempt == f->ok_at)
     testsrv_route_fixed(f->s, f->ok_path, 200, NULL, f->ok_body,
                         strlen(f->ok_body));
@@ -230,6 +265,81 @@ START_TEST(signs_every_request)
   ck_assert_str_eq(sig, mine);
   buf_cleanup(&creq);
   buf_cleanup(&sts);
+  fx_teardown(&f);
+  /* Regional services without a region use the client default region
+   * (FedRAMP: us-gov-east-1) in the credential scope. */
+  {
+    struct aws_client_opts o = { .partition = "aws-us-gov",
+                                 .default_region = "us-gov-east-1" };
+    fx_setup_opts(&f, &o);
+    testsrv_route_echo(f.s, "/");
+    call.service = "sts";
+    run_call(&f, &call, &r);
+    ck_assert_ptr_nonnull(
+        strstr(testsrv_req_header(testsrv_last(f.s), "Authorization"),
+               "/us-gov-east-1/sts/aws4_request"));
+    call.service = "organizations";
+    run_call(&f, &call, &r);
+    ck_assert_ptr_nonnull(
+        strstr(testsrv_req_header(testsrv_last(f.s), "Authorization"),
+               "/us-gov-west-1/organizations/aws4_request"));
+    ck_assert_str_eq(aws_client_partition(f.c), "aws-us-gov");
+    fx_teardown(&f);
+  }
+}
+END_TEST
+
+START_TEST(request_duration_metric_labels)
+{
+  struct aws_call call = orgs_call(true);
+  char want[512];
+  struct buf out;
+  struct res r;
+  struct fx f;
+
+  fx_setup(&f);
+  testsrv_route_fixed(f.s, "/", 404, NULL,
+                      "{\"__type\":\"AccountNotFoundException\"}", 37);
+  run_call(&f, &call, &r);
+  ck_assert_int_eq(r.err, OP_ENOTFOUND);
+  buf_init(&out, 1 << 20);
+  met_render(f.reg, &out);
+  str_fmt(want, sizeof(want),
+          "aws_account_operator_api_request_duration_seconds_bucket{name="
+          "\"aws-account-operator\",controller=\"account\",method=\""
+          "DescribeOrganization\",resource=\"127.0.0.1:%d\",status=\"404\","
+          "error=\"AccountNotFoundException\",error_source=\"aws\",le=\"1\"} "
+          "1",
+          testsrv_port(f.s));
+  ck_assert_msg(strstr(buf_str(&out), want), "missing %s in\n%s", want,
+                buf_str(&out));
+  ck_assert_ptr_nonnull(strstr(buf_str(&out), "le=\"+Inf\"} 1"));
+  buf_cleanup(&out);
+  fx_teardown(&f);
+}
+END_TEST
+
+START_TEST(expired_token_refetches_credentials)
+{
+  struct aws_assume_role_opts ar = { .role_arn = "arn:aws:iam::1:role/R" };
+  struct aws_call call = orgs_call(false);
+  struct aws_creds *role;
+  struct res r;
+  struct fx f;
+
+  fx_setup(&f);
+  f.expired_mode = 1;
+  ck_assert_int_eq(aws_creds_new_assume_role(f.c, f.creds, &ar, &role), 0);
+  memset(&r, 0, sizeof(r));
+  ck_assert_int_eq(aws_call_start(f.c, role, &call, on_call, &r), 0);
+  ck_assert(test_run_until(&f.loop, &r.done, WAIT_MS));
+  ck_assert_int_eq(r.err, 0);
+  ck_assert_uint_eq(f.sts_calls, 2); /* initial + after ExpiredToken */
+  ck_assert_uint_eq(f.org_calls, 2);
+  ck_assert_ptr_nonnull(
+      strstr(testsrv_req_header(testsrv_last(f.s), "Authorization"),
+             "Credential=ASIA2/"));
+  aws_creds_unref(role);
   fx_teardown(&f);
 }
 END_TEST
@@ -641,6 +751,8 @@ static Suite *aws_transport_suite(void)
 
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, signs_every_request);
+  tcase_add_test(tc, request_duration_metric_labels);
+  tcase_add_test(tc, expired_token_refetches_credentials);
   tcase_add_test(tc, retries_throttling_then_succeeds);
   tcase_add_test(tc, throttled_until_attempts_run_out);
   tcase_add_test(tc, no_retry_of_non_idempotent_500);

@@ -26,7 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "aws/ops_seam.h"
+#include "aws/transport.h"
 
 /* ---- shared pieces ---------------------------------------------------- */
 
@@ -673,6 +673,13 @@ struct aws_r53_change_info_result {
 struct aws_r53_zone_req {
   const char *hosted_zone_id;
 };
+struct aws_r53_create_zone_req {       /* for tests and local runs */
+  const char *name, *caller_reference; /* required */
+  const char *comment;
+};
+struct aws_r53_zone_result {
+  struct aws_r53_zone zone;
+};
 
 /* ---- pagination -------------------------------------------------------
  * Each helper points the next request at the page after `r` and returns
@@ -881,7 +888,9 @@ bool aws_r53_rrsets_next(const struct aws_r53_rrsets_result *r,
   XX(change_resource_record_sets, ChangeResourceRecordSets, "route53",         \
      AWS_PROTO_RESTXML, false, r53_change_req, r53_change_info_result)         \
   XX(delete_hosted_zone, DeleteHostedZone, "route53", AWS_PROTO_RESTXML, true, \
-     r53_zone_req, r53_change_info_result)
+     r53_zone_req, r53_change_info_result)                                     \
+  XX(create_hosted_zone, CreateHostedZone, "route53", AWS_PROTO_RESTXML,       \
+     false, r53_create_zone_req, r53_zone_result)
 
 #define AWS_OPS(XX)                                                            \
   AWS_OPS_ORGS(XX)                                                             \
@@ -968,7 +977,8 @@ void aws_api_free(struct aws_api *api);
   XX(s3_delete_result)                                                         \
   XX(r53_zones_result)                                                         \
   XX(r53_rrsets_result)                                                        \
-  XX(r53_change_info_result)
+  XX(r53_change_info_result)                                                   \
+  XX(r53_zone_result)
 AWS_API_RESULT_TYPES(AWS_API_FREE_DECL)
 
 #endif

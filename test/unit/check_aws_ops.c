@@ -632,6 +632,20 @@ START_TEST(route53_requests)
       "</ChangeResourceRecordSetsRequest>");
   aws_wire_cleanup(&w);
 
+  {
+    struct aws_r53_create_zone_req cz = { "example.com.", "ref-1", "c" };
+    ENCODE(create_hosted_zone, &cz, &w);
+    ck_assert_str_eq(w.method, "POST");
+    ck_assert_str_eq(w.path, "/2013-04-01/hostedzone");
+    ck_assert_str_eq(body(&w),
+                     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+                     "<CreateHostedZoneRequest xmlns=\"https://route53."
+                     "amazonaws.com/doc/2013-04-01/\"><Name>example.com."
+                     "</Name><CallerReference>ref-1</CallerReference>"
+                     "<HostedZoneConfig><Comment>c</Comment>"
+                     "</HostedZoneConfig></CreateHostedZoneRequest>");
+    aws_wire_cleanup(&w);
+  }
   ENCODE(delete_hosted_zone, &dz, &w);
   ck_assert_str_eq(w.method, "DELETE");
   ck_assert_str_eq(w.path, "/2013-04-01/hostedzone/Z1");
@@ -659,6 +673,163 @@ START_TEST(xml_escape_and_md5)
 }
 END_TEST
 
+/* The remaining operations, one exact wire string each. Query bodies are
+ * botocore's own serialization of the same input (percent-encoded per RFC
+ * 3986); JSON bodies are compact with sorted keys. */
+#define ADMIN "arn:aws:iam::aws:policy/AdministratorAccess"
+static const struct aws_tag vtags[] = { { "k", "v w" } };
+static const char *const ukeys[] = { "owner" };
+static const char *const vstatus[] = { "available" };
+static const struct aws_ec2_filter vfilt[] = { { "status", vstatus, 1 } };
+
+/* target NULL: the operation sends no X-Amz-Target (Query/EC2). */
+static void check_target(const struct aws_wire *w, const char *target)
+{
+  const char *got = aws_wire_get_header(w, "X-Amz-Target");
+
+  if (!target)
+    ck_assert_ptr_null(got);
+  else
+    ck_assert_str_eq(got, target);
+}
+
+#define WIRE_CASE(f, reqt, target, want, ...)                                  \
+  do {                                                                         \
+    const struct aws_##reqt rq_ = __VA_ARGS__;                                 \
+    struct aws_wire w_;                                                        \
+    aws_wire_init(&w_);                                                        \
+    ck_assert_msg(aws_enc_##f(&rq_, &w_) == 0, "%s", #f);                      \
+    ck_assert_str_eq(buf_str(&w_.body), want);                                 \
+    check_target(&w_, target);                                                 \
+    aws_wire_cleanup(&w_);                                                     \
+  } while (0)
+
+START_TEST(remaining_operations_wire)
+{
+  WIRE_CASE(delete_user, iam_user_req, NULL,
+            "Action=DeleteUser&Version=2010-05-08&UserName=u1", { "u1" });
+  WIRE_CASE(list_users, iam_list_req, NULL,
+            "Action=ListUsers&Version=2010-05-08&PathPrefix=%2F&Marker=m1&"
+            "MaxItems=50",
+            { .path_prefix = "/", .marker = "m1", .max_items = 50 });
+  WIRE_CASE(list_user_tags, iam_user_page_req, NULL,
+            "Action=ListUserTags&Version=2010-05-08&UserName=u1&Marker=m1",
+            { .user_name = "u1", .marker = "m1" });
+  WIRE_CASE(tag_user, iam_tag_user_req, NULL,
+            "Action=TagUser&Version=2010-05-08&UserName=u1&Tags.member.1.Key=k&"
+            "Tags.member.1.Value=v%20w",
+            { "u1", vtags, 1 });
+  WIRE_CASE(attach_user_policy, iam_user_policy_req, NULL,
+            "Action=AttachUserPolicy&Version=2010-05-08&UserName=u1&PolicyArn="
+            "arn%3Aaws%3Aiam%3A%3Aaws%3Apolicy%2FAdministratorAccess",
+            { "u1", ADMIN });
+  WIRE_CASE(detach_user_policy, iam_user_policy_req, NULL,
+            "Action=DetachUserPolicy&Version=2010-05-08&UserName=u1&PolicyArn="
+            "arn%3Aaws%3Aiam%3A%3Aaws%3Apolicy%2FAdministratorAccess",
+            { "u1", ADMIN });
+  WIRE_CASE(list_attached_user_policies, iam_user_page_req, NULL,
+            "Action=ListAttachedUserPolicies&Version=2010-05-08&UserName=u1",
+            { .user_name = "u1" });
+  WIRE_CASE(create_access_key, iam_user_req, NULL,
+            "Action=CreateAccessKey&Version=2010-05-08&UserName=u1", { "u1" });
+  WIRE_CASE(get_role, iam_role_req, NULL,
+            "Action=GetRole&Version=2010-05-08&RoleName=r1", { "r1" });
+  WIRE_CASE(delete_role, iam_role_req, NULL,
+            "Action=DeleteRole&Version=2010-05-08&RoleName=r1", { "r1" });
+  WIRE_CASE(list_roles, iam_list_req, NULL,
+            "Action=ListRoles&Version=2010-05-08&Marker=m%2F2",
+            { .marker = "m/2" });
+  WIRE_CASE(list_role_tags, iam_role_page_req, NULL,
+            "Action=ListRoleTags&Version=2010-05-08&RoleName=r1",
+            { .role_name = "r1" });
+  WIRE_CASE(detach_role_policy, iam_role_policy_req, NULL,
+            "Action=DetachRolePolicy&Version=2010-05-08&RoleName=r1&PolicyArn="
+            "arn%3Aaws%3Aiam%3A%3Aaws%3Apolicy%2FAdministratorAccess",
+            { "r1", ADMIN });
+  WIRE_CASE(list_attached_role_policies, iam_role_page_req, NULL,
+            "Action=ListAttachedRolePolicies&Version=2010-05-08&RoleName=r1&"
+            "MaxItems=10",
+            { .role_name = "r1", .max_items = 10 });
+  WIRE_CASE(delete_role_policy, delete_role_policy_req, NULL,
+            "Action=DeleteRolePolicy&Version=2010-05-08&RoleName=r1&PolicyName="
+            "AAO-CustomPolicy",
+            { "r1", "AAO-CustomPolicy" });
+  WIRE_CASE(list_role_policies, iam_role_page_req, NULL,
+            "Action=ListRolePolicies&Version=2010-05-08&RoleName=r1",
+            { .role_name = "r1" });
+  WIRE_CASE(
+      create_policy, create_policy_req, NULL,
+      "Action=CreatePolicy&Version=2010-05-08&PolicyName=custom-1&"
+      "PolicyDocument=%7B%22Version%22%3A%222012-10-17%22%7D&Description=d",
+      { .policy_name = "custom-1",
+        .policy_document = "{\"Version\":\"2012-10-17\"}",
+        .description = "d" });
+  WIRE_CASE(get_policy, iam_policy_req, NULL,
+            "Action=GetPolicy&Version=2010-05-08&PolicyArn=arn%3Aaws%3Aiam%3A%"
+            "3Aaws%3Apolicy%2FAdministratorAccess",
+            { ADMIN });
+  WIRE_CASE(delete_policy, iam_policy_req, NULL,
+            "Action=DeletePolicy&Version=2010-05-08&PolicyArn=arn%3Aaws%3Aiam%"
+            "3A%3Aaws%3Apolicy%2FAdministratorAccess",
+            { ADMIN });
+  WIRE_CASE(get_policy_version, iam_policy_version_req, NULL,
+            "Action=GetPolicyVersion&Version=2010-05-08&PolicyArn=arn%3Aaws%"
+            "3Aiam%3A%3Aaws%3Apolicy%2FAdministratorAccess&VersionId=v2",
+            { ADMIN, "v2" });
+  WIRE_CASE(list_policy_versions, iam_policy_page_req, NULL,
+            "Action=ListPolicyVersions&Version=2010-05-08&PolicyArn=arn%3Aaws%"
+            "3Aiam%3A%3Aaws%3Apolicy%2FAdministratorAccess",
+            { .policy_arn = ADMIN });
+  WIRE_CASE(delete_policy_version, iam_policy_version_req, NULL,
+            "Action=DeletePolicyVersion&Version=2010-05-08&PolicyArn=arn%3Aaws%"
+            "3Aiam%3A%3Aaws%3Apolicy%2FAdministratorAccess&VersionId=v1",
+            { ADMIN, "v1" });
+  WIRE_CASE(
+      describe_volumes, ec2_page_req, NULL,
+      "Action=DescribeVolumes&Version=2016-11-15&Filter.1.Name=status&Filter.1."
+      "Value.1=available&NextToken=t1&MaxResults=100",
+      { .filters = { vfilt, 1 }, .next_token = "t1", .max_results = 100 });
+  WIRE_CASE(delete_snapshot, ec2_snapshot_req, NULL,
+            "Action=DeleteSnapshot&Version=2016-11-15&SnapshotId=snap-1",
+            { "snap-1" });
+  WIRE_CASE(describe_account, org_account_id_req,
+            "AWSOrganizationsV20161128.DescribeAccount",
+            "{\"AccountId\":\"111111111111\"}", { "111111111111" });
+  WIRE_CASE(close_account, org_account_id_req,
+            "AWSOrganizationsV20161128.CloseAccount",
+            "{\"AccountId\":\"111111111111\"}", { "111111111111" });
+  WIRE_CASE(list_parents, list_parents_req,
+            "AWSOrganizationsV20161128.ListParents",
+            "{\"ChildId\":\"111111111111\",\"NextToken\":\"n\"}",
+            { .child_id = "111111111111", .next_token = "n" });
+  WIRE_CASE(list_children, list_children_req,
+            "AWSOrganizationsV20161128.ListChildren",
+            "{\"ChildType\":\"ORGANIZATIONAL_UNIT\",\"ParentId\":\"r-1\"}",
+            { .parent_id = "r-1", .child_type = "ORGANIZATIONAL_UNIT" });
+  WIRE_CASE(create_organizational_unit, create_ou_req,
+            "AWSOrganizationsV20161128.CreateOrganizationalUnit",
+            "{\"Name\":\"le-1\",\"ParentId\":\"r-1\"}",
+            { .parent_id = "r-1", .name = "le-1" });
+  WIRE_CASE(org_tag_resource, org_tag_req,
+            "AWSOrganizationsV20161128.TagResource",
+            "{\"ResourceId\":\"111111111111\",\"Tags\":[{\"Key\":\"k\","
+            "\"Value\":\"v w\"}]}",
+            { "111111111111", vtags, 1 });
+  WIRE_CASE(org_untag_resource, org_untag_req,
+            "AWSOrganizationsV20161128.UntagResource",
+            "{\"ResourceId\":\"111111111111\",\"TagKeys\":[\"owner\"]}",
+            { "111111111111", ukeys, 1 });
+  WIRE_CASE(org_list_tags_for_resource, org_list_tags_req,
+            "AWSOrganizationsV20161128.ListTagsForResource",
+            "{\"ResourceId\":\"111111111111\"}",
+            { .resource_id = "111111111111" });
+  WIRE_CASE(get_service_quota, quota_req,
+            "ServiceQuotasV20190624.GetServiceQuota",
+            "{\"QuotaCode\":\"L-1216C47A\",\"ServiceCode\":\"ec2\"}",
+            { "ec2", "L-1216C47A" });
+}
+END_TEST
+
 static Suite *aws_ops_suite(void)
 {
   Suite *s = suite_create("aws_ops");
@@ -678,6 +849,7 @@ static Suite *aws_ops_suite(void)
   tcase_add_test(tc, s3_requests);
   tcase_add_test(tc, route53_requests);
   tcase_add_test(tc, xml_escape_and_md5);
+  tcase_add_test(tc, remaining_operations_wire);
   suite_add_tcase(s, tc);
   return s;
 }

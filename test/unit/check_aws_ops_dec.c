@@ -571,6 +571,13 @@ START_TEST(restxml_decoders)
   DECODE(change_resource_record_sets, "r53_change.xml", ci);
   ck_assert_str_eq(ci->status, "PENDING");
   aws_r53_change_info_result_free(ci);
+  {
+    struct aws_r53_zone_result *cz = NULL;
+    DECODE(create_hosted_zone, "r53_create_zone.xml", cz);
+    ck_assert_str_eq(cz->zone.id, "/hostedzone/Z0123456789ABCDEFGHIJ");
+    ck_assert_str_eq(cz->zone.name, "e2e.example.com.");
+    aws_r53_zone_result_free(cz);
+  }
   DECODE(delete_hosted_zone, "r53_delete_zone.xml", ci);
   ck_assert_str_eq(ci->id, "/change/C1PA6795UKMFR9");
   aws_r53_change_info_result_free(ci);
@@ -726,6 +733,7 @@ static const struct fixture_op fixture_ops[] = {
   { "r53_list_zones.xml", tdec_list_hosted_zones },
   { "r53_list_rrsets.xml", tdec_list_resource_record_sets },
   { "r53_change.xml", tdec_change_resource_record_sets },
+  { "r53_create_zone.xml", tdec_create_hosted_zone },
 };
 
 /* Every prefix of a real response either decodes or is OP_EPARSE; the

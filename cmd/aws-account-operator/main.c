@@ -5,12 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/check.h"
+#include "aws/endpoints.h"
 #include "config/config.h"
 #include "http/health.h"
 #include "http/httpd.h"
 #include "log/log.h"
 #include "loop/loop.h"
 #include "metrics/metrics.h"
+#include "util/buf.h"
 #include "util/err.h"
 #include "util/str.h"
 
@@ -136,6 +139,122 @@ static int run_daemon(struct app *a)
   return rc ? 1 : 0;
 }
 
+/* ---- aws-check: who am I, in which partition and organization ----------
+ * Credentials: AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE (IRSA), else
+ * AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN. (The
+ * operator Secret is not read here: export its keys to check them.) */
+struct aws_check_run {
+  uv_loop_t loop;
+  struct httpc *http;
+  struct aws_client *client;
+  struct aws_creds *creds;
+  const char *source;
+  struct aws_check_result r;
+  bool done;
+};
+
+static void check_http_closed(void *arg)
+{
+  (void)arg;
+}
+
+static void check_client_closed(void *arg)
+{
+  struct aws_check_run *k = arg;
+
+  httpc_close(k->http, check_http_closed, k);
+}
+
+static void check_done(const struct aws_check_result *r, void *arg)
+{
+  struct aws_check_run *k = arg;
+
+  k->r = *r;
+  k->done = true;
+  aws_client_close(k->client, check_client_closed, k);
+}
+
+/* Web identity first (what IRSA sets), then static keys; NULL when neither
+ * is configured (aws_check then reports no_credentials). */
+static void check_creds(struct aws_check_run *k)
+{
+  if (!str_empty(getenv("AWS_ROLE_ARN")) &&
+      !str_empty(getenv("AWS_WEB_IDENTITY_TOKEN_FILE")) &&
+      aws_creds_new_web_identity(k->client, NULL, NULL,
+                                 "aws-account-operator-check",
+                                 &k->creds) == 0) {
+    k->source = "web identity (AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE)";
+  } else if (aws_creds_from_env(&k->creds) == 0) {
+    k->source = "environment (AWS_ACCESS_KEY_ID)";
+  } else {
+    k->creds = NULL;
+    k->source = "none";
+  }
+}
+
+static int check_start(struct aws_check_run *k, const struct cfg *cfg)
+{
+  struct aws_client_opts o = { .endpoint_url = cfg->aws_endpoint_url,
+                               .default_region = cfg->aws_region,
+                               .max_attempts = 2 };
+  int rc;
+
+  if (cfg->aws_region && aws_partition_of_region(cfg->aws_region))
+    o.partition = aws_partition_of_region(cfg->aws_region);
+  rc = httpc_new(&k->loop, NULL, &k->http);
+  if (rc)
+    return rc;
+  rc = aws_client_new(&k->loop, k->http, &o, &k->client);
+  if (rc) {
+    httpc_close(k->http, check_http_closed, k);
+    return rc;
+  }
+  check_creds(k);
+  rc = aws_check_start(k->client, k->creds, check_done, k);
+  if (rc)
+    aws_client_close(k->client, check_client_closed, k);
+  return rc;
+}
+
+static void check_print(const struct aws_check_run *k)
+{
+  struct buf out;
+  long skew = aws_client_skew(k->client);
+
+  buf_init(&out, (size_t)64 << 10);
+  aws_check_format(&k->r, &out);
+  fputs(buf_str(&out), stdout);
+  printf("  credentials:        %s\n", k->source);
+  if (skew)
+    printf("  clock skew:         %+ld s (corrected from the server's "
+           "Date)\n",
+           skew);
+  buf_cleanup(&out);
+}
+
+/* Exit status: 0 when both calls succeeded, 1 on a diagnosis, 2 when the
+ * check could not run. */
+static int run_aws_check(const struct cfg *cfg)
+{
+  struct aws_check_run k;
+  int rc;
+
+  memset(&k, 0, sizeof(k));
+  log_configure(cfg->log_level, cfg->log_format);
+  if (uv_loop_init(&k.loop))
+    return EXIT_USAGE;
+  rc = check_start(&k, cfg);
+  if (rc)
+    fprintf(stderr, "aws-account-operator aws-check: %s\n", op_strerror(rc));
+  uv_run(&k.loop, UV_RUN_DEFAULT);
+  if (k.done)
+    check_print(&k);
+  aws_creds_unref(k.creds);
+  if (uv_loop_close(&k.loop))
+    log_error("main", "aws-check: handles left open at exit");
+  return !k.done ? EXIT_USAGE : k.r.rc ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
   struct app a;
@@ -157,14 +276,8 @@ int main(int argc, char **argv)
     cfg_cleanup(&a.cfg);
     return 0;
   }
-  if (a.cfg.subcommand) {
-    fprintf(stderr, "aws-account-operator: %s: not available in this build\n",
-            a.cfg.subcommand);
-    cfg_cleanup(&a.cfg);
-    return EXIT_USAGE;
-  }
   curl_global_init(CURL_GLOBAL_DEFAULT);
-  rc = run_daemon(&a);
+  rc = a.cfg.subcommand ? run_aws_check(&a.cfg) : run_daemon(&a);
   curl_global_cleanup();
   cfg_cleanup(&a.cfg);
   return rc;

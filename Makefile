@@ -32,6 +32,10 @@ else
 OPT        := -O2 -g
 LDSAN      :=
 endif
+# libFuzzer coverage instrumentation; before CFLAGS, which expands OPT now.
+ifeq ($(FUZZ),1)
+OPT        += -fsanitize=fuzzer-no-link
+endif
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -62,10 +66,6 @@ DRV_BINS   := $(DRV_SRCS:test/e2e/drivers/%.c=$(BUILD)/drivers/%)
 FUZZ_SRCS  := $(sort $(wildcard test/fuzz/fuzz_*.c))
 FUZZ_BINS  := $(FUZZ_SRCS:test/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_SECONDS ?= 20
-
-ifeq ($(FUZZ),1)
-OPT        += -fsanitize=fuzzer-no-link
-endif
 
 # Keep test objects (they are intermediates of the suite binaries).
 .SECONDARY:

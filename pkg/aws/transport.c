@@ -81,6 +81,7 @@ static void finish(struct aws_call_st *k, int err, const struct aws_resp *resp,
          "AWS call done: %s after %u attempt(s), %llu ms", op_err_name(err),
          k->attempt, (unsigned long long)(time_mono_ms() - k->t0));
   list_remove(c, k);
+  aws__gov_release(k);
   c->inflight--;
   if (k->cb)
     k->cb(err, resp, aerr, k->arg);

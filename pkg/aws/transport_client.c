@@ -147,10 +147,50 @@ static struct aws_gov *gov_get(struct aws_client *c, struct aws_call_st *k)
     uv_timer_init(c->loop, &g->timer);
     g->timer.data = g;
     c->handles++;
+    g->key = util_xstrdup(key);
     map_put(&c->govs, key, g, NULL);
   }
+  g->users++;
   free(key);
   return g;
+}
+
+static void gov_closed(uv_handle_t *h);
+
+static bool gov_idle(const struct aws_gov *g)
+{
+  return g->users == 0 && !g->qhead && g->b.rate >= g->b.max_rate &&
+         !uv_is_active((const uv_handle_t *)&g->timer);
+}
+
+/* Drop idle buckets when the table has grown (one per account and
+ * service adds up with thousands of accounts). */
+static void gov_evict(struct aws_client *c)
+{
+  struct aws_gov **idle;
+  size_t it = 0, n = 0, i;
+  const char *key;
+  void *v;
+
+  if (map_len(&c->govs) <= AWS_GOV_EVICT_ABOVE)
+    return;
+  idle = util_xcalloc(map_len(&c->govs), sizeof(*idle));
+  while (map_next(&c->govs, &it, &key, &v))
+    if (gov_idle(v))
+      idle[n++] = v;
+  for (i = 0; i < n; i++) {
+    map_del(&c->govs, idle[i]->key);
+    uv_close((uv_handle_t *)&idle[i]->timer, gov_closed);
+  }
+  free(idle);
+}
+
+void aws__gov_release(struct aws_call_st *k)
+{
+  if (!k->gov)
+    return;
+  k->gov->users--;
+  k->gov = NULL;
 }
 
 static void gov_arm(struct aws_gov *g)
@@ -185,7 +225,12 @@ static void gov_timer_cb(uv_timer_t *t)
 void aws__gov_enter(struct aws_call_st *k)
 {
   struct aws_client *c = k->c;
-  struct aws_gov *g = k->gov ? k->gov : (k->gov = gov_get(c, k));
+  struct aws_gov *g = k->gov;
+
+  if (!g) {
+    gov_evict(c);
+    g = k->gov = gov_get(c, k);
+  }
 
   k->phase = CALL_GOV;
   if (!g->qhead && aws_gov_take(&g->b, clock_ms(c)) == 0) {
@@ -365,6 +410,7 @@ static void gov_closed(uv_handle_t *h)
   struct aws_gov *g = h->data;
   struct aws_client *c = g->c;
 
+  free(g->key);
   free(g);
   c->handles--;
   aws__client_maybe_freed(c);

@@ -47,7 +47,14 @@ struct aws_gov {
   struct aws_gov_bucket b;
   uv_timer_t timer;
   struct aws_call_st *qhead, *qtail;
+  unsigned users; /* live calls bound to this bucket */
+  char *key;      /* map key, owned */
 };
+
+/* Idle buckets (no live call, full rate) are dropped once the table holds
+ * more than this many; a new one starts at full rate, which is exactly the
+ * state of an idle bucket. */
+#define AWS_GOV_EVICT_ABOVE 256
 
 struct aws_create_slot {
   struct aws_client *c;
@@ -83,6 +90,7 @@ struct aws_client {
 
 void aws__gov_enter(struct aws_call_st *k);
 void aws__gov_dequeue(struct aws_call_st *k);
+void aws__gov_release(struct aws_call_st *k);
 void aws__call_go(struct aws_call_st *k);
 void aws__send(struct aws_call_st *k, const struct sigv4_creds *v);
 void aws__after_transport_error(struct aws_call_st *k, int err,

@@ -11,6 +11,7 @@
 #include "aws/governor.h"
 #include "aws/sigv4.h"
 #include "aws/transport.h"
+#include "aws/transport_int.h" /* bucket table size */
 #include "http/httpc.h"
 #include "metrics/metrics.h"
 #include "support/testsrv.h"
@@ -646,6 +647,34 @@ START_TEST(governor_queues_in_order)
 }
 END_TEST
 
+START_TEST(idle_governor_buckets_are_evicted)
+{
+  struct aws_call call = orgs_call(true);
+  struct res r[300];
+  char acct[300][16];
+  int i, n;
+
+  struct fx f;
+  fx_setup(&f);
+  testsrv_route_fixed(f.s, "/", 200, NULL, "{}", 2);
+  memset(r, 0, sizeof(r));
+  for (i = 0; i < 300; i++) {
+    str_fmt(acct[i], sizeof(acct[i]), "%012d", i);
+    call.account = acct[i];
+    ck_assert_int_eq(aws_call_start(f.c, f.creds, &call, on_call, &r[i]), 0);
+  }
+  for (i = 0; i < 300; i++)
+    ck_assert(test_run_until(&f.loop, &r[i].done, WAIT_MS));
+  ck_assert_uint_eq(map_len(&f.c->govs), 300); /* all were live at once */
+  /* The next call finds them idle and drops them. */
+  call.account = "fresh";
+  run_call(&f, &call, &r[0]);
+  n = (int)map_len(&f.c->govs);
+  ck_assert_int_eq(n, 1);
+  fx_teardown(&f);
+}
+END_TEST
+
 /* ---- CreateAccount cap ---- */
 
 struct slot_rec {
@@ -763,6 +792,7 @@ static Suite *aws_transport_suite(void)
   tcase_add_test(tc, governor_aimd_maths);
   tcase_add_test(tc, retry_budget_and_delay_maths);
   tcase_add_test(tc, governor_queues_in_order);
+  tcase_add_test(tc, idle_governor_buckets_are_evicted);
   tcase_add_test(tc, create_account_cap_never_exceeded);
   suite_add_tcase(s, tc);
   return s;

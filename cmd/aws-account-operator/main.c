@@ -150,6 +150,7 @@ struct aws_check_run {
   struct aws_creds *creds;
   const char *source;
   struct aws_check_result r;
+  long skew; /* applied by the client, read before it is closed */
   bool done;
 };
 
@@ -170,6 +171,7 @@ static void check_done(const struct aws_check_result *r, void *arg)
   struct aws_check_run *k = arg;
 
   k->r = *r;
+  k->skew = aws_client_skew(k->client);
   k->done = true;
   aws_client_close(k->client, check_client_closed, k);
 }
@@ -219,7 +221,7 @@ static int check_start(struct aws_check_run *k, const struct cfg *cfg)
 static void check_print(const struct aws_check_run *k)
 {
   struct buf out;
-  long skew = aws_client_skew(k->client);
+  long skew = k->skew;
 
   buf_init(&out, (size_t)64 << 10);
   aws_check_format(&k->r, &out);

@@ -16,7 +16,8 @@ against botocore's models. Shown here:
     every protocol;
   * aws-check's report and exit status for success and each failure class
     (wrong secret, unknown key, no credentials, closed port, access
-    denied, clock skew, and web identity credentials).
+    denied, clock skew), with credentials from the environment, from web
+    identity (IRSA) and from the operator Secret read through --kubeconfig.
 
 Clock skew: the fake compares X-Amz-Date with its own clock, and our
 signer uses the real clock, so a skewed client cannot be produced without
@@ -28,6 +29,7 @@ answer and aws-check reports clock_skew.
 Run with Debian's /usr/bin/python3 (botocore); `make test-e2e` builds the
 driver first.
 """
+import base64
 import json
 import os
 import re
@@ -37,6 +39,7 @@ import pytest
 
 from awsfake_util import AwsFake
 from conftest import BIN, REPO, free_port
+from kubefake_util import KubeFake
 
 DRIVER = os.path.join(REPO, "build", "drivers", "aws_driver")
 API_H = os.path.join(REPO, "pkg", "aws", "api.h")
@@ -366,3 +369,49 @@ def test_aws_check_web_identity(fake, tmp_path):
     assert rc == 0, out + err
     assert f"arn:                arn:aws:sts::{fake.account}:assumed-role/aint-irsa/" in out
     assert "credentials:        web identity" in out
+
+
+def test_aws_check_web_identity_rejected(fake, tmp_path):
+    token = tmp_path / "token"
+    token.write_text("never-registered")
+    env = clean_env(AWS_ROLE_ARN=f"arn:aws:iam::{fake.account}:role/aint-irsa",
+                    AWS_WEB_IDENTITY_TOKEN_FILE=str(token))
+    rc, out, err = aws_check(env, "--aws-endpoint-url", fake.endpoint)
+    assert_failed(rc, out, "no_credentials", "sts:GetCallerIdentity", "CredentialsUnavailable")
+    assert "credentials:        web identity" in out
+    assert "InvalidIdentityToken" in err  # the provider's reason is logged
+
+
+def test_aws_check_operator_secret(fake, tmp_path):
+    """--kubeconfig: the credentials come from the operator Secret."""
+    kube = KubeFake(tmp_path / "kube").start()
+    try:
+        kube.ok("POST", "/api/v1/namespaces",
+                {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "aao-check"}})
+        args = ["--kubeconfig", kube.kubeconfig, "--namespace", "aao-check", "--aws-endpoint-url", fake.endpoint]
+        where = "Secret aao-check/aws-account-operator-credentials"
+        # the environment is ignored when the Secret is the source
+        env = check_env(fake)
+
+        rc, out, err = aws_check(env, *args)
+        assert_failed(rc, out, "no_credentials", "credentials")
+        assert f"credentials:        {where}: not found" in out
+
+        def b64(v):
+            return base64.b64encode(v.encode()).decode()
+        kube.ok("POST", "/api/v1/namespaces/aao-check/secrets", {
+            "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "aws-account-operator-credentials"},
+            "data": {"aws_access_key_id": b64(fake.access_key), "aws_secret_access_key": b64(fake.secret_key)}})
+        rc, out, err = aws_check(clean_env(), *args)
+        assert rc == 0, out + err
+        assert out.startswith("aws-check: OK\n")
+        assert f"credentials:        {where}\n" in out
+        assert fake.secret_key not in out + err
+
+        kube.ok("PUT", "/api/v1/namespaces/aao-check/secrets/aws-account-operator-credentials", {
+            "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "aws-account-operator-credentials"},
+            "data": {"aws_access_key_id": b64(fake.access_key), "aws_secret_access_key": b64("wrong" * 8)}})
+        rc, out, err = aws_check(clean_env(), *args)
+        assert_failed(rc, out, "bad_signature", "sts:GetCallerIdentity", "SignatureDoesNotMatch")
+    finally:
+        kube.stop()

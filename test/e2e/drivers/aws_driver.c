@@ -1829,11 +1829,12 @@ static void print_summary(struct drv *d)
   static const char *const names[] = { "all-ops", "create-burst", "throttled",
                                        "bad-secret", "unknown-key" };
   json_t *s = json_pack(
-      "{s:s,s:i,s:i,s:i,s:i,s:I,s:I,s:f,s:I,s:i}", "mode", names[d->o.mode],
+      "{s:s,s:i,s:i,s:i,s:i,s:I,s:I,s:I,s:I,s:i}", "mode", names[d->o.mode],
       "calls", d->calls, "ok", d->ok, "failed", d->failed, "auth", d->auth,
       "attempts", (json_int_t)d->attempts, "retries", (json_int_t)d->retries,
       "throttles",
-      metric_sum(d->met, "aws_account_operator_api_throttles_total"),
+      (json_int_t)metric_sum(d->met,
+                             "aws_account_operator_api_throttles_total"),
       "peak_slots", (json_int_t)d->peak_slots, "bursts_done", d->bursts_done);
   double rate = d->o.rate > 0 ? d->o.rate : 10; /* the client's defaults */
 

@@ -1451,9 +1451,11 @@ static int s_delete_zone(struct drv *d)
 /* The order the operator follows for one account, from creation to
  * closing (reference/upstream-behaviour.md section 2). */
 static const step_fn all_ops[] = {
+  /* operator start-up: who am I, which organization */
   s_describe_org,
   s_caller_identity,
   s_federation_token,
+  /* Account: create, wait, find it in the organization */
   s_create_account,
   s_describe_car,
   s_list_car,
@@ -1461,12 +1463,10 @@ static const step_fn all_ops[] = {
   s_describe_account,
   s_list_parents,
   s_list_children,
-  s_create_ou,
-  s_list_ous,
-  s_move_account,
-  s_org_tag,
-  s_org_list_tags,
-  s_org_untag,
+  /* OptingInRegions */
+  s_region_opt,
+  s_enable_region,
+  /* IAM bootstrap through OrganizationAccountAccessRole */
   s_assume_role,
   s_member_identity,
   s_create_user,
@@ -1479,9 +1479,6 @@ static const step_fn all_ops[] = {
   s_create_access_key,
   s_user_identity,
   s_list_access_keys,
-  s_delete_access_key,
-  s_detach_user_policy,
-  s_delete_user,
   s_create_role,
   s_get_role,
   s_list_roles,
@@ -1492,19 +1489,13 @@ static const step_fn all_ops[] = {
   s_list_attached_role,
   s_put_role_policy,
   s_list_role_policies,
-  s_delete_role_policy,
-  s_detach_role_policy,
-  s_delete_role,
   s_create_policy,
   s_get_policy,
   s_list_policies,
   s_create_policy_version,
   s_get_policy_version,
   s_list_policy_versions,
-  s_delete_policy_version,
-  s_delete_policy,
-  s_create_case,
-  s_describe_cases,
+  /* InitializingRegions */
   s_describe_regions,
   s_describe_images,
   s_describe_instance_types,
@@ -1513,6 +1504,20 @@ static const step_fn all_ops[] = {
   s_wait_running,
   s_terminate,
   s_wait_terminated,
+  /* PendingVerification: support case and quotas */
+  s_create_case,
+  s_describe_cases,
+  s_get_quota,
+  s_request_quota,
+  s_quota_history,
+  /* claim: OU placement and tags */
+  s_create_ou,
+  s_list_ous,
+  s_move_account,
+  s_org_tag,
+  s_org_list_tags,
+  s_org_untag,
+  /* claim deleted: clean the account */
   s_describe_volumes,
   s_seed_snapshot,
   s_describe_snapshots,
@@ -1521,11 +1526,6 @@ static const step_fn all_ops[] = {
   s_seed_vpce,
   s_describe_vpce,
   s_delete_vpce,
-  s_get_quota,
-  s_request_quota,
-  s_quota_history,
-  s_region_opt,
-  s_enable_region,
   s_create_bucket,
   s_put_object,
   s_list_buckets,
@@ -1538,6 +1538,15 @@ static const step_fn all_ops[] = {
   s_list_rrsets,
   s_delete_record,
   s_delete_zone,
+  s_delete_access_key,
+  s_detach_user_policy,
+  s_delete_user,
+  s_delete_role_policy,
+  s_detach_role_policy,
+  s_delete_role,
+  s_delete_policy_version,
+  s_delete_policy,
+  /* and close it */
   s_close_account,
 };
 

@@ -278,7 +278,8 @@ def assert_failed(rc, out, diag, call, code=None):
 
 
 def test_aws_check_ok(fake):
-    rc, out, err = aws_check(check_env(fake), "--aws-endpoint-url", fake.endpoint)
+    # debug logging on: still no secret and no signature anywhere
+    rc, out, err = aws_check(check_env(fake), "--aws-endpoint-url", fake.endpoint, "--log-level", "debug")
     assert rc == 0, out + err
     org = fake.client("organizations").describe_organization()["Organization"]
     assert out.startswith("aws-check: OK\n")
@@ -288,7 +289,8 @@ def test_aws_check_ok(fake):
     assert f"organization:       {org['Id']}" in out
     assert f"management account: {fake.account}" in out
     assert "credentials:        environment" in out
-    assert fake.secret_key not in out + err
+    assert "level=debug" in err
+    assert fake.secret_key not in out + err and "Signature=" not in err
 
 
 def test_aws_check_wrong_secret(fake):

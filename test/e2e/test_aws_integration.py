@@ -19,12 +19,14 @@ against botocore's models. Shown here:
     denied, clock skew), with credentials from the environment, from web
     identity (IRSA) and from the operator Secret read through --kubeconfig.
 
-Clock skew: the fake compares X-Amz-Date with its own clock, and our
-signer uses the real clock, so a skewed client cannot be produced without
-faking time. The skew case injects the fake's own skew answer
-(SignatureDoesNotMatch "Signature expired: ...", what STS sends) as a
-fault; the client then tries its one Date-based correction, gets the same
-answer and aws-check reports clock_skew.
+Clock skew, both ways and without faketime: (1) the stand-in runs with its
+clock moved by +1 h / -30 min (time.time patched in a launcher, the fake
+itself unchanged), so our correctly-timed requests are "skewed" for it; the
+client learns the offset from the Date header, signs again and aws-check
+succeeds, reporting the corrected skew; (2) a skew the correction cannot
+fix: the fake's own skew answer (SignatureDoesNotMatch "Signature expired:
+...", what STS sends) injected as a fault on every attempt; aws-check
+reports clock_skew.
 
 Run with Debian's /usr/bin/python3 (botocore); `make test-e2e` builds the
 driver first.
@@ -37,6 +39,7 @@ import subprocess
 
 import pytest
 
+import awsfake_util
 from awsfake_util import AwsFake
 from conftest import BIN, REPO, free_port
 from kubefake_util import KubeFake
@@ -421,3 +424,35 @@ def test_aws_check_operator_secret(fake, tmp_path):
         assert_failed(rc, out, "bad_signature", "sts:GetCallerIdentity", "SignatureDoesNotMatch")
     finally:
         kube.stop()
+
+
+SKEWED_LAUNCHER = """
+import os, runpy, sys, time
+_real = time.time
+time.time = lambda: _real() + {offset}
+runpy.run_path({fake!r}, run_name="__main__")
+"""
+
+
+@pytest.mark.parametrize("offset", [3600, -1800])
+def test_aws_check_corrects_real_clock_skew(tmp_path, monkeypatch, offset):
+    """The stand-in's clock is `offset` seconds off ours: the first request
+    is refused as expired, the client corrects from Date and succeeds."""
+    launcher = tmp_path / "skewed_aws_api.py"
+    launcher.write_text(SKEWED_LAUNCHER.format(offset=offset, fake=os.path.abspath(awsfake_util.FAKE)))
+    monkeypatch.setattr(awsfake_util, "FAKE", str(launcher))
+    skewed = AwsFake()
+    try:
+        rc, out, err = aws_check(check_env(skewed), "--aws-endpoint-url", skewed.endpoint)
+        log = skewed.control("GET", "calls")
+    finally:
+        skewed.stop()
+    assert rc == 0, out + err
+    assert out.startswith("aws-check: OK\n")
+    m = re.search(r"clock skew: +([+-]\d+) s \(corrected", out)
+    assert m and abs(int(m.group(1)) - offset) <= 2, out
+    log = log["calls"] if isinstance(log, dict) else log
+    # one refused attempt (the fake's real skew answer), then both calls pass
+    assert [(c["service"], c["operation"], c["error_code"]) for c in log] == [
+        ("sts", None, "SignatureDoesNotMatch"), ("sts", "GetCallerIdentity", None),
+        ("organizations", "DescribeOrganization", None)]

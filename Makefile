@@ -32,7 +32,6 @@ else
 OPT        := -O2 -g
 LDSAN      :=
 endif
-
 # libFuzzer coverage instrumentation for the fuzz build (must precede CFLAGS).
 ifeq ($(FUZZ),1)
 OPT        += -fsanitize=fuzzer-no-link

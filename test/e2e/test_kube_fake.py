@@ -436,13 +436,15 @@ def test_owner_reference_garbage_collection(fake, ns):
     fake.ok("DELETE", base + "/orph", {"propagationPolicy": "Orphan"})
     wait_for(lambda: fake.req("GET", base + "/orph")[0] == 404, what="orphaning owner gone")
     assert "ownerReferences" not in fake.ok("GET", cms + "/orph-dep")["metadata"]
-    # Namespace deletion removes everything inside, then the namespace.
-    fake.ok("PATCH", cms + "/dep-fin", {"metadata": {"finalizers": None}},
-            ctype="application/merge-patch+json")
+    # Namespace deletion removes everything inside, then the namespace. The
+    # object still holding a finalizer keeps the namespace Terminating, so the
+    # refusal of new objects is observable without racing the collector.
     nso = fake.ok("DELETE", "/api/v1/namespaces/%s" % ns)
     assert nso["status"]["phase"] == "Terminating"
     st, _, body = fake.req("POST", cms, cm("late"))
     assert st == 403 and body["reason"] == "Forbidden"
+    fake.ok("PATCH", cms + "/dep-fin", {"metadata": {"finalizers": None}},
+            ctype="application/merge-patch+json")
     wait_for(lambda: fake.req("GET", "/api/v1/namespaces/%s" % ns)[0] == 404,
              what="namespace gone")
     assert fake.ok("GET", cms)["items"] == []

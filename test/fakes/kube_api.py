@@ -2098,6 +2098,16 @@ class Handler(BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(n) if n else b""
 
+    def send_response(self, code, message=None):
+        # Log the request before any byte of the response leaves, so a client
+        # that reads /fake/requests right after its answer finds the entry.
+        entry = getattr(self, "entry", None)
+        if entry is not None and entry["status"] is None and \
+                not entry["path"].startswith("/fake/"):
+            entry["status"] = code
+            self.fake.add_log(entry)
+        super().send_response(code, message)
+
     def send_json(self, code, obj, headers=None):
         body = json.dumps(obj, separators=(",", ":")).encode()
         self.status = code

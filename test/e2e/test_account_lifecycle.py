@@ -48,9 +48,9 @@ def seed(kube, aws):
         "metadata": {"name": "aws-account-operator-credentials", "namespace": NS},
         "data": {"aws_access_key_id": b64(aws.access_key),
                  "aws_secret_access_key": b64(aws.secret_key)}})
-    state = aws.control("GET", "state")
-    root = json.dumps(state)  # find the root id (r-...)
-    root = root[root.index('"r-'):].split('"')[1]
+    root = aws.control("GET", "state")["root"]
+    if isinstance(root, dict):
+        root = root.get("Id") or root.get("id")
     kube.ok("POST", "/api/v1/namespaces/%s/configmaps" % NS, {
         "apiVersion": "v1", "kind": "ConfigMap",
         "metadata": {"name": "aws-account-operator-configmap", "namespace": NS},
@@ -89,18 +89,18 @@ def state(kube, name):
     return (a or {}).get("status", {}).get("state")
 
 
+def calls(aws):
+    return aws.control("GET", "calls")["calls"]
+
+
 def created_accounts(aws):
-    calls = aws.control("GET", "calls")
-    return [c for c in calls if c["operation"] == "CreateAccount"
+    return [c for c in calls(aws) if c["operation"] == "CreateAccount"
             and c["status"] == 200]
 
 
 def org_accounts_named(aws, name):
-    st = aws.control("GET", "state")
-    reqs = st.get("create_requests") or st.get("createRequests") or []
-    if isinstance(reqs, dict):
-        reqs = list(reqs.values())
-    return [r for r in reqs if r.get("AccountName", r.get("account_name")) == name]
+    return [a for a in aws.control("GET", "state")["accounts"]
+            if a["Name"] == name]
 
 
 def test_account_ready_and_vended_keys_work(env):
@@ -125,6 +125,7 @@ def test_account_ready_and_vended_keys_work(env):
         # the secret key never reaches the log
         assert data["aws_secret_access_key"] not in "".join(op.lines)
         assert len(created_accounts(aws)) == 1
+        assert len(org_accounts_named(aws, "osd-creds-mgmt-e2e001")) == 1
     finally:
         op.stop()
         dump(op, "ready")
@@ -150,7 +151,7 @@ def test_kill9_at_each_creation_step_yields_one_account(env, step):
     create_account(kube, name)
 
     def reached():
-        return any(c["operation"] == step for c in aws.control("GET", "calls"))
+        return any(c["operation"] == step for c in calls(aws))
 
     wait_for(reached, timeout=90, interval=0.02, what=step)
     op.p.send_signal(signal.SIGKILL)
@@ -159,9 +160,11 @@ def test_kill9_at_each_creation_step_yields_one_account(env, step):
     try:
         wait_for(lambda: state(kube, name) == "Ready", timeout=150,
                  interval=0.5, what="Account Ready after restart")
+        # exactly one AWS account for the CR, and it is the recorded one
         assert len(created_accounts(aws)) == 1
-        st = aws.control("GET", "state")
-        ids = [x for x in json.dumps(st).split('"') if x.isdigit() and len(x) == 12]
-        assert get(kube, "%s/%s" % (ACC, name))["spec"]["awsAccountID"] in ids
+        mine = org_accounts_named(aws, name)
+        assert len(mine) == 1
+        assert get(kube, "%s/%s" % (ACC, name))["spec"]["awsAccountID"] == mine[0]["Id"]
     finally:
         op.stop()
+        dump(op, step)

@@ -16,7 +16,7 @@ import time
 import pytest
 
 from awsfake_util import AwsFake
-from conftest import BIN, REPO, Proc, free_port, wait_for
+from conftest import BIN, REPO, Proc, free_port, http_get, wait_for
 from kubefake_util import KubeFake
 
 NS = "aws-account-operator"
@@ -63,12 +63,15 @@ def seed(kube, aws):
 
 
 def operator(kube, aws):
-    return Proc([BIN, "--kubeconfig", kube.kubeconfig, "--aws-endpoint-url",
-                 aws.endpoint, "--namespace", NS,
-                 "--metrics-bind-address", "127.0.0.1:%d" % free_port(),
-                 "--health-probe-bind-address", "127.0.0.1:%d" % free_port(),
-                 "--log-level", os.environ.get("AAO_E2E_LOG_LEVEL", "info")],
-                env={"AWS_REGION": "us-east-1"})
+    port = free_port()
+    p = Proc([BIN, "--kubeconfig", kube.kubeconfig, "--aws-endpoint-url",
+              aws.endpoint, "--namespace", NS,
+              "--metrics-bind-address", "127.0.0.1:%d" % port,
+              "--health-probe-bind-address", "127.0.0.1:%d" % free_port(),
+              "--log-level", os.environ.get("AAO_E2E_LOG_LEVEL", "info")],
+             env={"AWS_REGION": "us-east-1"})
+    p.metrics_port = port
+    return p
 
 
 def create_account(kube, name):
@@ -126,6 +129,16 @@ def test_account_ready_and_vended_keys_work(env):
         assert data["aws_secret_access_key"] not in "".join(op.lines)
         assert len(created_accounts(aws)) == 1
         assert len(org_accounts_named(aws, "osd-creds-mgmt-e2e001")) == 1
+        st, _, body = http_get("http://127.0.0.1:%d/metrics" % op.metrics_port)
+        text = body.decode()
+        assert st == 200
+        assert ('aws_account_operator_account_crs{name="aws-account-operator",'
+                'claimed="false",reused="false",state="Ready"} 1') in text
+        assert "aws_account_operator_account_ready_duration_seconds_count" in text
+        assert 'aws_account_operator_reconcile_duration_seconds_count{' in text
+        wait_for(lambda: 'aws_account_operator_aws_accounts{name="aws-account-operator"} 2'
+                 in http_get("http://127.0.0.1:%d/metrics" % op.metrics_port)[2].decode(),
+                 timeout=60, interval=0.5, what="aws_accounts gauge")
     finally:
         op.stop()
         dump(op, "ready")

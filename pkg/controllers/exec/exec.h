@@ -1,0 +1,260 @@
+/* Shared executor support (PLANS.md: the loop around the pure plans).
+ *
+ *   exec_kio      the Kubernetes I/O seam (writes + events) every executor
+ *                 uses, replaceable by a recording double in tests. Same
+ *                 names and signatures as the first copy in
+ *                 accountpool/exec.h (branch claimexec): that copy and
+ *                 accountpool/exec_io.c's shared half move here.
+ *   exec_obs      the per-key observation table ("Observation lifetime").
+ *   exec_cfg      the operator ConfigMap from its informer: parsed with
+ *                 opcfg on every change; NULL while missing or invalid
+ *                 (invalid: error log + Warning event on the ConfigMap;
+ *                 the last good one stays readable via exec_cfg_last_good).
+ *   exec_aws      the AWS side: one aws_client (--aws-endpoint-url,
+ *                 AWS_REGION, metrics) and its aws_api table, the
+ *                 management credentials from the Secret
+ *                 aws-account-operator-credentials (rebuilt when it
+ *                 changes, NULL while missing), and AssumeRole credentials
+ *                 into an account's OrganizationAccountAccessRole (cached
+ *                 per account).
+ *   exec_watcher  the total-account watcher (upstream 2.4): every 5 min,
+ *                 at start and on ConfigMap changes, ListAccounts (ACTIVE)
+ *                 + ListCreateAccountStatus IN_PROGRESS, all pages.
+ *   exec_shared   all of the above, built once by exec_register_all.
+ *
+ * Every function returns 0 or a negative op_err unless stated. Nothing
+ * here logs secret material.
+ */
+#ifndef PKG_CONTROLLERS_EXEC_EXEC_H
+#define PKG_CONTROLLERS_EXEC_EXEC_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <uv.h>
+
+#include "controllers/common/opcfg.h"
+#include "controllers/runtime/ctrl.h"
+#include "k8s/client.h"
+
+struct aws_api;
+struct aws_client;
+struct aws_creds;
+struct cfg;
+struct httpc;
+struct inf;
+struct k8s_recorder;
+struct met_registry;
+struct mgr;
+struct store;
+struct exec_metrics;
+
+/* ---- Kubernetes I/O seam --------------------------------------------- */
+
+extern const struct k8s_gvr exec_gvr_accounts;
+extern const struct k8s_gvr exec_gvr_pools;
+extern const struct k8s_gvr exec_gvr_claims;
+extern const struct k8s_gvr exec_gvr_secrets;
+
+/* Same contract as k8s/client.h: 0 = cb runs exactly once, later. */
+struct exec_kio {
+  void *arg;
+  int (*get)(void *arg, const struct k8s_gvr *g, const char *ns,
+             const char *name, k8s_obj_cb cb, void *cbarg);
+  int (*create)(void *arg, const struct k8s_gvr *g, const char *ns, json_t *obj,
+                k8s_obj_cb cb, void *cbarg);
+  int (*update)(void *arg, const struct k8s_gvr *g, json_t *obj, k8s_obj_cb cb,
+                void *cbarg);
+  int (*update_status)(void *arg, const struct k8s_gvr *g, json_t *obj,
+                       k8s_obj_cb cb, void *cbarg);
+  int (*del)(void *arg, const struct k8s_gvr *g, const char *ns,
+             const char *name, k8s_obj_cb cb, void *cbarg);
+  /* Record an event (message never holds secret material). */
+  void (*event)(void *arg, json_t *obj, const char *type, const char *reason,
+                const char *msg);
+};
+
+/* The real seam over a client and recorder (both borrowed; rec may be
+ * NULL). */
+struct exec_kio_real {
+  struct k8s_client *client;
+  struct k8s_recorder *rec;
+};
+void exec_kio_real_init(struct exec_kio *k, struct exec_kio_real *r);
+
+/* Map a write's completion to the controller result: OP_ECONFLICT ->
+ * requeue after 1 ms (at once, no backoff), other errors -> err (rate
+ * limited), success -> requeue_after requeue_ms (0 = done). */
+void exec_write_result(int err, uint64_t requeue_ms, struct ctrl_result *out);
+
+/* Borrowed objects of a store as an array (free the array only; never
+ * NULL unless out of memory). */
+const json_t **exec_store_objs(const struct store *s, size_t *n);
+
+/* Parse the operator ConfigMap from a store holding it. 0, or
+ * OP_ENOTFOUND / OP_ECONFIG (*c cleaned). */
+int exec_cfg_load(const struct store *cm, struct opcfg *c);
+
+typedef void (*exec_done_fn)(void *arg, const char *key,
+                             const struct ctrl_result *res);
+
+/* The account watcher's verdict as pool_snap wants it. */
+typedef void (*exec_limit_fn)(void *arg, bool *allows, bool *has_total,
+                              long long *total);
+
+/* ---- observation table ------------------------------------------------ */
+
+/* key -> a fixed-size observation struct (copied in), plus an optional
+ * owned JSON value (e.g. acct_obs.regions points into it). Only AWS
+ * actions put; Kubernetes writes leave entries alone. */
+struct exec_obs;
+struct exec_obs *exec_obs_new(size_t obs_size);
+void exec_obs_free(struct exec_obs *t);
+/* Copy obs in; aux_new (may be NULL) is stolen and released when the
+ * entry is replaced or dropped. */
+int exec_obs_put(struct exec_obs *t, const char *key, const void *obs,
+                 json_t *aux_new);
+/* Borrowed (valid until the next put/drop of key) or NULL. */
+const void *exec_obs_get(const struct exec_obs *t, const char *key);
+const json_t *exec_obs_aux(const struct exec_obs *t, const char *key);
+void exec_obs_drop(struct exec_obs *t, const char *key);
+size_t exec_obs_len(const struct exec_obs *t);
+
+/* ---- operator config ---------------------------------------------------- */
+
+struct exec_cfg;
+typedef void (*exec_cfg_changed_fn)(void *arg);
+/* Watch the ConfigMap informer (borrowed; NULL = always missing). kio is
+ * used for the Warning event (may be NULL). */
+struct exec_cfg *exec_cfg_new(struct inf *cm, const struct exec_kio *kio);
+void exec_cfg_free(struct exec_cfg *c);
+/* Apply a ConfigMap object (NULL = deleted). What the informer handler
+ * calls; public for tests. */
+void exec_cfg_apply(struct exec_cfg *c, const json_t *cm);
+/* The parsed config, NULL when missing or invalid (borrowed; valid until
+ * the next change). */
+const struct opcfg *exec_cfg_get(const struct exec_cfg *c);
+const struct opcfg *exec_cfg_last_good(const struct exec_cfg *c);
+/* Bumped on every successful parse. */
+unsigned exec_cfg_generation(const struct exec_cfg *c);
+/* Called after every change (parsed, invalid or deleted). Up to 8. */
+int exec_cfg_on_change(struct exec_cfg *c, exec_cfg_changed_fn fn, void *arg);
+
+/* ---- AWS access --------------------------------------------------------- */
+
+struct exec_aws_opts {
+  const char *endpoint_url; /* --aws-endpoint-url or NULL */
+  const char *region;       /* AWS_REGION or NULL */
+  unsigned create_account_cap;
+  struct met_registry *metrics; /* optional */
+  struct inf *secret;           /* the credentials Secret informer */
+  struct aws_api *api;          /* tests: replacement table (borrowed) */
+  /* tests: build account creds without STS (NULL = AssumeRole) */
+  int (*assume)(void *arg, const char *account_id, struct aws_creds **out);
+  void *assume_arg;
+};
+
+struct exec_aws;
+/* httpc may be NULL only when o->api is set (tests). */
+int exec_aws_new(uv_loop_t *loop, struct httpc *h,
+                 const struct exec_aws_opts *o, struct exec_aws **out);
+/* Close the client (cb when done; may run before return). */
+void exec_aws_close(struct exec_aws *a, void (*cb)(void *arg), void *arg);
+
+struct aws_api *exec_aws_api(struct exec_aws *a);
+struct aws_client *exec_aws_client(struct exec_aws *a); /* NULL in tests */
+/* Management-account credentials (borrowed) or NULL while the Secret is
+ * missing or incomplete. */
+struct aws_creds *exec_aws_mgmt(struct exec_aws *a);
+/* Same, with the signature claim_exec_deps.mgmt_creds expects. */
+struct aws_creds *exec_aws_mgmt_cb(void *arg);
+/* Apply a Secret object (NULL = deleted); what the informer handler calls. */
+void exec_aws_apply_secret(struct exec_aws *a, const json_t *secret);
+/* Credentials of OrganizationAccountAccessRole in account_id, assumed
+ * from the management credentials (borrowed, cached per account).
+ * OP_ENOTFOUND while the management credentials are missing. */
+int exec_aws_account_creds(struct exec_aws *a, const char *account_id,
+                           struct aws_creds **out);
+void exec_aws_forget_account(struct exec_aws *a, const char *account_id);
+/* arn:<partition>:iam::<id>:role/OrganizationAccountAccessRole */
+int exec_role_arn(const char *partition, const char *account_id,
+                  const char *role, char *out, size_t outsz);
+
+/* ---- total-account watcher ---------------------------------------------- */
+
+#define EXEC_WATCH_INTERVAL_MS (5u * 60u * 1000u)
+
+struct exec_watcher_opts {
+  struct exec_aws *aws;         /* api + management creds */
+  struct exec_cfg *cfg;         /* account-limit; polls on change */
+  struct exec_metrics *metrics; /* optional: the aws_accounts gauge */
+  unsigned create_cap;          /* --create-account-concurrency; 0 = 5 */
+  uint64_t interval_ms;         /* 0 = EXEC_WATCH_INTERVAL_MS */
+};
+
+struct exec_watcher;
+struct exec_watcher *exec_watcher_new(uv_loop_t *loop,
+                                      const struct exec_watcher_opts *o);
+/* Poll now and then every interval. */
+int exec_watcher_start(struct exec_watcher *w);
+/* Start a poll unless one is running (a running one is followed by
+ * another when it ends). */
+void exec_watcher_poll(struct exec_watcher *w);
+void exec_watcher_close(struct exec_watcher *w);
+
+/* false until the first successful poll and after any error. */
+bool exec_watcher_limit_allows(const struct exec_watcher *w);
+bool exec_watcher_has_total(const struct exec_watcher *w);
+long long exec_watcher_total(const struct exec_watcher *w);
+long long exec_watcher_in_progress(const struct exec_watcher *w);
+/* Polls completed (ok or failed); tests wait on it. */
+unsigned exec_watcher_polls(const struct exec_watcher *w);
+/* The latest complete listing (borrowed JSON array of {"id","email",
+ * "status"}) and the wall time its poll started; NULL before the first. */
+const json_t *exec_watcher_accounts(const struct exec_watcher *w,
+                                    time_t *started);
+/* exec_limit_fn over a watcher. */
+void exec_watcher_limit(void *arg, bool *allows, bool *has_total,
+                        long long *total);
+
+/* Our own CreateAccount requests in flight (begin at the call, end when
+ * DescribeCreateAccountStatus leaves IN_PROGRESS or on failure). */
+void exec_watcher_create_begin(struct exec_watcher *w, const char *key);
+void exec_watcher_create_end(struct exec_watcher *w, const char *key);
+unsigned exec_watcher_own_in_flight(const struct exec_watcher *w);
+/* Our own in flight + the watcher's IN_PROGRESS < create_cap. */
+bool exec_watcher_create_slot_free(const struct exec_watcher *w);
+
+/* Pure maths (exposed for tests). */
+bool exec_limit_allows(bool polled_ok, long long total, const struct opcfg *c);
+bool exec_slot_free(unsigned own, long long in_progress, unsigned cap);
+
+/* ---- everything shared, and the one wiring call ---------------------- */
+
+struct exec_shared {
+  uv_loop_t *loop;
+  struct mgr *mgr;
+  const struct cfg *cfg;
+  const char *ns;
+  struct exec_kio kio;
+  struct exec_kio_real kio_real;
+  struct exec_cfg *opcfg;
+  struct exec_aws *aws;
+  struct exec_watcher *watcher;
+  struct exec_metrics *metrics; /* NULL without a registry */
+};
+
+/* Build the shared pieces and register every controller's executor with
+ * the manager (Account here; AccountPool and AccountClaim add themselves
+ * in exec_register.c). A disabled manager registers nothing. Everything is
+ * released by a loop stop hook. */
+int exec_register_all(struct mgr *m, uv_loop_t *loop, const struct cfg *c,
+                      struct met_registry *r);
+
+/* The max concurrency for a controller: opcfg's MaxConcurrentReconciles
+ * (default 1). */
+unsigned exec_max_concurrent(const struct exec_shared *s, enum opcfg_ctrl i);
+
+#endif

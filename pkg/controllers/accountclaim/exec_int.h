@@ -19,6 +19,7 @@ struct claim_exec {
   char ns[64];
   struct claim_obs_ent *obs;
   struct met_family *crs, *ready, *pending, *cleanup, *cleanup_fail;
+  struct met_family *ccs_ready, *ccs_pending, *closed;
 };
 
 /* One reconcile in flight. */

@@ -22,6 +22,7 @@ void claim__metrics_init(struct claim_exec *e, struct met_registry *r)
   static const double ready_b[] = { 1, 5, 10, 20, 30, 60, 90, 120 };
   static const double pending_b[] = { 60, 120, 180, 240, 300, 600 };
   static const double cleanup_b[] = { 1, 2, 5, 10, 20, 30 };
+  static const double ccs_b[] = { 5, 10, 30, 60, 300, 600 };
   static const char *const st[] = { "state", NULL };
 
   e->crs = named(met_gauge(r, "aws_account_operator_account_claim_crs",
@@ -35,6 +36,14 @@ void claim__metrics_init(struct claim_exec *e, struct met_registry *r)
   e->cleanup = named(met_histogram(
       r, "aws_account_operator_account_reuse_cleanup_duration_seconds",
       "Reuse cleanup time of one region", cleanup_b, 6, NULL));
+  e->ccs_ready = named(met_histogram(
+      r, "aws_account_operator_account_claim_ccs_ready_duration_seconds",
+      "Time from creation to Claimed (CCS)", ccs_b, 6, NULL));
+  e->ccs_pending = named(met_histogram(
+      r, "aws_account_operator_account_claim_ccs_pending_duration_seconds",
+      "Age of Pending CCS claims, observed each reconcile", ccs_b, 6, NULL));
+  e->closed = named(met_counter(r, "aws_account_operator_accounts_closed_total",
+                                "Accounts closed via CloseAccount", NULL));
   e->cleanup_fail = named(met_counter(
       r, "aws_account_operator_account_reuse_cleanup_failures_total",
       "Reuse cleanup failures", NULL));
@@ -80,7 +89,12 @@ void claim__metrics_written(struct claim_job *j)
 
 void claim__metrics_action(struct claim_job *j, const struct claim_obs *o)
 {
-  if (!j->e->cleanup || j->st.action != CLAIM_CLEANUP_REGION)
+  if (!j->e->cleanup)
+    return;
+  if (j->st.action == CLAIM_CLOSE_ACCOUNT && o->result == 0 &&
+      !str_eq(o->aws_code, "AccountAlreadyClosedException"))
+    met_inc(j->e->closed, NULL);
+  if (j->st.action != CLAIM_CLEANUP_REGION)
     return;
   met_observe(j->e->cleanup, NULL, difftime(time(NULL), j->started));
   if (o->result < 0)

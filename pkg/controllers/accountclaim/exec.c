@@ -196,12 +196,14 @@ static int snap_plan(struct claim_job *j)
   struct claim_exec *e = j->e;
   struct claim_snap sn = { 0 };
   struct opcfg cfg;
-  bool have_cfg = exec_cfg_load(e->d.configmap, &cfg) == 0;
+  bool have_cfg = !e->d.cfg_get && exec_cfg_load(e->d.configmap, &cfg) == 0;
   int rc;
 
   sn.claim = j->claim;
   sn.accounts = exec_store_objs(e->d.accounts, &sn.naccounts);
   sn.cfg = have_cfg ? &cfg : NULL;
+  if (e->d.cfg_get)
+    sn.cfg = e->d.cfg_get(e->d.cfg_arg);
   sn.now = time(NULL);
   sn.secret_exists = j->secret_exists;
   sn.obs = claim_exec_obs(e, j->key);

@@ -16,6 +16,10 @@
 struct claim_exec_deps {
   struct exec_kio kio;
   const struct store *claims, *accounts, *configmap;
+  /* The parsed ConfigMap (e.g. exec_cfg_get); NULL = parse the configmap
+   * store on every reconcile. */
+  const struct opcfg *(*cfg_get)(void *arg);
+  void *cfg_arg;
   struct aws_api *api; /* borrowed */
   /* The management credentials (borrowed, NULL while the operator Secret
    * is missing: AWS steps then fail with OP_ENOTFOUND and are retried). */

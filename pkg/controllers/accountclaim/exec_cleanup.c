@@ -25,6 +25,7 @@ struct cl_job {
   enum cl_stage stage;
   unsigned ops;
   char cur[256], cur_name[256]; /* bucket, or zone id and name */
+  char account_id[16];
   struct claim_obs obs;
   claim_aws_done done;
   void *arg;
@@ -373,6 +374,7 @@ static void assumed(int err, const struct aws_error *ae,
     return;
   }
   j->t.creds = j->acct;
+  j->t.account = j->account_id; /* rate-governor key: the member account */
   cl_step(j);
 }
 
@@ -399,10 +401,10 @@ int claim__exec_cleanup(struct aws_api *api, struct aws_creds *mgmt,
   j->api = api;
   j->obs.action = CLAIM_CLEANUP_REGION;
   str_copy(j->obs.region, region, sizeof(j->obs.region));
+  str_copy(j->account_id, account_id, sizeof(j->account_id));
   j->t = (struct aws_target){ .creds = mgmt,
                               .region = j->obs.region,
-                              .controller = "accountclaim",
-                              .account = NULL };
+                              .controller = "accountclaim" };
   j->done = done;
   j->arg = arg;
   rc = api->assume_role(api, &j->t, &rq, assumed, j);

@@ -122,7 +122,7 @@ static int pool_snap_plan(struct pool_exec *p, const json_t *pool,
 {
   struct pool_snap sn = { 0 };
   struct opcfg cfg;
-  bool have_cfg = exec_cfg_load(p->d.configmap, &cfg) == 0;
+  bool have_cfg = !p->d.cfg_get && exec_cfg_load(p->d.configmap, &cfg) == 0;
   char suffix[NAMES_SUFFIX_LEN + 1];
   int rc;
 
@@ -134,6 +134,8 @@ static int pool_snap_plan(struct pool_exec *p, const json_t *pool,
     return OP_ENOMEM;
   }
   sn.cfg = have_cfg ? &cfg : NULL;
+  if (p->d.cfg_get)
+    sn.cfg = p->d.cfg_get(p->d.cfg_arg);
   sn.now = time(NULL);
   if (p->d.limit)
     p->d.limit(p->d.limit_arg, &sn.limit_allows, &sn.has_total,

@@ -25,6 +25,10 @@ struct met_registry;
 struct pool_exec_deps {
   struct exec_kio kio;
   const struct store *pools, *accounts, *configmap;
+  /* The parsed ConfigMap (e.g. exec_cfg_get); NULL = parse the configmap
+   * store on every reconcile. */
+  const struct opcfg *(*cfg_get)(void *arg);
+  void *cfg_arg;
   exec_limit_fn limit;
   void *limit_arg;
   /* 6 random bytes for names_suffix; NULL = getrandom. */

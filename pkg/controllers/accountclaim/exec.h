@@ -48,6 +48,12 @@ const struct claim_obs *claim_exec_obs(const struct claim_exec *e,
 int claim_exec_register(struct mgr *m, uv_loop_t *loop, struct claim_exec *e,
                         unsigned max_concurrent);
 
+/* Same for the claim executor (AWS api and management credentials from
+ * exec_aws). (exec_setup.c) */
+struct exec_shared;
+int claim_exec_setup(struct exec_shared *s, struct met_registry *r,
+                     struct claim_exec **out);
+
 /* ---- internal to the executor files ---------------------------------- */
 
 typedef void (*claim_aws_done)(void *arg, const struct claim_obs *o);

@@ -14,6 +14,7 @@
 
 #include "controllers/common/opcfg.h"
 #include "controllers/exec/exec.h"
+#include "controllers/manager.h"
 #include "controllers/runtime/ctrl.h"
 #include "k8s/client.h"
 
@@ -52,5 +53,16 @@ int pool_exec_reconcile(struct pool_exec *p, const char *key,
  * concurrency MaxConcurrentReconciles.accountpool (default 1). */
 int pool_exec_register(struct mgr *m, uv_loop_t *loop, struct pool_exec *p,
                        unsigned max_concurrent);
+
+/* Build the pool executor over the shared support (stores from the
+ * manager's informers, exec_cfg, the account watcher, the shared kio) and
+ * register it; metrics registry r may be NULL. The caller frees *out with
+ * pool_exec_free after the controllers closed. (exec_setup.c) */
+struct exec_shared;
+int pool_exec_setup(struct exec_shared *s, struct met_registry *r,
+                    struct pool_exec **out);
+/* Shared by both setups: exec_cfg_get as a callback; a kind's store. */
+const struct opcfg *exec__cfg_of(void *arg);
+const struct store *exec__store_of(struct exec_shared *s, enum mgr_kind k);
 
 #endif

@@ -35,7 +35,14 @@ stop_all() {
   for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
     kill -TERM "${PIDS[i]}" 2>/dev/null || true
   done
+  # Give each child 10 s to exit on SIGTERM, then SIGKILL it.
   for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+    local n=0
+    while kill -0 "${PIDS[i]}" 2>/dev/null && ((n < 100)); do
+      sleep 0.1
+      n=$((n + 1))
+    done
+    kill -KILL "${PIDS[i]}" 2>/dev/null || true
     wait "${PIDS[i]}" 2>/dev/null || true
   done
 }

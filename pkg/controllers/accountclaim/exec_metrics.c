@@ -116,7 +116,8 @@ static int claim_reconcile(struct ctrl_ctx *ctx, const char *key,
 }
 
 /* A changed Account may satisfy a Pending claim: enqueue the claims that
- * have no account yet. */
+ * have no account yet, and the claims linked to it by spec.accountLink
+ * (the Account's claimLink is cleared before the claim lets go of it). */
 static void account_to_waiting(const json_t *a, struct ctrl_keys *out,
                                void *arg)
 {
@@ -125,10 +126,12 @@ static void account_to_waiting(const json_t *a, struct ctrl_keys *out,
   const char *key;
   const json_t *c;
 
-  (void)a;
-  while (store_next(e->d.claims, &it, &key, &c))
-    if (str_empty(obj_str(c, "spec.accountLink")))
+  while (store_next(e->d.claims, &it, &key, &c)) {
+    const char *link = obj_str(c, "spec.accountLink");
+
+    if (str_empty(link) || str_eq(link, obj_name(a)))
       ctrl_keys_add(out, key);
+  }
 }
 
 /* An Account maps to the claim it is linked to. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "controllers/exec/exec.h"
 #include "controllers/manager.h"
 #include "http/health.h"
 #include "http/httpd.h"
@@ -127,7 +128,8 @@ static int start_manager(struct app *a)
               e.msg[0] ? e.msg : op_strerror(rc));
     return rc;
   }
-  return mgr_start(a->mgr);
+  rc = exec_register_all(a->mgr, &a->loop, &a->cfg, a->metrics);
+  return rc ? rc : mgr_start(a->mgr);
 }
 
 static int run_daemon(struct app *a)

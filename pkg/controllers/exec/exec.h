@@ -43,7 +43,10 @@ struct aws_api;
 struct aws_client;
 struct aws_creds;
 struct cfg;
+struct ctrl_metrics;
 struct httpc;
+struct loop;
+struct wq_metrics;
 struct inf;
 struct k8s_recorder;
 struct met_registry;
@@ -160,7 +163,9 @@ struct exec_aws;
 /* httpc may be NULL only when o->api is set (tests). */
 int exec_aws_new(uv_loop_t *loop, struct httpc *h,
                  const struct exec_aws_opts *o, struct exec_aws **out);
-/* Close the client (cb when done; may run before return). */
+/* Stop following the Secret informer (shutdown: before it is freed). */
+void exec_aws_detach(struct exec_aws *a);
+/* Detach, close the client (cb when done; may run before return). */
 void exec_aws_close(struct exec_aws *a, void (*cb)(void *arg), void *arg);
 
 struct aws_api *exec_aws_api(struct exec_aws *a);
@@ -185,6 +190,8 @@ int exec_role_arn(const char *partition, const char *account_id,
 /* ---- total-account watcher ---------------------------------------------- */
 
 #define EXEC_WATCH_INTERVAL_MS (5u * 60u * 1000u)
+/* after a failed poll (no credentials yet, throttled, ...) */
+#define EXEC_WATCH_RETRY_MS (30u * 1000u)
 
 struct exec_watcher_opts {
   struct exec_aws *aws;         /* api + management creds */
@@ -234,7 +241,7 @@ bool exec_slot_free(unsigned own, long long in_progress, unsigned cap);
 /* ---- everything shared, and the one wiring call ---------------------- */
 
 struct exec_shared {
-  uv_loop_t *loop;
+  struct loop *loop;
   struct mgr *mgr;
   const struct cfg *cfg;
   const char *ns;
@@ -244,13 +251,21 @@ struct exec_shared {
   struct exec_aws *aws;
   struct exec_watcher *watcher;
   struct exec_metrics *metrics; /* NULL without a registry */
+  /* controller_runtime_* and workqueue_* families, shared by every
+   * controller (NULL without a registry) */
+  struct ctrl_metrics *ctrl_metrics;
+  struct wq_metrics *wq_metrics;
+  struct acct_exec *acct;
+  int secret_handler; /* polls the watcher when the Secret changes */
+  unsigned closing;   /* parts still closing at shutdown */
 };
 
 /* Build the shared pieces and register every controller's executor with
- * the manager (Account here; AccountPool and AccountClaim add themselves
- * in exec_register.c). A disabled manager registers nothing. Everything is
- * released by a loop stop hook. */
-int exec_register_all(struct mgr *m, uv_loop_t *loop, const struct cfg *c,
+ * the manager (Account; AccountPool and AccountClaim add themselves in
+ * exec/register.c). Call after mgr_new, before mgr_start. A disabled
+ * manager registers nothing. Everything is released after a loop stop
+ * hook closed it. */
+int exec_register_all(struct mgr *m, struct loop *loop, const struct cfg *c,
                       struct met_registry *r);
 
 /* The max concurrency for a controller: opcfg's MaxConcurrentReconciles

@@ -1,0 +1,63 @@
+/* Internal to the Account executor files. */
+#ifndef PKG_CONTROLLERS_ACCOUNT_EXEC_INT_H
+#define PKG_CONTROLLERS_ACCOUNT_EXEC_INT_H
+
+#include "aws/api.h"
+#include "controllers/account/exec.h"
+
+struct acct_exec {
+  struct acct_exec_deps d;
+  char ns[64];
+  struct exec_obs *obs;
+  unsigned jobs;
+  bool closing;
+  void (*close_cb)(void *arg);
+  void *close_arg;
+};
+
+/* One reconcile in flight. */
+struct acct_job {
+  struct acct_exec *e;
+  char key[256];
+  json_t *account; /* owned copy of the cached Account */
+  bool secret_exists;
+  struct acct_step st;
+  struct acct_obs obs;
+  json_t *aux;              /* owned: obs.regions */
+  struct aws_creds *creds;  /* account role credentials (a reference) */
+  struct aws_target mgmt_t; /* management account */
+  struct aws_target acct_t; /* the account, st.region */
+  int stage;
+  size_t idx;
+  char token[2048];
+  char arn[256];
+  char new_key_id[64]; /* access key id created (not secret) */
+  char *secret_key;    /* wiped and freed */
+  json_t *list;        /* scratch list of ids/names */
+  json_t *inner;       /* scratch: per-entity list (cleanup) */
+  size_t iidx;
+  bool roles; /* cleanup: users done, now roles */
+  double t0;
+  exec_done_fn done;
+  void *arg;
+};
+
+/* Finish an AWS action: store obs (err/aerr when err != 0), event,
+ * requeue at once. */
+void acct__aws_finish(struct acct_job *j, int err, const struct aws_error *ae);
+/* Finish a job with a result (frees it). */
+void acct__job_finish(struct acct_job *j, const struct ctrl_result *r);
+time_t acct__now(const struct acct_exec *e);
+
+/* Start the step's AWS action; 0 = acct__aws_finish will run. */
+int acct__exec_aws(struct acct_job *j);
+int acct__exec_iam(struct acct_job *j);
+int acct__exec_keysecret(struct acct_job *j);
+int acct__exec_ec2(struct acct_job *j);
+int acct__exec_quota(struct acct_job *j);
+int acct__exec_cleanup_iam(struct acct_job *j);
+/* Account credentials into j->creds and j->acct_t (region st.region). */
+int acct__account_target(struct acct_job *j, const char *region);
+bool acct__code_is(const struct aws_error *ae, const char *code);
+
+#endif

@@ -1,0 +1,184 @@
+/* The operator ConfigMap, parsed on every informer change (exec.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache/informer.h"
+#include "controllers/common/obj.h"
+#include "controllers/exec/exec.h"
+#include "log/log.h"
+#include "util/err.h"
+#include "util/str.h"
+
+#define CFG_MAX_LISTENERS 8
+
+struct exec_cfg {
+  struct inf *inf;
+  int handler;
+  struct exec_kio kio;
+  bool has_kio;
+  struct opcfg cur, good;
+  bool has_cur, has_good;
+  unsigned gen;
+  char last_err[256];
+  struct {
+    exec_cfg_changed_fn fn;
+    void *arg;
+  } ls[CFG_MAX_LISTENERS];
+  size_t nls;
+};
+
+int exec_cfg_load(const struct store *cm, struct opcfg *c)
+{
+  size_t it = 0;
+  const char *key;
+  const json_t *obj;
+  char err[256];
+
+  if (!cm)
+    return OP_ENOTFOUND;
+  while (store_next(cm, &it, &key, &obj)) {
+    if (str_eq(obj_name(obj), OPCFG_NAME))
+      return opcfg_parse(c, obj, err, sizeof(err));
+  }
+  return OP_ENOTFOUND;
+}
+
+static void notify(struct exec_cfg *c)
+{
+  for (size_t i = 0; i < c->nls; i++)
+    c->ls[i].fn(c->ls[i].arg);
+}
+
+static void invalid(struct exec_cfg *c, const json_t *cm, const char *err)
+{
+  json_t *copy;
+
+  /* Report each distinct error once, not on every resync. */
+  if (str_eq(c->last_err, err))
+    return;
+  str_copy(c->last_err, err, sizeof(c->last_err));
+  log_error("config", "ConfigMap %s is invalid: %s (controllers wait)",
+            OPCFG_NAME, err);
+  if (!c->has_kio || !c->kio.event)
+    return;
+  copy = obj_copy(cm);
+  if (!json_object_get(copy, "apiVersion"))
+    json_object_set_new(copy, "apiVersion", json_string("v1"));
+  if (!json_object_get(copy, "kind"))
+    json_object_set_new(copy, "kind", json_string("ConfigMap"));
+  c->kio.event(c->kio.arg, copy, "Warning", "InvalidConfigMap", err);
+  json_decref(copy);
+}
+
+void exec_cfg_apply(struct exec_cfg *c, const json_t *cm)
+{
+  struct opcfg n;
+  char err[256] = "";
+  int rc;
+
+  if (c->has_cur)
+    opcfg_cleanup(&c->cur);
+  c->has_cur = false;
+  if (!cm) {
+    log_warn("config", "ConfigMap %s is missing", OPCFG_NAME);
+    c->last_err[0] = 0;
+    notify(c);
+    return;
+  }
+  memset(&n, 0, sizeof(n));
+  rc = opcfg_parse(&n, cm, err, sizeof(err));
+  if (rc) {
+    invalid(c, cm, err[0] ? err : op_strerror(rc));
+  } else {
+    c->cur = n;
+    c->has_cur = true;
+    c->last_err[0] = 0;
+    if (c->has_good)
+      opcfg_cleanup(&c->good);
+    memset(&c->good, 0, sizeof(c->good));
+    c->has_good = opcfg_parse(&c->good, cm, err, sizeof(err)) == 0;
+    c->gen++;
+  }
+  notify(c);
+}
+
+static bool is_ours(const json_t *o)
+{
+  return str_eq(obj_name(o), OPCFG_NAME);
+}
+
+static void on_add(const json_t *obj, void *arg)
+{
+  if (is_ours(obj))
+    exec_cfg_apply(arg, obj);
+}
+
+static void on_update(const json_t *old_obj, const json_t *new_obj, void *arg)
+{
+  (void)old_obj;
+  on_add(new_obj, arg);
+}
+
+static void on_delete(const json_t *obj, bool unknown, void *arg)
+{
+  (void)unknown;
+  if (is_ours(obj))
+    exec_cfg_apply(arg, NULL);
+}
+
+struct exec_cfg *exec_cfg_new(struct inf *cm, const struct exec_kio *kio)
+{
+  struct exec_cfg *c = calloc(1, sizeof(*c));
+  struct inf_handler h = { on_add, on_update, on_delete, NULL, NULL };
+
+  if (!c)
+    return NULL;
+  if (kio) {
+    c->kio = *kio;
+    c->has_kio = true;
+  }
+  c->inf = cm;
+  if (cm) {
+    h.arg = c;
+    c->handler = inf_add_handler(cm, &h);
+  }
+  return c;
+}
+
+void exec_cfg_free(struct exec_cfg *c)
+{
+  if (!c)
+    return;
+  if (c->inf && c->handler > 0)
+    inf_remove_handler(c->inf, c->handler);
+  if (c->has_cur)
+    opcfg_cleanup(&c->cur);
+  if (c->has_good)
+    opcfg_cleanup(&c->good);
+  free(c);
+}
+
+const struct opcfg *exec_cfg_get(const struct exec_cfg *c)
+{
+  return c && c->has_cur ? &c->cur : NULL;
+}
+
+const struct opcfg *exec_cfg_last_good(const struct exec_cfg *c)
+{
+  return c && c->has_good ? &c->good : NULL;
+}
+
+unsigned exec_cfg_generation(const struct exec_cfg *c)
+{
+  return c ? c->gen : 0;
+}
+
+int exec_cfg_on_change(struct exec_cfg *c, exec_cfg_changed_fn fn, void *arg)
+{
+  if (c->nls >= CFG_MAX_LISTENERS)
+    return OP_ETOOBIG;
+  c->ls[c->nls].fn = fn;
+  c->ls[c->nls].arg = arg;
+  c->nls++;
+  return 0;
+}

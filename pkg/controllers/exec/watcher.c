@@ -1,0 +1,334 @@
+/* The total-account watcher (upstream 2.4, exec.h): ListAccounts (ACTIVE)
+ * + ListCreateAccountStatus IN_PROGRESS, every page, every 5 minutes, at
+ * start and when the ConfigMap changes. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws/api.h"
+#include "controllers/exec/exec.h"
+#include "controllers/exec/metrics.h"
+#include "log/log.h"
+#include "metrics/metrics.h"
+#include "util/err.h"
+#include "util/map.h"
+#include "util/str.h"
+
+struct exec_watcher {
+  struct exec_watcher_opts o;
+  uv_timer_t timer;
+  bool timer_init, running, again, closing, ok;
+  unsigned polls;
+  long long total, in_progress, active;
+  long long n_active, n_prog; /* the poll in progress */
+  unsigned own_at_start, own_seen;
+  char token[2048];
+  json_t *listing, *building;
+  time_t listing_started, started;
+  struct map own; /* keys with a CreateAccount in flight */
+};
+
+static const char *const car_states[] = { "IN_PROGRESS" };
+
+bool exec_limit_allows(bool polled_ok, long long total, const struct opcfg *c)
+{
+  if (!polled_ok || !c || !c->has_account_limit)
+    return false;
+  return total < c->account_limit;
+}
+
+bool exec_slot_free(unsigned own, long long in_progress, unsigned cap)
+{
+  if (cap == 0)
+    cap = 5;
+  if (in_progress < 0)
+    in_progress = 0;
+  return (long long)own + in_progress < (long long)cap;
+}
+
+static void list_accounts(struct exec_watcher *w);
+static void list_cars(struct exec_watcher *w);
+static void on_timer(uv_timer_t *t);
+
+static void watcher_free(struct exec_watcher *w)
+{
+  json_decref(w->listing);
+  json_decref(w->building);
+  map_cleanup(&w->own, NULL, NULL);
+  free(w);
+}
+
+static void timer_closed(uv_handle_t *h)
+{
+  struct exec_watcher *w = h->data;
+
+  if (!w->running)
+    watcher_free(w);
+  else
+    w->timer_init = false;
+}
+
+static void finish(struct exec_watcher *w, int err, const char *what)
+{
+  w->running = false;
+  w->polls++;
+  if (w->closing) {
+    if (!w->timer_init)
+      watcher_free(w);
+    return;
+  }
+  w->ok = err == 0;
+  if (err) {
+    log_warn("watcher", "%s failed: %s; account creation blocked", what,
+             op_strerror(err));
+    if (w->timer_init && !w->again) /* retry sooner than the interval */
+      uv_timer_start(&w->timer, on_timer, EXEC_WATCH_RETRY_MS,
+                     w->o.interval_ms);
+  } else {
+    w->active = w->n_active;
+    w->in_progress = w->n_prog;
+    w->total = w->n_active + w->n_prog;
+    w->own_seen = w->own_at_start;
+    json_decref(w->listing);
+    w->listing = w->building;
+    w->building = NULL;
+    w->listing_started = w->started;
+    if (w->o.metrics && w->o.metrics->aws_accounts)
+      met_set(w->o.metrics->aws_accounts, NULL, (double)w->total);
+    log_debug("watcher", "%lld accounts (%lld ACTIVE, %lld IN_PROGRESS)",
+              w->total, w->active, w->in_progress);
+  }
+  if (w->again) {
+    w->again = false;
+    exec_watcher_poll(w);
+  }
+}
+
+static void add_account(struct exec_watcher *w, const struct aws_org_account *a)
+{
+  json_t *o = json_object();
+
+  json_object_set_new(o, "id", json_string(a->id ? a->id : ""));
+  json_object_set_new(o, "email", json_string(a->email ? a->email : ""));
+  json_object_set_new(o, "status", json_string(a->status ? a->status : ""));
+  json_array_append_new(w->building, o);
+  if (str_eq(a->status, "ACTIVE"))
+    w->n_active++;
+}
+
+static void accounts_done(int err, const struct aws_error *aerr,
+                          const struct aws_org_accounts_result *res, void *arg)
+{
+  struct exec_watcher *w = arg;
+
+  (void)aerr;
+  if (err || w->closing)
+    return finish(w, err ? err : OP_ECANCELED, "ListAccounts");
+  for (size_t i = 0; i < res->n; i++)
+    add_account(w, &res->v[i]);
+  if (!str_empty(res->next_token)) {
+    str_copy(w->token, res->next_token, sizeof(w->token));
+    return list_accounts(w);
+  }
+  w->token[0] = 0;
+  list_cars(w);
+}
+
+static void cars_done(int err, const struct aws_error *aerr,
+                      const struct aws_car_status_list_result *res, void *arg)
+{
+  struct exec_watcher *w = arg;
+
+  (void)aerr;
+  if (err || w->closing)
+    return finish(w, err ? err : OP_ECANCELED, "ListCreateAccountStatus");
+  for (size_t i = 0; i < res->n; i++)
+    if (str_eq(res->v[i].state, "IN_PROGRESS"))
+      w->n_prog++;
+  if (!str_empty(res->next_token)) {
+    str_copy(w->token, res->next_token, sizeof(w->token));
+    return list_cars(w);
+  }
+  finish(w, 0, NULL);
+}
+
+static int target(struct exec_watcher *w, struct aws_target *t)
+{
+  memset(t, 0, sizeof(*t));
+  t->creds = exec_aws_mgmt(w->o.aws);
+  t->controller = "accountwatcher";
+  return t->creds ? 0 : OP_ENOTFOUND;
+}
+
+static void list_accounts(struct exec_watcher *w)
+{
+  struct aws_api *api = exec_aws_api(w->o.aws);
+  struct aws_org_page_req rq = { .next_token = w->token[0] ? w->token : NULL };
+  struct aws_target t;
+  int rc = target(w, &t);
+
+  if (!rc)
+    rc = api->list_accounts(api, &t, &rq, accounts_done, w);
+  if (rc)
+    finish(w, rc, "ListAccounts");
+}
+
+static void list_cars(struct exec_watcher *w)
+{
+  struct aws_api *api = exec_aws_api(w->o.aws);
+  struct aws_list_car_status_req rq = {
+    .states = car_states,
+    .nstates = 1,
+    .next_token = w->token[0] ? w->token : NULL,
+  };
+  struct aws_target t;
+  int rc = target(w, &t);
+
+  if (!rc)
+    rc = api->list_create_account_status(api, &t, &rq, cars_done, w);
+  if (rc)
+    finish(w, rc, "ListCreateAccountStatus");
+}
+
+void exec_watcher_poll(struct exec_watcher *w)
+{
+  if (w->closing)
+    return;
+  if (w->running) {
+    w->again = true;
+    return;
+  }
+  w->running = true;
+  w->n_active = w->n_prog = 0;
+  w->token[0] = 0;
+  w->started = time(NULL);
+  w->own_at_start = (unsigned)map_len(&w->own);
+  json_decref(w->building);
+  w->building = json_array();
+  list_accounts(w);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+  exec_watcher_poll(t->data);
+}
+
+static void on_cfg(void *arg)
+{
+  exec_watcher_poll(arg);
+}
+
+struct exec_watcher *exec_watcher_new(uv_loop_t *loop,
+                                      const struct exec_watcher_opts *o)
+{
+  struct exec_watcher *w = calloc(1, sizeof(*w));
+
+  if (!w)
+    return NULL;
+  w->o = *o;
+  if (!w->o.create_cap)
+    w->o.create_cap = 5;
+  if (!w->o.interval_ms)
+    w->o.interval_ms = EXEC_WATCH_INTERVAL_MS;
+  map_init(&w->own);
+  if (uv_timer_init(loop, &w->timer) == 0) {
+    w->timer.data = w;
+    w->timer_init = true;
+  }
+  return w;
+}
+
+int exec_watcher_start(struct exec_watcher *w)
+{
+  int rc = 0;
+
+  if (w->o.cfg)
+    rc = exec_cfg_on_change(w->o.cfg, on_cfg, w);
+  if (!rc && w->timer_init)
+    rc = uv_timer_start(&w->timer, on_timer, 0, w->o.interval_ms) ? OP_ESYS : 0;
+  return rc;
+}
+
+void exec_watcher_close(struct exec_watcher *w)
+{
+  if (!w)
+    return;
+  w->closing = true;
+  if (w->timer_init) {
+    uv_timer_stop(&w->timer);
+    uv_close((uv_handle_t *)&w->timer, timer_closed);
+  } else if (!w->running) {
+    watcher_free(w);
+  }
+}
+
+bool exec_watcher_limit_allows(const struct exec_watcher *w)
+{
+  return exec_limit_allows(w->ok, w->total, exec_cfg_get(w->o.cfg));
+}
+
+bool exec_watcher_has_total(const struct exec_watcher *w)
+{
+  return w->ok;
+}
+
+long long exec_watcher_total(const struct exec_watcher *w)
+{
+  return w->total;
+}
+
+long long exec_watcher_in_progress(const struct exec_watcher *w)
+{
+  return w->in_progress;
+}
+
+unsigned exec_watcher_polls(const struct exec_watcher *w)
+{
+  return w->polls;
+}
+
+const json_t *exec_watcher_accounts(const struct exec_watcher *w,
+                                    time_t *started)
+{
+  if (started)
+    *started = w->listing_started;
+  return w->listing;
+}
+
+void exec_watcher_limit(void *arg, bool *allows, bool *has_total,
+                        long long *total)
+{
+  struct exec_watcher *w = arg;
+
+  *allows = w ? exec_watcher_limit_allows(w) : false;
+  *has_total = w ? w->ok : false;
+  *total = w ? w->total : 0;
+}
+
+void exec_watcher_create_begin(struct exec_watcher *w, const char *key)
+{
+  if (w && !map_has(&w->own, key))
+    map_put(&w->own, key, NULL, NULL);
+}
+
+void exec_watcher_create_end(struct exec_watcher *w, const char *key)
+{
+  if (w)
+    map_del(&w->own, key);
+}
+
+unsigned exec_watcher_own_in_flight(const struct exec_watcher *w)
+{
+  return w ? (unsigned)map_len(&w->own) : 0;
+}
+
+/* The watcher's IN_PROGRESS includes our own requests that were in flight
+ * when it polled: count those once. */
+bool exec_watcher_create_slot_free(const struct exec_watcher *w)
+{
+  long long others;
+
+  if (!w)
+    return false;
+  others = w->in_progress - (long long)w->own_seen;
+  return exec_slot_free(exec_watcher_own_in_flight(w), others, w->o.create_cap);
+}

@@ -46,7 +46,8 @@ const struct claim_obs *claim_exec_obs(const struct claim_exec *e,
  * through spec.claimLink/claimLinkNamespace, Accounts; concurrency
  * MaxConcurrentReconciles.accountclaim (default 1). */
 int claim_exec_register(struct mgr *m, uv_loop_t *loop, struct claim_exec *e,
-                        unsigned max_concurrent);
+                        unsigned max_concurrent, struct ctrl_metrics *cm,
+                        struct wq_metrics *wm);
 
 /* Same for the claim executor (AWS api and management credentials from
  * exec_aws). (exec_setup.c) */

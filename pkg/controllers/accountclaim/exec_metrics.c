@@ -149,12 +149,15 @@ static void account_to_claim(const json_t *a, struct ctrl_keys *out, void *arg)
 }
 
 int claim_exec_register(struct mgr *m, uv_loop_t *loop, struct claim_exec *e,
-                        unsigned max_concurrent)
+                        unsigned max_concurrent, struct ctrl_metrics *cm,
+                        struct wq_metrics *wm)
 {
   struct ctrl_opts o = { .name = "accountclaim",
                          .reconcile = claim_reconcile,
                          .data = e,
-                         .max_concurrent = max_concurrent };
+                         .max_concurrent = max_concurrent,
+                         .metrics = cm,
+                         .wq_metrics = wm };
   struct ctrl *c = ctrl_new(loop, &o);
   struct inf *accts = mgr_informer(m, MGR_ACCOUNTS);
   int rc;

@@ -4,6 +4,7 @@
 #include "controllers/accountpool/exec.h"
 #include "controllers/exec/exec.h"
 #include "controllers/manager.h"
+#include "loop/loop.h"
 #include "util/err.h"
 
 int claim_exec_setup(struct exec_shared *s, struct met_registry *r,
@@ -25,8 +26,9 @@ int claim_exec_setup(struct exec_shared *s, struct met_registry *r,
 
   if (!e)
     return OP_ENOMEM;
-  rc = claim_exec_register(s->mgr, s->loop, e,
-                           exec_max_concurrent(s, OPCFG_CTRL_ACCOUNTCLAIM));
+  rc = claim_exec_register(s->mgr, &s->loop->uv, e,
+                           exec_max_concurrent(s, OPCFG_CTRL_ACCOUNTCLAIM),
+                           s->ctrl_metrics, s->wq_metrics);
   if (rc < 0) {
     claim_exec_free(e);
     return rc;

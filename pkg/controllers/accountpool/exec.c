@@ -221,14 +221,17 @@ static int pool_reconcile(struct ctrl_ctx *ctx, const char *key,
 }
 
 int pool_exec_register(struct mgr *m, uv_loop_t *loop, struct pool_exec *p,
-                       unsigned max_concurrent)
+                       unsigned max_concurrent, struct ctrl_metrics *cm,
+                       struct wq_metrics *wm)
 {
   static const struct ctrl_owner owner = { "aws.managed.openshift.io",
                                            "AccountPool", false, false };
   struct ctrl_opts o = { .name = "accountpool",
                          .reconcile = pool_reconcile,
                          .data = p,
-                         .max_concurrent = max_concurrent };
+                         .max_concurrent = max_concurrent,
+                         .metrics = cm,
+                         .wq_metrics = wm };
   struct ctrl *c = ctrl_new(loop, &o);
   int rc;
 

@@ -50,9 +50,11 @@ int pool_exec_reconcile(struct pool_exec *p, const char *key,
 
 /* Register the AccountPool controller with the manager: watches
  * AccountPools and owned Accounts, waits for the ConfigMap informer;
- * concurrency MaxConcurrentReconciles.accountpool (default 1). */
+ * concurrency MaxConcurrentReconciles.accountpool (default 1); cm and wm
+ * (the shared controller_runtime_* / workqueue_* families) may be NULL. */
 int pool_exec_register(struct mgr *m, uv_loop_t *loop, struct pool_exec *p,
-                       unsigned max_concurrent);
+                       unsigned max_concurrent, struct ctrl_metrics *cm,
+                       struct wq_metrics *wm);
 
 /* Build the pool executor over the shared support (stores from the
  * manager's informers, exec_cfg, the account watcher, the shared kio) and

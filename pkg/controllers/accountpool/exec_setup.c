@@ -4,6 +4,7 @@
 #include "controllers/accountpool/exec.h"
 #include "controllers/exec/exec.h"
 #include "controllers/manager.h"
+#include "loop/loop.h"
 #include "util/err.h"
 
 const struct opcfg *exec__cfg_of(void *arg)
@@ -36,8 +37,9 @@ int pool_exec_setup(struct exec_shared *s, struct met_registry *r,
 
   if (!p)
     return OP_ENOMEM;
-  rc = pool_exec_register(s->mgr, s->loop, p,
-                          exec_max_concurrent(s, OPCFG_CTRL_ACCOUNTPOOL));
+  rc = pool_exec_register(s->mgr, &s->loop->uv, p,
+                          exec_max_concurrent(s, OPCFG_CTRL_ACCOUNTPOOL),
+                          s->ctrl_metrics, s->wq_metrics);
   if (rc < 0) {
     pool_exec_free(p);
     return rc;

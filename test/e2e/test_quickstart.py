@@ -42,9 +42,9 @@ def _port_open(url):
 @needs_account_exec
 def test_quickstart_ends_with_ready_claim_and_working_keys(tmp_path):
     env = dict(os.environ, **_env(tmp_path, QUICKSTART_EXIT="1",
-                                  QUICKSTART_TIMEOUT="75"))
+                                  QUICKSTART_TIMEOUT="100"))
     p = subprocess.run([SCRIPT], cwd=REPO, env=env, capture_output=True,
-                       text=True, timeout=85)
+                       text=True, timeout=110)
     out = p.stdout + p.stderr
     assert p.returncode == 0, out
     assert "claim Ready; its Secret example-cluster/aws holds working keys" in out

@@ -59,6 +59,7 @@ static struct fx {
   int na;
   bool ou_exists; /* CreateOrganizationalUnit -> Duplicate */
   bool moved;     /* MoveAccount -> AccountNotFound, account in OU */
+  bool move_dup;  /* MoveAccount -> DuplicateAccountException */
   int snapshots, volumes, vpces, zones, zone_records;
   int buckets, objects;
   const char *fail_op; /* this op fails with AccessDenied */
@@ -194,9 +195,14 @@ static int f_move(struct aws_api *api, const struct aws_target *t,
                   void *arg)
 {
   static struct aws_error nf = { .code = "AccountNotFoundException" };
+  static struct aws_error dup = { .code = "DuplicateAccountException" };
   struct aws_empty_result r = { 0 };
 
   FAIL_IF("MoveAccount", cb);
+  if (fx.move_dup) {
+    cb(OP_ECONFLICT, &dup, NULL, arg);
+    return 0;
+  }
   ck_assert_str_eq(rq->account_id, "111122223333");
   ck_assert_str_eq(rq->source_parent_id, "r-root");
   ck_assert_str_eq(rq->destination_parent_id, "ou-le1");
@@ -606,6 +612,22 @@ START_TEST(move_already_there)
 }
 END_TEST
 
+/* A reused account already sits in the OU: MoveAccount's
+ * DuplicateAccountException counts as placed. */
+START_TEST(move_duplicate_is_already_there)
+{
+  fx.ou_exists = true;
+  run();
+  fx.move_dup = true;
+  run();
+  ck_assert_int_eq(fx.na, 1);
+  ck_assert_int_eq(obs()->result, 0);
+  ck_assert(obs()->already_there);
+  run();
+  ck_assert_str_eq(obj_str0(fx.updated, "spec.accountOU"), "ou-le1");
+}
+END_TEST
+
 /* An AWS failure is an observation; the plan then waits (no call). */
 START_TEST(ou_failure_observed_then_waits)
 {
@@ -750,6 +772,7 @@ static Suite *claim_exec_suite(void)
   tcase_add_test(tc, ensure_ou_creates);
   tcase_add_test(tc, duplicate_ou_then_move_then_record);
   tcase_add_test(tc, move_already_there);
+  tcase_add_test(tc, move_duplicate_is_already_there);
   tcase_add_test(tc, ou_failure_observed_then_waits);
   tcase_add_test(tc, no_credentials_is_an_error);
   tcase_add_test(tc, secret_copied_then_ready);

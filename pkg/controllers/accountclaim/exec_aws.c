@@ -128,6 +128,13 @@ static void move_done(int err, const struct aws_error *ae,
   int rc;
 
   (void)r;
+  if (err && ae && str_eq(ae->code, "DuplicateAccountException")) {
+    /* AWS: the account already sits in the destination. */
+    str_copy(j->obs.aws_code, ae->code, sizeof(j->obs.aws_code));
+    j->obs.already_there = true;
+    org_finish(j, 0, NULL);
+    return;
+  }
   if (!err || !ae || !str_eq(ae->code, "AccountNotFoundException")) {
     org_finish(j, err, ae);
     return;

@@ -48,4 +48,7 @@ int acct_exec_register(struct mgr *m, uv_loop_t *loop, struct acct_exec *e,
                        unsigned max_concurrent, struct ctrl_metrics *cm,
                        struct wq_metrics *wm);
 
+/* Enqueue every Account (the watcher's verdict changed). */
+void acct_exec_kick_all(void *arg);
+
 #endif

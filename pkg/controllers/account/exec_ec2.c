@@ -168,7 +168,7 @@ static void types_got(int err, const struct aws_error *ae,
                       const struct aws_ec2_ids_result *r, void *arg)
 {
   struct acct_job *j = arg;
-  bool t3 = !err && r->ids.n > 0;
+  bool t3 = !err && r && r->ids.n > 0;
 
   (void)ae;
   json_array_append_new(j->list, json_string(init_types[t3 ? 0 : 1]));

@@ -9,6 +9,7 @@ struct acct_exec {
   struct acct_exec_deps d;
   char ns[64];
   struct exec_obs *obs;
+  struct ctrl *ctrl; /* set by acct_exec_register */
   unsigned jobs;
   bool closing;
   void (*close_cb)(void *arg);

@@ -1,4 +1,5 @@
 /* Account executor: registration with the manager (exec.h). */
+#include "cache/store.h"
 #include "controllers/account/exec_int.h"
 #include "controllers/common/obj.h"
 #include "controllers/manager.h"
@@ -27,6 +28,19 @@ static void claim_to_account(const json_t *c, struct ctrl_keys *out, void *arg)
     ctrl_keys_add(out, key);
 }
 
+void acct_exec_kick_all(void *arg)
+{
+  struct acct_exec *e = arg;
+  size_t it = 0;
+  const char *key;
+  const json_t *a;
+
+  if (!e || !e->ctrl || e->closing)
+    return;
+  while (e->d.accounts && store_next(e->d.accounts, &it, &key, &a))
+    ctrl_enqueue(e->ctrl, key);
+}
+
 int acct_exec_register(struct mgr *m, uv_loop_t *loop, struct acct_exec *e,
                        unsigned max_concurrent, struct ctrl_metrics *cm,
                        struct wq_metrics *wm)
@@ -52,5 +66,7 @@ int acct_exec_register(struct mgr *m, uv_loop_t *loop, struct acct_exec *e,
     rc = ctrl_wait_for(c, mgr_informer(m, MGR_SECRET));
   if (!rc)
     rc = mgr_add_controller(m, c);
+  if (!rc)
+    e->ctrl = c;
   return rc;
 }

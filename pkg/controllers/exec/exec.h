@@ -234,6 +234,11 @@ unsigned exec_watcher_own_in_flight(const struct exec_watcher *w);
 /* Our own in flight + the watcher's IN_PROGRESS < create_cap. */
 bool exec_watcher_create_slot_free(const struct exec_watcher *w);
 
+/* Called after a poll that changed limit_allows or the IN_PROGRESS
+ * count (e.g. to requeue Accounts waiting for the limit). One listener. */
+void exec_watcher_on_change(struct exec_watcher *w, void (*fn)(void *arg),
+                            void *arg);
+
 /* Pure maths (exposed for tests). */
 bool exec_limit_allows(bool polled_ok, long long total, const struct opcfg *c);
 bool exec_slot_free(unsigned own, long long in_progress, unsigned cap);

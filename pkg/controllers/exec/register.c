@@ -49,6 +49,7 @@ static void shared_stop(void *arg)
   if (s->secret_handler > 0 && sec)
     inf_remove_handler(sec, s->secret_handler);
   exec_aws_detach(s->aws);
+  exec_watcher_on_change(s->watcher, NULL, NULL);
   exec_watcher_close(s->watcher);
   s->watcher = NULL;
   exec_cfg_free(s->opcfg);
@@ -168,6 +169,7 @@ int exec_register_all(struct mgr *m, struct loop *loop, const struct cfg *c,
   /* AccountPool and AccountClaim register here (claimexec). */
   if (!rc) {
     follow_secret(s);
+    exec_watcher_on_change(s->watcher, acct_exec_kick_all, s->acct);
     rc = exec_watcher_start(s->watcher);
   }
   loop_on_stop(loop, shared_stop, s);

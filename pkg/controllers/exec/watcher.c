@@ -25,7 +25,16 @@ struct exec_watcher {
   json_t *listing, *building;
   time_t listing_started, started;
   struct map own; /* keys with a CreateAccount in flight */
+  void (*on_change)(void *arg);
+  void *on_change_arg;
 };
+
+void exec_watcher_on_change(struct exec_watcher *w, void (*fn)(void *arg),
+                            void *arg)
+{
+  w->on_change = fn;
+  w->on_change_arg = arg;
+}
 
 static const char *const car_states[] = { "IN_PROGRESS" };
 
@@ -69,6 +78,9 @@ static void timer_closed(uv_handle_t *h)
 
 static void finish(struct exec_watcher *w, int err, const char *what)
 {
+  bool was_ok = w->ok;
+  long long was_prog = w->in_progress;
+
   w->running = false;
   w->polls++;
   if (w->closing) {
@@ -97,6 +109,8 @@ static void finish(struct exec_watcher *w, int err, const char *what)
     log_debug("watcher", "%lld accounts (%lld ACTIVE, %lld IN_PROGRESS)",
               w->total, w->active, w->in_progress);
   }
+  if (w->on_change && (was_ok != w->ok || was_prog != w->in_progress))
+    w->on_change(w->on_change_arg);
   if (w->again) {
     w->again = false;
     exec_watcher_poll(w);

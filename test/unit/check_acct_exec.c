@@ -1,0 +1,868 @@
+/* The Account executor against a replacement struct aws_api and a fake
+ * Kubernetes I/O seam: every pass performs the step's calls and stores
+ * the observation; composites never split; the secret key never reaches
+ * logs or events. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws/api.h"
+#include "aws/creds.h"
+#include "cache/store.h"
+#include "controllers/account/exec.h"
+#include "controllers/common/obj.h"
+#include "log/log.h"
+#include "testutil.h"
+#include "util/err.h"
+#include "util/str.h"
+
+#define SECRET_KEY "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY"
+#define NS "aws-account-operator"
+#define KEY NS "/osd-creds-mgmt-abc123"
+
+/* ---- deferred callbacks (the api/kio contract: later, from the loop) -- */
+
+typedef void (*fire_fn)(void *cb, int err, const struct aws_error *ae,
+                        void *res, void *arg);
+struct pend {
+  uv_timer_t t;
+  fire_fn fire;
+  void *cb, *res, *arg;
+  void (*free_res)(void *);
+  int err;
+  struct aws_error ae;
+};
+
+static uv_loop_t *L;
+static int in_flight;
+
+static void pend_closed(uv_handle_t *h)
+{
+  free(h->data);
+}
+
+static void pend_run(uv_timer_t *t)
+{
+  struct pend *p = t->data;
+
+  in_flight--;
+  p->fire(p->cb, p->err, p->err ? &p->ae : NULL, p->err ? NULL : p->res,
+          p->arg);
+  if (p->free_res)
+    p->free_res(p->res);
+  uv_close((uv_handle_t *)&p->t, pend_closed);
+}
+
+static void defer(fire_fn f, void *cb, void *arg, void *res,
+                  void (*free_res)(void *), int err, const char *code)
+{
+  struct pend *p = calloc(1, sizeof(*p));
+
+  p->fire = f;
+  p->cb = cb;
+  p->arg = arg;
+  p->res = res;
+  p->free_res = free_res;
+  p->err = err;
+  if (code)
+    str_copy(p->ae.code, code, sizeof(p->ae.code));
+  uv_timer_init(L, &p->t);
+  p->t.data = p;
+  in_flight++;
+  uv_timer_start(&p->t, pend_run, 0, 0);
+}
+
+/* ---- fake AWS --------------------------------------------------------- */
+
+static char calls[8192];
+static int n_create_account, n_create_key, n_delete_key;
+static const char *fail_op; /* operation that fails */
+static const char *fail_code;
+
+static int note(const char *op)
+{
+  str_copy(calls + strlen(calls), " ", sizeof(calls) - strlen(calls));
+  str_copy(calls + strlen(calls), op, sizeof(calls) - strlen(calls));
+  return str_eq(op, fail_op) ? OP_EAWS : 0;
+}
+
+#define FIRE(res)                                                              \
+  __attribute__((unused)) static void fire_##res(                              \
+      void *cb, int err, const struct aws_error *ae, void *r, void *arg)       \
+  {                                                                            \
+    ((void (*)(int, const struct aws_error *, const struct aws_##res *,        \
+               void *))cb)(err, ae, r, arg);                                   \
+  }                                                                            \
+  __attribute__((unused)) static void free_##res(void *r)                      \
+  {                                                                            \
+    aws_##res##_free(r);                                                       \
+  }
+AWS_API_RESULT_TYPES(FIRE)
+#undef FIRE
+
+#define REPLY(res, r)                                                          \
+  do {                                                                         \
+    int e_ = note(OPNAME);                                                     \
+    defer(fire_##res, (void *)cb, arg, r, free_##res, e_,                      \
+          e_ ? fail_code : NULL);                                              \
+    return 0;                                                                  \
+  } while (0)
+
+static char *sdup(const char *s)
+{
+  return s ? strdup(s) : NULL;
+}
+
+#define OPNAME "CreateAccount"
+static int f_create_account(struct aws_api *a, const struct aws_target *t,
+                            const struct aws_create_account_req *rq,
+                            aws_create_account_cb cb, void *arg)
+{
+  struct aws_car_status_result *r = calloc(1, sizeof(*r));
+
+  n_create_account++;
+  r->status.id = sdup("car-1234567890");
+  r->status.state = sdup("IN_PROGRESS");
+  r->status.account_name = sdup(rq->account_name);
+  REPLY(car_status_result, r);
+}
+#undef OPNAME
+#define OPNAME "DescribeCreateAccountStatus"
+static int f_describe_car(struct aws_api *a, const struct aws_target *t,
+                          const struct aws_describe_car_status_req *rq,
+                          aws_describe_create_account_status_cb cb, void *arg)
+{
+  struct aws_car_status_result *r = calloc(1, sizeof(*r));
+
+  r->status.id = sdup(rq->create_account_request_id);
+  r->status.state = sdup("SUCCEEDED");
+  r->status.account_id = sdup("111122223333");
+  REPLY(car_status_result, r);
+}
+#undef OPNAME
+#define OPNAME "ListCreateAccountStatus"
+static int f_list_car(struct aws_api *a, const struct aws_target *t,
+                      const struct aws_list_car_status_req *rq,
+                      aws_list_create_account_status_cb cb, void *arg)
+{
+  REPLY(car_status_list_result,
+        calloc(1, sizeof(struct aws_car_status_list_result)));
+}
+#undef OPNAME
+#define OPNAME "ListAccounts"
+static int f_list_accounts(struct aws_api *a, const struct aws_target *t,
+                           const struct aws_org_page_req *rq,
+                           aws_list_accounts_cb cb, void *arg)
+{
+  REPLY(org_accounts_result, calloc(1, sizeof(struct aws_org_accounts_result)));
+}
+#undef OPNAME
+#define OPNAME "TagResource"
+static int f_tag(struct aws_api *a, const struct aws_target *t,
+                 const struct aws_org_tag_req *rq, aws_org_tag_resource_cb cb,
+                 void *arg)
+{
+  REPLY(empty_result, calloc(1, sizeof(struct aws_empty_result)));
+}
+#undef OPNAME
+#define OPNAME "GetCallerIdentity"
+static int f_gci(struct aws_api *a, const struct aws_target *t,
+                 const struct aws_sts_none_req *rq,
+                 aws_get_caller_identity_cb cb, void *arg)
+{
+  struct aws_caller_identity_result *r = calloc(1, sizeof(*r));
+
+  r->arn = sdup("arn:aws:iam::123456789012:user/operator");
+  REPLY(caller_identity_result, r);
+}
+#undef OPNAME
+#define OPNAME "GetRole"
+static int f_get_role(struct aws_api *a, const struct aws_target *t,
+                      const struct aws_iam_role_req *rq, aws_get_role_cb cb,
+                      void *arg)
+{
+  note(OPNAME);
+  defer(fire_iam_role_result, (void *)cb, arg, NULL, NULL, OP_ENOTFOUND,
+        "NoSuchEntity");
+  return 0;
+}
+#undef OPNAME
+#define OPNAME "CreateRole"
+static int f_create_role(struct aws_api *a, const struct aws_target *t,
+                         const struct aws_create_role_req *rq,
+                         aws_create_role_cb cb, void *arg)
+{
+  ck_assert_ptr_nonnull(strstr(rq->assume_role_policy_document,
+                               "arn:aws:iam::123456789012:user/operator"));
+  REPLY(iam_role_result, calloc(1, sizeof(struct aws_iam_role_result)));
+}
+#undef OPNAME
+#define OPNAME "AttachRolePolicy"
+static int f_attach_role(struct aws_api *a, const struct aws_target *t,
+                         const struct aws_iam_role_policy_req *rq,
+                         aws_attach_role_policy_cb cb, void *arg)
+{
+  REPLY(empty_result, calloc(1, sizeof(struct aws_empty_result)));
+}
+#undef OPNAME
+#define OPNAME "GetUser"
+static int f_get_user(struct aws_api *a, const struct aws_target *t,
+                      const struct aws_iam_user_req *rq, aws_get_user_cb cb,
+                      void *arg)
+{
+  note(OPNAME);
+  defer(fire_iam_user_result, (void *)cb, arg, NULL, NULL, OP_ENOTFOUND,
+        "NoSuchEntity");
+  return 0;
+}
+#undef OPNAME
+#define OPNAME "CreateUser"
+static int f_create_user(struct aws_api *a, const struct aws_target *t,
+                         const struct aws_create_user_req *rq,
+                         aws_create_user_cb cb, void *arg)
+{
+  REPLY(iam_user_result, calloc(1, sizeof(struct aws_iam_user_result)));
+}
+#undef OPNAME
+#define OPNAME "AttachUserPolicy"
+static int f_attach_user(struct aws_api *a, const struct aws_target *t,
+                         const struct aws_iam_user_policy_req *rq,
+                         aws_attach_user_policy_cb cb, void *arg)
+{
+  REPLY(empty_result, calloc(1, sizeof(struct aws_empty_result)));
+}
+#undef OPNAME
+#define OPNAME "ListAccessKeys"
+static int f_list_keys(struct aws_api *a, const struct aws_target *t,
+                       const struct aws_iam_user_page_req *rq,
+                       aws_list_access_keys_cb cb, void *arg)
+{
+  struct aws_iam_access_keys_result *r = calloc(1, sizeof(*r));
+
+  r->n = 1;
+  r->v = calloc(1, sizeof(*r->v));
+  r->v[0].access_key_id = sdup("AKIAOLDKEY");
+  REPLY(iam_access_keys_result, r);
+}
+#undef OPNAME
+#define OPNAME "DeleteAccessKey"
+static int f_delete_key(struct aws_api *a, const struct aws_target *t,
+                        const struct aws_iam_delete_access_key_req *rq,
+                        aws_delete_access_key_cb cb, void *arg)
+{
+  n_delete_key++;
+  REPLY(empty_result, calloc(1, sizeof(struct aws_empty_result)));
+}
+#undef OPNAME
+#define OPNAME "CreateAccessKey"
+static int f_create_key(struct aws_api *a, const struct aws_target *t,
+                        const struct aws_iam_user_req *rq,
+                        aws_create_access_key_cb cb, void *arg)
+{
+  struct aws_iam_access_key_result *r = calloc(1, sizeof(*r));
+
+  n_create_key++;
+  r->key.access_key_id = sdup("AKIANEWKEY");
+  r->key.secret_access_key = sdup(SECRET_KEY);
+  REPLY(iam_access_key_result, r);
+}
+#undef OPNAME
+#define OPNAME "DescribeRegions"
+static int f_regions(struct aws_api *a, const struct aws_target *t,
+                     const struct aws_describe_regions_req *rq,
+                     aws_describe_regions_cb cb, void *arg)
+{
+  struct aws_ec2_regions_result *r = calloc(1, sizeof(*r));
+
+  r->n = 2;
+  r->v = calloc(2, sizeof(*r->v));
+  r->v[0].region_name = sdup("us-east-1");
+  r->v[1].region_name = sdup("eu-west-1");
+  REPLY(ec2_regions_result, r);
+}
+#undef OPNAME
+#define OPNAME "DescribeInstances"
+static int f_instances(struct aws_api *a, const struct aws_target *t,
+                       const struct aws_describe_instances_req *rq,
+                       aws_describe_instances_cb cb, void *arg)
+{
+  REPLY(ec2_instances_result,
+        calloc(1, sizeof(struct aws_ec2_instances_result)));
+}
+#undef OPNAME
+#define OPNAME "DescribeImages"
+static int f_images(struct aws_api *a, const struct aws_target *t,
+                    const struct aws_describe_images_req *rq,
+                    aws_describe_images_cb cb, void *arg)
+{
+  struct aws_ec2_images_result *r = calloc(1, sizeof(*r));
+
+  r->n = 2;
+  r->v = calloc(2, sizeof(*r->v));
+  r->v[0].image_id = sdup("ami-sap");
+  r->v[0].name = sdup("RHEL-SAP-8");
+  r->v[1].image_id = sdup("ami-good");
+  r->v[1].name = sdup("RHEL-8");
+  REPLY(ec2_images_result, r);
+}
+#undef OPNAME
+#define OPNAME "DescribeInstanceTypes"
+static int f_types(struct aws_api *a, const struct aws_target *t,
+                   const struct aws_describe_instance_types_req *rq,
+                   aws_describe_instance_types_cb cb, void *arg)
+{
+  struct aws_ec2_ids_result *r = calloc(1, sizeof(*r));
+
+  r->ids.n = 1;
+  r->ids.v = calloc(1, sizeof(char *));
+  r->ids.v[0] = sdup("t3.micro");
+  REPLY(ec2_ids_result, r);
+}
+#undef OPNAME
+#define OPNAME "RunInstances"
+static int f_run(struct aws_api *a, const struct aws_target *t,
+                 const struct aws_run_instances_req *rq,
+                 aws_run_instances_cb cb, void *arg)
+{
+  struct aws_ec2_instances_result *r = calloc(1, sizeof(*r));
+
+  ck_assert_str_eq(rq->image_id, "ami-good");
+  ck_assert_str_eq(rq->instance_type, "t3.micro");
+  r->n = 1;
+  r->v = calloc(1, sizeof(*r->v));
+  r->v[0].instance_id = sdup("i-0123456789");
+  REPLY(ec2_instances_result, r);
+}
+#undef OPNAME
+#define OPNAME "DescribeInstanceStatus"
+static int f_status(struct aws_api *a, const struct aws_target *t,
+                    const struct aws_describe_instance_status_req *rq,
+                    aws_describe_instance_status_cb cb, void *arg)
+{
+  struct aws_ec2_instance_states_result *r = calloc(1, sizeof(*r));
+
+  r->n = 1;
+  r->v = calloc(1, sizeof(*r->v));
+  r->v[0].instance_id = sdup(rq->instance_ids[0]);
+  r->v[0].state_code = 16;
+  REPLY(ec2_instance_states_result, r);
+}
+#undef OPNAME
+#define OPNAME "TerminateInstances"
+static int f_terminate(struct aws_api *a, const struct aws_target *t,
+                       const struct aws_ec2_instance_ids_req *rq,
+                       aws_terminate_instances_cb cb, void *arg)
+{
+  REPLY(ec2_instance_states_result,
+        calloc(1, sizeof(struct aws_ec2_instance_states_result)));
+}
+#undef OPNAME
+#define OPNAME "CreateCase"
+static int f_case(struct aws_api *a, const struct aws_target *t,
+                  const struct aws_create_case_req *rq, aws_create_case_cb cb,
+                  void *arg)
+{
+  struct aws_create_case_result *r = calloc(1, sizeof(*r));
+
+  r->case_id = sdup("case-42");
+  REPLY(create_case_result, r);
+}
+#undef OPNAME
+#define OPNAME "DescribeCases"
+static int f_cases(struct aws_api *a, const struct aws_target *t,
+                   const struct aws_describe_cases_req *rq,
+                   aws_describe_cases_cb cb, void *arg)
+{
+  struct aws_describe_cases_result *r = calloc(1, sizeof(*r));
+
+  ck_assert(rq->include_resolved_cases);
+  r->n = 1;
+  r->v = calloc(1, sizeof(*r->v));
+  r->v[0].case_id = sdup(rq->case_ids[0]);
+  r->v[0].status = sdup("resolved");
+  REPLY(describe_cases_result, r);
+}
+#undef OPNAME
+
+static struct aws_api api;
+
+static void api_init(void)
+{
+  memset(&api, 0, sizeof(api));
+  api.create_account = f_create_account;
+  api.describe_create_account_status = f_describe_car;
+  api.list_create_account_status = f_list_car;
+  api.list_accounts = f_list_accounts;
+  api.org_tag_resource = f_tag;
+  api.get_caller_identity = f_gci;
+  api.get_role = f_get_role;
+  api.create_role = f_create_role;
+  api.attach_role_policy = f_attach_role;
+  api.get_user = f_get_user;
+  api.create_user = f_create_user;
+  api.attach_user_policy = f_attach_user;
+  api.list_access_keys = f_list_keys;
+  api.delete_access_key = f_delete_key;
+  api.create_access_key = f_create_key;
+  api.describe_regions = f_regions;
+  api.describe_instances = f_instances;
+  api.describe_images = f_images;
+  api.describe_instance_types = f_types;
+  api.run_instances = f_run;
+  api.describe_instance_status = f_status;
+  api.terminate_instances = f_terminate;
+  api.create_case = f_case;
+  api.describe_cases = f_cases;
+}
+
+static int fake_assume(void *arg, const char *id, struct aws_creds **out)
+{
+  (void)arg;
+  (void)id;
+  *out = aws_creds_new_static("AKIAACCOUNTROLE", "rolesecret", "tok");
+  return 0;
+}
+
+/* ---- fake Kubernetes -------------------------------------------------- */
+
+static struct store *accounts;
+static json_t *secrets; /* name -> Secret */
+static char events[16384];
+static int n_updates, conflict_next, conflict_after_create, secret_get_lies;
+
+static void fire_k8s(void *cb, int err, const struct aws_error *ae, void *res,
+                     void *arg)
+{
+  (void)ae;
+  ((k8s_obj_cb)cb)(err, res, NULL, arg);
+}
+
+static void decref(void *o)
+{
+  json_decref(o);
+}
+
+static void k8s_reply(k8s_obj_cb cb, void *arg, int err, json_t *obj)
+{
+  defer(fire_k8s, (void *)cb, arg, obj, decref, err, NULL);
+}
+
+static int k_get(void *a, const struct k8s_gvr *g, const char *ns,
+                 const char *name, k8s_obj_cb cb, void *arg)
+{
+  json_t *s = secret_get_lies ? NULL : json_object_get(secrets, name);
+
+  k8s_reply(cb, arg, s ? 0 : OP_ENOTFOUND, json_incref(s));
+  return 0;
+}
+
+static int k_create(void *a, const struct k8s_gvr *g, const char *ns,
+                    json_t *obj, k8s_obj_cb cb, void *arg)
+{
+  const char *name = obj_name(obj);
+
+  if (json_object_get(secrets, name)) {
+    k8s_reply(cb, arg, OP_EEXIST, NULL);
+    return 0;
+  }
+  json_object_set_new(secrets, name, json_deep_copy(obj));
+  k8s_reply(cb, arg, 0, json_deep_copy(obj));
+  return 0;
+}
+
+static int k_update(void *a, const struct k8s_gvr *g, json_t *obj,
+                    k8s_obj_cb cb, void *arg)
+{
+  char key[STORE_KEY_MAX], rv[32];
+  const json_t *cur;
+  json_t *n;
+
+  ck_assert_int_eq(store_obj_key(obj, key, sizeof(key)), 0);
+  cur = store_get(accounts, key);
+  if (conflict_after_create && n_create_account) {
+    conflict_after_create = 0;
+    conflict_next = 1;
+  }
+  if (conflict_next || (cur && !str_eq(store_obj_rv(cur), store_obj_rv(obj)))) {
+    conflict_next = 0;
+    k8s_reply(cb, arg, OP_ECONFLICT, NULL);
+    return 0;
+  }
+  n_updates++;
+  n = json_deep_copy(obj);
+  str_fmt(rv, sizeof(rv), "%d", n_updates + 100);
+  obj_set_str(n, "metadata.resourceVersion", rv);
+  store_put_new(accounts, json_incref(n), NULL);
+  k8s_reply(cb, arg, 0, n);
+  return 0;
+}
+
+static void k_event(void *a, json_t *obj, const char *type, const char *reason,
+                    const char *msg)
+{
+  str_fmt(events + strlen(events), sizeof(events) - strlen(events),
+          "%s %s %s\n", type, reason, msg);
+}
+
+static struct exec_kio kio = { NULL,     k_get, k_create, k_update,
+                               k_update, NULL,  k_event };
+
+/* ---- harness ---------------------------------------------------------- */
+
+static time_t now_s = 1800000000;
+static time_t fake_now(void *arg)
+{
+  (void)arg;
+  return now_s;
+}
+
+struct fix {
+  uv_loop_t loop;
+  struct exec_cfg *cfg;
+  struct exec_aws *aws;
+  struct exec_watcher *w;
+  struct acct_exec *e;
+  FILE *logf;
+  char *logbuf;
+  size_t loglen;
+};
+static struct fix F;
+static int done_flag;
+static struct ctrl_result last;
+
+static json_t *configmap(void)
+{
+  return json_pack("{s:{s:s,s:s}, s:{s:s,s:s,s:s,s:s,s:s}}", "metadata", "name",
+                   "aws-account-operator-configmap", "namespace", NS, "data",
+                   "account-limit", "100", "root", "r-1", "base", "ou-1",
+                   "shard-name", "test", "support-jump-role",
+                   "arn:aws:iam::123456789012:role/jump");
+}
+
+static json_t *cred_secret(void)
+{
+  /* "AKIAOPERATOR" / "opsecret" */
+  return json_pack("{s:{s:s}, s:{s:s,s:s}}", "metadata", "name",
+                   "aws-account-operator-credentials", "data",
+                   "aws_access_key_id", "QUtJQU9QRVJBVE9S",
+                   "aws_secret_access_key", "b3BzZWNyZXQ=");
+}
+
+static void run_all(void)
+{
+  while (in_flight > 0)
+    uv_run(&F.loop, UV_RUN_ONCE);
+}
+
+static void setup(void)
+{
+  struct exec_aws_opts ao = { .api = &api, .assume = fake_assume };
+  struct exec_watcher_opts wo = { 0 };
+  struct acct_exec_deps d = { 0 };
+  json_t *cm = configmap(), *sec = cred_secret();
+
+  memset(&F, 0, sizeof(F));
+  uv_loop_init(&F.loop);
+  L = &F.loop;
+  api_init();
+  calls[0] = events[0] = 0;
+  n_create_account = n_create_key = n_delete_key = n_updates = 0;
+  conflict_next = conflict_after_create = secret_get_lies = 0;
+  fail_op = fail_code = NULL;
+  F.logf = open_memstream(&F.logbuf, &F.loglen);
+  log_set_output(F.logf);
+  accounts = store_new(0);
+  secrets = json_object();
+  F.cfg = exec_cfg_new(NULL, &kio);
+  exec_cfg_apply(F.cfg, cm);
+  ck_assert_ptr_nonnull(exec_cfg_get(F.cfg));
+  ck_assert_int_eq(exec_aws_new(L, NULL, &ao, &F.aws), 0);
+  exec_aws_apply_secret(F.aws, sec);
+  wo.aws = F.aws;
+  wo.cfg = F.cfg;
+  F.w = exec_watcher_new(L, &wo);
+  exec_watcher_poll(F.w);
+  run_all();
+  ck_assert(exec_watcher_limit_allows(F.w));
+  d.kio = kio;
+  d.accounts = accounts;
+  d.cfg = F.cfg;
+  d.aws = F.aws;
+  d.watcher = F.w;
+  d.ns = NS;
+  d.now = fake_now;
+  F.e = acct_exec_new(&d);
+  calls[0] = 0;
+  json_decref(cm);
+  json_decref(sec);
+}
+
+static void teardown(void)
+{
+  acct_exec_free(F.e);
+  exec_watcher_close(F.w);
+  exec_aws_close(F.aws, NULL, NULL);
+  exec_cfg_free(F.cfg);
+  ASSERT_LOOP_CLEAN(&F.loop);
+  log_set_output(NULL);
+  fclose(F.logf);
+  free(F.logbuf);
+  store_free(accounts);
+  json_decref(secrets);
+}
+
+static void done_cb(void *arg, const char *key, const struct ctrl_result *r)
+{
+  (void)arg;
+  (void)key;
+  last = *r;
+  done_flag = 1;
+}
+
+/* One reconcile of KEY, run to completion. */
+static void pass(void)
+{
+  struct ctrl_result out;
+  int rc;
+
+  done_flag = 0;
+  rc = acct_exec_reconcile(F.e, KEY, &out, done_cb, NULL);
+  ck_assert_int_ge(rc, 0);
+  if (rc == 0) {
+    last = out;
+    done_flag = 1;
+  }
+  run_all();
+  ck_assert(done_flag);
+}
+
+static void add_account(void)
+{
+  json_t *a = json_pack(
+      "{s:s,s:s,s:{s:s,s:s,s:s,s:s,s:s}, s:{s:s,s:s,s:b,s:s}}", "apiVersion",
+      "aws.managed.openshift.io/v1alpha1", "kind", "Account", "metadata",
+      "name", "osd-creds-mgmt-abc123", "namespace", NS, "uid", "uid-1",
+      "resourceVersion", "1", "creationTimestamp", "2027-01-15T08:00:00Z",
+      "spec", "awsAccountID", "", "claimLink", "", "byoc", 0, "iamUserSecret",
+      "");
+
+  store_put_new(accounts, a, NULL);
+}
+
+static const char *state(void)
+{
+  return obj_str0(store_get(accounts, KEY), "status.state");
+}
+
+/* Drive passes until Ready (the clock jumps over every requested wait). */
+static int drive(int max)
+{
+  int i;
+
+  for (i = 0; i < max && !str_eq(state(), "Ready"); i++) {
+    pass();
+    if (last.requeue_after_ms > 1)
+      now_s += (time_t)(last.requeue_after_ms / 1000) + 1;
+  }
+  return i;
+}
+
+static int count(const char *hay, const char *needle)
+{
+  int n = 0;
+
+  for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+    n++;
+  return n;
+}
+
+static void assert_no_secret_leak(void)
+{
+  const struct acct_obs *o = acct_exec_obs(F.e, KEY);
+
+  fflush(F.logf);
+  ck_assert_ptr_null(strstr(F.logbuf ? F.logbuf : "", SECRET_KEY));
+  ck_assert_ptr_null(strstr(events, SECRET_KEY));
+  if (o)
+    ck_assert_ptr_null(memmem(o, sizeof(*o), SECRET_KEY, 10));
+  ck_assert_ptr_null(
+      strstr(json_dumps(store_get(accounts, KEY), 0), SECRET_KEY));
+}
+
+START_TEST(lifecycle_to_ready)
+{
+  json_t *sec;
+
+  add_account();
+  ck_assert_int_lt(drive(400), 400);
+  ck_assert_int_eq(n_create_account, 1);
+  ck_assert_int_eq(n_create_key, 1);
+  ck_assert_str_eq(obj_str0(store_get(accounts, KEY), "spec.awsAccountID"),
+                   "111122223333");
+  sec = json_object_get(secrets, "osd-creds-mgmt-abc123-secret");
+  ck_assert_ptr_nonnull(sec);
+  ck_assert_str_eq(obj_str0(sec, "stringData.aws_access_key_id"), "AKIANEWKEY");
+  ck_assert_str_eq(obj_str0(sec, "metadata.ownerReferences.0.kind"), "");
+  ck_assert_str_eq(
+      json_string_value(json_object_get(
+          json_array_get(obj_get(sec, "metadata.ownerReferences"), 0), "uid")),
+      "uid-1");
+  /* the Secret object sent was wiped after the call; ours is a copy made
+   * by the fake before that, which is what the API server keeps */
+  ck_assert_int_eq(count(calls, "TagResource"), 1);
+  ck_assert_int_eq(count(calls, "CreateRole"), 1);
+  ck_assert_int_eq(count(calls, "CreateUser"), 1);
+  ck_assert_int_eq(count(calls, "RunInstances"), 2); /* two regions */
+  ck_assert_int_eq(count(calls, "TerminateInstances"), 2);
+  ck_assert_int_eq(count(calls, "CreateCase"), 1);
+  ck_assert_int_ge(count(calls, "DescribeCases"), 1);
+  ck_assert_ptr_nonnull(strstr(events, "Ready"));
+  ck_assert_int_eq(exec_watcher_own_in_flight(F.w), 0);
+  assert_no_secret_leak();
+}
+END_TEST
+
+/* Run passes until op was called, then one more time nothing. */
+static void drive_until(const char *op)
+{
+  for (int i = 0; i < 200 && !strstr(calls, op); i++) {
+    pass();
+    if (last.requeue_after_ms > 1)
+      now_s += (time_t)(last.requeue_after_ms / 1000) + 1;
+  }
+  ck_assert_ptr_nonnull(strstr(calls, op));
+}
+
+START_TEST(create_account_composite)
+{
+  const struct acct_obs *o;
+  const json_t *a;
+
+  add_account();
+  drive_until(" CreateAccount");
+  a = store_get(accounts, KEY);
+  /* the same pass wrote the request id: the composite never splits */
+  ck_assert_str_eq(obj_annotation(a, ACCT_ANN_REQUEST_ID), "car-1234567890");
+  ck_assert_ptr_nonnull(obj_annotation(a, ACCT_ANN_REQUESTED_AT));
+  ck_assert_ptr_nonnull(obj_annotation(a, ACCT_ANN_EMAIL));
+  o = acct_exec_obs(F.e, KEY);
+  ck_assert_int_eq(o->action, ACCT_CREATE_ACCOUNT);
+  ck_assert_int_eq(o->result, 0);
+  ck_assert_str_eq(o->request_id, "car-1234567890");
+  ck_assert_int_eq(last.requeue_after_ms, 1);
+  ck_assert_int_eq(exec_watcher_own_in_flight(F.w), 1);
+  ck_assert(!exec_watcher_create_slot_free(F.w) ||
+            exec_watcher_own_in_flight(F.w) < 5);
+}
+END_TEST
+
+START_TEST(create_annotation_conflict_keeps_request_in_obs)
+{
+  const struct acct_obs *o;
+
+  add_account();
+  conflict_after_create = 1;
+  drive_until(" CreateAccount");
+  ck_assert_ptr_null(
+      obj_annotation(store_get(accounts, KEY), ACCT_ANN_REQUEST_ID));
+  o = acct_exec_obs(F.e, KEY);
+  ck_assert_str_eq(o->request_id, "car-1234567890");
+  /* the plan records it from the observation; never a second account */
+  ck_assert_int_lt(drive(400), 400);
+  ck_assert_int_eq(n_create_account, 1);
+}
+END_TEST
+
+START_TEST(secret_exists_drops_new_key)
+{
+  json_t *other = json_pack("{s:{s:s}}", "metadata", "name",
+                            "osd-creds-mgmt-abc123-secret");
+  const struct acct_obs *o;
+
+  add_account();
+  drive_until("AttachUserPolicy");
+  json_object_set_new(secrets, "osd-creds-mgmt-abc123-secret", other);
+  secret_get_lies = 1; /* the Secret "cache" lags */
+  drive_until("CreateAccessKey");
+  o = acct_exec_obs(F.e, KEY);
+  ck_assert_int_eq(o->action, ACCT_CREATE_ACCESS_KEY_SECRET);
+  ck_assert_int_eq(o->result, 0);
+  ck_assert_int_eq(n_delete_key, 2); /* the old key, then the new one */
+  ck_assert_ptr_null(obj_get(
+      json_object_get(secrets, "osd-creds-mgmt-abc123-secret"), "stringData"));
+  assert_no_secret_leak();
+}
+END_TEST
+
+START_TEST(aws_error_is_observed_and_requeued_at_once)
+{
+  const struct acct_obs *o;
+
+  add_account();
+  fail_op = "TagResource";
+  fail_code = "AccessDeniedException";
+  drive_until("TagResource");
+  o = acct_exec_obs(F.e, KEY);
+  ck_assert_int_eq(o->action, ACCT_TAG_ACCOUNT);
+  ck_assert_int_lt(o->result, 0);
+  ck_assert_str_eq(o->aws_code, "AccessDeniedException");
+  ck_assert_int_eq(o->at, now_s);
+  ck_assert_int_eq(last.requeue_after_ms, 1);
+  ck_assert_int_eq(last.err, 0);
+}
+END_TEST
+
+START_TEST(missing_credentials_wait_without_calls)
+{
+  add_account();
+  exec_aws_apply_secret(F.aws, NULL);
+  for (int i = 0; i < 10; i++)
+    pass();
+  ck_assert_ptr_null(strstr(calls, " CreateAccount"));
+  ck_assert_int_lt(last.err, 0); /* rate-limited retry */
+  fflush(F.logf);
+  ck_assert_ptr_nonnull(strstr(F.logbuf, "aws-account-operator-credentials"));
+}
+END_TEST
+
+START_TEST(conflict_requeues_at_once)
+{
+  add_account();
+  conflict_next = 1;
+  pass();
+  ck_assert_int_eq(last.requeue_after_ms, 1);
+  ck_assert_int_eq(last.err, 0);
+}
+END_TEST
+
+START_TEST(deleted_object_drops_observation)
+{
+  add_account();
+  drive_until(" CreateAccount");
+  ck_assert_ptr_nonnull(acct_exec_obs(F.e, KEY));
+  json_decref(store_delete_take(accounts, KEY));
+  pass();
+  ck_assert_ptr_null(acct_exec_obs(F.e, KEY));
+  ck_assert_int_eq(exec_watcher_own_in_flight(F.w), 0);
+}
+END_TEST
+
+static Suite *acct_exec_suite(void)
+{
+  Suite *s = suite_create("acct_exec");
+  TCase *tc = tcase_create("exec");
+
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, lifecycle_to_ready);
+  tcase_add_test(tc, create_account_composite);
+  tcase_add_test(tc, create_annotation_conflict_keeps_request_in_obs);
+  tcase_add_test(tc, secret_exists_drops_new_key);
+  tcase_add_test(tc, aws_error_is_observed_and_requeued_at_once);
+  tcase_add_test(tc, missing_credentials_wait_without_calls);
+  tcase_add_test(tc, conflict_requeues_at_once);
+  tcase_add_test(tc, deleted_object_drops_observation);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+TEST_MAIN(acct_exec_suite)

@@ -1,0 +1,398 @@
+/* Shared executor support: the observation table, the account watcher's
+ * maths and polling over a replacement aws_api, Secret -> management
+ * credentials, ConfigMap reload. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws/api.h"
+#include "aws/creds.h"
+#include "controllers/exec/exec.h"
+#include "controllers/exec/metrics.h"
+#include "log/log.h"
+#include "metrics/metrics.h"
+#include "testutil.h"
+#include "util/err.h"
+#include "util/str.h"
+
+/* ---- observation table ---- */
+
+struct tobs {
+  int a;
+  char s[16];
+};
+
+START_TEST(obs_table)
+{
+  struct exec_obs *t = exec_obs_new(sizeof(struct tobs));
+  struct tobs o = { 1, "one" };
+  const struct tobs *g;
+
+  ck_assert_ptr_null(exec_obs_get(t, "ns/a"));
+  ck_assert_int_eq(exec_obs_put(t, "ns/a", &o, json_string("aux1")), 0);
+  o.a = 2; /* copied in: later edits do not show */
+  g = exec_obs_get(t, "ns/a");
+  ck_assert_int_eq(g->a, 1);
+  ck_assert_str_eq(g->s, "one");
+  ck_assert_str_eq(json_string_value(exec_obs_aux(t, "ns/a")), "aux1");
+  ck_assert_int_eq(exec_obs_put(t, "ns/a", &o, NULL), 0); /* replaces */
+  ck_assert_int_eq(((const struct tobs *)exec_obs_get(t, "ns/a"))->a, 2);
+  ck_assert_ptr_null(exec_obs_aux(t, "ns/a"));
+  ck_assert_int_eq(exec_obs_put(t, "ns/b", &o, json_array()), 0);
+  ck_assert_int_eq(exec_obs_len(t), 2);
+  exec_obs_drop(t, "ns/a");
+  exec_obs_drop(t, "ns/missing");
+  ck_assert_ptr_null(exec_obs_get(t, "ns/a"));
+  ck_assert_int_eq(exec_obs_len(t), 1);
+  exec_obs_free(t); /* frees ns/b's aux (ASan) */
+}
+END_TEST
+
+/* ---- watcher maths ---- */
+
+START_TEST(limit_maths)
+{
+  struct opcfg c = { .has_account_limit = true, .account_limit = 10 };
+  struct opcfg none = { 0 };
+
+  ck_assert(exec_limit_allows(true, 9, &c));
+  ck_assert(!exec_limit_allows(true, 10, &c));
+  ck_assert(!exec_limit_allows(false, 0, &c));   /* never polled / error */
+  ck_assert(!exec_limit_allows(true, 0, NULL));  /* no ConfigMap */
+  ck_assert(!exec_limit_allows(true, 0, &none)); /* no account-limit */
+  ck_assert(exec_slot_free(0, 4, 5));
+  ck_assert(!exec_slot_free(1, 4, 5));
+  ck_assert(!exec_slot_free(5, 0, 5));
+  ck_assert(exec_slot_free(2, -3, 3));
+  ck_assert(exec_slot_free(4, 0, 0)); /* 0 = AWS's 5 */
+}
+END_TEST
+
+/* ---- fake api: paged ListAccounts / ListCreateAccountStatus ---- */
+
+static uv_loop_t *L;
+static int in_flight, fail_accounts, n_list_calls;
+
+struct pend {
+  uv_timer_t t;
+  void (*fire)(struct pend *);
+  void *cb, *arg;
+  const char *token;
+};
+
+static void closed(uv_handle_t *h)
+{
+  free(h->data);
+}
+
+static void run(uv_timer_t *t)
+{
+  struct pend *p = t->data;
+
+  in_flight--;
+  p->fire(p);
+  uv_close((uv_handle_t *)&p->t, closed);
+}
+
+static void defer(void (*fire)(struct pend *), void *cb, void *arg,
+                  const char *token)
+{
+  struct pend *p = calloc(1, sizeof(*p));
+
+  p->fire = fire;
+  p->cb = cb;
+  p->arg = arg;
+  p->token = token && !strcmp(token, "p2") ? "p2" : NULL;
+  uv_timer_init(L, &p->t);
+  p->t.data = p;
+  in_flight++;
+  uv_timer_start(&p->t, run, 0, 0);
+}
+
+static char *sd(const char *s)
+{
+  return strdup(s);
+}
+
+static void fire_accounts(struct pend *p)
+{
+  aws_list_accounts_cb cb = (aws_list_accounts_cb)p->cb;
+  struct aws_org_accounts_result r = { 0 };
+  struct aws_org_account v[3] = { { 0 } };
+  struct aws_error ae = { .code = "AccessDeniedException" };
+
+  if (fail_accounts) {
+    cb(OP_EAWS, &ae, NULL, p->arg);
+    return;
+  }
+  r.v = v;
+  if (!p->token) { /* page 1: two ACTIVE */
+    v[0] = (struct aws_org_account){ .id = sd("1"),
+                                     .status = sd("ACTIVE"),
+                                     .email = sd("a@x") };
+    v[1] = (struct aws_org_account){ .id = sd("2"), .status = sd("ACTIVE") };
+    r.n = 2;
+    r.next_token = sd("p2");
+  } else { /* page 2: one ACTIVE, one SUSPENDED */
+    v[0] = (struct aws_org_account){ .id = sd("3"), .status = sd("ACTIVE") };
+    v[1] = (struct aws_org_account){ .id = sd("4"), .status = sd("SUSPENDED") };
+    r.n = 2;
+  }
+  cb(0, NULL, &r, p->arg);
+  r.v = NULL;
+  for (int i = 0; i < 3; i++) {
+    free(v[i].id);
+    free(v[i].status);
+    free(v[i].email);
+  }
+  free(r.next_token);
+}
+
+static void fire_cars(struct pend *p)
+{
+  aws_list_create_account_status_cb cb =
+      (aws_list_create_account_status_cb)p->cb;
+  struct aws_org_car_status v[1] = { { 0 } };
+  struct aws_car_status_list_result r = { v, 1, NULL };
+
+  v[0].state = sd("IN_PROGRESS");
+  v[0].id = sd(p->token ? "car-2" : "car-1");
+  if (!p->token)
+    r.next_token = sd("p2");
+  cb(0, NULL, &r, p->arg);
+  free(v[0].state);
+  free(v[0].id);
+  free(r.next_token);
+}
+
+static int f_accounts(struct aws_api *a, const struct aws_target *t,
+                      const struct aws_org_page_req *rq,
+                      aws_list_accounts_cb cb, void *arg)
+{
+  ck_assert_ptr_nonnull(t->creds);
+  n_list_calls++;
+  defer(fire_accounts, (void *)cb, arg, rq->next_token);
+  return 0;
+}
+
+static int f_cars(struct aws_api *a, const struct aws_target *t,
+                  const struct aws_list_car_status_req *rq,
+                  aws_list_create_account_status_cb cb, void *arg)
+{
+  ck_assert_int_eq(rq->nstates, 1);
+  ck_assert_str_eq(rq->states[0], "IN_PROGRESS");
+  defer(fire_cars, (void *)cb, arg, rq->next_token);
+  return 0;
+}
+
+static json_t *cm(const char *limit)
+{
+  return json_pack("{s:{s:s}, s:{s:s,s:s,s:s}}", "metadata", "name",
+                   "aws-account-operator-configmap", "data", "account-limit",
+                   limit, "root", "r-1", "base", "ou-1");
+}
+
+static json_t *secret(void)
+{
+  /* AKIAOPERATOR / opsecret */
+  return json_pack("{s:{s:s}, s:{s:s,s:s}}", "metadata", "name",
+                   "aws-account-operator-credentials", "data",
+                   "aws_access_key_id", "QUtJQU9QRVJBVE9S",
+                   "aws_secret_access_key", "b3BzZWNyZXQ=");
+}
+
+static void drain(void)
+{
+  while (in_flight > 0)
+    uv_run(L, UV_RUN_ONCE);
+}
+
+static char events[2048];
+static void ev(void *a, json_t *obj, const char *type, const char *reason,
+               const char *msg)
+{
+  str_fmt(events + strlen(events), sizeof(events) - strlen(events),
+          "%s %s %s\n", type, reason, msg);
+}
+
+START_TEST(watcher_polls_every_page)
+{
+  uv_loop_t loop;
+  struct aws_api api = { 0 };
+  struct exec_aws_opts ao = { .api = &api };
+  struct exec_aws *aws;
+  struct met_registry *reg = met_registry_new();
+  struct exec_metrics *m = exec_metrics_new(reg, NULL);
+  struct exec_cfg *c = exec_cfg_new(NULL, NULL);
+  struct exec_watcher_opts wo = { 0 };
+  struct exec_watcher *w;
+  json_t *cmo = cm("6"), *sec = secret();
+  bool allows, has;
+  long long total;
+
+  uv_loop_init(&loop);
+  L = &loop;
+  in_flight = fail_accounts = n_list_calls = 0;
+  api.list_accounts = f_accounts;
+  api.list_create_account_status = f_cars;
+  ck_assert_int_eq(exec_aws_new(L, NULL, &ao, &aws), 0);
+  wo.aws = aws;
+  wo.cfg = c;
+  wo.metrics = m;
+  wo.create_cap = 5;
+  w = exec_watcher_new(L, &wo);
+  /* no Secret yet: the poll fails, creation stays blocked */
+  exec_watcher_poll(w);
+  drain();
+  ck_assert_int_eq(exec_watcher_polls(w), 1);
+  ck_assert(!exec_watcher_limit_allows(w));
+  exec_aws_apply_secret(aws, sec);
+  exec_cfg_apply(c, cmo);
+  exec_watcher_poll(w);
+  drain();
+  /* 3 ACTIVE over two pages + 2 IN_PROGRESS over two pages */
+  ck_assert_int_eq(exec_watcher_total(w), 5);
+  ck_assert_int_eq(exec_watcher_in_progress(w), 2);
+  ck_assert(exec_watcher_limit_allows(w)); /* 5 < 6 */
+  exec_watcher_limit(w, &allows, &has, &total);
+  ck_assert(allows && has && total == 5);
+  ck_assert_int_eq((int)met_value(m->aws_accounts, NULL), 5);
+  ck_assert_int_eq(json_array_size(exec_watcher_accounts(w, NULL)), 4);
+  /* slots: 2 IN_PROGRESS elsewhere + our own */
+  ck_assert(exec_watcher_create_slot_free(w));
+  exec_watcher_create_begin(w, "ns/a");
+  exec_watcher_create_begin(w, "ns/a"); /* counted once */
+  exec_watcher_create_begin(w, "ns/b");
+  ck_assert_int_eq(exec_watcher_own_in_flight(w), 2);
+  ck_assert(exec_watcher_create_slot_free(w)); /* 2 + 2 < 5 */
+  exec_watcher_create_begin(w, "ns/c");
+  ck_assert(!exec_watcher_create_slot_free(w)); /* 3 + 2 */
+  exec_watcher_create_end(w, "ns/c");
+  ck_assert(exec_watcher_create_slot_free(w));
+  /* a lower limit from the ConfigMap applies at once */
+  json_decref(cmo);
+  cmo = cm("5");
+  exec_cfg_apply(c, cmo);
+  ck_assert(!exec_watcher_limit_allows(w));
+  /* an error closes the gate (as upstream) */
+  json_decref(cmo);
+  cmo = cm("100");
+  exec_cfg_apply(c, cmo);
+  fail_accounts = 1;
+  exec_watcher_poll(w);
+  drain();
+  ck_assert(!exec_watcher_limit_allows(w));
+  exec_watcher_close(w);
+  exec_cfg_free(c);
+  exec_aws_close(aws, NULL, NULL);
+  ASSERT_LOOP_CLEAN(&loop);
+  exec_metrics_free(m);
+  met_registry_free(reg);
+  json_decref(cmo);
+  json_decref(sec);
+}
+END_TEST
+
+START_TEST(secret_to_creds)
+{
+  uv_loop_t loop;
+  struct aws_api api = { 0 };
+  struct exec_aws_opts ao = { .api = &api };
+  struct exec_aws *aws;
+  json_t *sec = secret();
+  json_t *partial = json_pack("{s:{s:s}, s:{s:s}}", "metadata", "name",
+                              "aws-account-operator-credentials", "data",
+                              "aws_access_key_id", "QUtJQU9QRVJBVE9S");
+  struct aws_creds *c;
+  char arn[128];
+  char *logbuf = NULL;
+  size_t loglen = 0;
+  FILE *lf = open_memstream(&logbuf, &loglen);
+
+  log_set_output(lf);
+  uv_loop_init(&loop);
+  ck_assert_int_eq(exec_aws_new(&loop, NULL, &ao, &aws), 0);
+  ck_assert_ptr_null(exec_aws_mgmt(aws));
+  ck_assert_int_eq(exec_aws_account_creds(aws, "111122223333", &c),
+                   OP_ENOTFOUND);
+  exec_aws_apply_secret(aws, sec);
+  ck_assert_ptr_nonnull(exec_aws_mgmt(aws));
+  ck_assert_ptr_eq(exec_aws_mgmt_cb(aws), exec_aws_mgmt(aws));
+  ck_assert_str_eq(aws_creds_label(exec_aws_mgmt(aws)), "AKIAOPERATOR");
+  exec_aws_apply_secret(aws, partial); /* no secret key: unusable */
+  ck_assert_ptr_null(exec_aws_mgmt(aws));
+  exec_aws_apply_secret(aws, sec);
+  exec_aws_apply_secret(aws, NULL); /* deleted */
+  ck_assert_ptr_null(exec_aws_mgmt(aws));
+  ck_assert_int_eq(exec_role_arn("aws-us-gov", "111122223333",
+                                 "OrganizationAccountAccessRole", arn,
+                                 sizeof(arn)),
+                   0);
+  ck_assert_str_eq(arn, "arn:aws-us-gov:iam::111122223333:role/"
+                        "OrganizationAccountAccessRole");
+  exec_aws_close(aws, NULL, NULL);
+  ASSERT_LOOP_CLEAN(&loop);
+  log_set_output(NULL);
+  fclose(lf);
+  ck_assert_ptr_nonnull(strstr(logbuf, "aws-account-operator-credentials"));
+  ck_assert_ptr_null(strstr(logbuf, "opsecret"));
+  free(logbuf);
+  json_decref(sec);
+  json_decref(partial);
+}
+END_TEST
+
+static int changes;
+static void changed(void *arg)
+{
+  (void)arg;
+  changes++;
+}
+
+START_TEST(config_reload)
+{
+  struct exec_kio kio = { .event = ev };
+  struct exec_cfg *c = exec_cfg_new(NULL, &kio);
+  json_t *good = cm("10");
+  json_t *bad = cm("ten");
+
+  events[0] = 0;
+  changes = 0;
+  exec_cfg_on_change(c, changed, NULL);
+  ck_assert_ptr_null(exec_cfg_get(c));
+  exec_cfg_apply(c, good);
+  ck_assert_ptr_nonnull(exec_cfg_get(c));
+  ck_assert_int_eq(exec_cfg_get(c)->account_limit, 10);
+  ck_assert_uint_eq(exec_cfg_generation(c), 1);
+  exec_cfg_apply(c, bad); /* invalid: NULL, Warning event, last good kept */
+  ck_assert_ptr_null(exec_cfg_get(c));
+  ck_assert_ptr_nonnull(strstr(events, "Warning InvalidConfigMap"));
+  ck_assert_int_eq(exec_cfg_last_good(c)->account_limit, 10);
+  exec_cfg_apply(c, bad); /* the same error is reported once */
+  ck_assert_int_eq(strstr(strstr(events, "Warning") + 1, "Warning") == NULL, 1);
+  exec_cfg_apply(c, good);
+  ck_assert_ptr_nonnull(exec_cfg_get(c));
+  exec_cfg_apply(c, NULL); /* deleted */
+  ck_assert_ptr_null(exec_cfg_get(c));
+  ck_assert_int_eq(changes, 5);
+  exec_cfg_free(c);
+  json_decref(good);
+  json_decref(bad);
+}
+END_TEST
+
+static Suite *exec_suite(void)
+{
+  Suite *s = suite_create("exec");
+  TCase *tc = tcase_create("shared");
+
+  tcase_add_test(tc, obs_table);
+  tcase_add_test(tc, limit_maths);
+  tcase_add_test(tc, watcher_polls_every_page);
+  tcase_add_test(tc, secret_to_creds);
+  tcase_add_test(tc, config_reload);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+TEST_MAIN(exec_suite)

@@ -16,7 +16,7 @@ import time
 import pytest
 
 from awsfake_util import AwsFake
-from conftest import BIN, REPO, Proc, free_port, wait_for
+from conftest import BIN, REPO, Proc, free_port, http_get, wait_for
 from kubefake_util import KubeFake
 
 NS = "aws-account-operator"
@@ -48,9 +48,9 @@ def seed(kube, aws):
         "metadata": {"name": "aws-account-operator-credentials", "namespace": NS},
         "data": {"aws_access_key_id": b64(aws.access_key),
                  "aws_secret_access_key": b64(aws.secret_key)}})
-    state = aws.control("GET", "state")
-    root = json.dumps(state)  # find the root id (r-...)
-    root = root[root.index('"r-'):].split('"')[1]
+    root = aws.control("GET", "state")["root"]
+    if isinstance(root, dict):
+        root = root.get("Id") or root.get("id")
     kube.ok("POST", "/api/v1/namespaces/%s/configmaps" % NS, {
         "apiVersion": "v1", "kind": "ConfigMap",
         "metadata": {"name": "aws-account-operator-configmap", "namespace": NS},
@@ -63,12 +63,15 @@ def seed(kube, aws):
 
 
 def operator(kube, aws):
-    return Proc([BIN, "--kubeconfig", kube.kubeconfig, "--aws-endpoint-url",
-                 aws.endpoint, "--namespace", NS,
-                 "--metrics-bind-address", "127.0.0.1:%d" % free_port(),
-                 "--health-probe-bind-address", "127.0.0.1:%d" % free_port(),
-                 "--log-level", os.environ.get("AAO_E2E_LOG_LEVEL", "info")],
-                env={"AWS_REGION": "us-east-1"})
+    port = free_port()
+    p = Proc([BIN, "--kubeconfig", kube.kubeconfig, "--aws-endpoint-url",
+              aws.endpoint, "--namespace", NS,
+              "--metrics-bind-address", "127.0.0.1:%d" % port,
+              "--health-probe-bind-address", "127.0.0.1:%d" % free_port(),
+              "--log-level", os.environ.get("AAO_E2E_LOG_LEVEL", "info")],
+             env={"AWS_REGION": "us-east-1"})
+    p.metrics_port = port
+    return p
 
 
 def create_account(kube, name):
@@ -89,18 +92,18 @@ def state(kube, name):
     return (a or {}).get("status", {}).get("state")
 
 
+def calls(aws):
+    return aws.control("GET", "calls")["calls"]
+
+
 def created_accounts(aws):
-    calls = aws.control("GET", "calls")
-    return [c for c in calls if c["operation"] == "CreateAccount"
+    return [c for c in calls(aws) if c["operation"] == "CreateAccount"
             and c["status"] == 200]
 
 
 def org_accounts_named(aws, name):
-    st = aws.control("GET", "state")
-    reqs = st.get("create_requests") or st.get("createRequests") or []
-    if isinstance(reqs, dict):
-        reqs = list(reqs.values())
-    return [r for r in reqs if r.get("AccountName", r.get("account_name")) == name]
+    return [a for a in aws.control("GET", "state")["accounts"]
+            if a["Name"] == name]
 
 
 def test_account_ready_and_vended_keys_work(env):
@@ -125,6 +128,17 @@ def test_account_ready_and_vended_keys_work(env):
         # the secret key never reaches the log
         assert data["aws_secret_access_key"] not in "".join(op.lines)
         assert len(created_accounts(aws)) == 1
+        assert len(org_accounts_named(aws, "osd-creds-mgmt-e2e001")) == 1
+        st, _, body = http_get("http://127.0.0.1:%d/metrics" % op.metrics_port)
+        text = body.decode()
+        assert st == 200
+        assert ('aws_account_operator_account_crs{name="aws-account-operator",'
+                'claimed="false",reused="false",state="Ready"} 1') in text
+        assert "aws_account_operator_account_ready_duration_seconds_count" in text
+        assert 'aws_account_operator_reconcile_duration_seconds_count{' in text
+        wait_for(lambda: 'aws_account_operator_aws_accounts{name="aws-account-operator"} 2'
+                 in http_get("http://127.0.0.1:%d/metrics" % op.metrics_port)[2].decode(),
+                 timeout=60, interval=0.5, what="aws_accounts gauge")
     finally:
         op.stop()
         dump(op, "ready")
@@ -150,7 +164,7 @@ def test_kill9_at_each_creation_step_yields_one_account(env, step):
     create_account(kube, name)
 
     def reached():
-        return any(c["operation"] == step for c in aws.control("GET", "calls"))
+        return any(c["operation"] == step for c in calls(aws))
 
     wait_for(reached, timeout=90, interval=0.02, what=step)
     op.p.send_signal(signal.SIGKILL)
@@ -159,9 +173,11 @@ def test_kill9_at_each_creation_step_yields_one_account(env, step):
     try:
         wait_for(lambda: state(kube, name) == "Ready", timeout=150,
                  interval=0.5, what="Account Ready after restart")
+        # exactly one AWS account for the CR, and it is the recorded one
         assert len(created_accounts(aws)) == 1
-        st = aws.control("GET", "state")
-        ids = [x for x in json.dumps(st).split('"') if x.isdigit() and len(x) == 12]
-        assert get(kube, "%s/%s" % (ACC, name))["spec"]["awsAccountID"] in ids
+        mine = org_accounts_named(aws, name)
+        assert len(mine) == 1
+        assert get(kube, "%s/%s" % (ACC, name))["spec"]["awsAccountID"] == mine[0]["Id"]
     finally:
         op.stop()
+        dump(op, step)

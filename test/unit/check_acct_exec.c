@@ -384,6 +384,77 @@ static int f_cases(struct aws_api *a, const struct aws_target *t,
 }
 #undef OPNAME
 
+#define OPNAME "ListUsers"
+static int f_list_users(struct aws_api *a, const struct aws_target *t,
+                        const struct aws_iam_list_req *rq, aws_list_users_cb cb,
+                        void *arg)
+{
+  struct aws_iam_users_result *r = calloc(1, sizeof(*r));
+
+  r->n = 2;
+  r->v = calloc(2, sizeof(*r->v));
+  r->v[0].user_name = sdup("osdManagedAdmin-abc123");
+  r->v[1].user_name = sdup("someone-else");
+  REPLY(iam_users_result, r);
+}
+#undef OPNAME
+#define OPNAME "ListUserTags"
+static int f_user_tags(struct aws_api *a, const struct aws_target *t,
+                       const struct aws_iam_user_page_req *rq,
+                       aws_list_user_tags_cb cb, void *arg)
+{
+  struct aws_tags_result *r = calloc(1, sizeof(*r));
+
+  if (str_eq(rq->user_name, "osdManagedAdmin-abc123")) {
+    r->n = 2;
+    r->v = calloc(2, sizeof(*r->v));
+    r->v[0].key = sdup("clusterAccountName");
+    r->v[0].value = sdup("osd-creds-mgmt-abc123");
+    r->v[1].key = sdup("clusterNamespace");
+    r->v[1].value = sdup(NS);
+  }
+  REPLY(tags_result, r);
+}
+#undef OPNAME
+#define OPNAME "ListAttachedUserPolicies"
+static int f_user_attached(struct aws_api *a, const struct aws_target *t,
+                           const struct aws_iam_user_page_req *rq,
+                           aws_list_attached_user_policies_cb cb, void *arg)
+{
+  struct aws_iam_attached_result *r = calloc(1, sizeof(*r));
+
+  r->n = 1;
+  r->v = calloc(1, sizeof(*r->v));
+  r->v[0].policy_arn = sdup("arn:aws:iam::aws:policy/AdministratorAccess");
+  REPLY(iam_attached_result, r);
+}
+#undef OPNAME
+#define OPNAME "DetachUserPolicy"
+static int f_detach_user(struct aws_api *a, const struct aws_target *t,
+                         const struct aws_iam_user_policy_req *rq,
+                         aws_detach_user_policy_cb cb, void *arg)
+{
+  REPLY(empty_result, calloc(1, sizeof(struct aws_empty_result)));
+}
+#undef OPNAME
+#define OPNAME "DeleteUser"
+static int f_delete_user(struct aws_api *a, const struct aws_target *t,
+                         const struct aws_iam_user_req *rq,
+                         aws_delete_user_cb cb, void *arg)
+{
+  ck_assert_str_eq(rq->user_name, "osdManagedAdmin-abc123");
+  REPLY(empty_result, calloc(1, sizeof(struct aws_empty_result)));
+}
+#undef OPNAME
+#define OPNAME "ListRoles"
+static int f_list_roles(struct aws_api *a, const struct aws_target *t,
+                        const struct aws_iam_list_req *rq, aws_list_roles_cb cb,
+                        void *arg)
+{
+  REPLY(iam_roles_result, calloc(1, sizeof(struct aws_iam_roles_result)));
+}
+#undef OPNAME
+
 static struct aws_api api;
 
 static void api_init(void)
@@ -413,6 +484,12 @@ static void api_init(void)
   api.terminate_instances = f_terminate;
   api.create_case = f_case;
   api.describe_cases = f_cases;
+  api.list_users = f_list_users;
+  api.list_user_tags = f_user_tags;
+  api.list_attached_user_policies = f_user_attached;
+  api.detach_user_policy = f_detach_user;
+  api.delete_user = f_delete_user;
+  api.list_roles = f_list_roles;
 }
 
 static int fake_assume(void *arg, const char *id, struct aws_creds **out)
@@ -679,14 +756,16 @@ static int count(const char *hay, const char *needle)
 static void assert_no_secret_leak(void)
 {
   const struct acct_obs *o = acct_exec_obs(F.e, KEY);
+  char *dump;
 
   fflush(F.logf);
   ck_assert_ptr_null(strstr(F.logbuf ? F.logbuf : "", SECRET_KEY));
   ck_assert_ptr_null(strstr(events, SECRET_KEY));
   if (o)
     ck_assert_ptr_null(memmem(o, sizeof(*o), SECRET_KEY, 10));
-  ck_assert_ptr_null(
-      strstr(json_dumps(store_get(accounts, KEY), 0), SECRET_KEY));
+  dump = json_dumps(store_get(accounts, KEY), 0);
+  ck_assert_ptr_null(strstr(dump, SECRET_KEY));
+  free(dump);
 }
 
 START_TEST(lifecycle_to_ready)
@@ -847,6 +926,31 @@ START_TEST(deleted_object_drops_observation)
 }
 END_TEST
 
+START_TEST(deletion_cleans_iam_then_removes_finalizer)
+{
+  json_t *a;
+  int i;
+
+  add_account();
+  ck_assert_int_lt(drive(400), 400);
+  a = json_deep_copy(store_get(accounts, KEY));
+  obj_set_str(a, "metadata.deletionTimestamp", "2027-01-15T09:00:00Z");
+  store_put_new(accounts, a, NULL);
+  calls[0] = 0;
+  for (i = 0;
+       i < 20 && obj_has_finalizer(store_get(accounts, KEY), OBJ_FINALIZER);
+       i++)
+    pass();
+  ck_assert(!obj_has_finalizer(store_get(accounts, KEY), OBJ_FINALIZER));
+  ck_assert_int_eq(count(calls, " DeleteUser"), 1);
+  ck_assert_int_eq(count(calls, " DetachUserPolicy"), 1);
+  ck_assert_int_eq(count(calls, " DeleteAccessKey"), 1);
+  ck_assert_int_eq(count(calls, " ListRoles"), 1);
+  ck_assert_int_eq(acct_exec_obs(F.e, KEY)->action, ACCT_CLEANUP_IAM);
+  ck_assert_int_eq(acct_exec_obs(F.e, KEY)->result, 0);
+}
+END_TEST
+
 static Suite *acct_exec_suite(void)
 {
   Suite *s = suite_create("acct_exec");
@@ -861,6 +965,7 @@ static Suite *acct_exec_suite(void)
   tcase_add_test(tc, missing_credentials_wait_without_calls);
   tcase_add_test(tc, conflict_requeues_at_once);
   tcase_add_test(tc, deleted_object_drops_observation);
+  tcase_add_test(tc, deletion_cleans_iam_then_removes_finalizer);
   suite_add_tcase(s, tc);
   return s;
 }

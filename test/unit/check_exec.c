@@ -7,11 +7,13 @@
 
 #include "aws/api.h"
 #include "aws/creds.h"
+#include "cache/store.h"
 #include "controllers/exec/exec.h"
 #include "controllers/exec/metrics.h"
 #include "log/log.h"
 #include "metrics/metrics.h"
 #include "testutil.h"
+#include "util/buf.h"
 #include "util/err.h"
 #include "util/str.h"
 
@@ -381,6 +383,50 @@ START_TEST(config_reload)
 }
 END_TEST
 
+START_TEST(account_gauges_and_durations)
+{
+  struct met_registry *reg = met_registry_new();
+  struct store *st = store_new(0);
+  struct exec_metrics *m = exec_metrics_new(reg, st);
+  struct buf out;
+
+  store_put_new(st,
+                json_pack("{s:{s:s,s:s}, s:{s:s}, s:{s:s,s:b,s:b}}", "metadata",
+                          "name", "a", "namespace", "ns", "spec", "legalEntity",
+                          "", "status", "state", "Ready", "claimed", 0,
+                          "reused", 1),
+                NULL);
+  store_put_new(st,
+                json_pack("{s:{s:s,s:s}, s:{s:b}, s:{s:s}}", "metadata", "name",
+                          "b", "namespace", "ns", "spec", "byoc", 1, "status",
+                          "state", "Creating"),
+                NULL);
+  exec_metrics_collect_accounts(m);
+  ck_assert_int_eq(
+      (int)met_value(m->account_crs, MET_LV("false", "true", "Ready")), 1);
+  ck_assert_int_eq(
+      (int)met_value(m->account_ccs_crs, MET_LV("false", "false", "Creating")),
+      1);
+  exec_metrics_reconcile(m, "account", 0.02, OP_EAWS, "Throttling");
+  exec_metrics_reconcile(m, "account", 0.01, OP_EIO, NULL);
+  ck_assert_int_eq(
+      (int)met_value(m->reconcile, MET_LV("account", "Throttling", "aws")), 1);
+  ck_assert_int_eq(
+      (int)met_value(m->reconcile, MET_LV("account", "{OTHER}", "{OTHER}")), 1);
+  exec_metrics_ready(m, false, 700);
+  ck_assert_int_eq((int)met_value(m->ready, NULL), 1);
+  buf_init(&out, 1 << 20);
+  ck_assert_int_eq(met_render(reg, &out), 0);
+  ck_assert_ptr_nonnull(strstr(
+      out.data, "aws_account_operator_account_ready_duration_seconds_bucket{"
+                "name=\"aws-account-operator\",le=\"1200\"} 1"));
+  buf_cleanup(&out);
+  exec_metrics_free(m);
+  met_registry_free(reg);
+  store_free(st);
+}
+END_TEST
+
 static Suite *exec_suite(void)
 {
   Suite *s = suite_create("exec");
@@ -391,6 +437,7 @@ static Suite *exec_suite(void)
   tcase_add_test(tc, watcher_polls_every_page);
   tcase_add_test(tc, secret_to_creds);
   tcase_add_test(tc, config_reload);
+  tcase_add_test(tc, account_gauges_and_durations);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -325,6 +325,11 @@ static struct acct_job *job_new(struct acct_exec *e, const char *key,
   e->jobs++;
   j->e = e;
   j->account = obj_copy(a);
+  /* list items may lack them; events need both */
+  if (!obj_str(j->account, "apiVersion"))
+    obj_set_str(j->account, "apiVersion", "aws.managed.openshift.io/v1alpha1");
+  if (!obj_str(j->account, "kind"))
+    obj_set_str(j->account, "kind", "Account");
   j->done = done;
   j->arg = arg;
   j->t0 = time_mono_s();

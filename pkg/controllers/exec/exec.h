@@ -227,7 +227,8 @@ void exec_watcher_limit(void *arg, bool *allows, bool *has_total,
                         long long *total);
 
 /* Our own CreateAccount requests in flight (begin at the call, end when
- * DescribeCreateAccountStatus leaves IN_PROGRESS or on failure). */
+ * DescribeCreateAccountStatus leaves IN_PROGRESS or on failure; an end
+ * starts a poll, so the count follows the organization). */
 void exec_watcher_create_begin(struct exec_watcher *w, const char *key);
 void exec_watcher_create_end(struct exec_watcher *w, const char *key);
 unsigned exec_watcher_own_in_flight(const struct exec_watcher *w);

@@ -123,6 +123,15 @@ static void secret_seen(const json_t *obj, void *arg)
   (void)obj;
   if (s->watcher)
     exec_watcher_poll(s->watcher);
+  acct_exec_kick_all(s->acct); /* AWS steps waiting for credentials */
+}
+
+/* A new or changed ConfigMap: every Account plans again with it. */
+static void cfg_changed(void *arg)
+{
+  struct exec_shared *s = arg;
+
+  acct_exec_kick_all(s->acct);
 }
 
 static void secret_changed(const json_t *o, const json_t *n, void *arg)
@@ -169,6 +178,7 @@ int exec_register_all(struct mgr *m, struct loop *loop, const struct cfg *c,
   /* AccountPool and AccountClaim register here (claimexec). */
   if (!rc) {
     follow_secret(s);
+    exec_cfg_on_change(s->opcfg, cfg_changed, s);
     exec_watcher_on_change(s->watcher, acct_exec_kick_all, s->acct);
     rc = exec_watcher_start(s->watcher);
   }

@@ -324,10 +324,13 @@ void exec_watcher_create_begin(struct exec_watcher *w, const char *key)
     map_put(&w->own, key, NULL, NULL);
 }
 
+/* A request that left IN_PROGRESS changed the organization: count again. */
 void exec_watcher_create_end(struct exec_watcher *w, const char *key)
 {
-  if (w)
-    map_del(&w->own, key);
+  if (!w || !map_has(&w->own, key))
+    return;
+  map_del(&w->own, key);
+  exec_watcher_poll(w);
 }
 
 unsigned exec_watcher_own_in_flight(const struct exec_watcher *w)

@@ -18,6 +18,7 @@
 
 struct pool_exec {
   struct pool_exec_deps d;
+  struct ctrl *ctrl; /* set by pool_exec_register */
   struct met_family *g_size, *g_delta, *g_avail, *g_prog;
 };
 
@@ -244,5 +245,20 @@ int pool_exec_register(struct mgr *m, uv_loop_t *loop, struct pool_exec *p,
     rc = ctrl_wait_for(c, mgr_informer(m, MGR_CONFIGMAP));
   if (!rc)
     rc = mgr_add_controller(m, c);
+  if (!rc)
+    p->ctrl = c;
   return rc;
+}
+
+void pool_exec_kick_all(void *arg)
+{
+  struct pool_exec *p = arg;
+  size_t it = 0;
+  const char *key;
+  const json_t *o;
+
+  if (!p || !p->ctrl)
+    return;
+  while (p->d.pools && store_next(p->d.pools, &it, &key, &o))
+    ctrl_enqueue(p->ctrl, key);
 }

@@ -56,6 +56,11 @@ int pool_exec_register(struct mgr *m, uv_loop_t *loop, struct pool_exec *p,
                        unsigned max_concurrent, struct ctrl_metrics *cm,
                        struct wq_metrics *wm);
 
+/* Enqueue every AccountPool now (arg: the pool_exec). For the account
+ * watcher's verdict changes (limit_allows) and ConfigMap changes, so a
+ * pool blocked by the limit does not wait out its 5-minute requeue. */
+void pool_exec_kick_all(void *arg);
+
 /* Build the pool executor over the shared support (stores from the
  * manager's informers, exec_cfg, the account watcher, the shared kio) and
  * register it; metrics registry r may be NULL. The caller frees *out with

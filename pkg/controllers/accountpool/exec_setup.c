@@ -44,6 +44,8 @@ int pool_exec_setup(struct exec_shared *s, struct met_registry *r,
     pool_exec_free(p);
     return rc;
   }
+  /* A new or fixed ConfigMap (account-limit, pools) re-runs every pool. */
+  exec_cfg_on_change(s->opcfg, pool_exec_kick_all, p);
   *out = p;
   return 0;
 }

@@ -217,6 +217,12 @@ static void ev(void *a, json_t *obj, const char *type, const char *reason,
           "%s %s %s\n", type, reason, msg);
 }
 
+static int verdicts;
+static void verdict_changed(void *arg)
+{
+  (*(int *)arg)++;
+}
+
 START_TEST(watcher_polls_every_page)
 {
   uv_loop_t loop;
@@ -250,8 +256,15 @@ START_TEST(watcher_polls_every_page)
   ck_assert(!exec_watcher_limit_allows(w));
   exec_aws_apply_secret(aws, sec);
   exec_cfg_apply(c, cmo);
+  verdicts = 0;
+  exec_watcher_on_change(w, verdict_changed, &verdicts);
+  exec_watcher_on_change(w, verdict_changed, &verdicts);
   exec_watcher_poll(w);
   drain();
+  ck_assert_int_eq(verdicts, 2); /* failed -> ok: both listeners */
+  exec_watcher_poll(w);
+  drain();
+  ck_assert_int_eq(verdicts, 2); /* nothing changed */
   /* 3 ACTIVE over two pages + 2 IN_PROGRESS over two pages */
   ck_assert_int_eq(exec_watcher_total(w), 5);
   ck_assert_int_eq(exec_watcher_in_progress(w), 2);

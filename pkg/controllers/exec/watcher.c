@@ -25,15 +25,27 @@ struct exec_watcher {
   json_t *listing, *building;
   time_t listing_started, started;
   struct map own; /* keys with a CreateAccount in flight */
-  void (*on_change)(void *arg);
-  void *on_change_arg;
+  struct {
+    void (*fn)(void *arg);
+    void *arg;
+  } ls[EXEC_WATCH_MAX_LISTENERS];
+  size_t nls;
 };
 
 void exec_watcher_on_change(struct exec_watcher *w, void (*fn)(void *arg),
                             void *arg)
 {
-  w->on_change = fn;
-  w->on_change_arg = arg;
+  if (!w)
+    return;
+  if (!fn) {
+    w->nls = 0;
+    return;
+  }
+  if (w->nls < EXEC_WATCH_MAX_LISTENERS) {
+    w->ls[w->nls].fn = fn;
+    w->ls[w->nls].arg = arg;
+    w->nls++;
+  }
 }
 
 static const char *const car_states[] = { "IN_PROGRESS" };
@@ -109,8 +121,9 @@ static void finish(struct exec_watcher *w, int err, const char *what)
     log_debug("watcher", "%lld accounts (%lld ACTIVE, %lld IN_PROGRESS)",
               w->total, w->active, w->in_progress);
   }
-  if (w->on_change && (was_ok != w->ok || was_prog != w->in_progress))
-    w->on_change(w->on_change_arg);
+  if (was_ok != w->ok || was_prog != w->in_progress)
+    for (size_t i = 0; i < w->nls; i++)
+      w->ls[i].fn(w->ls[i].arg);
   if (w->again) {
     w->again = false;
     exec_watcher_poll(w);

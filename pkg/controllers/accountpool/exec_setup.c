@@ -46,6 +46,8 @@ int pool_exec_setup(struct exec_shared *s, struct met_registry *r,
   }
   /* A new or fixed ConfigMap (account-limit, pools) re-runs every pool. */
   exec_cfg_on_change(s->opcfg, pool_exec_kick_all, p);
+  /* So does the watcher's verdict (limit_allows) changing. */
+  exec_watcher_on_change(s->watcher, pool_exec_kick_all, p);
   *out = p;
   return 0;
 }

@@ -1,0 +1,72 @@
+/* AccountClaim executor (PLANS.md): snapshot (claim, Accounts, the
+ * credentials Secret's existence by GET, ConfigMap, the key's last
+ * observation), claim_plan, one step: Kubernetes writes, Organizations OU
+ * placement, credentials Secret copy, per-region cleanup in the claimed
+ * account, CloseAccount. AWS outcomes go to the executor's observation
+ * table; secret material never leaves the Secret objects. */
+#ifndef PKG_CONTROLLERS_ACCOUNTCLAIM_EXEC_H
+#define PKG_CONTROLLERS_ACCOUNTCLAIM_EXEC_H
+
+#include <uv.h>
+
+#include "aws/api.h"
+#include "controllers/accountclaim/plan.h"
+#include "controllers/accountpool/exec.h"
+
+struct claim_exec_deps {
+  struct exec_kio kio;
+  const struct store *claims, *accounts, *configmap;
+  /* The parsed ConfigMap (e.g. exec_cfg_get); NULL = parse the configmap
+   * store on every reconcile. */
+  const struct opcfg *(*cfg_get)(void *arg);
+  void *cfg_arg;
+  struct aws_api *api; /* borrowed */
+  /* The management credentials (borrowed, NULL while the operator Secret
+   * is missing: AWS steps then fail with OP_ENOTFOUND and are retried). */
+  struct aws_creds *(*mgmt_creds)(void *arg);
+  void *creds_arg;
+  struct met_registry *metrics; /* optional: claim metrics */
+  const char *ns;               /* operator namespace (Accounts, Secrets) */
+};
+
+struct claim_exec;
+struct claim_exec *claim_exec_new(const struct claim_exec_deps *d);
+void claim_exec_free(struct claim_exec *e);
+
+/* One pass for key "ns/name": 0 with *out filled, or CTRL_PENDING, after
+ * which done(arg, key, res) runs exactly once. */
+int claim_exec_reconcile(struct claim_exec *e, const char *key,
+                         struct ctrl_result *out, exec_done_fn done, void *arg);
+
+/* The key's last observation (borrowed) or NULL. */
+const struct claim_obs *claim_exec_obs(const struct claim_exec *e,
+                                       const char *key);
+
+/* Register the AccountClaim controller: watches AccountClaims and, mapped
+ * through spec.claimLink/claimLinkNamespace, Accounts; concurrency
+ * MaxConcurrentReconciles.accountclaim (default 1). */
+int claim_exec_register(struct mgr *m, uv_loop_t *loop, struct claim_exec *e,
+                        unsigned max_concurrent, struct ctrl_metrics *cm,
+                        struct wq_metrics *wm);
+
+/* Same for the claim executor (AWS api and management credentials from
+ * exec_aws). (exec_setup.c) */
+struct exec_shared;
+int claim_exec_setup(struct exec_shared *s, struct met_registry *r,
+                     struct claim_exec **out);
+
+/* ---- internal to the executor files ---------------------------------- */
+
+typedef void (*claim_aws_done)(void *arg, const struct claim_obs *o);
+
+/* Run step's AWS action (ENSURE_OU, MOVE_ACCOUNT, CLEANUP_REGION,
+ * CLOSE_ACCOUNT); done() gets the observation (at is set by the caller).
+ * Returns 0 (done will run) or a negative op_err. */
+int claim__exec_aws(struct aws_api *api, struct aws_creds *mgmt,
+                    const struct claim_step *st, claim_aws_done done,
+                    void *arg);
+int claim__exec_cleanup(struct aws_api *api, struct aws_creds *mgmt,
+                        const char *account_id, const char *region,
+                        claim_aws_done done, void *arg);
+
+#endif

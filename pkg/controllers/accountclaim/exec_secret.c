@@ -1,0 +1,103 @@
+/* AccountClaim executor: the credentials Secret. The key material is
+ * copied object to object (base64 as stored) and never logged. */
+#include <stdlib.h>
+
+#include "controllers/accountclaim/exec_int.h"
+#include "controllers/common/obj.h"
+#include "util/err.h"
+#include "util/str.h"
+
+static const char *const cred_keys[] = { "aws_access_key_id",
+                                         "aws_secret_access_key" };
+
+static json_t *secret_new(const struct claim_step *st)
+{
+  return json_pack("{s:s, s:s, s:{s:s, s:s}, s:s, s:{}}", "apiVersion", "v1",
+                   "kind", "Secret", "metadata", "name", st->secret_name,
+                   "namespace", st->secret_namespace, "type", "Opaque", "data");
+}
+
+static void secret_written(int err, json_t *obj, const struct op_error *det,
+                           void *arg)
+{
+  struct claim_obs o = { 0 };
+
+  (void)obj;
+  (void)det;
+  /* An existing Secret is success (create), a missing one too (delete). */
+  if (err == OP_EEXIST || err == OP_ECONFLICT || err == OP_ENOTFOUND)
+    err = 0;
+  o.result = err;
+  claim__action_done(arg, &o);
+}
+
+static int create_secret(struct claim_job *j, json_t *s)
+{
+  const struct exec_kio *k = &j->e->d.kio;
+  int rc;
+
+  if (!s)
+    return OP_ENOMEM;
+  rc = k->create(k->arg, &exec_gvr_secrets, j->st.secret_namespace, s,
+                 secret_written, j);
+  json_decref(s);
+  return rc;
+}
+
+static void source_got(int err, json_t *src, const struct op_error *det,
+                       void *arg)
+{
+  struct claim_job *j = arg;
+  struct claim_obs o = { 0 };
+  json_t *s, *data;
+  int rc;
+
+  (void)det;
+  data = err ? NULL : json_object_get(src, "data");
+  for (size_t i = 0; !err && i < 2; i++)
+    if (!json_is_string(json_object_get(data, cred_keys[i])))
+      err = OP_EINVALIDOBJ;
+  if (err) {
+    o.result = err;
+    claim__action_done(j, &o);
+    return;
+  }
+  s = secret_new(&j->st);
+  for (size_t i = 0; s && i < 2; i++)
+    json_object_set(json_object_get(s, "data"), cred_keys[i],
+                    json_object_get(data, cred_keys[i]));
+  rc = create_secret(j, s);
+  if (rc < 0) {
+    o.result = rc;
+    claim__action_done(j, &o);
+  }
+}
+
+static json_t *fake_secret(const struct claim_step *st)
+{
+  json_t *s = secret_new(st);
+
+  /* "fake" in base64, as upstream's dummy credentials. */
+  for (size_t i = 0; s && i < 2; i++)
+    json_object_set_new(json_object_get(s, "data"), cred_keys[i],
+                        json_string("ZmFrZQ=="));
+  return s;
+}
+
+int claim__exec_secret(struct claim_job *j)
+{
+  const struct exec_kio *k = &j->e->d.kio;
+
+  switch (j->st.action) {
+  case CLAIM_WRITE_SECRET:
+    return k->get(k->arg, &exec_gvr_secrets, j->e->ns, j->st.src_secret,
+                  source_got, j);
+  case CLAIM_WRITE_FAKE_SECRET:
+    return create_secret(j, fake_secret(&j->st));
+  case CLAIM_DELETE_SECRET:
+    return k->del(k->arg, &exec_gvr_secrets, j->st.secret_namespace,
+                  j->st.secret_name, secret_written, j);
+  default:
+    return OP_EINVAL;
+  }
+}

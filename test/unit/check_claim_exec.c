@@ -1,0 +1,787 @@
+/* pkg/controllers/accountclaim/exec: the AccountClaim executor against a
+ * replacement aws_api table (a tiny in-memory organization and member
+ * account) and a recording Kubernetes seam: each action's calls, results,
+ * observations, requeues and events. */
+#include <string.h>
+
+#include "aws/creds.h"
+#include "aws/errors.h"
+#include "cache/store.h"
+#include "controllers/accountclaim/exec.h"
+#include "controllers/common/obj.h"
+#include "testutil.h"
+#include "util/err.h"
+#include "util/str.h"
+
+#define NS "aws-account-operator"
+#define KEY "team/c1"
+#define CM                                                                     \
+  "{\"kind\":\"ConfigMap\",\"metadata\":{\"name\":"                            \
+  "\"aws-account-operator-configmap\",\"namespace\":\"" NS "\"},"              \
+  "\"data\":{\"account-limit\":\"100\",\"root\":\"r-root\",\"base\":"          \
+  "\"ou-base\"}}"
+#define ACCT                                                                   \
+  "{\"apiVersion\":\"aws.managed.openshift.io/v1alpha1\",\"kind\":"            \
+  "\"Account\",\"metadata\":{\"name\":\"osd-creds-mgmt-abc123\","              \
+  "\"namespace\":\"" NS "\",\"uid\":\"u1\",\"resourceVersion\":\"3\","         \
+  "\"labels\":{\"iamUserId\":\"abc123\"},\"creationTimestamp\":"               \
+  "\"2026-01-01T00:00:00Z\"},\"spec\":{\"awsAccountID\":\"111122223333\","     \
+  "\"iamUserSecret\":\"osd-creds-mgmt-abc123-secret\",\"claimLink\":\"c1\","   \
+  "\"claimLinkNamespace\":\"team\",\"legalEntity\":{\"id\":\"le1\","           \
+  "\"name\":\"LE\"}},\"status\":{\"state\":\"Ready\",\"claimed\":true}}"
+/* A linked claim with supportRoleARN: next comes OU placement. */
+#define CLAIM                                                                  \
+  "{\"apiVersion\":\"aws.managed.openshift.io/v1alpha1\",\"kind\":"            \
+  "\"AccountClaim\",\"metadata\":{\"name\":\"c1\",\"namespace\":\"team\","     \
+  "\"uid\":\"cu\",\"resourceVersion\":\"9\",\"creationTimestamp\":"            \
+  "\"2026-01-01T00:00:00Z\",\"finalizers\":[\""                                \
+  "finalizer.aws.managed.openshift.io\"]},\"spec\":{\"legalEntity\":{"         \
+  "\"id\":\"le1\",\"name\":\"LE\"},\"awsCredentialSecret\":{\"name\":"         \
+  "\"aws\",\"namespace\":\"team\"},\"aws\":{\"regions\":[{\"name\":"           \
+  "\"us-east-1\"}]},\"accountLink\":\"osd-creds-mgmt-abc123\","                \
+  "\"supportRoleARN\":\"arn:aws:iam::111122223333:role/x\"},"                  \
+  "\"status\":{\"state\":\"Pending\"}}"
+
+/* ---- the fake world ------------------------------------------------------ */
+
+static struct fx {
+  struct store *claims, *accounts, *cm;
+  /* Kubernetes */
+  char kcalls[16][96];
+  int nk;
+  json_t *created; /* last created object */
+  json_t *updated; /* last updated object */
+  bool secret_exists;
+  int nevents;
+  char ev_reason[64];
+  /* AWS */
+  char acalls[256][48];
+  int na;
+  bool ou_exists; /* CreateOrganizationalUnit -> Duplicate */
+  bool moved;     /* MoveAccount -> AccountNotFound, account in OU */
+  bool move_dup;  /* MoveAccount -> DuplicateAccountException */
+  int snapshots, volumes, vpces, zones, zone_records;
+  int buckets, objects;
+  const char *fail_op; /* this op fails with AccessDenied */
+  char assumed_arn[128];
+  /* result */
+  int ndone;
+  struct ctrl_result res;
+  struct aws_creds *mgmt;
+  struct claim_exec *e;
+  struct aws_api api;
+} fx;
+
+static void kcall(const char *verb, const struct k8s_gvr *g, const char *ns,
+                  const char *name)
+{
+  str_fmt(fx.kcalls[fx.nk++], sizeof(fx.kcalls[0]), "%s %s %s/%s", verb,
+          g->resource, ns ? ns : "", name ? name : "");
+}
+
+static int k_get(void *arg, const struct k8s_gvr *g, const char *ns,
+                 const char *name, k8s_obj_cb cb, void *cbarg)
+{
+  json_t *o = NULL;
+
+  kcall("get", g, ns, name);
+  if (str_eq(name, "osd-creds-mgmt-abc123-secret"))
+    o = json_pack("{s:{s:s,s:s,s:s}}", "data", "aws_access_key_id",
+                  "QUtJQQ==", "aws_secret_access_key", "c2VjcmV0", "other",
+                  "eA==");
+  else if (fx.secret_exists)
+    o = json_pack("{s:{}}", "data");
+  cb(o ? 0 : OP_ENOTFOUND, o, NULL, cbarg);
+  json_decref(o);
+  return 0;
+}
+
+static int k_create(void *arg, const struct k8s_gvr *g, const char *ns,
+                    json_t *obj, k8s_obj_cb cb, void *cbarg)
+{
+  kcall("create", g, ns, obj_name(obj));
+  json_decref(fx.created);
+  fx.created = json_deep_copy(obj);
+  cb(0, obj, NULL, cbarg);
+  return 0;
+}
+
+static int k_update(void *arg, const struct k8s_gvr *g, json_t *obj,
+                    k8s_obj_cb cb, void *cbarg)
+{
+  kcall("update", g, obj_namespace(obj), obj_name(obj));
+  json_decref(fx.updated);
+  fx.updated = json_deep_copy(obj);
+  cb(0, obj, NULL, cbarg);
+  return 0;
+}
+
+static int k_update_status(void *arg, const struct k8s_gvr *g, json_t *obj,
+                           k8s_obj_cb cb, void *cbarg)
+{
+  kcall("update_status", g, obj_namespace(obj), obj_name(obj));
+  json_decref(fx.updated);
+  fx.updated = json_deep_copy(obj);
+  cb(0, obj, NULL, cbarg);
+  return 0;
+}
+
+static int k_del(void *arg, const struct k8s_gvr *g, const char *ns,
+                 const char *name, k8s_obj_cb cb, void *cbarg)
+{
+  kcall("delete", g, ns, name);
+  cb(0, NULL, NULL, cbarg);
+  return 0;
+}
+
+static void k_event(void *arg, json_t *obj, const char *type,
+                    const char *reason, const char *msg)
+{
+  fx.nevents++;
+  str_copy(fx.ev_reason, reason, sizeof(fx.ev_reason));
+  ck_assert_ptr_null(strstr(msg, "c2VjcmV0"));
+}
+
+/* Record op; true when the test wants it to fail. */
+static bool acall(const char *op)
+{
+  str_copy(fx.acalls[fx.na++ % 256], op, sizeof(fx.acalls[0]));
+  return str_eq(fx.fail_op, op);
+}
+
+static struct aws_error denied = { .code = "AccessDenied" };
+
+#define FAIL_IF(op, cb)                                                        \
+  do {                                                                         \
+    if (acall(op)) {                                                           \
+      cb(OP_EAWS, &denied, NULL, arg);                                         \
+      return 0;                                                                \
+    }                                                                          \
+  } while (0)
+
+static int f_create_ou(struct aws_api *api, const struct aws_target *t,
+                       const struct aws_create_ou_req *rq,
+                       aws_create_organizational_unit_cb cb, void *arg)
+{
+  static struct aws_error dup = { .code =
+                                      "DuplicateOrganizationalUnitException" };
+  struct aws_org_ou_result r = { { "ou-new", NULL, NULL } };
+
+  FAIL_IF("CreateOrganizationalUnit", cb);
+  ck_assert_str_eq(rq->parent_id, "ou-base");
+  ck_assert_str_eq(rq->name, "le1");
+  if (fx.ou_exists)
+    cb(OP_EAWS, &dup, NULL, arg);
+  else
+    cb(0, NULL, &r, arg);
+  return 0;
+}
+
+static int f_list_ous(struct aws_api *api, const struct aws_target *t,
+                      const struct aws_list_ous_req *rq,
+                      aws_list_organizational_units_for_parent_cb cb, void *arg)
+{
+  struct aws_org_ou p1[] = { { "ou-other", NULL, "other" } };
+  struct aws_org_ou p2[] = { { "ou-le1", NULL, "le1" } };
+  struct aws_org_ous_result r1 = { p1, 1, "page2" }, r2 = { p2, 1, NULL };
+
+  FAIL_IF("ListOrganizationalUnitsForParent", cb);
+  cb(0, NULL, rq->next_token ? &r2 : &r1, arg);
+  return 0;
+}
+
+static int f_move(struct aws_api *api, const struct aws_target *t,
+                  const struct aws_move_account_req *rq, aws_move_account_cb cb,
+                  void *arg)
+{
+  static struct aws_error nf = { .code = "AccountNotFoundException" };
+  static struct aws_error dup = { .code = "DuplicateAccountException" };
+  struct aws_empty_result r = { 0 };
+
+  FAIL_IF("MoveAccount", cb);
+  if (fx.move_dup) {
+    cb(OP_ECONFLICT, &dup, NULL, arg);
+    return 0;
+  }
+  ck_assert_str_eq(rq->account_id, "111122223333");
+  ck_assert_str_eq(rq->source_parent_id, "r-root");
+  ck_assert_str_eq(rq->destination_parent_id, "ou-le1");
+  if (fx.moved)
+    cb(OP_EAWS, &nf, NULL, arg);
+  else
+    cb(0, NULL, &r, arg);
+  fx.moved = true;
+  return 0;
+}
+
+static int f_children(struct aws_api *api, const struct aws_target *t,
+                      const struct aws_list_children_req *rq,
+                      aws_list_children_cb cb, void *arg)
+{
+  struct aws_org_ref v[] = { { "111122223333", "ACCOUNT" } };
+  struct aws_org_refs_result r = { v, fx.moved ? 1 : 0, NULL };
+
+  FAIL_IF("ListChildren", cb);
+  ck_assert_str_eq(rq->parent_id, "ou-le1");
+  cb(0, NULL, &r, arg);
+  return 0;
+}
+
+static int f_assume(struct aws_api *api, const struct aws_target *t,
+                    const struct aws_assume_role_req *rq, aws_assume_role_cb cb,
+                    void *arg)
+{
+  struct aws_sts_creds_result r = { { "ASIAX", "sek", "tok", NULL },
+                                    NULL,
+                                    NULL };
+
+  FAIL_IF("AssumeRole", cb);
+  ck_assert_ptr_eq(t->creds, fx.mgmt);
+  str_copy(fx.assumed_arn, rq->role_arn, sizeof(fx.assumed_arn));
+  cb(0, NULL, &r, arg);
+  return 0;
+}
+
+/* Member-account calls must use the assumed session, in the region. */
+static void member(const struct aws_target *t)
+{
+  ck_assert_ptr_nonnull(t->creds);
+  ck_assert_ptr_ne(t->creds, fx.mgmt);
+  ck_assert_str_eq(t->region, "us-east-1");
+}
+
+static int f_ids(int n, const char *prefix, aws_describe_volumes_cb cb,
+                 void *arg)
+{
+  char id[32], *v[1] = { id };
+  struct aws_ec2_ids_result r = { { v, n > 0 ? 1 : 0 }, NULL };
+
+  str_fmt(id, sizeof(id), "%s-%d", prefix, n);
+  cb(0, NULL, &r, arg);
+  return 0;
+}
+
+static int f_desc_snap(struct aws_api *api, const struct aws_target *t,
+                       const struct aws_ec2_page_req *rq,
+                       aws_describe_snapshots_cb cb, void *arg)
+{
+  FAIL_IF("DescribeSnapshots", cb);
+  member(t);
+  ck_assert_uint_eq(rq->nowner_ids, 1);
+  ck_assert_str_eq(rq->owner_ids[0], "self");
+  return f_ids(fx.snapshots, "snap", cb, arg);
+}
+
+static int f_del_snap(struct aws_api *api, const struct aws_target *t,
+                      const struct aws_ec2_snapshot_req *rq,
+                      aws_delete_snapshot_cb cb, void *arg)
+{
+  struct aws_empty_result r = { 0 };
+
+  FAIL_IF("DeleteSnapshot", cb);
+  fx.snapshots--;
+  cb(0, NULL, &r, arg);
+  return 0;
+}
+
+static int f_desc_vol(struct aws_api *api, const struct aws_target *t,
+                      const struct aws_ec2_page_req *rq,
+                      aws_describe_volumes_cb cb, void *arg)
+{
+  FAIL_IF("DescribeVolumes", cb);
+  member(t);
+  return f_ids(fx.volumes, "vol", cb, arg);
+}
+
+static int f_del_vol(struct aws_api *api, const struct aws_target *t,
+                     const struct aws_ec2_volume_req *rq,
+                     aws_delete_volume_cb cb, void *arg)
+{
+  struct aws_empty_result r = { 0 };
+
+  FAIL_IF("DeleteVolume", cb);
+  fx.volumes--;
+  cb(0, NULL, &r, arg);
+  return 0;
+}
+
+static int f_list_buckets(struct aws_api *api, const struct aws_target *t,
+                          const struct aws_s3_none_req *rq,
+                          aws_list_buckets_cb cb, void *arg)
+{
+  struct aws_s3_bucket b[] = { { "vended-bucket", NULL } };
+  struct aws_s3_buckets_result r = { b, fx.buckets > 0 ? 1 : 0 };
+
+  FAIL_IF("ListBuckets", cb);
+  member(t);
+  cb(0, NULL, &r, arg);
+  return 0;
+}
+
+static int f_list_objects(struct aws_api *api, const struct aws_target *t,
+                          const struct aws_list_objects_req *rq,
+                          aws_list_objects_v2_cb cb, void *arg)
+{
+  struct aws_s3_object o[] = { { "k1", 1 }, { "k2", 2 } };
+  struct aws_s3_objects_result r = { o, (size_t)fx.objects, false, NULL };
+
+  FAIL_IF("ListObjectsV2", cb);
+  ck_assert_str_eq(rq->bucket, "vended-bucket");
+  cb(0, NULL, &r, arg);
+  return 0;
+}
+
+static int f_delete_objects(struct aws_api *api, const struct aws_target *t,
+                            const struct aws_delete_objects_req *rq,
+                            aws_delete_objects_cb cb, void *arg)
+{
+  struct aws_s3_delete_result r = { { NULL, 0 }, NULL, 0 };
+
+  FAIL_IF("DeleteObjects", cb);
+  ck_assert_uint_eq(rq->nkeys, (size_t)fx.objects);
+  ck_assert_str_eq(rq->keys[0], "k1");
+  fx.objects = 0;
+  cb(0, NULL, &r, arg);
+  return 0;
+}
+
+static int f_delete_bucket(struct aws_api *api, const struct aws_target *t,
+                           const struct aws_s3_bucket_req *rq,
+                           aws_delete_bucket_cb cb, void *arg)
+{
+  struct aws_empty_result r = { 0 };
+
+  FAIL_IF("DeleteBucket", cb);
+  ck_assert_int_eq(fx.objects, 0);
+  fx.buckets--;
+  cb(0, NULL, &r, arg);
+  return 0;
+}
+
+static int f_desc_vpce(struct aws_api *api, const struct aws_target *t,
+                       const struct aws_ec2_service_ids_req *rq,
+                       aws_describe_vpc_endpoint_service_configurations_cb cb,
+                       void *arg)
+{
+  FAIL_IF("DescribeVpcEndpointServiceConfigurations", cb);
+  return f_ids(fx.vpces, "vpce-svc", cb, arg);
+}
+
+static int f_del_vpce(struct aws_api *api, const struct aws_target *t,
+                      const struct aws_ec2_service_ids_req *rq,
+                      aws_delete_vpc_endpoint_service_configurations_cb cb,
+                      void *arg)
+{
+  struct aws_ec2_unsuccessful_result r = { NULL, 0 };
+
+  FAIL_IF("DeleteVpcEndpointServiceConfigurations", cb);
+  ck_assert_uint_eq(rq->nservice_ids, 1);
+  fx.vpces = 0;
+  cb(0, NULL, &r, arg);
+  return 0;
+}
+
+static int f_list_zones(struct aws_api *api, const struct aws_target *t,
+                        const struct aws_r53_page_req *rq,
+                        aws_list_hosted_zones_cb cb, void *arg)
+{
+  struct aws_r53_zone z[] = { { "/hostedzone/Z1", "example.com.", false } };
+  struct aws_r53_zones_result r = { z, fx.zones > 0 ? 1 : 0, false, NULL };
+
+  FAIL_IF("ListHostedZones", cb);
+  cb(0, NULL, &r, arg);
+  return 0;
+}
+
+static int f_list_rr(struct aws_api *api, const struct aws_target *t,
+                     const struct aws_r53_rrsets_req *rq,
+                     aws_list_resource_record_sets_cb cb, void *arg)
+{
+  struct aws_r53_rrset v[3] = { { .name = "example.com.", .type = "SOA" },
+                                { .name = "example.com.", .type = "NS" },
+                                { .name = "a.example.com.", .type = "A" } };
+  struct aws_r53_rrsets_result r = { .v = v, .n = 2 + (size_t)fx.zone_records };
+
+  FAIL_IF("ListResourceRecordSets", cb);
+  ck_assert_str_eq(rq->hosted_zone_id, "/hostedzone/Z1");
+  cb(0, NULL, &r, arg);
+  return 0;
+}
+
+static int f_change_rr(struct aws_api *api, const struct aws_target *t,
+                       const struct aws_r53_change_req *rq,
+                       aws_change_resource_record_sets_cb cb, void *arg)
+{
+  struct aws_r53_change_info_result r = { NULL, NULL };
+
+  FAIL_IF("ChangeResourceRecordSets", cb);
+  ck_assert_uint_eq(rq->nchanges, 1);
+  ck_assert_str_eq(rq->changes[0].action, "DELETE");
+  ck_assert_str_eq(rq->changes[0].rrset->type, "A");
+  fx.zone_records = 0;
+  cb(0, NULL, &r, arg);
+  return 0;
+}
+
+static int f_del_zone(struct aws_api *api, const struct aws_target *t,
+                      const struct aws_r53_zone_req *rq,
+                      aws_delete_hosted_zone_cb cb, void *arg)
+{
+  struct aws_r53_change_info_result r = { NULL, NULL };
+
+  FAIL_IF("DeleteHostedZone", cb);
+  ck_assert_int_eq(fx.zone_records, 0);
+  fx.zones--;
+  cb(0, NULL, &r, arg);
+  return 0;
+}
+
+/* ---- harness ------------------------------------------------------------- */
+
+static void done(void *arg, const char *key, const struct ctrl_result *r)
+{
+  fx.ndone++;
+  fx.res = *r;
+}
+
+static json_t *load(const char *js)
+{
+  json_t *o = json_loads(js, 0, NULL);
+
+  ck_assert_ptr_nonnull(o);
+  return o;
+}
+
+static void put_claim(json_t *c)
+{
+  ck_assert_int_eq(store_put_new(fx.claims, c, NULL), 0);
+}
+
+static struct aws_creds *mgmt_creds(void *arg)
+{
+  return fx.mgmt;
+}
+
+static void setup(void)
+{
+  struct claim_exec_deps d = { 0 };
+
+  memset(&fx, 0, sizeof(fx));
+  fx.claims = store_new(0);
+  fx.accounts = store_new(0);
+  fx.cm = store_new(0);
+  ck_assert_int_eq(store_put_new(fx.cm, load(CM), NULL), 0);
+  ck_assert_int_eq(store_put_new(fx.accounts, load(ACCT), NULL), 0);
+  put_claim(load(CLAIM));
+  fx.mgmt = aws_creds_new_static("AKIAMGMT", "mgmt-secret", NULL);
+  fx.api = (struct aws_api){
+    .create_organizational_unit = f_create_ou,
+    .list_organizational_units_for_parent = f_list_ous,
+    .move_account = f_move,
+    .list_children = f_children,
+    .assume_role = f_assume,
+    .describe_snapshots = f_desc_snap,
+    .delete_snapshot = f_del_snap,
+    .describe_volumes = f_desc_vol,
+    .delete_volume = f_del_vol,
+    .list_buckets = f_list_buckets,
+    .list_objects_v2 = f_list_objects,
+    .delete_objects = f_delete_objects,
+    .delete_bucket = f_delete_bucket,
+    .describe_vpc_endpoint_service_configurations = f_desc_vpce,
+    .delete_vpc_endpoint_service_configurations = f_del_vpce,
+    .list_hosted_zones = f_list_zones,
+    .list_resource_record_sets = f_list_rr,
+    .change_resource_record_sets = f_change_rr,
+    .delete_hosted_zone = f_del_zone,
+  };
+  d.kio = (struct exec_kio){ .get = k_get,
+                             .create = k_create,
+                             .update = k_update,
+                             .update_status = k_update_status,
+                             .del = k_del,
+                             .event = k_event };
+  d.claims = fx.claims;
+  d.accounts = fx.accounts;
+  d.configmap = fx.cm;
+  d.api = &fx.api;
+  d.mgmt_creds = mgmt_creds;
+  d.ns = NS;
+  fx.e = claim_exec_new(&d);
+}
+
+static void teardown(void)
+{
+  claim_exec_free(fx.e);
+  aws_creds_unref(fx.mgmt);
+  json_decref(fx.created);
+  json_decref(fx.updated);
+  store_free(fx.claims);
+  store_free(fx.accounts);
+  store_free(fx.cm);
+}
+
+/* One reconcile; the result lands in fx.res either way. */
+static void run(void)
+{
+  struct ctrl_result out;
+  int rc;
+
+  fx.nk = fx.na = fx.ndone = 0;
+  rc = claim_exec_reconcile(fx.e, KEY, &out, done, NULL);
+  ck_assert_int_ge(rc, 0);
+  if (rc == 0)
+    fx.res = out;
+  else
+    ck_assert_int_eq(fx.ndone, 1);
+}
+
+static const struct claim_obs *obs(void)
+{
+  const struct claim_obs *o = claim_exec_obs(fx.e, KEY);
+
+  ck_assert_ptr_nonnull(o);
+  return o;
+}
+
+/* ---- tests --------------------------------------------------------------- */
+
+START_TEST(finalizer_added_first)
+{
+  json_t *c = load(CLAIM);
+
+  obj_remove_finalizer(c, OBJ_FINALIZER);
+  put_claim(c);
+  run();
+  ck_assert_int_eq(fx.nk, 2);
+  ck_assert_str_eq(fx.kcalls[0], "get secrets team/aws");
+  ck_assert_str_eq(fx.kcalls[1], "update accountclaims team/c1");
+  ck_assert(obj_has_finalizer(fx.updated, OBJ_FINALIZER));
+  ck_assert_str_eq(obj_str0(fx.updated, "metadata.resourceVersion"), "9");
+  ck_assert_int_eq(fx.na, 0);
+}
+END_TEST
+
+START_TEST(ensure_ou_creates)
+{
+  run();
+  ck_assert_int_eq(fx.na, 1);
+  ck_assert_str_eq(fx.acalls[0], "CreateOrganizationalUnit");
+  ck_assert_int_eq(obs()->action, CLAIM_ENSURE_OU);
+  ck_assert_int_eq(obs()->result, 0);
+  ck_assert_str_eq(obs()->ou_id, "ou-new");
+  ck_assert_uint_eq(fx.res.requeue_after_ms, 1);
+  ck_assert_int_eq(fx.res.err, 0);
+}
+END_TEST
+
+/* Duplicate OU: found by name over two pages; then moved; then recorded. */
+START_TEST(duplicate_ou_then_move_then_record)
+{
+  fx.ou_exists = true;
+  run();
+  ck_assert_int_eq(fx.na, 3);
+  ck_assert_str_eq(fx.acalls[1], "ListOrganizationalUnitsForParent");
+  ck_assert_str_eq(fx.acalls[2], "ListOrganizationalUnitsForParent");
+  ck_assert_str_eq(obs()->ou_id, "ou-le1");
+  run();
+  ck_assert_int_eq(fx.na, 1);
+  ck_assert_str_eq(fx.acalls[0], "MoveAccount");
+  ck_assert_int_eq(obs()->action, CLAIM_MOVE_ACCOUNT);
+  ck_assert_int_eq(obs()->result, 0);
+  run();
+  ck_assert_int_eq(fx.na, 0);
+  ck_assert_str_eq(fx.kcalls[1], "update accountclaims team/c1");
+  ck_assert_str_eq(obj_str0(fx.updated, "spec.accountOU"), "ou-le1");
+  ck_assert_str_eq(fx.ev_reason, "AccountMoved");
+}
+END_TEST
+
+/* The account left root already (AccountNotFound): ListChildren proves it
+ * sits in the OU. */
+START_TEST(move_already_there)
+{
+  fx.ou_exists = true;
+  run();
+  fx.moved = true;
+  run();
+  ck_assert_int_eq(fx.na, 2);
+  ck_assert_str_eq(fx.acalls[1], "ListChildren");
+  ck_assert(obs()->already_there);
+  ck_assert_str_eq(obs()->aws_code, "AccountNotFoundException");
+}
+END_TEST
+
+/* A reused account already sits in the OU: MoveAccount's
+ * DuplicateAccountException counts as placed. */
+START_TEST(move_duplicate_is_already_there)
+{
+  fx.ou_exists = true;
+  run();
+  fx.move_dup = true;
+  run();
+  ck_assert_int_eq(fx.na, 1);
+  ck_assert_int_eq(obs()->result, 0);
+  ck_assert(obs()->already_there);
+  run();
+  ck_assert_str_eq(obj_str0(fx.updated, "spec.accountOU"), "ou-le1");
+}
+END_TEST
+
+/* An AWS failure is an observation; the plan then waits (no call). */
+START_TEST(ou_failure_observed_then_waits)
+{
+  fx.fail_op = "CreateOrganizationalUnit";
+  run();
+  ck_assert_int_lt(obs()->result, 0);
+  ck_assert_str_eq(obs()->aws_code, "AccessDenied");
+  ck_assert_uint_eq(fx.res.requeue_after_ms, 1);
+  ck_assert_int_eq(fx.nevents, 0);
+  run();
+  ck_assert_int_eq(fx.na, 0);
+  ck_assert_uint_gt(fx.res.requeue_after_ms, 1000);
+}
+END_TEST
+
+/* No management credentials yet: the step fails and is retried. */
+START_TEST(no_credentials_is_an_error)
+{
+  aws_creds_unref(fx.mgmt);
+  fx.mgmt = NULL;
+  run();
+  ck_assert_int_eq(fx.na, 0);
+  ck_assert_int_eq(fx.res.err, OP_ENOTFOUND); /* rate-limited retry */
+  ck_assert_ptr_null(claim_exec_obs(fx.e, KEY));
+}
+END_TEST
+
+static json_t *placed_claim(void)
+{
+  json_t *c = load(CLAIM);
+
+  obj_set_str(c, "spec.accountOU", "ou-le1");
+  return c;
+}
+
+/* The two keys are copied from <account>-secret, nothing else. */
+START_TEST(secret_copied_then_ready)
+{
+  put_claim(placed_claim());
+  run();
+  ck_assert_int_eq(fx.nk, 3);
+  ck_assert_str_eq(fx.kcalls[1],
+                   "get secrets " NS "/osd-creds-mgmt-abc123-secret");
+  ck_assert_str_eq(fx.kcalls[2], "create secrets team/aws");
+  ck_assert_str_eq(obj_str0(fx.created, "data.aws_access_key_id"), "QUtJQQ==");
+  ck_assert_str_eq(obj_str0(fx.created, "data.aws_secret_access_key"),
+                   "c2VjcmV0");
+  ck_assert_uint_eq(json_object_size(obj_get(fx.created, "data")), 2);
+  ck_assert_str_eq(obj_str0(fx.created, "type"), "Opaque");
+  ck_assert_int_eq(obs()->action, CLAIM_WRITE_SECRET);
+  ck_assert_int_eq(obs()->result, 0);
+  fx.secret_exists = true;
+  run();
+  ck_assert_str_eq(fx.kcalls[1], "update_status accountclaims team/c1");
+  ck_assert_str_eq(obj_str0(fx.updated, "status.state"), "Ready");
+}
+END_TEST
+
+static json_t *deleting_claim(void)
+{
+  json_t *c = placed_claim();
+
+  obj_set_str(c, "metadata.deletionTimestamp", "2026-01-02T00:00:00Z");
+  return c;
+}
+
+/* Deletion: every resource kind is emptied inside the account. */
+START_TEST(cleanup_region_empties_account)
+{
+  put_claim(deleting_claim());
+  fx.snapshots = 2;
+  fx.volumes = 1;
+  fx.buckets = 1;
+  fx.objects = 2;
+  fx.vpces = 1;
+  fx.zones = 1;
+  fx.zone_records = 1;
+  run();
+  ck_assert_str_eq(fx.assumed_arn, "arn:aws:iam::111122223333:role/"
+                                   "OrganizationAccountAccessRole");
+  ck_assert_int_eq(fx.snapshots + fx.volumes + fx.buckets + fx.objects +
+                       fx.vpces + fx.zones + fx.zone_records,
+                   0);
+  ck_assert_int_eq(obs()->action, CLAIM_CLEANUP_REGION);
+  ck_assert_int_eq(obs()->result, 0);
+  ck_assert_str_eq(obs()->region, "us-east-1");
+  ck_assert_uint_eq(fx.res.requeue_after_ms, 1);
+  run();
+  ck_assert_str_eq(fx.kcalls[1], "update accountclaims team/c1");
+  ck_assert_str_eq(obj_annotation(fx.updated, CLAIM_ANN_CLEANUP),
+                   "{\"us-east-1\":\"done\"}");
+}
+END_TEST
+
+/* A cleanup failure is observed and the Account is then marked Failed. */
+START_TEST(cleanup_failure_marks_account_failed)
+{
+  put_claim(deleting_claim());
+  fx.buckets = 1;
+  fx.fail_op = "DeleteBucket";
+  run();
+  ck_assert_int_lt(obs()->result, 0);
+  ck_assert_str_eq(obs()->aws_code, "AccessDenied");
+  run();
+  ck_assert_str_eq(fx.kcalls[1],
+                   "update_status accounts " NS "/osd-creds-mgmt-abc123");
+  ck_assert_str_eq(obj_str0(fx.updated, "status.state"), "Failed");
+  ck_assert_str_eq(fx.ev_reason, "ReuseFailed");
+}
+END_TEST
+
+/* A failed AssumeRole ends the job before any member call. */
+START_TEST(cleanup_assume_role_failure)
+{
+  put_claim(deleting_claim());
+  fx.fail_op = "AssumeRole";
+  run();
+  ck_assert_int_eq(fx.na, 1);
+  ck_assert_int_lt(obs()->result, 0);
+}
+END_TEST
+
+START_TEST(deleted_claim_drops_observation)
+{
+  struct ctrl_result out;
+
+  run();
+  ck_assert_ptr_nonnull(claim_exec_obs(fx.e, KEY));
+  json_decref(store_delete_take(fx.claims, KEY));
+  ck_assert_int_eq(claim_exec_reconcile(fx.e, KEY, &out, done, NULL), 0);
+  ck_assert_ptr_null(claim_exec_obs(fx.e, KEY));
+}
+END_TEST
+
+static Suite *claim_exec_suite(void)
+{
+  Suite *s = suite_create("claim_exec");
+  TCase *tc = tcase_create("exec");
+
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, finalizer_added_first);
+  tcase_add_test(tc, ensure_ou_creates);
+  tcase_add_test(tc, duplicate_ou_then_move_then_record);
+  tcase_add_test(tc, move_already_there);
+  tcase_add_test(tc, move_duplicate_is_already_there);
+  tcase_add_test(tc, ou_failure_observed_then_waits);
+  tcase_add_test(tc, no_credentials_is_an_error);
+  tcase_add_test(tc, secret_copied_then_ready);
+  tcase_add_test(tc, cleanup_region_empties_account);
+  tcase_add_test(tc, cleanup_failure_marks_account_failed);
+  tcase_add_test(tc, cleanup_assume_role_failure);
+  tcase_add_test(tc, deleted_claim_drops_observation);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+TEST_MAIN(claim_exec_suite)

@@ -5,6 +5,8 @@
 #include "cache/informer.h"
 #include "config/config.h"
 #include "controllers/account/exec.h"
+#include "controllers/accountclaim/exec.h"
+#include "controllers/accountpool/exec.h"
 #include "controllers/exec/exec.h"
 #include "controllers/exec/metrics.h"
 #include "controllers/manager.h"
@@ -157,6 +159,21 @@ unsigned exec_max_concurrent(const struct exec_shared *s, enum opcfg_ctrl i)
   return c && c->max_concurrent[i] > 0 ? (unsigned)c->max_concurrent[i] : 1;
 }
 
+/* The AccountPool and AccountClaim executors live in their own folders and
+ * share everything built above. Their state lives until the process exits
+ * (freed with it); both stop with the manager's controllers. */
+static int register_pool_and_claim(struct exec_shared *s,
+                                   struct met_registry *r)
+{
+  struct pool_exec *pe;
+  struct claim_exec *ce;
+  int rc = pool_exec_setup(s, r, &pe);
+
+  if (!rc)
+    rc = claim_exec_setup(s, r, &ce);
+  return rc;
+}
+
 int exec_register_all(struct mgr *m, struct loop *loop, const struct cfg *c,
                       struct met_registry *r)
 {
@@ -175,7 +192,8 @@ int exec_register_all(struct mgr *m, struct loop *loop, const struct cfg *c,
   rc = build_shared(s, r);
   if (!rc)
     rc = register_account(s);
-  /* AccountPool and AccountClaim register here (claimexec). */
+  if (!rc)
+    rc = register_pool_and_claim(s, r);
   if (!rc) {
     follow_secret(s);
     exec_cfg_on_change(s->opcfg, cfg_changed, s);

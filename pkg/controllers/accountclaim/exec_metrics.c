@@ -1,5 +1,6 @@
 /* AccountClaim executor: the claim metrics of upstream-behaviour.md
  * section 4, and the controller registration. */
+#include "util/util.h"
 #include <stdlib.h>
 
 #include "cache/informer.h"
@@ -19,29 +20,34 @@ static struct met_family *named(struct met_family *f)
 
 void claim__metrics_init(struct claim_exec *e, struct met_registry *r)
 {
-  static const double ready_b[] = { 1, 5, 10, 20, 30, 60, 90, 120 };
-  static const double pending_b[] = { 60, 120, 180, 240, 300, 600 };
-  static const double cleanup_b[] = { 1, 2, 5, 10, 20, 30 };
-  static const double ccs_b[] = { 5, 10, 30, 60, 300, 600 };
+  static const double ready_b[] = { 1, 5, 10, 20, 30, 45, 60, 120 };
+  static const double pending_b[] = { 60, 120, 240, 300, 600 };
+  static const double cleanup_b[] = { 1, 3, 5, 10, 15, 20, 30 };
+  static const double ccs_b[] = { 5, 10, 20, 30, 60, 120, 240, 300, 480, 600 };
   static const char *const st[] = { "state", NULL };
 
   e->crs = named(met_gauge(r, "aws_account_operator_account_claim_crs",
                            "AccountClaim CRs by state", st));
   e->ready = named(met_histogram(
       r, "aws_account_operator_account_claim_ready_duration_seconds",
-      "Time from creation to Claimed (non-CCS)", ready_b, 8, NULL));
+      "Time from creation to Claimed (non-CCS)", ready_b,
+      UTIL_ARRAY_SIZE(ready_b), NULL));
   e->pending = named(met_histogram(
       r, "aws_account_operator_account_claim_pending_duration_seconds",
-      "Age of Pending claims, observed each reconcile", pending_b, 6, NULL));
+      "Age of Pending claims, observed each reconcile", pending_b,
+      UTIL_ARRAY_SIZE(pending_b), NULL));
   e->cleanup = named(met_histogram(
       r, "aws_account_operator_account_reuse_cleanup_duration_seconds",
-      "Reuse cleanup time of one region", cleanup_b, 6, NULL));
+      "Reuse cleanup time of one region", cleanup_b, UTIL_ARRAY_SIZE(cleanup_b),
+      NULL));
   e->ccs_ready = named(met_histogram(
       r, "aws_account_operator_account_claim_ccs_ready_duration_seconds",
-      "Time from creation to Claimed (CCS)", ccs_b, 6, NULL));
+      "Time from creation to Claimed (CCS)", ccs_b, UTIL_ARRAY_SIZE(ccs_b),
+      NULL));
   e->ccs_pending = named(met_histogram(
       r, "aws_account_operator_account_claim_ccs_pending_duration_seconds",
-      "Age of Pending CCS claims, observed each reconcile", ccs_b, 6, NULL));
+      "Age of Pending CCS claims, observed each reconcile", pending_b,
+      UTIL_ARRAY_SIZE(pending_b), NULL));
   e->closed = named(met_counter(r, "aws_account_operator_accounts_closed_total",
                                 "Accounts closed via CloseAccount", NULL));
   e->cleanup_fail = named(met_counter(

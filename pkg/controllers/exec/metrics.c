@@ -28,11 +28,9 @@ struct exec_metrics *exec_metrics_new(struct met_registry *r,
   static const char *const legal_l[] = { "legal_id", NULL };
   static const char *const rec_l[] = { "controller", "error", "error_source",
                                        NULL };
-  static const double ready_b[] = { 60,    300,   600,   1200,  1800,
-                                    2400,  3000,  3600,  4800,  6000,
-                                    7200,  8400,  9600,  10800, 12000,
-                                    13200, 14400, 30000, 36000 };
-  static const double ccs_b[] = { 5, 10, 30, 60, 120, 300, 600 };
+  static const double ready_b[] = { 60,   180,  300,   600,   1200,  1800,
+                                    3600, 7200, 14400, 18000, 28800, 36000 };
+  static const double ccs_b[] = { 5, 10, 20, 30, 60, 120, 240, 300, 480, 600 };
   static const double rec_b[] = { 0.001, 0.01, 0.1, 1, 5, 10, 20 };
   struct exec_metrics *m;
 

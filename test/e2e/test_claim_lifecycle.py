@@ -171,7 +171,8 @@ def test_pool_size_and_status_counters(env):
               and st.get("availableAccounts", 0) + st.get("accountsProgressing", 0)
               + st.get("accountsPending", 0) == 3)
         return ok and st
-    st = wait_for(topped_up, timeout=20, what="pool topped up after the claim")
+    st = wait_for(topped_up, timeout=90, interval=0.25,
+                  what="pool topped up after the claim")
     assert st["poolSize"] == 3
     accts = env.accounts()
     assert len(accts) == 4

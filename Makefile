@@ -66,16 +66,19 @@ DRV_BINS   := $(DRV_SRCS:test/e2e/drivers/%.c=$(BUILD)/drivers/%)
 FUZZ_SRCS  := $(sort $(wildcard test/fuzz/fuzz_*.c))
 FUZZ_BINS  := $(FUZZ_SRCS:test/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_SECONDS ?= 20
+# make run KUBE=envtest: the demo against a genuine kube-apiserver.
+KUBE       ?=
 
 
 # Keep test objects (they are intermediates of the suite binaries).
 .SECONDARY:
 
-.PHONY: all deps test test-unit test-unit-run test-asan test-valgrind \
-        test-e2e lint fmt run clean fuzz fuzz-run
+.PHONY: all deps test test-unit test-unit-run test-asan test-asan-run \
+        test-valgrind test-valgrind-run test-e2e test-e2e-run peers need-pkgs \
+        lint fmt run run-local clean distclean fuzz fuzz-run
 .DEFAULT_GOAL := all
 
-all: $(BIN)
+all: need-pkgs $(BIN)
 
 deps:
 	@hack/install-deps.sh
@@ -110,31 +113,58 @@ $(BUILD)/fuzz/%: $(BUILD)/obj/test/fuzz/%.o $(LIB)
 	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
 # ---- tests ---------------------------------------------------------------
+#
+# The entry points a user types (test, test-*, run) install what is missing
+# first and only then start a second make: that one parses this file anew,
+# so pkg-config is asked once the packages are there (a fresh machine's
+# first `make run` or `make test` works).
 
 test: deps
 	$(MAKE) lint
 	$(MAKE) all
 	$(MAKE) test-unit-run
-	$(MAKE) test-e2e
-	$(MAKE) test-asan
+	$(MAKE) test-e2e-run
+	$(MAKE) test-asan-run
 	@echo "make test: all stages passed"
 
 test-unit: deps
 	$(MAKE) test-unit-run
 
-test-unit-run: $(TEST_BINS)
+test-unit-run: need-pkgs $(TEST_BINS)
 	@test/unit/run.sh $(BUILD)/test $(TEST_BINS)
 
 test-asan: deps
+	$(MAKE) test-asan-run
+
+test-asan-run:
 	$(MAKE) BUILD=build/asan SAN=1 test-unit-run
 
 test-valgrind: deps
-	$(MAKE) $(TEST_BINS)
+	$(MAKE) test-valgrind-run
+
+test-valgrind-run: need-pkgs $(TEST_BINS)
 	@VALGRIND=1 test/unit/run.sh $(BUILD)/test $(TEST_BINS)
 
+test-e2e: deps
+	$(MAKE) test-e2e-run
+
+# The genuine peers (kube-apiserver, etcd and kubectl built from pinned Go
+# modules; moto in a pinned virtualenv) are built once and cached under
+# .cache/ (AAO_CACHE); the scripts rebuild only when a pin changes.
+peers:
+	@hack/envtest.sh install >/dev/null
+	@hack/venv.sh >/dev/null
+
 # Drivers are found by the tests under build/drivers/.
-test-e2e: deps $(BIN) $(DRV_BINS)
-	cd test/e2e && $(PY) -m pytest -q -p no:cacheprovider .
+test-e2e-run: need-pkgs $(BIN) $(DRV_BINS) peers
+	cd test/e2e && $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) .
+
+# A build without the -dev packages fails on a missing header far from the
+# cause; say what is missing and how to get it instead.
+need-pkgs:
+	@pkg-config --exists $(PKGS) $(CHECK_PC) || { \
+	  echo "missing build dependencies (pkg-config: $(PKGS) $(CHECK_PC));" \
+	       "run: make deps" >&2; exit 1; }
 
 # ---- quality -------------------------------------------------------------
 
@@ -148,8 +178,12 @@ fmt:
 
 # ---- run -----------------------------------------------------------------
 
-run: deps $(BIN)
-	@hack/run-local.sh
+run: deps
+	$(MAKE) run-local
+
+# KUBE=envtest runs the demo against a genuine kube-apiserver and etcd.
+run-local: need-pkgs $(BIN)
+	@KUBE=$(KUBE) hack/run-local.sh
 
 # libFuzzer targets for every parser fed by the network, built with clang
 # into their own tree; each runs FUZZ_SECONDS (a smoke run, not a campaign).
@@ -161,6 +195,10 @@ fuzz-run: $(FUZZ_BINS)
 
 clean:
 	rm -rf build bin
+
+# The cached peers (Go builds, virtualenv) take minutes to rebuild.
+distclean: clean
+	rm -rf .cache
 
 -include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(TSUP_OBJS:.o=.d) \
          $(TEST_SRCS:test/unit/%.c=$(BUILD)/obj/test/unit/%.d)

@@ -15,7 +15,9 @@ import pytest
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.path.join(REPO, "bin", "aws-account-operator")
-SHARED = os.environ.get("AAO_SHARED", os.path.join(REPO, "..", "shared"))
+# Third-party data copied in with its licences (test/testdata/README.md).
+TESTDATA = os.environ.get("AAO_TESTDATA", os.path.join(REPO, "test", "testdata"))
+UPSTREAM = os.path.join(TESTDATA, "upstream")
 
 
 def free_port():

@@ -1,6 +1,6 @@
-"""Our CRDs (crds/) against upstream's (../shared/upstream-data/).
+"""Our CRDs (crds/) against upstream's (test/testdata/upstream/).
 
-Compatibility contract (DESIGN.md section 2): every object valid under the
+Compatibility contract: every object valid under the
 upstream CRDs is valid under ours, and the reverse, so either operator can
 serve the other's objects. Shown three ways: the schemas accept the same
 fields with the same types and required sets; every upstream example custom
@@ -15,9 +15,7 @@ import jsonschema
 import pytest
 import yaml
 
-from conftest import REPO, SHARED
-
-UP = os.path.join(SHARED, "upstream-data")
+from conftest import REPO, UPSTREAM as UP
 KINDS = ["accounts", "accountclaims", "accountpools", "awsfederatedroles",
          "awsfederatedaccountaccesses"]
 

@@ -17,11 +17,7 @@ import yaml
 
 from kubefake_util import KUBECTL, KubeFake, wait_for
 
-SHARED = os.environ.get("AAO_SHARED", os.path.abspath(
-    os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared")))
-if not os.path.isdir(SHARED):
-    SHARED = "/work/shared"
-UP = os.path.join(SHARED, "upstream-data")
+from conftest import UPSTREAM as UP
 CRDS = sorted(glob.glob(os.path.join(UP, "deploy__crds__*.yaml")))
 G = "/apis/aws.managed.openshift.io/v1alpha1"
 

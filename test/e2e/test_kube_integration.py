@@ -15,12 +15,12 @@ import uuid
 
 import pytest
 
-from conftest import BIN, REPO, SHARED, Proc, free_port, http_get, wait_for
+from conftest import BIN, REPO, UPSTREAM, Proc, free_port, http_get, wait_for
 from kubefake_util import KUBECTL, KubeFake
 
 DRIVER = os.path.join(REPO, "build", "drivers", "k8s_driver")
 CRDS = os.path.join(REPO, "crds")
-UP = os.path.join(SHARED, "upstream-data")
+UP = UPSTREAM
 G = "aws.managed.openshift.io"
 GV = "/apis/%s/v1alpha1" % G
 LEASE = ("/apis/coordination.k8s.io/v1/namespaces/aws-account-operator/leases/"

@@ -1,14 +1,15 @@
 /* pkg/aws/sigv4: the published SigV4 test vectors (both copies, read at
- * test time from test_shared_dir()/testdata/sigv4) and a cross-check
+ * test time from test/testdata/sigv4, see its README) and a cross-check
  * against libcurl's own signer (CURLOPT_AWS_SIGV4).
  *
  * Vectors: every case of aws-c-auth/v4 (header form and presigned-query
  * form: canonical request, string to sign, signature) and every case of
  * the botocore aws4_testsuite (canonical request, string to sign,
  * Authorization) is run. Excluded:
- *   - aws-c-auth/v4a/ (all 40 cases): SigV4a is ECDSA P-256 with a derived
- *     key pair and a region set; out of scope (AWS APIs the operator calls
- *     accept SigV4; nothing here signs with SigV4a).
+ *   - aws-c-auth/v4a/ (all 40 cases, not copied into test/testdata): SigV4a
+ *     is ECDSA P-256 with a derived key pair and a region set; out of scope
+ *     (AWS APIs the operator calls accept SigV4; nothing here signs with
+ *     SigV4a).
  * Nothing else is excluded: all 38 aws-c-auth/v4 cases and all 34
  * botocore cases run (the suite asserts the counts). One botocore input is
  * completed from its own data: get-vanilla-with-session-token.req leaves
@@ -392,7 +393,7 @@ START_TEST(vectors_aws_c_auth)
   char root[1024];
   unsigned ran = 0, skipped = 0;
 
-  str_fmt(root, sizeof(root), "%s/testdata/sigv4", test_shared_dir());
+  str_fmt(root, sizeof(root), "%s/sigv4", test_data_dir());
   walk(root, "aws-c-auth/v4", &ran, &skipped);
   ck_assert_uint_eq(ran, 38);
   walk(root, "aws-c-auth/v4a", &ran, &skipped);
@@ -408,7 +409,7 @@ START_TEST(vectors_botocore)
   char root[1024];
   unsigned ran = 0, skipped = 0;
 
-  str_fmt(root, sizeof(root), "%s/testdata/sigv4", test_shared_dir());
+  str_fmt(root, sizeof(root), "%s/sigv4", test_data_dir());
   walk(root, "aws4_testsuite", &ran, &skipped);
   ck_assert_uint_eq(skipped, 0);
   ck_assert_uint_eq(ran, 34);

@@ -37,8 +37,9 @@ void test_close_walk_cb(uv_handle_t *h, void *arg);
 int test_run_until(uv_loop_t *loop, const volatile int *flag,
                    unsigned timeout_ms);
 
-/* Path of ../shared (beside the checkout), from AAO_SHARED or relative to
- * the working directory. */
-const char *test_shared_dir(void);
+/* Path of the repository's test/testdata (vectors and oracles copied in
+ * with their licences): AAO_TESTDATA, else relative to the repository root,
+ * where the suites run (as the fixtures under test/unit/fixtures). */
+const char *test_data_dir(void);
 
 #endif

@@ -55,18 +55,9 @@ int test_run_until(uv_loop_t *loop, const volatile int *flag,
   return *flag != 0;
 }
 
-const char *test_shared_dir(void)
+const char *test_data_dir(void)
 {
-  static const char *const cands[] = { "../shared", "../../shared",
-                                       "../../../shared" };
-  const char *env = getenv("AAO_SHARED");
-  size_t i;
+  const char *env = getenv("AAO_TESTDATA");
 
-  if (env && *env)
-    return env;
-  for (i = 0; i < sizeof(cands) / sizeof(cands[0]); i++) {
-    if (access(cands[i], R_OK) == 0)
-      return cands[i];
-  }
-  return "../shared";
+  return env && *env ? env : "test/testdata";
 }

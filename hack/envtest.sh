@@ -258,7 +258,7 @@ wait_until() { # what deadline check-command... ; components to watch in WATCH
     for n in "${WATCH[@]}"; do
       running "$DIR" "$n" || fail_start "$n exited while waiting for $what"
     done
-    ((SECONDS < deadline)) || fail_start "timed out after ${ENVTEST_START_TIMEOUT}s waiting for $what"
+    ((SECONDS < deadline)) || fail_start "timed out waiting for $what"
     sleep 0.2
   done
 }
@@ -324,9 +324,12 @@ start() {
   WATCH=(etcd kube-apiserver)
   # Flags follow controller-runtime's envtest: RBAC, client certificates, the
   # ServiceAccount admission plugin off (no controller creates the default
-  # service account), a service range that exists nowhere.
+  # service account), a service range that exists nowhere. Advertising
+  # 127.0.0.1 needs the endpoint reconciler off (Endpoints may not hold a
+  # loopback address), and keeps the apiserver off every other interface.
   launch "$DIR" kube-apiserver \
-    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$api_port" \
+    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --endpoint-reconciler-type=none \
+    --secure-port="$api_port" \
     --cert-dir="$pki" --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
     --client-ca-file="$pki/ca.crt" --authorization-mode=RBAC \
     --service-account-issuer="https://127.0.0.1:$api_port/" \
@@ -342,15 +345,17 @@ start() {
     WATCH=(etcd kube-apiserver kube-controller-manager)
     # Only what a bare apiserver lacks for the tests: ownerReference garbage
     # collection and namespace deletion. It acts with the admin credentials.
+    # No --authentication/authorization-kubeconfig: its own endpoint serves
+    # only /healthz here, which needs neither.
     launch "$DIR" kube-controller-manager \
       --kubeconfig="$DIR/kubeconfig" \
-      --authentication-kubeconfig="$DIR/kubeconfig" --authorization-kubeconfig="$DIR/kubeconfig" \
       --controllers=garbagecollector,namespace --use-service-account-credentials=false \
       --leader-elect=false --bind-address=127.0.0.1 --secure-port="$cm_port" \
       --cert-dir="$DIR/kcm"
+    # It serves with a self-signed certificate that it writes at startup.
     wait_until "kube-controller-manager /healthz on port $cm_port" "$deadline" \
-      env KUBERC=off "$BIN/kubectl" --kubeconfig=/dev/null --server="https://127.0.0.1:$cm_port" \
-      --insecure-skip-tls-verify --request-timeout=5s get --raw=/healthz
+      kctl --server="https://127.0.0.1:$cm_port" \
+      --certificate-authority="$DIR/kcm/kube-controller-manager.crt" get --raw=/healthz
   fi
   trap - EXIT
   log "ready in $((SECONDS - t0))s: https://127.0.0.1:$api_port (logs and pids in $DIR)"
@@ -361,42 +366,33 @@ port_busy() {
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# SIGTERM, then SIGKILL whatever is left after ENVTEST_STOP_TIMEOUT seconds.
+# One at a time, clients before servers (an apiserver whose etcd is gone
+# hangs in its shutdown): SIGTERM, then SIGKILL after ENVTEST_STOP_TIMEOUT
+# seconds.
 stop() {
-  local dir=$1 n pid i left
+  local dir=$1 n i pid deadline stopped=()
   [[ -d $dir ]] || return 0
-  local pids=()
   for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do
     n=${COMPONENTS[i]}
     if running "$dir" "$n"; then
       pid=$(<"$dir/$n.pid")
       kill -TERM "$pid" 2>/dev/null || true
-      pids+=("$n:$pid")
-    fi
-  done
-  local deadline=$((SECONDS + ${ENVTEST_STOP_TIMEOUT:-10}))
-  while :; do
-    left=0
-    for n in "${COMPONENTS[@]}"; do
-      running "$dir" "$n" && left=1
-    done
-    ((left)) || break
-    if ((SECONDS >= deadline)); then
-      for n in "${COMPONENTS[@]}"; do
-        if running "$dir" "$n"; then
-          log "$n did not stop on SIGTERM; killing it"
-          kill -KILL "$(<"$dir/$n.pid")" 2>/dev/null || true
-        fi
+      deadline=$((SECONDS + ${ENVTEST_STOP_TIMEOUT:-10}))
+      while running "$dir" "$n" && ((SECONDS < deadline)); do
+        sleep 0.1
       done
-      sleep 0.2
-      break
+      if running "$dir" "$n"; then
+        log "$n did not stop on SIGTERM; killing it"
+        kill -KILL "$pid" 2>/dev/null || true
+        while running "$dir" "$n"; do
+          sleep 0.1
+        done
+      fi
+      stopped+=("$n:$pid")
     fi
-    sleep 0.1
-  done
-  for n in "${COMPONENTS[@]}"; do
     rm -f "$dir/$n.pid"
   done
-  ((${#pids[@]} == 0)) || log "stopped ${pids[*]}"
+  ((${#stopped[@]} == 0)) || log "stopped ${stopped[*]}"
 }
 
 usage() {

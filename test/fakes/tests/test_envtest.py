@@ -73,8 +73,14 @@ def crds(env, tmp_path_factory):
     names = [os.path.basename(f)[len(G) + 1:-len(".yaml")] + "." + G for f in CRDS]
     for n in names:
         wait_for(lambda: established(n), timeout=30, what=n + " Established")
-    # Discovery serves the new group once the CRDs are established.
+    # Discovery serves the new group once the CRDs are established; each
+    # resource's storage may still answer 429 "storage is (re)initializing"
+    # (with Retry-After) for a moment after that, as on a real cluster.
     wait_for(lambda: env.req("GET", GV)[0] == 200, timeout=30, what="discovery of " + GV)
+    for n in names:
+        plural = n.split(".", 1)[0]
+        wait_for(lambda: env.req("GET", "%s/%s" % (GV, plural))[0] == 200, timeout=30,
+                 interval=0.2, what="list of " + plural)
     return names
 
 

@@ -13,8 +13,9 @@
 #   hack/envtest.sh kubectl                 print the path of the built kubectl
 #   hack/envtest.sh bin                     same as install
 #
-# Environment: AAO_CACHE (default <repo>/.cache) holds the builds,
-# ENVTEST_START_TIMEOUT (seconds, default 90) bounds the wait for /readyz.
+# Environment: AAO_CACHE (default <repo>/.cache) holds the builds;
+# ENVTEST_START_TIMEOUT (seconds, default 90) bounds the wait for readiness;
+# ENVTEST_STOP_TIMEOUT (seconds, default 10) is each component's grace on stop.
 set -euo pipefail
 
 # Part of the cache key: bump it when the build recipe below changes.
@@ -117,6 +118,7 @@ install() {
     rm -rf "$tmp"
     die "the build did not produce every binary (${BINARIES[*]})"
   }
+  chmod 755 "$tmp"
   rm -rf "$dir"
   mkdir -p "$dir"
   mv "$tmp" "$bin"
@@ -129,38 +131,39 @@ install() {
 # Components in start order; stop goes the other way.
 COMPONENTS=(etcd kube-apiserver kube-controller-manager)
 
-# A pid counts only while it is alive, not a zombie, and still runs our
-# binary (a pid file can outlive its process and the pid be reused).
+# A pid counts while it exists, is not a zombie and still carries our
+# component's name (a pid file can outlive its process and the pid be
+# reused). The name comes from /proc/PID/comm (15 characters at most),
+# which, unlike /proc/PID/exe, stays readable until the process is reaped.
 running() {
-  local dir=$1 name=$2 pid exe state
+  local dir=$1 name=$2 pid comm state
   [[ -f $dir/$name.pid ]] || return 1
   pid=$(<"$dir/$name.pid")
-  [[ $pid =~ ^[0-9]+$ && -e /proc/$pid ]] || return 1
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  comm=$(<"/proc/$pid/comm") 2>/dev/null || return 1
+  [[ $comm == "${name:0:15}" ]] || return 1
   state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
-  [[ $state != Z ]] || return 1
-  exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
-  [[ ${exe%" (deleted)"} == */"$name" ]]
+  [[ $state != Z ]]
 }
 
-# Free loopback port below Linux's ephemeral range (32768+), so outgoing
-# connections never take it between this pick and the bind.
+port_busy() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# A free loopback port below Linux's ephemeral range (32768+), so that no
+# outgoing connection takes it between this pick and the bind; none of
+# those in PICKED.
 pick_port() {
   local p i
   for ((i = 0; i < 200; i++)); do
     p=$((20000 + RANDOM % 12000))
     [[ " ${PICKED[*]-} " == *" $p "* ]] && continue
-    # A refused connection means nothing listens there.
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      PICKED+=("$p")
+    if ! port_busy "$p"; then
       echo "$p"
       return
     fi
   done
   die "no free loopback port found"
-}
-
-port_free() {
-  ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
 # One CA signs the serving certificate and the client certificates; the
@@ -303,7 +306,7 @@ start() {
     . "$DIR/ports"
   fi
   for n in etcd_port peer_port api_port cm_port; do
-    if [[ -z ${!n} ]] || ! port_free "${!n}"; then
+    if [[ -z ${!n} ]] || port_busy "${!n}"; then
       printf -v "$n" '%s' "$(pick_port)"
     fi
     PICKED+=("${!n}")
@@ -362,10 +365,6 @@ start() {
   echo "$DIR/kubeconfig"
 }
 
-port_busy() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
 # One at a time, clients before servers (an apiserver whose etcd is gone
 # hangs in its shutdown): SIGTERM, then SIGKILL after ENVTEST_STOP_TIMEOUT
 # seconds.
@@ -402,7 +401,7 @@ usage() {
 
 main() {
   local cmd=${1:-}
-  [[ $# -gt 0 ]] && shift
+  shift || true
   case $cmd in
   install | bin) install ;;
   kubectl)

@@ -6,9 +6,11 @@
 # hack/envtest/go.mod; nothing prebuilt is downloaded.
 #
 #   hack/envtest.sh install                 build (or reuse) the binaries; prints the bin dir
-#   hack/envtest.sh start DIR [--controller-manager]
-#                                           start a control plane with its state in DIR;
-#                                           prints DIR/kubeconfig as the last line
+#   hack/envtest.sh start DIR [--controller-manager] [--crds PATH]...
+#                                           start a control plane with its state in DIR,
+#                                           with the CRDs in PATH (files, or directories
+#                                           of them) installed and serving; prints
+#                                           DIR/kubeconfig as the last line
 #   hack/envtest.sh stop DIR                stop what `start DIR` started
 #   hack/envtest.sh kubectl                 print the path of the built kubectl
 #   hack/envtest.sh bin                     same as install
@@ -140,7 +142,7 @@ running() {
   [[ -f $dir/$name.pid ]] || return 1
   pid=$(<"$dir/$name.pid")
   [[ $pid =~ ^[0-9]+$ ]] || return 1
-  comm=$(<"/proc/$pid/comm") 2>/dev/null || return 1
+  comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 1
   [[ $comm == "${name:0:15}" ]] || return 1
   state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
   [[ $state != Z ]]
@@ -266,25 +268,67 @@ wait_until() { # what deadline check-command... ; components to watch in WATCH
   done
 }
 
+# shellcheck disable=SC2317 # called through wait_until
 kctl() {
-  KUBERC=off "$BIN/kubectl" --kubeconfig "$DIR/kubeconfig" --cache-dir "$DIR/.kube-cache" \
-    --request-timeout=5s "$@"
+  KUBERC=off "$BIN/kubectl" --kubeconfig "$DIR/kubeconfig" --cache-dir "$DIR/.kube-cache" "$@"
+}
+
+# Installs the CRDs and waits until they serve: Established, and a list
+# answers (the storage of a new resource says 429 for a moment before;
+# kubectl retries that).
+apply_crds() {
+  local p f files=() args=() crds=() names out
+  for p in "$@"; do
+    if [[ -d $p ]]; then
+      for f in "$p"/*.yaml "$p"/*.yml "$p"/*.json; do
+        # A kustomization.yaml beside CRDs is no object for the apiserver.
+        [[ -f $f && $(basename "$f") != kustomization.* ]] && files+=("$f")
+      done
+    elif [[ -f $p ]]; then
+      files+=("$p")
+    else
+      fail_start "--crds $p: no such file or directory"
+    fi
+  done
+  ((${#files[@]})) || fail_start "--crds $*: no CRD files found"
+  for f in "${files[@]}"; do
+    args+=(-f "$f")
+  done
+  out=$(kctl apply "${args[@]}" -o name 2>&1) || fail_start "kubectl apply of the CRDs failed: $out"
+  mapfile -t crds < <(grep '^customresourcedefinition.apiextensions.k8s.io/' <<<"$out")
+  ((${#crds[@]})) || fail_start "--crds $*: no CustomResourceDefinition applied: $out"
+  out=$(kctl wait --for=condition=Established --timeout=60s "${crds[@]}" 2>&1) ||
+    fail_start "the CRDs did not become Established: $out"
+  # A CRD's name is <plural>.<group>, which kubectl takes as a resource.
+  names=$(printf '%s\n' "${crds[@]#*/}" | paste -sd,)
+  out=$(kctl get "$names" --all-namespaces -o name --request-timeout=60s 2>&1) ||
+    fail_start "the CRDs' resources do not serve: $out"
 }
 
 start() {
-  local with_cm=0 arg
+  local with_cm=0 crd_paths=() p
   DIR=
-  for arg in "$@"; do
-    case $arg in
+  while (($#)); do
+    case $1 in
     --controller-manager) with_cm=1 ;;
-    -*) die "start: unknown option $arg" ;;
+    --crds)
+      (($# > 1)) || die "start: --crds needs a PATH"
+      shift
+      crd_paths+=("$(realpath -m "$1")")
+      ;;
+    --crds=*) crd_paths+=("$(realpath -m "${1#--crds=}")") ;;
+    -*) die "start: unknown option $1" ;;
     *)
       [[ -z $DIR ]] || die "start: one DIR only"
-      DIR=$arg
+      DIR=$1
       ;;
     esac
+    shift
   done
-  [[ -n $DIR ]] || die "usage: hack/envtest.sh start DIR [--controller-manager]"
+  [[ -n $DIR ]] || die "usage: hack/envtest.sh start DIR [--controller-manager] [--crds PATH]..."
+  for p in "${crd_paths[@]}"; do
+    [[ -e $p ]] || die "start: --crds $p: no such file or directory"
+  done
   mkdir -p "$DIR"
   DIR=$(cd "$DIR" && pwd)
   local n
@@ -342,7 +386,10 @@ start() {
     --etcd-servers="$etcd_url"
   write_kubeconfig "$DIR" "$api_port"
   wait_until "kube-apiserver /readyz on https://127.0.0.1:$api_port" "$deadline" \
-    kctl get --raw=/readyz
+    kctl --request-timeout=5s get --raw=/readyz
+  # Before the controller manager, whose garbage collector would otherwise
+  # take up to 30 s (its rediscovery period) to notice the new types.
+  ((${#crd_paths[@]} == 0)) || apply_crds "${crd_paths[@]}"
 
   if ((with_cm)); then
     WATCH=(etcd kube-apiserver kube-controller-manager)
@@ -357,7 +404,7 @@ start() {
       --cert-dir="$DIR/kcm"
     # It serves with a self-signed certificate that it writes at startup.
     wait_until "kube-controller-manager /healthz on port $cm_port" "$deadline" \
-      kctl --server="https://127.0.0.1:$cm_port" \
+      kctl --request-timeout=5s --server="https://127.0.0.1:$cm_port" \
       --certificate-authority="$DIR/kcm/kube-controller-manager.crt" get --raw=/healthz
   fi
   trap - EXIT
@@ -418,4 +465,7 @@ main() {
   esac
 }
 
+# exit at once: bash reads a script as it runs, so an edit made meanwhile must
+# not be read after main returns.
 main "$@"
+exit

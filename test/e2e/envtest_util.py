@@ -5,7 +5,7 @@ ownerReference garbage collection and namespace deletion) on loopback,
 built from the Go modules pinned in hack/envtest/. Same interface as the
 stand-in's helper (kubefake_util.KubeFake), without its fault injection:
 
-    env = Envtest(tmp_dir, controller_manager=False).start()
+    env = Envtest(tmp_dir, controller_manager=False, crds=None).start()
     env.req("GET", "/api/v1/namespaces")       -> (status, headers, json-or-bytes)
     env.kubectl("get", "ns", cache_dir=...)    -> CompletedProcess (text)
     w = env.watch("/api/v1/namespaces/x/configmaps", resourceVersion="5")
@@ -57,10 +57,19 @@ def kubectl_path():
 
 
 class Envtest:
-    def __init__(self, workdir, controller_manager=False):
+    """crds: a CRD file or directory (or a list of them) installed and serving
+    before start() returns, and before the controller manager starts, so its
+    garbage collector knows the types at once."""
+
+    def __init__(self, workdir, controller_manager=False, crds=None):
         self.workdir = os.path.abspath(str(workdir))
         os.makedirs(self.workdir, exist_ok=True)
         self.controller_manager = controller_manager
+        if crds is None:
+            crds = []
+        elif isinstance(crds, (str, os.PathLike)):
+            crds = [crds]
+        self.crds = [os.path.abspath(str(c)) for c in crds]
         self.kubeconfig = os.path.join(self.workdir, "kubeconfig")
         self.port = None
         self.url = None
@@ -77,6 +86,8 @@ class Envtest:
         args = [SCRIPT, "start", self.workdir]
         if self.controller_manager:
             args.append("--controller-manager")
+        for c in self.crds:
+            args += ["--crds", c]
         env = dict(os.environ, ENVTEST_START_TIMEOUT=str(int(timeout)))
         p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                            timeout=timeout + 60, env=env)

@@ -20,7 +20,8 @@ sys.path.insert(0, os.path.join(REPO, "test", "e2e"))
 
 from envtest_util import SCRIPT, Envtest, wait_for  # noqa: E402
 
-CRDS = sorted(f for f in glob.glob(os.path.join(REPO, "crds", "*.yaml"))
+CRD_DIR = os.path.join(REPO, "crds")
+CRDS = sorted(f for f in glob.glob(os.path.join(CRD_DIR, "*.yaml"))
               if os.path.basename(f) != "kustomization.yaml")
 G = "aws.managed.openshift.io"
 GV = "/apis/%s/v1alpha1" % G
@@ -52,6 +53,15 @@ def alive(pid):
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     e = Envtest(tmp_path_factory.mktemp("envtest"), controller_manager=True).start()
+    yield e
+    e.stop()
+
+
+@pytest.fixture(scope="module")
+def env_crds(tmp_path_factory):
+    """A second control plane, started with the CRDs installed (--crds)."""
+    e = Envtest(tmp_path_factory.mktemp("envtest-crds"), controller_manager=True,
+                crds=CRD_DIR).start()
     yield e
     e.stop()
 
@@ -201,31 +211,60 @@ def test_stale_resource_version_is_409(env, crds, ns):
 
 # ---------------------------------------------------------------- controller manager
 
-def test_owner_reference_garbage_collection(env, crds, ns):
-    owner = env.ok("POST", "%s/namespaces/%s/accounts" % (GV, ns), account("owner"))
-    ref = {"apiVersion": "%s/v1alpha1" % G, "kind": "Account", "name": "owner",
-           "uid": owner["metadata"]["uid"], "controller": True,
-           "blockOwnerDeletion": True}
+def secret(name, owner_ref=None):
+    meta = {"name": name}
+    if owner_ref:
+        meta["ownerReferences"] = [owner_ref]
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": meta, "stringData": {"k": "v"}}
+
+
+def ref(obj, api_version, kind):
+    return {"apiVersion": api_version, "kind": kind, "name": obj["metadata"]["name"],
+            "uid": obj["metadata"]["uid"], "controller": True, "blockOwnerDeletion": True}
+
+
+def test_owner_reference_garbage_collection(env, ns):
+    cms = "/api/v1/namespaces/%s/configmaps" % ns
     sec = "/api/v1/namespaces/%s/secrets" % ns
-    env.ok("POST", sec, {"apiVersion": "v1", "kind": "Secret",
-                         "metadata": {"name": "owned", "ownerReferences": [ref]},
-                         "stringData": {"k": "v"}})
-    env.ok("POST", sec, {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "free"}})
-    # Foreground deletion: the owner waits for its dependents, which only the
-    # garbage collector deletes.
-    env.ok("DELETE", "%s/namespaces/%s/accounts/owner" % (GV, ns),
-           {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Foreground"})
-    wait_for(lambda: env.req("GET", sec + "/owned")[0] == 404, timeout=90,
+    owner = env.ok("POST", cms, {"apiVersion": "v1", "kind": "ConfigMap",
+                                 "metadata": {"name": "owner"}})
+    env.ok("POST", sec, secret("owned", ref(owner, "v1", "ConfigMap")))
+    env.ok("POST", sec, secret("free"))
+    env.ok("DELETE", cms + "/owner")  # background propagation
+    wait_for(lambda: env.req("GET", sec + "/owned")[0] == 404, timeout=30,
              interval=0.2, what="dependent secret collected")
-    wait_for(lambda: env.req("GET", "%s/namespaces/%s/accounts/owner" % (GV, ns))[0] == 404,
-             timeout=30, interval=0.2, what="owner gone")
     assert env.req("GET", sec + "/free")[0] == 200
 
 
-def test_namespace_deletion(env, crds, ns):
-    env.ok("POST", "%s/namespaces/%s/accounts" % (GV, ns), account("n1"))
-    env.ok("DELETE", "/api/v1/namespaces/" + ns)
-    wait_for(lambda: env.req("GET", "/api/v1/namespaces/" + ns)[0] == 404, timeout=90,
+def test_custom_resource_owner_garbage_collection(env_crds):
+    e = env_crds
+    ns = "gc-" + uuid.uuid4().hex[:8]
+    e.ok("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
+                                        "metadata": {"name": ns}})
+    accts = "%s/namespaces/%s/accounts" % (GV, ns)
+    sec = "/api/v1/namespaces/%s/secrets" % ns
+    owner = e.ok("POST", accts, account("owner"))
+    e.ok("POST", sec, secret("owned", ref(owner, "%s/v1alpha1" % G, "Account")))
+    # Foreground deletion: the owner waits for its dependents, which only the
+    # garbage collector deletes. The CRDs were installed before the
+    # controller manager started, so it knows Accounts at once.
+    e.ok("DELETE", accts + "/owner",
+         {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Foreground"})
+    wait_for(lambda: e.req("GET", sec + "/owned")[0] == 404, timeout=30,
+             interval=0.2, what="dependent secret collected")
+    wait_for(lambda: e.req("GET", accts + "/owner")[0] == 404, timeout=30,
+             interval=0.2, what="owner gone")
+
+
+def test_namespace_deletion(env_crds):
+    e = env_crds
+    ns = "del-" + uuid.uuid4().hex[:8]
+    e.ok("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
+                                        "metadata": {"name": ns}})
+    e.ok("POST", "%s/namespaces/%s/accounts" % (GV, ns), account("n1"))
+    e.ok("DELETE", "/api/v1/namespaces/" + ns)
+    assert e.ok("GET", "/api/v1/namespaces/" + ns)["status"]["phase"] == "Terminating"
+    wait_for(lambda: e.req("GET", "/api/v1/namespaces/" + ns)[0] == 404, timeout=60,
              interval=0.2, what="namespace %s deleted" % ns)
 
 
@@ -234,6 +273,13 @@ def test_namespace_deletion(env, crds, ns):
 def test_stop_when_nothing_runs_is_fine(tmp_path):
     p = subprocess.run([SCRIPT, "stop", str(tmp_path)], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
+    # A stale pid file whose pid now belongs to another process (this one)
+    # is left alone.
+    (tmp_path / "etcd.pid").write_text(str(os.getpid()))
+    (tmp_path / "kube-apiserver.pid").write_text("999999999")
+    p = subprocess.run([SCRIPT, "stop", str(tmp_path)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert alive(os.getpid())
     p = subprocess.run([SCRIPT, "stop", str(tmp_path / "missing")], capture_output=True,
                        text=True)
     assert p.returncode == 0, p.stderr

@@ -81,7 +81,11 @@ class Moto:
             [venv_python(), PEER, "-H", "127.0.0.1", "-p", str(self.port)],
             env=env, stdout=self._log, stderr=subprocess.STDOUT)
         self._wait_listening(timeout)
-        self._bootstrap()
+        try:
+            self._bootstrap()
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def _wait_listening(self, timeout):

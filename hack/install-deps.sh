@@ -12,7 +12,8 @@ PKGS=(
   build-essential pkg-config git
   libuv1-dev libcurl4-openssl-dev libssl-dev libjansson-dev libyaml-dev
   libxml2-dev libhttp-parser-dev check
-  python3 python3-botocore python3-yaml python3-jsonschema python3-pytest
+  python3 python3-venv python3-botocore python3-yaml python3-jsonschema
+  python3-pytest
   prometheus valgrind clang clang-format cppcheck libclang-rt-14-dev
   python3-venv openssl
 )

@@ -7,9 +7,11 @@
 #include "log/log.h"
 #include "util/err.h"
 #include "util/str.h"
+#include "util/timeutil.h"
 #include "util/util.h"
 
-enum flag_kind { F_STR, F_BOOL, F_LONG };
+/* F_DURATION: Go-style ("10m", "1m30s") into a long of whole seconds. */
+enum flag_kind { F_STR, F_BOOL, F_LONG, F_DURATION };
 
 struct flag {
   const char *name; /* without the leading "--" */
@@ -17,7 +19,7 @@ struct flag {
   enum flag_kind kind;
   size_t off;      /* offset of the field in struct cfg */
   const char *def; /* default as text, NULL = unset */
-  long min, max;   /* for F_LONG */
+  long min, max;   /* for F_LONG; seconds for F_DURATION */
   const char *help;
 };
 
@@ -51,7 +53,22 @@ static const struct flag flags[] = {
   { "create-account-concurrency", "CREATE_ACCOUNT_CONCURRENCY", F_LONG,
     OFF(create_account_concurrency), "5", 1, 5,
     "organization-wide CreateAccount requests in flight (AWS allows 5)" },
+  { "support-case-poll-interval", "SUPPORT_CASE_POLL_INTERVAL", F_DURATION,
+    OFF(support_case_poll_s), "10m", 1, 24 * 3600,
+    "DescribeCases interval for a new account (also caps the settle wait)" },
 };
+
+static const char *kind_hint(enum flag_kind k)
+{
+  switch (k) {
+  case F_LONG:
+    return "(expected an integer in range)";
+  case F_DURATION:
+    return "(expected a duration such as 10m, 1m30s or 5s, from 1s to 24h)";
+  default:
+    return "(expected true or false)";
+  }
+}
 
 static int set_value(struct cfg *c, const struct flag *f, const char *v,
                      const char *src, char *err, size_t errlen)
@@ -75,10 +92,14 @@ static int set_value(struct cfg *c, const struct flag *f, const char *v,
       break;
     *(long *)(base + f->off) = (long)n;
     return 0;
+  case F_DURATION:
+    if (time_parse_duration(v, f->min, f->max, &n))
+      break;
+    *(long *)(base + f->off) = (long)n;
+    return 0;
   }
-  str_fmt(err, errlen, "invalid value \"%s\" for %s %s%s", v, src,
-          f->kind == F_LONG ? "(expected an integer " : "",
-          f->kind == F_LONG ? "in range)" : "(expected true or false)");
+  str_fmt(err, errlen, "invalid value \"%s\" for %s %s", v, src,
+          kind_hint(f->kind));
   return OP_EINVAL;
 }
 

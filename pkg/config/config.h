@@ -22,7 +22,10 @@ struct cfg {
   long kube_qps; /* client-side rate limit to the API server */
   long kube_burst;
   long create_account_concurrency; /* org-wide CreateAccount in flight */
-  char *subcommand;                /* NULL = run the daemon; "aws-check" */
+  /* Seconds between DescribeCases polls of a new account's support case
+   * (upstream: 10 minutes); also caps the settle wait after CreateCase. */
+  long support_case_poll_s;
+  char *subcommand; /* NULL = run the daemon; "aws-check" */
   bool show_version;
   bool show_help;
 };

@@ -97,3 +97,42 @@ int time_parse_http_date(const char *s, time_t *out)
   *out = timegm(&tm);
   return 0;
 }
+
+static long long unit_seconds(char c)
+{
+  return c == 'h' ? 3600 : c == 'm' ? 60 : c == 's' ? 1 : 0;
+}
+
+int time_parse_duration(const char *s, long long min_s, long long max_s,
+                        long long *out_s)
+{
+  /* Cap every partial sum well below overflow: anything larger than a
+   * year is out of range for every caller anyway. */
+  const long long cap = 366LL * 24 * 3600;
+  long long total = 0;
+
+  if (!s || !*s)
+    return OP_EINVAL;
+  while (*s) {
+    long long n = 0, unit;
+
+    if (*s < '0' || *s > '9')
+      return OP_EINVAL;
+    while (*s >= '0' && *s <= '9') {
+      if (n <= cap)
+        n = n * 10 + (*s - '0');
+      s++;
+    }
+    unit = unit_seconds(*s);
+    if (!unit)
+      return OP_EINVAL;
+    s++;
+    total += n > cap ? cap + 1 : n * unit;
+    if (total > cap)
+      total = cap + 1;
+  }
+  if (total < min_s || total > max_s)
+    return OP_ERANGE;
+  *out_s = total;
+  return 0;
+}

@@ -22,5 +22,10 @@ void time_rfc3339(time_t t, char out[TIME_RFC3339_LEN]);
 int time_parse_rfc3339(const char *s, time_t *out);
 /* Parse an HTTP-date (RFC 7231 IMF-fixdate) into epoch seconds. */
 int time_parse_http_date(const char *s, time_t *out);
+/* Parse a duration in whole seconds, Go's notation without fractions:
+ * one or more <digits><unit> with unit h, m or s ("10m", "1m30s", "45s").
+ * Returns 0, OP_EINVAL (syntax) or OP_ERANGE (outside [min_s, max_s]). */
+int time_parse_duration(const char *s, long long min_s, long long max_s,
+                        long long *out_s);
 
 #endif

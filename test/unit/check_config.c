@@ -44,7 +44,35 @@ START_TEST(defaults)
   ck_assert_ptr_null(c.aws_endpoint_url);
   ck_assert_ptr_null(c.subcommand);
   ck_assert_int_eq(c.create_account_concurrency, 5);
+  ck_assert_int_eq(c.support_case_poll_s, 600); /* upstream's 10 minutes */
   cfg_cleanup(&c);
+}
+END_TEST
+
+START_TEST(support_case_poll_interval)
+{
+  char *flag[] = { "op", "--support-case-poll-interval", "1m30s" };
+  char *flag_eq[] = { "op", "--support-case-poll-interval=5s" };
+  char *none[] = { "op" };
+  char err[256];
+  struct cfg c;
+
+  ck_assert_int_eq(parse(&c, err, 3, flag), 0);
+  ck_assert_int_eq(c.support_case_poll_s, 90);
+  cfg_cleanup(&c);
+  env_vals[0][0] = "SUPPORT_CASE_POLL_INTERVAL";
+  env_vals[0][1] = "2h";
+  ck_assert_int_eq(parse(&c, err, 1, none), 0);
+  ck_assert_int_eq(c.support_case_poll_s, 7200); /* env beats default */
+  cfg_cleanup(&c);
+  ck_assert_int_eq(parse(&c, err, 2, flag_eq), 0);
+  ck_assert_int_eq(c.support_case_poll_s, 5); /* flag beats env */
+  cfg_cleanup(&c);
+  env_vals[0][1] = "soon";
+  ck_assert_int_eq(parse(&c, err, 1, none), OP_EINVAL);
+  ck_assert_msg(strstr(err, "environment variable SUPPORT_CASE_POLL_INTERVAL"),
+                "%s", err);
+  ck_assert_msg(strstr(err, "expected a duration"), "%s", err);
 }
 END_TEST
 
@@ -95,6 +123,20 @@ START_TEST(bad_input_is_reported)
     { 2, { "op", "--create-account-concurrency=6" }, "invalid value \"6\"" },
     { 2, { "op", "--kube-api-qps=abc" }, "invalid value \"abc\"" },
     { 2, { "op", "--aws-endpoint-url=ftp://x" }, "must be an http(s) URL" },
+    { 2,
+      { "op", "--support-case-poll-interval=10" },
+      "invalid value \"10\" for --support-case-poll-interval (expected a "
+      "duration" },
+    { 2,
+      { "op", "--support-case-poll-interval=0s" },
+      "invalid value \"0s\" for --support-case-poll-interval" },
+    { 2,
+      { "op", "--support-case-poll-interval=25h" },
+      "invalid value \"25h\" for --support-case-poll-interval" },
+    { 2,
+      { "op", "--support-case-poll-interval=1.5m" },
+      "invalid value \"1.5m\" for --support-case-poll-interval" },
+    { 2, { "op", "--support-case-poll-interval" }, "needs a value" },
     { 2, { "op", "--namespace=" }, "must not be empty" },
     { 2, { "op", "frobnicate" }, "unknown command \"frobnicate\"" },
     { 3, { "op", "aws-check", "extra" }, "unexpected argument" },
@@ -139,6 +181,9 @@ START_TEST(subcommand_help_version)
   ck_assert_ptr_nonnull(strstr(text, "--metrics-bind-address"));
   ck_assert_ptr_nonnull(strstr(text, "METRICS_BIND_ADDRESS"));
   ck_assert_ptr_nonnull(strstr(text, "aws-check"));
+  ck_assert_ptr_nonnull(strstr(text, "--support-case-poll-interval"));
+  ck_assert_ptr_nonnull(
+      strstr(text, "SUPPORT_CASE_POLL_INTERVAL] default 10m"));
   free(text);
 }
 END_TEST
@@ -152,6 +197,7 @@ static Suite *config_suite(void)
   tcase_add_test(tc, defaults);
   tcase_add_test(tc, flags_both_forms_and_env_precedence);
   tcase_add_test(tc, bad_input_is_reported);
+  tcase_add_test(tc, support_case_poll_interval);
   tcase_add_test(tc, subcommand_help_version);
   suite_add_tcase(s, tc);
   return s;

@@ -97,6 +97,14 @@ static const struct row rows[] = {
 #include "fixtures/plans/account_rows.inc"
 };
 
+/* Rows with a --support-case-poll-interval (seconds) in the snapshot. */
+static const struct {
+  unsigned case_poll_s;
+  struct row r;
+} poll_rows[] = {
+#include "fixtures/plans/account_poll_rows.inc"
+};
+
 static const char *check_field(const struct acct_step *s, const char *spec,
                                char *msg, size_t msgsz)
 {
@@ -172,7 +180,7 @@ static void check_expect(const struct row *r, const struct acct_step *s)
   }
 }
 
-static void run_row(const struct row *r)
+static void run_row(const struct row *r, unsigned case_poll_s)
 {
   json_t *acct = pt_build(BASE, r->acct);
   json_t *claim = r->claim ? pt_build(CLAIM, r->claim) : NULL;
@@ -197,6 +205,7 @@ static void run_row(const struct row *r)
   sn.create_slot_free = !(r->flags & F_NO_SLOT);
   sn.iam_secret_exists = (r->flags & F_SECRET) != 0;
   sn.accounts_opting_in = (r->flags & F_OPTING9) ? 9 : 8;
+  sn.case_poll_s = case_poll_s;
   obs.regions = regions;
   if (obs.at == 0)
     obs.at = sn.now;
@@ -232,7 +241,13 @@ static void run_row(const struct row *r)
 
 START_TEST(table)
 {
-  run_row(&rows[_i]);
+  run_row(&rows[_i], 0);
+}
+END_TEST
+
+START_TEST(poll_interval)
+{
+  run_row(&poll_rows[_i].r, poll_rows[_i].case_poll_s);
 }
 END_TEST
 
@@ -302,6 +317,8 @@ static Suite *plan_account_suite(void)
   TCase *tc = tcase_create("table");
 
   tcase_add_loop_test(tc, table, 0, (int)(sizeof(rows) / sizeof(rows[0])));
+  tcase_add_loop_test(tc, poll_interval, 0,
+                      (int)(sizeof(poll_rows) / sizeof(poll_rows[0])));
   tcase_add_test(tc, null_snapshot);
   tcase_add_loop_test(tc, malformed_inputs, 0,
                       (int)(sizeof(malformed) / sizeof(malformed[0])));

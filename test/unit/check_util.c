@@ -216,6 +216,51 @@ START_TEST(time_rfc3339_roundtrip)
 }
 END_TEST
 
+START_TEST(time_duration_parse)
+{
+  static const struct {
+    const char *in;
+    int rc;
+    long long want;
+  } cases[] = {
+    { "10m", 0, 600 },
+    { "1m30s", 0, 90 },
+    { "2h", 0, 7200 },
+    { "1h1m1s", 0, 3661 },
+    { "45s", 0, 45 },
+    { "0090s", 0, 90 },
+    { "1s", 0, 1 },
+    { "24h", 0, 86400 },
+    { "", OP_EINVAL, 0 },
+    { "10", OP_EINVAL, 0 },    /* a unit is required */
+    { "1.5m", OP_EINVAL, 0 },  /* whole numbers only */
+    { "500ms", OP_EINVAL, 0 }, /* below a second is meaningless here */
+    { "-5s", OP_EINVAL, 0 },
+    { " 5s", OP_EINVAL, 0 },
+    { "5s ", OP_EINVAL, 0 },
+    { "m", OP_EINVAL, 0 },
+    { "5d", OP_EINVAL, 0 },
+    { "0s", OP_ERANGE, 0 },                       /* below min 1 */
+    { "24h1s", OP_ERANGE, 0 },                    /* above max 1 day */
+    { "99999999999999999999999h", OP_ERANGE, 0 }, /* no overflow */
+  };
+  size_t i;
+
+  for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    long long got = -1;
+    int rc = time_parse_duration(cases[i].in, 1, 86400, &got);
+
+    ck_assert_msg(rc == cases[i].rc, "\"%s\": rc %d, want %d", cases[i].in, rc,
+                  cases[i].rc);
+    ck_assert_msg(rc || got == cases[i].want, "\"%s\": %lld, want %lld",
+                  cases[i].in, got, cases[i].want);
+    ck_assert_msg(!rc || got == -1, "\"%s\": output written on error",
+                  cases[i].in);
+  }
+  ck_assert_int_eq(time_parse_duration(NULL, 1, 10, NULL), OP_EINVAL);
+}
+END_TEST
+
 START_TEST(err_names_and_messages)
 {
   struct op_error e;
@@ -245,6 +290,7 @@ static Suite *util_suite(void)
   tcase_add_test(tc, backoff_growth_cap_jitter);
   tcase_add_test(tc, rng_uniform_below);
   tcase_add_test(tc, time_rfc3339_roundtrip);
+  tcase_add_test(tc, time_duration_parse);
   tcase_add_test(tc, err_names_and_messages);
   suite_add_tcase(s, tc);
   return s;

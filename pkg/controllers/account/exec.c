@@ -273,6 +273,7 @@ static int snap_plan(struct acct_job *j)
       e->d.watcher && exec_watcher_create_slot_free(e->d.watcher);
   sn.iam_secret_exists = j->secret_exists;
   sn.accounts_opting_in = count_opting_in(e->d.accounts);
+  sn.case_poll_s = e->d.case_poll_s;
   sn.obs = exec_obs_get(e->obs, j->key);
   return acct_plan(&sn, &j->st);
 }

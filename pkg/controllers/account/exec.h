@@ -21,6 +21,7 @@ struct acct_exec_deps {
   struct exec_watcher *watcher; /* NULL: limit closed, no slot */
   struct exec_metrics *metrics; /* optional */
   const char *ns;               /* operator namespace */
+  unsigned case_poll_s;         /* acct_snap.case_poll_s; 0 = upstream's */
   time_t (*now)(void *arg);     /* NULL = time(NULL) */
   void *now_arg;
 };

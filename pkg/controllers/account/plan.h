@@ -226,6 +226,10 @@ struct acct_snap {
   /* Accounts in state OptingInRegions (or Ready with open optInRegions):
    * at most 9 opt in at once (upstream). */
   unsigned accounts_opting_in;
+  /* --support-case-poll-interval in seconds: the PendingVerification poll
+   * (DescribeCases, in-progress quota re-checks) and the cap of the settle
+   * wait after CreateCase. 0 = upstream's 10 minutes. */
+  unsigned case_poll_s;
   const struct acct_obs *obs; /* NULL = none */
 };
 

@@ -8,16 +8,25 @@
 #include "util/err.h"
 #include "util/str.h"
 
-#define CASE_POLL_S (10 * 60)
+#define CASE_POLL_S (10 * 60) /* upstream; --support-case-poll-interval */
 #define RETRY_S 30
 
-/* 30 s + (account id mod 30) s, as upstream after creating the case. */
+static time_t poll_s(const struct acct_snap *sn)
+{
+  return sn->case_poll_s ? (time_t)sn->case_poll_s : CASE_POLL_S;
+}
+
+/* 30 s + (account id mod 30) s, as upstream after creating the case,
+ * capped by the poll interval: a shorter interval (emulators, tests) must
+ * not be dominated by the settle wait; the default leaves it as is. */
 static time_t after_create_s(const struct acct_snap *sn)
 {
   long long id = 0;
+  time_t settle;
 
   str_to_ll(obj_str0(sn->account, "spec.awsAccountID"), 0, 999999999999LL, &id);
-  return 30 + (time_t)(id % 30);
+  settle = 30 + (time_t)(id % 30);
+  return settle < poll_s(sn) ? settle : poll_s(sn);
 }
 
 static int wait_left(const struct acct_snap *sn, struct acct_step *s,
@@ -73,7 +82,7 @@ int acct__plan_verify(const struct acct_snap *sn, struct acct_step *s)
                ACCT_ST_READY, COND_UPDATE_ALWAYS);
     return 0;
   }
-  if (o && wait_left(sn, s, o, o->result == 0 ? CASE_POLL_S : RETRY_S,
+  if (o && wait_left(sn, s, o, o->result == 0 ? poll_s(sn) : RETRY_S,
                      "support case not resolved yet"))
     return 0;
   acct__aws(s, sn, ACCT_DESCRIBE_CASE, "poll support case");

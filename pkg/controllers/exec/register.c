@@ -108,6 +108,7 @@ static int register_account(struct exec_shared *s)
     .watcher = s->watcher,
     .metrics = s->metrics,
     .ns = s->ns,
+    .case_poll_s = (unsigned)s->cfg->support_case_poll_s,
   };
 
   s->acct = acct_exec_new(&d);

@@ -1,0 +1,344 @@
+"""The core lifecycle with moto as the AWS peer (README-moto.md).
+
+moto (pinned, from the project venv made by hack/venv.sh) runs with IAM
+authentication ON: every call the operator makes is SigV4-verified against
+keys moto issued and authorised by IAM policies. The operator runs
+unchanged except --support-case-poll-interval (moto moves a support case
+one status per DescribeCases call). Scenarios, in file order, building on
+each other like test_claim_lifecycle.py:
+
+  moto rejects bad signatures (the precondition for everything below);
+  an AccountPool fills and its Account becomes Ready; the Account's key
+  Secret works as the new account; a claim becomes Ready, its Secret's
+  keys pass GetCallerIdentity as the claimed account, the account sits in
+  base/<legalEntity.id>; deleting the claim empties the account (S3, Route
+  53, EBS) and returns it Ready with reused=true; a second claim of the
+  same legal entity gets that account back.
+
+Kubernetes is our stand-in KubeFake for now, behind start_kube() alone.
+"""
+import base64
+import http.client
+import json
+import os
+import time
+import urllib.parse
+
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
+
+from conftest import BIN, REPO, Proc, free_port, wait_for
+from kubefake_util import KubeFake
+from moto_util import Moto
+
+NS = "aws-account-operator"
+GROUP = "/apis/aws.managed.openshift.io/v1alpha1"
+CLAIM_NS = "team-a"
+LEGAL_ID = "le-moto-1"
+POLL = "2s"  # --support-case-poll-interval
+READY_S = float(os.environ.get("AAO_E2E_READY_S", "180"))
+# DescribeRegions in moto also lists the aws-cn and aws-us-gov regions; the
+# operator's credentials exist in the aws partition only (README-moto.md).
+OTHER_PARTITIONS = ("cn-", "us-gov-")
+
+
+def start_kube(workdir):
+    """The Kubernetes peer. Tests use only .kubeconfig, .ok(method, path,
+    body), .req(method, path) -> (status, headers, object) and .stop(), so
+    a genuine kube-apiserver peer with the same members can replace this."""
+    return KubeFake(workdir, crds=os.path.join(REPO, "crds")).start()
+
+
+class Env:
+    def __init__(self, tmp):
+        self.moto = Moto(tmp / "moto").start()
+        self.kube = None
+        self.op = None
+        try:
+            self.kube = start_kube(tmp / "kube")
+            org = self.moto.client("organizations")
+            self.root = self.moto.root
+            self.base = org.create_organizational_unit(
+                ParentId=self.root, Name="base")["OrganizationalUnit"]["Id"]
+        except BaseException:
+            self.stop()
+            raise
+
+    def install(self):
+        for ns in (NS, CLAIM_NS):
+            self.kube.ok("POST", "/api/v1/namespaces", {"metadata": {"name": ns}})
+        # No service quotas and no opt-in regions: moto implements neither
+        # RequestServiceQuotaIncrease nor the Account API's region calls.
+        self.kube.ok("POST", f"/api/v1/namespaces/{NS}/configmaps", {
+            "metadata": {"name": "aws-account-operator-configmap"},
+            "data": {"account-limit": "100", "root": self.root, "base": self.base,
+                     "ami-owner": "309956199498", "shard-name": "moto-e2e",
+                     "feature.opt_in_regions": "false",
+                     "support-jump-role":
+                         f"arn:aws:iam::{self.moto.account}:role/support-jump-role",
+                     "accountpool": "default:\n  default: true\n"}})
+        self.kube.ok("POST", f"/api/v1/namespaces/{NS}/secrets", {
+            "metadata": {"name": "aws-account-operator-credentials"},
+            "type": "Opaque", "stringData": {
+                "aws_access_key_id": self.moto.access_key,
+                "aws_secret_access_key": self.moto.secret_key}})
+
+    def start_operator(self):
+        self.op = Proc([BIN, "--kubeconfig", self.kube.kubeconfig,
+                        "--aws-endpoint-url", self.moto.endpoint,
+                        "--namespace", NS,
+                        "--support-case-poll-interval", POLL,
+                        "--metrics-bind-address", f"127.0.0.1:{free_port()}",
+                        "--health-probe-bind-address", f"127.0.0.1:{free_port()}",
+                        "--log-level", os.environ.get("AAO_E2E_LOG_LEVEL", "info")],
+                       env={"AWS_REGION": "us-east-1"})
+
+    def stop(self):
+        if self.op:
+            self.op.stop()
+            out = os.environ.get("AAO_E2E_LOG")
+            if out:
+                with open(out + ".moto", "w") as f:
+                    f.write(self.op.output())
+        if self.kube:
+            self.kube.stop()
+        self.moto.stop()
+
+    # ---- Kubernetes
+    def get(self, path):
+        st, _, obj = self.kube.req("GET", path)
+        return obj if st == 200 else None
+
+    def account(self, name):
+        return self.get(f"{GROUP}/namespaces/{NS}/accounts/{name}")
+
+    def accounts(self):
+        return self.kube.ok("GET", f"{GROUP}/namespaces/{NS}/accounts")["items"]
+
+    def claim(self, name):
+        return self.get(f"{GROUP}/namespaces/{CLAIM_NS}/accountclaims/{name}")
+
+    def make_claim(self, name, secret):
+        self.kube.ok("POST", f"{GROUP}/namespaces/{CLAIM_NS}/accountclaims", {
+            "apiVersion": "aws.managed.openshift.io/v1alpha1",
+            "kind": "AccountClaim", "metadata": {"name": name},
+            "spec": {"legalEntity": {"id": LEGAL_ID, "name": "Team Moto"},
+                     "awsCredentialSecret": {"name": secret, "namespace": CLAIM_NS},
+                     "aws": {"regions": [{"name": "us-east-1"}]},
+                     "accountLink": ""}})
+
+    def secret_keys(self, ns, name):
+        d = self.get(f"/api/v1/namespaces/{ns}/secrets/{name}")["data"]
+        return {k: base64.b64decode(v).decode() for k, v in d.items()}
+
+    def wait(self, pred, timeout, what):
+        try:
+            return wait_for(pred, timeout=timeout, interval=0.25, what=what)
+        except AssertionError as e:
+            raise AssertionError(f"{e}\noperator (last lines):\n"
+                                 + "\n".join(self.op.lines[-40:])) from None
+
+    # ---- AWS, as seen by moto
+    def member(self, service, account_id, region="us-east-1"):
+        return self.moto.client(service, creds=self.moto.assume(account_id),
+                                region=region)
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    e = Env(tmp_path_factory.mktemp("moto"))
+    try:
+        e.install()
+        e.start_operator()
+        yield e
+    finally:
+        e.stop()
+
+
+def state(obj):
+    return (obj or {}).get("status", {}).get("state")
+
+
+def keys_of(d):
+    return {"AccessKeyId": d["aws_access_key_id"],
+            "SecretAccessKey": d["aws_secret_access_key"]}
+
+
+def signed_post(moto, body, secret, service="iam"):
+    """POST a form body signed over exactly these bytes (botocore's signer);
+    returns (status, body)."""
+    req = AWSRequest(method="POST", url=moto.endpoint + "/", data=body,
+                     headers={"Content-Type":
+                              "application/x-www-form-urlencoded; charset=utf-8"})
+    SigV4Auth(Credentials(moto.access_key, secret), service, "us-east-1").add_auth(req)
+    return send(moto, body, dict(req.headers.items()))
+
+
+def send(moto, body, headers):
+    c = http.client.HTTPConnection("127.0.0.1", moto.port, timeout=10)
+    try:
+        c.request("POST", "/", body=body, headers=headers)
+        r = c.getresponse()
+        return r.status, r.read().decode()
+    finally:
+        c.close()
+
+
+def test_moto_verifies_signatures(env):
+    m = env.moto
+    sts = m.client("sts")
+    assert sts.get_caller_identity()["Account"] == m.account
+    with pytest.raises(ClientError) as e:
+        m.client("sts", creds={"AccessKeyId": m.access_key,
+                               "SecretAccessKey": m.secret_key[:-1] + "x"}
+                 ).get_caller_identity()
+    assert e.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
+    with pytest.raises(ClientError) as e:
+        m.client("sts", creds={"AccessKeyId": "AKIAUNKNOWN000000000",
+                               "SecretAccessKey": m.secret_key}).get_caller_identity()
+    assert e.value.response["Error"]["Code"] == "InvalidClientTokenId"
+    # A body signed with %20 for a space (as the operator sends it) is
+    # accepted; the same signature over a changed body is not.
+    doc = urllib.parse.quote(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}), safe="")
+    assert "%20" in doc
+    body = ("Action=CreatePolicy&Version=2010-05-08&PolicyName=sig-check"
+            "&PolicyDocument=" + doc)
+    st, text = signed_post(m, body, m.secret_key)
+    assert st == 200, text
+    req = AWSRequest(method="POST", url=m.endpoint + "/", data=body, headers={
+        "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    SigV4Auth(Credentials(m.access_key, m.secret_key), "iam", "us-east-1").add_auth(req)
+    st, text = send(m, body.replace("sig-check", "sig-chekk"), dict(req.headers.items()))
+    assert st == 403 and "SignatureDoesNotMatch" in text, (st, text)
+    st, text = signed_post(m, body.replace("sig-check", "sig-check2"), "wrong")
+    assert st == 403 and "SignatureDoesNotMatch" in text, (st, text)
+    # A bodyless REST call (Route 53 GET), right and wrong secret.
+    assert m.client("route53").list_hosted_zones()["HostedZones"] == []
+    with pytest.raises(ClientError) as e:
+        m.client("route53", creds={"AccessKeyId": m.access_key,
+                                   "SecretAccessKey": "wrong"}).list_hosted_zones()
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+def test_pool_account_ready(env):
+    env.kube.ok("POST", f"{GROUP}/namespaces/{NS}/accountpools", {
+        "apiVersion": "aws.managed.openshift.io/v1alpha1",
+        "kind": "AccountPool", "metadata": {"name": "default"},
+        "spec": {"poolSize": 1}})
+    t0 = time.monotonic()
+    env.wait(lambda: [a for a in env.accounts() if state(a) == "Ready"],
+             READY_S, "pool account Ready")
+    print(f"pool account Ready after {time.monotonic() - t0:.1f}s")
+    (acct,) = env.accounts()
+    name, acct_id = acct["metadata"]["name"], acct["spec"]["awsAccountID"]
+    # One AWS account for the CR, named after it, tagged with the shard.
+    org = env.moto.client("organizations")
+    mine = [a for a in org.list_accounts()["Accounts"] if a["Name"] == name]
+    assert [a["Id"] for a in mine] == [acct_id]
+    tags = {t["Key"]: t["Value"] for t in org.list_tags_for_resource(
+        ResourceId=acct_id)["Tags"]}
+    assert tags.get("owner") == "moto-e2e"
+    assert acct["status"].get("supportCaseID")
+    # Regions of the aws partition were initialised (instance launched and
+    # terminated in each); moto's foreign-partition regions failed alone.
+    regions = json.loads(
+        acct["metadata"]["annotations"]["aws.managed.openshift.io/region-init"])
+    ours = {r: p for r, p in regions.items() if not r.startswith(OTHER_PARTITIONS)}
+    assert "us-east-1" in ours and set(ours.values()) == {"done"}, regions
+    ec2 = env.member("ec2", acct_id)
+    inst = [i for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]]
+    assert inst and all(i["State"]["Name"] == "terminated" for i in inst)
+    # The Account's key Secret works, as the new account's IAM user.
+    keys = env.secret_keys(NS, f"{name}-secret")
+    ident = env.moto.client("sts", creds=keys_of(keys)).get_caller_identity()
+    assert ident["Account"] == acct_id
+    assert ident["Arn"].endswith(":user/" + keys["aws_user_name"])
+    # The support role trusts the operator and the jump role.
+    role = env.member("iam", acct_id).get_role(
+        RoleName=f"ManagedOpenShift-Support-{acct['metadata']['labels']['iamUserId']}")
+    assert "support-jump-role" in str(role["Role"]["AssumeRolePolicyDocument"])
+    assert keys["aws_secret_access_key"] not in env.op.output()
+
+
+def test_claim_ready_keys_and_ou(env):
+    (ready,) = [a for a in env.accounts() if state(a) == "Ready"]
+    env.make_claim("moto-claim", "moto-claim-creds")
+    env.wait(lambda: state(env.claim("moto-claim")) == "Ready", 60, "claim Ready")
+    c = env.claim("moto-claim")
+    assert c["spec"]["accountLink"] == ready["metadata"]["name"]
+    acct = env.account(c["spec"]["accountLink"])
+    acct_id = acct["spec"]["awsAccountID"]
+    assert acct["spec"]["claimLink"] == "moto-claim"
+    assert acct["spec"]["legalEntity"]["id"] == LEGAL_ID
+    # Keys in the claim's Secret are the claimed account's.
+    keys = env.secret_keys(CLAIM_NS, "moto-claim-creds")
+    ident = env.moto.client("sts", creds=keys_of(keys)).get_caller_identity()
+    assert ident["Account"] == acct_id
+    assert keys["aws_secret_access_key"] not in env.op.output()
+    # OU placement: root -> base -> <legalEntity.id> -> account.
+    org = env.moto.client("organizations")
+    (parent,) = org.list_parents(ChildId=acct_id)["Parents"]
+    assert parent["Type"] == "ORGANIZATIONAL_UNIT"
+    ou = org.describe_organizational_unit(
+        OrganizationalUnitId=parent["Id"])["OrganizationalUnit"]
+    assert ou["Name"] == LEGAL_ID
+    assert org.list_parents(ChildId=ou["Id"])["Parents"][0]["Id"] == env.base
+    assert c["spec"]["accountOU"] == ou["Id"]
+
+
+def test_reuse_after_claim_deletion(env):
+    c = env.claim("moto-claim")
+    name = c["spec"]["accountLink"]
+    acct_id = env.account(name)["spec"]["awsAccountID"]
+    creds = keys_of(env.secret_keys(CLAIM_NS, "moto-claim-creds"))
+    # Leftovers a cluster would leave, made with the claim's own keys.
+    s3 = env.moto.client("s3", creds=creds)
+    s3.create_bucket(Bucket="moto-leftover-bucket")
+    s3.put_object(Bucket="moto-leftover-bucket", Key="k", Body=b"x")
+    r53 = env.moto.client("route53", creds=creds)
+    zone = r53.create_hosted_zone(Name="leftover.example.com.",
+                                  CallerReference="e2e")["HostedZone"]["Id"]
+    r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [{
+        "Action": "CREATE", "ResourceRecordSet": {
+            "Name": "a.leftover.example.com.", "Type": "A", "TTL": 60,
+            "ResourceRecords": [{"Value": "192.0.2.1"}]}}]})
+    ec2 = env.moto.client("ec2", creds=creds)
+    vol = ec2.create_volume(AvailabilityZone="us-east-1a", Size=1)["VolumeId"]
+    snap = ec2.create_snapshot(VolumeId=vol)["SnapshotId"]
+
+    env.kube.ok("DELETE", f"{GROUP}/namespaces/{CLAIM_NS}/accountclaims/moto-claim")
+    env.wait(lambda: env.claim("moto-claim") is None, 60,
+             "claim gone after cleanup (finalizer removed)")
+
+    def reused():
+        a = env.account(name)
+        s = (a or {}).get("status", {})
+        return s.get("state") == "Ready" and s.get("reused") is True and a
+    a = env.wait(reused, 60, "account Ready with reused=true")
+    assert not a["spec"].get("claimLink")
+    assert a["spec"]["legalEntity"]["id"] == LEGAL_ID
+    # The account was emptied, as seen through the management account.
+    assert env.member("s3", acct_id).list_buckets()["Buckets"] == []
+    assert env.member("route53", acct_id).list_hosted_zones()["HostedZones"] == []
+    mec2 = env.member("ec2", acct_id)
+    assert mec2.describe_volumes(VolumeIds=[])["Volumes"] == []
+    assert snap not in [s["SnapshotId"] for s in
+                        mec2.describe_snapshots(OwnerIds=["self"])["Snapshots"]]
+
+
+def test_same_legal_entity_gets_reused_account(env):
+    reused = {a["metadata"]["name"] for a in env.accounts()
+              if a.get("status", {}).get("reused")}
+    assert reused
+    env.make_claim("moto-again", "moto-again-creds")
+    env.wait(lambda: state(env.claim("moto-again")) == "Ready", 60, "second claim Ready")
+    c = env.claim("moto-again")
+    assert c["spec"]["accountLink"] in reused
+    acct_id = env.account(c["spec"]["accountLink"])["spec"]["awsAccountID"]
+    keys = env.secret_keys(CLAIM_NS, "moto-again-creds")
+    assert env.moto.client("sts", creds=keys_of(keys)).get_caller_identity()[
+        "Account"] == acct_id

@@ -368,6 +368,15 @@ start() {
   wait_until "etcd to listen on $etcd_url" "$deadline" port_busy "$etcd_port"
 
   local pki=$DIR/pki
+  # Every request once, when its response is complete: the tests' request
+  # log (who asked what, and the status it got), as the stand-in keeps one.
+  cat >"$DIR/audit-policy.yaml" <<'EOF'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: Metadata
+EOF
   WATCH=(etcd kube-apiserver)
   # Flags follow controller-runtime's envtest: RBAC, client certificates, the
   # ServiceAccount admission plugin off (no controller creates the default
@@ -383,6 +392,8 @@ start() {
     --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
     --service-cluster-ip-range=10.0.0.0/24 --allow-privileged=true \
     --disable-admission-plugins=ServiceAccount \
+    --audit-policy-file="$DIR/audit-policy.yaml" --audit-log-path="$DIR/audit.log" \
+    --audit-log-format=json --audit-log-mode=blocking --audit-log-maxsize=0 \
     --etcd-servers="$etcd_url"
   write_kubeconfig "$DIR" "$api_port"
   wait_until "kube-apiserver /readyz on https://127.0.0.1:$api_port" "$deadline" \

@@ -15,7 +15,7 @@ PKGS=(
   python3 python3-venv python3-botocore python3-yaml python3-jsonschema
   python3-pytest
   prometheus valgrind clang clang-format cppcheck libclang-rt-14-dev
-  python3-venv openssl
+  python3-venv openssl curl
 )
 
 missing=()

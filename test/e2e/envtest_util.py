@@ -189,6 +189,44 @@ class Envtest:
         assert 200 <= st < 300, (method, path, st, obj)
         return obj
 
+    # ---- request log (kube-apiserver's audit log, one line per request)
+
+    _METHOD = {"get": "GET", "list": "GET", "watch": "GET", "create": "POST",
+               "update": "PUT", "patch": "PATCH", "delete": "DELETE",
+               "deletecollection": "DELETE"}
+
+    def requests(self, since=0):
+        """Requests the server completed, in the stand-in's log shape:
+        [{"seq", "method", "path", "query", "watch", "status", "user_agent",
+        "user"}], seq counting from 1; only those with seq > since."""
+        out = []
+        try:
+            with open(os.path.join(self.workdir, "audit.log")) as f:
+                lines = f.readlines()
+        except FileNotFoundError:
+            return out
+        for seq, line in enumerate(lines, 1):
+            if seq <= since or not line.endswith("\n"):
+                continue
+            ev = json.loads(line)
+            if ev.get("stage") != "ResponseComplete":
+                continue
+            u = urllib.parse.urlsplit(ev["requestURI"])
+            out.append({"seq": seq, "method": self._METHOD.get(ev["verb"], ev["verb"]),
+                        "path": u.path, "query": u.query,
+                        "watch": ev["verb"] == "watch",
+                        "status": ev.get("responseStatus", {}).get("code"),
+                        "user_agent": ev.get("userAgent", ""),
+                        "user": ev.get("user", {}).get("username")})
+        return out
+
+    def last_seq(self):
+        try:
+            with open(os.path.join(self.workdir, "audit.log")) as f:
+                return sum(1 for _ in f)
+        except FileNotFoundError:
+            return 0
+
     def watch(self, path, timeout=10.0, **query):
         query.setdefault("watch", "true")
         return Watch(self, path + "?" + urllib.parse.urlencode(query), timeout)

@@ -23,11 +23,14 @@ import urllib.parse
 
 import yaml
 
+from envtest_util import kubectl_path
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 FAKE = os.path.join(REPO, "test", "fakes", "kube_api.py")
 PYTHON = "/usr/bin/python3"
-KUBECTL = os.environ.get("KUBECTL", "/usr/bin/kubectl")
+# kubectl of the release the genuine server runs (hack/envtest.sh builds it).
+KUBECTL = os.environ.get("KUBECTL") or kubectl_path()
 
 
 class KubeFake:

@@ -15,9 +15,8 @@ each other like test_claim_lifecycle.py:
   53, EBS) and returns it Ready with reused=true; a second claim of the
   same legal entity gets that account back.
 
-Kubernetes is our stand-in KubeFake for now, behind start_kube() alone.
+Kubernetes is the genuine kube-apiserver and etcd (hack/envtest.sh).
 """
-import base64
 import http.client
 import json
 import os
@@ -30,13 +29,10 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from conftest import BIN, REPO, Proc, free_port, wait_for
-from kubefake_util import KubeFake
+from conftest import wait_for
 from moto_util import Moto
+from operator_env import CLAIM_NS, NS, OperatorEnv, genuine_kube
 
-NS = "aws-account-operator"
-GROUP = "/apis/aws.managed.openshift.io/v1alpha1"
-CLAIM_NS = "team-a"
 LEGAL_ID = "le-moto-1"
 POLL = "2s"  # --support-case-poll-interval
 READY_S = float(os.environ.get("AAO_E2E_READY_S", "180"))
@@ -45,94 +41,41 @@ READY_S = float(os.environ.get("AAO_E2E_READY_S", "180"))
 OTHER_PARTITIONS = ("cn-", "us-gov-")
 
 
-def start_kube(workdir):
-    """The Kubernetes peer. Tests use only .kubeconfig, .ok(method, path,
-    body), .req(method, path) -> (status, headers, object) and .stop(), so
-    a genuine kube-apiserver peer with the same members can replace this."""
-    return KubeFake(workdir, crds=os.path.join(REPO, "crds")).start()
+class Env(OperatorEnv):
+    """moto as the AWS peer, a genuine kube-apiserver as the Kubernetes one."""
 
-
-class Env:
     def __init__(self, tmp):
-        self.moto = Moto(tmp / "moto").start()
-        self.kube = None
-        self.op = None
+        moto = Moto(tmp / "moto").start()
         try:
-            self.kube = start_kube(tmp / "kube")
-            org = self.moto.client("organizations")
-            self.root = self.moto.root
-            self.base = org.create_organizational_unit(
-                ParentId=self.root, Name="base")["OrganizationalUnit"]["Id"]
+            kube = genuine_kube(tmp / "kube")
         except BaseException:
-            self.stop()
+            moto.stop()
             raise
+        super().__init__(kube, moto)
+        self.moto = moto
+        self.root = moto.root
+        self.base = moto.client("organizations").create_organizational_unit(
+            ParentId=self.root, Name="base")["OrganizationalUnit"]["Id"]
 
     def install(self):
-        for ns in (NS, CLAIM_NS):
-            self.kube.ok("POST", "/api/v1/namespaces", {"metadata": {"name": ns}})
         # No service quotas and no opt-in regions: moto implements neither
         # RequestServiceQuotaIncrease nor the Account API's region calls.
-        self.kube.ok("POST", f"/api/v1/namespaces/{NS}/configmaps", {
-            "metadata": {"name": "aws-account-operator-configmap"},
-            "data": {"account-limit": "100", "root": self.root, "base": self.base,
-                     "ami-owner": "309956199498", "shard-name": "moto-e2e",
-                     "feature.opt_in_regions": "false",
-                     "support-jump-role":
-                         f"arn:aws:iam::{self.moto.account}:role/support-jump-role",
-                     "accountpool": "default:\n  default: true\n"}})
-        self.kube.ok("POST", f"/api/v1/namespaces/{NS}/secrets", {
-            "metadata": {"name": "aws-account-operator-credentials"},
-            "type": "Opaque", "stringData": {
-                "aws_access_key_id": self.moto.access_key,
-                "aws_secret_access_key": self.moto.secret_key}})
+        super().install(self.root, self.base, **{"shard-name": "moto-e2e",
+                                                 "feature.opt_in_regions": "false"})
 
     def start_operator(self):
-        self.op = Proc([BIN, "--kubeconfig", self.kube.kubeconfig,
-                        "--aws-endpoint-url", self.moto.endpoint,
-                        "--namespace", NS,
-                        "--support-case-poll-interval", POLL,
-                        "--metrics-bind-address", f"127.0.0.1:{free_port()}",
-                        "--health-probe-bind-address", f"127.0.0.1:{free_port()}",
-                        "--log-level", os.environ.get("AAO_E2E_LOG_LEVEL", "info")],
-                       env={"AWS_REGION": "us-east-1"})
+        return super().start_operator("--support-case-poll-interval", POLL)
 
-    def stop(self):
-        if self.op:
-            self.op.stop()
-            out = os.environ.get("AAO_E2E_LOG")
-            if out:
-                with open(out + ".moto", "w") as f:
-                    f.write(self.op.output())
-        if self.kube:
-            self.kube.stop()
+    def shutdown(self):
+        self.stop("moto")
+        self.kube.stop()
         self.moto.stop()
 
-    # ---- Kubernetes
-    def get(self, path):
-        st, _, obj = self.kube.req("GET", path)
-        return obj if st == 200 else None
-
-    def account(self, name):
-        return self.get(f"{GROUP}/namespaces/{NS}/accounts/{name}")
-
-    def accounts(self):
-        return self.kube.ok("GET", f"{GROUP}/namespaces/{NS}/accounts")["items"]
-
-    def claim(self, name):
-        return self.get(f"{GROUP}/namespaces/{CLAIM_NS}/accountclaims/{name}")
-
     def make_claim(self, name, secret):
-        self.kube.ok("POST", f"{GROUP}/namespaces/{CLAIM_NS}/accountclaims", {
-            "apiVersion": "aws.managed.openshift.io/v1alpha1",
-            "kind": "AccountClaim", "metadata": {"name": name},
-            "spec": {"legalEntity": {"id": LEGAL_ID, "name": "Team Moto"},
-                     "awsCredentialSecret": {"name": secret, "namespace": CLAIM_NS},
-                     "aws": {"regions": [{"name": "us-east-1"}]},
-                     "accountLink": ""}})
+        super().make_claim(name, secret, LEGAL_ID, legal_name="Team Moto")
 
     def secret_keys(self, ns, name):
-        d = self.get(f"/api/v1/namespaces/{ns}/secrets/{name}")["data"]
-        return {k: base64.b64decode(v).decode() for k, v in d.items()}
+        return self.secret_data(name, ns)
 
     def wait(self, pred, timeout, what):
         try:
@@ -155,7 +98,7 @@ def env(tmp_path_factory):
         e.start_operator()
         yield e
     finally:
-        e.stop()
+        e.shutdown()
 
 
 def state(obj):
@@ -225,10 +168,7 @@ def test_moto_verifies_signatures(env):
 
 
 def test_pool_account_ready(env):
-    env.kube.ok("POST", f"{GROUP}/namespaces/{NS}/accountpools", {
-        "apiVersion": "aws.managed.openshift.io/v1alpha1",
-        "kind": "AccountPool", "metadata": {"name": "default"},
-        "spec": {"poolSize": 1}})
+    env.create_pool(1)
     t0 = time.monotonic()
     env.wait(lambda: [a for a in env.accounts() if state(a) == "Ready"],
              READY_S, "pool account Ready")
@@ -310,7 +250,7 @@ def test_reuse_after_claim_deletion(env):
     vol = ec2.create_volume(AvailabilityZone="us-east-1a", Size=1)["VolumeId"]
     snap = ec2.create_snapshot(VolumeId=vol)["SnapshotId"]
 
-    env.kube.ok("DELETE", f"{GROUP}/namespaces/{CLAIM_NS}/accountclaims/moto-claim")
+    env.delete(env.claim_path("moto-claim"))
     env.wait(lambda: env.claim("moto-claim") is None, 60,
              "claim gone after cleanup (finalizer removed)")
 

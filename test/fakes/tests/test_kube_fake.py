@@ -1,13 +1,14 @@
 """The Kubernetes API stand-in (test/fakes/kube_api.py) behaves like the real API server
 where the operator and kubectl depend on it.
 
-Run: cd test/e2e && /usr/bin/python3 -m pytest -q test_kube_fake.py
+Run: /usr/bin/python3 -m pytest -q test/fakes/tests/test_kube_fake.py
 """
 import glob
 import json
 import os
 import re
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -15,14 +16,13 @@ import uuid
 import pytest
 import yaml
 
-from kubefake_util import KUBECTL, KubeFake, wait_for
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "e2e"))
+from kubefake_util import KUBECTL, KubeFake, wait_for  # noqa: E402
 
-from conftest import UPSTREAM as UP
+UP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "testdata",
+                  "upstream")
 CRDS = sorted(glob.glob(os.path.join(UP, "deploy__crds__*.yaml")))
 G = "/apis/aws.managed.openshift.io/v1alpha1"
-
-pytestmark = pytest.mark.skipif(not CRDS or not os.path.exists(KUBECTL),
-                                reason="needs upstream CRDs and kubectl")
 
 
 @pytest.fixture(scope="module")

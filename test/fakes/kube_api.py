@@ -876,6 +876,64 @@ def builtin_types():
     ]
 
 
+# The fields of apiextensions.k8s.io/v1 that a CRD's printer columns and
+# schema nodes may hold: anything else is an unknown field, which the real
+# server refuses under fieldValidation=Strict (kubectl's default) and warns
+# about otherwise (a YAML slip such as an unquoted comma in a flow mapping
+# makes one).
+PRINTER_COLUMN_FIELDS = {"name", "type", "format", "description", "priority", "jsonPath"}
+SCHEMA_FIELDS = {
+    "id", "$schema", "$ref", "description", "type", "format", "title", "default",
+    "maximum", "exclusiveMaximum", "minimum", "exclusiveMinimum", "maxLength",
+    "minLength", "pattern", "maxItems", "minItems", "uniqueItems", "multipleOf", "enum",
+    "maxProperties", "minProperties", "required", "items", "allOf", "oneOf", "anyOf",
+    "not", "properties", "additionalProperties", "patternProperties", "dependencies",
+    "additionalItems", "definitions", "externalDocs", "example", "nullable",
+    "x-kubernetes-preserve-unknown-fields", "x-kubernetes-embedded-resource",
+    "x-kubernetes-int-or-string", "x-kubernetes-list-map-keys", "x-kubernetes-list-type",
+    "x-kubernetes-map-type", "x-kubernetes-validations"}
+
+
+def _unknown_keys(node, allowed, path, out):
+    """Record and drop (as the real server's decoder does) unknown keys."""
+    for k in [k for k in node if k not in allowed]:
+        out.append("%s.%s" % (path, k))
+        del node[k]
+
+
+def _schema_unknown(node, path, out):
+    if not isinstance(node, dict):
+        return
+    _unknown_keys(node, SCHEMA_FIELDS, path, out)
+    for k in ("properties", "patternProperties", "definitions"):
+        for name, sub in (node.get(k) or {}).items() if isinstance(node.get(k), dict) else ():
+            _schema_unknown(sub, "%s.%s.%s" % (path, k, name), out)
+    for k in ("items", "additionalProperties", "additionalItems", "not"):
+        _schema_unknown(node.get(k), "%s.%s" % (path, k), out)
+    for k in ("allOf", "anyOf", "oneOf"):
+        for i, sub in enumerate(node.get(k) or []):
+            _schema_unknown(sub, "%s.%s[%d]" % (path, k, i), out)
+
+
+def crd_unknown_fields(spec):
+    """Unknown fields in a CRD's versions (printer columns and schemas), as
+    the real server names them; they are removed from spec."""
+    out = []
+    if not isinstance(spec, dict):
+        return out
+    for i, v in enumerate(spec.get("versions") or []):
+        if not isinstance(v, dict):
+            continue
+        base = "spec.versions[%d]" % i
+        for j, col in enumerate(v.get("additionalPrinterColumns") or []):
+            if isinstance(col, dict):
+                _unknown_keys(col, PRINTER_COLUMN_FIELDS,
+                              "%s.additionalPrinterColumns[%d]" % (base, j), out)
+        sch = (v.get("schema") or {}).get("openAPIV3Schema")
+        _schema_unknown(sch, base + ".schema.openAPIV3Schema", out)
+    return out
+
+
 def crd_to_type(crd):
     spec = crd.get("spec") or {}
     names = spec.get("names") or {}
@@ -1243,6 +1301,13 @@ class State:
                     raise bad_request('ConfigMap in version "v1" cannot be handled as a '
                                       'ConfigMap: %s must be a map of strings' % fld)
         elif rt.key == ("apiextensions.k8s.io", "customresourcedefinitions"):
+            unknown = crd_unknown_fields(obj.get("spec"))
+            if unknown and fv == "Strict":
+                raise bad_request('CustomResourceDefinition in version "v1" cannot be handled '
+                                  'as a CustomResourceDefinition: strict decoding error: %s'
+                                  % ", ".join('unknown field "%s"' % f for f in unknown))
+            if unknown and fv != "Ignore":
+                warnings.extend('unknown field "%s"' % f for f in unknown)
             self._validate_crd(rt, obj, name)
         elif not rt.builtin:
             schema = rt.schemas.get(version) or rt.schemas.get(rt.storage_version)

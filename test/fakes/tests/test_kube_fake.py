@@ -747,6 +747,52 @@ def test_crd_lifecycle(fake, tmp_path):
     assert fake.req("GET", "/apis/example.com/v1/widgets")[0] == 404
 
 
+GADGET_CRD = """
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: gadgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: gadgets, singular: gadget, kind: Gadget}
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      additionalPrinterColumns:
+        - {name: State, type: string, jsonPath: .status.state, description: New, Ready or Failed}
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            status: {type: object, properties: {state: {type: string, description: A, B.}}}
+"""
+
+
+def test_crd_unknown_fields_are_strict_errors(fake, kc, tmp_path):
+    """An unquoted comma in a YAML flow mapping makes a key of its own. The
+    real server refuses such a CRD under kubectl's default strict validation
+    (kustomize keeps the null-valued key; plain `apply -f` drops nulls)."""
+    (tmp_path / "k").mkdir()
+    (tmp_path / "k" / "gadget.yaml").write_text(GADGET_CRD)
+    (tmp_path / "k" / "kustomization.yaml").write_text("resources: [gadget.yaml]\n")
+    p = kc("apply", "-k", str(tmp_path / "k"), check=False)
+    assert p.returncode != 0
+    assert ('strict decoding error: unknown field "spec.versions[0].additionalPrinterColumns[0]'
+            '.Ready or Failed", unknown field "spec.versions[0].schema.openAPIV3Schema.'
+            'properties.status.properties.state.B."') in p.stderr, p.stderr
+    path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+    assert fake.req("GET", path + "/gadgets.example.com")[0] == 404
+    # Without strict validation: a warning, and the unknown field dropped.
+    crd = yaml.safe_load(GADGET_CRD)
+    st, hdrs, body = fake.req("POST", path + "?fieldValidation=Warn", crd)
+    assert st == 201, body
+    assert 'unknown field' in hdrs.get("warning", ""), hdrs
+    assert body["spec"]["versions"][0]["additionalPrinterColumns"][0] == {
+        "name": "State", "type": "string", "jsonPath": ".status.state", "description": "New"}
+    fake.ok("DELETE", path + "/gadgets.example.com")
+
+
 def test_tls_and_token(tmp_path):
     f = KubeFake(tmp_path / "tls", tls=True).start()
     try:

@@ -143,7 +143,9 @@ running() {
   pid=$(<"$dir/$name.pid")
   [[ $pid =~ ^[0-9]+$ ]] || return 1
   comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 1
-  [[ $comm == "${name:0:15}" ]] || return 1
+  # Right after launch the child may not have exec'd yet: it is still
+  # setsid (which execs the component in place, keeping the pid).
+  [[ $comm == "${name:0:15}" || $comm == setsid ]] || return 1
   state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
   [[ $state != Z ]]
 }

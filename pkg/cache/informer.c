@@ -39,7 +39,7 @@ struct inf {
   enum inf_state state;
   char *rv;        /* last resourceVersion seen */
   bool synced;     /* a complete list happened */
-  bool consistent; /* next list with "" (after 410) */
+  bool gone_retry; /* a list already retried once after 410 */
   bool need_list;  /* the backoff timer must list, not watch */
   bool list_inflight;
   json_t *pending; /* items of the pages so far */
@@ -285,7 +285,7 @@ static void list_complete(struct inf *i, const char *rv)
 
   i->pending = NULL;
   set_rv(i, rv);
-  i->consistent = false;
+  i->gone_retry = false;
   store_replace(i->store, items, &ops, i);
   json_decref(items);
   log_info("cache", "%s: listed %zu objects at resourceVersion %s", res(i),
@@ -319,10 +319,9 @@ static void list_failed(struct inf *i, int err)
   i->pending = NULL;
   free(i->cont);
   i->cont = NULL;
-  if (err == OP_EGONE && !i->consistent) {
-    /* Too old a version or an expired continue token: consistent relist
-     * at once. */
-    i->consistent = true;
+  if (err == OP_EGONE && !i->gone_retry) {
+    /* An expired continue token: list again from the start, at once. */
+    i->gone_retry = true;
     start_list(i);
     return;
   }
@@ -357,10 +356,11 @@ static void start_list(struct inf *i)
   o.field_selector = i->fsel;
   o.limit = i->page;
   o.continue_token = i->cont;
-  /* "0": any version (the watch cache) for the first list; "" after a
-   * 410; a continue token carries its own version. */
-  if (!i->cont)
-    o.resource_version = i->consistent ? NULL : "0";
+  /* Every list is consistent (resourceVersion unset): a list at "0" is
+   * served from the API server's watch cache, which ignores limit and sends
+   * a fleet of 10,000 Accounts (20 MB) in one response, past our body cap
+   * and our memory budget; a consistent list is paginated by the server.
+   * A continue token carries its own version. */
   i->list_inflight = true;
   err = i->ops->list(i->src, &i->gvr, &o, on_list, i);
   if (err) {
@@ -452,7 +452,6 @@ static void on_watch_done(int err, const struct op_error *detail, void *arg)
   } else if (err == OP_EGONE) {
     log_info("cache", "%s: resourceVersion %s expired, relisting", res(i),
              i->rv ? i->rv : "");
-    i->consistent = true;
     start_list(i);
   } else {
     failed(i, err, false);
@@ -477,7 +476,6 @@ static void start_watch(struct inf *i)
   if (err) {
     i->watch = NULL;
     if (err == OP_EGONE) {
-      i->consistent = true;
       start_list(i);
     } else {
       failed(i, err, false);

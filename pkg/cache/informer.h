@@ -2,9 +2,9 @@
  * informer), on one libuv loop.
  *
  * Lifecycle (curl's explicit state machine):
- *   LISTING  pages of limit/continue; the first list asks for
- *            resourceVersion "0" (served from the API server's watch
- *            cache), a relist after 410 Gone asks for "" (consistent).
+ *   LISTING  pages of limit/continue, consistent (resourceVersion
+ *            unset: the watch cache's "0" ignores limit, so a large fleet
+ *            would arrive in one response).
  *            When the last page arrives the store is replaced; keys that
  *            vanished are reported to handlers as deletions with
  *            final_state_unknown (DeletedFinalStateUnknown).

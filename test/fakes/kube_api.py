@@ -122,8 +122,8 @@ webhooks, RBAC/authorization (any valid token may do anything), scale subresourc
 /finalize, real controllers for built-ins (no pods run), graceful deletion periods (deletion is
 immediate unless finalizers hold it), resourceVersionMatch=Exact lists of old versions,
 "too large resource version" waits (a watch from a future resourceVersion just waits for
-events after it), PartialObjectMetadata responses, events.k8s.io. Lists honour limit even
-with resourceVersion=0 (the real watch cache may ignore it). The event history is one global
+events after it), PartialObjectMetadata responses, events.k8s.io. A list at resourceVersion=0 ignores limit and returns every
+object in one response, as the real server's watch cache does. The event history is one global
 ring shared by all kinds (like etcd compaction, unlike the per-resource watch cache). Watches asked for Table output (kubectl get -w) get one
 single-row Table per event, column definitions included each time. CRD deletion removes its custom
 resources at once, ignoring their finalizers.
@@ -2593,6 +2593,8 @@ class Handler(BaseHTTPRequestHandler):
             limit = int(self.q.get("limit") or 0)
         except ValueError:
             raise bad_request("invalid limit")
+        if self.q.get("resourceVersion") == "0" and not self.q.get("continue"):
+            limit = 0  # served from the watch cache, which does not paginate
         rv, items, cont, rest = self.fake.state.list(rt, ns, lsel, fsel, max(limit, 0),
                                                      self.q.get("continue"))
         remaining = rest if (cont and lsel.empty() and fsel.empty()) else None

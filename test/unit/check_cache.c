@@ -492,7 +492,7 @@ static void list_and_watch(void)
 {
   ck_assert_int_eq(inf_start(inf), 0);
   ck_assert_int_eq(fake.nlists, 1);
-  ck_assert_str_eq(fake.lists[0].rv, "0");
+  ck_assert_str_eq(fake.lists[0].rv, "(null)"); /* consistent, paginated */
   ck_assert_str_eq(fake.lists[0].ns, "aws-account-operator");
   ck_assert_int_eq(fake.lists[0].limit, 2);
   ck_assert(!inf_has_synced(inf));
@@ -680,7 +680,7 @@ START_TEST(inf_list_error_backoff)
   fake.list_err = 0;
   inf_retry_now(inf);
   ck_assert_int_eq(fake.nlists, 3);
-  ck_assert_str_eq(fake.lists[2].rv, "0");
+  ck_assert_str_eq(fake.lists[2].rv, "(null)");
   /* An asynchronous failure too. */
   cache_fake_list_reply(&fake, OP_ETHROTTLED, NULL, NULL, NULL);
   expect_backoff(3200);
@@ -872,7 +872,8 @@ START_TEST(inf_against_k8s_client)
   inf_add_handler(w.inf, &h);
   ck_assert_int_eq(inf_start(w.inf), 0);
   ck_assert(test_run_until(&w.loop, &w.synced, 5000));
-  ck_assert_ptr_nonnull(strstr(w.list_url, "resourceVersion=0"));
+  /* consistent and paginated: no resourceVersion (see start_list) */
+  ck_assert_ptr_null(strstr(w.list_url, "resourceVersion="));
   ck_assert_ptr_nonnull(strstr(w.list_url, "limit=500"));
   ck_assert_ptr_null(json_object_get(
       json_object_get(store_get(inf_store(w.inf), "ns/a"), "metadata"),

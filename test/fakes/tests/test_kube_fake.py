@@ -460,6 +460,10 @@ def test_list_pagination_and_expired_continue(fake, ns):
     p3 = fake.ok("GET", cms + "?limit=3&continue=" + p2["metadata"]["continue"])
     assert [i["metadata"]["name"] for i in p3["items"]] == ["c6"]
     assert "continue" not in p3["metadata"]
+    # At resourceVersion=0 the real server answers from its watch cache,
+    # which ignores limit.
+    whole = fake.ok("GET", cms + "?limit=3&resourceVersion=0")
+    assert len(whole["items"]) == 8 and "continue" not in whole["metadata"]
     p1 = fake.ok("GET", cms + "?limit=2")
     fake.control("POST", "compact")
     st, _, body = fake.req("GET", cms + "?limit=2&continue=" + p1["metadata"]["continue"])

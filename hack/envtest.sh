@@ -12,7 +12,7 @@
 #                                           of them) installed and serving; prints
 #                                           DIR/kubeconfig as the last line
 #   hack/envtest.sh stop DIR                stop what `start DIR` started
-#   hack/envtest.sh kubectl                 print the path of the built kubectl
+#   hack/envtest.sh kubectl                 print the path of kubectl (building only it if need be)
 #   hack/envtest.sh bin                     same as install
 #
 # Environment: AAO_CACHE (default <repo>/.cache) holds the builds;
@@ -58,22 +58,34 @@ cache_key() {
   } | sha256sum | cut -c1-16
 }
 
-have_all() {
-  local b
-  for b in "${BINARIES[@]}"; do
-    [[ -x $1/$b ]] || return 1
+have_all() { # dir names...
+  local d=$1 b
+  shift
+  for b in "$@"; do
+    [[ -x $d/$b ]] || return 1
   done
 }
 
-# Prints the bin directory holding every binary, building it first if the
-# cache has no build for the current key.
+# The Go package each binary is built from.
+pkg_of() {
+  case $1 in
+  etcd) echo go.etcd.io/etcd/server/v3 ;;
+  kubectl) echo k8s.io/kubernetes/cmd/kubectl ;;
+  *) echo "k8s.io/kubernetes/cmd/$1" ;;
+  esac
+}
+
+# Prints the bin directory holding the named binaries (default: all of
+# them), building the missing ones first; `make run` needs only kubectl,
+# which builds in a fraction of the control plane's time.
 install() {
   need_go
-  local key dir bin tmp kver ldflags=() k v
+  local want=("$@") key dir bin tmp kver ldflags=() k v b missing=() pkgs=()
+  ((${#want[@]})) || want=("${BINARIES[@]}")
   key=$(cache_key)
   dir=$CACHE/$key
   bin=$dir/bin
-  if have_all "$bin"; then
+  if have_all "$bin" "${want[@]}"; then
     echo "$bin"
     return
   fi
@@ -81,7 +93,10 @@ install() {
   # Concurrent installs (parallel test runs) wait for one build.
   exec 9>"$CACHE/.lock"
   flock 9
-  if have_all "$bin"; then
+  for b in "${want[@]}"; do
+    [[ -x $bin/$b ]] || { missing+=("$b"); pkgs+=("$(pkg_of "$b")"); }
+  done
+  if ((${#missing[@]} == 0)); then
     exec 9>&-
     echo "$bin"
     return
@@ -101,29 +116,28 @@ install() {
     ldflags+=("-X=k8s.io/component-base/version.$k=$v" "-X=k8s.io/client-go/pkg/version.$k=$v")
   done
   tmp=$(mktemp -d "$CACHE/.build.XXXXXX")
-  log "building etcd, kube-apiserver, kube-controller-manager, kubectl ($kver) into $bin"
-  log "(a first build takes several minutes on 2 cores; later runs reuse it)"
+  log "building ${missing[*]} ($kver) into $bin"
+  log "(a first build takes minutes on 2 cores; later runs reuse it)"
   # CGO_ENABLED=0 as in Kubernetes' release builds: static binaries, no C
   # toolchain needed. -s -w: no symbol tables, smaller and faster to link.
+  # -o DIR/ works for a single package as well as several.
   if ! (cd "$MODDIR" && CGO_ENABLED=0 go build -trimpath \
-    -ldflags "-s -w ${ldflags[*]}" -o "$tmp/" \
-    go.etcd.io/etcd/server/v3 \
-    k8s.io/kubernetes/cmd/kube-apiserver \
-    k8s.io/kubernetes/cmd/kube-controller-manager \
-    k8s.io/kubernetes/cmd/kubectl) >&2; then
+    -ldflags "-s -w ${ldflags[*]}" -o "$tmp/" "${pkgs[@]}") >&2; then
     rm -rf "$tmp"
-    die "building the control plane failed (see the go output above)"
+    die "building ${missing[*]} failed (see the go output above)"
   fi
   # go names a binary after the last path element before a /vN suffix.
-  mv "$tmp/server" "$tmp/etcd"
-  have_all "$tmp" || {
+  [[ ! -e $tmp/server ]] || mv "$tmp/server" "$tmp/etcd"
+  have_all "$tmp" "${missing[@]}" || {
     rm -rf "$tmp"
-    die "the build did not produce every binary (${BINARIES[*]})"
+    die "the build did not produce every binary (${missing[*]})"
   }
-  chmod 755 "$tmp"
-  rm -rf "$dir"
-  mkdir -p "$dir"
-  mv "$tmp" "$bin"
+  mkdir -p "$bin"
+  chmod 755 "$bin"
+  for b in "${missing[@]}"; do
+    mv "$tmp/$b" "$bin/$b"
+  done
+  rm -rf "$tmp"
   exec 9>&-
   echo "$bin"
 }
@@ -466,7 +480,7 @@ main() {
   install | bin) install ;;
   kubectl)
     local b
-    b=$(install)
+    b=$(install kubectl)
     echo "$b/kubectl"
     ;;
   start) start "$@" ;;

@@ -15,7 +15,7 @@ PKGS=(
   python3 python3-venv python3-botocore python3-yaml python3-jsonschema
   python3-pytest
   prometheus valgrind clang clang-format cppcheck libclang-rt-14-dev
-  python3-venv openssl curl
+  openssl curl
 )
 
 missing=()
@@ -26,7 +26,7 @@ done
 # Go builds the Kubernetes peers; Debian's golang is too old for them, so a
 # missing or old Go is reported rather than installed.
 if ! command -v go >/dev/null 2>&1; then
-  echo "install-deps: warning: no 'go' on PATH; the e2e suite needs Go >= 1.25" \
+  echo "install-deps: warning: no 'go' on PATH; the e2e suite and 'make run' need Go >= 1.26" \
     "to build kube-apiserver, etcd and kubectl (hack/envtest.sh)" >&2
 fi
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Local quick start (`make run`): start the Kubernetes and AWS stand-ins,
-# install the CRDs, namespace, ConfigMap and credentials Secret with kubectl,
+# Local quick start (`make run`): start the Kubernetes and AWS stand-ins
+# (or, with KUBE=envtest, a genuine kube-apiserver and etcd), install the
+# CRDs, namespace, ConfigMap and credentials Secret with kubectl,
 # run the operator against both, apply an AccountPool of 3 and an
 # AccountClaim, and print progress until the claim is Ready and the keys in
 # its Secret work against the AWS stand-in. Then it keeps running until
@@ -12,20 +13,36 @@
 #   QUICKSTART_TIMEOUT  give up (exit 1) after this many seconds (default 0 =
 #                       wait forever)
 #   METRICS_ADDR, HEALTH_ADDR  operator endpoints (default 127.0.0.1:8080/8081)
+#   KUBE=envtest        run against a genuine kube-apiserver and etcd built by
+#                       hack/envtest.sh (state under RUN_DIR/envtest) instead of
+#                       the Kubernetes stand-in
+#
+# kubectl is the project's own, built from the pinned Kubernetes release
+# (hack/envtest.sh kubectl), so that client and server versions agree and a
+# machine without kubectl works.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-REPO=$PWD
 PY=/usr/bin/python3
 RUN=${RUN_DIR:-.run}
 NS=aws-account-operator
 METRICS=${METRICS_ADDR:-127.0.0.1:8080}
 HEALTH=${HEALTH_ADDR:-127.0.0.1:8081}
 TIMEOUT=${QUICKSTART_TIMEOUT:-0}
+KUBE=${KUBE:-stand-in}
+case $KUBE in
+stand-in | fake | "") KUBE=stand-in ;;
+envtest) ;;
+*)
+  echo "run-local: KUBE must be 'envtest' or empty (the stand-in), not '$KUBE'" >&2
+  exit 2
+  ;;
+esac
 mkdir -p "$RUN"
 RUN=$(cd "$RUN" && pwd)
 export KUBECONFIG=$RUN/kubeconfig
 KCACHE=$RUN/kube-cache
 PIDS=()
+ENVTEST_DIR=
 
 log() { printf 'run-local: %s\n' "$*"; }
 
@@ -45,6 +62,9 @@ stop_all() {
     kill -KILL "${PIDS[i]}" 2>/dev/null || true
     wait "${PIDS[i]}" 2>/dev/null || true
   done
+  if [[ -n $ENVTEST_DIR ]]; then
+    hack/envtest.sh stop "$ENVTEST_DIR" >/dev/null 2>&1 || true
+  fi
 }
 trap 'log "stopping"; stop_all; exit 0' INT TERM
 trap 'stop_all' EXIT
@@ -67,14 +87,27 @@ wait_line() {
   done
 }
 
-kc() { kubectl --cache-dir "$KCACHE" --request-timeout=10s "$@"; }
+kc() { "$KUBECTL" --cache-dir "$KCACHE" --request-timeout=10s "$@"; }
 
-start_fakes() {
-  rm -f "$RUN"/*.log
+start_kube() {
+  if [[ $KUBE == envtest ]]; then
+    ENVTEST_DIR=$RUN/envtest
+    log "starting a genuine kube-apiserver and etcd (hack/envtest.sh; the first run builds them)"
+    KUBECONFIG=$(hack/envtest.sh start "$ENVTEST_DIR" --crds crds | tail -n 1)
+    export KUBECONFIG
+    log "Kubernetes API (genuine kube-apiserver): $(kc config view --minify -o jsonpath='{.clusters[0].cluster.server}')"
+    return
+  fi
   $PY test/fakes/kube_api.py --port 0 \
     --kubeconfig-out "$KUBECONFIG" >"$RUN/kube.log" 2>&1 &
   PIDS+=($!)
   wait_line "$RUN/kube.log" '^ready' "$!"
+  log "Kubernetes stand-in: $(sed -n 's/^url //p' "$RUN/kube.log")"
+}
+
+start_fakes() {
+  rm -f "$RUN"/*.log
+  start_kube
   $PY test/fakes/aws_api.py --port 0 --create-account-seconds 1 \
     --case-resolve-seconds 1 --instance-running-seconds 0.2 \
     --region-enable-seconds 0.5 >"$RUN/aws.log" 2>&1 &
@@ -82,7 +115,6 @@ start_fakes() {
   wait_line "$RUN/aws.log" '^ready' "$!"
   AWS_URL="http://127.0.0.1:$(sed -n 's/^port: //p' "$RUN/aws.log")"
   read -r AK SK < <(sed -n 's/^credentials: //p' "$RUN/aws.log")
-  log "Kubernetes stand-in: $(sed -n 's/^url //p' "$RUN/kube.log")"
   log "AWS stand-in: $AWS_URL (kubeconfig $KUBECONFIG)"
 }
 
@@ -109,7 +141,7 @@ EOF
 }
 
 install_config() {
-  kc apply -k crds/ >/dev/null
+  kc apply -f crds/ >/dev/null
   kc apply -f deploy/namespace.yaml >/dev/null
   kc apply -f - >/dev/null <<EOF
 apiVersion: v1
@@ -184,6 +216,10 @@ sys.exit(0 if got == os.environ["WANT"] else 1)
 
 main() {
   local start=$SECONDS state id
+  KUBECTL=$(hack/envtest.sh kubectl) || {
+    log "cannot build kubectl (see above)"
+    exit 1
+  }
   start_fakes
   org_setup
   install_config

@@ -13,6 +13,8 @@ import urllib.request
 
 import pytest
 
+from noskip import pytest_runtest_makereport  # noqa: F401 - a pytest hook
+
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.path.join(REPO, "bin", "aws-account-operator")
 # Third-party data copied in with its licences (test/testdata/README.md).

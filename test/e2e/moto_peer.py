@@ -1,5 +1,5 @@
 """Run moto's server with three behaviours of AWS that moto 5.2.5 lacks and
-the operator depends on (test/e2e/README-moto.md). Everything else is
+the operator depends on (test/e2e/README.md). Everything else is
 stock moto; the arguments are moto_server's. Runs under the project
 venv's python (hack/venv.sh), never under Debian's:
 

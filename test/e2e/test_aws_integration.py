@@ -42,7 +42,7 @@ import pytest
 import awsfake_util
 from awsfake_util import AwsFake
 from conftest import BIN, REPO, free_port
-from kubefake_util import KubeFake
+from envtest_util import Envtest
 
 DRIVER = os.path.join(REPO, "build", "drivers", "aws_driver")
 API_H = os.path.join(REPO, "pkg", "aws", "api.h")
@@ -392,8 +392,9 @@ def test_aws_check_web_identity_rejected(fake, tmp_path):
 
 
 def test_aws_check_operator_secret(fake, tmp_path):
-    """--kubeconfig: the credentials come from the operator Secret."""
-    kube = KubeFake(tmp_path / "kube").start()
+    """--kubeconfig: the credentials come from the operator Secret, read
+    from a genuine kube-apiserver."""
+    kube = Envtest(tmp_path / "kube").start()
     try:
         kube.ok("POST", "/api/v1/namespaces",
                 {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "aao-check"}})

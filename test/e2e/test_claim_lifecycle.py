@@ -79,14 +79,24 @@ def test_claim_on_empty_pool_waits_pending_then_ready(env):
 def test_pool_size_and_status_counters(env):
     # One account claimed, the pool tops itself up: 3 unclaimed again, and
     # available + progressing + pending == poolSize (upstream's invariant).
+    seen = {}
+
     def topped_up():
         st = (env.pool() or {}).get("status", {})
+        seen["status"] = st
         ok = (st.get("claimedAccounts") == 1 and st.get("unclaimedAccounts") == 3
               and st.get("availableAccounts", 0) + st.get("accountsProgressing", 0)
               + st.get("accountsPending", 0) == 3)
         return ok and st
-    st = wait_for(topped_up, timeout=90, interval=0.25,
-                  what="pool topped up after the claim")
+    try:
+        st = wait_for(topped_up, timeout=90, interval=0.25,
+                      what="pool topped up after the claim")
+    except AssertionError as e:
+        states = {a["metadata"]["name"]: (a.get("status", {}).get("state"),
+                                          a["spec"].get("claimLink"))
+                  for a in env.accounts()}
+        raise AssertionError("%s; last pool status %s; accounts %s"
+                             % (e, seen.get("status"), states)) from None
     assert st["poolSize"] == 3
     accts = env.accounts()
     assert len(accts) == 4

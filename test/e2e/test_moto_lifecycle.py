@@ -1,4 +1,4 @@
-"""The core lifecycle with moto as the AWS peer (README-moto.md).
+"""The core lifecycle with moto as the AWS peer (README.md).
 
 moto (pinned, from the project venv made by hack/venv.sh) runs with IAM
 authentication ON: every call the operator makes is SigV4-verified against
@@ -37,7 +37,7 @@ LEGAL_ID = "le-moto-1"
 POLL = "2s"  # --support-case-poll-interval
 READY_S = float(os.environ.get("AAO_E2E_READY_S", "180"))
 # DescribeRegions in moto also lists the aws-cn and aws-us-gov regions; the
-# operator's credentials exist in the aws partition only (README-moto.md).
+# operator's credentials exist in the aws partition only (README.md).
 OTHER_PARTITIONS = ("cn-", "us-gov-")
 
 

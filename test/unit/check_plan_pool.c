@@ -30,7 +30,7 @@
 #define FULL_STATUS(n)                                                         \
   "{\"status\":{\"availableAccounts\":" #n ",\"unclaimedAccounts\":" #n "}}"
 
-enum { F_NO_LIMIT = 1, F_NO_CM = 2, F_TOTAL = 4 };
+enum { F_NO_LIMIT = 1, F_NO_CM = 2, F_TOTAL = 4, F_UNSEEN = 8 };
 
 struct row {
   const char *name;
@@ -163,6 +163,24 @@ static const struct row rows[] = {
     POOL_DONE,
     30,
     { NULL } },
+  { "own creation not in the cache yet: no second create, 1 s",
+    NULL,
+    NULL,
+    NULL,
+    F_UNSEEN,
+    "3,0,0,0,0,0,0",
+    POOL_DONE,
+    1,
+    { NULL } },
+  { "own creation not in the cache yet: stale counters not written",
+    NULL,
+    "[{}]",
+    NULL,
+    F_UNSEEN | F_TOTAL,
+    "3,1,0,0,0,1,58",
+    POOL_DONE,
+    1,
+    { NULL } },
   { "paused pool",
     "{\"metadata\":{\"annotations\":{\"aws.managed.openshift.com/"
     "pause-reconciliation\":\"true\"}}}",
@@ -230,6 +248,7 @@ static void run_row(const struct row *r)
   sn.has_total = (r->flags & F_TOTAL) != 0;
   sn.total_accounts = 42;
   sn.name_suffix = "abc123";
+  sn.unseen_creations = (r->flags & F_UNSEEN) ? 1 : 0;
   ck_assert_int_eq(pool_plan(&sn, &s), 0);
   ck_assert_msg(s.action == r->want, "row '%s': action %s want %s (%s)",
                 r->name, pool_action_name(s.action), pool_action_name(r->want),

@@ -43,6 +43,7 @@ static struct fx {
   struct ctrl_result res;
   struct met_registry *reg;
   struct pool_exec *p;
+  time_t now;
 } fx;
 
 static void record(const char *verb, const struct k8s_gvr *g, json_t *o)
@@ -89,6 +90,11 @@ static void rng(void *arg, unsigned char out[6])
   memset(out, 0, 6);
 }
 
+static time_t clock_fn(void *arg)
+{
+  return fx.now;
+}
+
 static void done(void *arg, const char *key, const struct ctrl_result *r)
 {
   fx.ndone++;
@@ -123,6 +129,8 @@ static void setup(void)
   d.configmap = fx.cm;
   d.limit = limit;
   d.rng = rng;
+  fx.now = 1700000000;
+  d.clock = clock_fn;
   d.metrics = fx.reg;
   d.ns = "aws-account-operator";
   fx.p = pool_exec_new(&d);
@@ -252,6 +260,64 @@ START_TEST(missing_pool_is_done)
 }
 END_TEST
 
+/* The informer has not shown the Account just created: a second pass
+ * (e.g. another Account's event) must not create the same account again;
+ * once the cache has it, the pool goes on from the cache. */
+START_TEST(creation_waits_for_the_cache)
+{
+  struct ctrl_result out;
+
+  fresh_status();
+  ck_assert_int_eq(run("aws-account-operator/hive"), CTRL_PENDING);
+  ck_assert_str_eq(fx.calls[0].verb, "create");
+  ck_assert_int_eq(
+      pool_exec_reconcile(fx.p, "aws-account-operator/hive", &out, done, NULL),
+      0);
+  ck_assert_int_eq(fx.ncalls, 1);
+  ck_assert_uint_eq(out.requeue_after_ms, 1000);
+  ck_assert_int_eq(store_put_new(fx.accounts, json_deep_copy(fx.calls[0].obj),
+                                 NULL),
+                   0);
+  ck_assert_int_eq(run("aws-account-operator/hive"), CTRL_PENDING);
+  ck_assert_int_eq(fx.ncalls, 2);
+  ck_assert_str_eq(fx.calls[1].verb, "update_status");
+  ck_assert_int_eq(obj_int(fx.calls[1].obj, "status.accountsPending", -1), 1);
+}
+END_TEST
+
+/* A refused create leaves nothing to wait for: the next pass creates. */
+START_TEST(failed_creation_is_not_awaited)
+{
+  fresh_status();
+  fx.write_err = OP_EIO;
+  ck_assert_int_eq(run("aws-account-operator/hive"), CTRL_PENDING);
+  fx.write_err = 0;
+  ck_assert_int_eq(run("aws-account-operator/hive"), CTRL_PENDING);
+  ck_assert_int_eq(fx.ncalls, 2);
+  ck_assert_str_eq(fx.calls[1].verb, "create");
+}
+END_TEST
+
+/* A watch event that never comes stops the pool for a minute, not for
+ * good (the informer's relist would show the account long before). */
+START_TEST(expectation_expires)
+{
+  struct ctrl_result out;
+
+  fresh_status();
+  ck_assert_int_eq(run("aws-account-operator/hive"), CTRL_PENDING);
+  fx.now += 60;
+  ck_assert_int_eq(
+      pool_exec_reconcile(fx.p, "aws-account-operator/hive", &out, done, NULL),
+      0);
+  ck_assert_int_eq(fx.ncalls, 1);
+  fx.now += 1;
+  ck_assert_int_eq(run("aws-account-operator/hive"), CTRL_PENDING);
+  ck_assert_int_eq(fx.ncalls, 2);
+  ck_assert_str_eq(fx.calls[1].verb, "create");
+}
+END_TEST
+
 static Suite *pool_exec_suite(void)
 {
   Suite *s = suite_create("pool_exec");
@@ -264,6 +330,9 @@ static Suite *pool_exec_suite(void)
   tcase_add_test(tc, error_is_returned);
   tcase_add_test(tc, limit_blocks_creation);
   tcase_add_test(tc, missing_pool_is_done);
+  tcase_add_test(tc, creation_waits_for_the_cache);
+  tcase_add_test(tc, failed_creation_is_not_awaited);
+  tcase_add_test(tc, expectation_expires);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -1,8 +1,10 @@
 /* AccountPool executor: snapshot from the caches, pool_plan, one step
  * (PLANS.md). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "cache/informer.h"
 #include "cache/store.h"
@@ -16,10 +18,23 @@
 #include "util/err.h"
 #include "util/str.h"
 
+/* An Account this executor created and the Account cache has not shown
+ * yet: controller-runtime's "expectations". Forgotten when the cache has
+ * it, or after EXPECT_TTL_S (a lost watch event must not stop the pool
+ * for good; the informer relists well within that). */
+struct pool_expect {
+  char pool[256]; /* "ns/name" of the pool */
+  char acct[256]; /* "ns/name" of the Account */
+  time_t at;
+};
+#define EXPECT_TTL_S 60
+
 struct pool_exec {
   struct pool_exec_deps d;
   struct ctrl *ctrl; /* set by pool_exec_register */
   struct met_family *g_size, *g_delta, *g_avail, *g_prog;
+  struct pool_expect *exp;
+  size_t nexp, capexp;
 };
 
 struct pool_job {
@@ -28,6 +43,7 @@ struct pool_job {
   json_t *obj; /* the pool, for the event */
   struct plan_event ev;
   uint64_t requeue_ms;
+  char created[256]; /* "ns/name" of the Account being created, or "" */
   exec_done_fn done;
   void *arg;
 };
@@ -67,7 +83,53 @@ struct pool_exec *pool_exec_new(const struct pool_exec_deps *d)
 
 void pool_exec_free(struct pool_exec *p)
 {
+  if (p)
+    free(p->exp);
   free(p);
+}
+
+/* Out of memory loses the expectation: the pool then relies on the
+ * cache alone, as before expectations existed. */
+static time_t pool_now(const struct pool_exec *p)
+{
+  return p->d.clock ? p->d.clock(p->d.clock_arg) : time(NULL);
+}
+
+static void expect_add(struct pool_exec *p, const char *pool,
+                       const char *acct)
+{
+  if (p->nexp == p->capexp) {
+    size_t cap = p->capexp ? 2 * p->capexp : 4;
+    struct pool_expect *n = realloc(p->exp, cap * sizeof(*n));
+
+    if (!n)
+      return;
+    p->exp = n;
+    p->capexp = cap;
+  }
+  str_copy(p->exp[p->nexp].pool, pool, sizeof(p->exp[0].pool));
+  str_copy(p->exp[p->nexp].acct, acct, sizeof(p->exp[0].acct));
+  p->exp[p->nexp++].at = pool_now(p);
+}
+
+/* Forget what the cache now shows or what expired; count the rest of
+ * pool's. */
+static size_t expect_unseen(struct pool_exec *p, const char *pool,
+                            time_t now)
+{
+  size_t i = 0, n = 0;
+
+  while (i < p->nexp) {
+    struct pool_expect *e = &p->exp[i];
+
+    if (store_get(p->d.accounts, e->acct) || now - e->at > EXPECT_TTL_S) {
+      *e = p->exp[--p->nexp];
+      continue;
+    }
+    n += str_eq(e->pool, pool);
+    i++;
+  }
+  return n;
 }
 
 static void pool_metrics(struct pool_exec *p, const json_t *pool,
@@ -107,6 +169,8 @@ static void pool_write_done(int err, json_t *obj, const struct op_error *det,
   struct ctrl_result res;
 
   (void)obj;
+  if (!err && j->created[0])
+    expect_add(j->p, j->key, j->created);
   exec_write_result(err, j->requeue_ms, &res);
   if (err)
     log_info("accountpool", "write for %s failed: %s", j->key,
@@ -118,8 +182,8 @@ static void pool_write_done(int err, json_t *obj, const struct op_error *det,
   job_free(j);
 }
 
-static int pool_snap_plan(struct pool_exec *p, const json_t *pool,
-                          struct pool_step *st)
+static int pool_snap_plan(struct pool_exec *p, const char *key,
+                          const json_t *pool, struct pool_step *st)
 {
   struct pool_snap sn = { 0 };
   struct opcfg cfg;
@@ -137,7 +201,8 @@ static int pool_snap_plan(struct pool_exec *p, const json_t *pool,
   sn.cfg = have_cfg ? &cfg : NULL;
   if (p->d.cfg_get)
     sn.cfg = p->d.cfg_get(p->d.cfg_arg);
-  sn.now = time(NULL);
+  sn.now = pool_now(p);
+  sn.unseen_creations = expect_unseen(p, key, sn.now);
   if (p->d.limit)
     p->d.limit(p->d.limit_arg, &sn.limit_allows, &sn.has_total,
                &sn.total_accounts);
@@ -158,6 +223,8 @@ static int pool_start_write(struct pool_exec *p, struct pool_job *j,
   if (st->action == POOL_UPDATE_STATUS)
     return k->update_status(k->arg, &exec_gvr_pools, st->object_new,
                             pool_write_done, j);
+  snprintf(j->created, sizeof(j->created), "%s/%s",
+           obj_namespace(st->object_new), obj_name(st->object_new));
   return k->create(k->arg, &exec_gvr_accounts, obj_namespace(j->obj),
                    st->object_new, pool_write_done, j);
 }
@@ -174,7 +241,7 @@ int pool_exec_reconcile(struct pool_exec *p, const char *key,
   if (!pool)
     return 0; /* deleted: nothing to do */
   pool_step_init(&st);
-  rc = pool_snap_plan(p, pool, &st);
+  rc = pool_snap_plan(p, key, pool, &st);
   if (rc < 0) {
     pool_step_cleanup(&st);
     return rc;

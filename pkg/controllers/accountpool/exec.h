@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "controllers/common/opcfg.h"
 #include "controllers/exec/exec.h"
@@ -35,6 +36,9 @@ struct pool_exec_deps {
   /* 6 random bytes for names_suffix; NULL = getrandom. */
   void (*rng)(void *arg, unsigned char out[6]);
   void *rng_arg;
+  /* Wall clock in seconds; NULL = time(NULL). */
+  time_t (*clock)(void *arg);
+  void *clock_arg;
   struct met_registry *metrics; /* optional: pool gauges */
   const char *ns;               /* operator namespace */
 };

@@ -1,6 +1,7 @@
 /* AccountPool plan (see plan.h). */
 #include "controllers/accountpool/plan.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "controllers/account/plan.h"
@@ -215,6 +216,15 @@ int pool_plan(const struct pool_snap *sn, struct pool_step *s)
     return 0;
   }
   pool_count(sn, c);
+  if (sn->unseen_creations) {
+    /* Neither the counters nor a creation may be based on a cache that
+     * misses our own creations; their ADDED events requeue the pool. */
+    s->requeue_ms = PLAN_SEC;
+    snprintf(s->why, sizeof(s->why),
+             "waiting for %zu created Account(s) to reach the cache",
+             sn->unseen_creations);
+    return 0;
+  }
   st = status_new(c);
   if (status_differs(sn->pool, st)) {
     s->action = POOL_UPDATE_STATUS;

@@ -55,6 +55,10 @@ struct pool_snap {
   /* 6 lowercase alphanumerics from the executor's RNG (names_suffix), the
    * Account name suffix and iamUserId label of a new CR. */
   const char *name_suffix;
+  /* Accounts this pool created that the Account cache has not shown yet
+   * (the executor's expectations). The cache lags the API: counting
+   * without them would create the same missing account twice. */
+  size_t unseen_creations;
 };
 
 void pool_step_init(struct pool_step *s);

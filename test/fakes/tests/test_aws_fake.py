@@ -1,6 +1,6 @@
 """Proves test/fakes/aws_api.py with real botocore clients.
 
-Run: cd test/e2e && /usr/bin/python3 -m pytest -q test_aws_fake.py
+Run: /usr/bin/python3 -m pytest -q test/fakes/tests/test_aws_fake.py
 """
 
 import json

@@ -275,9 +275,8 @@ START_TEST(creation_waits_for_the_cache)
       0);
   ck_assert_int_eq(fx.ncalls, 1);
   ck_assert_uint_eq(out.requeue_after_ms, 1000);
-  ck_assert_int_eq(store_put_new(fx.accounts, json_deep_copy(fx.calls[0].obj),
-                                 NULL),
-                   0);
+  ck_assert_int_eq(
+      store_put_new(fx.accounts, json_deep_copy(fx.calls[0].obj), NULL), 0);
   ck_assert_int_eq(run("aws-account-operator/hive"), CTRL_PENDING);
   ck_assert_int_eq(fx.ncalls, 2);
   ck_assert_str_eq(fx.calls[1].verb, "update_status");

@@ -95,8 +95,7 @@ static time_t pool_now(const struct pool_exec *p)
   return p->d.clock ? p->d.clock(p->d.clock_arg) : time(NULL);
 }
 
-static void expect_add(struct pool_exec *p, const char *pool,
-                       const char *acct)
+static void expect_add(struct pool_exec *p, const char *pool, const char *acct)
 {
   if (p->nexp == p->capexp) {
     size_t cap = p->capexp ? 2 * p->capexp : 4;
@@ -114,8 +113,7 @@ static void expect_add(struct pool_exec *p, const char *pool,
 
 /* Forget what the cache now shows or what expired; count the rest of
  * pool's. */
-static size_t expect_unseen(struct pool_exec *p, const char *pool,
-                            time_t now)
+static size_t expect_unseen(struct pool_exec *p, const char *pool, time_t now)
 {
   size_t i = 0, n = 0;
 

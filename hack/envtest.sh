@@ -27,6 +27,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MODDIR=$REPO/hack/envtest
 CACHE=${AAO_CACHE:-$REPO/.cache}/envtest
 BINARIES=(etcd kube-apiserver kube-controller-manager kubectl)
+SELF_COMM=$(cat /proc/$$/comm)
 
 log() { echo "envtest: $*" >&2; }
 die() {
@@ -157,9 +158,11 @@ running() {
   pid=$(<"$dir/$name.pid")
   [[ $pid =~ ^[0-9]+$ ]] || return 1
   comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 1
-  # Right after launch the child may not have exec'd yet: it is still
-  # setsid (which execs the component in place, keeping the pid).
-  [[ $comm == "${name:0:15}" || $comm == setsid ]] || return 1
+  # Right after launch the child may not have exec'd yet: it is still a
+  # fork of this shell, or setsid (which execs the component in place,
+  # keeping the pid).
+  [[ $comm == "${name:0:15}" || $comm == setsid || $comm == "$SELF_COMM" ]] ||
+    return 1
   state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
   [[ $state != Z ]]
 }

@@ -13,6 +13,10 @@
 #   QUICKSTART_TIMEOUT  give up (exit 1) after this many seconds (default 0 =
 #                       wait forever)
 #   METRICS_ADDR, HEALTH_ADDR  operator endpoints (default 127.0.0.1:8080/8081)
+#   SUPPORT_CASE_POLL_INTERVAL  the operator's support-case poll (default
+#                       5s here: the stand-in resolves a case in 1 s, and the
+#                       operator's default, upstream's 10m with a 30-59 s
+#                       settle wait, would make the demo wait a minute)
 #   KUBE=envtest        run against a genuine kube-apiserver and etcd built by
 #                       hack/envtest.sh (state under RUN_DIR/envtest) instead of
 #                       the Kubernetes stand-in
@@ -172,7 +176,9 @@ EOF
 }
 
 start_operator() {
-  AWS_REGION=us-east-1 bin/aws-account-operator --kubeconfig "$KUBECONFIG" \
+  AWS_REGION=us-east-1 \
+    SUPPORT_CASE_POLL_INTERVAL=${SUPPORT_CASE_POLL_INTERVAL:-5s} \
+    bin/aws-account-operator --kubeconfig "$KUBECONFIG" \
     --aws-endpoint-url "$AWS_URL" --namespace "$NS" \
     --metrics-bind-address "$METRICS" --health-probe-bind-address "$HEALTH" \
     >"$RUN/operator.log" 2>&1 &

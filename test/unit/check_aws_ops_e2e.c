@@ -4,7 +4,7 @@
  * validates every request against botocore's service models).
  *
  * The stand-in is found at $AAO_AWS_FAKE or test/fakes/aws_api.py; when it
- * is absent (a checkout without it) the suite reports a skip and passes. */
+ * does not start, every test fails: a skipped scenario proves nothing. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <signal.h>
@@ -174,13 +174,12 @@ static void teardown(void)
   fake_stop();
 }
 
-#define SKIP_WITHOUT_FAKE()                                                    \
+#define REQUIRE_FAKE()                                                         \
   do {                                                                         \
-    if (!fake.pid) {                                                           \
-      fprintf(stderr, "%s: skipped (no AWS stand-in; set AAO_AWS_FAKE)\n",     \
-              __func__);                                                       \
-      return;                                                                  \
-    }                                                                          \
+    if (!fake.pid)                                                             \
+      ck_abort_msg("%s: the AWS stand-in did not start (AAO_AWS_FAKE or "      \
+                   "test/fakes/aws_api.py)",                                   \
+                   __func__);                                                  \
   } while (0)
 
 /* ---- scenario state ----------------------------------------------------- */
@@ -262,7 +261,7 @@ START_TEST(organizations_flow)
   struct aws_org_list_tags_req lt = { .resource_id = s_account };
   int polls = 0;
 
-  SKIP_WITHOUT_FAKE();
+  REQUIRE_FAKE();
   CALL_OK(get_caller_identity, &t, &none, keep_caller);
   ck_assert_str_eq(s_text, fake.mgmt);
 
@@ -367,7 +366,7 @@ START_TEST(member_account_iam_and_ec2)
   struct aws_iam_user_req missing = { "nobody" };
   int polls = 0;
 
-  SKIP_WITHOUT_FAKE();
+  REQUIRE_FAKE();
   CALL_OK(create_account, &t, &ca, keep_car);
   do {
     usleep(50 * 1000);
@@ -535,7 +534,7 @@ START_TEST(iam_roles_and_policies)
   struct aws_iam_user_page_req ut = { .user_name = "u-e2e" };
   struct aws_iam_user_req du = { "u-e2e" };
 
-  SKIP_WITHOUT_FAKE();
+  REQUIRE_FAKE();
   member = new_member("iam");
   mt = (struct aws_target){ member, NULL, "e2e", s_account };
 
@@ -629,7 +628,7 @@ START_TEST(s3_cleanup)
   struct aws_s3_bucket_req db = { "e2e-logs" };
   char first[64];
 
-  SKIP_WITHOUT_FAKE();
+  REQUIRE_FAKE();
   member = new_member("s3");
   mt = (struct aws_target){ member, "us-east-1", "e2e", s_account };
   CALL_OK(create_bucket, &mt, &cb, NULL);
@@ -742,7 +741,7 @@ START_TEST(ec2_region_init)
   struct aws_ec2_service_ids_req vs = { 0 };
   int polls = 0;
 
-  SKIP_WITHOUT_FAKE();
+  REQUIRE_FAKE();
   member = new_member("ec2");
   mt = (struct aws_target){ member, "us-east-1", "e2e", s_account };
   /* A dry run answers with the DryRunOperation "error". */
@@ -849,7 +848,7 @@ START_TEST(verification_and_close)
   struct aws_list_parents_req lp = { .child_id = s_account };
   int polls = 0;
 
-  SKIP_WITHOUT_FAKE();
+  REQUIRE_FAKE();
   member = new_member("verify");
   mt = (struct aws_target){ member, "us-east-1", "e2e", s_account };
   snprintf(subject, sizeof(subject), "Add account %s to Enterprise Support",
@@ -953,7 +952,7 @@ START_TEST(route53_cleanup)
   size_t i;
   int pages = 0;
 
-  SKIP_WITHOUT_FAKE();
+  REQUIRE_FAKE();
   member = new_member("dns");
   mt = (struct aws_target){ member, NULL, "e2e", s_account };
   CALL_OK(create_hosted_zone, &mt, &cz, keep_zone);
@@ -1007,7 +1006,7 @@ START_TEST(deletes_of_missing_things)
   };
   struct aws_s3_bucket_req db = { "no-such-bucket-e2e" };
 
-  SKIP_WITHOUT_FAKE();
+  REQUIRE_FAKE();
   member = new_member("gone");
   mt = (struct aws_target){ member, "us-east-1", "e2e", s_account };
   ck_assert_int_ne(CALL(delete_volume, &mt, &vol, NULL), 0);
@@ -1066,7 +1065,7 @@ START_TEST(web_identity)
   struct aws_assume_role_wi_req wi = { role_arn, "aao", "e2e-token", 900 };
   struct aws_assume_role_wi_req bad = { role_arn, "aao", "wrong-token", 900 };
 
-  SKIP_WITHOUT_FAKE();
+  REQUIRE_FAKE();
   CALL_OK(create_role, &t, &cr, keep_role);
   snprintf(role_arn, sizeof(role_arn), "arn:aws:iam::%s:role/aao-irsa",
            fake.mgmt);

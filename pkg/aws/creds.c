@@ -14,6 +14,7 @@
 #include "util/str.h"
 #include "util/timeutil.h"
 #include "util/util.h"
+#include "util/uri.h"
 
 #define MOD "aws"
 #define TOKEN_FILE_MAX (64 * 1024)
@@ -269,7 +270,7 @@ static int form_add(struct buf *b, const char *name, const char *value)
 {
   int rc = buf_printf(b, "&%s=", name);
 
-  return rc ? rc : sigv4_uri_encode(value, strlen(value), false, b);
+  return rc ? rc : uri_encode(b, value, strlen(value), false);
 }
 
 static int sts_call(struct aws_creds *c, struct aws_creds *signer,

@@ -37,7 +37,7 @@ static char *doc_str(aws_xnode n, const char *path)
 
   if (!raw)
     return NULL;
-  dec = aws_uri_decode_new(raw, false);
+  dec = uri_decode_new(raw, false);
   free(raw);
   return dec;
 }

@@ -10,64 +10,6 @@
 #include "util/err.h"
 #include "util/util.h"
 
-static bool unreserved(unsigned char c)
-{
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-         (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '~';
-}
-
-int aws_uri_encode(struct buf *b, const char *s, size_t n, bool keep_slash)
-{
-  static const char hex[] = "0123456789ABCDEF";
-  size_t i;
-  int rc = 0;
-
-  for (i = 0; i < n && rc == 0; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (unreserved(c) || (keep_slash && c == '/')) {
-      rc = buf_append_char(b, (char)c);
-    } else {
-      char e[3] = { '%', hex[c >> 4], hex[c & 15] };
-      rc = buf_append(b, e, 3);
-    }
-  }
-  return rc;
-}
-
-static int hexval(char c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-char *aws_uri_decode_new(const char *s, bool plus_space)
-{
-  size_t n = strlen(s), i, o = 0;
-  char *out = util_xmalloc(n + 1);
-
-  for (i = 0; i < n; i++) {
-    if (s[i] == '%') {
-      int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
-      int lo = hi >= 0 ? hexval(s[i + 2]) : -1;
-      if (hi < 0 || lo < 0) {
-        free(out);
-        return NULL;
-      }
-      out[o++] = (char)(hi * 16 + lo);
-      i += 2;
-    } else {
-      out[o++] = plus_space && s[i] == '+' ? ' ' : s[i];
-    }
-  }
-  out[o] = '\0';
-  return out;
-}
-
 void aws_query_init(struct aws_query *q, bool ec2, const char *action,
                     const char *version)
 {
@@ -97,11 +39,11 @@ void aws_query_add(struct aws_query *q, const char *key, const char *value)
   if (q->b.len)
     rc = buf_append_char(&q->b, '&');
   if (!rc)
-    rc = aws_uri_encode(&q->b, key, strlen(key), false);
+    rc = uri_encode(&q->b, key, strlen(key), false);
   if (!rc)
     rc = buf_append_char(&q->b, '=');
   if (!rc)
-    rc = aws_uri_encode(&q->b, value, strlen(value), false);
+    rc = uri_encode(&q->b, value, strlen(value), false);
   q->err = rc;
 }
 

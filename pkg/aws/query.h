@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "util/buf.h"
+#include "util/uri.h"
 
 #define AWS_QUERY_MAX (1024 * 1024)
 
@@ -58,12 +59,5 @@ void aws_query_add_map(struct aws_query *q, const char *prefix,
                        const char *const *keys, const char *const *vals,
                        size_t n, const char *kname, const char *vname,
                        bool flattened);
-
-/* RFC 3986 percent-encoding of s into b (unreserved kept). When keep_slash
- * is set '/' is kept too (URI paths). */
-int aws_uri_encode(struct buf *b, const char *s, size_t n, bool keep_slash);
-/* Decode %XX and '+' (as space when plus_space) into a new string; NULL on
- * malformed escapes. */
-char *aws_uri_decode_new(const char *s, bool plus_space);
 
 #endif

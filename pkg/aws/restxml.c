@@ -67,11 +67,11 @@ int aws_rest_query_add(struct buf *b, const char *key, const char *value)
   if (b->len)
     rc = buf_append_char(b, '&');
   if (!rc)
-    rc = aws_uri_encode(b, key, strlen(key), false);
+    rc = uri_encode(b, key, strlen(key), false);
   if (!rc)
     rc = buf_append_char(b, '=');
   if (!rc)
-    rc = aws_uri_encode(b, value, strlen(value), false);
+    rc = uri_encode(b, value, strlen(value), false);
   return rc;
 }
 

@@ -29,7 +29,7 @@ static int zone_path(struct aws_wire *w, const char *id, const char *suffix)
   buf_init(&p, 1024);
   rc = buf_append_str(&p, R53_BASE "/");
   if (!rc)
-    rc = aws_uri_encode(&p, id, strlen(id), false);
+    rc = uri_encode(&p, id, strlen(id), false);
   if (!rc)
     rc = buf_append_str(&p, suffix);
   if (!rc) {

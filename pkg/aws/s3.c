@@ -23,11 +23,11 @@ static int set_path(struct aws_wire *w, const char *bucket, const char *key)
   buf_init(&p, 4096);
   rc = buf_append_char(&p, '/');
   if (!rc)
-    rc = aws_uri_encode(&p, bucket, strlen(bucket), false);
+    rc = uri_encode(&p, bucket, strlen(bucket), false);
   if (!rc && key) {
     rc = buf_append_char(&p, '/');
     if (!rc)
-      rc = aws_uri_encode(&p, key, strlen(key), true);
+      rc = uri_encode(&p, key, strlen(key), true);
   }
   if (!rc) {
     free(w->path);

@@ -1,7 +1,6 @@
 /* SigV4 on OpenSSL. See sigv4.h. */
 #include "aws/sigv4.h"
 
-#include <ctype.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -12,6 +11,7 @@
 #include "util/err.h"
 #include "util/str.h"
 #include "util/util.h"
+#include "util/uri.h"
 
 #define SIGV4_MAX_CANON ((size_t)1 << 22)
 #define KEY_CACHE_SLOTS 8
@@ -29,59 +29,6 @@ struct sigv4_key_cache {
   struct key_slot slot[KEY_CACHE_SLOTS];
   unsigned next;
 };
-
-static int is_unreserved(unsigned char c)
-{
-  return isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~';
-}
-
-int sigv4_uri_encode(const char *s, size_t n, bool keep_slash, struct buf *out)
-{
-  static const char hex[] = "0123456789ABCDEF";
-  size_t i;
-  int rc = 0;
-
-  for (i = 0; i < n && rc == 0; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (is_unreserved(c) || (keep_slash && c == '/')) {
-      rc = buf_append_char(out, (char)c);
-    } else {
-      char e[3] = { '%', hex[c >> 4], hex[c & 15] };
-      rc = buf_append(out, e, 3);
-    }
-  }
-  return rc;
-}
-
-static int hexval(char c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-/* Percent-decode s[0..n) into out ('+' stays '+'). */
-static int uri_decode(const char *s, size_t n, struct buf *out)
-{
-  size_t i;
-  int rc = 0;
-
-  for (i = 0; i < n && rc == 0; i++) {
-    if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
-        hexval(s[i + 2]) >= 0) {
-      rc = buf_append_char(out,
-                           (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2])));
-      i += 2;
-    } else {
-      rc = buf_append_char(out, s[i]);
-    }
-  }
-  return rc;
-}
 
 struct seg {
   const char *p;
@@ -114,7 +61,7 @@ static int normalize_encode(const char *path, struct buf *out)
   for (i = 0; i < nseg && rc == 0; i++) {
     rc = buf_append_char(out, '/');
     if (rc == 0)
-      rc = sigv4_uri_encode(segs[i].p, segs[i].n, false, out);
+      rc = uri_encode(out, segs[i].p, segs[i].n, false);
   }
   if (rc == 0 && (nseg == 0 || trailing))
     rc = buf_append_char(out, '/');
@@ -131,7 +78,7 @@ int sigv4_canonical_uri(const char *path, enum sigv4_uri_mode mode,
   case SIGV4_URI_S3:
     return buf_append_str(out, path);
   case SIGV4_URI_ENCODE_ONLY:
-    return sigv4_uri_encode(path, strlen(path), true, out);
+    return uri_encode(out, path, strlen(path), true);
   default:
     return normalize_encode(path, out);
   }
@@ -156,8 +103,8 @@ static char *requote(const char *s, size_t n)
 
   buf_init(&dec, SIGV4_MAX_CANON);
   buf_init(&enc, SIGV4_MAX_CANON);
-  if (uri_decode(s, n, &dec) != 0 ||
-      sigv4_uri_encode(buf_str(&dec), dec.len, false, &enc) != 0) {
+  if (uri_decode(&dec, s, n) != 0 ||
+      uri_encode(&enc, buf_str(&dec), dec.len, false) != 0) {
     buf_cleanup(&dec);
     buf_cleanup(&enc);
     return NULL;
@@ -588,21 +535,19 @@ static int presign_params(struct signing *s, const struct sigv4_params *p,
                     "%sX-Amz-Algorithm=%s&X-Amz-Credential=", q->len ? "&" : "",
                     SIGV4_ALGORITHM);
   if (rc == 0)
-    rc = sigv4_uri_encode(cred, strlen(cred), false, q);
+    rc = uri_encode(q, cred, strlen(cred), false);
   if (rc == 0)
     rc = buf_printf(q, "&X-Amz-Date=%s&X-Amz-Expires=%ld", s->amz_date,
                     p->expires > 0 ? p->expires : 3600);
   if (rc == 0 && !str_empty(cr->session_token) && !p->omit_session_token) {
     rc = buf_append_str(q, "&X-Amz-Security-Token=");
     if (rc == 0)
-      rc = sigv4_uri_encode(cr->session_token, strlen(cr->session_token), false,
-                            q);
+      rc = uri_encode(q, cr->session_token, strlen(cr->session_token), false);
   }
   if (rc == 0)
     rc = buf_append_str(q, "&X-Amz-SignedHeaders=");
   if (rc == 0)
-    rc = sigv4_uri_encode(buf_str(&s->signed_names), s->signed_names.len, false,
-                          q);
+    rc = uri_encode(q, buf_str(&s->signed_names), s->signed_names.len, false);
   return rc;
 }
 

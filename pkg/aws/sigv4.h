@@ -89,7 +89,6 @@ struct sigv4_out {
 struct sigv4_key_cache;
 
 /* --- the steps (each appends to out; returns 0 or an op_err) --- */
-int sigv4_uri_encode(const char *s, size_t n, bool keep_slash, struct buf *out);
 int sigv4_canonical_uri(const char *path, enum sigv4_uri_mode mode,
                         struct buf *out);
 int sigv4_canonical_query(const char *query, struct buf *out);

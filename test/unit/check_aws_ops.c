@@ -95,20 +95,6 @@ START_TEST(query_errors_are_sticky)
 }
 END_TEST
 
-START_TEST(uri_decode)
-{
-  char *s = aws_uri_decode_new("%7B%22a%22%3A1%7D+x", false);
-
-  ck_assert_str_eq(s, "{\"a\":1}+x");
-  free(s);
-  s = aws_uri_decode_new("a+b", true);
-  ck_assert_str_eq(s, "a b");
-  free(s);
-  ck_assert_ptr_null(aws_uri_decode_new("bad%2", false));
-  ck_assert_ptr_null(aws_uri_decode_new("bad%zz", false));
-}
-END_TEST
-
 START_TEST(sts_requests)
 {
   struct aws_assume_role_req ar = {
@@ -838,7 +824,6 @@ static Suite *aws_ops_suite(void)
   tcase_add_test(tc, query_percent_encoding);
   tcase_add_test(tc, query_lists_maps_tags);
   tcase_add_test(tc, query_errors_are_sticky);
-  tcase_add_test(tc, uri_decode);
   tcase_add_test(tc, sts_requests);
   tcase_add_test(tc, iam_requests);
   tcase_add_test(tc, iam_required_members);

@@ -1,4 +1,5 @@
 /* pkg/util: buffers, strings, map, backoff, time, errors, rng. */
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +10,7 @@
 #include "util/map.h"
 #include "util/rng.h"
 #include "util/str.h"
+#include "util/uri.h"
 #include "util/timeutil.h"
 #include "util/util.h"
 
@@ -278,12 +280,57 @@ START_TEST(err_names_and_messages)
 }
 END_TEST
 
+/* One encoder for every protocol and for SigV4: RFC 3986 unreserved bytes
+ * kept, everything else %XX upper-case, whatever the locale says a letter
+ * is (a Latin-1 locale calls 0xE9 alphanumeric). */
+START_TEST(uri_encode_decode)
+{
+  struct buf b;
+  char *d;
+  char all[256];
+  size_t i, escaped = 0;
+
+  setlocale(LC_CTYPE, "");
+  buf_init(&b, 4096);
+  ck_assert_int_eq(uri_encode(&b, "a-Z_0.~/ +%\xe9", 12, false), 0);
+  ck_assert_str_eq(buf_str(&b), "a-Z_0.~%2F%20%2B%25%E9");
+  buf_reset(&b);
+  ck_assert_int_eq(uri_encode(&b, "k/e y", 5, true), 0);
+  ck_assert_str_eq(buf_str(&b), "k/e%20y");
+  for (i = 0; i < 256; i++)
+    all[i] = (char)i;
+  buf_reset(&b);
+  ck_assert_int_eq(uri_encode(&b, all, 256, false), 0);
+  for (i = 0; i < b.len; i++)
+    escaped += b.data[i] == '%';
+  /* kept: 26 + 26 + 10 + "-_.~" = 66 bytes; the other 190 escaped */
+  ck_assert_uint_eq(escaped, 190);
+  ck_assert_uint_eq(b.len, 66 + 3 * 190);
+  /* lenient decode (SigV4 normalisation): a stray % stays */
+  buf_reset(&b);
+  ck_assert_int_eq(uri_decode(&b, "a%2Fb%zz+%4", 11), 0);
+  ck_assert_str_eq(buf_str(&b), "a/b%zz+%4");
+  buf_cleanup(&b);
+  /* strict decode (form bodies): a stray % is an error */
+  d = uri_decode_new("%7B%22a%22%3A1%7D+x", false);
+  ck_assert_str_eq(d, "{\"a\":1}+x");
+  free(d);
+  d = uri_decode_new("a+b", true);
+  ck_assert_str_eq(d, "a b");
+  free(d);
+  ck_assert_ptr_null(uri_decode_new("bad%2", false));
+  ck_assert_ptr_null(uri_decode_new("bad%zz", false));
+  setlocale(LC_CTYPE, "C");
+}
+END_TEST
+
 static Suite *util_suite(void)
 {
   Suite *s = suite_create("util");
   TCase *tc = tcase_create("core");
 
   tcase_add_test(tc, buf_bounded_append);
+  tcase_add_test(tc, uri_encode_decode);
   tcase_add_test(tc, buf_printf_consume_take);
   tcase_add_test(tc, str_helpers);
   tcase_add_test(tc, map_put_get_del_grow);

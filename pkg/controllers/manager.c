@@ -194,6 +194,15 @@ int mgr_add_controller(struct mgr *m, struct ctrl *c)
   return 0;
 }
 
+struct ctrl *mgr_controller(struct mgr *m, const char *name)
+{
+  for (struct mgr_ctrl *mc = m ? m->ctrls : NULL; mc; mc = mc->next) {
+    if (str_eq(ctrl_name(mc->c), name))
+      return mc->c;
+  }
+  return NULL;
+}
+
 /* ---- health -------------------------------------------------------------- */
 
 static int check_synced(void *arg, char *msg, size_t msgsize)

@@ -127,5 +127,7 @@ struct httpc *mgr_httpc(struct mgr *m);
 /* Hand a controller (not started) to the manager, which starts, pauses,
  * resumes and closes it. OP_ESTATE after mgr_start. */
 int mgr_add_controller(struct mgr *m, struct ctrl *c);
+/* The controller added under name, or NULL (borrowed). */
+struct ctrl *mgr_controller(struct mgr *m, const char *name);
 
 #endif

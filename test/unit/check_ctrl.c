@@ -375,6 +375,39 @@ START_TEST(concurrency_limit)
 }
 END_TEST
 
+/* The limit changes while running (a ConfigMap edit): raised, a queued
+ * key starts at once; lowered, the ones in flight finish and no new one
+ * starts until fewer than the new limit run. */
+START_TEST(concurrency_changes_live)
+{
+  new_ctrl(1);
+  mode = M_PENDING;
+  sync_all();
+  ctrl_enqueue(ctrl, "ns/k0");
+  ctrl_start(ctrl);
+  settle();
+  ck_assert_str_eq(calls, "ns/a ");
+  ck_assert_uint_eq(ctrl_active(ctrl), 1);
+  ctrl_set_max_concurrent(ctrl, 2);
+  settle();
+  ck_assert_str_eq(calls, "ns/a ns/b ");
+  ck_assert_uint_eq(ctrl_active(ctrl), 2);
+  ck_assert(met_value(cm->max, MET_LV("account")) == 2);
+  ctrl_set_max_concurrent(ctrl, 1);
+  ctrl_complete(last_ctx, "ns/a", NULL);
+  settle();
+  ck_assert_str_eq(calls, "ns/a ns/b ");
+  ck_assert_uint_eq(ctrl_active(ctrl), 1);
+  ctrl_complete(last_ctx, "ns/b", NULL);
+  settle();
+  ck_assert_str_eq(calls, "ns/a ns/b ns/k0 ");
+  ck_assert_uint_eq(ctrl_active(ctrl), 1);
+  mode = M_DONE;
+  ctrl_complete(last_ctx, "ns/k0", NULL);
+  settle();
+}
+END_TEST
+
 START_TEST(pause_resume)
 {
   new_ctrl(4);
@@ -526,6 +559,7 @@ static Suite *ctrl_suite(void)
   tcase_add_test(tc, completion_requeue_rules);
   tcase_add_test(tc, complete_inside_reconcile);
   tcase_add_test(tc, concurrency_limit);
+  tcase_add_test(tc, concurrency_changes_live);
   tcase_add_test(tc, pause_resume);
   tcase_add_test(tc, owner_mapping);
   tcase_add_test(tc, map_source_and_gate);

@@ -379,10 +379,12 @@ START_TEST(config_reload)
   ck_assert_ptr_nonnull(exec_cfg_get(c));
   ck_assert_int_eq(exec_cfg_get(c)->account_limit, 10);
   ck_assert_uint_eq(exec_cfg_generation(c), 1);
-  exec_cfg_apply(c, bad); /* invalid: NULL, Warning event, last good kept */
-  ck_assert_ptr_null(exec_cfg_get(c));
+  exec_cfg_apply(c, bad); /* invalid: Warning event, the last valid kept */
+  ck_assert_ptr_nonnull(exec_cfg_get(c));
+  ck_assert_int_eq(exec_cfg_get(c)->account_limit, 10);
   ck_assert_ptr_nonnull(strstr(events, "Warning InvalidConfigMap"));
-  ck_assert_int_eq(exec_cfg_last_good(c)->account_limit, 10);
+  ck_assert_ptr_nonnull(strstr(events, "account-limit"));
+  ck_assert_uint_eq(exec_cfg_generation(c), 1);
   exec_cfg_apply(c, bad); /* the same error is reported once */
   ck_assert_int_eq(strstr(strstr(events, "Warning") + 1, "Warning") == NULL, 1);
   exec_cfg_apply(c, good);

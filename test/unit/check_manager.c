@@ -277,6 +277,8 @@ START_TEST(controllers_run_only_while_leading)
   ctl = ctrl_new(&l.uv, &co);
   ck_assert_int_eq(ctrl_watch(ctl, mgr_informer(m, MGR_CONFIGMAP)), 0);
   ck_assert_int_eq(mgr_add_controller(m, ctl), 0);
+  ck_assert_ptr_eq(mgr_controller(m, ctrl_name(ctl)), ctl);
+  ck_assert_ptr_null(mgr_controller(m, "no-such-controller"));
   ck_assert_int_eq(mgr_start(m), 0);
   ck_assert_int_eq(mgr_add_controller(m, ctl), OP_ESTATE);
   ck_assert(ctrl_paused(ctl)); /* not leading yet */

@@ -16,8 +16,8 @@ struct exec_cfg {
   int handler;
   struct exec_kio kio;
   bool has_kio;
-  struct opcfg cur, good;
-  bool has_cur, has_good;
+  struct opcfg cur; /* the configuration in force: the last valid one */
+  bool has_cur;
   unsigned gen;
   char last_err[256];
   struct {
@@ -57,8 +57,9 @@ static void invalid(struct exec_cfg *c, const json_t *cm, const char *err)
   if (str_eq(c->last_err, err))
     return;
   str_copy(c->last_err, err, sizeof(c->last_err));
-  log_error("config", "ConfigMap %s is invalid: %s (controllers wait)",
-            OPCFG_NAME, err);
+  log_error("config", "ConfigMap %s is invalid: %s (%s)", OPCFG_NAME, err,
+            c->has_cur ? "the last valid configuration stays in force"
+                       : "controllers wait for a valid one");
   if (!c->has_kio || !c->kio.event)
     return;
   copy = obj_copy(cm);
@@ -76,11 +77,11 @@ void exec_cfg_apply(struct exec_cfg *c, const json_t *cm)
   char err[256] = "";
   int rc;
 
-  if (c->has_cur)
-    opcfg_cleanup(&c->cur);
-  c->has_cur = false;
   if (!cm) {
     log_warn("config", "ConfigMap %s is missing", OPCFG_NAME);
+    if (c->has_cur)
+      opcfg_cleanup(&c->cur);
+    c->has_cur = false;
     c->last_err[0] = 0;
     notify(c);
     return;
@@ -90,13 +91,11 @@ void exec_cfg_apply(struct exec_cfg *c, const json_t *cm)
   if (rc) {
     invalid(c, cm, err[0] ? err : op_strerror(rc));
   } else {
+    if (c->has_cur)
+      opcfg_cleanup(&c->cur);
     c->cur = n;
     c->has_cur = true;
     c->last_err[0] = 0;
-    if (c->has_good)
-      opcfg_cleanup(&c->good);
-    memset(&c->good, 0, sizeof(c->good));
-    c->has_good = opcfg_parse(&c->good, cm, err, sizeof(err)) == 0;
     c->gen++;
   }
   notify(c);
@@ -153,19 +152,12 @@ void exec_cfg_free(struct exec_cfg *c)
     inf_remove_handler(c->inf, c->handler);
   if (c->has_cur)
     opcfg_cleanup(&c->cur);
-  if (c->has_good)
-    opcfg_cleanup(&c->good);
   free(c);
 }
 
 const struct opcfg *exec_cfg_get(const struct exec_cfg *c)
 {
   return c && c->has_cur ? &c->cur : NULL;
-}
-
-const struct opcfg *exec_cfg_last_good(const struct exec_cfg *c)
-{
-  return c && c->has_good ? &c->good : NULL;
 }
 
 unsigned exec_cfg_generation(const struct exec_cfg *c)

@@ -7,9 +7,9 @@
  *                 accountpool/exec_io.c's shared half move here.
  *   exec_obs      the per-key observation table ("Observation lifetime").
  *   exec_cfg      the operator ConfigMap from its informer: parsed with
- *                 opcfg on every change; NULL while missing or invalid
- *                 (invalid: error log + Warning event on the ConfigMap;
- *                 the last good one stays readable via exec_cfg_last_good).
+ *                 opcfg on every change; NULL while missing; an invalid
+ *                 one leaves the last valid one in force (error log and
+ *                 Warning event on the ConfigMap naming the bad key).
  *   exec_aws      the AWS side: one aws_client (--aws-endpoint-url,
  *                 AWS_REGION, metrics) and its aws_api table, the
  *                 management credentials from the Secret
@@ -136,10 +136,10 @@ void exec_cfg_free(struct exec_cfg *c);
 /* Apply a ConfigMap object (NULL = deleted). What the informer handler
  * calls; public for tests. */
 void exec_cfg_apply(struct exec_cfg *c, const json_t *cm);
-/* The parsed config, NULL when missing or invalid (borrowed; valid until
+/* The configuration in force: the last valid ConfigMap parsed, NULL when
+ * none was valid yet or the ConfigMap is deleted (borrowed; valid until
  * the next change). */
 const struct opcfg *exec_cfg_get(const struct exec_cfg *c);
-const struct opcfg *exec_cfg_last_good(const struct exec_cfg *c);
 /* Bumped on every successful parse. */
 unsigned exec_cfg_generation(const struct exec_cfg *c);
 /* Called after every change (parsed, invalid or deleted). Up to 8. */

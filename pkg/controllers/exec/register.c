@@ -129,11 +129,19 @@ static void secret_seen(const json_t *obj, void *arg)
   acct_exec_kick_all(s->acct); /* AWS steps waiting for credentials */
 }
 
-/* A new or changed ConfigMap: every Account plans again with it. */
+/* A new or changed ConfigMap: each controller's concurrency follows its
+ * MaxConcurrentReconciles key, and every Account plans again with it. */
 static void cfg_changed(void *arg)
 {
   struct exec_shared *s = arg;
+  int i;
 
+  for (i = 0; i < OPCFG_CTRL_COUNT; i++) {
+    struct ctrl *c = mgr_controller(s->mgr, opcfg_ctrl_name(i));
+
+    if (c)
+      ctrl_set_max_concurrent(c, exec_max_concurrent(s, (enum opcfg_ctrl)i));
+  }
   acct_exec_kick_all(s->acct);
 }
 

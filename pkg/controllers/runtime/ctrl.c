@@ -648,6 +648,24 @@ struct wq *ctrl_queue(struct ctrl *c)
   return c->q;
 }
 
+const char *ctrl_name(const struct ctrl *c)
+{
+  return c->name;
+}
+
+void ctrl_set_max_concurrent(struct ctrl *c, unsigned n)
+{
+  n = n ? n : 1;
+  if (n == c->max)
+    return;
+  log_info("controller", "%s: max concurrent reconciles %u -> %u", c->name,
+           c->max, n);
+  c->max = n;
+  if (c->m)
+    met_set(c->m->max, c->lv1, c->max);
+  pump(c);
+}
+
 unsigned ctrl_active(const struct ctrl *c)
 {
   return c->active;

@@ -137,6 +137,11 @@ uint64_t ctrl_ctx_reconcile_id(const struct ctrl_ctx *ctx, const char *key);
 
 struct wq *ctrl_queue(struct ctrl *c);
 unsigned ctrl_active(const struct ctrl *c);
+const char *ctrl_name(const struct ctrl *c);
+/* Change the concurrency limit while running (0 = 1): a higher limit
+ * starts queued keys at once; a lower one lets the reconciles in flight
+ * finish and starts no new one until fewer than n run. */
+void ctrl_set_max_concurrent(struct ctrl *c, unsigned n);
 bool ctrl_is_pending(const struct ctrl *c, const char *key);
 
 /* The key of obj's owner per spec, into out[STORE_KEY_MAX]: 0, or

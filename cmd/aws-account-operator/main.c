@@ -7,8 +7,8 @@
 
 #include "awscheck/awscheck.h"
 #include "config/config.h"
-#include "controllers/exec/exec.h"
-#include "controllers/manager.h"
+#include "cmd/aws-account-operator/controllers.h"
+#include "controllers/runtime/manager.h"
 #include "http/health.h"
 #include "http/httpd.h"
 #include "log/log.h"
@@ -128,7 +128,7 @@ static int start_manager(struct app *a)
               e.msg[0] ? e.msg : op_strerror(rc));
     return rc;
   }
-  rc = exec_register_all(a->mgr, &a->loop, &a->cfg, a->metrics);
+  rc = controllers_register(a->mgr, &a->loop, &a->cfg, a->metrics);
   return rc ? rc : mgr_start(a->mgr);
 }
 

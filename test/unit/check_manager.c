@@ -8,7 +8,7 @@
 
 #include "cache/informer.h"
 #include "config/config.h"
-#include "controllers/manager.h"
+#include "controllers/runtime/manager.h"
 #include "controllers/runtime/ctrl.h"
 #include "http/health.h"
 #include "k8s/events.h"

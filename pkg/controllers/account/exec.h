@@ -1,9 +1,10 @@
-/* Account controller executor (PLANS.md): snapshot from the caches, the
- * observation table, the account watcher and the clock; acct_plan; one
- * step: Kubernetes writes, or AWS actions whose outcome is stored as the
- * key's observation before the key is requeued at once. Secret material
- * (the new IAM access key) never leaves the Secret object it is written
- * to: not in logs, events, observations or status. */
+/* Account controller: its descriptor for the step runner
+ * (controllers/exec/runner.h) and the state behind it. Snapshot from the
+ * caches, the observation table, the account watcher and the clock;
+ * acct_plan; one step: Kubernetes writes, or AWS actions whose outcome is
+ * stored as the key's observation before the key is requeued at once. Secret
+ * material (the new IAM access key) never leaves the Secret object it is
+ * written to: not in logs, events, observations or status. */
 #ifndef PKG_CONTROLLERS_ACCOUNT_EXEC_H
 #define PKG_CONTROLLERS_ACCOUNT_EXEC_H
 
@@ -12,6 +13,7 @@
 
 #include "controllers/account/plan.h"
 #include "controllers/exec/exec.h"
+#include "controllers/exec/runner.h"
 
 struct acct_exec_deps {
   struct exec_kio kio;
@@ -29,9 +31,6 @@ struct acct_exec_deps {
 struct acct_exec;
 struct acct_exec *acct_exec_new(const struct acct_exec_deps *d);
 void acct_exec_free(struct acct_exec *e);
-/* Shutdown: stop reading cfg/watcher, free once no job is in flight, then
- * cb(arg) (may run before return). */
-void acct_exec_close(struct acct_exec *e, void (*cb)(void *arg), void *arg);
 
 /* One pass for key "ns/name": 0 with *out filled, or CTRL_PENDING, after
  * which done(arg, key, res) runs exactly once. */
@@ -42,14 +41,9 @@ int acct_exec_reconcile(struct acct_exec *e, const char *key,
 const struct acct_obs *acct_exec_obs(const struct acct_exec *e,
                                      const char *key);
 
-/* Register with the manager: watches Accounts, and AccountClaims mapped
- * to their spec.accountLink; waits for the ConfigMap and Secret
- * informers. */
-int acct_exec_register(struct mgr *m, uv_loop_t *loop, struct acct_exec *e,
-                       unsigned max_concurrent, struct ctrl_metrics *cm,
-                       struct wq_metrics *wm);
-
-/* Enqueue every Account (the watcher's verdict changed). */
-void acct_exec_kick_all(void *arg);
+/* The Account controller for the runner: reconciles Accounts; an
+ * AccountClaim maps to its spec.accountLink; waits for the ConfigMap and
+ * Secret informers; re-run on ConfigMap, Secret and watcher changes. */
+extern const struct exec_desc acct_desc;
 
 #endif

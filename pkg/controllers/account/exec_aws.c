@@ -124,7 +124,7 @@ static void annotations_written(int err, json_t *obj,
     log_warn("account",
              "%s: recording CreateAccount request %s failed (%s); the "
              "observation carries it",
-             j->key, j->obs.request_id,
+             j->base.key, j->obs.request_id,
              det && det->msg[0] ? det->msg : op_strerror(err));
   acct__aws_finish(j, 0, NULL);
 }
@@ -139,18 +139,18 @@ static void created(int err, const struct aws_error *ae,
   int rc;
 
   if (err || !r->status.id) {
-    exec_watcher_create_end(j->e->d.watcher, j->key);
+    exec_watcher_create_end(j->e->d.watcher, j->base.key);
     return acct__aws_finish(j, err ? err : OP_EPARSE, ae);
   }
   str_copy(j->obs.request_id, r->status.id, sizeof(j->obs.request_id));
   str_copy(j->obs.create_state, r->status.state ? r->status.state : "",
            sizeof(j->obs.create_state));
   if (!str_eq(r->status.state, "IN_PROGRESS") && !str_empty(r->status.state))
-    exec_watcher_create_end(j->e->d.watcher, j->key);
-  log_info("account", "%s: CreateAccount request %s (%s)", j->key,
+    exec_watcher_create_end(j->e->d.watcher, j->base.key);
+  log_info("account", "%s: CreateAccount request %s (%s)", j->base.key,
            j->obs.request_id, j->st.email);
   time_rfc3339(acct__now(j->e), ts);
-  o = obj_copy(j->account);
+  o = obj_copy(j->base.obj);
   obj_set_annotation(o, ACCT_ANN_REQUEST_ID, j->obs.request_id);
   obj_set_annotation(o, ACCT_ANN_REQUESTED_AT, ts);
   rc = k->update(k->arg, &exec_gvr_accounts, o, annotations_written, j);
@@ -167,10 +167,10 @@ static int create_account(struct acct_job *j)
   };
   int rc;
 
-  exec_watcher_create_begin(j->e->d.watcher, j->key);
+  exec_watcher_create_begin(j->e->d.watcher, j->base.key);
   rc = API(j)->create_account(API(j), &j->mgmt_t, &rq, created, j);
   if (rc)
-    exec_watcher_create_end(j->e->d.watcher, j->key);
+    exec_watcher_create_end(j->e->d.watcher, j->base.key);
   return rc;
 }
 
@@ -190,9 +190,9 @@ static void described_create(int err, const struct aws_error *ae,
   str_copy(j->obs.account_id, s->account_id ? s->account_id : "",
            sizeof(j->obs.account_id));
   if (str_eq(s->state, "IN_PROGRESS"))
-    exec_watcher_create_begin(j->e->d.watcher, j->key);
+    exec_watcher_create_begin(j->e->d.watcher, j->base.key);
   else
-    exec_watcher_create_end(j->e->d.watcher, j->key);
+    exec_watcher_create_end(j->e->d.watcher, j->base.key);
   acct__aws_finish(j, 0, NULL);
 }
 

@@ -29,7 +29,7 @@ static const char *cur(struct acct_job *j)
 static void warn(struct acct_job *j, const char *what, int err,
                  const struct aws_error *ae)
 {
-  log_warn("account", "%s: cleanup %s %s: %s", j->key, what, cur(j),
+  log_warn("account", "%s: cleanup %s %s: %s", j->base.key, what, cur(j),
            ae && ae->code[0] ? ae->code : op_strerror(err));
 }
 
@@ -53,7 +53,7 @@ static void deleted(int err, const struct aws_error *ae,
   if (err)
     warn(j, "delete", err, ae);
   else
-    log_info("account", "%s: deleted IAM %s %s", j->key,
+    log_info("account", "%s: deleted IAM %s %s", j->base.key,
              j->roles ? "role" : "user", cur(j));
   next_entity(j);
 }
@@ -155,10 +155,10 @@ static void tags_got(int err, const struct aws_error *ae,
 
   for (size_t i = 0; !err && i < r->n; i++) {
     if (str_eq(r->v[i].key, "clusterAccountName") &&
-        str_eq(r->v[i].value, obj_name(j->account)))
+        str_eq(r->v[i].value, obj_name(j->base.obj)))
       hits++;
     if (str_eq(r->v[i].key, "clusterNamespace") &&
-        str_eq(r->v[i].value, obj_namespace(j->account)))
+        str_eq(r->v[i].value, obj_namespace(j->base.obj)))
       hits++;
   }
   if (err)

@@ -8,19 +8,13 @@
 struct acct_exec {
   struct acct_exec_deps d;
   char ns[64];
-  struct exec_obs *obs;
-  struct ctrl *ctrl; /* set by acct_exec_register */
-  unsigned jobs;
-  bool closing;
-  void (*close_cb)(void *arg);
-  void *close_arg;
+  struct exec_runner *run;
 };
 
-/* One reconcile in flight. */
+/* One reconcile in flight (base.obj: the owned copy of the Account). */
 struct acct_job {
+  struct exec_job base;
   struct acct_exec *e;
-  char key[256];
-  json_t *account; /* owned copy of the cached Account */
   bool secret_exists;
   struct acct_step st;
   struct acct_obs obs;
@@ -38,17 +32,19 @@ struct acct_job {
   json_t *inner;       /* scratch: per-entity list (cleanup) */
   size_t iidx;
   bool roles; /* cleanup: users done, now roles */
-  double t0;
-  exec_done_fn done;
-  void *arg;
 };
 
 /* Finish an AWS action: store obs (err/aerr when err != 0), event,
  * requeue at once. */
 void acct__aws_finish(struct acct_job *j, int err, const struct aws_error *ae);
-/* Finish a job with a result (frees it). */
-void acct__job_finish(struct acct_job *j, const struct ctrl_result *r);
 time_t acct__now(const struct acct_exec *e);
+
+/* The descriptor's functions (exec.c). */
+int acct__prepare(struct exec_job *b);
+int acct__plan(struct exec_job *b, struct exec_step *v);
+void acct__starting(struct exec_job *b);
+int acct__start_aws(struct exec_job *b);
+void acct__job_cleanup(struct exec_job *b);
 
 /* Start the step's AWS action; 0 = acct__aws_finish will run. */
 int acct__exec_aws(struct acct_job *j);

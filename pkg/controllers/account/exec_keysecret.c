@@ -24,8 +24,9 @@ static void new_key_deleted(int err, const struct aws_error *ae,
 
   (void)r;
   if (err)
-    log_warn("account", "%s: deleting unused access key %s failed: %s", j->key,
-             j->new_key_id, ae && ae->code[0] ? ae->code : op_strerror(err));
+    log_warn("account", "%s: deleting unused access key %s failed: %s",
+             j->base.key, j->new_key_id,
+             ae && ae->code[0] ? ae->code : op_strerror(err));
   /* j->stage holds the Secret outcome: 0 (already existed) or its error. */
   acct__aws_finish(j, j->stage, NULL);
 }
@@ -60,12 +61,12 @@ static void secret_created(int err, json_t *obj, const struct op_error *det,
   util_free_secret(j->secret_key);
   j->secret_key = NULL;
   if (!err) {
-    log_info("account", "%s: access key %s stored in Secret %s", j->key,
+    log_info("account", "%s: access key %s stored in Secret %s", j->base.key,
              j->new_key_id, j->st.secret_name);
     return acct__aws_finish(j, 0, NULL);
   }
-  log_info("account", "%s: creating Secret %s: %s", j->key, j->st.secret_name,
-           det && det->msg[0] ? det->msg : op_strerror(err));
+  log_info("account", "%s: creating Secret %s: %s", j->base.key,
+           j->st.secret_name, det && det->msg[0] ? det->msg : op_strerror(err));
   /* Exists: someone (an earlier pass) stored a key; ours is surplus.
    * Other errors: the key can never be read again; do not leave it. */
   drop_new_key(j, err == OP_EEXIST ? 0 : err);
@@ -73,7 +74,7 @@ static void secret_created(int err, json_t *obj, const struct op_error *det,
 
 static json_t *secret_obj_new(const struct acct_job *j)
 {
-  const json_t *a = j->account;
+  const json_t *a = j->base.obj;
   json_t *s = json_pack(
       "{s:s, s:s, s:{s:s, s:s, s:[{s:s, s:s, s:s, s:s, s:b, s:b}]}, s:s, "
       "s:{s:s, s:s, s:s}}",
@@ -103,7 +104,7 @@ static void key_created(int err, const struct aws_error *ae,
   s = secret_obj_new(j);
   if (!s)
     return drop_new_key(j, OP_ENOMEM);
-  rc = k->create(k->arg, &exec_gvr_secrets, obj_namespace(j->account), s,
+  rc = k->create(k->arg, &exec_gvr_secrets, obj_namespace(j->base.obj), s,
                  secret_created, j);
   wipe_secret_obj(s);
   json_decref(s);

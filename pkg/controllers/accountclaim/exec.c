@@ -1,7 +1,7 @@
-/* AccountClaim executor: snapshot, claim_plan, one step (PLANS.md). The
- * Kubernetes steps and the bookkeeping live here; the Organizations and
- * cleanup actions in exec_aws.c / exec_cleanup.c, the Secret actions in
- * exec_secret.c. */
+/* AccountClaim controller: its descriptor for the step runner, the
+ * snapshot and plan (exec.h). The Organizations and cleanup actions live
+ * in exec_aws.c / exec_cleanup.c, the Secret actions in exec_secret.c, the
+ * metrics in exec_metrics.c. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,12 +16,18 @@
 struct claim_exec *claim_exec_new(const struct claim_exec_deps *d)
 {
   struct claim_exec *e = calloc(1, sizeof(*e));
+  struct exec_runner_deps rd = { .kio = d->kio, .objs = d->claims };
 
   if (!e)
     return NULL;
   e->d = *d;
   str_copy(e->ns, d->ns ? d->ns : OBJ_NAMESPACE, sizeof(e->ns));
   e->d.ns = e->ns;
+  e->run = exec_runner_new(&claim_desc, e, &rd);
+  if (!e->run) {
+    free(e);
+    return NULL;
+  }
   if (d->metrics)
     claim__metrics_init(e, d->metrics);
   return e;
@@ -29,268 +35,115 @@ struct claim_exec *claim_exec_new(const struct claim_exec_deps *d)
 
 void claim_exec_free(struct claim_exec *e)
 {
-  struct claim_obs_ent *o, *n;
-
   if (!e)
     return;
-  for (o = e->obs; o; o = n) {
-    n = o->next;
-    free(o);
-  }
+  exec_runner_free(e->run);
   free(e);
-}
-
-static struct claim_obs_ent **obs_find(struct claim_exec *e, const char *key)
-{
-  struct claim_obs_ent **p = &e->obs;
-
-  while (*p && !str_eq((*p)->key, key))
-    p = &(*p)->next;
-  return p;
 }
 
 const struct claim_obs *claim_exec_obs(const struct claim_exec *e,
                                        const char *key)
 {
-  struct claim_obs_ent **p = obs_find((struct claim_exec *)e, key);
-
-  return *p ? &(*p)->obs : NULL;
+  return exec_runner_obs(e->run, key);
 }
 
-void claim__obs_put(struct claim_exec *e, const char *key,
-                    const struct claim_obs *o)
+int claim_exec_reconcile(struct claim_exec *e, const char *key,
+                         struct ctrl_result *out, exec_done_fn done, void *arg)
 {
-  struct claim_obs_ent **p = obs_find(e, key);
-
-  if (!*p) {
-    *p = calloc(1, sizeof(**p));
-    if (!*p)
-      return;
-    str_copy((*p)->key, key, sizeof((*p)->key));
-  }
-  (*p)->obs = *o;
+  return exec_runner_reconcile(e->run, key, out, done, arg);
 }
 
-static void obs_drop(struct claim_exec *e, const char *key)
-{
-  struct claim_obs_ent **p = obs_find(e, key), *o = *p;
-
-  if (o) {
-    *p = o->next;
-    free(o);
-  }
-}
-
-void claim__job_free(struct claim_job *j)
-{
-  json_decref(j->claim);
-  claim_step_cleanup(&j->st);
-  free(j);
-}
-
-void claim__finish(struct claim_job *j, const struct ctrl_result *r)
-{
-  j->done(j->arg, j->key, r);
-  claim__job_free(j);
-}
-
-static void record_event(struct claim_job *j)
-{
-  const struct plan_event *ev = &j->st.event;
-
-  if (ev->reason[0])
-    j->e->d.kio.event(j->e->d.kio.arg, j->claim, ev->type, ev->reason,
-                      ev->message);
-}
-
-/* A Kubernetes write of the step finished. */
-static void write_done(int err, json_t *obj, const struct op_error *det,
-                       void *arg)
-{
-  struct claim_job *j = arg;
-  struct ctrl_result res;
-
-  (void)obj;
-  if (err == OP_ENOTFOUND && j->st.action == CLAIM_ACCOUNT_DELETE)
-    err = 0;
-  exec_write_result(err, j->st.requeue_ms, &res);
-  if (err) {
-    log_info("accountclaim", "%s: %s failed: %s", j->key,
-             claim_action_name(j->st.action),
-             det && det->msg[0] ? det->msg : op_strerror(err));
-  } else {
-    record_event(j);
-    claim__metrics_written(j);
-  }
-  claim__finish(j, &res);
-}
-
-/* An AWS (or Secret) action finished: store the observation, requeue. */
+/* An AWS (or Secret) action finished: the runner stores the observation
+ * and requeues. */
 void claim__action_done(void *arg, const struct claim_obs *o)
 {
   struct claim_job *j = arg;
-  struct claim_obs obs = *o;
-  struct ctrl_result res = { .requeue_after_ms = 1 };
 
-  obs.action = j->st.action;
-  obs.at = time(NULL);
-  claim__obs_put(j->e, j->key, &obs);
-  claim__metrics_action(j, &obs);
-  if (obs.result == 0)
-    record_event(j);
-  else
-    log_info("accountclaim", "%s: %s failed: %s %s", j->key,
-             claim_action_name(j->st.action), op_strerror(obs.result),
-             obs.aws_code);
-  claim__finish(j, &res);
+  j->last = *o;
+  j->last.action = j->st.action;
+  j->last.at = time(NULL);
+  exec_job_observed(&j->base, j->last.result, j->last.aws_code, &j->last, NULL);
 }
 
-static int start_write(struct claim_job *j)
+int claim__start_aws(struct exec_job *b)
 {
-  const struct exec_kio *k = &j->e->d.kio;
-  json_t *o = j->st.object_new;
-
-  switch (j->st.action) {
-  case CLAIM_UPDATE:
-  case CLAIM_REMOVE_FINALIZER:
-    return k->update(k->arg, &exec_gvr_claims, o, write_done, j);
-  case CLAIM_UPDATE_STATUS:
-    return k->update_status(k->arg, &exec_gvr_claims, o, write_done, j);
-  case CLAIM_ACCOUNT_UPDATE:
-    return k->update(k->arg, &exec_gvr_accounts, o, write_done, j);
-  case CLAIM_ACCOUNT_UPDATE_STATUS:
-    return k->update_status(k->arg, &exec_gvr_accounts, o, write_done, j);
-  case CLAIM_ACCOUNT_DELETE:
-    return k->del(k->arg, &exec_gvr_accounts, j->e->ns, j->st.account_name,
-                  write_done, j);
-  default:
-    return OP_EINVAL;
-  }
-}
-
-static int start_step(struct claim_job *j)
-{
+  struct claim_job *j = (struct claim_job *)b;
   struct claim_exec *e = j->e;
-  struct aws_creds *mgmt;
+  struct aws_creds *mgmt =
+      e->d.mgmt_creds ? e->d.mgmt_creds(e->d.creds_arg) : NULL;
 
-  switch (j->st.action) {
-  case CLAIM_WRITE_SECRET:
-  case CLAIM_WRITE_FAKE_SECRET:
-  case CLAIM_DELETE_SECRET:
-    return claim__exec_secret(j);
-  case CLAIM_ENSURE_OU:
-  case CLAIM_MOVE_ACCOUNT:
-  case CLAIM_CLEANUP_REGION:
-  case CLAIM_CLOSE_ACCOUNT:
-    mgmt = e->d.mgmt_creds ? e->d.mgmt_creds(e->d.creds_arg) : NULL;
-    if (j->st.action == CLAIM_CLEANUP_REGION)
-      j->started = time(NULL);
-    return claim__exec_aws(e->d.api, mgmt, &j->st, claim__action_done, j);
-  default:
-    return start_write(j);
-  }
+  if (j->st.action == CLAIM_CLEANUP_REGION)
+    j->started = time(NULL);
+  return claim__exec_aws(e->d.api, mgmt, &j->st, claim__action_done, j);
 }
 
-static int snap_plan(struct claim_job *j)
+int claim__start_secret(struct exec_job *b)
 {
+  return claim__exec_secret((struct claim_job *)b);
+}
+
+int claim__plan(struct exec_job *b, struct exec_step *v)
+{
+  struct claim_job *j = (struct claim_job *)b;
   struct claim_exec *e = j->e;
   struct claim_snap sn = { 0 };
   struct opcfg cfg;
   bool have_cfg = !e->d.cfg_get && exec_cfg_load(e->d.configmap, &cfg) == 0;
   int rc;
 
-  sn.claim = j->claim;
+  sn.claim = b->obj;
   sn.accounts = exec_store_objs(e->d.accounts, &sn.naccounts);
   sn.cfg = have_cfg ? &cfg : NULL;
   if (e->d.cfg_get)
     sn.cfg = e->d.cfg_get(e->d.cfg_arg);
   sn.now = time(NULL);
   sn.secret_exists = j->secret_exists;
-  sn.obs = claim_exec_obs(e, j->key);
+  sn.obs = exec_runner_obs(e->run, b->key);
   rc = sn.accounts ? claim_plan(&sn, &j->st) : OP_ENOMEM;
   free((void *)sn.accounts);
   if (have_cfg)
     opcfg_cleanup(&cfg);
+  *v = (struct exec_step){ .done = j->st.action == CLAIM_DONE,
+                           .action = (int)j->st.action,
+                           .name = claim_action_name(j->st.action),
+                           .why = j->st.why,
+                           .object_new = j->st.object_new,
+                           .target_ns = e->ns,
+                           .target_name = j->st.account_name,
+                           .requeue_ms = j->st.requeue_ms,
+                           .event = &j->st.event };
   return rc;
-}
-
-/* Plan and start the step; 0 = finished synchronously into *out. */
-static int plan_run(struct claim_job *j, struct ctrl_result *out)
-{
-  int rc = snap_plan(j);
-
-  claim__metrics_seen(j);
-  if (rc < 0)
-    return rc;
-  log_debug("accountclaim", "%s: %s (%s)", j->key,
-            claim_action_name(j->st.action), j->st.why);
-  if (j->st.action == CLAIM_DONE) {
-    *out = (struct ctrl_result){ .requeue_after_ms = j->st.requeue_ms };
-    return 0;
-  }
-  rc = start_step(j);
-  return rc < 0 ? rc : CTRL_PENDING;
 }
 
 static void secret_checked(int err, json_t *obj, const struct op_error *det,
                            void *arg)
 {
   struct claim_job *j = arg;
-  struct ctrl_result res = { 0 };
-  int rc;
 
   (void)obj;
   (void)det;
-  if (err && err != OP_ENOTFOUND) {
-    res.err = err;
-    claim__finish(j, &res);
-    return;
-  }
   j->secret_exists = err == 0;
-  rc = plan_run(j, &res);
-  if (rc == CTRL_PENDING)
-    return;
-  if (rc < 0)
-    res.err = rc;
-  claim__finish(j, &res);
+  exec_job_prepared(&j->base, err && err != OP_ENOTFOUND ? err : 0);
 }
 
-int claim_exec_reconcile(struct claim_exec *e, const char *key,
-                         struct ctrl_result *out, exec_done_fn done, void *arg)
+/* Does the claim's credentials Secret exist? The plan needs it. */
+int claim__prepare(struct exec_job *b)
 {
-  const json_t *c = store_get(e->d.claims, key);
-  const char *name, *ns;
-  struct claim_job *j;
-  int rc;
+  struct claim_job *j = (struct claim_job *)b;
+  const char *name = obj_str(b->obj, "spec.awsCredentialSecret.name");
+  const char *ns = obj_str(b->obj, "spec.awsCredentialSecret.namespace");
 
-  *out = (struct ctrl_result){ 0 };
-  if (!c) {
-    obs_drop(e, key);
-    return 0;
-  }
-  j = calloc(1, sizeof(*j));
-  if (!j)
-    return OP_ENOMEM;
-  j->e = e;
-  j->claim = obj_copy(c);
-  j->done = done;
-  j->arg = arg;
+  j->e = b->ctl;
   claim_step_init(&j->st);
-  str_copy(j->key, key, sizeof(j->key));
-  name = obj_str(c, "spec.awsCredentialSecret.name");
-  ns = obj_str(c, "spec.awsCredentialSecret.namespace");
+  if (str_empty(name))
+    return 1;
   if (str_empty(ns))
-    ns = obj_namespace(c);
-  if (!str_empty(name)) {
-    rc = e->d.kio.get(e->d.kio.arg, &exec_gvr_secrets, ns, name, secret_checked,
-                      j);
-    if (rc == 0)
-      return CTRL_PENDING;
-  } else {
-    rc = plan_run(j, out);
-    if (rc == CTRL_PENDING)
-      return rc;
-  }
-  claim__job_free(j);
-  return rc;
+    ns = obj_namespace(b->obj);
+  return j->e->d.kio.get(j->e->d.kio.arg, &exec_gvr_secrets, ns, name,
+                         secret_checked, j);
+}
+
+void claim__job_cleanup(struct exec_job *b)
+{
+  claim_step_cleanup(&((struct claim_job *)b)->st);
 }

@@ -1,6 +1,7 @@
-/* AccountClaim executor (PLANS.md): snapshot (claim, Accounts, the
- * credentials Secret's existence by GET, ConfigMap, the key's last
- * observation), claim_plan, one step: Kubernetes writes, Organizations OU
+/* AccountClaim controller: its descriptor for the step runner
+ * (controllers/exec/runner.h) and the state behind it. Snapshot (claim,
+ * Accounts, the credentials Secret's existence by GET, ConfigMap, the key's
+ * last observation), claim_plan, one step: Kubernetes writes, Organizations OU
  * placement, credentials Secret copy, per-region cleanup in the claimed
  * account, CloseAccount. AWS outcomes go to the executor's observation
  * table; secret material never leaves the Secret objects. */
@@ -11,7 +12,8 @@
 
 #include "aws/api.h"
 #include "controllers/accountclaim/plan.h"
-#include "controllers/accountpool/exec.h"
+#include "controllers/exec/exec.h"
+#include "controllers/exec/runner.h"
 
 struct claim_exec_deps {
   struct exec_kio kio;
@@ -42,18 +44,10 @@ int claim_exec_reconcile(struct claim_exec *e, const char *key,
 const struct claim_obs *claim_exec_obs(const struct claim_exec *e,
                                        const char *key);
 
-/* Register the AccountClaim controller: watches AccountClaims and, mapped
- * through spec.claimLink/claimLinkNamespace, Accounts; concurrency
- * MaxConcurrentReconciles.accountclaim (default 1). */
-int claim_exec_register(struct mgr *m, uv_loop_t *loop, struct claim_exec *e,
-                        unsigned max_concurrent, struct ctrl_metrics *cm,
-                        struct wq_metrics *wm);
-
-/* Same for the claim executor (AWS api and management credentials from
- * exec_aws). (exec_setup.c) */
-struct exec_shared;
-int claim_exec_setup(struct exec_shared *s, struct met_registry *r,
-                     struct claim_exec **out);
+/* The AccountClaim controller for the runner: reconciles AccountClaims;
+ * an Account maps to the claim it links and to the claims waiting for an
+ * account; waits for the ConfigMap informer. */
+extern const struct exec_desc claim_desc;
 
 /* ---- internal to the executor files ---------------------------------- */
 

@@ -8,45 +8,38 @@
 
 struct met_family;
 
-struct claim_obs_ent {
-  char key[256];
-  struct claim_obs obs;
-  struct claim_obs_ent *next;
-};
-
 struct claim_exec {
   struct claim_exec_deps d;
   char ns[64];
-  struct claim_obs_ent *obs;
+  struct exec_runner *run;
   struct met_family *crs, *ready, *pending, *cleanup, *cleanup_fail;
   struct met_family *ccs_ready, *ccs_pending, *closed;
 };
 
-/* One reconcile in flight. */
+/* One reconcile in flight (base.obj: the owned copy of the claim). */
 struct claim_job {
+  struct exec_job base;
   struct claim_exec *e;
-  char key[256];
-  json_t *claim; /* owned copy of the cached claim */
   bool secret_exists;
   struct claim_step st;
-  time_t started; /* CLEANUP_REGION start, for the duration histogram */
-  exec_done_fn done;
-  void *arg;
+  struct claim_obs last; /* the action's outcome, for the metrics */
+  time_t started;        /* CLEANUP_REGION start, for the duration histogram */
 };
-
-void claim__job_free(struct claim_job *j);
-void claim__finish(struct claim_job *j, const struct ctrl_result *r);
-void claim__obs_put(struct claim_exec *e, const char *key,
-                    const struct claim_obs *o);
+/* The descriptor's functions (exec.c). */
+int claim__prepare(struct exec_job *b);
+int claim__plan(struct exec_job *b, struct exec_step *v);
+int claim__start_aws(struct exec_job *b);
+int claim__start_secret(struct exec_job *b);
+void claim__job_cleanup(struct exec_job *b);
 /* claim_aws_done for a job: observation, event, requeue at once. */
 void claim__action_done(void *arg, const struct claim_obs *o);
 /* WRITE_SECRET, WRITE_FAKE_SECRET, DELETE_SECRET (exec_secret.c). */
 int claim__exec_secret(struct claim_job *j);
 
-/* exec_metrics.c */
+/* exec_metrics.c: the descriptor's hooks and their families. */
 void claim__metrics_init(struct claim_exec *e, struct met_registry *r);
-void claim__metrics_seen(struct claim_job *j);
-void claim__metrics_written(struct claim_job *j);
-void claim__metrics_action(struct claim_job *j, const struct claim_obs *o);
+void claim__metrics_seen(struct exec_job *b, int rc);
+void claim__metrics_written(struct exec_job *b);
+void claim__metrics_action(struct exec_job *b);
 
 #endif

@@ -1,16 +1,15 @@
-/* AccountClaim executor: the claim metrics of upstream-behaviour.md
- * section 4, and the controller registration. */
-#include "util/util.h"
+/* AccountClaim controller: upstream's claim metrics, fed by the
+ * descriptor's hooks. */
 #include <stdlib.h>
 
 #include "cache/informer.h"
 #include "cache/store.h"
 #include "controllers/accountclaim/exec_int.h"
 #include "controllers/common/obj.h"
-#include "controllers/manager.h"
 #include "metrics/metrics.h"
 #include "util/err.h"
 #include "util/str.h"
+#include "util/util.h"
 
 static struct met_family *named(struct met_family *f)
 {
@@ -65,9 +64,9 @@ static double age(const json_t *o)
 }
 
 /* Every reconcile: claim counts by state, Pending age. */
-void claim__metrics_seen(struct claim_job *j)
+void claim__metrics_seen(struct exec_job *b, int rc)
 {
-  struct claim_exec *e = j->e;
+  struct claim_exec *e = b->ctl;
   size_t it = 0;
   const char *key;
   const json_t *o;
@@ -80,21 +79,27 @@ void claim__metrics_seen(struct claim_job *j)
 
     met_inc(e->crs, MET_LV(str_empty(s) ? "" : s));
   }
-  if (str_eq(obj_str(j->claim, "status.state"), "Pending"))
-    met_observe(e->pending, NULL, age(j->claim));
+  (void)rc;
+  if (str_eq(obj_str(b->obj, "status.state"), "Pending"))
+    met_observe(e->pending, NULL, age(b->obj));
 }
 
-void claim__metrics_written(struct claim_job *j)
+void claim__metrics_written(struct exec_job *b)
 {
+  struct claim_job *j = (struct claim_job *)b;
+
   if (!j->e->ready || j->st.action != CLAIM_UPDATE_STATUS)
     return;
   if (str_eq(obj_str(j->st.object_new, "status.state"), "Ready") &&
-      !str_eq(obj_str(j->claim, "status.state"), "Ready"))
-    met_observe(j->e->ready, NULL, age(j->claim));
+      !str_eq(obj_str(b->obj, "status.state"), "Ready"))
+    met_observe(j->e->ready, NULL, age(b->obj));
 }
 
-void claim__metrics_action(struct claim_job *j, const struct claim_obs *o)
+void claim__metrics_action(struct exec_job *b)
 {
+  struct claim_job *j = (struct claim_job *)b;
+  const struct claim_obs *o = &j->last;
+
   if (!j->e->cleanup)
     return;
   if (j->st.action == CLAIM_CLOSE_ACCOUNT && o->result == 0 &&
@@ -105,77 +110,4 @@ void claim__metrics_action(struct claim_job *j, const struct claim_obs *o)
   met_observe(j->e->cleanup, NULL, difftime(time(NULL), j->started));
   if (o->result < 0)
     met_inc(j->e->cleanup_fail, NULL);
-}
-
-/* ---- registration ---------------------------------------------------------
- */
-
-static void ctrl_done(void *arg, const char *key, const struct ctrl_result *r)
-{
-  ctrl_complete(arg, key, r);
-}
-
-static int claim_reconcile(struct ctrl_ctx *ctx, const char *key,
-                           struct ctrl_result *out)
-{
-  return claim_exec_reconcile(ctrl_ctx_data(ctx), key, out, ctrl_done, ctx);
-}
-
-/* A changed Account may satisfy a Pending claim: enqueue the claims that
- * have no account yet, and the claims linked to it by spec.accountLink
- * (the Account's claimLink is cleared before the claim lets go of it). */
-static void account_to_waiting(const json_t *a, struct ctrl_keys *out,
-                               void *arg)
-{
-  struct claim_exec *e = arg;
-  size_t it = 0;
-  const char *key;
-  const json_t *c;
-
-  while (store_next(e->d.claims, &it, &key, &c)) {
-    const char *link = obj_str(c, "spec.accountLink");
-
-    if (str_empty(link) || str_eq(link, obj_name(a)))
-      ctrl_keys_add(out, key);
-  }
-}
-
-/* An Account maps to the claim it is linked to. */
-static void account_to_claim(const json_t *a, struct ctrl_keys *out, void *arg)
-{
-  const char *n = obj_str(a, "spec.claimLink");
-  const char *ns = obj_str(a, "spec.claimLinkNamespace");
-  char key[256];
-
-  account_to_waiting(a, out, arg);
-  if (str_empty(n) || str_empty(ns))
-    return;
-  if (str_fmt(key, sizeof(key), "%s/%s", ns, n) >= 0)
-    ctrl_keys_add(out, key);
-}
-
-int claim_exec_register(struct mgr *m, uv_loop_t *loop, struct claim_exec *e,
-                        unsigned max_concurrent, struct ctrl_metrics *cm,
-                        struct wq_metrics *wm)
-{
-  struct ctrl_opts o = { .name = "accountclaim",
-                         .reconcile = claim_reconcile,
-                         .data = e,
-                         .max_concurrent = max_concurrent,
-                         .metrics = cm,
-                         .wq_metrics = wm };
-  struct ctrl *c = ctrl_new(loop, &o);
-  struct inf *accts = mgr_informer(m, MGR_ACCOUNTS);
-  int rc;
-
-  if (!c)
-    return OP_ENOMEM;
-  rc = ctrl_watch(c, mgr_informer(m, MGR_ACCOUNT_CLAIMS));
-  if (!rc)
-    rc = ctrl_watch_map(c, accts, account_to_claim, e);
-  if (!rc)
-    rc = ctrl_wait_for(c, mgr_informer(m, MGR_CONFIGMAP));
-  if (!rc)
-    rc = mgr_add_controller(m, c);
-  return rc;
 }

@@ -1,5 +1,6 @@
-/* AccountPool executor: snapshot from the caches, pool_plan, one step
- * (PLANS.md). */
+/* AccountPool controller: its descriptor for the step runner, the
+ * snapshot and plan, and the expectations of the Accounts it creates
+ * (exec.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,7 @@
 #include "controllers/accountpool/plan.h"
 #include "controllers/common/names.h"
 #include "controllers/common/obj.h"
-#include "controllers/manager.h"
+#include "controllers/exec/runner.h"
 #include "log/log.h"
 #include "metrics/metrics.h"
 #include "util/err.h"
@@ -31,21 +32,18 @@ struct pool_expect {
 
 struct pool_exec {
   struct pool_exec_deps d;
-  struct ctrl *ctrl; /* set by pool_exec_register */
+  struct exec_runner *run;
   struct met_family *g_size, *g_delta, *g_avail, *g_prog;
   struct pool_expect *exp;
   size_t nexp, capexp;
 };
 
+/* One reconcile in flight (base.obj: the owned copy of the pool). */
 struct pool_job {
-  struct pool_exec *p;
-  char key[256];
-  json_t *obj; /* the pool, for the event */
-  struct plan_event ev;
-  uint64_t requeue_ms;
+  struct exec_job base;
+  struct pool_step st;
+  char suffix[NAMES_SUFFIX_LEN + 1];
   char created[256]; /* "ns/name" of the Account being created, or "" */
-  exec_done_fn done;
-  void *arg;
 };
 
 static const char *const pool_lbl[] = { "namespace", "pool_name", NULL };
@@ -64,9 +62,16 @@ struct pool_exec *pool_exec_new(const struct pool_exec_deps *d)
   struct pool_exec *p = calloc(1, sizeof(*p));
   struct met_registry *r = d->metrics;
 
+  struct exec_runner_deps rd = { .kio = d->kio, .objs = d->pools };
+
   if (!p)
     return NULL;
   p->d = *d;
+  p->run = exec_runner_new(&pool_desc, p, &rd);
+  if (!p->run) {
+    free(p);
+    return NULL;
+  }
   if (r) {
     p->g_size = pool_gauge(r, "aws_account_operator_account_pool_size",
                            "Size of the account pool (spec.poolSize)");
@@ -83,9 +88,17 @@ struct pool_exec *pool_exec_new(const struct pool_exec_deps *d)
 
 void pool_exec_free(struct pool_exec *p)
 {
-  if (p)
-    free(p->exp);
+  if (!p)
+    return;
+  exec_runner_free(p->run);
+  free(p->exp);
   free(p);
+}
+
+int pool_exec_reconcile(struct pool_exec *p, const char *key,
+                        struct ctrl_result *out, exec_done_fn done, void *arg)
+{
+  return exec_runner_reconcile(p->run, key, out, done, arg);
 }
 
 /* Out of memory loses the expectation: the pool then relies on the
@@ -154,176 +167,123 @@ static void pool_suffix(struct pool_exec *p, char *out)
   names_suffix(rnd, out);
 }
 
-static void job_free(struct pool_job *j)
+static int pool_snap_plan(struct exec_job *b, struct exec_step *v)
 {
-  json_decref(j->obj);
-  free(j);
-}
-
-static void pool_write_done(int err, json_t *obj, const struct op_error *det,
-                            void *arg)
-{
-  struct pool_job *j = arg;
-  struct ctrl_result res;
-
-  (void)obj;
-  if (!err && j->created[0])
-    expect_add(j->p, j->key, j->created);
-  exec_write_result(err, j->requeue_ms, &res);
-  if (err)
-    log_info("accountpool", "write for %s failed: %s", j->key,
-             det && det->msg[0] ? det->msg : op_strerror(err));
-  else if (j->ev.reason[0])
-    j->p->d.kio.event(j->p->d.kio.arg, j->obj, j->ev.type, j->ev.reason,
-                      j->ev.message);
-  j->done(j->arg, j->key, &res);
-  job_free(j);
-}
-
-static int pool_snap_plan(struct pool_exec *p, const char *key,
-                          const json_t *pool, struct pool_step *st)
-{
+  struct pool_job *j = (struct pool_job *)b;
+  struct pool_exec *p = b->ctl;
   struct pool_snap sn = { 0 };
   struct opcfg cfg;
   bool have_cfg = !p->d.cfg_get && exec_cfg_load(p->d.configmap, &cfg) == 0;
-  char suffix[NAMES_SUFFIX_LEN + 1];
-  int rc;
+  int rc = OP_ENOMEM;
 
-  sn.pool = pool;
+  pool_step_init(&j->st);
+  sn.pool = b->obj;
   sn.accounts = exec_store_objs(p->d.accounts, &sn.naccounts);
-  if (!sn.accounts) {
-    if (have_cfg)
-      opcfg_cleanup(&cfg);
-    return OP_ENOMEM;
-  }
   sn.cfg = have_cfg ? &cfg : NULL;
   if (p->d.cfg_get)
     sn.cfg = p->d.cfg_get(p->d.cfg_arg);
   sn.now = pool_now(p);
-  sn.unseen_creations = expect_unseen(p, key, sn.now);
+  sn.unseen_creations = expect_unseen(p, b->key, sn.now);
   if (p->d.limit)
     p->d.limit(p->d.limit_arg, &sn.limit_allows, &sn.has_total,
                &sn.total_accounts);
-  pool_suffix(p, suffix);
-  sn.name_suffix = suffix;
-  rc = pool_plan(&sn, st);
+  pool_suffix(p, j->suffix);
+  sn.name_suffix = j->suffix;
+  if (sn.accounts)
+    rc = pool_plan(&sn, &j->st);
   free((void *)sn.accounts);
   if (have_cfg)
     opcfg_cleanup(&cfg);
+  *v = (struct exec_step){ .done = j->st.action == POOL_DONE,
+                           .action = (int)j->st.action,
+                           .name = pool_action_name(j->st.action),
+                           .why = j->st.why,
+                           .object_new = j->st.object_new,
+                           .target_ns = obj_namespace(b->obj),
+                           .requeue_ms = j->st.requeue_ms,
+                           .event = &j->st.event };
   return rc;
 }
 
-static int pool_start_write(struct pool_exec *p, struct pool_job *j,
-                            struct pool_step *st)
+static void planned(struct exec_job *b, int rc)
 {
-  const struct exec_kio *k = &p->d.kio;
+  struct pool_job *j = (struct pool_job *)b;
 
-  if (st->action == POOL_UPDATE_STATUS)
-    return k->update_status(k->arg, &exec_gvr_pools, st->object_new,
-                            pool_write_done, j);
-  snprintf(j->created, sizeof(j->created), "%s/%s",
-           obj_namespace(st->object_new), obj_name(st->object_new));
-  return k->create(k->arg, &exec_gvr_accounts, obj_namespace(j->obj),
-                   st->object_new, pool_write_done, j);
+  if (rc == 0)
+    pool_metrics(b->ctl, b->obj, &j->st.counts);
 }
 
-int pool_exec_reconcile(struct pool_exec *p, const char *key,
-                        struct ctrl_result *out, exec_done_fn done, void *arg)
+/* Remember the Account being created, for the expectations. */
+static void starting(struct exec_job *b)
 {
-  const json_t *pool = store_get(p->d.pools, key);
-  struct pool_step st;
-  struct pool_job *j;
-  int rc;
+  struct pool_job *j = (struct pool_job *)b;
 
-  *out = (struct ctrl_result){ 0 };
-  if (!pool)
-    return 0; /* deleted: nothing to do */
-  pool_step_init(&st);
-  rc = pool_snap_plan(p, key, pool, &st);
-  if (rc < 0) {
-    pool_step_cleanup(&st);
-    return rc;
-  }
-  pool_metrics(p, pool, &st.counts);
-  log_debug("accountpool", "%s: %s (%s)", key, pool_action_name(st.action),
-            st.why);
-  if (st.action == POOL_DONE) {
-    out->requeue_after_ms = st.requeue_ms;
-    pool_step_cleanup(&st);
-    return 0;
-  }
-  j = calloc(1, sizeof(*j));
-  if (!j) {
-    pool_step_cleanup(&st);
-    return OP_ENOMEM;
-  }
-  *j = (struct pool_job){ .p = p,
-                          .obj = obj_copy(pool),
-                          .ev = st.event,
-                          .requeue_ms = st.requeue_ms,
-                          .done = done,
-                          .arg = arg };
-  str_copy(j->key, key, sizeof(j->key));
-  rc = pool_start_write(p, j, &st);
-  pool_step_cleanup(&st);
-  if (rc < 0) {
-    job_free(j);
-    return rc;
-  }
-  return CTRL_PENDING;
+  if (j->st.action == POOL_CREATE_ACCOUNT)
+    snprintf(j->created, sizeof(j->created), "%s/%s",
+             obj_namespace(j->st.object_new), obj_name(j->st.object_new));
 }
 
-/* ---- controller registration ------------------------------------------- */
-
-static void ctrl_done(void *arg, const char *key, const struct ctrl_result *r)
+static void written(struct exec_job *b)
 {
-  ctrl_complete(arg, key, r);
+  struct pool_job *j = (struct pool_job *)b;
+
+  if (j->created[0])
+    expect_add(b->ctl, b->key, j->created);
 }
 
-static int pool_reconcile(struct ctrl_ctx *ctx, const char *key,
-                          struct ctrl_result *out)
+static void job_cleanup(struct exec_job *b)
 {
-  return pool_exec_reconcile(ctrl_ctx_data(ctx), key, out, ctrl_done, ctx);
+  pool_step_cleanup(&((struct pool_job *)b)->st);
 }
 
-int pool_exec_register(struct mgr *m, uv_loop_t *loop, struct pool_exec *p,
-                       unsigned max_concurrent, struct ctrl_metrics *cm,
-                       struct wq_metrics *wm)
+static void *new_ctl(struct exec_shared *s, struct exec_runner **run)
 {
-  static const struct ctrl_owner owner = { "aws.managed.openshift.io",
-                                           "AccountPool", false, false };
-  struct ctrl_opts o = { .name = "accountpool",
-                         .reconcile = pool_reconcile,
-                         .data = p,
-                         .max_concurrent = max_concurrent,
-                         .metrics = cm,
-                         .wq_metrics = wm };
-  struct ctrl *c = ctrl_new(loop, &o);
-  int rc;
+  struct pool_exec_deps d = { .kio = s->kio,
+                              .pools = exec_shared_store(s, MGR_ACCOUNT_POOLS),
+                              .accounts = exec_shared_store(s, MGR_ACCOUNTS),
+                              .configmap = exec_shared_store(s, MGR_CONFIGMAP),
+                              .cfg_get = exec_cfg_of,
+                              .cfg_arg = s->opcfg,
+                              .limit = exec_watcher_limit,
+                              .limit_arg = s->watcher,
+                              .metrics = s->registry,
+                              .ns = s->ns };
+  struct pool_exec *p = pool_exec_new(&d);
 
-  if (!c)
-    return OP_ENOMEM;
-  rc = ctrl_watch(c, mgr_informer(m, MGR_ACCOUNT_POOLS));
-  if (!rc)
-    rc = ctrl_watch_owned(c, mgr_informer(m, MGR_ACCOUNTS), &owner);
-  if (!rc)
-    rc = ctrl_wait_for(c, mgr_informer(m, MGR_CONFIGMAP));
-  if (!rc)
-    rc = mgr_add_controller(m, c);
-  if (!rc)
-    p->ctrl = c;
-  return rc;
+  *run = p ? p->run : NULL;
+  return p;
 }
 
-void pool_exec_kick_all(void *arg)
+static void free_ctl(void *ctl)
 {
-  struct pool_exec *p = arg;
-  size_t it = 0;
-  const char *key;
-  const json_t *o;
-
-  if (!p || !p->ctrl)
-    return;
-  while (p->d.pools && store_next(p->d.pools, &it, &key, &o))
-    ctrl_enqueue(p->ctrl, key);
+  pool_exec_free(ctl);
 }
+
+static const struct exec_action actions[] = {
+  [POOL_UPDATE_STATUS] = { .kind = EXEC_UPDATE_STATUS, .gvr = &exec_gvr_pools },
+  [POOL_CREATE_ACCOUNT] = { .kind = EXEC_CREATE, .gvr = &exec_gvr_accounts },
+};
+
+static const struct ctrl_owner pool_owner = { "aws.managed.openshift.io",
+                                              "AccountPool", false, false };
+
+const struct exec_desc pool_desc = {
+  .name = "accountpool",
+  .cfg = OPCFG_CTRL_ACCOUNTPOOL,
+  .kind = MGR_ACCOUNT_POOLS,
+  .api_version = "aws.managed.openshift.io/v1alpha1",
+  .kind_name = "AccountPool",
+  .watches = { { .kind = MGR_ACCOUNTS, .owner = &pool_owner } },
+  .wait_for = { MGR_CONFIGMAP, MGR_NKINDS },
+  .kick = EXEC_KICK_CFG | EXEC_KICK_WATCHER,
+  .job_size = sizeof(struct pool_job),
+  .actions = actions,
+  .nactions = sizeof(actions) / sizeof(actions[0]),
+  .new_ctl = new_ctl,
+  .free_ctl = free_ctl,
+  .plan = pool_snap_plan,
+  .planned = planned,
+  .starting = starting,
+  .written = written,
+  .job_cleanup = job_cleanup,
+};

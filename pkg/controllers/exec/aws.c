@@ -11,7 +11,7 @@
 #include "cache/informer.h"
 #include "controllers/common/obj.h"
 #include "controllers/exec/exec.h"
-#include "controllers/manager.h"
+#include "controllers/runtime/manager.h"
 #include "k8s/config.h"
 #include "log/log.h"
 #include "util/err.h"

@@ -1,10 +1,8 @@
-/* Shared executor support (PLANS.md: the loop around the pure plans).
+/* Shared executor support (common/PLANS.md: the loop around the pure
+ * plans). Knows no controller.
  *
  *   exec_kio      the Kubernetes I/O seam (writes + events) every executor
- *                 uses, replaceable by a recording double in tests. Same
- *                 names and signatures as the first copy in
- *                 accountpool/exec.h (branch claimexec): that copy and
- *                 accountpool/exec_io.c's shared half move here.
+ *                 uses, replaceable by a recording double in tests.
  *   exec_obs      the per-key observation table ("Observation lifetime").
  *   exec_cfg      the operator ConfigMap from its informer: parsed with
  *                 opcfg on every change; NULL while missing; an invalid
@@ -20,7 +18,8 @@
  *   exec_watcher  the total-account watcher (upstream 2.4): every 5 min,
  *                 at start and on ConfigMap changes, ListAccounts (ACTIVE)
  *                 + ListCreateAccountStatus IN_PROGRESS, all pages.
- *   exec_shared   all of the above, built once by exec_register_all.
+ *   exec_shared   all of the above, built once, and the controllers
+ *                 added to it from their descriptors (runner.h).
  *
  * Every function returns 0 or a negative op_err unless stated. Nothing
  * here logs secret material.
@@ -37,6 +36,7 @@
 
 #include "controllers/common/opcfg.h"
 #include "controllers/runtime/ctrl.h"
+#include "controllers/runtime/manager.h"
 #include "k8s/client.h"
 
 struct aws_api;
@@ -246,13 +246,27 @@ void exec_watcher_on_change(struct exec_watcher *w, void (*fn)(void *arg),
 bool exec_limit_allows(bool polled_ok, long long total, const struct opcfg *c);
 bool exec_slot_free(unsigned own, long long in_progress, unsigned cap);
 
-/* ---- everything shared, and the one wiring call ---------------------- */
+/* ---- everything shared ------------------------------------------------- */
+
+struct exec_desc;
+struct exec_runner;
+
+#define EXEC_MAX_CONTROLLERS 8
+
+/* One controller on the shared support: its descriptor, its state, its
+ * runner. */
+struct exec_unit {
+  const struct exec_desc *desc;
+  void *ctl;
+  struct exec_runner *run;
+};
 
 struct exec_shared {
   struct loop *loop;
   struct mgr *mgr;
   const struct cfg *cfg;
   const char *ns;
+  struct met_registry *registry; /* NULL without metrics */
   struct exec_kio kio;
   struct exec_kio_real kio_real;
   struct exec_cfg *opcfg;
@@ -263,18 +277,30 @@ struct exec_shared {
    * controller (NULL without a registry) */
   struct ctrl_metrics *ctrl_metrics;
   struct wq_metrics *wq_metrics;
-  struct acct_exec *acct;
-  int secret_handler; /* polls the watcher when the Secret changes */
+  struct exec_unit units[EXEC_MAX_CONTROLLERS];
+  size_t nunits;
+  int secret_handler; /* follows the credentials Secret */
   unsigned closing;   /* parts still closing at shutdown */
 };
 
-/* Build the shared pieces and register every controller's executor with
- * the manager (Account; AccountPool and AccountClaim add themselves in
- * exec/register.c). Call after mgr_new, before mgr_start. A disabled
- * manager registers nothing. Everything is released after a loop stop
- * hook closed it. */
-int exec_register_all(struct mgr *m, struct loop *loop, const struct cfg *c,
-                      struct met_registry *r);
+/* Build the shared pieces over the manager (after mgr_new, before
+ * mgr_start): the kio seam, the ConfigMap holder, the AWS client, the
+ * account watcher, the metric families. Released by a loop stop hook once
+ * every controller's jobs ended. *out = NULL (and 0) for a disabled
+ * manager. */
+int exec_shared_new(struct mgr *m, struct loop *loop, const struct cfg *c,
+                    struct met_registry *r, struct exec_shared **out);
+/* Build a controller from its descriptor and register it with the
+ * manager, at the concurrency the ConfigMap gives. */
+int exec_shared_add(struct exec_shared *s, const struct exec_desc *d);
+/* Follow the ConfigMap, the Secret and the watcher (re-queue per each
+ * descriptor's kick flags; concurrency follows the ConfigMap), then start
+ * the watcher. */
+int exec_shared_start(struct exec_shared *s);
+/* A kind's cache (borrowed) or NULL. */
+const struct store *exec_shared_store(struct exec_shared *s, enum mgr_kind k);
+/* exec_cfg_get as a callback (arg: the exec_cfg). */
+const struct opcfg *exec_cfg_of(void *arg);
 
 /* The max concurrency for a controller: opcfg's MaxConcurrentReconciles
  * (default 1). */

@@ -31,8 +31,8 @@
  * in a cluster) is not fatal: the manager logs it and stays disabled (no
  * informers, no checks), so the metrics and health servers still run.
  */
-#ifndef PKG_CONTROLLERS_MANAGER_H
-#define PKG_CONTROLLERS_MANAGER_H
+#ifndef PKG_CONTROLLERS_RUNTIME_MANAGER_H
+#define PKG_CONTROLLERS_RUNTIME_MANAGER_H
 
 #include <stdbool.h>
 #include <stddef.h>

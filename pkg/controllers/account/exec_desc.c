@@ -1,0 +1,105 @@
+/* Account controller: its descriptor (exec.h). */
+#include <stdlib.h>
+
+#include "cache/store.h"
+#include "config/config.h"
+#include "controllers/account/exec_int.h"
+#include "controllers/common/obj.h"
+#include "util/err.h"
+#include "util/str.h"
+
+/* A claim maps to the Account it links (failure mirror, claimed flag). */
+static void claim_to_account(const json_t *c, struct ctrl_keys *out, void *arg)
+{
+  struct acct_exec *e = arg;
+  const char *n = obj_str(c, "spec.accountLink");
+  char key[300];
+
+  if (!str_empty(n) && str_fmt(key, sizeof(key), "%s/%s", e->ns, n) >= 0)
+    ctrl_keys_add(out, key);
+}
+
+/* A deleted Account no longer holds a CreateAccount slot. */
+static void gone(void *ctl, const char *key)
+{
+  struct acct_exec *e = ctl;
+
+  if (e->d.watcher)
+    exec_watcher_create_end(e->d.watcher, key);
+}
+
+static void *new_ctl(struct exec_shared *s, struct exec_runner **run)
+{
+  struct acct_exec_deps d = {
+    .kio = s->kio,
+    .accounts = exec_shared_store(s, MGR_ACCOUNTS),
+    .claims = exec_shared_store(s, MGR_ACCOUNT_CLAIMS),
+    .cfg = s->opcfg,
+    .aws = s->aws,
+    .watcher = s->watcher,
+    .metrics = s->metrics,
+    .ns = s->ns,
+    .case_poll_s = (unsigned)s->cfg->support_case_poll_s,
+  };
+  struct acct_exec *e = acct_exec_new(&d);
+
+  *run = e ? e->run : NULL;
+  return e;
+}
+
+static void free_ctl(void *ctl)
+{
+  acct_exec_free(ctl);
+}
+
+#define CALL(a) [a] = { .kind = EXEC_CALL, .start = acct__start_aws }
+
+static const struct exec_action actions[] = {
+  [ACCT_UPDATE] = { .kind = EXEC_UPDATE, .gvr = &exec_gvr_accounts },
+  [ACCT_UPDATE_STATUS] = { .kind = EXEC_UPDATE_STATUS,
+                           .gvr = &exec_gvr_accounts },
+  [ACCT_DELETE] = { .kind = EXEC_UPDATE_DELETE, .gvr = &exec_gvr_accounts },
+  [ACCT_REMOVE_FINALIZER] = { .kind = EXEC_UPDATE, .gvr = &exec_gvr_accounts },
+  [ACCT_CLAIM_UPDATE_STATUS] = { .kind = EXEC_UPDATE_STATUS,
+                                 .gvr = &exec_gvr_claims },
+  CALL(ACCT_RECOVER),
+  CALL(ACCT_CREATE_ACCOUNT),
+  CALL(ACCT_DESCRIBE_CREATE),
+  CALL(ACCT_TAG_ACCOUNT),
+  CALL(ACCT_ENSURE_SUPPORT_ROLE),
+  CALL(ACCT_ENSURE_IAM_USER),
+  CALL(ACCT_ATTACH_USER_POLICY),
+  CALL(ACCT_CREATE_ACCESS_KEY_SECRET),
+  CALL(ACCT_DESCRIBE_REGIONS),
+  CALL(ACCT_REGION_CLEANUP),
+  CALL(ACCT_REGION_LAUNCH),
+  CALL(ACCT_REGION_TERMINATE),
+  CALL(ACCT_CREATE_CASE),
+  CALL(ACCT_DESCRIBE_CASE),
+  CALL(ACCT_DESCRIBE_ACCOUNT),
+  CALL(ACCT_CLEANUP_IAM),
+  CALL(ACCT_QUOTA),
+  CALL(ACCT_OPT_IN_REGION),
+};
+
+const struct exec_desc acct_desc = {
+  .name = "account",
+  .cfg = OPCFG_CTRL_ACCOUNT,
+  .kind = MGR_ACCOUNTS,
+  .api_version = "aws.managed.openshift.io/v1alpha1",
+  .kind_name = "Account",
+  .watches = { { .kind = MGR_ACCOUNT_CLAIMS, .map = claim_to_account } },
+  .wait_for = { MGR_CONFIGMAP, MGR_SECRET, MGR_NKINDS },
+  .kick = EXEC_KICK_CFG | EXEC_KICK_SECRET | EXEC_KICK_WATCHER,
+  .job_size = sizeof(struct acct_job),
+  .obs_size = sizeof(struct acct_obs),
+  .actions = actions,
+  .nactions = sizeof(actions) / sizeof(actions[0]),
+  .new_ctl = new_ctl,
+  .free_ctl = free_ctl,
+  .prepare = acct__prepare,
+  .plan = acct__plan,
+  .starting = acct__starting,
+  .gone = gone,
+  .job_cleanup = acct__job_cleanup,
+};

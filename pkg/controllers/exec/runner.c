@@ -1,0 +1,396 @@
+/* The one step runner (runner.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache/informer.h"
+#include "cache/store.h"
+#include "controllers/common/obj.h"
+#include "controllers/exec/metrics.h"
+#include "controllers/exec/runner.h"
+#include "log/log.h"
+#include "util/err.h"
+#include "util/str.h"
+#include "util/timeutil.h"
+
+struct exec_runner {
+  const struct exec_desc *d;
+  void *ctl;
+  struct exec_runner_deps rd;
+  struct exec_obs *obs; /* NULL when d->obs_size is 0 */
+  struct ctrl *ctrl;    /* set by exec_runner_register */
+  unsigned jobs;
+  bool closing;
+  void (*close_cb)(void *arg);
+  void *close_arg;
+};
+
+struct exec_runner *exec_runner_new(const struct exec_desc *d, void *ctl,
+                                    const struct exec_runner_deps *rd)
+{
+  struct exec_runner *r = calloc(1, sizeof(*r));
+
+  if (!r)
+    return NULL;
+  r->d = d;
+  r->ctl = ctl;
+  r->rd = *rd;
+  if (d->obs_size) {
+    r->obs = exec_obs_new(d->obs_size);
+    if (!r->obs) {
+      free(r);
+      return NULL;
+    }
+  }
+  return r;
+}
+
+void exec_runner_free(struct exec_runner *r)
+{
+  if (!r)
+    return;
+  exec_obs_free(r->obs);
+  free(r);
+}
+
+static void maybe_closed(struct exec_runner *r)
+{
+  void (*cb)(void *) = r->close_cb;
+
+  if (!r->closing || r->jobs || !cb)
+    return;
+  r->close_cb = NULL;
+  cb(r->close_arg);
+}
+
+void exec_runner_close(struct exec_runner *r, void (*cb)(void *arg), void *arg)
+{
+  r->closing = true;
+  r->close_cb = cb;
+  r->close_arg = arg;
+  maybe_closed(r);
+}
+
+const void *exec_runner_obs(const struct exec_runner *r, const char *key)
+{
+  return r->obs ? exec_obs_get(r->obs, key) : NULL;
+}
+
+const json_t *exec_runner_obs_aux(const struct exec_runner *r, const char *key)
+{
+  return r->obs ? exec_obs_aux(r->obs, key) : NULL;
+}
+
+struct ctrl *exec_runner_ctrl(const struct exec_runner *r)
+{
+  return r->ctrl;
+}
+
+const struct exec_desc *exec_runner_desc(const struct exec_runner *r)
+{
+  return r->d;
+}
+
+/* ---- jobs --------------------------------------------------------------- */
+
+static struct exec_job *job_new(struct exec_runner *r, const char *key,
+                                const json_t *obj, exec_done_fn done, void *arg)
+{
+  struct exec_job *j = calloc(1, r->d->job_size);
+
+  if (!j)
+    return NULL;
+  r->jobs++;
+  j->r = r;
+  j->ctl = r->ctl;
+  j->obj = obj_copy(obj);
+  if (r->d->api_version && !obj_str(j->obj, "apiVersion"))
+    obj_set_str(j->obj, "apiVersion", r->d->api_version);
+  if (r->d->kind_name && !obj_str(j->obj, "kind"))
+    obj_set_str(j->obj, "kind", r->d->kind_name);
+  str_copy(j->key, key, sizeof(j->key));
+  j->done = done;
+  j->arg = arg;
+  j->t0 = time_mono_s();
+  return j;
+}
+
+static void job_free(struct exec_job *j)
+{
+  struct exec_runner *r = j->r;
+
+  if (r->d->job_cleanup)
+    r->d->job_cleanup(j);
+  json_decref(j->obj);
+  free(j);
+  r->jobs--;
+  maybe_closed(r);
+}
+
+void exec_job_finish(struct exec_job *j, const struct ctrl_result *res)
+{
+  struct exec_runner *r = j->r;
+  const char *code = j->result < 0 && j->aws_code[0] ? j->aws_code : NULL;
+
+  exec_metrics_reconcile(r->rd.metrics, r->d->name, time_mono_s() - j->t0,
+                         res->err, code);
+  j->done(j->arg, j->key, res);
+  job_free(j);
+}
+
+static void record_event(struct exec_job *j)
+{
+  const struct plan_event *ev = j->step.event;
+  const struct exec_kio *k = &j->r->rd.kio;
+
+  if (ev && ev->reason[0] && k->event)
+    k->event(k->arg, j->obj, ev->type[0] ? ev->type : "Normal", ev->reason,
+             ev->message);
+}
+
+void exec_job_observed(struct exec_job *j, int err, const char *aws_code,
+                       const void *obs, json_t *aux_new)
+{
+  struct exec_runner *r = j->r;
+  struct ctrl_result res = { .requeue_after_ms = 1 };
+
+  j->result = err;
+  str_copy(j->aws_code, err && aws_code ? aws_code : "", sizeof(j->aws_code));
+  if (r->obs && obs && exec_obs_put(r->obs, j->key, obs, aux_new))
+    res.err = OP_ENOMEM;
+  else if (!r->obs || !obs)
+    json_decref(aux_new);
+  if (err)
+    log_info(r->d->name, "%s: %s failed: %s%s%s", j->key, j->step.name,
+             op_strerror(err), j->aws_code[0] ? " " : "", j->aws_code);
+  else
+    record_event(j);
+  if (r->d->observed)
+    r->d->observed(j);
+  exec_job_finish(j, &res);
+}
+
+/* ---- writes ------------------------------------------------------------- */
+
+static void write_done(int err, json_t *obj, const struct op_error *det,
+                       void *arg)
+{
+  struct exec_job *j = arg;
+  const struct exec_desc *d = j->r->d;
+  struct ctrl_result res;
+
+  (void)obj;
+  if (err == OP_ENOTFOUND && d->actions[j->step.action].gone_ok)
+    err = 0;
+  exec_write_result(err, j->step.requeue_ms, &res);
+  if (err) {
+    log_info(d->name, "%s: %s failed: %s", j->key, j->step.name,
+             det && det->msg[0] ? det->msg : op_strerror(err));
+  } else {
+    record_event(j);
+    if (d->written)
+      d->written(j);
+  }
+  exec_job_finish(j, &res);
+}
+
+static void delete_after_update(int err, json_t *obj,
+                                const struct op_error *det, void *arg)
+{
+  struct exec_job *j = arg;
+  const struct exec_kio *k = &j->r->rd.kio;
+  const struct exec_action *a = &j->r->d->actions[j->step.action];
+  int rc;
+
+  if (err)
+    return write_done(err, obj, det, arg);
+  rc = k->del(k->arg, a->gvr, obj_namespace(j->step.object_new),
+              obj_name(j->step.object_new), write_done, j);
+  if (rc)
+    write_done(rc, NULL, NULL, j);
+}
+
+static int start_action(struct exec_job *j, const struct exec_action *a)
+{
+  const struct exec_kio *k = &j->r->rd.kio;
+  json_t *o = j->step.object_new;
+
+  switch (a->kind) {
+  case EXEC_UPDATE:
+    return k->update(k->arg, a->gvr, o, write_done, j);
+  case EXEC_UPDATE_STATUS:
+    return k->update_status(k->arg, a->gvr, o, write_done, j);
+  case EXEC_CREATE:
+    return k->create(k->arg, a->gvr, j->step.target_ns, o, write_done, j);
+  case EXEC_DELETE:
+    return k->del(k->arg, a->gvr, j->step.target_ns, j->step.target_name,
+                  write_done, j);
+  case EXEC_UPDATE_DELETE:
+    return k->update(k->arg, a->gvr, o, delete_after_update, j);
+  case EXEC_CALL:
+    return a->start ? a->start(j) : OP_EINVAL;
+  default:
+    return OP_EINVAL;
+  }
+}
+
+/* ---- one pass ----------------------------------------------------------- */
+
+/* Plan and start the step; 0 = finished synchronously into *out. */
+static int plan_run(struct exec_job *j, struct ctrl_result *out)
+{
+  const struct exec_desc *d = j->r->d;
+  int rc = d->plan(j, &j->step);
+
+  if (d->planned)
+    d->planned(j, rc);
+  if (rc < 0)
+    return rc;
+  log_debug(d->name, "%s: %s (%s)", j->key, j->step.name ? j->step.name : "",
+            j->step.why ? j->step.why : "");
+  if (j->step.done) {
+    *out = (struct ctrl_result){ .requeue_after_ms = j->step.requeue_ms };
+    return 0;
+  }
+  if (j->step.action < 0 || (size_t)j->step.action >= d->nactions)
+    return OP_EINVAL;
+  if (d->starting)
+    d->starting(j);
+  rc = start_action(j, &d->actions[j->step.action]);
+  return rc < 0 ? rc : CTRL_PENDING;
+}
+
+/* Run the plan after the prepare step (or without one); the job ends here
+ * unless a step is pending. */
+static void plan_and_finish(struct exec_job *j)
+{
+  struct ctrl_result res = { 0 };
+  int rc = plan_run(j, &res);
+
+  if (rc == CTRL_PENDING)
+    return;
+  if (rc < 0)
+    res.err = rc;
+  exec_job_finish(j, &res);
+}
+
+void exec_job_prepared(struct exec_job *j, int err)
+{
+  struct ctrl_result res = { .err = err };
+
+  if (err < 0)
+    exec_job_finish(j, &res);
+  else
+    plan_and_finish(j);
+}
+
+/* A reconcile that ends before returning must not call done(): the
+ * caller gets the result from *out instead. */
+static void sync_done(void *arg, const char *key, const struct ctrl_result *r)
+{
+  (void)key;
+  *(struct ctrl_result *)arg = *r;
+}
+
+int exec_runner_reconcile(struct exec_runner *r, const char *key,
+                          struct ctrl_result *out, exec_done_fn done, void *arg)
+{
+  const json_t *obj = store_get(r->rd.objs, key);
+  struct exec_job *j;
+  int rc;
+
+  *out = (struct ctrl_result){ 0 };
+  if (!obj) {
+    if (r->obs)
+      exec_obs_drop(r->obs, key);
+    if (r->d->gone)
+      r->d->gone(r->ctl, key);
+    return 0;
+  }
+  j = job_new(r, key, obj, done, arg);
+  if (!j)
+    return OP_ENOMEM;
+  rc = r->d->prepare ? r->d->prepare(j) : 1;
+  if (rc == 0)
+    return CTRL_PENDING;
+  if (rc < 0) {
+    job_free(j);
+    return rc;
+  }
+  rc = plan_run(j, out);
+  if (rc == CTRL_PENDING)
+    return rc;
+  j->done = sync_done;
+  j->arg = out;
+  if (rc < 0)
+    out->err = rc;
+  exec_job_finish(j, out);
+  return out->err < 0 ? out->err : 0;
+}
+
+/* ---- the controller ------------------------------------------------------ */
+
+static void ctrl_done(void *arg, const char *key, const struct ctrl_result *r)
+{
+  ctrl_complete(arg, key, r);
+}
+
+static int runner_reconcile(struct ctrl_ctx *ctx, const char *key,
+                            struct ctrl_result *out)
+{
+  return exec_runner_reconcile(ctrl_ctx_data(ctx), key, out, ctrl_done, ctx);
+}
+
+static int add_sources(struct exec_runner *r, struct ctrl *c, struct mgr *m)
+{
+  const struct exec_desc *d = r->d;
+  int rc = ctrl_watch(c, mgr_informer(m, d->kind));
+  size_t i;
+
+  for (i = 0; !rc && i < EXEC_MAX_WATCHES; i++) {
+    const struct exec_watch *w = &d->watches[i];
+
+    if (w->map)
+      rc = ctrl_watch_map(c, mgr_informer(m, w->kind), w->map, r->ctl);
+    else if (w->owner)
+      rc = ctrl_watch_owned(c, mgr_informer(m, w->kind), w->owner);
+  }
+  for (i = 0; !rc && i < EXEC_MAX_WATCHES && d->wait_for[i] != MGR_NKINDS; i++)
+    rc = ctrl_wait_for(c, mgr_informer(m, d->wait_for[i]));
+  return rc;
+}
+
+int exec_runner_register(struct exec_runner *r, struct mgr *m, uv_loop_t *loop,
+                         unsigned max_concurrent, struct ctrl_metrics *cm,
+                         struct wq_metrics *wm)
+{
+  struct ctrl_opts o = { .name = r->d->name,
+                         .reconcile = runner_reconcile,
+                         .data = r,
+                         .max_concurrent = max_concurrent,
+                         .metrics = cm,
+                         .wq_metrics = wm };
+  struct ctrl *c = ctrl_new(loop, &o);
+  int rc;
+
+  if (!c)
+    return OP_ENOMEM;
+  rc = add_sources(r, c, m);
+  if (!rc)
+    rc = mgr_add_controller(m, c);
+  if (!rc)
+    r->ctrl = c;
+  return rc;
+}
+
+void exec_runner_kick_all(void *arg)
+{
+  struct exec_runner *r = arg;
+  size_t it = 0;
+  const char *key;
+  const json_t *o;
+
+  if (!r || !r->ctrl || r->closing)
+    return;
+  while (r->rd.objs && store_next(r->rd.objs, &it, &key, &o))
+    ctrl_enqueue(r->ctrl, key);
+}

@@ -384,6 +384,8 @@ static int f_cases(struct aws_api *a, const struct aws_target *t,
 }
 #undef OPNAME
 
+static bool admin_deleted;
+
 #define OPNAME "ListUsers"
 static int f_list_users(struct aws_api *a, const struct aws_target *t,
                         const struct aws_iam_list_req *rq, aws_list_users_cb cb,
@@ -391,10 +393,17 @@ static int f_list_users(struct aws_api *a, const struct aws_target *t,
 {
   struct aws_iam_users_result *r = calloc(1, sizeof(*r));
 
-  r->n = 2;
+  /* two pages: ours is on the second, and gone once deleted */
   r->v = calloc(2, sizeof(*r->v));
-  r->v[0].user_name = sdup("osdManagedAdmin-abc123");
-  r->v[1].user_name = sdup("someone-else");
+  if (!rq->marker) {
+    r->v[r->n++].user_name = sdup("someone-else");
+    r->is_truncated = true;
+    r->marker = sdup("page2");
+  } else {
+    ck_assert_str_eq(rq->marker, "page2");
+    if (!admin_deleted)
+      r->v[r->n++].user_name = sdup("osdManagedAdmin-abc123");
+  }
   REPLY(iam_users_result, r);
 }
 #undef OPNAME
@@ -443,6 +452,7 @@ static int f_delete_user(struct aws_api *a, const struct aws_target *t,
                          aws_delete_user_cb cb, void *arg)
 {
   ck_assert_str_eq(rq->user_name, "osdManagedAdmin-abc123");
+  admin_deleted = true;
   REPLY(empty_result, calloc(1, sizeof(struct aws_empty_result)));
 }
 #undef OPNAME
@@ -599,6 +609,7 @@ struct fix {
   struct exec_aws *aws;
   struct exec_watcher *w;
   struct acct_exec *e;
+  struct acct_exec_deps d;
   FILE *logf;
   char *logbuf;
   size_t loglen;
@@ -646,6 +657,7 @@ static void setup(void)
   n_create_account = n_create_key = n_delete_key = n_updates = 0;
   conflict_next = conflict_after_create = secret_get_lies = 0;
   fail_op = fail_code = NULL;
+  admin_deleted = false;
   F.logf = open_memstream(&F.logbuf, &F.loglen);
   log_set_output(F.logf);
   accounts = store_new(0);
@@ -668,6 +680,7 @@ static void setup(void)
   d.watcher = F.w;
   d.ns = NS;
   d.now = fake_now;
+  F.d = d;
   F.e = acct_exec_new(&d);
   calls[0] = 0;
   json_decref(cm);
@@ -946,8 +959,41 @@ START_TEST(deletion_cleans_iam_then_removes_finalizer)
   ck_assert_int_eq(count(calls, " DetachUserPolicy"), 1);
   ck_assert_int_eq(count(calls, " DeleteAccessKey"), 1);
   ck_assert_int_eq(count(calls, " ListRoles"), 1);
-  ck_assert_int_eq(acct_exec_obs(F.e, KEY)->action, ACCT_CLEANUP_IAM);
+  /* one plan step per deletion: the last one left no work */
+  ck_assert_int_eq(acct_exec_obs(F.e, KEY)->action, ACCT_CLEANUP_IAM_STEP);
   ck_assert_int_eq(acct_exec_obs(F.e, KEY)->result, 0);
+  ck_assert_uint_eq(json_array_size(acct_exec_obs(F.e, KEY)->work), 0);
+}
+END_TEST
+
+/* A restart in the middle of the IAM cleanup (the observations are lost):
+ * the plan scans again, finds what is left and carries on; nothing is
+ * deleted twice. */
+START_TEST(iam_cleanup_resumes_after_restart)
+{
+  json_t *a;
+  int i;
+
+  add_account();
+  ck_assert_int_lt(drive(400), 400);
+  a = json_deep_copy(store_get(accounts, KEY));
+  obj_set_str(a, "metadata.deletionTimestamp", "2027-01-15T09:00:00Z");
+  store_put_new(accounts, a, NULL);
+  calls[0] = 0;
+  for (i = 0; i < 20 && count(calls, " DeleteUser") == 0; i++)
+    pass();
+  ck_assert_int_eq(count(calls, " ListUsers"), 2); /* both pages */
+  ck_assert(obj_has_finalizer(store_get(accounts, KEY), OBJ_FINALIZER));
+  acct_exec_free(F.e); /* the process dies */
+  F.e = acct_exec_new(&F.d);
+  ck_assert_ptr_null(acct_exec_obs(F.e, KEY));
+  for (i = 0;
+       i < 20 && obj_has_finalizer(store_get(accounts, KEY), OBJ_FINALIZER);
+       i++)
+    pass();
+  ck_assert(!obj_has_finalizer(store_get(accounts, KEY), OBJ_FINALIZER));
+  ck_assert_int_eq(count(calls, " ListUsers"), 4); /* scanned again */
+  ck_assert_int_eq(count(calls, " DeleteUser"), 1);
 }
 END_TEST
 
@@ -966,6 +1012,7 @@ static Suite *acct_exec_suite(void)
   tcase_add_test(tc, conflict_requeues_at_once);
   tcase_add_test(tc, deleted_object_drops_observation);
   tcase_add_test(tc, deletion_cleans_iam_then_removes_finalizer);
+  tcase_add_test(tc, iam_cleanup_resumes_after_restart);
   suite_add_tcase(s, tc);
   return s;
 }

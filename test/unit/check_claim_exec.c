@@ -705,15 +705,33 @@ START_TEST(cleanup_region_empties_account)
   fx.vpces = 1;
   fx.zones = 1;
   fx.zone_records = 1;
+  /* one plan step per kind of resource; each empties only its own */
   run();
   ck_assert_str_eq(fx.assumed_arn, "arn:aws:iam::111122223333:role/"
                                    "OrganizationAccountAccessRole");
+  ck_assert_int_eq(fx.snapshots, 0);
+  ck_assert_int_eq(fx.volumes, 1);
+  ck_assert_str_eq(obs()->next_stage, "volumes");
+  run();
+  ck_assert_int_eq(fx.volumes, 0);
+  ck_assert_int_eq(fx.buckets, 1);
+  ck_assert_str_eq(obs()->next_stage, "buckets");
+  run();
+  ck_assert_int_eq(fx.buckets + fx.objects, 0);
+  ck_assert_int_eq(fx.vpces, 1);
+  ck_assert_str_eq(obs()->next_stage, "vpce");
+  run();
+  ck_assert_int_eq(fx.vpces, 0);
+  ck_assert_int_eq(fx.zones, 1);
+  ck_assert_str_eq(obs()->next_stage, "zones");
+  run();
   ck_assert_int_eq(fx.snapshots + fx.volumes + fx.buckets + fx.objects +
                        fx.vpces + fx.zones + fx.zone_records,
                    0);
   ck_assert_int_eq(obs()->action, CLAIM_CLEANUP_REGION);
   ck_assert_int_eq(obs()->result, 0);
   ck_assert_str_eq(obs()->region, "us-east-1");
+  ck_assert_str_eq(obs()->next_stage, "");
   ck_assert_uint_eq(fx.res.requeue_after_ms, 1);
   run();
   ck_assert_str_eq(fx.kcalls[1], "update accountclaims team/c1");
@@ -728,7 +746,9 @@ START_TEST(cleanup_failure_marks_account_failed)
   put_claim(deleting_claim());
   fx.buckets = 1;
   fx.fail_op = "DeleteBucket";
-  run();
+  run(); /* snapshots */
+  run(); /* volumes */
+  run(); /* buckets */
   ck_assert_int_lt(obs()->result, 0);
   ck_assert_str_eq(obs()->aws_code, "AccessDenied");
   run();

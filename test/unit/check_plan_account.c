@@ -171,6 +171,9 @@ static void check_expect(const struct row *r, const struct acct_step *s)
       err = check_field(s, e, msg, sizeof(msg));
     else if (!strncmp(e, "tag=", 4))
       err = check_tag(s, e, msg, sizeof(msg));
+    else if (!strncmp(e, "work=", 5))
+      err = json_array_size(s->work) == strtoul(e + 5, NULL, 10) ? NULL
+                                                                 : "work size";
     else if (!strncmp(e, "why~", 4))
       err = strstr(s->why, e + 4) ? NULL : s->why;
     else
@@ -207,6 +210,7 @@ static void run_row(const struct row *r, unsigned case_poll_s)
   sn.accounts_opting_in = (r->flags & F_OPTING9) ? 9 : 8;
   sn.case_poll_s = case_poll_s;
   obs.regions = regions;
+  obs.work = regions; /* the aux value, whichever the action reads */
   if (obs.at == 0)
     obs.at = sn.now;
   sn.obs = r->obs.action != ACCT_DONE ? &obs : NULL;

@@ -73,6 +73,7 @@ void acct__job_cleanup(struct exec_job *b)
   if (j->creds)
     aws_creds_unref(j->creds);
   util_free_secret(j->secret_key);
+  free(j->marker);
 }
 
 bool acct__code_is(const struct aws_error *ae, const char *code)
@@ -90,7 +91,10 @@ void acct__aws_finish(struct acct_job *j, int err, const struct aws_error *ae)
   if (err && ae)
     str_copy(j->obs.aws_code, ae->code, sizeof(j->obs.aws_code));
   j->obs.at = acct__now(j->e);
-  j->obs.regions = j->aux;
+  if (j->st.action == ACCT_CLEANUP_IAM || j->st.action == ACCT_CLEANUP_IAM_STEP)
+    j->obs.work = j->aux;
+  else
+    j->obs.regions = j->aux;
   exec_job_observed(&j->base, err, ae ? ae->code : NULL, &j->obs,
                     json_incref(j->aux));
 }

@@ -366,6 +366,8 @@ int acct__exec_aws(struct acct_job *j)
     return acct__exec_keysecret(j);
   case ACCT_CLEANUP_IAM:
     return acct__exec_cleanup_iam(j);
+  case ACCT_CLEANUP_IAM_STEP:
+    return acct__exec_cleanup_step(j);
   case ACCT_REGION_CLEANUP:
   case ACCT_REGION_LAUNCH:
   case ACCT_REGION_TERMINATE:

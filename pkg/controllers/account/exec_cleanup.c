@@ -1,8 +1,16 @@
-/* Account executor: ACCT_CLEANUP_IAM on deletion. In the account (its
- * OrganizationAccountAccessRole), delete the IAM users and roles tagged
- * clusterAccountName=<name> and clusterNamespace=<ns>: users lose their
- * access keys and attached policies first, roles their attached policies.
- * Errors after the role was assumed are logged only (upstream). */
+/* Account executor: the IAM cleanup on deletion, in the account (its
+ * OrganizationAccountAccessRole).
+ *
+ * ACCT_CLEANUP_IAM only reads: every page of users and roles, and for
+ * those tagged clusterAccountName=<name> and clusterNamespace=<ns> their
+ * access keys, attached and inline policies. Its observation is the work
+ * list, one IAM call per item, in the order IAM accepts them (a user loses
+ * its keys and policies before it is deleted).
+ * ACCT_CLEANUP_IAM_STEP makes the first call of the list the plan passes
+ * and observes the rest, so the plan sees every deletion and a restart
+ * scans again and goes on with what is left. Errors of the calls are
+ * logged only (upstream); a failed assume or user listing is the
+ * observation's result. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,188 +23,55 @@
 #define API(j) exec_aws_api((j)->e->d.aws)
 #define T(j) (&(j)->acct_t)
 
-enum { ST_KEYS, ST_POLICIES, ST_DELETE };
+static void entity_next(struct acct_job *j);
+static int list_page(struct acct_job *j);
 
-static void next_entity(struct acct_job *j);
-static void entity_step(struct acct_job *j);
-static void list_entities(struct acct_job *j);
-
-static const char *cur(struct acct_job *j)
+static const char *cur_name(struct acct_job *j)
 {
-  return json_string_value(json_array_get(j->list, j->idx));
+  return obj_str(json_array_get(j->list, j->idx), "name");
+}
+
+static bool cur_is_role(struct acct_job *j)
+{
+  return str_eq(obj_str(json_array_get(j->list, j->idx), "kind"), "role");
 }
 
 static void warn(struct acct_job *j, const char *what, int err,
                  const struct aws_error *ae)
 {
-  log_warn("account", "%s: cleanup %s %s: %s", j->base.key, what, cur(j),
+  log_warn("account", "%s: IAM cleanup: %s %s: %s", j->base.key, what,
+           cur_name(j) ? cur_name(j) : "",
            ae && ae->code[0] ? ae->code : op_strerror(err));
 }
 
-static void inner_done(int err, const struct aws_error *ae,
-                       const struct aws_empty_result *r, void *arg)
+/* Append {"op": op, kind: name, field: value} to the work list. */
+static void work_add(struct acct_job *j, const char *op, const char *field,
+                     const char *value)
 {
-  struct acct_job *j = arg;
+  json_t *w = json_pack("{s:s, s:s}", "op", op,
+                        cur_is_role(j) ? "role" : "user", cur_name(j));
 
-  (void)r;
-  if (err)
-    warn(j, "item of", err, ae);
-  entity_step(j);
+  if (w && field)
+    json_object_set_new(w, field, json_string(value));
+  if (w)
+    json_array_append_new(j->aux, w);
 }
 
-static void deleted(int err, const struct aws_error *ae,
-                    const struct aws_empty_result *r, void *arg)
+/* Keep a page's marker for the next request (the result is freed after
+ * its callback). */
+static bool next_marker(struct acct_job *j, bool truncated, const char *m)
 {
-  struct acct_job *j = arg;
-
-  (void)r;
-  if (err)
-    warn(j, "delete", err, ae);
-  else
-    log_info("account", "%s: deleted IAM %s %s", j->base.key,
-             j->roles ? "role" : "user", cur(j));
-  next_entity(j);
+  free(j->marker);
+  j->marker = truncated && !str_empty(m) ? strdup(m) : NULL;
+  return j->marker != NULL;
 }
 
-static void set_inner(struct acct_job *j, json_t *v, int stage)
+/* ---- the scan: users and roles, all pages ------------------------------- */
+
+static void add_entity(struct acct_job *j, const char *kind, const char *name)
 {
-  json_decref(j->inner);
-  j->inner = v;
-  j->iidx = 0;
-  j->stage = stage;
-}
-
-static void attached_got(int err, const struct aws_error *ae,
-                         const struct aws_iam_attached_result *r, void *arg)
-{
-  struct acct_job *j = arg;
-  json_t *v = json_array();
-
-  for (size_t i = 0; !err && i < r->n; i++)
-    json_array_append_new(v, json_string(r->v[i].policy_arn));
-  if (err)
-    warn(j, "list policies of", err, ae);
-  set_inner(j, v, ST_POLICIES);
-  entity_step(j);
-}
-
-static void keys_got(int err, const struct aws_error *ae,
-                     const struct aws_iam_access_keys_result *r, void *arg)
-{
-  struct acct_job *j = arg;
-  json_t *v = json_array();
-
-  for (size_t i = 0; !err && i < r->n; i++)
-    json_array_append_new(v, json_string(r->v[i].access_key_id));
-  if (err)
-    warn(j, "list keys of", err, ae);
-  set_inner(j, v, ST_KEYS);
-  entity_step(j);
-}
-
-static int list_attached(struct acct_job *j)
-{
-  struct aws_iam_user_page_req uq = { .user_name = cur(j) };
-  struct aws_iam_role_page_req rq = { .role_name = cur(j) };
-
-  j->stage = ST_POLICIES;
-  if (j->roles)
-    return API(j)->list_attached_role_policies(API(j), T(j), &rq, attached_got,
-                                               j);
-  return API(j)->list_attached_user_policies(API(j), T(j), &uq, attached_got,
-                                             j);
-}
-
-static int delete_entity(struct acct_job *j)
-{
-  struct aws_iam_user_req uq = { cur(j) };
-  struct aws_iam_role_req rq = { cur(j) };
-
-  j->stage = ST_DELETE;
-  if (j->roles)
-    return API(j)->delete_role(API(j), T(j), &rq, deleted, j);
-  return API(j)->delete_user(API(j), T(j), &uq, deleted, j);
-}
-
-/* Work through j->inner for the current stage, then move on. */
-static void entity_step(struct acct_job *j)
-{
-  const char *item = json_string_value(json_array_get(j->inner, j->iidx));
-  struct aws_iam_delete_access_key_req kq = { cur(j), item };
-  struct aws_iam_user_policy_req up = { cur(j), item };
-  struct aws_iam_role_policy_req rp = { cur(j), item };
-  int rc;
-
-  if (item) {
-    j->iidx++;
-    if (j->stage == ST_KEYS)
-      rc = API(j)->delete_access_key(API(j), T(j), &kq, inner_done, j);
-    else if (j->roles)
-      rc = API(j)->detach_role_policy(API(j), T(j), &rp, inner_done, j);
-    else
-      rc = API(j)->detach_user_policy(API(j), T(j), &up, inner_done, j);
-  } else if (j->stage == ST_KEYS) {
-    rc = list_attached(j);
-  } else {
-    rc = delete_entity(j);
-  }
-  if (rc) {
-    warn(j, "step for", rc, NULL);
-    next_entity(j);
-  }
-}
-
-static void tags_got(int err, const struct aws_error *ae,
-                     const struct aws_tags_result *r, void *arg)
-{
-  struct acct_job *j = arg;
-  struct aws_iam_user_page_req kq = { .user_name = cur(j) };
-  int hits = 0, rc;
-
-  for (size_t i = 0; !err && i < r->n; i++) {
-    if (str_eq(r->v[i].key, "clusterAccountName") &&
-        str_eq(r->v[i].value, obj_name(j->base.obj)))
-      hits++;
-    if (str_eq(r->v[i].key, "clusterNamespace") &&
-        str_eq(r->v[i].value, obj_namespace(j->base.obj)))
-      hits++;
-  }
-  if (err)
-    warn(j, "list tags of", err, ae);
-  if (hits < 2)
-    return next_entity(j);
-  rc = j->roles ? list_attached(j)
-                : API(j)->list_access_keys(API(j), T(j), &kq, keys_got, j);
-  if (rc) {
-    warn(j, "list of", rc, NULL);
-    next_entity(j);
-  }
-}
-
-static void entity_start(struct acct_job *j)
-{
-  struct aws_iam_user_page_req uq = { .user_name = cur(j) };
-  struct aws_iam_role_page_req rq = { .role_name = cur(j) };
-  int rc;
-
-  if (!cur(j)) {
-    if (j->roles)
-      return acct__aws_finish(j, 0, NULL);
-    j->roles = true;
-    return list_entities(j);
-  }
-  rc = j->roles ? API(j)->list_role_tags(API(j), T(j), &rq, tags_got, j)
-                : API(j)->list_user_tags(API(j), T(j), &uq, tags_got, j);
-  if (rc) {
-    warn(j, "tags of", rc, NULL);
-    next_entity(j);
-  }
-}
-
-static void next_entity(struct acct_job *j)
-{
-  j->idx++;
-  entity_start(j);
+  json_array_append_new(j->list,
+                        json_pack("{s:s, s:s}", "kind", kind, "name", name));
 }
 
 static void users_got(int err, const struct aws_error *ae,
@@ -207,9 +82,11 @@ static void users_got(int err, const struct aws_error *ae,
   if (err)
     return acct__aws_finish(j, err, ae);
   for (size_t i = 0; i < r->n; i++)
-    json_array_append_new(j->list, json_string(r->v[i].user_name));
-  j->idx = 0;
-  entity_start(j);
+    add_entity(j, "user", r->v[i].user_name);
+  if (!next_marker(j, r->is_truncated, r->marker))
+    j->roles = true;
+  if (list_page(j))
+    acct__aws_finish(j, OP_ENOMEM, NULL);
 }
 
 static void roles_got(int err, const struct aws_error *ae,
@@ -219,25 +96,141 @@ static void roles_got(int err, const struct aws_error *ae,
 
   if (err) {
     warn(j, "list roles", err, ae);
-    return acct__aws_finish(j, 0, NULL);
+    j->idx = 0;
+    return entity_next(j);
   }
   for (size_t i = 0; i < r->n; i++)
-    json_array_append_new(j->list, json_string(r->v[i].role_name));
+    add_entity(j, "role", r->v[i].role_name);
+  if (next_marker(j, r->is_truncated, r->marker)) {
+    if (list_page(j) == 0)
+      return;
+  }
   j->idx = 0;
-  entity_start(j);
+  entity_next(j);
 }
 
-static void list_entities(struct acct_job *j)
+static int list_page(struct acct_job *j)
 {
-  struct aws_iam_list_req rq = { 0 };
+  struct aws_iam_list_req rq = { .marker = j->marker };
+
+  if (j->roles)
+    return API(j)->list_roles(API(j), T(j), &rq, roles_got, j);
+  return API(j)->list_users(API(j), T(j), &rq, users_got, j);
+}
+
+/* ---- per tagged entity: keys, attached and inline policies -------------- */
+
+static void move_on(struct acct_job *j)
+{
+  work_add(j, cur_is_role(j) ? "DeleteRole" : "DeleteUser", NULL, NULL);
+  j->idx++;
+  entity_next(j);
+}
+
+static void inline_got(int err, const struct aws_error *ae,
+                       const struct aws_iam_names_result *r, void *arg)
+{
+  struct acct_job *j = arg;
+
+  if (err)
+    warn(j, "list inline policies of", err, ae);
+  for (size_t i = 0; !err && i < r->names.n; i++)
+    work_add(j, "DeleteRolePolicy", "policy", r->names.v[i]);
+  move_on(j);
+}
+
+static void attached_got(int err, const struct aws_error *ae,
+                         const struct aws_iam_attached_result *r, void *arg)
+{
+  struct acct_job *j = arg;
+  struct aws_iam_role_page_req rq = { .role_name = cur_name(j) };
+
+  if (err)
+    warn(j, "list policies of", err, ae);
+  for (size_t i = 0; !err && i < r->n; i++)
+    work_add(j, cur_is_role(j) ? "DetachRolePolicy" : "DetachUserPolicy", "arn",
+             r->v[i].policy_arn);
+  if (!cur_is_role(j) ||
+      API(j)->list_role_policies(API(j), T(j), &rq, inline_got, j))
+    move_on(j);
+}
+
+static void list_attached(struct acct_job *j)
+{
+  struct aws_iam_user_page_req uq = { .user_name = cur_name(j) };
+  struct aws_iam_role_page_req rq = { .role_name = cur_name(j) };
+  int rc = cur_is_role(j)
+               ? API(j)->list_attached_role_policies(API(j), T(j), &rq,
+                                                     attached_got, j)
+               : API(j)->list_attached_user_policies(API(j), T(j), &uq,
+                                                     attached_got, j);
+
+  if (rc) {
+    warn(j, "list policies of", rc, NULL);
+    move_on(j);
+  }
+}
+
+static void keys_got(int err, const struct aws_error *ae,
+                     const struct aws_iam_access_keys_result *r, void *arg)
+{
+  struct acct_job *j = arg;
+
+  if (err)
+    warn(j, "list keys of", err, ae);
+  for (size_t i = 0; !err && i < r->n; i++)
+    work_add(j, "DeleteAccessKey", "key", r->v[i].access_key_id);
+  list_attached(j);
+}
+
+static bool tagged_for_us(struct acct_job *j, const struct aws_tags_result *r)
+{
+  int hits = 0;
+
+  for (size_t i = 0; i < r->n; i++) {
+    if (str_eq(r->v[i].key, "clusterAccountName") &&
+        str_eq(r->v[i].value, obj_name(j->base.obj)))
+      hits++;
+    if (str_eq(r->v[i].key, "clusterNamespace") &&
+        str_eq(r->v[i].value, obj_namespace(j->base.obj)))
+      hits++;
+  }
+  return hits >= 2;
+}
+
+static void tags_got(int err, const struct aws_error *ae,
+                     const struct aws_tags_result *r, void *arg)
+{
+  struct acct_job *j = arg;
+  struct aws_iam_user_page_req kq = { .user_name = cur_name(j) };
+
+  if (err)
+    warn(j, "list tags of", err, ae);
+  if (err || !tagged_for_us(j, r)) {
+    j->idx++;
+    return entity_next(j);
+  }
+  if (cur_is_role(j))
+    return list_attached(j);
+  if (API(j)->list_access_keys(API(j), T(j), &kq, keys_got, j))
+    list_attached(j);
+}
+
+static void entity_next(struct acct_job *j)
+{
+  struct aws_iam_user_page_req uq = { .user_name = cur_name(j) };
+  struct aws_iam_role_page_req rq = { .role_name = cur_name(j) };
   int rc;
 
-  json_decref(j->list);
-  j->list = json_array();
-  rc = j->roles ? API(j)->list_roles(API(j), T(j), &rq, roles_got, j)
-                : API(j)->list_users(API(j), T(j), &rq, users_got, j);
-  if (rc)
-    acct__aws_finish(j, j->roles ? 0 : rc, NULL);
+  if (!cur_name(j))
+    return acct__aws_finish(j, 0, NULL); /* j->aux: the work list */
+  rc = cur_is_role(j) ? API(j)->list_role_tags(API(j), T(j), &rq, tags_got, j)
+                      : API(j)->list_user_tags(API(j), T(j), &uq, tags_got, j);
+  if (rc) {
+    warn(j, "list tags of", rc, NULL);
+    j->idx++;
+    entity_next(j);
+  }
 }
 
 int acct__exec_cleanup_iam(struct acct_job *j)
@@ -246,6 +239,68 @@ int acct__exec_cleanup_iam(struct acct_job *j)
 
   if (rc)
     return rc;
-  list_entities(j);
+  j->list = json_array();
+  j->aux = json_array();
+  if (!j->list || !j->aux)
+    return OP_ENOMEM;
+  j->roles = false;
+  return list_page(j);
+}
+
+/* ---- one call of the work list ------------------------------------------ */
+
+static void step_done(int err, const struct aws_error *ae,
+                      const struct aws_empty_result *r, void *arg)
+{
+  struct acct_job *j = arg;
+  const json_t *w = json_array_get(j->st.work, 0);
+  size_t i;
+
+  (void)r;
+  if (err && !acct__code_is(ae, "NoSuchEntity"))
+    log_warn("account", "%s: IAM cleanup: %s %s%s: %s", j->base.key,
+             obj_str(w, "op"), obj_str(w, "user") ? obj_str(w, "user") : "",
+             obj_str(w, "role") ? obj_str(w, "role") : "",
+             ae && ae->code[0] ? ae->code : op_strerror(err));
+  json_decref(j->aux);
+  j->aux = json_array();
+  for (i = 1; j->aux && i < json_array_size(j->st.work); i++)
+    json_array_append(j->aux, json_array_get(j->st.work, i));
+  acct__aws_finish(j, j->aux ? 0 : OP_ENOMEM, NULL);
+}
+
+static int step_call(struct acct_job *j, const json_t *w)
+{
+  const char *op = obj_str(w, "op");
+  const char *user = obj_str(w, "user"), *role = obj_str(w, "role");
+  struct aws_iam_delete_access_key_req kq = { user, obj_str(w, "key") };
+  struct aws_iam_user_policy_req up = { user, obj_str(w, "arn") };
+  struct aws_iam_role_policy_req rp = { role, obj_str(w, "arn") };
+  struct aws_delete_role_policy_req ip = { role, obj_str(w, "policy") };
+  struct aws_iam_user_req uq = { user };
+  struct aws_iam_role_req rq = { role };
+  struct aws_api *a = API(j);
+
+  if (str_eq(op, "DeleteAccessKey") && user && kq.access_key_id)
+    return a->delete_access_key(a, T(j), &kq, step_done, j);
+  if (str_eq(op, "DetachUserPolicy") && user && up.policy_arn)
+    return a->detach_user_policy(a, T(j), &up, step_done, j);
+  if (str_eq(op, "DeleteUser") && user)
+    return a->delete_user(a, T(j), &uq, step_done, j);
+  if (str_eq(op, "DetachRolePolicy") && role && rp.policy_arn)
+    return a->detach_role_policy(a, T(j), &rp, step_done, j);
+  if (str_eq(op, "DeleteRolePolicy") && role && ip.policy_name)
+    return a->delete_role_policy(a, T(j), &ip, step_done, j);
+  if (str_eq(op, "DeleteRole") && role)
+    return a->delete_role(a, T(j), &rq, step_done, j);
+  step_done(OP_EINVAL, NULL, NULL, j); /* skip an item we cannot make */
   return 0;
+}
+
+int acct__exec_cleanup_step(struct acct_job *j)
+{
+  const json_t *w = json_array_get(j->st.work, 0);
+  int rc = w ? acct__account_target(j, NULL) : OP_EINVAL;
+
+  return rc ? rc : step_call(j, w);
 }

@@ -80,6 +80,7 @@ static const struct exec_action actions[] = {
   CALL(ACCT_CLEANUP_IAM),
   CALL(ACCT_QUOTA),
   CALL(ACCT_OPT_IN_REGION),
+  CALL(ACCT_CLEANUP_IAM_STEP),
 };
 
 const struct exec_desc acct_desc = {

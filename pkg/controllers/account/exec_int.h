@@ -31,7 +31,8 @@ struct acct_job {
   json_t *list;        /* scratch list of ids/names */
   json_t *inner;       /* scratch: per-entity list (cleanup) */
   size_t iidx;
-  bool roles; /* cleanup: users done, now roles */
+  bool roles;   /* cleanup scan: users done, now roles */
+  char *marker; /* cleanup scan: the next page */
 };
 
 /* Finish an AWS action: store obs (err/aerr when err != 0), event,
@@ -53,6 +54,7 @@ int acct__exec_keysecret(struct acct_job *j);
 int acct__exec_ec2(struct acct_job *j);
 int acct__exec_quota(struct acct_job *j);
 int acct__exec_cleanup_iam(struct acct_job *j);
+int acct__exec_cleanup_step(struct acct_job *j);
 /* Account credentials into j->creds and j->acct_t (region st.region). */
 int acct__account_target(struct acct_job *j, const char *region);
 bool acct__code_is(const struct aws_error *ae, const char *code);

@@ -35,6 +35,7 @@ static const char *const action_names[] = {
   "cleanup-iam",
   "quota",
   "opt-in-region",
+  "cleanup-iam-step",
 };
 
 const char *acct_action_name(enum acct_action a)
@@ -53,6 +54,7 @@ void acct_step_cleanup(struct acct_step *s)
 {
   json_decref(s->object_new);
   json_decref(s->tags);
+  json_decref(s->work);
   memset(s, 0, sizeof(*s));
 }
 

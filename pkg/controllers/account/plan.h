@@ -139,9 +139,11 @@ enum acct_action {
   ACCT_DESCRIBE_CASE,
   /* Organizations DescribeAccount(account_id). Obs: account_status. */
   ACCT_DESCRIBE_ACCOUNT,
-  /* Assume OrganizationAccountAccessRole; delete IAM users and roles
-   * tagged clusterAccountName=<name>, clusterNamespace=<ns> (errors logged
-   * only). Obs: result (assume failure -> result < 0). */
+  /* Assume OrganizationAccountAccessRole; list (all pages) the IAM users
+   * and roles tagged clusterAccountName=<name>, clusterNamespace=<ns>, and
+   * their access keys, attached and inline policies. Reads only. Obs:
+   * result (assume or ListUsers failure -> result < 0) and work: the IAM
+   * calls that delete them, one object per call, in order. */
   ACCT_CLEANUP_IAM,
   /* Service Quotas for one quota (region "" = global, use us-east-1):
    * assume the account role in region; GetServiceQuota(service_code,
@@ -159,6 +161,12 @@ enum acct_action {
    * MANUAL_ACTION; ValidationException -> DROP. Obs: region,
    * optin_status. */
   ACCT_OPT_IN_REGION,
+  /* The first call of work (an array as in the ACCT_CLEANUP_IAM
+   * observation): {"op": DeleteAccessKey|DetachUserPolicy|DeleteUser|
+   * DetachRolePolicy|DeleteRolePolicy|DeleteRole, "user"|"role": name,
+   * "key"|"arn"|"policy": ...}. Its error is logged only. Obs: work = the
+   * rest of the list; result < 0 only when the role cannot be assumed. */
+  ACCT_CLEANUP_IAM_STEP,
 };
 
 /* The step. Owner: the caller; acct_step_cleanup frees object_new/tags. */
@@ -166,6 +174,7 @@ struct acct_step {
   enum acct_action action;
   json_t *object_new;      /* owned; see the action */
   json_t *tags;            /* owned; ACCT_TAG_ACCOUNT and IAM/EC2 tags */
+  json_t *work;            /* owned; ACCT_CLEANUP_IAM_STEP */
   uint64_t requeue_ms;     /* after the step completes; 0 = only on events */
   char why[128];           /* short machine-readable cause for logs */
   struct plan_event event; /* recorded on the Account */
@@ -212,6 +221,7 @@ struct acct_obs {
   bool instance_done;    /* ACCT_REGION_TERMINATE: terminated */
   int hanging;           /* ACCT_REGION_CLEANUP: instances terminated */
   const json_t *regions; /* ACCT_DESCRIBE_REGIONS: borrowed array of names */
+  const json_t *work;    /* ACCT_CLEANUP_IAM(_STEP): borrowed work list */
   time_t at;             /* when the result arrived */
 };
 

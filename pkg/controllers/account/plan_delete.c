@@ -61,6 +61,27 @@ static void cleanup_failed(const struct acct_snap *sn, struct acct_step *s,
   acct__aws(s, sn, ACCT_CLEANUP_IAM, "retry IAM cleanup");
 }
 
+/* The scan (or the previous call) left this work: make its first call,
+ * or remove the finalizer when nothing is left. */
+static void cleanup_next(const struct acct_snap *sn, struct acct_step *s,
+                         const struct acct_obs *o)
+{
+  const json_t *w = json_array_get(o->work, 0);
+  const char *who =
+      obj_str(w, "user") ? obj_str(w, "user") : obj_str(w, "role");
+  char why[128];
+
+  if (!w) {
+    remove_finalizer(sn, s, "IAM cleanup done");
+    return;
+  }
+  str_fmt(why, sizeof(why), "IAM cleanup: %s %s (%zu left)",
+          obj_str(w, "op") ? obj_str(w, "op") : "?", who ? who : "?",
+          json_array_size(o->work));
+  acct__aws(s, sn, ACCT_CLEANUP_IAM_STEP, why);
+  s->work = json_deep_copy(o->work);
+}
+
 static void client_error_path(const struct acct_snap *sn, struct acct_step *s)
 {
   const struct acct_obs *o = acct__obs(sn, ACCT_DESCRIBE_ACCOUNT);
@@ -102,8 +123,10 @@ int acct__plan_delete(const struct acct_snap *sn, struct acct_step *s)
     return 0;
   }
   o = acct__obs(sn, ACCT_CLEANUP_IAM);
+  if (!o)
+    o = acct__obs(sn, ACCT_CLEANUP_IAM_STEP);
   if (o && o->result == 0) {
-    remove_finalizer(sn, s, "IAM cleanup done");
+    cleanup_next(sn, s, o);
     return 0;
   }
   if (o &&

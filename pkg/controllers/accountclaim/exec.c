@@ -72,8 +72,6 @@ int claim__start_aws(struct exec_job *b)
   struct aws_creds *mgmt =
       e->d.mgmt_creds ? e->d.mgmt_creds(e->d.creds_arg) : NULL;
 
-  if (j->st.action == CLAIM_CLEANUP_REGION)
-    j->started = time(NULL);
   return claim__exec_aws(e->d.api, mgmt, &j->st, claim__action_done, j);
 }
 

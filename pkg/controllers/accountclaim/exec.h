@@ -60,7 +60,7 @@ int claim__exec_aws(struct aws_api *api, struct aws_creds *mgmt,
                     const struct claim_step *st, claim_aws_done done,
                     void *arg);
 int claim__exec_cleanup(struct aws_api *api, struct aws_creds *mgmt,
-                        const char *account_id, const char *region,
-                        claim_aws_done done, void *arg);
+                        const struct claim_step *st, claim_aws_done done,
+                        void *arg);
 
 #endif

@@ -1,10 +1,12 @@
-/* AccountClaim executor: CLAIM_CLEANUP_REGION. Assume
- * OrganizationAccountAccessRole in the claimed account, then empty the
- * region: EBS snapshots owned by the account, EBS volumes, S3 buckets
- * (objects first), VPC endpoint service configurations, Route 53 hosted
- * zones (records first). Each stage lists, deletes the first item and
- * lists again until nothing is left, so no list result outlives its
- * callback; any failure ends the job with the AWS code. */
+/* AccountClaim executor: CLAIM_CLEANUP_REGION, one stage. Assume
+ * OrganizationAccountAccessRole in the claimed account, then empty one
+ * kind of resource of the region (the plan's step names it): EBS
+ * snapshots owned by the account, EBS volumes, S3 buckets (objects first),
+ * VPC endpoint service configurations, Route 53 hosted zones (records
+ * first). The stage lists, deletes the first item and lists again until
+ * nothing is left, so no list result outlives its callback and a restart
+ * just lists again; any failure ends the job with the AWS code. The
+ * observation names the next stage, so the plan sees each one. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,14 +53,30 @@ static void cl_check(struct cl_job *j, int rc)
     cl_finish(j, rc, NULL);
 }
 
+static const char *const stage_names[] = {
+  [CL_SNAPSHOTS] = "snapshots", [CL_VOLUMES] = "volumes",
+  [CL_BUCKETS] = "buckets",     [CL_VPCE] = "vpce",
+  [CL_ZONES] = "zones",
+};
+
+static int stage_of(const char *name, enum cl_stage *out)
+{
+  size_t i;
+
+  for (i = 0; i < sizeof(stage_names) / sizeof(stage_names[0]); i++)
+    if (str_eq(name, stage_names[i])) {
+      *out = (enum cl_stage)i;
+      return 0;
+    }
+  return OP_EINVAL;
+}
+
+/* The stage is empty: the plan gets the next one. */
 static void cl_next_stage(struct cl_job *j)
 {
-  if (j->stage == CL_ZONES) {
-    cl_finish(j, 0, NULL);
-    return;
-  }
-  j->stage++;
-  cl_step(j);
+  str_copy(j->obs.next_stage, claim_cleanup_next(stage_names[j->stage]),
+           sizeof(j->obs.next_stage));
+  cl_finish(j, 0, NULL);
 }
 
 /* ---- EBS snapshots and volumes ---------------------------------------- */
@@ -379,9 +397,11 @@ static void assumed(int err, const struct aws_error *ae,
 }
 
 int claim__exec_cleanup(struct aws_api *api, struct aws_creds *mgmt,
-                        const char *account_id, const char *region,
-                        claim_aws_done done, void *arg)
+                        const struct claim_step *st, claim_aws_done done,
+                        void *arg)
 {
+  const char *account_id = st->account_id, *region = st->region;
+  enum cl_stage stage;
   char arn[128];
   struct cl_job *j;
   struct aws_assume_role_req rq = { .role_arn = arn,
@@ -390,7 +410,7 @@ int claim__exec_cleanup(struct aws_api *api, struct aws_creds *mgmt,
 
   if (!mgmt)
     return OP_ENOTFOUND;
-  if (str_empty(account_id) || str_empty(region))
+  if (str_empty(account_id) || str_empty(region) || stage_of(st->stage, &stage))
     return OP_EINVAL;
   if (str_fmt(arn, sizeof(arn), "arn:aws:iam::%s:role/%s", account_id,
               "OrganizationAccountAccessRole") < 0)
@@ -400,6 +420,8 @@ int claim__exec_cleanup(struct aws_api *api, struct aws_creds *mgmt,
     return OP_ENOMEM;
   j->api = api;
   j->obs.action = CLAIM_CLEANUP_REGION;
+  j->stage = stage;
+  j->obs.region_started = st->region_started;
   str_copy(j->obs.region, region, sizeof(j->obs.region));
   str_copy(j->account_id, account_id, sizeof(j->account_id));
   j->t = (struct aws_target){ .creds = mgmt,

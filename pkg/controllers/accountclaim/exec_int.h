@@ -23,7 +23,6 @@ struct claim_job {
   bool secret_exists;
   struct claim_step st;
   struct claim_obs last; /* the action's outcome, for the metrics */
-  time_t started;        /* CLEANUP_REGION start, for the duration histogram */
 };
 /* The descriptor's functions (exec.c). */
 int claim__prepare(struct exec_job *b);

@@ -105,9 +105,10 @@ void claim__metrics_action(struct exec_job *b)
   if (j->st.action == CLAIM_CLOSE_ACCOUNT && o->result == 0 &&
       !str_eq(o->aws_code, "AccountAlreadyClosedException"))
     met_inc(j->e->closed, NULL);
-  if (j->st.action != CLAIM_CLEANUP_REGION)
-    return;
-  met_observe(j->e->cleanup, NULL, difftime(time(NULL), j->started));
+  if (j->st.action != CLAIM_CLEANUP_REGION ||
+      (o->result == 0 && o->next_stage[0]))
+    return; /* the region is not done yet */
+  met_observe(j->e->cleanup, NULL, difftime(time(NULL), j->st.region_started));
   if (o->result < 0)
     met_inc(j->e->cleanup_fail, NULL);
 }

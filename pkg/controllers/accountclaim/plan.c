@@ -55,6 +55,20 @@ void claim__status(struct claim_step *s, const struct claim_snap *sn,
                  "%s", msg);
 }
 
+const char *claim_cleanup_next(const char *stage)
+{
+  static const char *const stages[] = { "snapshots", "volumes", "buckets",
+                                        "vpce", "zones" };
+  size_t i, n = sizeof(stages) / sizeof(stages[0]);
+
+  if (!stage || !stage[0])
+    return stages[0];
+  for (i = 0; i + 1 < n; i++)
+    if (!strcmp(stage, stages[i]))
+      return stages[i + 1];
+  return "";
+}
+
 const struct claim_obs *claim__obs(const struct claim_snap *sn,
                                    enum claim_action a)
 {

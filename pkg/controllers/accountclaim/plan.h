@@ -61,9 +61,11 @@ enum claim_action {
   /* Fake claim deletion: delete Secret secret_name/secret_namespace
    * (NotFound is success). */
   CLAIM_DELETE_SECRET,
-  /* Assume OrganizationAccountAccessRole in account_id, in region, and run
-   * the five cleanups (EBS snapshots owned by self, EBS volumes, S3
-   * buckets, VPC endpoint service configurations, Route 53 zones). */
+  /* Assume OrganizationAccountAccessRole in account_id, in region, and
+   * empty one kind of resource, stage (claim_cleanup_next: EBS snapshots
+   * owned by self, EBS volumes, S3 buckets, VPC endpoint service
+   * configurations, Route 53 zones). Obs: region, next_stage ("" = the
+   * region is clean), region_started echoed. */
   CLAIM_CLEANUP_REGION,
   /* Close-on-release: Organizations CloseAccount(account_id) with the
    * management (payer) credentials, 30 s timeout. Obs: result, aws_code
@@ -88,6 +90,8 @@ struct claim_step {
   char ou_id[64];
   char parent[64]; /* CLAIM_ENSURE_OU: base; CLAIM_MOVE_ACCOUNT: root */
   char region[32];
+  char stage[16];        /* CLEANUP_REGION: the kind of resource to empty */
+  time_t region_started; /* CLEANUP_REGION: when its first stage started */
   char src_secret[128];
   char secret_name[128];
   char secret_namespace[64];
@@ -98,8 +102,10 @@ struct claim_obs {
   int result; /* 0 or negative op_err */
   char aws_code[64];
   char ou_id[64];
-  bool already_there; /* MOVE: the account already sits in ou_id */
-  char region[32];    /* CLEANUP_REGION */
+  bool already_there;  /* MOVE: the account already sits in ou_id */
+  char region[32];     /* CLEANUP_REGION */
+  char next_stage[16]; /* CLEANUP_REGION: "" = region clean */
+  time_t region_started;
   time_t at;
 };
 
@@ -116,6 +122,9 @@ struct claim_snap {
 void claim_step_init(struct claim_step *s);
 void claim_step_cleanup(struct claim_step *s);
 const char *claim_action_name(enum claim_action a);
+/* The cleanup stage after stage ("" = before the first): "snapshots",
+ * "volumes", "buckets", "vpce", "zones", then "". */
+const char *claim_cleanup_next(const char *stage);
 
 /* 0, or OP_EINVAL without a claim. */
 int claim_plan(const struct claim_snap *sn, struct claim_step *out);

@@ -116,6 +116,23 @@ static int plan_cleaned(const struct claim_snap *sn, const json_t *a,
   return 0;
 }
 
+/* One stage of a region's cleanup: the first, or the one the previous
+ * stage left next. */
+static void clean_stage(const struct claim_snap *sn, const json_t *a,
+                        struct claim_step *s, const char *region,
+                        const struct claim_obs *o)
+{
+  s->action = CLAIM_CLEANUP_REGION;
+  str_copy(s->account_name, obj_name(a), sizeof(s->account_name));
+  str_copy(s->account_id, obj_str0(a, "spec.awsAccountID"),
+           sizeof(s->account_id));
+  str_copy(s->region, region, sizeof(s->region));
+  str_copy(s->stage, o ? o->next_stage : claim_cleanup_next(""),
+           sizeof(s->stage));
+  s->region_started = o ? o->region_started : sn->now;
+  str_fmt(s->why, sizeof(s->why), "clean region %s: %s", region, s->stage);
+}
+
 static int plan_cleanup(const struct claim_snap *sn, const json_t *a,
                         struct claim_step *s)
 {
@@ -133,18 +150,14 @@ static int plan_cleanup(const struct claim_snap *sn, const json_t *a,
     json_decref(done);
     return plan_cleaned(sn, a, s);
   }
-  if (o && str_eq(o->region, r) && o->result == 0)
+  if (o && !str_eq(o->region, r))
+    o = NULL; /* about another region */
+  if (o && o->result == 0 && str_empty(o->next_stage))
     mark_done(sn, s, done, r);
-  else if (o && str_eq(o->region, r))
+  else if (o && o->result < 0)
     reuse_failed(sn, a, s);
-  else {
-    s->action = CLAIM_CLEANUP_REGION;
-    str_copy(s->account_name, obj_name(a), sizeof(s->account_name));
-    str_copy(s->account_id, obj_str0(a, "spec.awsAccountID"),
-             sizeof(s->account_id));
-    str_copy(s->region, r, sizeof(s->region));
-    str_fmt(s->why, sizeof(s->why), "clean region %s", r);
-  }
+  else
+    clean_stage(sn, a, s, r, o);
   json_decref(done);
   return 0;
 }

@@ -1,7 +1,7 @@
 /* Process configuration: command-line flags and their environment
  * equivalents, parsed once at start-up into one immutable struct.
  * Precedence: flag > environment > default. The operator ConfigMap is not
- * read here: it is watched through an informer (DESIGN.md section 3).
+ * read here: it is watched through an informer.
  */
 #ifndef PKG_CONFIG_CONFIG_H
 #define PKG_CONFIG_CONFIG_H

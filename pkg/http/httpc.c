@@ -2,7 +2,7 @@
  *
  * Shape: curl's docs/examples/multi-uv.c (one uv_timer for libcurl's
  * timeout, one uv_poll per socket attached with curl_multi_assign), with
- * the fixes of style-anchors 2.3:
+ * these fixes:
  *   - curl_multi_info_read is drained after every socket_action;
  *   - poll errors are passed on as CURL_CSELECT_ERR;
  *   - a failing curl_multi_socket_action marks the multi broken: every
@@ -823,7 +823,7 @@ static CURLcode setup_common(struct httpc_req *r)
   if (str_has_prefix(r->url, "https://"))
     SETOPT(e, CURLOPT_PIPEWAIT, 1L);
   /* Never on streams by default: CURLOPT_TIMEOUT covers the whole transfer,
-   * queueing included (style-anchors 2.5). */
+   * queueing included. */
   if (r->timeout_ms > 0)
     SETOPT(e, CURLOPT_TIMEOUT_MS, r->timeout_ms);
   return CURLE_OK;

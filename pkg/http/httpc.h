@@ -1,7 +1,6 @@
 /* HTTP client: the process's single libcurl multi handle driven by the uv
- * loop (curl's docs/examples/multi-uv.c, with the fixes listed in section
- * 2.3 of reference/style-anchors.md). Every Kubernetes and AWS call goes
- * through here.
+ * loop (curl's docs/examples/multi-uv.c, with the fixes listed in
+ * httpc.c). Every Kubernetes and AWS call goes through here.
  *
  * Lifecycle of a request:
  *   r = httpc_req_new(c, "GET", url);

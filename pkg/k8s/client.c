@@ -203,7 +203,7 @@ struct httpc_req *k8s__http_new(struct k8s_client *c, const char *method,
   return r;
 }
 
-json_t *k8s__body_json(const struct httpc_resp *resp)
+json_t *k8s__body_json_new(const struct httpc_resp *resp)
 {
   if (!resp || resp->body.len == 0)
     return NULL;

@@ -129,7 +129,7 @@ static void on_http_done(struct httpc_req *hr, int err,
     enqueue(r, delay);
     return;
   }
-  obj = k8s__body_json(resp);
+  obj = k8s__body_json_new(resp);
   if (resp->status >= 200 && resp->status < 300) {
     if (!obj && resp->body.len) {
       op_error_set(&e, OP_EPARSE, "%s %s: response is not JSON", r->method,

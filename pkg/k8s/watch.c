@@ -124,7 +124,7 @@ static int end_error(struct k8s_watch *w, int err,
       op_error_set(&w->detail, code, "watch %s: %s", w->path, w->dec.errmsg);
     return w->final_err ? w->final_err : code;
   }
-  st = k8s__body_json(resp);
+  st = k8s__body_json_new(resp);
   code = k8s_status_to_err(resp->status, st, &w->detail);
   json_decref(st);
   return code;

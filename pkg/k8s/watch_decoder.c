@@ -1,4 +1,4 @@
-/* Newline framing of watch streams (style-anchors 2.4): each byte is
+/* Newline framing of watch streams: each byte is
  * scanned for '\n' once; a line that arrives whole inside one slice is
  * parsed in place, only a line split across slices is copied into the
  * bounded carry buffer. */

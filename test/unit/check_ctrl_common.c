@@ -49,7 +49,7 @@ END_TEST
 
 START_TEST(builders_copy)
 {
-  json_t *o = pt_load(OBJ), *c = obj_copy(o), *orig = obj_copy(o);
+  json_t *o = pt_load(OBJ), *c = obj_copy_new(o), *orig = obj_copy_new(o);
 
   obj_set_str(c, "spec.a.b.c", "deep");
   obj_set_annotation(c, "k", "v");
@@ -76,7 +76,8 @@ END_TEST
 /* Upstream SetCondition semantics. */
 START_TEST(conditions)
 {
-  json_t *c0 = json_array(), *c1, *c2, *c3, *c4, *c;
+  json_t *c0 = json_array(), *c1, *c2, *c3, *c4;
+  const json_t *c;
 
   /* A False condition that does not exist is not recorded. */
   c1 = cond_upsert_new(c0, "Ready", false, "r", "m", 100, COND_UPDATE_ALWAYS);

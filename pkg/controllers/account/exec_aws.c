@@ -150,7 +150,7 @@ static void created(int err, const struct aws_error *ae,
   log_info("account", "%s: CreateAccount request %s (%s)", j->base.key,
            j->obs.request_id, j->st.email);
   time_rfc3339(acct__now(j->e), ts);
-  o = obj_copy(j->base.obj);
+  o = obj_copy_new(j->base.obj);
   obj_set_annotation(o, ACCT_ANN_REQUEST_ID, j->obs.request_id);
   obj_set_annotation(o, ACCT_ANN_REQUESTED_AT, ts);
   rc = k->update(k->arg, &exec_gvr_accounts, o, annotations_written, j);

@@ -9,7 +9,7 @@
  * ACCT_CLEANUP_IAM_STEP makes the first call of the list the plan passes
  * and observes the rest, so the plan sees every deletion and a restart
  * scans again and goes on with what is left. Errors of the calls are
- * logged only (upstream); a failed assume or user listing is the
+ * logged only (as upstream); a failed assume or user listing is the
  * observation's result. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* Account plan: entry point, prelude (pause, zombie GC, failure mirror,
- * claim marking, timeouts) and shared helpers. Upstream reconcile order,
- * section 2.1 of upstream-behaviour.md. */
-#include "controllers/account/acct_int.h"
+ * claim marking, timeouts) and shared helpers, in upstream's reconcile
+ * order. */
+#include "controllers/account/plan_int.h"
 
 #include <string.h>
 
@@ -129,7 +129,7 @@ void acct__iam_suffix(const json_t *a, char out[8])
     names_suffix_from(obj_uid(a), out);
 }
 
-json_t *acct__resource_tags(const struct acct_snap *sn)
+json_t *acct__resource_tags_new(const struct acct_snap *sn)
 {
   const json_t *a = sn->account;
   json_t *t = json_object();
@@ -166,7 +166,7 @@ static bool is_zombie(const struct acct_snap *sn)
          sn->now - created > ACCT_ZOMBIE_AGE_S;
 }
 
-/* Failure mirror onto the linked claim (upstream 2.1.7), as its own step. */
+/* Failure mirror onto the linked claim (as upstream), as its own step. */
 static bool plan_mirror(const struct acct_snap *sn, struct acct_step *s)
 {
   const json_t *a = sn->account, *c = sn->claim, *last = NULL, *v;
@@ -181,8 +181,8 @@ static bool plan_mirror(const struct acct_snap *sn, struct acct_step *s)
     if (str_eq(obj_str(v, "status"), "True"))
       last = v;
   }
-  o = obj_copy(c);
-  conds = obj_copy(obj_get(c, "status.conditions"));
+  o = obj_copy_new(c);
+  conds = obj_copy_new(obj_get(c, "status.conditions"));
   if (!json_is_array(conds)) {
     json_decref(conds);
     conds = json_array();
@@ -260,7 +260,7 @@ static bool plan_prelude(const struct acct_snap *sn, struct acct_step *s)
 
   if (is_zombie(sn)) {
     s->action = ACCT_DELETE;
-    s->object_new = obj_copy(a);
+    s->object_new = obj_copy_new(a);
     obj_remove_finalizer(s->object_new, OBJ_FINALIZER);
     str_copy(s->why, "zombie account CR", sizeof(s->why));
     plan_event_set(&s->event, "Normal", "ZombieDeleted",
@@ -333,7 +333,7 @@ int acct_plan(const struct acct_snap *sn, struct acct_step *s)
   }
   if (!obj_has_finalizer(a, OBJ_FINALIZER)) {
     s->action = ACCT_UPDATE;
-    s->object_new = obj_copy(a);
+    s->object_new = obj_copy_new(a);
     obj_add_finalizer(s->object_new, OBJ_FINALIZER);
     str_copy(s->why, "add finalizer", sizeof(s->why));
     return 0;

@@ -83,7 +83,7 @@ enum acct_action {
    * deletion in progress then completes) */
   ACCT_REMOVE_FINALIZER,
   /* object_new is the linked AccountClaim: update its status (failure
-   * mirror, upstream 2.1.7) */
+   * mirror, upstream) */
   ACCT_CLAIM_UPDATE_STATUS,
 
   /* AWS actions. Results go to struct acct_obs (action set to this). */
@@ -234,7 +234,7 @@ struct acct_snap {
   bool create_slot_free;  /* org-wide in-flight CreateAccount < cap */
   bool iam_secret_exists; /* <name>-secret exists */
   /* Accounts in state OptingInRegions (or Ready with open optInRegions):
-   * at most 9 opt in at once (upstream). */
+   * at most 9 opt in at once (as upstream). */
   unsigned accounts_opting_in;
   /* --support-case-poll-interval in seconds: the PendingVerification poll
    * (DescribeCases, in-progress quota re-checks) and the cap of the settle

@@ -1,6 +1,6 @@
-/* Account plan: crash-safe AWS account creation (upstream 2.1.1 with the
+/* Account plan: crash-safe AWS account creation (as upstream, with the
  * improvements described in plan.h). */
-#include "controllers/account/acct_int.h"
+#include "controllers/account/plan_int.h"
 
 #include "controllers/common/names.h"
 #include "controllers/common/obj.h"
@@ -30,7 +30,7 @@ static void record_account_id(const struct acct_snap *sn, struct acct_step *s,
                               const char *id, const char *reason)
 {
   s->action = ACCT_UPDATE;
-  s->object_new = obj_copy(sn->account);
+  s->object_new = obj_copy_new(sn->account);
   obj_set_str(s->object_new, "spec.awsAccountID", id);
   str_copy(s->why, reason, sizeof(s->why));
   plan_event_set(&s->event, "Normal", reason, "AWS account %s recorded", id);
@@ -42,7 +42,7 @@ static void record_request(const struct acct_snap *sn, struct acct_step *s,
   json_t *ts = obj_time_new(sn->now);
 
   s->action = ACCT_UPDATE;
-  s->object_new = obj_copy(sn->account);
+  s->object_new = obj_copy_new(sn->account);
   obj_set_annotation(s->object_new, ACCT_ANN_REQUEST_ID, req);
   obj_set_annotation(s->object_new, ACCT_ANN_REQUESTED_AT,
                      json_string_value(ts));
@@ -54,7 +54,7 @@ static void drop_request(const struct acct_snap *sn, struct acct_step *s,
                          const char *reason, uint64_t requeue)
 {
   s->action = ACCT_UPDATE;
-  s->object_new = obj_copy(sn->account);
+  s->object_new = obj_copy_new(sn->account);
   obj_del_annotation(s->object_new, ACCT_ANN_REQUEST_ID);
   obj_del_annotation(s->object_new, ACCT_ANN_REQUESTED_AT);
   s->requeue_ms = requeue;
@@ -281,7 +281,7 @@ int acct__plan_create(const struct acct_snap *sn, struct acct_step *s)
     return 0;
   }
   s->action = ACCT_UPDATE;
-  s->object_new = obj_copy(a);
+  s->object_new = obj_copy_new(a);
   obj_set_annotation(s->object_new, ACCT_ANN_EMAIL, buf);
   str_copy(s->why, "record e-mail before CreateAccount", sizeof(s->why));
   return 0;

@@ -1,6 +1,6 @@
-/* Account plan: deletion (upstream 2.1.6), non-CCS. The STS-assume retry
+/* Account plan: deletion (as upstream), non-CCS. The STS-assume retry
  * counter upstream keeps in memory is durable here (annotations). */
-#include "controllers/account/acct_int.h"
+#include "controllers/account/plan_int.h"
 
 #include <stdio.h>
 
@@ -17,7 +17,7 @@ static void remove_finalizer(const struct acct_snap *sn, struct acct_step *s,
                              const char *why)
 {
   s->action = ACCT_REMOVE_FINALIZER;
-  s->object_new = obj_copy(sn->account);
+  s->object_new = obj_copy_new(sn->account);
   obj_remove_finalizer(s->object_new, OBJ_FINALIZER);
   str_copy(s->why, why, sizeof(s->why));
   plan_event_set(&s->event, "Normal", "FinalizerRemoved", "%s", why);
@@ -46,7 +46,7 @@ static void cleanup_failed(const struct acct_snap *sn, struct acct_step *s,
     }
     str_fmt(n, sizeof(n), "%lld", tries);
     s->action = ACCT_UPDATE;
-    s->object_new = obj_copy(sn->account);
+    s->object_new = obj_copy_new(sn->account);
     obj_set_annotation(s->object_new, ANN_ATTEMPTS, n);
     obj_set_annotation(s->object_new, ANN_FAILED_AT, at);
     s->requeue_ms = (uint64_t)(30 * tries) * PLAN_SEC;

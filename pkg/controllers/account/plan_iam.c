@@ -1,6 +1,6 @@
 /* Account plan, state Creating: owner/compliance tags, IAM bootstrap
- * (upstream 2.1.2) and the hand-over to region initialization. */
-#include "controllers/account/acct_int.h"
+ * (as upstream) and the hand-over to region initialization. */
+#include "controllers/account/plan_int.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -21,7 +21,7 @@ static void set_ann(const struct acct_snap *sn, struct acct_step *s,
                     const char *k, const char *v, const char *why)
 {
   s->action = ACCT_UPDATE;
-  s->object_new = obj_copy(sn->account);
+  s->object_new = obj_copy_new(sn->account);
   obj_set_annotation(s->object_new, k, v);
   str_copy(s->why, why, sizeof(s->why));
 }
@@ -85,7 +85,7 @@ static void fill_iam(const struct acct_snap *sn, struct acct_step *s)
     s->secret_name[i] = (char)tolower((unsigned char)s->secret_name[i]);
   if (sn->cfg->support_jump_role)
     str_copy(s->trust_arn, sn->cfg->support_jump_role, sizeof(s->trust_arn));
-  s->tags = acct__resource_tags(sn);
+  s->tags = acct__resource_tags_new(sn);
 }
 
 static bool plan_iam_stage(const struct acct_snap *sn, struct acct_step *s)
@@ -130,7 +130,7 @@ static bool plan_secret(const struct acct_snap *sn, struct acct_step *s)
     if (str_eq(obj_str(sn->account, "spec.iamUserSecret"), tmp.secret_name))
       return false;
     s->action = ACCT_UPDATE;
-    s->object_new = obj_copy(sn->account);
+    s->object_new = obj_copy_new(sn->account);
     obj_set_str(s->object_new, "spec.iamUserSecret", tmp.secret_name);
     str_copy(s->why, "record iamUserSecret", sizeof(s->why));
     return true;
@@ -169,7 +169,7 @@ int acct__plan_region_list(const struct acct_snap *sn, struct acct_step *s)
       json_object_set_new(map, json_string_value(v), json_string(""));
   }
   s->action = ACCT_UPDATE;
-  s->object_new = obj_copy(sn->account);
+  s->object_new = obj_copy_new(sn->account);
   txt = json_dumps(map, JSON_SORT_KEYS | JSON_COMPACT);
   obj_set_annotation(s->object_new, ACCT_ANN_REGIONS, txt ? txt : "{}");
   free(txt);
@@ -196,7 +196,7 @@ int acct__plan_bootstrap(const struct acct_snap *sn, struct acct_step *s)
   if (str_empty(obj_label(sn->account, OBJ_LABEL_IAM_USER_ID))) {
     acct__iam_suffix(sn->account, sfx);
     s->action = ACCT_UPDATE;
-    s->object_new = obj_copy(sn->account);
+    s->object_new = obj_copy_new(sn->account);
     obj_set_label(s->object_new, OBJ_LABEL_IAM_USER_ID, sfx);
     str_copy(s->why, "add iamUserId label", sizeof(s->why));
     return 0;

@@ -1,6 +1,6 @@
-/* Account plan: opt-in regions (upstream 2.1.5, feature.opt_in_regions),
+/* Account plan: opt-in regions (as upstream; feature.opt_in_regions),
  * tracked in status.optInRegions region -> {status} as upstream. */
-#include "controllers/account/acct_int.h"
+#include "controllers/account/plan_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -54,8 +54,8 @@ static void record(const struct acct_snap *sn, struct acct_step *s,
   json_t *map;
 
   s->action = ACCT_UPDATE_STATUS;
-  s->object_new = obj_copy(sn->account);
-  map = obj_get(s->object_new, "status.optInRegions");
+  s->object_new = obj_copy_new(sn->account);
+  map = obj_get_mut(s->object_new, "status.optInRegions");
   if (str_eq(o->optin_status, "DROP"))
     json_object_del(map, o->region);
   else

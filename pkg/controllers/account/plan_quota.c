@@ -1,6 +1,6 @@
 /* Account plan, PendingVerification: service quota requests (upstream
  * 2.1.4), one quota per step, tracked in status as upstream does. */
-#include "controllers/account/acct_int.h"
+#include "controllers/account/plan_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -158,7 +158,7 @@ static void record(const struct acct_snap *sn, struct acct_step *s,
   char path[128];
 
   s->action = ACCT_UPDATE_STATUS;
-  s->object_new = obj_copy(sn->account);
+  s->object_new = obj_copy_new(sn->account);
   if (*o->region)
     str_fmt(path, sizeof(path), "status.regionalServiceQuotas.%s.%s.status",
             o->region, o->quota_code);

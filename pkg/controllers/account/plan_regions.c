@@ -1,11 +1,11 @@
-/* Account plan, state InitializingRegions (upstream 2.1.3), as
+/* Account plan, state InitializingRegions (as upstream), as
  * status-tracked per-region work: annotation ACCT_ANN_REGIONS maps each
  * region to its phase, so a restart resumes (upstream ran a goroutine that
  * a restart lost). Regions are worked one at a time, in the recorded
  * order: every region is cleaned and launched before any instance is
  * waited for, so the instances boot in parallel. Phases other than "",
  * "clean", "done", "error:*" are instance ids. */
-#include "controllers/account/acct_int.h"
+#include "controllers/account/plan_int.h"
 
 #include <stdlib.h>
 
@@ -23,7 +23,7 @@ static void set_phase(const struct acct_snap *sn, struct acct_step *s,
   json_object_set_new(map, region, json_string(phase));
   txt = json_dumps(map, JSON_SORT_KEYS | JSON_COMPACT);
   s->action = ACCT_UPDATE;
-  s->object_new = obj_copy(sn->account);
+  s->object_new = obj_copy_new(sn->account);
   obj_set_annotation(s->object_new, ACCT_ANN_REGIONS, txt ? txt : "{}");
   free(txt);
   str_fmt(s->why, sizeof(s->why), "region %s: %s", region, phase);
@@ -55,7 +55,7 @@ static void aws_region(const struct acct_snap *sn, struct acct_step *s,
 {
   acct__aws(s, sn, a, acct_action_name(a));
   str_copy(s->region, region, sizeof(s->region));
-  s->tags = acct__resource_tags(sn);
+  s->tags = acct__resource_tags_new(sn);
   json_object_set_new(s->tags, "Name", json_string("red-hat-region-init"));
 }
 

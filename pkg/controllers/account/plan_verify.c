@@ -1,8 +1,8 @@
-/* Account plan, state PendingVerification (upstream 2.1.4): Enterprise
+/* Account plan, state PendingVerification (as upstream): Enterprise
  * Support case creation and resolution polling, interleaved with the
  * service quota requests of plan_quota.c: Ready once the case is resolved
  * and no quota is TODO or IN_PROGRESS. */
-#include "controllers/account/acct_int.h"
+#include "controllers/account/plan_int.h"
 
 #include "controllers/common/obj.h"
 #include "util/err.h"
@@ -46,7 +46,7 @@ static int no_case(const struct acct_snap *sn, struct acct_step *s)
 
   if (o && o->result == 0 && !str_empty(o->case_id)) {
     s->action = ACCT_UPDATE_STATUS;
-    s->object_new = obj_copy(sn->account);
+    s->object_new = obj_copy_new(sn->account);
     obj_set_str(s->object_new, "status.supportCaseID", o->case_id);
     if (!obj_get(sn->account, "status.regionalServiceQuotas") &&
         !obj_get(sn->account, "status.globalServiceQuotas"))

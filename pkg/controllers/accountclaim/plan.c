@@ -1,5 +1,5 @@
 /* AccountClaim plan: prelude, validation, Pending and account selection. */
-#include "controllers/accountclaim/claim_int.h"
+#include "controllers/accountclaim/plan_int.h"
 
 #include <string.h>
 
@@ -165,7 +165,7 @@ static int select_account(const struct claim_snap *sn, struct claim_step *s)
 
   if (a) { /* second half of the link: the claim side */
     s->action = CLAIM_UPDATE;
-    s->object_new = obj_copy(sn->claim);
+    s->object_new = obj_copy_new(sn->claim);
     obj_set_str(s->object_new, "spec.accountLink", obj_name(a));
     str_copy(s->account_name, obj_name(a), sizeof(s->account_name));
     str_copy(s->why, "link claim to account", sizeof(s->why));
@@ -183,12 +183,12 @@ static int select_account(const struct claim_snap *sn, struct claim_step *s)
     return 0;
   }
   s->action = CLAIM_ACCOUNT_UPDATE;
-  s->object_new = obj_copy(a);
+  s->object_new = obj_copy_new(a);
   obj_set_str(s->object_new, "spec.claimLink", obj_name(sn->claim));
   obj_set_str(s->object_new, "spec.claimLinkNamespace",
               obj_namespace(sn->claim));
   obj_set_new(s->object_new, "spec.legalEntity",
-              obj_copy(obj_get(sn->claim, "spec.legalEntity")));
+              obj_copy_new(obj_get(sn->claim, "spec.legalEntity")));
   str_copy(s->account_name, obj_name(a), sizeof(s->account_name));
   str_copy(s->why, "claim account", sizeof(s->why));
   return 0;
@@ -256,7 +256,7 @@ int claim_plan(const struct claim_snap *sn, struct claim_step *s)
     return claim__plan_fake(sn, s);
   if (!obj_deleting(c) && !obj_has_finalizer(c, OBJ_FINALIZER)) {
     s->action = CLAIM_UPDATE;
-    s->object_new = obj_copy(c);
+    s->object_new = obj_copy_new(c);
     obj_add_finalizer(s->object_new, OBJ_FINALIZER);
     str_copy(s->why, "add finalizer", sizeof(s->why));
     return 0;

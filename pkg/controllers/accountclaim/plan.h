@@ -1,6 +1,5 @@
 /* AccountClaim controller, non-CCS path: the pure decision layer
- * (upstream-behaviour.md 2.2.1, 2.2.2, 2.2.4, 2.2.5 without
- * close-on-release, 2.2.6 fake claims).
+ * (upstream's claim lifecycle, close-on-release and fake claims).
  *
  * Same contract as the Account plan: claim_plan(snapshot) -> ONE step; the
  * executor performs it, keeps AWS outcomes in its operation table (struct

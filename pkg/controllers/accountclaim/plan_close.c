@@ -1,7 +1,7 @@
-/* AccountClaim plan: close-on-release (upstream 2.2.5): CloseAccount with
+/* AccountClaim plan: close-on-release (as upstream): CloseAccount with
  * the payer credentials, rate-limit backoff stored on the Account (1 h
  * doubling to 24 h), dry run and other failures fall back to reuse. */
-#include "controllers/accountclaim/claim_int.h"
+#include "controllers/accountclaim/plan_int.h"
 
 #include <stdio.h>
 
@@ -41,7 +41,7 @@ static void backoff(const struct claim_snap *sn, const json_t *a,
   time_rfc3339(sn->now + (time_t)next, until);
   str_fmt(secs, sizeof(secs), "%lld", next);
   s->action = CLAIM_ACCOUNT_UPDATE;
-  s->object_new = obj_copy(a);
+  s->object_new = obj_copy_new(a);
   obj_set_annotation(s->object_new, CLAIM_ANN_CLOSE_UNTIL, until);
   obj_set_annotation(s->object_new, CLAIM_ANN_CLOSE_BACKOFF, secs);
   s->requeue_ms = (uint64_t)next * PLAN_SEC;
@@ -57,7 +57,7 @@ static void closed(const struct claim_snap *sn, const json_t *a,
 {
   if (!str_eq(obj_annotation(sn->claim, CLAIM_ANN_CLOSED), "true")) {
     s->action = CLAIM_UPDATE;
-    s->object_new = obj_copy(sn->claim);
+    s->object_new = obj_copy_new(sn->claim);
     obj_set_annotation(s->object_new, CLAIM_ANN_CLOSED, "true");
     str_copy(s->why, "account closed", sizeof(s->why));
     plan_event_set(&s->event, "Normal", "AccountClosed",

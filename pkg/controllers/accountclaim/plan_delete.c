@@ -1,6 +1,6 @@
 /* AccountClaim plan: deletion, cleanup of every region, reuse or failure
- * (upstream 2.2.5 without close-on-release), and fake claims (2.2.6). */
-#include "controllers/accountclaim/claim_int.h"
+ * (as upstream, close-on-release aside), and fake claims. */
+#include "controllers/accountclaim/plan_int.h"
 
 #include <stdlib.h>
 
@@ -15,7 +15,7 @@ static void remove_finalizer(const struct claim_snap *sn, struct claim_step *s,
                              const char *why)
 {
   s->action = CLAIM_REMOVE_FINALIZER;
-  s->object_new = obj_copy(sn->claim);
+  s->object_new = obj_copy_new(sn->claim);
   obj_remove_finalizer(s->object_new, OBJ_FINALIZER);
   str_copy(s->why, why, sizeof(s->why));
 }
@@ -46,7 +46,7 @@ static void mark_done(const struct claim_snap *sn, struct claim_step *s,
   json_object_set_new(done, region, json_string("done"));
   txt = json_dumps(done, JSON_SORT_KEYS | JSON_COMPACT);
   s->action = CLAIM_UPDATE;
-  s->object_new = obj_copy(sn->claim);
+  s->object_new = obj_copy_new(sn->claim);
   obj_set_annotation(s->object_new, CLAIM_ANN_CLEANUP, txt ? txt : "{}");
   free(txt);
   str_fmt(s->why, sizeof(s->why), "region %s cleaned", region);
@@ -92,7 +92,7 @@ static void reuse_status(const struct claim_snap *sn, const json_t *a,
 static void unlink_account(const json_t *a, struct claim_step *s)
 {
   s->action = CLAIM_ACCOUNT_UPDATE;
-  s->object_new = obj_copy(a);
+  s->object_new = obj_copy_new(a);
   obj_set_str(s->object_new, "spec.claimLink", "");
   obj_set_str(s->object_new, "spec.claimLinkNamespace", "");
   str_copy(s->account_name, obj_name(a), sizeof(s->account_name));
@@ -229,7 +229,7 @@ int claim__plan_fake(const struct claim_snap *sn, struct claim_step *s)
   }
   if (!obj_has_finalizer(c, OBJ_FINALIZER)) {
     s->action = CLAIM_UPDATE;
-    s->object_new = obj_copy(c);
+    s->object_new = obj_copy_new(c);
     obj_add_finalizer(s->object_new, OBJ_FINALIZER);
     str_copy(s->why, "add finalizer", sizeof(s->why));
   } else if (!str_empty(obj_str(c, "spec.awsCredentialSecret.namespace")) &&

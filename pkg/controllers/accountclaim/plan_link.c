@@ -1,6 +1,6 @@
 /* AccountClaim plan, linked claim: supportRoleARN, OU placement (upstream
  * 2.2.4), credentials Secret, Ready. */
-#include "controllers/accountclaim/claim_int.h"
+#include "controllers/accountclaim/plan_int.h"
 
 #include "controllers/account/plan.h"
 #include "controllers/common/names.h"
@@ -26,7 +26,7 @@ static void set_spec(const struct claim_snap *sn, struct claim_step *s,
                      const char *path, const char *val, const char *why)
 {
   s->action = CLAIM_UPDATE;
-  s->object_new = obj_copy(sn->claim);
+  s->object_new = obj_copy_new(sn->claim);
   obj_set_str(s->object_new, path, val);
   str_copy(s->why, why, sizeof(s->why));
 }

@@ -228,9 +228,9 @@ int pool_plan(const struct pool_snap *sn, struct pool_step *s)
   st = status_new(c);
   if (status_differs(sn->pool, st)) {
     s->action = POOL_UPDATE_STATUS;
-    s->object_new = obj_copy(sn->pool);
+    s->object_new = obj_copy_new(sn->pool);
     if (json_is_object(obj_get(s->object_new, "status"))) {
-      json_object_update(obj_get(s->object_new, "status"), st);
+      json_object_update(obj_get_mut(s->object_new, "status"), st);
       json_decref(st);
     } else {
       obj_set_new(s->object_new, "status", st);

@@ -1,5 +1,5 @@
-/* AccountPool controller: the pure decision layer (upstream-behaviour.md
- * 1.3, 2.3). pool_plan(snapshot) -> ONE step: write the seven status
+/* AccountPool controller: the pure decision layer (upstream's pool
+ * semantics). pool_plan(snapshot) -> ONE step: write the seven status
  * counters when they changed, else create one Account CR when
  * available + progressing + pending < poolSize and the account-limit gate
  * allows, else done. Each created Account triggers the next reconcile

@@ -4,9 +4,23 @@
 #include "controllers/common/obj.h"
 #include "util/str.h"
 
-json_t *cond_find(const json_t *conds, const char *type)
+/* The condition of that type in an array the caller owns. */
+static json_t *find_mut(json_t *conds, const char *type)
 {
   json_t *c;
+  size_t i;
+
+  json_array_foreach(conds, i, c)
+  {
+    if (str_eq(obj_str(c, "type"), type))
+      return c;
+  }
+  return NULL;
+}
+
+const json_t *cond_find(const json_t *conds, const char *type)
+{
+  const json_t *c;
   size_t i;
 
   json_array_foreach(conds, i, c)
@@ -43,7 +57,7 @@ json_t *cond_upsert_new(const json_t *conds, const char *type, bool status,
                         enum cond_mode mode)
 {
   json_t *out = json_is_array(conds) ? json_deep_copy(conds) : json_array();
-  json_t *c = cond_find(out, type);
+  json_t *c = find_mut(out, type);
 
   if (c) {
     cond_fill(c, status, reason, message, now, mode == COND_UPDATE_ALWAYS);
@@ -62,7 +76,7 @@ json_t *cond_obj_set_new(const json_t *obj, const char *type, bool status,
                          const char *reason, const char *message,
                          const char *state, time_t now, enum cond_mode mode)
 {
-  json_t *o = obj_copy(obj);
+  json_t *o = obj_copy_new(obj);
   json_t *conds = cond_upsert_new(obj_get(obj, "status.conditions"), type,
                                   status, reason, message, now, mode);
 

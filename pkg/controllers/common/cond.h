@@ -22,7 +22,7 @@ enum cond_mode {
 };
 
 /* Borrowed condition of that type in the array, or NULL. */
-json_t *cond_find(const json_t *conds, const char *type);
+const json_t *cond_find(const json_t *conds, const char *type);
 /* Condition of that type exists with status "True". */
 bool cond_is_true(const json_t *conds, const char *type);
 

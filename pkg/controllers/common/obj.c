@@ -7,10 +7,14 @@
 #include "util/str.h"
 #include "util/timeutil.h"
 
-json_t *obj_get(const json_t *o, const char *path)
+/* One walk for both accessors: jansson's getters take a const object and
+ * return a mutable member, so the const is restored at the boundary
+ * (obj_get), and only obj_get_mut, given an owned object, hands out a
+ * mutable one. */
+static json_t *lookup(json_t *o, const char *path)
 {
   const char *p = path, *dot;
-  json_t *cur = (json_t *)o;
+  json_t *cur = o;
   char seg[128];
 
   while (cur && *p) {
@@ -26,6 +30,28 @@ json_t *obj_get(const json_t *o, const char *path)
     p += n + (dot ? 1 : 0);
   }
   return cur;
+}
+
+const json_t *obj_get(const json_t *o, const char *path)
+{
+  const char *dot = strchr(path, '.');
+  size_t n = dot ? (size_t)(dot - path) : strlen(path);
+  char seg[128];
+
+  if (!o || !*path)
+    return o;
+  if (n >= sizeof(seg))
+    return NULL;
+  memcpy(seg, path, n);
+  seg[n] = '\0';
+  /* json_object_get gives the first member without a cast */
+  return dot ? lookup(json_object_get(o, seg), dot + 1)
+             : json_object_get(o, seg);
+}
+
+json_t *obj_get_mut(json_t *o, const char *path)
+{
+  return lookup(o, path);
 }
 
 const char *obj_str(const json_t *o, const char *path)
@@ -47,7 +73,7 @@ bool obj_bool(const json_t *o, const char *path)
 
 long long obj_int(const json_t *o, const char *path, long long dflt)
 {
-  json_t *v = obj_get(o, path);
+  const json_t *v = obj_get(o, path);
 
   return json_is_integer(v) ? json_integer_value(v) : dflt;
 }
@@ -99,7 +125,8 @@ const char *obj_annotation(const json_t *o, const char *key)
 
 bool obj_has_finalizer(const json_t *o, const char *finalizer)
 {
-  json_t *arr = obj_get(o, "metadata.finalizers"), *v;
+  const json_t *arr = obj_get(o, "metadata.finalizers");
+  json_t *v;
   size_t i;
 
   json_array_foreach(arr, i, v)
@@ -117,7 +144,8 @@ size_t obj_finalizer_count(const json_t *o)
 
 const char *obj_owner_name(const json_t *o, const char *kind)
 {
-  json_t *arr = obj_get(o, "metadata.ownerReferences"), *v;
+  const json_t *arr = obj_get(o, "metadata.ownerReferences");
+  json_t *v;
   size_t i;
 
   json_array_foreach(arr, i, v)
@@ -133,7 +161,7 @@ bool obj_paused(const json_t *o)
   return str_case_eq(obj_annotation(o, OBJ_ANN_PAUSE), "true");
 }
 
-json_t *obj_copy(const json_t *o)
+json_t *obj_copy_new(const json_t *o)
 {
   return json_deep_copy(o);
 }
@@ -181,7 +209,7 @@ void obj_del(json_t *o, const char *path)
       return;
     memcpy(buf, path, n);
     buf[n] = '\0';
-    parent = obj_get(o, buf);
+    parent = obj_get_mut(o, buf);
   }
   if (json_is_object(parent))
     json_object_del(parent, dot ? dot + 1 : path);
@@ -224,7 +252,7 @@ void obj_add_finalizer(json_t *o, const char *finalizer)
 
   if (obj_has_finalizer(o, finalizer))
     return;
-  arr = obj_get(o, "metadata.finalizers");
+  arr = obj_get_mut(o, "metadata.finalizers");
   if (!json_is_array(arr)) {
     arr = json_array();
     obj_set_new(o, "metadata.finalizers", arr);
@@ -234,7 +262,7 @@ void obj_add_finalizer(json_t *o, const char *finalizer)
 
 void obj_remove_finalizer(json_t *o, const char *finalizer)
 {
-  json_t *arr = obj_get(o, "metadata.finalizers");
+  json_t *arr = obj_get_mut(o, "metadata.finalizers");
   size_t i = 0;
 
   while (i < json_array_size(arr)) {

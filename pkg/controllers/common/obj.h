@@ -5,7 +5,7 @@
  *
  * Accessors never mutate and return borrowed pointers (valid as long as the
  * object is). Builders work only on objects the caller owns (a deep copy
- * made with obj_copy): plans never touch cached objects.
+ * made with obj_copy_new): plans never touch cached objects.
  */
 #ifndef PKG_CONTROLLERS_COMMON_OBJ_H
 #define PKG_CONTROLLERS_COMMON_OBJ_H
@@ -24,7 +24,7 @@
 /* Dotted path lookup ("spec.legalEntity.id"); NULL when any part is
  * missing. Path segments cannot contain dots (use json_object_get for map
  * keys such as region names). */
-json_t *obj_get(const json_t *o, const char *path);
+const json_t *obj_get(const json_t *o, const char *path);
 /* String at path, NULL when missing or not a string. */
 const char *obj_str(const json_t *o, const char *path);
 /* String at path, "" when missing. */
@@ -56,7 +56,9 @@ int obj_time(const json_t *o, const char *path, time_t *out);
 /* ---- builders: only on objects the caller owns ---- */
 
 /* Deep copy (new reference). */
-json_t *obj_copy(const json_t *o);
+json_t *obj_copy_new(const json_t *o);
+/* obj_get on an object the caller owns, for changing what it finds. */
+json_t *obj_get_mut(json_t *o, const char *path);
 /* Set v (stolen) at path, creating intermediate objects. */
 void obj_set_new(json_t *o, const char *path, json_t *v);
 void obj_set_str(json_t *o, const char *path, const char *s);

@@ -1,5 +1,5 @@
 /* The operator ConfigMap `aws-account-operator-configmap`, parsed once
- * into a struct (upstream-behaviour.md section 3.1). The informer hands a
+ * into a struct (upstream's keys). The informer hands a
  * new ConfigMap to opcfg_parse; plans only read the result.
  *
  * Owner: the struct owns every pointer member; opcfg_cleanup frees them.
@@ -37,7 +37,7 @@ struct opcfg_pool {
 };
 
 struct opcfg {
-  bool has_account_limit; /* missing -> creation blocked (upstream) */
+  bool has_account_limit; /* missing -> creation blocked (as upstream) */
   long long account_limit;
   char *root, *base; /* NULL when missing */
   char *sts_jump_role, *support_jump_role;

@@ -60,7 +60,7 @@ static void flush_accounts(struct exec_aws *a)
 /* base64 data[key] into a wiped string, or NULL. */
 static char *secret_field(const json_t *s, const char *key)
 {
-  json_t *data = obj_get(s, "data");
+  const json_t *data = obj_get(s, "data");
   const char *b64 = json_string_value(json_object_get(data, key));
   char *out = NULL;
   size_t len = 0;

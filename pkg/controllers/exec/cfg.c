@@ -62,7 +62,7 @@ static void invalid(struct exec_cfg *c, const json_t *cm, const char *err)
                        : "controllers wait for a valid one");
   if (!c->has_kio || !c->kio.event)
     return;
-  copy = obj_copy(cm);
+  copy = obj_copy_new(cm);
   if (!json_object_get(copy, "apiVersion"))
     json_object_set_new(copy, "apiVersion", json_string("v1"));
   if (!json_object_get(copy, "kind"))

@@ -15,7 +15,7 @@
  *                 changes, NULL while missing), and AssumeRole credentials
  *                 into an account's OrganizationAccountAccessRole (cached
  *                 per account).
- *   exec_watcher  the total-account watcher (upstream 2.4): every 5 min,
+ *   exec_watcher  the total-account watcher (as upstream): every 5 min,
  *                 at start and on ConfigMap changes, ListAccounts (ACTIVE)
  *                 + ListCreateAccountStatus IN_PROGRESS, all pages.
  *   exec_shared   all of the above, built once, and the controllers

@@ -1,9 +1,9 @@
-/* Every operator metric family the executors feed (upstream-behaviour.md
- * section 4), registered once so no two executors register a name twice
- * (a duplicate family aborts). Every family carries the constant label
+/* Every operator metric family the executors feed (upstream's names,
+ * labels and buckets), registered once so no two executors register a name
+ * twice (a duplicate family aborts). Every family carries the constant label
  * name="aws-account-operator".
  *
- * Account side (acctexec):
+ * Account side:
  *   aws_account_operator_aws_accounts                  gauge (watcher)
  *   aws_account_operator_account_crs{claimed,reused,state}      scrape-time
  *   aws_account_operator_account_ccs_crs{claimed,reused,state}  scrape-time
@@ -12,7 +12,7 @@
  *   aws_account_operator_account_ccs_ready_duration_seconds  5..600
  *   aws_account_operator_reconcile_duration_seconds
  *       {controller,error,error_source}                       0.001..20
- * Claim and pool families stay with their executors for now (claimexec):
+ * The claim and pool families are registered by their controllers:
  * account_claim_crs, account_claim_*_duration_seconds,
  * account_reuse_cleanup_*, accounts_closed_total, the pool gauges.
  */

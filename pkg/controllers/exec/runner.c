@@ -102,7 +102,7 @@ static struct exec_job *job_new(struct exec_runner *r, const char *key,
   r->jobs++;
   j->r = r;
   j->ctl = r->ctl;
-  j->obj = obj_copy(obj);
+  j->obj = obj_copy_new(obj);
   if (r->d->api_version && !obj_str(j->obj, "apiVersion"))
     obj_set_str(j->obj, "apiVersion", r->d->api_version);
   if (r->d->kind_name && !obj_str(j->obj, "kind"))

@@ -1,4 +1,4 @@
-/* The total-account watcher (upstream 2.4, exec.h): ListAccounts (ACTIVE)
+/* The total-account watcher (as upstream; exec.h): ListAccounts (ACTIVE)
  * + ListCreateAccountStatus IN_PROGRESS, every page, every 5 minutes, at
  * start and when the ConfigMap changes. */
 #include <stdlib.h>

@@ -1,6 +1,5 @@
 /* Controller runtime: informer events -> keys -> work queue -> reconcile,
- * controller-runtime's contract on one libuv loop (DESIGN.md section 3,
- * style-anchors 3.5).
+ * controller-runtime's contract on one libuv loop.
  *
  * Sources: ctrl_watch(inf) enqueues the object's own key (For()),
  * ctrl_watch_owned(inf, owner) the key of its controlling owner from

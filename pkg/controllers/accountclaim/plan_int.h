@@ -1,6 +1,6 @@
 /* Internal helpers of the AccountClaim plan. */
-#ifndef PKG_CONTROLLERS_ACCOUNTCLAIM_CLAIM_INT_H
-#define PKG_CONTROLLERS_ACCOUNTCLAIM_CLAIM_INT_H
+#ifndef PKG_CONTROLLERS_ACCOUNTCLAIM_PLAN_INT_H
+#define PKG_CONTROLLERS_ACCOUNTCLAIM_PLAN_INT_H
 
 #include "controllers/accountclaim/plan.h"
 #include "controllers/common/cond.h"

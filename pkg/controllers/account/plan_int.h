@@ -1,6 +1,6 @@
 /* Internal helpers shared by the Account plan files. */
-#ifndef PKG_CONTROLLERS_ACCOUNT_ACCT_INT_H
-#define PKG_CONTROLLERS_ACCOUNT_ACCT_INT_H
+#ifndef PKG_CONTROLLERS_ACCOUNT_PLAN_INT_H
+#define PKG_CONTROLLERS_ACCOUNT_PLAN_INT_H
 
 #include "controllers/account/plan.h"
 #include "controllers/common/cond.h"
@@ -21,7 +21,7 @@ void acct__aws(struct acct_step *s, const struct acct_snap *sn,
 const struct acct_obs *acct__obs(const struct acct_snap *sn,
                                  enum acct_action a);
 /* Upstream tag set (clusterAccountName, ...); new object. */
-json_t *acct__resource_tags(const struct acct_snap *sn);
+json_t *acct__resource_tags_new(const struct acct_snap *sn);
 /* iamUserId label or the suffix derived from metadata.uid. */
 void acct__iam_suffix(const json_t *a, char out[8]);
 

@@ -170,7 +170,7 @@ int acct__plan(struct exec_job *b, struct exec_step *v)
   sn.limit_allows = e->d.watcher && exec_watcher_limit_allows(e->d.watcher);
   sn.create_slot_free =
       e->d.watcher && exec_watcher_create_slot_free(e->d.watcher);
-  sn.iam_secret_exists = j->secret_exists;
+  sn.iam_secret_exists = b->exists;
   sn.accounts_opting_in = count_opting_in(e->d.accounts);
   sn.case_poll_s = e->d.case_poll_s;
   sn.obs = exec_runner_obs(e->run, b->key);
@@ -193,17 +193,6 @@ static void secret_name(const json_t *a, char *out, size_t n)
   str_lower(out);
 }
 
-static void secret_checked(int err, json_t *obj, const struct op_error *det,
-                           void *arg)
-{
-  struct acct_job *j = arg;
-
-  (void)obj;
-  (void)det;
-  j->secret_exists = err == 0;
-  exec_job_prepared(&j->base, err && err != OP_ENOTFOUND ? err : 0);
-}
-
 /* Does the IAM Secret exist? The plan needs it. */
 int acct__prepare(struct exec_job *b)
 {
@@ -213,6 +202,6 @@ int acct__prepare(struct exec_job *b)
   j->e = b->ctl;
   acct_step_init(&j->st);
   secret_name(b->obj, name, sizeof(name));
-  return j->e->d.kio.get(j->e->d.kio.arg, &exec_gvr_secrets,
-                         obj_namespace(b->obj), name, secret_checked, j);
+  return exec_job_check_exists(b, &exec_gvr_secrets, obj_namespace(b->obj),
+                               name);
 }

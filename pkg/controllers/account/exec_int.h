@@ -15,7 +15,6 @@ struct acct_exec {
 struct acct_job {
   struct exec_job base;
   struct acct_exec *e;
-  bool secret_exists;
   struct acct_step st;
   struct acct_obs obs;
   json_t *aux;              /* owned: obs.regions */

@@ -86,21 +86,17 @@ int claim__plan(struct exec_job *b, struct exec_step *v)
   struct claim_exec *e = j->e;
   struct claim_snap sn = { 0 };
   struct opcfg cfg;
-  bool have_cfg = !e->d.cfg_get && exec_cfg_load(e->d.configmap, &cfg) == 0;
   int rc;
 
   sn.claim = b->obj;
   sn.accounts = exec_store_objs(e->d.accounts, &sn.naccounts);
-  sn.cfg = have_cfg ? &cfg : NULL;
-  if (e->d.cfg_get)
-    sn.cfg = e->d.cfg_get(e->d.cfg_arg);
+  sn.cfg = exec_cfg_for_plan(e->d.cfg_get, e->d.cfg_arg, e->d.configmap, &cfg);
   sn.now = time(NULL);
-  sn.secret_exists = j->secret_exists;
+  sn.secret_exists = b->exists;
   sn.obs = exec_runner_obs(e->run, b->key);
   rc = sn.accounts ? claim_plan(&sn, &j->st) : OP_ENOMEM;
   free((void *)sn.accounts);
-  if (have_cfg)
-    opcfg_cleanup(&cfg);
+  exec_cfg_release(&cfg);
   *v = (struct exec_step){ .done = j->st.action == CLAIM_DONE,
                            .action = (int)j->st.action,
                            .name = claim_action_name(j->st.action),
@@ -111,17 +107,6 @@ int claim__plan(struct exec_job *b, struct exec_step *v)
                            .requeue_ms = j->st.requeue_ms,
                            .event = &j->st.event };
   return rc;
-}
-
-static void secret_checked(int err, json_t *obj, const struct op_error *det,
-                           void *arg)
-{
-  struct claim_job *j = arg;
-
-  (void)obj;
-  (void)det;
-  j->secret_exists = err == 0;
-  exec_job_prepared(&j->base, err && err != OP_ENOTFOUND ? err : 0);
 }
 
 /* Does the claim's credentials Secret exist? The plan needs it. */
@@ -137,8 +122,7 @@ int claim__prepare(struct exec_job *b)
     return 1;
   if (str_empty(ns))
     ns = obj_namespace(b->obj);
-  return j->e->d.kio.get(j->e->d.kio.arg, &exec_gvr_secrets, ns, name,
-                         secret_checked, j);
+  return exec_job_check_exists(b, &exec_gvr_secrets, ns, name);
 }
 
 void claim__job_cleanup(struct exec_job *b)

@@ -20,7 +20,6 @@ struct claim_exec {
 struct claim_job {
   struct exec_job base;
   struct claim_exec *e;
-  bool secret_exists;
   struct claim_step st;
   struct claim_obs last; /* the action's outcome, for the metrics */
 };

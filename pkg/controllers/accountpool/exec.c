@@ -173,15 +173,12 @@ static int pool_snap_plan(struct exec_job *b, struct exec_step *v)
   struct pool_exec *p = b->ctl;
   struct pool_snap sn = { 0 };
   struct opcfg cfg;
-  bool have_cfg = !p->d.cfg_get && exec_cfg_load(p->d.configmap, &cfg) == 0;
   int rc = OP_ENOMEM;
 
   pool_step_init(&j->st);
   sn.pool = b->obj;
   sn.accounts = exec_store_objs(p->d.accounts, &sn.naccounts);
-  sn.cfg = have_cfg ? &cfg : NULL;
-  if (p->d.cfg_get)
-    sn.cfg = p->d.cfg_get(p->d.cfg_arg);
+  sn.cfg = exec_cfg_for_plan(p->d.cfg_get, p->d.cfg_arg, p->d.configmap, &cfg);
   sn.now = pool_now(p);
   sn.unseen_creations = expect_unseen(p, b->key, sn.now);
   if (p->d.limit)
@@ -192,8 +189,7 @@ static int pool_snap_plan(struct exec_job *b, struct exec_step *v)
   if (sn.accounts)
     rc = pool_plan(&sn, &j->st);
   free((void *)sn.accounts);
-  if (have_cfg)
-    opcfg_cleanup(&cfg);
+  exec_cfg_release(&cfg);
   *v = (struct exec_step){ .done = j->st.action == POOL_DONE,
                            .action = (int)j->st.action,
                            .name = pool_action_name(j->st.action),

@@ -43,6 +43,21 @@ int exec_cfg_load(const struct store *cm, struct opcfg *c)
   return OP_ENOTFOUND;
 }
 
+const struct opcfg *exec_cfg_for_plan(const struct opcfg *(*get)(void *arg),
+                                      void *arg, const struct store *cm,
+                                      struct opcfg *tmp)
+{
+  memset(tmp, 0, sizeof(*tmp));
+  if (get)
+    return get(arg);
+  return exec_cfg_load(cm, tmp) == 0 ? tmp : NULL;
+}
+
+void exec_cfg_release(struct opcfg *tmp)
+{
+  opcfg_cleanup(tmp);
+}
+
 static void notify(struct exec_cfg *c)
 {
   for (size_t i = 0; i < c->nls; i++)

@@ -100,6 +100,14 @@ const json_t **exec_store_objs(const struct store *s, size_t *n);
  * OP_ENOTFOUND / OP_ECONFIG (*c cleaned). */
 int exec_cfg_load(const struct store *cm, struct opcfg *c);
 
+/* The configuration a snapshot reads: get(arg) when get is set, else the
+ * ConfigMap in store cm parsed into *tmp; NULL when missing or invalid.
+ * Release with exec_cfg_release(tmp) after the plan. */
+const struct opcfg *exec_cfg_for_plan(const struct opcfg *(*get)(void *arg),
+                                      void *arg, const struct store *cm,
+                                      struct opcfg *tmp);
+void exec_cfg_release(struct opcfg *tmp);
+
 typedef void (*exec_done_fn)(void *arg, const char *key,
                              const struct ctrl_result *res);
 

@@ -273,6 +273,25 @@ static void plan_and_finish(struct exec_job *j)
   exec_job_finish(j, &res);
 }
 
+static void exists_checked(int err, json_t *obj, const struct op_error *det,
+                           void *arg)
+{
+  struct exec_job *j = arg;
+
+  (void)obj;
+  (void)det;
+  j->exists = err == 0;
+  exec_job_prepared(j, err && err != OP_ENOTFOUND ? err : 0);
+}
+
+int exec_job_check_exists(struct exec_job *j, const struct k8s_gvr *g,
+                          const char *ns, const char *name)
+{
+  const struct exec_kio *k = &j->r->rd.kio;
+
+  return k->get(k->arg, g, ns, name, exists_checked, j);
+}
+
 void exec_job_prepared(struct exec_job *j, int err)
 {
   struct ctrl_result res = { .err = err };

@@ -127,6 +127,7 @@ struct exec_job {
   char key[256]; /* "ns/name" */
   json_t *obj;   /* owned copy of the cached object */
   struct exec_step step;
+  bool exists;       /* exec_job_check_exists: the object is there */
   int result;        /* the call's outcome: 0 or a negative op_err */
   char aws_code[64]; /* the call's AWS error code, "" = none */
   double t0;
@@ -166,6 +167,10 @@ const struct exec_desc *exec_runner_desc(const struct exec_runner *r);
 /* Enqueue every cached object of the kind (arg: the runner). */
 void exec_runner_kick_all(void *arg);
 
+/* For desc->prepare: GET name in ns of g and set j->exists (NotFound is
+ * no error); returns what prepare returns. */
+int exec_job_check_exists(struct exec_job *j, const struct k8s_gvr *g,
+                          const char *ns, const char *name);
 /* desc->prepare's work ended: err < 0 ends the job with it. */
 void exec_job_prepared(struct exec_job *j, int err);
 /* A call ended: stores obs (obs_size bytes; aux_new stolen, may be NULL)

@@ -12,6 +12,10 @@
 #define ANN_ATTEMPTS "aws.managed.openshift.io/cleanup-attempts"
 #define ANN_FAILED_AT "aws.managed.openshift.io/cleanup-failed-at"
 #define MAX_ATTEMPTS 3
+/* After AccountClientError, a cleanup that still cannot assume the role is
+ * tried again this long after its failure (DescribeAccount first), so a
+ * revoked role costs two calls per interval, not a loop. */
+#define CLIENT_ERROR_RETRY_S 300
 
 static void remove_finalizer(const struct acct_snap *sn, struct acct_step *s,
                              const char *why)
@@ -82,9 +86,45 @@ static void cleanup_next(const struct acct_snap *sn, struct acct_step *s,
   s->work = json_deep_copy(o->work);
 }
 
+/* The cleanup failed again after AccountClientError: remember when (an
+ * annotation, so a restart keeps waiting), then wait out the interval. */
+static bool client_error_wait(const struct acct_snap *sn, struct acct_step *s)
+{
+  const struct acct_obs *f = acct__obs(sn, ACCT_CLEANUP_IAM);
+  char at[TIME_RFC3339_LEN];
+  time_t seen = 0;
+
+  if (!f)
+    f = acct__obs(sn, ACCT_CLEANUP_IAM_STEP);
+  if (f && f->result < 0) {
+    time_rfc3339(f->at, at);
+    if (!str_eq(obj_annotation(sn->account, ANN_FAILED_AT), at)) {
+      s->action = ACCT_UPDATE;
+      s->object_new = obj_copy_new(sn->account);
+      obj_set_annotation(s->object_new, ANN_FAILED_AT, at);
+      s->requeue_ms = CLIENT_ERROR_RETRY_S * PLAN_SEC;
+      str_copy(s->why, "cleanup failed again, retry later", sizeof(s->why));
+      return true;
+    }
+  }
+  if (obj_annotation(sn->account, ANN_FAILED_AT) &&
+      time_parse_rfc3339(obj_annotation(sn->account, ANN_FAILED_AT), &seen) ==
+          0 &&
+      sn->now - seen < CLIENT_ERROR_RETRY_S &&
+      !acct__obs(sn, ACCT_DESCRIBE_ACCOUNT)) {
+    acct__done(s, (uint64_t)(seen + CLIENT_ERROR_RETRY_S - sn->now) * PLAN_SEC,
+               "cleanup retry wait");
+    return true;
+  }
+  return false;
+}
+
 static void client_error_path(const struct acct_snap *sn, struct acct_step *s)
 {
   const struct acct_obs *o = acct__obs(sn, ACCT_DESCRIBE_ACCOUNT);
+
+  if (client_error_wait(sn, s))
+    return;
 
   if (o && o->result == 0 && !str_eq(o->account_status, "ACTIVE")) {
     remove_finalizer(sn, s, "AWS account closed or suspended");

@@ -11,7 +11,10 @@
 #include "cache/store.h"
 #include "controllers/account/exec.h"
 #include "controllers/common/obj.h"
+#include "controllers/exec/metrics.h"
 #include "log/log.h"
+#include "metrics/metrics.h"
+#include "util/buf.h"
 #include "testutil.h"
 #include "util/err.h"
 #include "util/str.h"
@@ -997,6 +1000,43 @@ START_TEST(iam_cleanup_resumes_after_restart)
 }
 END_TEST
 
+/* The ready-duration histogram measures from the Creating condition, not
+ * from the object's creation: time before Creating (here 20 min in the
+ * pool without a state) is not creation time. */
+START_TEST(ready_duration_counts_from_creating)
+{
+  struct met_registry *reg = met_registry_new();
+  struct exec_metrics *m = exec_metrics_new(reg, NULL);
+  struct buf out;
+  const char *p;
+  double sum = -1, whole;
+  json_t *a;
+
+  acct_exec_free(F.e);
+  F.d.metrics = m;
+  F.e = acct_exec_new(&F.d);
+  add_account();
+  a = json_deep_copy(store_get(accounts, KEY));
+  obj_set_str(a, "metadata.creationTimestamp", "2027-01-15T07:40:00Z");
+  store_put_new(accounts, a, NULL);
+  ck_assert_int_lt(drive(400), 400);
+  whole = (double)(now_s - 1799998800); /* since 07:40:00 */
+  buf_init(&out, 1 << 20);
+  ck_assert_int_eq(met_render(reg, &out), 0);
+  p = strstr(out.data,
+             "aws_account_operator_account_ready_duration_seconds_sum");
+  ck_assert_ptr_nonnull(p);
+  sscanf(strchr(p, ' ') + 1, "%lf", &sum);
+  ck_assert_msg(sum > 0 && sum <= whole - 1200, "sum %f, since creation %f",
+                sum, whole);
+  buf_cleanup(&out);
+  acct_exec_free(F.e);
+  F.e = NULL;
+  exec_metrics_free(m);
+  met_registry_free(reg);
+}
+END_TEST
+
 static Suite *acct_exec_suite(void)
 {
   Suite *s = suite_create("acct_exec");
@@ -1013,6 +1053,7 @@ static Suite *acct_exec_suite(void)
   tcase_add_test(tc, deleted_object_drops_observation);
   tcase_add_test(tc, deletion_cleans_iam_then_removes_finalizer);
   tcase_add_test(tc, iam_cleanup_resumes_after_restart);
+  tcase_add_test(tc, ready_duration_counts_from_creating);
   suite_add_tcase(s, tc);
   return s;
 }

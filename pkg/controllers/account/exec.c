@@ -8,6 +8,7 @@
 #include "aws/creds.h"
 #include "cache/store.h"
 #include "controllers/account/exec_int.h"
+#include "controllers/common/cond.h"
 #include "controllers/common/obj.h"
 #include "controllers/exec/metrics.h"
 #include "controllers/runtime/manager.h"
@@ -99,7 +100,20 @@ void acct__aws_finish(struct acct_job *j, int err, const struct aws_error *ae)
                     json_incref(j->aux));
 }
 
-/* Ready transitions feed the ready-duration histogram. */
+/* When the account started Creating: the Creating condition's transition,
+ * else (an object written before conditions) its creation time. */
+static int creating_since(const json_t *a, time_t *out)
+{
+  const json_t *c =
+      cond_find(obj_get(a, "status.conditions"), ACCT_ST_CREATING);
+
+  if (c && obj_time(c, "lastTransitionTime", out) == 0)
+    return 0;
+  return obj_creation_time(a, out);
+}
+
+/* Ready transitions feed the ready-duration histogram: from Creating to
+ * Ready, as upstream measures it. */
 void acct__starting(struct exec_job *b)
 {
   struct acct_job *j = (struct acct_job *)b;
@@ -109,7 +123,7 @@ void acct__starting(struct exec_job *b)
   if (j->st.action != ACCT_UPDATE_STATUS ||
       !str_eq(obj_str(n, "status.state"), ACCT_ST_READY) ||
       str_eq(obj_str(b->obj, "status.state"), ACCT_ST_READY) ||
-      obj_bool(b->obj, "status.reused") || obj_creation_time(b->obj, &created))
+      obj_bool(b->obj, "status.reused") || creating_since(b->obj, &created))
     return;
   exec_metrics_ready(j->e->d.metrics, obj_bool(n, "spec.byoc"),
                      (double)(acct__now(j->e) - created));

@@ -248,7 +248,11 @@ main() {
       log "timed out after ${TIMEOUT}s"
       exit 1
     fi
-    sleep 2 # progress display interval
+    # progress display interval; `wait` returns at once on a trapped
+    # signal, where a foreground sleep would swallow a SIGINT sent to this
+    # shell alone (bash ignores it when the child does not die of it)
+    sleep 2 &
+    wait $! || true
   done
   if [[ ${QUICKSTART_EXIT:-0} == 1 ]]; then
     exit 0

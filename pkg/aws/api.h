@@ -26,7 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "aws/transport.h"
+#include "aws/core/transport.h"
 
 /* ---- shared pieces ---------------------------------------------------- */
 

@@ -14,7 +14,7 @@
 #include <stddef.h>
 
 #include "aws/api.h"
-#include "aws/xml.h"
+#include "aws/core/xml.h"
 #include "util/buf.h"
 
 #define AWS_WIRE_MAXH 6

@@ -7,10 +7,10 @@
 #include <string.h>
 #include <uv.h>
 
-#include "aws/check.h"
-#include "aws/creds.h"
-#include "aws/endpoints.h"
-#include "aws/transport.h"
+#include "aws/core/check.h"
+#include "aws/core/creds.h"
+#include "aws/core/endpoints.h"
+#include "aws/core/transport.h"
 #include "http/httpc.h"
 #include "k8s/client.h"
 #include "k8s/config.h"

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "aws/api.h"
-#include "aws/creds.h"
+#include "aws/core/creds.h"
 #include "cache/store.h"
 #include "controllers/account/exec.h"
 #include "controllers/common/obj.h"

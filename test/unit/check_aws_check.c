@@ -1,9 +1,9 @@
-/* pkg/aws/check: the aws-check diagnosis mapping, and the two-call flow
+/* pkg/aws/core/check: the aws-check diagnosis mapping, and the two-call flow
  * against testsrv. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/check.h"
+#include "aws/core/check.h"
 #include "http/httpc.h"
 #include "support/testsrv.h"
 #include "testutil.h"

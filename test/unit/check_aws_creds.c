@@ -1,12 +1,12 @@
-/* pkg/aws/creds: static, AssumeRole (single in-flight refresh, refresh
+/* pkg/aws/core/creds: static, AssumeRole (single in-flight refresh, refresh
  * before expiry, chaining cap), web identity, failure handling. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "aws/creds.h"
-#include "aws/transport.h"
+#include "aws/core/creds.h"
+#include "aws/core/transport.h"
 #include "http/httpc.h"
 #include "support/testsrv.h"
 #include "testutil.h"

@@ -16,9 +16,9 @@
 #include <unistd.h>
 
 #include "aws/api.h"
-#include "aws/creds.h"
-#include "aws/errors.h"
-#include "aws/transport.h"
+#include "aws/core/creds.h"
+#include "aws/core/errors.h"
+#include "aws/core/transport.h"
 #include "http/httpc.h"
 #include "testutil.h"
 #include "util/err.h"

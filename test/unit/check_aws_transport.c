@@ -1,4 +1,4 @@
-/* pkg/aws/transport + governor: the call seam against testsrv (signing,
+/* pkg/aws/core/transport + governor: the call seam against testsrv (signing,
  * retries, budget, skew, closing), governor maths, CreateAccount cap. */
 #include <netinet/in.h>
 #include <stdio.h>
@@ -7,11 +7,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "aws/creds.h"
-#include "aws/governor.h"
-#include "aws/sigv4.h"
-#include "aws/transport.h"
-#include "aws/transport_int.h" /* bucket table size */
+#include "aws/core/creds.h"
+#include "aws/core/governor.h"
+#include "aws/core/sigv4.h"
+#include "aws/core/transport.h"
+#include "aws/core/transport_int.h" /* bucket table size */
 #include "http/httpc.h"
 #include "metrics/metrics.h"
 #include "support/testsrv.h"

@@ -4,8 +4,8 @@
  * observations, requeues and events. */
 #include <string.h>
 
-#include "aws/creds.h"
-#include "aws/errors.h"
+#include "aws/core/creds.h"
+#include "aws/core/errors.h"
 #include "cache/store.h"
 #include "controllers/accountclaim/exec.h"
 #include "controllers/common/obj.h"

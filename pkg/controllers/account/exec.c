@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/creds.h"
+#include "aws/core/creds.h"
 #include "cache/informer.h"
 #include "cache/store.h"
 #include "controllers/account/exec_int.h"

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "aws/api.h"
-#include "aws/creds.h"
-#include "aws/transport.h"
+#include "aws/core/creds.h"
+#include "aws/core/transport.h"
 #include "cache/informer.h"
 #include "controllers/common/obj.h"
 #include "controllers/exec/exec.h"

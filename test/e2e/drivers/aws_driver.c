@@ -40,9 +40,9 @@
 #include <uv.h>
 
 #include "aws/api.h"
-#include "aws/creds.h"
-#include "aws/transport.h"
-#include "aws/xml.h"
+#include "aws/core/creds.h"
+#include "aws/core/transport.h"
+#include "aws/core/xml.h"
 #include "http/httpc.h"
 #include "log/log.h"
 #include "metrics/metrics.h"

@@ -1,20 +1,20 @@
 /* Credential providers. See creds.h. */
-#include "aws/creds.h"
+#include "aws/core/creds.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/sigv4.h"
-#include "aws/transport.h"
-#include "aws/xml.h"
+#include "aws/core/sigv4.h"
+#include "aws/core/transport.h"
+#include "aws/core/xml.h"
 #include "log/log.h"
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/str.h"
 #include "util/timeutil.h"
-#include "util/util.h"
 #include "util/uri.h"
+#include "util/util.h"
 
 #define MOD "aws"
 #define TOKEN_FILE_MAX (64 * 1024)

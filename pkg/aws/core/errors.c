@@ -1,10 +1,10 @@
 /* AWS error decoding and classification. See errors.h. */
-#include "aws/errors.h"
+#include "aws/core/errors.h"
 
 #include <jansson.h>
 #include <string.h>
 
-#include "aws/xml.h"
+#include "aws/core/xml.h"
 #include "util/err.h"
 #include "util/str.h"
 #include "util/util.h"

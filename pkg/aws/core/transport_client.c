@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/transport_int.h"
+#include "aws/core/transport_int.h"
 #include "metrics/metrics.h"
 #include "util/err.h"
 #include "util/str.h"

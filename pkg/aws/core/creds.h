@@ -15,15 +15,15 @@
  * Handles are refcounted (aws_creds_ref/unref) so many in-flight calls can
  * share one; secrets are wiped when the last reference goes.
  */
-#ifndef PKG_AWS_CREDS_H
-#define PKG_AWS_CREDS_H
+#ifndef PKG_AWS_CORE_CREDS_H
+#define PKG_AWS_CORE_CREDS_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
-#include "aws/sigv4.h"
+#include "aws/core/sigv4.h"
 
 #define AWS_CREDS_REFRESH_BEFORE_S 300
 /* Keys of the operator credentials Secret. */

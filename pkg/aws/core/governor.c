@@ -1,5 +1,5 @@
 /* Rate governor and retry budget maths. See governor.h. */
-#include "aws/governor.h"
+#include "aws/core/governor.h"
 
 #include <math.h>
 

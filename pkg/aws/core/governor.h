@@ -9,8 +9,8 @@
  * retry after a timeout 10; a success refunds what its retry cost (or 1
  * when it needed none), up to the maximum.
  */
-#ifndef PKG_AWS_GOVERNOR_H
-#define PKG_AWS_GOVERNOR_H
+#ifndef PKG_AWS_CORE_GOVERNOR_H
+#define PKG_AWS_CORE_GOVERNOR_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -6,8 +6,8 @@
  *                    hdr_error_type, hdr_request_id, &e);
  *   return aws_error_op(&e);   // OP_ETHROTTLED, OP_EAUTH, ...
  */
-#ifndef PKG_AWS_ERRORS_H
-#define PKG_AWS_ERRORS_H
+#ifndef PKG_AWS_CORE_ERRORS_H
+#define PKG_AWS_CORE_ERRORS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -20,8 +20,8 @@
  * Every returned pointer is borrowed from the document and valid until
  * aws_xml_free. Every function accepts a NULL node and then returns NULL.
  */
-#ifndef PKG_AWS_XML_H
-#define PKG_AWS_XML_H
+#ifndef PKG_AWS_CORE_XML_H
+#define PKG_AWS_CORE_XML_H
 
 #include <stddef.h>
 

@@ -1,5 +1,5 @@
 /* SigV4 on OpenSSL. See sigv4.h. */
-#include "aws/sigv4.h"
+#include "aws/core/sigv4.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -10,8 +10,8 @@
 
 #include "util/err.h"
 #include "util/str.h"
-#include "util/util.h"
 #include "util/uri.h"
+#include "util/util.h"
 
 #define SIGV4_MAX_CANON ((size_t)1 << 22)
 #define KEY_CACHE_SLOTS 8

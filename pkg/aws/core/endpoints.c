@@ -1,5 +1,5 @@
 /* Partitions and endpoints. See endpoints.h. */
-#include "aws/endpoints.h"
+#include "aws/core/endpoints.h"
 
 #include <stdlib.h>
 #include <string.h>

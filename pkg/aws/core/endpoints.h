@@ -5,8 +5,8 @@
  * AWS_ENDPOINT_URL_SERVICE_QUOTAS) per service, read once into the table
  * at client creation. The signing region and service never change with an
  * override. */
-#ifndef PKG_AWS_ENDPOINTS_H
-#define PKG_AWS_ENDPOINTS_H
+#ifndef PKG_AWS_CORE_ENDPOINTS_H
+#define PKG_AWS_CORE_ENDPOINTS_H
 
 #include <stddef.h>
 

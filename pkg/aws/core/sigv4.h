@@ -22,8 +22,8 @@
  * Secrets: the signing key cache is wiped when freed; derived keys and the
  * secret never appear in any output.
  */
-#ifndef PKG_AWS_SIGV4_H
-#define PKG_AWS_SIGV4_H
+#ifndef PKG_AWS_CORE_SIGV4_H
+#define PKG_AWS_CORE_SIGV4_H
 
 #include <stdbool.h>
 #include <stddef.h>

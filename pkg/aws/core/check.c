@@ -1,12 +1,12 @@
 /* aws-check diagnosis. See check.h. */
-#include "aws/check.h"
+#include "aws/core/check.h"
 
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/endpoints.h"
-#include "aws/xml.h"
+#include "aws/core/endpoints.h"
+#include "aws/core/xml.h"
 #include "util/err.h"
 #include "util/str.h"
 #include "util/util.h"

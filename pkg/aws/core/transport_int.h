@@ -1,16 +1,16 @@
 /* Internals shared by transport.c and transport_client.c (not a public
  * header: operations use transport.h only). */
-#ifndef PKG_AWS_TRANSPORT_INT_H
-#define PKG_AWS_TRANSPORT_INT_H
+#ifndef PKG_AWS_CORE_TRANSPORT_INT_H
+#define PKG_AWS_CORE_TRANSPORT_INT_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
-#include "aws/endpoints.h"
-#include "aws/governor.h"
-#include "aws/sigv4.h"
-#include "aws/transport.h"
+#include "aws/core/endpoints.h"
+#include "aws/core/governor.h"
+#include "aws/core/sigv4.h"
+#include "aws/core/transport.h"
 #include "util/map.h"
 #include "util/rng.h"
 

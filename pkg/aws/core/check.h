@@ -6,12 +6,12 @@
  *   done(&result, arg): result.rc == 0 only when both calls succeeded;
  *   aws_check_format(&result, &out) renders the summary or diagnosis.
  */
-#ifndef PKG_AWS_CHECK_H
-#define PKG_AWS_CHECK_H
+#ifndef PKG_AWS_CORE_CHECK_H
+#define PKG_AWS_CORE_CHECK_H
 
-#include "aws/creds.h"
-#include "aws/errors.h"
-#include "aws/transport.h"
+#include "aws/core/creds.h"
+#include "aws/core/errors.h"
+#include "aws/core/transport.h"
 #include "util/buf.h"
 
 enum aws_check_diag {

@@ -18,16 +18,16 @@
  *
  * Everything in aws_call is copied by aws_call_start.
  */
-#ifndef PKG_AWS_TRANSPORT_H
-#define PKG_AWS_TRANSPORT_H
+#ifndef PKG_AWS_CORE_TRANSPORT_H
+#define PKG_AWS_CORE_TRANSPORT_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
 
-#include "aws/creds.h"
-#include "aws/errors.h"
+#include "aws/core/creds.h"
+#include "aws/core/errors.h"
 #include "http/httpc.h"
 
 struct met_registry;

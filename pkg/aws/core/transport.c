@@ -1,15 +1,15 @@
 /* The AWS call seam: governor -> credentials -> sign -> httpc -> decode ->
  * retry. See transport.h. */
-#include "aws/transport.h"
+#include "aws/core/transport.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "aws/endpoints.h"
-#include "aws/governor.h"
-#include "aws/sigv4.h"
-#include "aws/transport_int.h"
+#include "aws/core/endpoints.h"
+#include "aws/core/governor.h"
+#include "aws/core/sigv4.h"
+#include "aws/core/transport_int.h"
 #include "log/log.h"
 #include "util/err.h"
 #include "util/str.h"

@@ -1,5 +1,5 @@
 /* Safe XML reading on libxml2. See xml.h. */
-#include "aws/xml.h"
+#include "aws/core/xml.h"
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/json11.h"
 #include "aws/ops_internal.h"
+#include "aws/proto/json11.h"
 #include "util/err.h"
 #include "util/util.h"
 

@@ -27,6 +27,7 @@
 #include <stddef.h>
 
 #include "aws/core/transport.h"
+#include "aws/proto/shapes.h"
 
 /* ---- shared pieces ---------------------------------------------------- */
 
@@ -36,22 +37,6 @@ struct aws_target {
   const char *region;     /* NULL = the service's default region */
   const char *controller; /* metrics label; NULL = "{OTHER}" */
   const char *account;    /* rate-governor key; NULL = the creds' label */
-};
-
-struct aws_tag { /* request-side tag (borrowed strings) */
-  const char *key;
-  const char *value;
-};
-struct aws_rtag { /* result-side tag (owned strings) */
-  char *key;
-  char *value;
-};
-struct aws_strs { /* owned list of owned strings */
-  char **v;
-  size_t n;
-};
-struct aws_empty_result {
-  char unused;
 };
 
 /* ---- Organizations ---------------------------------------------------- */
@@ -167,13 +152,6 @@ struct aws_org_list_tags_req {
   const char *resource_id;
   const char *next_token;
 };
-struct aws_tags_result { /* tags with a JSON NextToken or an IAM marker */
-  struct aws_rtag *v;
-  size_t n;
-  bool is_truncated;
-  char *next_token; /* NextToken or Marker */
-};
-
 /* ---- STS ---------------------------------------------------------------- */
 
 struct aws_sts_creds { /* all wiped on free */
@@ -681,17 +659,8 @@ struct aws_r53_zone_result {
   struct aws_r53_zone zone;
 };
 
-/* ---- pagination -------------------------------------------------------
- * Each helper points the next request at the page after `r` and returns
- * true, or returns false on the last page. The request borrows strings from
- * the result: start the next call inside the callback (requests are
- * encoded before the call returns) or copy them. */
+/* ---- pagination (generic helpers: aws/proto/shapes.h) ---------------- */
 
-/* JSON NextToken / EC2 nextToken (NULL or "" = last page). */
-bool aws_page_next_token(const char *res_next_token, const char **req_token);
-/* IAM Marker/IsTruncated. */
-bool aws_page_next_marker(bool is_truncated, const char *res_marker,
-                          const char **req_marker);
 /* S3 ListObjectsV2 ContinuationToken/IsTruncated. */
 bool aws_s3_objects_next(const struct aws_s3_objects_result *r,
                          struct aws_list_objects_req *rq);
@@ -934,9 +903,8 @@ struct aws_api *aws_api_new(struct aws_client *c, aws_call_start_fn start);
 void aws_api_free(struct aws_api *api);
 
 /* Free functions, one per result type (NULL is fine). */
-#define AWS_API_FREE_DECL(res) void aws_##res##_free(struct aws_##res *r);
 #define AWS_API_RESULT_TYPES(XX)                                               \
-  XX(empty_result)                                                             \
+  AWS_RESULTS_SHARED(XX)                                                       \
   XX(car_status_result)                                                        \
   XX(car_status_list_result)                                                   \
   XX(org_accounts_result)                                                      \
@@ -945,7 +913,6 @@ void aws_api_free(struct aws_api *api);
   XX(org_refs_result)                                                          \
   XX(org_ou_result)                                                            \
   XX(org_ous_result)                                                           \
-  XX(tags_result)                                                              \
   XX(sts_creds_result)                                                         \
   XX(caller_identity_result)                                                   \
   XX(iam_user_result)                                                          \
@@ -979,6 +946,6 @@ void aws_api_free(struct aws_api *api);
   XX(r53_rrsets_result)                                                        \
   XX(r53_change_info_result)                                                   \
   XX(r53_zone_result)
-AWS_API_RESULT_TYPES(AWS_API_FREE_DECL)
+AWS_API_RESULT_TYPES(AWS_RESULT_FREE_DECL)
 
 #endif

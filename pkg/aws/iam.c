@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "aws/ops_internal.h"
-#include "aws/query.h"
+#include "aws/proto/query.h"
 #include "util/err.h"
 #include "util/util.h"
 

@@ -147,17 +147,3 @@ void aws_api_free(struct aws_api *api)
 {
   free(api); /* api is the first member of its aws_api_real */
 }
-
-void aws_empty_result_free(struct aws_empty_result *r)
-{
-  free(r);
-}
-
-void aws_tags_result_free(struct aws_tags_result *r)
-{
-  if (!r)
-    return;
-  aws_rtags_free(r->v, r->n);
-  free(r->next_token);
-  free(r);
-}

@@ -2,12 +2,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/json11.h"
+#include "aws/proto/json11.h"
 #include "aws/ops_internal.h"
 #include "util/err.h"
 #include "util/util.h"
 
-#define ORGS AWS_JSON11_ORGS
+#define ORGS "AWSOrganizationsV20161128" /* JSON 1.1 target prefix */
 
 static void page(json_t *b, const char *next_token, int max_results)
 {

@@ -2,12 +2,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/json11.h"
+#include "aws/proto/json11.h"
 #include "aws/ops_internal.h"
 #include "util/err.h"
 #include "util/util.h"
 
-#define SQ AWS_JSON11_QUOTAS
+#define SQ "ServiceQuotasV20190624" /* JSON 1.1 target prefix */
 
 static int enc_codes(struct aws_wire *w, const char *op,
                      const struct aws_quota_req *rq, json_t **out)

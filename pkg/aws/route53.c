@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "aws/ops_internal.h"
-#include "aws/query.h"
-#include "aws/restxml.h"
+#include "aws/proto/query.h"
+#include "aws/proto/restxml.h"
 #include "util/err.h"
 #include "util/str.h"
 #include "util/util.h"
@@ -500,4 +500,21 @@ void aws_r53_zone_result_free(struct aws_r53_zone_result *r)
   free(r->zone.id);
   free(r->zone.name);
   free(r);
+}
+
+bool aws_r53_zones_next(const struct aws_r53_zones_result *r,
+                        struct aws_r53_page_req *rq)
+{
+  return aws_page_next_marker(r->is_truncated, r->next_marker, &rq->marker);
+}
+
+bool aws_r53_rrsets_next(const struct aws_r53_rrsets_result *r,
+                         struct aws_r53_rrsets_req *rq)
+{
+  if (!r->is_truncated || str_empty(r->next_record_name))
+    return false;
+  rq->start_record_name = r->next_record_name;
+  rq->start_record_type = r->next_record_type;
+  rq->start_record_identifier = r->next_record_identifier;
+  return true;
 }

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "aws/ops_internal.h"
-#include "aws/query.h"
-#include "aws/restxml.h"
+#include "aws/proto/query.h"
+#include "aws/proto/restxml.h"
 #include "util/err.h"
 #include "util/str.h"
 #include "util/util.h"
@@ -337,4 +337,11 @@ int aws_dec_put_object(const char *body, size_t len,
                        struct aws_empty_result **out)
 {
   return aws_dec_empty_any(body, len, out);
+}
+
+bool aws_s3_objects_next(const struct aws_s3_objects_result *r,
+                         struct aws_list_objects_req *rq)
+{
+  return aws_page_next_marker(r->is_truncated, r->next_continuation_token,
+                              &rq->continuation_token);
 }

@@ -2,10 +2,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/json11.h"
+#include "aws/proto/json11.h"
 #include "aws/ops_internal.h"
 #include "util/err.h"
 #include "util/util.h"
+
+#define SUPPORT "AWSSupport_20130415" /* JSON 1.1 target prefix */
 
 int aws_enc_create_case(const struct aws_create_case_req *rq,
                         struct aws_wire *w)
@@ -21,7 +23,7 @@ int aws_enc_create_case(const struct aws_create_case_req *rq,
   aws_js_set_str(b, "categoryCode", rq->category_code);
   aws_js_set_str(b, "language", rq->language);
   aws_js_set_str(b, "issueType", rq->issue_type);
-  return aws_json11_request(w, AWS_JSON11_SUPPORT, "CreateCase", b);
+  return aws_json11_request(w, SUPPORT, "CreateCase", b);
 }
 
 int aws_dec_create_case(const char *body, size_t len,
@@ -62,7 +64,7 @@ int aws_enc_describe_cases(const struct aws_describe_cases_req *rq,
   if (rq->include_resolved_cases)
     json_object_set_new(b, "includeResolvedCases", json_true());
   aws_js_set_str(b, "nextToken", rq->next_token);
-  return aws_json11_request(w, AWS_JSON11_SUPPORT, "DescribeCases", b);
+  return aws_json11_request(w, SUPPORT, "DescribeCases", b);
 }
 
 static int case_item(const json_t *o, void *elem)

@@ -1,12 +1,12 @@
 /* AWS Query / EC2 form encoding. */
-#include "aws/query.h"
+#include "aws/proto/query.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/api.h"
+#include "aws/proto/wire.h"
 #include "util/err.h"
 #include "util/util.h"
 
@@ -121,4 +121,18 @@ void aws_query_add_map(struct aws_query *q, const char *prefix,
     aws_query_addk(q, keys[i], "%s%s.%zu.%s", prefix, mid, i + 1, kname);
     aws_query_addk(q, vals[i], "%s%s.%zu.%s", prefix, mid, i + 1, vname);
   }
+}
+
+int aws_query_request(struct aws_wire *w, struct aws_query *q)
+{
+  int rc = aws_query_finish(q);
+
+  w->method = "POST";
+  if (!rc)
+    rc = buf_append(&w->body, q->b.data ? q->b.data : "", q->b.len);
+  if (!rc)
+    rc = aws_wire_header(w, "Content-Type",
+                         "application/x-www-form-urlencoded; charset=utf-8");
+  aws_query_cleanup(q);
+  return rc;
 }

@@ -10,18 +10,19 @@
  *   Query: Prefix.member.N (or Prefix.N when the model says flattened)
  *   EC2:   Name.N, Name taken from the member's locationName, capitalized
  */
-#ifndef PKG_AWS_QUERY_H
-#define PKG_AWS_QUERY_H
+#ifndef PKG_AWS_PROTO_QUERY_H
+#define PKG_AWS_PROTO_QUERY_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "aws/proto/shapes.h"
 #include "util/buf.h"
 #include "util/uri.h"
 
 #define AWS_QUERY_MAX (1024 * 1024)
 
-struct aws_tag;
+struct aws_wire;
 
 struct aws_query {
   struct buf b;
@@ -59,5 +60,8 @@ void aws_query_add_map(struct aws_query *q, const char *prefix,
                        const char *const *keys, const char *const *vals,
                        size_t n, const char *kname, const char *vname,
                        bool flattened);
+
+/* Move a finished query into w as a form POST body (q is cleaned up). */
+int aws_query_request(struct aws_wire *w, struct aws_query *q);
 
 #endif

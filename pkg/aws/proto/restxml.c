@@ -1,11 +1,11 @@
 /* REST-XML request helpers. */
-#include "aws/restxml.h"
+#include "aws/proto/restxml.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "aws/query.h"
+#include "aws/proto/query.h"
 
 int aws_xml_escape(struct buf *b, const char *s)
 {

@@ -1,7 +1,7 @@
 /* REST-XML request building (S3, Route 53): XML bodies with escaping,
  * query strings, Content-MD5. */
-#ifndef PKG_AWS_RESTXML_H
-#define PKG_AWS_RESTXML_H
+#ifndef PKG_AWS_PROTO_RESTXML_H
+#define PKG_AWS_PROTO_RESTXML_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,9 +1,11 @@
 /* Amazon EC2 (EC2 query protocol, version 2016-11-15, XML responses). */
+#include "aws/ec2.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/ops_internal.h"
+#include "aws/ops_int.h"
 #include "aws/proto/query.h"
 #include "util/err.h"
 #include "util/util.h"

@@ -1,8 +1,10 @@
 /* AWS IAM (Query protocol, version 2010-05-08, XML responses). */
+#include "aws/iam.h"
+
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/ops_internal.h"
+#include "aws/ops_int.h"
 #include "aws/proto/query.h"
 #include "util/err.h"
 #include "util/util.h"

@@ -1,9 +1,11 @@
 /* AWS Service Quotas (JSON 1.1, ServiceQuotasV20190624). */
+#include "aws/quotas.h"
+
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/ops_int.h"
 #include "aws/proto/json11.h"
-#include "aws/ops_internal.h"
 #include "util/err.h"
 #include "util/util.h"
 

@@ -1,9 +1,11 @@
 /* Amazon Route 53 (REST-XML, API 2013-04-01). */
+#include "aws/route53.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/ops_internal.h"
+#include "aws/ops_int.h"
 #include "aws/proto/query.h"
 #include "aws/proto/restxml.h"
 #include "util/err.h"

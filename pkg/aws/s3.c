@@ -1,9 +1,11 @@
 /* Amazon S3 (REST-XML), path-style addressing: /<bucket>[/<key>]. */
+#include "aws/s3.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/ops_internal.h"
+#include "aws/ops_int.h"
 #include "aws/proto/query.h"
 #include "aws/proto/restxml.h"
 #include "util/err.h"

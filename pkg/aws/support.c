@@ -1,9 +1,11 @@
 /* AWS Support (JSON 1.1, AWSSupport_20130415). */
+#include "aws/support.h"
+
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/ops_int.h"
 #include "aws/proto/json11.h"
-#include "aws/ops_internal.h"
 #include "util/err.h"
 #include "util/util.h"
 

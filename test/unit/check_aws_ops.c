@@ -5,7 +5,7 @@
 
 #include "aws/api.h"
 #include "aws/proto/json11.h"
-#include "aws/ops_internal.h"
+#include "aws/ops_int.h"
 #include "aws/proto/query.h"
 #include "aws/proto/restxml.h"
 #include "testutil.h"

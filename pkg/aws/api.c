@@ -1,10 +1,12 @@
-/* Async glue generated from the AWS_OPS table: encode the request, start
- * the call, decode the response, hand the typed result to the caller. */
+/* The interface table (aws_api_new): async glue generated from the AWS_OPS
+ * table: encode the request, start the call, decode the response, hand the
+ * typed result to the caller. */
+#include "aws/api.h"
+
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/api.h"
-#include "aws/ops_internal.h"
+#include "aws/ops_int.h"
 #include "util/err.h"
 #include "util/util.h"
 

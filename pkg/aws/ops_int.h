@@ -4,10 +4,10 @@
  * without a network:
  *   int aws_enc_<f>(const struct aws_<req> *rq, struct aws_wire *w);
  *   int aws_dec_<f>(const char *body, size_t len, struct aws_<res> **out);
- * ops.c generates the async glue from the AWS_OPS table.
+ * api.c generates the async glue from the AWS_OPS table.
  */
-#ifndef PKG_AWS_OPS_INTERNAL_H
-#define PKG_AWS_OPS_INTERNAL_H
+#ifndef PKG_AWS_OPS_INT_H
+#define PKG_AWS_OPS_INT_H
 
 #include <stddef.h>
 

@@ -1,10 +1,12 @@
 /* AWS Account Management (REST-JSON). GetRegionOptStatus and EnableRegion
  * post to /getRegionOptStatus and /enableRegion with a JSON body of
  * RegionName and optional AccountId (absent from botocore 1.29's model). */
+#include "aws/account.h"
+
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/ops_internal.h"
+#include "aws/ops_int.h"
 #include "aws/proto/json11.h"
 #include "util/err.h"
 #include "util/util.h"

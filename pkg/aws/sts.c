@@ -1,8 +1,10 @@
 /* AWS STS (Query protocol, version 2011-06-15, XML responses). */
+#include "aws/sts.h"
+
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/ops_internal.h"
+#include "aws/ops_int.h"
 #include "aws/proto/query.h"
 #include "util/err.h"
 #include "util/util.h"

@@ -32,14 +32,14 @@ int aws_enc_get_region_opt_status(const struct aws_region_opt_req *rq,
 int aws_dec_get_region_opt_status(const char *body, size_t len,
                                   struct aws_region_opt_result **out)
 {
-  json_t *o = aws_js_parse(body, len);
+  json_t *o = aws_js_parse_new(body, len);
   struct aws_region_opt_result *r;
 
   if (!o)
     return OP_EPARSE;
   r = util_xcalloc(1, sizeof(*r));
-  r->region_name = aws_js_str(o, "RegionName");
-  r->region_opt_status = aws_js_str(o, "RegionOptStatus");
+  r->region_name = aws_js_str_new(o, "RegionName");
+  r->region_opt_status = aws_js_str_new(o, "RegionOptStatus");
   json_decref(o);
   if (!r->region_opt_status) {
     aws_region_opt_result_free(r);

@@ -17,10 +17,10 @@ static int user_item(aws_xnode n, void *elem)
 {
   struct aws_iam_user *u = elem;
 
-  u->user_name = aws_ox_str(n, "UserName");
-  u->user_id = aws_ox_str(n, "UserId");
-  u->arn = aws_ox_str(n, "Arn");
-  u->path = aws_ox_str(n, "Path");
+  u->user_name = aws_ox_str_new(n, "UserName");
+  u->user_id = aws_ox_str_new(n, "UserId");
+  u->arn = aws_ox_str_new(n, "Arn");
+  u->path = aws_ox_str_new(n, "Path");
   return u->user_name ? 0 : OP_EPARSE;
 }
 
@@ -33,9 +33,9 @@ static void user_clean(struct aws_iam_user *u)
 }
 
 /* A URL-encoded policy document as IAM returns it, decoded. */
-static char *doc_str(aws_xnode n, const char *path)
+static char *doc_str_new(aws_xnode n, const char *path)
 {
-  char *raw = aws_ox_str(n, path), *dec;
+  char *raw = aws_ox_str_new(n, path), *dec;
 
   if (!raw)
     return NULL;
@@ -48,12 +48,12 @@ static int role_item(aws_xnode n, void *elem)
 {
   struct aws_iam_role *r = elem;
 
-  r->role_name = aws_ox_str(n, "RoleName");
-  r->role_id = aws_ox_str(n, "RoleId");
-  r->arn = aws_ox_str(n, "Arn");
-  r->path = aws_ox_str(n, "Path");
-  r->description = aws_ox_str(n, "Description");
-  r->assume_role_policy_document = doc_str(n, "AssumeRolePolicyDocument");
+  r->role_name = aws_ox_str_new(n, "RoleName");
+  r->role_id = aws_ox_str_new(n, "RoleId");
+  r->arn = aws_ox_str_new(n, "Arn");
+  r->path = aws_ox_str_new(n, "Path");
+  r->description = aws_ox_str_new(n, "Description");
+  r->assume_role_policy_document = doc_str_new(n, "AssumeRolePolicyDocument");
   return r->role_name ? 0 : OP_EPARSE;
 }
 
@@ -71,8 +71,8 @@ static int attached_item(aws_xnode n, void *elem)
 {
   struct aws_iam_attached *a = elem;
 
-  a->policy_name = aws_ox_str(n, "PolicyName");
-  a->policy_arn = aws_ox_str(n, "PolicyArn");
+  a->policy_name = aws_ox_str_new(n, "PolicyName");
+  a->policy_arn = aws_ox_str_new(n, "PolicyArn");
   return a->policy_arn ? 0 : OP_EPARSE;
 }
 
@@ -80,10 +80,10 @@ static int key_item(aws_xnode n, void *elem)
 {
   struct aws_iam_access_key *k = elem;
 
-  k->user_name = aws_ox_str(n, "UserName");
-  k->access_key_id = aws_ox_str(n, "AccessKeyId");
-  k->status = aws_ox_str(n, "Status");
-  k->secret_access_key = aws_ox_str(n, "SecretAccessKey");
+  k->user_name = aws_ox_str_new(n, "UserName");
+  k->access_key_id = aws_ox_str_new(n, "AccessKeyId");
+  k->status = aws_ox_str_new(n, "Status");
+  k->secret_access_key = aws_ox_str_new(n, "SecretAccessKey");
   aws_ox_wipe(n, "SecretAccessKey");
   return k->access_key_id ? 0 : OP_EPARSE;
 }
@@ -101,11 +101,11 @@ static int policy_item(aws_xnode n, void *elem)
 {
   struct aws_iam_policy *p = elem;
 
-  p->policy_name = aws_ox_str(n, "PolicyName");
-  p->policy_id = aws_ox_str(n, "PolicyId");
-  p->arn = aws_ox_str(n, "Arn");
-  p->path = aws_ox_str(n, "Path");
-  p->default_version_id = aws_ox_str(n, "DefaultVersionId");
+  p->policy_name = aws_ox_str_new(n, "PolicyName");
+  p->policy_id = aws_ox_str_new(n, "PolicyId");
+  p->arn = aws_ox_str_new(n, "Arn");
+  p->path = aws_ox_str_new(n, "Path");
+  p->default_version_id = aws_ox_str_new(n, "DefaultVersionId");
   return p->arn ? 0 : OP_EPARSE;
 }
 
@@ -122,9 +122,9 @@ static int version_item(aws_xnode n, void *elem)
 {
   struct aws_iam_policy_version *v = elem;
 
-  v->version_id = aws_ox_str(n, "VersionId");
+  v->version_id = aws_ox_str_new(n, "VersionId");
   v->is_default_version = aws_ox_bool(n, "IsDefaultVersion");
-  v->document = doc_str(n, "Document");
+  v->document = doc_str_new(n, "Document");
   return v->version_id ? 0 : OP_EPARSE;
 }
 
@@ -170,7 +170,7 @@ static int dec_list(const char *body, size_t len, const char *op,
     return rc;
   rc = aws_ox_each(aws_ox_child(res, list), "member", sz, fn, v, n);
   *pg.is_truncated = aws_ox_bool(res, "IsTruncated");
-  *pg.marker = aws_ox_str(res, "Marker");
+  *pg.marker = aws_ox_str_new(res, "Marker");
   aws_xml_free(doc);
   if (!rc && *pg.is_truncated && !*pg.marker)
     rc = OP_EPARSE; /* a truncated page must say where to continue */
@@ -271,14 +271,14 @@ static int tag_item(aws_xnode n, void *elem)
 {
   struct aws_rtag *t = elem;
 
-  t->key = aws_ox_str(n, "Key");
-  t->value = aws_ox_str(n, "Value");
+  t->key = aws_ox_str_new(n, "Key");
+  t->value = aws_ox_str_new(n, "Value");
   return t->key ? 0 : OP_EPARSE;
 }
 
 static int name_item(aws_xnode n, void *elem)
 {
-  *(char **)elem = aws_ox_str(n, "");
+  *(char **)elem = aws_ox_str_new(n, "");
   return 0;
 }
 

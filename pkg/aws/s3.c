@@ -57,15 +57,15 @@ static int bucket_item(aws_xnode n, void *elem)
 {
   struct aws_s3_bucket *b = elem;
 
-  b->name = aws_ox_str(n, "Name");
-  b->creation_date = aws_ox_str(n, "CreationDate");
+  b->name = aws_ox_str_new(n, "Name");
+  b->creation_date = aws_ox_str_new(n, "CreationDate");
   return b->name ? 0 : OP_EPARSE;
 }
 
 int aws_dec_list_buckets(const char *body, size_t len,
                          struct aws_s3_buckets_result **out)
 {
-  struct aws_xml *doc = aws_ox_parse(body, len, "ListAllMyBucketsResult");
+  struct aws_xml *doc = aws_ox_parse_new(body, len, "ListAllMyBucketsResult");
   struct aws_s3_buckets_result *r;
   int rc;
 
@@ -131,7 +131,7 @@ static int object_item(aws_xnode n, void *elem)
   struct aws_s3_object *o = elem;
   int err = 0;
 
-  o->key = aws_ox_str(n, "Key");
+  o->key = aws_ox_str_new(n, "Key");
   o->size = aws_ox_int(n, "Size", 0, &err);
   return err || !o->key ? OP_EPARSE : 0;
 }
@@ -139,7 +139,7 @@ static int object_item(aws_xnode n, void *elem)
 int aws_dec_list_objects_v2(const char *body, size_t len,
                             struct aws_s3_objects_result **out)
 {
-  struct aws_xml *doc = aws_ox_parse(body, len, "ListBucketResult");
+  struct aws_xml *doc = aws_ox_parse_new(body, len, "ListBucketResult");
   struct aws_s3_objects_result *r;
   aws_xnode root;
   int rc;
@@ -152,7 +152,7 @@ int aws_dec_list_objects_v2(const char *body, size_t len,
   rc = aws_ox_each(root, "Contents", sizeof(*r->v), object_item, (void **)&r->v,
                    &r->n);
   r->is_truncated = aws_ox_bool(root, "IsTruncated");
-  r->next_continuation_token = aws_ox_str(root, "NextContinuationToken");
+  r->next_continuation_token = aws_ox_str_new(root, "NextContinuationToken");
   aws_xml_free(doc);
   if (!rc && r->is_truncated && !r->next_continuation_token)
     rc = OP_EPARSE;
@@ -228,7 +228,7 @@ static int deleted_item(aws_xnode n, void *elem)
 {
   char **k = elem;
 
-  *k = aws_ox_str(n, "Key");
+  *k = aws_ox_str_new(n, "Key");
   return *k ? 0 : OP_EPARSE;
 }
 
@@ -236,16 +236,16 @@ static int delete_error_item(aws_xnode n, void *elem)
 {
   struct aws_s3_delete_error *e = elem;
 
-  e->key = aws_ox_str(n, "Key");
-  e->code = aws_ox_str(n, "Code");
-  e->message = aws_ox_str(n, "Message");
+  e->key = aws_ox_str_new(n, "Key");
+  e->code = aws_ox_str_new(n, "Code");
+  e->message = aws_ox_str_new(n, "Message");
   return e->key ? 0 : OP_EPARSE;
 }
 
 int aws_dec_delete_objects(const char *body, size_t len,
                            struct aws_s3_delete_result **out)
 {
-  struct aws_xml *doc = aws_ox_parse(body, len, "DeleteResult");
+  struct aws_xml *doc = aws_ox_parse_new(body, len, "DeleteResult");
   struct aws_s3_delete_result *r;
   aws_xnode root;
   int rc;

@@ -45,12 +45,12 @@ static int dec_creds(const char *body, size_t len, const char *op,
   r = util_xcalloc(1, sizeof(*r));
   c = aws_ox_child(res, "Credentials");
   u = aws_ox_child(res, user);
-  r->creds.access_key_id = aws_ox_str(c, "AccessKeyId");
-  r->creds.secret_access_key = aws_ox_str(c, "SecretAccessKey");
-  r->creds.session_token = aws_ox_str(c, "SessionToken");
-  r->creds.expiration = aws_ox_str(c, "Expiration");
-  r->assumed_role_id = aws_ox_str(u, id_name);
-  r->arn = aws_ox_str(u, "Arn");
+  r->creds.access_key_id = aws_ox_str_new(c, "AccessKeyId");
+  r->creds.secret_access_key = aws_ox_str_new(c, "SecretAccessKey");
+  r->creds.session_token = aws_ox_str_new(c, "SessionToken");
+  r->creds.expiration = aws_ox_str_new(c, "Expiration");
+  r->assumed_role_id = aws_ox_str_new(u, id_name);
+  r->arn = aws_ox_str_new(u, "Arn");
   aws_ox_wipe(c, "SecretAccessKey");
   aws_ox_wipe(c, "SessionToken");
   aws_xml_free(doc);
@@ -158,9 +158,9 @@ int aws_dec_get_caller_identity(const char *body, size_t len,
   if (rc)
     return rc;
   r = util_xcalloc(1, sizeof(*r));
-  r->account = aws_ox_str(res, "Account");
-  r->arn = aws_ox_str(res, "Arn");
-  r->user_id = aws_ox_str(res, "UserId");
+  r->account = aws_ox_str_new(res, "Account");
+  r->arn = aws_ox_str_new(res, "Arn");
+  r->user_id = aws_ox_str_new(res, "UserId");
   aws_xml_free(doc);
   if (!r->account || !r->arn) {
     aws_caller_identity_result_free(r);

@@ -496,7 +496,7 @@ static int fake_assume(void *arg, const char *id, struct aws_creds **out)
 {
   (void)arg;
   (void)id;
-  *out = aws_creds_new_static("AKIAACCOUNTROLE", "rolesecret", "tok");
+  *out = aws_creds_static_new("AKIAACCOUNTROLE", "rolesecret", "tok");
   return 0;
 }
 

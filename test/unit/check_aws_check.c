@@ -172,7 +172,7 @@ START_TEST(check_flow)
   static const char notinorg[] =
       "{\"__type\":\"AWSOrganizationsNotInUseException\",\"Message\":\"not "
       "in org\"}";
-  struct aws_creds *cr = aws_creds_new_static("AKID", "SK", NULL);
+  struct aws_creds *cr = aws_creds_static_new("AKID", "SK", NULL);
   struct buf txt;
   struct out o;
   struct fx f;

@@ -108,7 +108,7 @@ static void fx_setup_opts(struct fx *f, struct aws_client_opts *o)
   if (!o->rng_seed)
     o->rng_seed = 7;
   ck_assert_int_eq(aws_client_new(&f->loop, f->http, o, &f->c), 0);
-  f->creds = aws_creds_new_static(AKID, SECRET, "tok+en/1");
+  f->creds = aws_creds_static_new(AKID, SECRET, "tok+en/1");
 }
 
 static void fx_setup(struct fx *f)
@@ -330,7 +330,7 @@ START_TEST(expired_token_refetches_credentials)
 
   fx_setup(&f);
   f.expired_mode = 1;
-  ck_assert_int_eq(aws_creds_new_assume_role(f.c, f.creds, &ar, &role), 0);
+  ck_assert_int_eq(aws_creds_assume_role_new(f.c, f.creds, &ar, &role), 0);
   memset(&r, 0, sizeof(r));
   ck_assert_int_eq(aws_call_start(f.c, role, &call, on_call, &r), 0);
   ck_assert(test_run_until(&f.loop, &r.done, WAIT_MS));

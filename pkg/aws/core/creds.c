@@ -70,7 +70,7 @@ static void set_value(struct aws_creds *c, const char *id, const char *secret,
   c->have = true;
 }
 
-static struct aws_creds *creds_alloc(enum aws_creds_kind kind)
+static struct aws_creds *creds_new(enum aws_creds_kind kind)
 {
   struct aws_creds *c = util_xcalloc(1, sizeof(*c));
 
@@ -79,7 +79,7 @@ static struct aws_creds *creds_alloc(enum aws_creds_kind kind)
   return c;
 }
 
-struct aws_creds *aws_creds_new_static(const char *access_key_id,
+struct aws_creds *aws_creds_static_new(const char *access_key_id,
                                        const char *secret,
                                        const char *session_token)
 {
@@ -87,7 +87,7 @@ struct aws_creds *aws_creds_new_static(const char *access_key_id,
 
   if (str_empty(access_key_id) || str_empty(secret))
     return NULL;
-  c = creds_alloc(AWS_CREDS_STATIC);
+  c = creds_new(AWS_CREDS_STATIC);
   set_value(c, access_key_id, secret, session_token, 0);
   str_copy(c->label, access_key_id, sizeof(c->label));
   return c;
@@ -95,7 +95,7 @@ struct aws_creds *aws_creds_new_static(const char *access_key_id,
 
 int aws_creds_from_env(struct aws_creds **out)
 {
-  *out = aws_creds_new_static(getenv("AWS_ACCESS_KEY_ID"),
+  *out = aws_creds_static_new(getenv("AWS_ACCESS_KEY_ID"),
                               getenv("AWS_SECRET_ACCESS_KEY"),
                               getenv("AWS_SESSION_TOKEN"));
   return *out ? 0 : OP_ENOTFOUND;
@@ -383,7 +383,7 @@ static void start_refresh(struct aws_creds *c)
     refresh_done(c, rc);
 }
 
-int aws_creds_new_assume_role(struct aws_client *cl, struct aws_creds *source,
+int aws_creds_assume_role_new(struct aws_client *cl, struct aws_creds *source,
                               const struct aws_assume_role_opts *o,
                               struct aws_creds **out)
 {
@@ -392,7 +392,7 @@ int aws_creds_new_assume_role(struct aws_client *cl, struct aws_creds *source,
   *out = NULL;
   if (!cl || !source || !o || str_empty(o->role_arn))
     return OP_EINVAL;
-  c = creds_alloc(AWS_CREDS_ASSUME_ROLE);
+  c = creds_new(AWS_CREDS_ASSUME_ROLE);
   c->client = cl;
   c->source = aws_creds_ref(source);
   c->role_arn = util_xstrdup(o->role_arn);
@@ -407,7 +407,7 @@ int aws_creds_new_assume_role(struct aws_client *cl, struct aws_creds *source,
   return 0;
 }
 
-int aws_creds_new_web_identity(struct aws_client *cl, const char *role_arn,
+int aws_creds_web_identity_new(struct aws_client *cl, const char *role_arn,
                                const char *token_file, const char *session_name,
                                struct aws_creds **out)
 {
@@ -422,7 +422,7 @@ int aws_creds_new_web_identity(struct aws_client *cl, const char *role_arn,
     return OP_ENOTFOUND;
   if (!cl)
     return OP_EINVAL;
-  c = creds_alloc(AWS_CREDS_WEB_IDENTITY);
+  c = creds_new(AWS_CREDS_WEB_IDENTITY);
   c->client = cl;
   c->role_arn = util_xstrdup(role_arn);
   c->token_file = util_xstrdup(token_file);

@@ -1,8 +1,8 @@
 /* Credential providers behind one refcounted handle.
  *
- *   static:        aws_creds_new_static (operator Secret keys, or env)
- *   assume role:   aws_creds_new_assume_role (source creds -> STS AssumeRole)
- *   web identity:  aws_creds_new_web_identity (AWS_ROLE_ARN +
+ *   static:        aws_creds_static_new (operator Secret keys, or env)
+ *   assume role:   aws_creds_assume_role_new (source creds -> STS AssumeRole)
+ *   web identity:  aws_creds_web_identity_new (AWS_ROLE_ARN +
  *                  AWS_WEB_IDENTITY_TOKEN_FILE, unsigned STS call)
  *
  * aws_creds_get hands the current value to cb; temporary credentials are
@@ -44,7 +44,7 @@ enum aws_creds_kind {
 typedef void (*aws_creds_cb)(int err, const struct sigv4_creds *v, void *arg);
 
 /* token may be NULL. Returns NULL when id or secret is empty. */
-struct aws_creds *aws_creds_new_static(const char *access_key_id,
+struct aws_creds *aws_creds_static_new(const char *access_key_id,
                                        const char *secret,
                                        const char *session_token);
 /* From AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN.
@@ -59,12 +59,12 @@ struct aws_assume_role_opts {
   const char *region;       /* STS region, NULL = client default */
 };
 /* Takes a new reference on source. */
-int aws_creds_new_assume_role(struct aws_client *c, struct aws_creds *source,
+int aws_creds_assume_role_new(struct aws_client *c, struct aws_creds *source,
                               const struct aws_assume_role_opts *o,
                               struct aws_creds **out);
 /* role_arn/token_file NULL: from AWS_ROLE_ARN / AWS_WEB_IDENTITY_TOKEN_FILE
  * (OP_ENOTFOUND when unset). */
-int aws_creds_new_web_identity(struct aws_client *c, const char *role_arn,
+int aws_creds_web_identity_new(struct aws_client *c, const char *role_arn,
                                const char *token_file, const char *session_name,
                                struct aws_creds **out);
 

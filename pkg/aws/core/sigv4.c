@@ -97,7 +97,7 @@ static int qparam_cmp(const void *a, const void *b)
 }
 
 /* Decode then re-encode one query component into a new string. */
-static char *requote(const char *s, size_t n)
+static char *requote_new(const char *s, size_t n)
 {
   struct buf dec, enc;
 
@@ -123,9 +123,9 @@ static size_t split_query(const char *q, struct qparam *ps)
     if (end > i) {
       const char *eq = memchr(q + i, '=', end - i);
       size_t nlen = eq ? (size_t)(eq - (q + i)) : end - i;
-      ps[np].name = requote(q + i, nlen);
-      ps[np].value =
-          eq ? requote(eq + 1, end - (size_t)(eq + 1 - q)) : util_xstrdup("");
+      ps[np].name = requote_new(q + i, nlen);
+      ps[np].value = eq ? requote_new(eq + 1, end - (size_t)(eq + 1 - q))
+                        : util_xstrdup("");
       np++;
     }
     i = end + 1;
@@ -181,7 +181,7 @@ static int is_ws(char c)
          c == '\f';
 }
 
-static char *collapse(const char *v)
+static char *collapse_new(const char *v)
 {
   size_t n = strlen(v), o = 0, i;
   char *r = util_xmalloc(n + 1);
@@ -237,7 +237,7 @@ int sigv4_canonical_headers(const struct sigv4_header *h, size_t n,
   for (i = 0; i < n; i++) {
     hs[i].name = util_xstrdup(h[i].name ? h[i].name : "");
     str_lower(hs[i].name);
-    hs[i].value = collapse(h[i].value ? h[i].value : "");
+    hs[i].value = collapse_new(h[i].value ? h[i].value : "");
     hs[i].idx = i;
   }
   qsort(hs, n, sizeof(*hs), chdr_cmp);

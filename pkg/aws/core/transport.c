@@ -98,7 +98,7 @@ static void finish_err(struct aws_call_st *k, int err, const char *detail)
   finish(k, err, NULL, &e);
 }
 
-static char *dup_or_null(const char *s)
+static char *dup_or_null_new(const char *s)
 {
   return s ? util_xstrdup(s) : NULL;
 }
@@ -116,13 +116,13 @@ static void copy_call(struct aws_call_st *k, const struct aws_call *in)
   k->call.headers = hs;
   k->call.service = util_xstrdup(in->service);
   k->call.operation = util_xstrdup(in->operation ? in->operation : "");
-  k->call.region = dup_or_null(in->region);
+  k->call.region = dup_or_null_new(in->region);
   k->call.method = util_xstrdup(in->method ? in->method : "POST");
   k->call.path = util_xstrdup(str_empty(in->path) ? "/" : in->path);
-  k->call.query = dup_or_null(in->query);
+  k->call.query = dup_or_null_new(in->query);
   k->call.controller =
       util_xstrdup(in->controller ? in->controller : "{OTHER}");
-  k->call.account = dup_or_null(in->account);
+  k->call.account = dup_or_null_new(in->account);
   k->call.body = NULL;
   if (in->body_len) {
     k->call.body = util_xmalloc(in->body_len);

@@ -62,7 +62,7 @@ void aws_js_set_str(json_t *o, const char *key, const char *s)
     json_object_set_new(o, key, json_string(s));
 }
 
-json_t *aws_js_tags(const struct aws_tag *tags, size_t n)
+json_t *aws_js_tags_new(const struct aws_tag *tags, size_t n)
 {
   json_t *a = json_array();
   size_t i;
@@ -74,7 +74,7 @@ json_t *aws_js_tags(const struct aws_tag *tags, size_t n)
   return a;
 }
 
-json_t *aws_js_strs(const char *const *v, size_t n)
+json_t *aws_js_strs_new(const char *const *v, size_t n)
 {
   json_t *a = json_array();
   size_t i;
@@ -84,7 +84,7 @@ json_t *aws_js_strs(const char *const *v, size_t n)
   return a;
 }
 
-json_t *aws_js_parse(const char *body, size_t len)
+json_t *aws_js_parse_new(const char *body, size_t len)
 {
   json_t *o;
 
@@ -100,7 +100,7 @@ json_t *aws_js_parse(const char *body, size_t len)
   return o;
 }
 
-char *aws_js_str(const json_t *o, const char *key)
+char *aws_js_str_new(const json_t *o, const char *key)
 {
   json_t *v = json_object_get(o, key);
 
@@ -135,7 +135,7 @@ int aws_js_each(const json_t *o, const char *key, size_t sz, aws_js_item_fn fn,
 int aws_dec_empty_json(const char *body, size_t len,
                        struct aws_empty_result **out)
 {
-  json_t *o = aws_js_parse(body, len);
+  json_t *o = aws_js_parse_new(body, len);
 
   if (!o)
     return OP_EPARSE;

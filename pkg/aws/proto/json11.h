@@ -29,16 +29,16 @@ int aws_restjson_post(struct aws_wire *w, const char *path, json_t *body);
 int aws_js_body(struct aws_wire *w, json_t *body);
 /* Set a string member when s is not NULL. */
 void aws_js_set_str(json_t *o, const char *key, const char *s);
-json_t *aws_js_tags(const struct aws_tag *tags, size_t n);
-json_t *aws_js_strs(const char *const *v, size_t n);
+json_t *aws_js_tags_new(const struct aws_tag *tags, size_t n);
+json_t *aws_js_strs_new(const char *const *v, size_t n);
 
 /* ---- reading responses -------------------------------------------------- */
 
 /* Parse a JSON object body (an empty body counts as {}). NULL if malformed
  * or not an object. */
-json_t *aws_js_parse(const char *body, size_t len);
+json_t *aws_js_parse_new(const char *body, size_t len);
 /* New copy of a string member; NULL when absent or not a string. */
-char *aws_js_str(const json_t *o, const char *key);
+char *aws_js_str_new(const json_t *o, const char *key);
 /* Decode array member key of o element by element with fn into (*v, *n).
  * Absent or null = empty list; not an array, or a non-object element, or
  * fn failing = OP_EPARSE. */

@@ -10,8 +10,8 @@
 #include "util/str.h"
 #include "util/util.h"
 
-struct aws_xml *aws_ox_parse(const char *body, size_t len,
-                             const char *root_name)
+struct aws_xml *aws_ox_parse_new(const char *body, size_t len,
+                                 const char *root_name)
 {
   struct aws_xml *doc = NULL;
 
@@ -40,7 +40,7 @@ aws_xnode aws_ox_path(aws_xnode n, const char *path)
   return aws_xml_path(n, path);
 }
 
-char *aws_ox_str(aws_xnode n, const char *path)
+char *aws_ox_str_new(aws_xnode n, const char *path)
 {
   const char *t = n ? aws_xml_child_text(n, path) : NULL;
 
@@ -58,7 +58,7 @@ void aws_ox_wipe(aws_xnode n, const char *path)
 
 bool aws_ox_bool(aws_xnode n, const char *path)
 {
-  char *s = aws_ox_str(n, path);
+  char *s = aws_ox_str_new(n, path);
   bool v = s && str_eq(str_trim(s), "true");
 
   free(s);
@@ -67,7 +67,7 @@ bool aws_ox_bool(aws_xnode n, const char *path)
 
 long long aws_ox_int(aws_xnode n, const char *path, long long def, int *err)
 {
-  char *s = aws_ox_str(n, path);
+  char *s = aws_ox_str_new(n, path);
   long long v = def;
 
   if (s && str_to_ll(str_trim(s), -(1LL << 62), 1LL << 62, &v) != 0) {
@@ -89,12 +89,12 @@ int aws_ox_tags(aws_xnode list, const char *item, struct aws_rtag **v,
     rc = aws_arr_push((void **)v, n, sizeof(**v), (void **)&t);
     if (rc)
       break;
-    t->key = aws_ox_str(it, "Key");
+    t->key = aws_ox_str_new(it, "Key");
     if (!t->key)
-      t->key = aws_ox_str(it, "key");
-    t->value = aws_ox_str(it, "Value");
+      t->key = aws_ox_str_new(it, "key");
+    t->value = aws_ox_str_new(it, "Value");
     if (!t->value)
-      t->value = aws_ox_str(it, "value");
+      t->value = aws_ox_str_new(it, "value");
     if (!t->key)
       rc = OP_EPARSE;
   }
@@ -110,7 +110,7 @@ int aws_ox_strs(aws_xnode list, const char *item, struct aws_strs *s)
     char **slot;
     rc = aws_arr_push((void **)&s->v, &s->n, sizeof(char *), (void **)&slot);
     if (!rc)
-      *slot = aws_ox_str(it, "");
+      *slot = aws_ox_str_new(it, "");
   }
   return rc;
 }
@@ -136,7 +136,7 @@ int aws_ox_query_open(const char *body, size_t len, const char *op,
   char name[128];
 
   snprintf(name, sizeof(name), "%sResponse", op);
-  *doc = aws_ox_parse(body, len, name);
+  *doc = aws_ox_parse_new(body, len, name);
   if (!*doc)
     return OP_EPARSE;
   snprintf(name, sizeof(name), "%sResult", op);
@@ -152,7 +152,7 @@ int aws_ox_query_open(const char *body, size_t len, const char *op,
 int aws_dec_empty_xml(const char *body, size_t len,
                       struct aws_empty_result **out)
 {
-  struct aws_xml *doc = aws_ox_parse(body, len, NULL);
+  struct aws_xml *doc = aws_ox_parse_new(body, len, NULL);
 
   if (!doc)
     return OP_EPARSE;

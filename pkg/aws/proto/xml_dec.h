@@ -15,8 +15,8 @@ typedef const struct aws_xml_node *aws_xnode;
 
 /* Parse body; root element must have local name root_name (NULL = any).
  * Returns NULL on malformed or oversized input. Free with aws_xml_free. */
-struct aws_xml *aws_ox_parse(const char *body, size_t len,
-                             const char *root_name);
+struct aws_xml *aws_ox_parse_new(const char *body, size_t len,
+                                 const char *root_name);
 /* First element child with local name `name` (NULL = any element). */
 aws_xnode aws_ox_child(aws_xnode n, const char *name);
 /* Next element sibling with the same local name filter. */
@@ -24,7 +24,7 @@ aws_xnode aws_ox_next(aws_xnode n, const char *name);
 /* Walk "A/B/C" below n; NULL when any step is missing. */
 aws_xnode aws_ox_path(aws_xnode n, const char *path);
 /* Text of the node at path below n, as a new string; NULL when absent. */
-char *aws_ox_str(aws_xnode n, const char *path);
+char *aws_ox_str_new(aws_xnode n, const char *path);
 /* Overwrite the text at path inside the parsed document (secrets: the
  * document's copy would otherwise outlive the wiped result). */
 void aws_ox_wipe(aws_xnode n, const char *path);

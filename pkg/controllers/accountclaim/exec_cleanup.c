@@ -367,7 +367,7 @@ static void assumed(int err, const struct aws_error *ae,
     return;
   }
   j->acct =
-      aws_creds_new_static(r->creds.access_key_id, r->creds.secret_access_key,
+      aws_creds_static_new(r->creds.access_key_id, r->creds.secret_access_key,
                            r->creds.session_token);
   if (!j->acct) {
     cl_finish(j, OP_EAUTH, NULL);

@@ -532,7 +532,7 @@ static int a_assume(struct drv *d, const void *res)
   const struct aws_sts_creds_result *r = res;
 
   d->member =
-      aws_creds_new_static(r->creds.access_key_id, r->creds.secret_access_key,
+      aws_creds_static_new(r->creds.access_key_id, r->creds.secret_access_key,
                            r->creds.session_token);
   if (!d->member)
     return OP_EPARSE;
@@ -682,7 +682,7 @@ static int a_access_key(struct drv *d, const void *res)
 
   if (copy_id(d->id.user_key, sizeof(d->id.user_key), r->key.access_key_id))
     return OP_EPARSE;
-  d->user = aws_creds_new_static(r->key.access_key_id, r->key.secret_access_key,
+  d->user = aws_creds_static_new(r->key.access_key_id, r->key.secret_access_key,
                                  NULL);
   return d->user ? 0 : OP_EPARSE;
 }
@@ -1993,7 +1993,7 @@ static int make_creds(struct drv *d)
     s[strlen(s) - 1] = s[strlen(s) - 1] == 'x' ? 'y' : 'x';
   if (d->o.mode == M_UNKNOWN_KEY)
     key = "AKIAAINTUNKNOWN00000";
-  d->mgmt = aws_creds_new_static(key, s, getenv("AWS_SESSION_TOKEN"));
+  d->mgmt = aws_creds_static_new(key, s, getenv("AWS_SESSION_TOKEN"));
   util_free_secret(s);
   d->mt.creds = d->mgmt;
   d->mt.controller = "aws_driver";

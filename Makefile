@@ -59,9 +59,15 @@ TSUP_OBJS  := $(TSUP_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_SRCS  := $(sort $(wildcard test/unit/check_*.c))
 TEST_BINS  := $(TEST_SRCS:test/unit/%.c=$(BUILD)/test/%)
 
-# Small C programs the e2e suite drives against the stand-ins (one main each).
-DRV_SRCS   := $(sort $(wildcard test/e2e/drivers/*.c))
-DRV_BINS   := $(DRV_SRCS:test/e2e/drivers/%.c=$(BUILD)/drivers/%)
+# Small C programs the e2e suite drives against the stand-ins, one binary
+# each: build/drivers/NAME from test/e2e/drivers/NAME.c, or from every .c of
+# the folder test/e2e/drivers/NAME/.
+DRV_SRCS   := $(sort $(wildcard test/e2e/drivers/*.c test/e2e/drivers/*/*.c))
+DRV_NAMES  := $(sort $(notdir $(basename $(wildcard test/e2e/drivers/*.c)) \
+                $(patsubst %/,%,$(dir $(wildcard test/e2e/drivers/*/*.c)))))
+DRV_BINS   := $(DRV_NAMES:%=$(BUILD)/drivers/%)
+drv_objs    = $(patsubst %.c,$(BUILD)/obj/%.o,\
+                $(wildcard test/e2e/drivers/$(1).c test/e2e/drivers/$(1)/*.c))
 
 FUZZ_SRCS  := $(sort $(wildcard test/fuzz/fuzz_*.c))
 FUZZ_BINS  := $(FUZZ_SRCS:test/fuzz/%.c=$(BUILD)/fuzz/%)
@@ -104,7 +110,9 @@ $(BUILD)/test/%: $(BUILD)/obj/test/unit/%.o $(TSUP_OBJS) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS) $(CHK_LIBS)
 
-$(BUILD)/drivers/%: $(BUILD)/obj/test/e2e/drivers/%.o $(LIB)
+# A driver's objects depend on its name (the stem): expanded a second time.
+.SECONDEXPANSION:
+$(BUILD)/drivers/%: $$(call drv_objs,$$*) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS)
 
@@ -205,4 +213,5 @@ distclean: clean
 	rm -rf .cache
 
 -include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(TSUP_OBJS:.o=.d) \
-         $(TEST_SRCS:test/unit/%.c=$(BUILD)/obj/test/unit/%.d)
+         $(TEST_SRCS:test/unit/%.c=$(BUILD)/obj/test/unit/%.d) \
+         $(DRV_SRCS:%.c=$(BUILD)/obj/%.d)

@@ -1,10 +1,12 @@
 /* Amazon EC2 (EC2 query protocol, version 2016-11-15, XML responses). */
+#include "aws/ec2.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/ops_internal.h"
-#include "aws/query.h"
+#include "aws/ops_int.h"
+#include "aws/proto/query.h"
 #include "util/err.h"
 #include "util/util.h"
 
@@ -43,7 +45,7 @@ static int open_resp(const char *body, size_t len, const char *op,
   char name[96];
 
   snprintf(name, sizeof(name), "%sResponse", op);
-  *doc = aws_ox_parse(body, len, name);
+  *doc = aws_ox_parse_new(body, len, name);
   if (!*doc)
     return OP_EPARSE;
   *root = aws_xml_root(*doc);
@@ -73,9 +75,9 @@ static int region_item(aws_xnode n, void *elem)
 {
   struct aws_ec2_region *r = elem;
 
-  r->region_name = aws_ox_str(n, "regionName");
-  r->endpoint = aws_ox_str(n, "regionEndpoint");
-  r->opt_in_status = aws_ox_str(n, "optInStatus");
+  r->region_name = aws_ox_str_new(n, "regionName");
+  r->endpoint = aws_ox_str_new(n, "regionEndpoint");
+  r->opt_in_status = aws_ox_str_new(n, "optInStatus");
   return r->region_name ? 0 : OP_EPARSE;
 }
 
@@ -123,10 +125,10 @@ static int instance_item(aws_xnode n, void *elem)
   struct aws_ec2_instance *i = elem;
   int err = 0;
 
-  i->instance_id = aws_ox_str(n, "instanceId");
-  i->instance_type = aws_ox_str(n, "instanceType");
-  i->image_id = aws_ox_str(n, "imageId");
-  i->state_name = aws_ox_str(n, "instanceState/name");
+  i->instance_id = aws_ox_str_new(n, "instanceId");
+  i->instance_type = aws_ox_str_new(n, "instanceType");
+  i->image_id = aws_ox_str_new(n, "imageId");
+  i->state_name = aws_ox_str_new(n, "instanceState/name");
   i->state_code = (int)aws_ox_int(n, "instanceState/code", -1, &err);
   if (!err)
     err = aws_ox_tags(aws_ox_child(n, "tagSet"), "item", &i->tags, &i->ntags);
@@ -186,7 +188,7 @@ int aws_dec_describe_instances(const char *body, size_t len,
        res && !rc; res = aws_ox_next(res, "item"))
     rc = aws_ox_each(aws_ox_child(res, "instancesSet"), "item", sizeof(*r->v),
                      instance_item, (void **)&r->v, &r->n);
-  r->next_token = aws_ox_str(root, "nextToken");
+  r->next_token = aws_ox_str_new(root, "nextToken");
   aws_xml_free(doc);
   if (rc) {
     aws_ec2_instances_result_free(r);
@@ -274,9 +276,9 @@ static int state_item_at(aws_xnode n, void *elem, const char *state)
   char path[64];
   int err = 0;
 
-  s->instance_id = aws_ox_str(n, "instanceId");
+  s->instance_id = aws_ox_str_new(n, "instanceId");
   snprintf(path, sizeof(path), "%s/name", state);
-  s->state_name = aws_ox_str(n, path);
+  s->state_name = aws_ox_str_new(n, path);
   snprintf(path, sizeof(path), "%s/code", state);
   s->state_code = (int)aws_ox_int(n, path, -1, &err);
   return err || !s->instance_id ? OP_EPARSE : 0;
@@ -322,7 +324,7 @@ static int dec_states(const char *body, size_t len, const char *op,
   r = util_xcalloc(1, sizeof(*r));
   rc = aws_ox_each(aws_ox_child(root, set), "item", sizeof(*r->v), fn,
                    (void **)&r->v, &r->n);
-  r->next_token = aws_ox_str(root, "nextToken");
+  r->next_token = aws_ox_str_new(root, "nextToken");
   aws_xml_free(doc);
   if (rc) {
     aws_ec2_instance_states_result_free(r);
@@ -404,10 +406,10 @@ static int dec_ids(const char *body, size_t len, const char *op,
     char **slot;
     rc = aws_arr_push((void **)&r->ids.v, &r->ids.n, sizeof(char *),
                       (void **)&slot);
-    if (!rc && !(*slot = aws_ox_str(it, field)))
+    if (!rc && !(*slot = aws_ox_str_new(it, field)))
       rc = OP_EPARSE;
   }
-  r->next_token = aws_ox_str(root, "nextToken");
+  r->next_token = aws_ox_str_new(root, "nextToken");
   aws_xml_free(doc);
   if (rc) {
     aws_ec2_ids_result_free(r);
@@ -545,9 +547,9 @@ static int unsuccessful_item(aws_xnode n, void *elem)
 {
   struct aws_ec2_unsuccessful *u = elem;
 
-  u->resource_id = aws_ox_str(n, "resourceId");
-  u->code = aws_ox_str(n, "error/code");
-  u->message = aws_ox_str(n, "error/message");
+  u->resource_id = aws_ox_str_new(n, "resourceId");
+  u->code = aws_ox_str_new(n, "error/code");
+  u->message = aws_ox_str_new(n, "error/message");
   return 0;
 }
 
@@ -609,11 +611,11 @@ static int image_item(aws_xnode n, void *elem)
 {
   struct aws_ec2_image *i = elem;
 
-  i->image_id = aws_ox_str(n, "imageId");
-  i->name = aws_ox_str(n, "name");
-  i->architecture = aws_ox_str(n, "architecture");
-  i->state = aws_ox_str(n, "imageState");
-  i->creation_date = aws_ox_str(n, "creationDate");
+  i->image_id = aws_ox_str_new(n, "imageId");
+  i->name = aws_ox_str_new(n, "name");
+  i->architecture = aws_ox_str_new(n, "architecture");
+  i->state = aws_ox_str_new(n, "imageState");
+  i->creation_date = aws_ox_str_new(n, "creationDate");
   return i->image_id ? 0 : OP_EPARSE;
 }
 

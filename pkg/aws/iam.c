@@ -1,13 +1,13 @@
-/* AWS IAM (Query protocol, version 2010-05-08, XML responses). */
+/* AWS IAM (Query protocol, version 2010-05-08, XML responses): users,
+ * access keys, roles; managed policies are in iam_policy.c. */
+#include "aws/iam.h"
+
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/ops_internal.h"
-#include "aws/query.h"
+#include "aws/iam_int.h"
 #include "util/err.h"
 #include "util/util.h"
-
-#define IAM_VERSION "2010-05-08"
 
 /* ---- element decoders --------------------------------------------------- */
 
@@ -15,10 +15,10 @@ static int user_item(aws_xnode n, void *elem)
 {
   struct aws_iam_user *u = elem;
 
-  u->user_name = aws_ox_str(n, "UserName");
-  u->user_id = aws_ox_str(n, "UserId");
-  u->arn = aws_ox_str(n, "Arn");
-  u->path = aws_ox_str(n, "Path");
+  u->user_name = aws_ox_str_new(n, "UserName");
+  u->user_id = aws_ox_str_new(n, "UserId");
+  u->arn = aws_ox_str_new(n, "Arn");
+  u->path = aws_ox_str_new(n, "Path");
   return u->user_name ? 0 : OP_EPARSE;
 }
 
@@ -30,10 +30,9 @@ static void user_clean(struct aws_iam_user *u)
   free(u->path);
 }
 
-/* A URL-encoded policy document as IAM returns it, decoded. */
-static char *doc_str(aws_xnode n, const char *path)
+char *aws_iam_doc_str_new(aws_xnode n, const char *path)
 {
-  char *raw = aws_ox_str(n, path), *dec;
+  char *raw = aws_ox_str_new(n, path), *dec;
 
   if (!raw)
     return NULL;
@@ -46,12 +45,13 @@ static int role_item(aws_xnode n, void *elem)
 {
   struct aws_iam_role *r = elem;
 
-  r->role_name = aws_ox_str(n, "RoleName");
-  r->role_id = aws_ox_str(n, "RoleId");
-  r->arn = aws_ox_str(n, "Arn");
-  r->path = aws_ox_str(n, "Path");
-  r->description = aws_ox_str(n, "Description");
-  r->assume_role_policy_document = doc_str(n, "AssumeRolePolicyDocument");
+  r->role_name = aws_ox_str_new(n, "RoleName");
+  r->role_id = aws_ox_str_new(n, "RoleId");
+  r->arn = aws_ox_str_new(n, "Arn");
+  r->path = aws_ox_str_new(n, "Path");
+  r->description = aws_ox_str_new(n, "Description");
+  r->assume_role_policy_document =
+      aws_iam_doc_str_new(n, "AssumeRolePolicyDocument");
   return r->role_name ? 0 : OP_EPARSE;
 }
 
@@ -69,8 +69,8 @@ static int attached_item(aws_xnode n, void *elem)
 {
   struct aws_iam_attached *a = elem;
 
-  a->policy_name = aws_ox_str(n, "PolicyName");
-  a->policy_arn = aws_ox_str(n, "PolicyArn");
+  a->policy_name = aws_ox_str_new(n, "PolicyName");
+  a->policy_arn = aws_ox_str_new(n, "PolicyArn");
   return a->policy_arn ? 0 : OP_EPARSE;
 }
 
@@ -78,10 +78,10 @@ static int key_item(aws_xnode n, void *elem)
 {
   struct aws_iam_access_key *k = elem;
 
-  k->user_name = aws_ox_str(n, "UserName");
-  k->access_key_id = aws_ox_str(n, "AccessKeyId");
-  k->status = aws_ox_str(n, "Status");
-  k->secret_access_key = aws_ox_str(n, "SecretAccessKey");
+  k->user_name = aws_ox_str_new(n, "UserName");
+  k->access_key_id = aws_ox_str_new(n, "AccessKeyId");
+  k->status = aws_ox_str_new(n, "Status");
+  k->secret_access_key = aws_ox_str_new(n, "SecretAccessKey");
   aws_ox_wipe(n, "SecretAccessKey");
   return k->access_key_id ? 0 : OP_EPARSE;
 }
@@ -95,48 +95,10 @@ static void key_clean(struct aws_iam_access_key *k)
   k->secret_access_key = NULL;
 }
 
-static int policy_item(aws_xnode n, void *elem)
-{
-  struct aws_iam_policy *p = elem;
-
-  p->policy_name = aws_ox_str(n, "PolicyName");
-  p->policy_id = aws_ox_str(n, "PolicyId");
-  p->arn = aws_ox_str(n, "Arn");
-  p->path = aws_ox_str(n, "Path");
-  p->default_version_id = aws_ox_str(n, "DefaultVersionId");
-  return p->arn ? 0 : OP_EPARSE;
-}
-
-static void policy_clean(struct aws_iam_policy *p)
-{
-  free(p->policy_name);
-  free(p->policy_id);
-  free(p->arn);
-  free(p->path);
-  free(p->default_version_id);
-}
-
-static int version_item(aws_xnode n, void *elem)
-{
-  struct aws_iam_policy_version *v = elem;
-
-  v->version_id = aws_ox_str(n, "VersionId");
-  v->is_default_version = aws_ox_bool(n, "IsDefaultVersion");
-  v->document = doc_str(n, "Document");
-  return v->version_id ? 0 : OP_EPARSE;
-}
-
-static void version_clean(struct aws_iam_policy_version *v)
-{
-  free(v->version_id);
-  free(v->document);
-}
-
 /* ---- decode scaffolding ------------------------------------------------- */
 
-/* <opResult><elem>...</elem></opResult> into *item with fn. */
-static int dec_one(const char *body, size_t len, const char *op,
-                   const char *elem, aws_ox_item_fn fn, void *item)
+int aws_iam_dec_one(const char *body, size_t len, const char *op,
+                    const char *elem, aws_ox_item_fn fn, void *item)
 {
   struct aws_xml *doc;
   aws_xnode res;
@@ -150,15 +112,9 @@ static int dec_one(const char *body, size_t len, const char *op,
   return rc ? OP_EPARSE : 0;
 }
 
-struct iam_page {
-  bool *is_truncated;
-  char **marker;
-};
-
-/* <opResult><list><member/>...</list><IsTruncated/><Marker/></opResult> */
-static int dec_list(const char *body, size_t len, const char *op,
-                    const char *list, size_t sz, aws_ox_item_fn fn, void **v,
-                    size_t *n, struct iam_page pg)
+int aws_iam_dec_list(const char *body, size_t len, const char *op,
+                     const char *list, size_t sz, aws_ox_item_fn fn, void **v,
+                     size_t *n, struct iam_page pg)
 {
   struct aws_xml *doc;
   aws_xnode res;
@@ -168,115 +124,75 @@ static int dec_list(const char *body, size_t len, const char *op,
     return rc;
   rc = aws_ox_each(aws_ox_child(res, list), "member", sz, fn, v, n);
   *pg.is_truncated = aws_ox_bool(res, "IsTruncated");
-  *pg.marker = aws_ox_str(res, "Marker");
+  *pg.marker = aws_ox_str_new(res, "Marker");
   aws_xml_free(doc);
   if (!rc && *pg.is_truncated && !*pg.marker)
     rc = OP_EPARSE; /* a truncated page must say where to continue */
   return rc ? (rc == OP_ETOOBIG ? rc : OP_EPARSE) : 0;
 }
 
-#define PG(r) ((struct iam_page){ &(r)->is_truncated, &(r)->marker })
-
-static void iam_q(struct aws_query *q, const char *action)
+void aws_iam_query(struct aws_query *q, const char *action)
 {
   aws_query_init(q, false, action, IAM_VERSION);
 }
 
-static void page(struct aws_query *q, const char *marker, int max_items)
+void aws_iam_page(struct aws_query *q, const char *marker, int max_items)
 {
   aws_query_add(q, "Marker", marker);
   if (max_items > 0)
     aws_query_add_int(q, "MaxItems", max_items);
 }
 
-/* Request of one required name parameter. */
-static int enc1(struct aws_wire *w, const char *action, const char *k1,
-                const char *v1)
+int aws_iam_enc1(struct aws_wire *w, const char *action, const char *k1,
+                 const char *v1)
 {
   struct aws_query q;
 
   if (!v1)
     return OP_EINVAL;
-  iam_q(&q, action);
+  aws_iam_query(&q, action);
   aws_query_add(&q, k1, v1);
   return aws_query_request(w, &q);
 }
 
-/* Request of two required parameters. */
-static int enc2(struct aws_wire *w, const char *action, const char *k1,
-                const char *v1, const char *k2, const char *v2)
+int aws_iam_enc2(struct aws_wire *w, const char *action, const char *k1,
+                 const char *v1, const char *k2, const char *v2)
 {
   struct aws_query q;
 
   if (!v1 || !v2)
     return OP_EINVAL;
-  iam_q(&q, action);
+  aws_iam_query(&q, action);
   aws_query_add(&q, k1, v1);
   aws_query_add(&q, k2, v2);
   return aws_query_request(w, &q);
 }
 
-/* Paged request keyed by one required name. */
-static int enc_page(struct aws_wire *w, const char *action, const char *k1,
-                    const char *v1, const char *marker, int max_items)
+int aws_iam_enc_page(struct aws_wire *w, const char *action, const char *k1,
+                     const char *v1, const char *marker, int max_items)
 {
   struct aws_query q;
 
   if (!v1)
     return OP_EINVAL;
-  iam_q(&q, action);
+  aws_iam_query(&q, action);
   aws_query_add(&q, k1, v1);
-  page(&q, marker, max_items);
+  aws_iam_page(&q, marker, max_items);
   return aws_query_request(w, &q);
 }
-
-#define EMPTY_DEC(f)                                                           \
-  int aws_dec_##f(const char *body, size_t len, struct aws_empty_result **out) \
-  {                                                                            \
-    return aws_dec_empty_xml(body, len, out);                                  \
-  }
-
-/* Typed one-element decoder: aws_dec_<f> into struct <res>.<field>. */
-#define ONE_DEC(f, op, res, field, elem, fn)                                   \
-  int aws_dec_##f(const char *body, size_t len, struct aws_##res **out)        \
-  {                                                                            \
-    struct aws_##res *r = util_xcalloc(1, sizeof(*r));                         \
-    int rc = dec_one(body, len, op, elem, fn, &r->field);                      \
-    if (rc) {                                                                  \
-      aws_##res##_free(r);                                                     \
-      return rc;                                                               \
-    }                                                                          \
-    *out = r;                                                                  \
-    return 0;                                                                  \
-  }
-
-/* Typed list decoder into struct <res> {v, n, is_truncated, marker}. */
-#define LIST_DEC(f, op, res, list, fn)                                         \
-  int aws_dec_##f(const char *body, size_t len, struct aws_##res **out)        \
-  {                                                                            \
-    struct aws_##res *r = util_xcalloc(1, sizeof(*r));                         \
-    int rc = dec_list(body, len, op, list, sizeof(*r->v), fn, (void **)&r->v,  \
-                      &r->n, PG(r));                                           \
-    if (rc) {                                                                  \
-      aws_##res##_free(r);                                                     \
-      return rc;                                                               \
-    }                                                                          \
-    *out = r;                                                                  \
-    return 0;                                                                  \
-  }
 
 static int tag_item(aws_xnode n, void *elem)
 {
   struct aws_rtag *t = elem;
 
-  t->key = aws_ox_str(n, "Key");
-  t->value = aws_ox_str(n, "Value");
+  t->key = aws_ox_str_new(n, "Key");
+  t->value = aws_ox_str_new(n, "Value");
   return t->key ? 0 : OP_EPARSE;
 }
 
 static int name_item(aws_xnode n, void *elem)
 {
-  *(char **)elem = aws_ox_str(n, "");
+  *(char **)elem = aws_ox_str_new(n, "");
   return 0;
 }
 
@@ -289,7 +205,7 @@ int aws_enc_create_user(const struct aws_create_user_req *rq,
 
   if (!rq->user_name)
     return OP_EINVAL;
-  iam_q(&q, "CreateUser");
+  aws_iam_query(&q, "CreateUser");
   aws_query_add(&q, "UserName", rq->user_name);
   aws_query_add(&q, "Path", rq->path);
   aws_query_add_tags(&q, "Tags", rq->tags, rq->ntags);
@@ -299,7 +215,7 @@ ONE_DEC(create_user, "CreateUser", iam_user_result, user, "User", user_item)
 
 int aws_enc_get_user(const struct aws_iam_user_req *rq, struct aws_wire *w)
 {
-  return enc1(w, "GetUser", "UserName", rq->user_name);
+  return aws_iam_enc1(w, "GetUser", "UserName", rq->user_name);
 }
 ONE_DEC(get_user, "GetUser", iam_user_result, user, "User", user_item)
 
@@ -313,7 +229,7 @@ void aws_iam_user_result_free(struct aws_iam_user_result *r)
 
 int aws_enc_delete_user(const struct aws_iam_user_req *rq, struct aws_wire *w)
 {
-  return enc1(w, "DeleteUser", "UserName", rq->user_name);
+  return aws_iam_enc1(w, "DeleteUser", "UserName", rq->user_name);
 }
 EMPTY_DEC(delete_user)
 
@@ -321,9 +237,9 @@ int aws_enc_list_users(const struct aws_iam_list_req *rq, struct aws_wire *w)
 {
   struct aws_query q;
 
-  iam_q(&q, "ListUsers");
+  aws_iam_query(&q, "ListUsers");
   aws_query_add(&q, "PathPrefix", rq->path_prefix);
-  page(&q, rq->marker, rq->max_items);
+  aws_iam_page(&q, rq->marker, rq->max_items);
   return aws_query_request(w, &q);
 }
 LIST_DEC(list_users, "ListUsers", iam_users_result, "Users", user_item)
@@ -346,9 +262,9 @@ static int dec_tags(const char *body, size_t len, const char *op,
                     struct aws_tags_result **out)
 {
   struct aws_tags_result *r = util_xcalloc(1, sizeof(*r));
-  int rc =
-      dec_list(body, len, op, "Tags", sizeof(*r->v), tag_item, (void **)&r->v,
-               &r->n, (struct iam_page){ &r->is_truncated, &r->next_token });
+  int rc = aws_iam_dec_list(
+      body, len, op, "Tags", sizeof(*r->v), tag_item, (void **)&r->v, &r->n,
+      (struct iam_page){ &r->is_truncated, &r->next_token });
 
   if (rc) {
     aws_tags_result_free(r);
@@ -361,8 +277,8 @@ static int dec_tags(const char *body, size_t len, const char *op,
 int aws_enc_list_user_tags(const struct aws_iam_user_page_req *rq,
                            struct aws_wire *w)
 {
-  return enc_page(w, "ListUserTags", "UserName", rq->user_name, rq->marker,
-                  rq->max_items);
+  return aws_iam_enc_page(w, "ListUserTags", "UserName", rq->user_name,
+                          rq->marker, rq->max_items);
 }
 
 int aws_dec_list_user_tags(const char *body, size_t len,
@@ -377,7 +293,7 @@ int aws_enc_tag_user(const struct aws_iam_tag_user_req *rq, struct aws_wire *w)
 
   if (!rq->user_name || !rq->ntags)
     return OP_EINVAL;
-  iam_q(&q, "TagUser");
+  aws_iam_query(&q, "TagUser");
   aws_query_add(&q, "UserName", rq->user_name);
   aws_query_add_tags(&q, "Tags", rq->tags, rq->ntags);
   return aws_query_request(w, &q);
@@ -387,24 +303,24 @@ EMPTY_DEC(tag_user)
 int aws_enc_attach_user_policy(const struct aws_iam_user_policy_req *rq,
                                struct aws_wire *w)
 {
-  return enc2(w, "AttachUserPolicy", "UserName", rq->user_name, "PolicyArn",
-              rq->policy_arn);
+  return aws_iam_enc2(w, "AttachUserPolicy", "UserName", rq->user_name,
+                      "PolicyArn", rq->policy_arn);
 }
 EMPTY_DEC(attach_user_policy)
 
 int aws_enc_detach_user_policy(const struct aws_iam_user_policy_req *rq,
                                struct aws_wire *w)
 {
-  return enc2(w, "DetachUserPolicy", "UserName", rq->user_name, "PolicyArn",
-              rq->policy_arn);
+  return aws_iam_enc2(w, "DetachUserPolicy", "UserName", rq->user_name,
+                      "PolicyArn", rq->policy_arn);
 }
 EMPTY_DEC(detach_user_policy)
 
 int aws_enc_list_attached_user_policies(const struct aws_iam_user_page_req *rq,
                                         struct aws_wire *w)
 {
-  return enc_page(w, "ListAttachedUserPolicies", "UserName", rq->user_name,
-                  rq->marker, rq->max_items);
+  return aws_iam_enc_page(w, "ListAttachedUserPolicies", "UserName",
+                          rq->user_name, rq->marker, rq->max_items);
 }
 LIST_DEC(list_attached_user_policies, "ListAttachedUserPolicies",
          iam_attached_result, "AttachedPolicies", attached_item)
@@ -429,15 +345,15 @@ void aws_iam_attached_result_free(struct aws_iam_attached_result *r)
 int aws_enc_create_access_key(const struct aws_iam_user_req *rq,
                               struct aws_wire *w)
 {
-  return enc1(w, "CreateAccessKey", "UserName", rq->user_name);
+  return aws_iam_enc1(w, "CreateAccessKey", "UserName", rq->user_name);
 }
 
 int aws_dec_create_access_key(const char *body, size_t len,
                               struct aws_iam_access_key_result **out)
 {
   struct aws_iam_access_key_result *r = util_xcalloc(1, sizeof(*r));
-  int rc =
-      dec_one(body, len, "CreateAccessKey", "AccessKey", key_item, &r->key);
+  int rc = aws_iam_dec_one(body, len, "CreateAccessKey", "AccessKey", key_item,
+                           &r->key);
 
   if (!rc && !r->key.secret_access_key)
     rc = OP_EPARSE;
@@ -460,8 +376,8 @@ void aws_iam_access_key_result_free(struct aws_iam_access_key_result *r)
 int aws_enc_list_access_keys(const struct aws_iam_user_page_req *rq,
                              struct aws_wire *w)
 {
-  return enc_page(w, "ListAccessKeys", "UserName", rq->user_name, rq->marker,
-                  rq->max_items);
+  return aws_iam_enc_page(w, "ListAccessKeys", "UserName", rq->user_name,
+                          rq->marker, rq->max_items);
 }
 LIST_DEC(list_access_keys, "ListAccessKeys", iam_access_keys_result,
          "AccessKeyMetadata", key_item)
@@ -486,7 +402,7 @@ int aws_enc_delete_access_key(const struct aws_iam_delete_access_key_req *rq,
 
   if (!rq->access_key_id)
     return OP_EINVAL;
-  iam_q(&q, "DeleteAccessKey");
+  aws_iam_query(&q, "DeleteAccessKey");
   aws_query_add(&q, "UserName", rq->user_name);
   aws_query_add(&q, "AccessKeyId", rq->access_key_id);
   return aws_query_request(w, &q);
@@ -502,7 +418,7 @@ int aws_enc_create_role(const struct aws_create_role_req *rq,
 
   if (!rq->role_name || !rq->assume_role_policy_document)
     return OP_EINVAL;
-  iam_q(&q, "CreateRole");
+  aws_iam_query(&q, "CreateRole");
   aws_query_add(&q, "RoleName", rq->role_name);
   aws_query_add(&q, "AssumeRolePolicyDocument",
                 rq->assume_role_policy_document);
@@ -517,7 +433,7 @@ ONE_DEC(create_role, "CreateRole", iam_role_result, role, "Role", role_item)
 
 int aws_enc_get_role(const struct aws_iam_role_req *rq, struct aws_wire *w)
 {
-  return enc1(w, "GetRole", "RoleName", rq->role_name);
+  return aws_iam_enc1(w, "GetRole", "RoleName", rq->role_name);
 }
 ONE_DEC(get_role, "GetRole", iam_role_result, role, "Role", role_item)
 
@@ -531,7 +447,7 @@ void aws_iam_role_result_free(struct aws_iam_role_result *r)
 
 int aws_enc_delete_role(const struct aws_iam_role_req *rq, struct aws_wire *w)
 {
-  return enc1(w, "DeleteRole", "RoleName", rq->role_name);
+  return aws_iam_enc1(w, "DeleteRole", "RoleName", rq->role_name);
 }
 EMPTY_DEC(delete_role)
 
@@ -539,9 +455,9 @@ int aws_enc_list_roles(const struct aws_iam_list_req *rq, struct aws_wire *w)
 {
   struct aws_query q;
 
-  iam_q(&q, "ListRoles");
+  aws_iam_query(&q, "ListRoles");
   aws_query_add(&q, "PathPrefix", rq->path_prefix);
-  page(&q, rq->marker, rq->max_items);
+  aws_iam_page(&q, rq->marker, rq->max_items);
   return aws_query_request(w, &q);
 }
 LIST_DEC(list_roles, "ListRoles", iam_roles_result, "Roles", role_item)
@@ -562,8 +478,8 @@ void aws_iam_roles_result_free(struct aws_iam_roles_result *r)
 int aws_enc_list_role_tags(const struct aws_iam_role_page_req *rq,
                            struct aws_wire *w)
 {
-  return enc_page(w, "ListRoleTags", "RoleName", rq->role_name, rq->marker,
-                  rq->max_items);
+  return aws_iam_enc_page(w, "ListRoleTags", "RoleName", rq->role_name,
+                          rq->marker, rq->max_items);
 }
 
 int aws_dec_list_role_tags(const char *body, size_t len,
@@ -578,7 +494,7 @@ int aws_enc_tag_role(const struct aws_iam_tag_role_req *rq, struct aws_wire *w)
 
   if (!rq->role_name || !rq->ntags)
     return OP_EINVAL;
-  iam_q(&q, "TagRole");
+  aws_iam_query(&q, "TagRole");
   aws_query_add(&q, "RoleName", rq->role_name);
   aws_query_add_tags(&q, "Tags", rq->tags, rq->ntags);
   return aws_query_request(w, &q);
@@ -588,24 +504,24 @@ EMPTY_DEC(tag_role)
 int aws_enc_attach_role_policy(const struct aws_iam_role_policy_req *rq,
                                struct aws_wire *w)
 {
-  return enc2(w, "AttachRolePolicy", "RoleName", rq->role_name, "PolicyArn",
-              rq->policy_arn);
+  return aws_iam_enc2(w, "AttachRolePolicy", "RoleName", rq->role_name,
+                      "PolicyArn", rq->policy_arn);
 }
 EMPTY_DEC(attach_role_policy)
 
 int aws_enc_detach_role_policy(const struct aws_iam_role_policy_req *rq,
                                struct aws_wire *w)
 {
-  return enc2(w, "DetachRolePolicy", "RoleName", rq->role_name, "PolicyArn",
-              rq->policy_arn);
+  return aws_iam_enc2(w, "DetachRolePolicy", "RoleName", rq->role_name,
+                      "PolicyArn", rq->policy_arn);
 }
 EMPTY_DEC(detach_role_policy)
 
 int aws_enc_list_attached_role_policies(const struct aws_iam_role_page_req *rq,
                                         struct aws_wire *w)
 {
-  return enc_page(w, "ListAttachedRolePolicies", "RoleName", rq->role_name,
-                  rq->marker, rq->max_items);
+  return aws_iam_enc_page(w, "ListAttachedRolePolicies", "RoleName",
+                          rq->role_name, rq->marker, rq->max_items);
 }
 LIST_DEC(list_attached_role_policies, "ListAttachedRolePolicies",
          iam_attached_result, "AttachedPolicies", attached_item)
@@ -617,7 +533,7 @@ int aws_enc_put_role_policy(const struct aws_put_role_policy_req *rq,
 
   if (!rq->role_name || !rq->policy_name || !rq->policy_document)
     return OP_EINVAL;
-  iam_q(&q, "PutRolePolicy");
+  aws_iam_query(&q, "PutRolePolicy");
   aws_query_add(&q, "RoleName", rq->role_name);
   aws_query_add(&q, "PolicyName", rq->policy_name);
   aws_query_add(&q, "PolicyDocument", rq->policy_document);
@@ -628,25 +544,25 @@ EMPTY_DEC(put_role_policy)
 int aws_enc_delete_role_policy(const struct aws_delete_role_policy_req *rq,
                                struct aws_wire *w)
 {
-  return enc2(w, "DeleteRolePolicy", "RoleName", rq->role_name, "PolicyName",
-              rq->policy_name);
+  return aws_iam_enc2(w, "DeleteRolePolicy", "RoleName", rq->role_name,
+                      "PolicyName", rq->policy_name);
 }
 EMPTY_DEC(delete_role_policy)
 
 int aws_enc_list_role_policies(const struct aws_iam_role_page_req *rq,
                                struct aws_wire *w)
 {
-  return enc_page(w, "ListRolePolicies", "RoleName", rq->role_name, rq->marker,
-                  rq->max_items);
+  return aws_iam_enc_page(w, "ListRolePolicies", "RoleName", rq->role_name,
+                          rq->marker, rq->max_items);
 }
 
 int aws_dec_list_role_policies(const char *body, size_t len,
                                struct aws_iam_names_result **out)
 {
   struct aws_iam_names_result *r = util_xcalloc(1, sizeof(*r));
-  int rc =
-      dec_list(body, len, "ListRolePolicies", "PolicyNames", sizeof(char *),
-               name_item, (void **)&r->names.v, &r->names.n, PG(r));
+  int rc = aws_iam_dec_list(body, len, "ListRolePolicies", "PolicyNames",
+                            sizeof(char *), name_item, (void **)&r->names.v,
+                            &r->names.n, PG(r));
 
   if (rc) {
     aws_iam_names_result_free(r);
@@ -661,141 +577,6 @@ void aws_iam_names_result_free(struct aws_iam_names_result *r)
   if (!r)
     return;
   aws_strs_cleanup(&r->names);
-  free(r->marker);
-  free(r);
-}
-
-/* ---- policies ----------------------------------------------------------- */
-
-int aws_enc_create_policy(const struct aws_create_policy_req *rq,
-                          struct aws_wire *w)
-{
-  struct aws_query q;
-
-  if (!rq->policy_name || !rq->policy_document)
-    return OP_EINVAL;
-  iam_q(&q, "CreatePolicy");
-  aws_query_add(&q, "PolicyName", rq->policy_name);
-  aws_query_add(&q, "PolicyDocument", rq->policy_document);
-  aws_query_add(&q, "Description", rq->description);
-  aws_query_add(&q, "Path", rq->path);
-  return aws_query_request(w, &q);
-}
-ONE_DEC(create_policy, "CreatePolicy", iam_policy_result, policy, "Policy",
-        policy_item)
-
-int aws_enc_get_policy(const struct aws_iam_policy_req *rq, struct aws_wire *w)
-{
-  return enc1(w, "GetPolicy", "PolicyArn", rq->policy_arn);
-}
-ONE_DEC(get_policy, "GetPolicy", iam_policy_result, policy, "Policy",
-        policy_item)
-
-void aws_iam_policy_result_free(struct aws_iam_policy_result *r)
-{
-  if (!r)
-    return;
-  policy_clean(&r->policy);
-  free(r);
-}
-
-int aws_enc_delete_policy(const struct aws_iam_policy_req *rq,
-                          struct aws_wire *w)
-{
-  return enc1(w, "DeletePolicy", "PolicyArn", rq->policy_arn);
-}
-EMPTY_DEC(delete_policy)
-
-int aws_enc_create_policy_version(
-    const struct aws_create_policy_version_req *rq, struct aws_wire *w)
-{
-  struct aws_query q;
-
-  if (!rq->policy_arn || !rq->policy_document)
-    return OP_EINVAL;
-  iam_q(&q, "CreatePolicyVersion");
-  aws_query_add(&q, "PolicyArn", rq->policy_arn);
-  aws_query_add(&q, "PolicyDocument", rq->policy_document);
-  if (rq->set_as_default)
-    aws_query_add_bool(&q, "SetAsDefault", true);
-  return aws_query_request(w, &q);
-}
-ONE_DEC(create_policy_version, "CreatePolicyVersion", iam_policy_version_result,
-        version, "PolicyVersion", version_item)
-
-int aws_enc_get_policy_version(const struct aws_iam_policy_version_req *rq,
-                               struct aws_wire *w)
-{
-  return enc2(w, "GetPolicyVersion", "PolicyArn", rq->policy_arn, "VersionId",
-              rq->version_id);
-}
-ONE_DEC(get_policy_version, "GetPolicyVersion", iam_policy_version_result,
-        version, "PolicyVersion", version_item)
-
-void aws_iam_policy_version_result_free(struct aws_iam_policy_version_result *r)
-{
-  if (!r)
-    return;
-  version_clean(&r->version);
-  free(r);
-}
-
-int aws_enc_delete_policy_version(const struct aws_iam_policy_version_req *rq,
-                                  struct aws_wire *w)
-{
-  return enc2(w, "DeletePolicyVersion", "PolicyArn", rq->policy_arn,
-              "VersionId", rq->version_id);
-}
-EMPTY_DEC(delete_policy_version)
-
-int aws_enc_list_policy_versions(const struct aws_iam_policy_page_req *rq,
-                                 struct aws_wire *w)
-{
-  return enc_page(w, "ListPolicyVersions", "PolicyArn", rq->policy_arn,
-                  rq->marker, rq->max_items);
-}
-LIST_DEC(list_policy_versions, "ListPolicyVersions", iam_policy_versions_result,
-         "Versions", version_item)
-
-void aws_iam_policy_versions_result_free(
-    struct aws_iam_policy_versions_result *r)
-{
-  size_t i;
-
-  if (!r)
-    return;
-  for (i = 0; i < r->n; i++)
-    version_clean(&r->v[i]);
-  free(r->v);
-  free(r->marker);
-  free(r);
-}
-
-int aws_enc_list_policies(const struct aws_list_policies_req *rq,
-                          struct aws_wire *w)
-{
-  struct aws_query q;
-
-  iam_q(&q, "ListPolicies");
-  aws_query_add(&q, "Scope", rq->scope);
-  if (rq->only_attached)
-    aws_query_add_bool(&q, "OnlyAttached", true);
-  aws_query_add(&q, "PathPrefix", rq->path_prefix);
-  page(&q, rq->marker, rq->max_items);
-  return aws_query_request(w, &q);
-}
-LIST_DEC(list_policies, "ListPolicies", iam_policies_result, "Policies",
-         policy_item)
-
-void aws_iam_policies_result_free(struct aws_iam_policies_result *r)
-{
-  size_t i;
-
-  if (!r)
-    return;
-  for (i = 0; i < r->n; i++)
-    policy_clean(&r->v[i]);
-  free(r->v);
   free(r->marker);
   free(r);
 }

@@ -1,13 +1,15 @@
 /* AWS Organizations (JSON 1.1, AWSOrganizationsV20161128). */
+#include "aws/orgs.h"
+
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/json11.h"
-#include "aws/ops_internal.h"
+#include "aws/ops_int.h"
+#include "aws/proto/json11.h"
 #include "util/err.h"
 #include "util/util.h"
 
-#define ORGS AWS_JSON11_ORGS
+#define ORGS "AWSOrganizationsV20161128" /* JSON 1.1 target prefix */
 
 static void page(json_t *b, const char *next_token, int max_results)
 {
@@ -22,11 +24,11 @@ static int car_item(const json_t *o, void *elem)
 {
   struct aws_org_car_status *s = elem;
 
-  s->id = aws_js_str(o, "Id");
-  s->account_name = aws_js_str(o, "AccountName");
-  s->state = aws_js_str(o, "State");
-  s->account_id = aws_js_str(o, "AccountId");
-  s->failure_reason = aws_js_str(o, "FailureReason");
+  s->id = aws_js_str_new(o, "Id");
+  s->account_name = aws_js_str_new(o, "AccountName");
+  s->state = aws_js_str_new(o, "State");
+  s->account_id = aws_js_str_new(o, "AccountId");
+  s->failure_reason = aws_js_str_new(o, "FailureReason");
   return s->state ? 0 : OP_EPARSE;
 }
 
@@ -43,11 +45,11 @@ static int account_item(const json_t *o, void *elem)
 {
   struct aws_org_account *a = elem;
 
-  a->id = aws_js_str(o, "Id");
-  a->arn = aws_js_str(o, "Arn");
-  a->name = aws_js_str(o, "Name");
-  a->email = aws_js_str(o, "Email");
-  a->status = aws_js_str(o, "Status");
+  a->id = aws_js_str_new(o, "Id");
+  a->arn = aws_js_str_new(o, "Arn");
+  a->name = aws_js_str_new(o, "Name");
+  a->email = aws_js_str_new(o, "Email");
+  a->status = aws_js_str_new(o, "Status");
   return a->id ? 0 : OP_EPARSE;
 }
 
@@ -64,8 +66,8 @@ static int ref_item(const json_t *o, void *elem)
 {
   struct aws_org_ref *r = elem;
 
-  r->id = aws_js_str(o, "Id");
-  r->type = aws_js_str(o, "Type");
+  r->id = aws_js_str_new(o, "Id");
+  r->type = aws_js_str_new(o, "Type");
   return r->id ? 0 : OP_EPARSE;
 }
 
@@ -73,9 +75,9 @@ static int ou_item(const json_t *o, void *elem)
 {
   struct aws_org_ou *u = elem;
 
-  u->id = aws_js_str(o, "Id");
-  u->arn = aws_js_str(o, "Arn");
-  u->name = aws_js_str(o, "Name");
+  u->id = aws_js_str_new(o, "Id");
+  u->arn = aws_js_str_new(o, "Arn");
+  u->name = aws_js_str_new(o, "Name");
   return u->id ? 0 : OP_EPARSE;
 }
 
@@ -90,8 +92,8 @@ static int tag_item(const json_t *o, void *elem)
 {
   struct aws_rtag *t = elem;
 
-  t->key = aws_js_str(o, "Key");
-  t->value = aws_js_str(o, "Value");
+  t->key = aws_js_str_new(o, "Key");
+  t->value = aws_js_str_new(o, "Value");
   return t->key ? 0 : OP_EPARSE;
 }
 
@@ -99,7 +101,7 @@ static int tag_item(const json_t *o, void *elem)
 static int one(const char *body, size_t len, const char *key, aws_js_item_fn fn,
                void *elem)
 {
-  json_t *o = aws_js_parse(body, len), *m;
+  json_t *o = aws_js_parse_new(body, len), *m;
   int rc = OP_EPARSE;
 
   m = o ? json_object_get(o, key) : NULL;
@@ -113,13 +115,13 @@ static int one(const char *body, size_t len, const char *key, aws_js_item_fn fn,
 static int list(const char *body, size_t len, const char *key, size_t sz,
                 aws_js_item_fn fn, void **v, size_t *n, char **next)
 {
-  json_t *o = aws_js_parse(body, len);
+  json_t *o = aws_js_parse_new(body, len);
   int rc;
 
   if (!o)
     return OP_EPARSE;
   rc = aws_js_each(o, key, sz, fn, v, n);
-  *next = aws_js_str(o, "NextToken");
+  *next = aws_js_str_new(o, "NextToken");
   json_decref(o);
   return rc;
 }
@@ -138,7 +140,7 @@ int aws_enc_create_account(const struct aws_create_account_req *rq,
   aws_js_set_str(b, "RoleName", rq->role_name);
   aws_js_set_str(b, "IamUserAccessToBilling", rq->iam_user_access_to_billing);
   if (rq->ntags)
-    json_object_set_new(b, "Tags", aws_js_tags(rq->tags, rq->ntags));
+    json_object_set_new(b, "Tags", aws_js_tags_new(rq->tags, rq->ntags));
   return aws_json11_request(w, ORGS, "CreateAccount", b);
 }
 
@@ -194,7 +196,7 @@ int aws_enc_list_create_account_status(const struct aws_list_car_status_req *rq,
   json_t *b = json_object();
 
   if (rq->nstates)
-    json_object_set_new(b, "States", aws_js_strs(rq->states, rq->nstates));
+    json_object_set_new(b, "States", aws_js_strs_new(rq->states, rq->nstates));
   page(b, rq->next_token, rq->max_results);
   return aws_json11_request(w, ORGS, "ListCreateAccountStatus", b);
 }
@@ -306,11 +308,11 @@ static int org_item(const json_t *o, void *elem)
 {
   struct aws_org_organization_result *r = elem;
 
-  r->id = aws_js_str(o, "Id");
-  r->arn = aws_js_str(o, "Arn");
-  r->master_account_id = aws_js_str(o, "MasterAccountId");
-  r->master_account_arn = aws_js_str(o, "MasterAccountArn");
-  r->feature_set = aws_js_str(o, "FeatureSet");
+  r->id = aws_js_str_new(o, "Id");
+  r->arn = aws_js_str_new(o, "Arn");
+  r->master_account_id = aws_js_str_new(o, "MasterAccountId");
+  r->master_account_arn = aws_js_str_new(o, "MasterAccountArn");
+  r->feature_set = aws_js_str_new(o, "FeatureSet");
   return r->id ? 0 : OP_EPARSE;
 }
 
@@ -455,7 +457,7 @@ int aws_enc_create_organizational_unit(const struct aws_create_ou_req *rq,
     return OP_EINVAL;
   b = json_pack("{s:s,s:s}", "ParentId", rq->parent_id, "Name", rq->name);
   if (rq->ntags)
-    json_object_set_new(b, "Tags", aws_js_tags(rq->tags, rq->ntags));
+    json_object_set_new(b, "Tags", aws_js_tags_new(rq->tags, rq->ntags));
   return aws_json11_request(w, ORGS, "CreateOrganizationalUnit", b);
 }
 
@@ -531,7 +533,7 @@ int aws_enc_org_tag_resource(const struct aws_org_tag_req *rq,
   return aws_json11_request(w, ORGS, "TagResource",
                             json_pack("{s:s,s:o}", "ResourceId",
                                       rq->resource_id, "Tags",
-                                      aws_js_tags(rq->tags, rq->ntags)));
+                                      aws_js_tags_new(rq->tags, rq->ntags)));
 }
 
 int aws_dec_org_tag_resource(const char *body, size_t len,
@@ -545,10 +547,10 @@ int aws_enc_org_untag_resource(const struct aws_org_untag_req *rq,
 {
   if (!rq->resource_id || !rq->nkeys)
     return OP_EINVAL;
-  return aws_json11_request(w, ORGS, "UntagResource",
-                            json_pack("{s:s,s:o}", "ResourceId",
-                                      rq->resource_id, "TagKeys",
-                                      aws_js_strs(rq->tag_keys, rq->nkeys)));
+  return aws_json11_request(
+      w, ORGS, "UntagResource",
+      json_pack("{s:s,s:o}", "ResourceId", rq->resource_id, "TagKeys",
+                aws_js_strs_new(rq->tag_keys, rq->nkeys)));
 }
 
 int aws_dec_org_untag_resource(const char *body, size_t len,

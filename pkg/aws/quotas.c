@@ -1,13 +1,15 @@
 /* AWS Service Quotas (JSON 1.1, ServiceQuotasV20190624). */
+#include "aws/quotas.h"
+
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/json11.h"
-#include "aws/ops_internal.h"
+#include "aws/ops_int.h"
+#include "aws/proto/json11.h"
 #include "util/err.h"
 #include "util/util.h"
 
-#define SQ AWS_JSON11_QUOTAS
+#define SQ "ServiceQuotasV20190624" /* JSON 1.1 target prefix */
 
 static int enc_codes(struct aws_wire *w, const char *op,
                      const struct aws_quota_req *rq, json_t **out)
@@ -31,7 +33,7 @@ int aws_enc_get_service_quota(const struct aws_quota_req *rq,
 int aws_dec_get_service_quota(const char *body, size_t len,
                               struct aws_service_quota_result **out)
 {
-  json_t *o = aws_js_parse(body, len), *q, *v;
+  json_t *o = aws_js_parse_new(body, len), *q, *v;
   struct aws_service_quota_result *r;
 
   q = o ? json_object_get(o, "Quota") : NULL;
@@ -40,8 +42,8 @@ int aws_dec_get_service_quota(const char *body, size_t len,
     return OP_EPARSE;
   }
   r = util_xcalloc(1, sizeof(*r));
-  r->service_code = aws_js_str(q, "ServiceCode");
-  r->quota_code = aws_js_str(q, "QuotaCode");
+  r->service_code = aws_js_str_new(q, "ServiceCode");
+  r->quota_code = aws_js_str_new(q, "QuotaCode");
   v = json_object_get(q, "Value");
   r->has_value = json_is_number(v);
   r->value = r->has_value ? json_number_value(v) : 0;
@@ -65,11 +67,11 @@ static int change_item(const json_t *o, void *elem)
   struct aws_quota_change *c = elem;
   json_t *v = json_object_get(o, "DesiredValue");
 
-  c->id = aws_js_str(o, "Id");
-  c->case_id = aws_js_str(o, "CaseId");
-  c->service_code = aws_js_str(o, "ServiceCode");
-  c->quota_code = aws_js_str(o, "QuotaCode");
-  c->status = aws_js_str(o, "Status");
+  c->id = aws_js_str_new(o, "Id");
+  c->case_id = aws_js_str_new(o, "CaseId");
+  c->service_code = aws_js_str_new(o, "ServiceCode");
+  c->quota_code = aws_js_str_new(o, "QuotaCode");
+  c->status = aws_js_str_new(o, "Status");
   c->desired_value = json_is_number(v) ? json_number_value(v) : 0;
   return c->status ? 0 : OP_EPARSE;
 }
@@ -97,7 +99,7 @@ int aws_enc_request_service_quota_increase(
 int aws_dec_request_service_quota_increase(const char *body, size_t len,
                                            struct aws_quota_change_result **out)
 {
-  json_t *o = aws_js_parse(body, len), *c;
+  json_t *o = aws_js_parse_new(body, len), *c;
   struct aws_quota_change_result *r;
   int rc;
 
@@ -143,7 +145,7 @@ int aws_enc_list_quota_change_history_by_quota(
 int aws_dec_list_quota_change_history_by_quota(
     const char *body, size_t len, struct aws_quota_changes_result **out)
 {
-  json_t *o = aws_js_parse(body, len);
+  json_t *o = aws_js_parse_new(body, len);
   struct aws_quota_changes_result *r;
   int rc;
 
@@ -152,7 +154,7 @@ int aws_dec_list_quota_change_history_by_quota(
   r = util_xcalloc(1, sizeof(*r));
   rc = aws_js_each(o, "RequestedQuotas", sizeof(*r->v), change_item,
                    (void **)&r->v, &r->n);
-  r->next_token = aws_js_str(o, "NextToken");
+  r->next_token = aws_js_str_new(o, "NextToken");
   json_decref(o);
   if (rc) {
     aws_quota_changes_result_free(r);

@@ -1,11 +1,13 @@
 /* Amazon Route 53 (REST-XML, API 2013-04-01). */
+#include "aws/route53.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/ops_internal.h"
-#include "aws/query.h"
-#include "aws/restxml.h"
+#include "aws/ops_int.h"
+#include "aws/proto/query.h"
+#include "aws/proto/restxml.h"
 #include "util/err.h"
 #include "util/str.h"
 #include "util/util.h"
@@ -82,8 +84,8 @@ static int zone_item(aws_xnode n, void *elem)
 {
   struct aws_r53_zone *z = elem;
 
-  z->id = aws_ox_str(n, "Id");
-  z->name = aws_ox_str(n, "Name");
+  z->id = aws_ox_str_new(n, "Id");
+  z->name = aws_ox_str_new(n, "Name");
   z->private_zone = aws_ox_bool(n, "Config/PrivateZone");
   return z->id ? 0 : OP_EPARSE;
 }
@@ -91,7 +93,7 @@ static int zone_item(aws_xnode n, void *elem)
 int aws_dec_list_hosted_zones(const char *body, size_t len,
                               struct aws_r53_zones_result **out)
 {
-  struct aws_xml *doc = aws_ox_parse(body, len, "ListHostedZonesResponse");
+  struct aws_xml *doc = aws_ox_parse_new(body, len, "ListHostedZonesResponse");
   struct aws_r53_zones_result *r;
   aws_xnode root;
   int rc;
@@ -103,7 +105,7 @@ int aws_dec_list_hosted_zones(const char *body, size_t len,
   rc = aws_ox_each(aws_ox_child(root, "HostedZones"), "HostedZone",
                    sizeof(*r->v), zone_item, (void **)&r->v, &r->n);
   r->is_truncated = aws_ox_bool(root, "IsTruncated");
-  r->next_marker = aws_ox_str(root, "NextMarker");
+  r->next_marker = aws_ox_str_new(root, "NextMarker");
   aws_xml_free(doc);
   if (!rc && r->is_truncated && !r->next_marker)
     rc = OP_EPARSE;
@@ -160,21 +162,21 @@ static int rrset_item(aws_xnode n, void *elem)
   aws_xnode alias = aws_ox_child(n, "AliasTarget");
   int err = 0;
 
-  s->name = aws_ox_str(n, "Name");
-  s->type = aws_ox_str(n, "Type");
-  s->set_identifier = aws_ox_str(n, "SetIdentifier");
+  s->name = aws_ox_str_new(n, "Name");
+  s->type = aws_ox_str_new(n, "Type");
+  s->set_identifier = aws_ox_str_new(n, "SetIdentifier");
   s->ttl = aws_ox_int(n, "TTL", -1, &err);
   s->weight = aws_ox_int(n, "Weight", -1, &err);
-  s->region = aws_ox_str(n, "Region");
-  s->failover = aws_ox_str(n, "Failover");
-  s->geo_continent = aws_ox_str(n, "GeoLocation/ContinentCode");
-  s->geo_country = aws_ox_str(n, "GeoLocation/CountryCode");
-  s->geo_subdivision = aws_ox_str(n, "GeoLocation/SubdivisionCode");
-  s->multi_value_answer = aws_ox_str(n, "MultiValueAnswer");
-  s->health_check_id = aws_ox_str(n, "HealthCheckId");
+  s->region = aws_ox_str_new(n, "Region");
+  s->failover = aws_ox_str_new(n, "Failover");
+  s->geo_continent = aws_ox_str_new(n, "GeoLocation/ContinentCode");
+  s->geo_country = aws_ox_str_new(n, "GeoLocation/CountryCode");
+  s->geo_subdivision = aws_ox_str_new(n, "GeoLocation/SubdivisionCode");
+  s->multi_value_answer = aws_ox_str_new(n, "MultiValueAnswer");
+  s->health_check_id = aws_ox_str_new(n, "HealthCheckId");
   if (alias) {
-    s->alias_hosted_zone_id = aws_ox_str(alias, "HostedZoneId");
-    s->alias_dns_name = aws_ox_str(alias, "DNSName");
+    s->alias_hosted_zone_id = aws_ox_str_new(alias, "HostedZoneId");
+    s->alias_dns_name = aws_ox_str_new(alias, "DNSName");
     s->alias_evaluate_target_health =
         aws_ox_bool(alias, "EvaluateTargetHealth");
   }
@@ -185,7 +187,7 @@ static int rrset_item(aws_xnode n, void *elem)
       char **slot;
       err = aws_arr_push((void **)&s->records.v, &s->records.n, sizeof(char *),
                          (void **)&slot);
-      if (!err && !(*slot = aws_ox_str(rr, "Value")))
+      if (!err && !(*slot = aws_ox_str_new(rr, "Value")))
         err = OP_EPARSE;
     }
   }
@@ -213,7 +215,7 @@ int aws_dec_list_resource_record_sets(const char *body, size_t len,
                                       struct aws_r53_rrsets_result **out)
 {
   struct aws_xml *doc =
-      aws_ox_parse(body, len, "ListResourceRecordSetsResponse");
+      aws_ox_parse_new(body, len, "ListResourceRecordSetsResponse");
   struct aws_r53_rrsets_result *r;
   aws_xnode root;
   int rc;
@@ -226,9 +228,9 @@ int aws_dec_list_resource_record_sets(const char *body, size_t len,
       aws_ox_each(aws_ox_child(root, "ResourceRecordSets"), "ResourceRecordSet",
                   sizeof(*r->v), rrset_item, (void **)&r->v, &r->n);
   r->is_truncated = aws_ox_bool(root, "IsTruncated");
-  r->next_record_name = aws_ox_str(root, "NextRecordName");
-  r->next_record_type = aws_ox_str(root, "NextRecordType");
-  r->next_record_identifier = aws_ox_str(root, "NextRecordIdentifier");
+  r->next_record_name = aws_ox_str_new(root, "NextRecordName");
+  r->next_record_type = aws_ox_str_new(root, "NextRecordType");
+  r->next_record_identifier = aws_ox_str_new(root, "NextRecordIdentifier");
   aws_xml_free(doc);
   if (!rc && r->is_truncated && !r->next_record_name)
     rc = OP_EPARSE;
@@ -389,7 +391,7 @@ int aws_enc_change_resource_record_sets(const struct aws_r53_change_req *rq,
 static int dec_change_info(const char *body, size_t len, const char *root_name,
                            struct aws_r53_change_info_result **out)
 {
-  struct aws_xml *doc = aws_ox_parse(body, len, root_name);
+  struct aws_xml *doc = aws_ox_parse_new(body, len, root_name);
   struct aws_r53_change_info_result *r;
   aws_xnode ci;
 
@@ -397,8 +399,8 @@ static int dec_change_info(const char *body, size_t len, const char *root_name,
     return OP_EPARSE;
   ci = aws_ox_child(aws_xml_root(doc), "ChangeInfo");
   r = util_xcalloc(1, sizeof(*r));
-  r->id = aws_ox_str(ci, "Id");
-  r->status = aws_ox_str(ci, "Status");
+  r->id = aws_ox_str_new(ci, "Id");
+  r->status = aws_ox_str_new(ci, "Status");
   aws_xml_free(doc);
   if (!r->id) {
     aws_r53_change_info_result_free(r);
@@ -474,7 +476,7 @@ int aws_enc_create_hosted_zone(const struct aws_r53_create_zone_req *rq,
 int aws_dec_create_hosted_zone(const char *body, size_t len,
                                struct aws_r53_zone_result **out)
 {
-  struct aws_xml *doc = aws_ox_parse(body, len, "CreateHostedZoneResponse");
+  struct aws_xml *doc = aws_ox_parse_new(body, len, "CreateHostedZoneResponse");
   struct aws_r53_zone_result *r;
   aws_xnode z;
   int rc;
@@ -500,4 +502,21 @@ void aws_r53_zone_result_free(struct aws_r53_zone_result *r)
   free(r->zone.id);
   free(r->zone.name);
   free(r);
+}
+
+bool aws_r53_zones_next(const struct aws_r53_zones_result *r,
+                        struct aws_r53_page_req *rq)
+{
+  return aws_page_next_marker(r->is_truncated, r->next_marker, &rq->marker);
+}
+
+bool aws_r53_rrsets_next(const struct aws_r53_rrsets_result *r,
+                         struct aws_r53_rrsets_req *rq)
+{
+  if (!r->is_truncated || str_empty(r->next_record_name))
+    return false;
+  rq->start_record_name = r->next_record_name;
+  rq->start_record_type = r->next_record_type;
+  rq->start_record_identifier = r->next_record_identifier;
+  return true;
 }

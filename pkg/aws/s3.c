@@ -1,11 +1,13 @@
 /* Amazon S3 (REST-XML), path-style addressing: /<bucket>[/<key>]. */
+#include "aws/s3.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/ops_internal.h"
-#include "aws/query.h"
-#include "aws/restxml.h"
+#include "aws/ops_int.h"
+#include "aws/proto/query.h"
+#include "aws/proto/restxml.h"
 #include "util/err.h"
 #include "util/str.h"
 #include "util/util.h"
@@ -55,15 +57,15 @@ static int bucket_item(aws_xnode n, void *elem)
 {
   struct aws_s3_bucket *b = elem;
 
-  b->name = aws_ox_str(n, "Name");
-  b->creation_date = aws_ox_str(n, "CreationDate");
+  b->name = aws_ox_str_new(n, "Name");
+  b->creation_date = aws_ox_str_new(n, "CreationDate");
   return b->name ? 0 : OP_EPARSE;
 }
 
 int aws_dec_list_buckets(const char *body, size_t len,
                          struct aws_s3_buckets_result **out)
 {
-  struct aws_xml *doc = aws_ox_parse(body, len, "ListAllMyBucketsResult");
+  struct aws_xml *doc = aws_ox_parse_new(body, len, "ListAllMyBucketsResult");
   struct aws_s3_buckets_result *r;
   int rc;
 
@@ -129,7 +131,7 @@ static int object_item(aws_xnode n, void *elem)
   struct aws_s3_object *o = elem;
   int err = 0;
 
-  o->key = aws_ox_str(n, "Key");
+  o->key = aws_ox_str_new(n, "Key");
   o->size = aws_ox_int(n, "Size", 0, &err);
   return err || !o->key ? OP_EPARSE : 0;
 }
@@ -137,7 +139,7 @@ static int object_item(aws_xnode n, void *elem)
 int aws_dec_list_objects_v2(const char *body, size_t len,
                             struct aws_s3_objects_result **out)
 {
-  struct aws_xml *doc = aws_ox_parse(body, len, "ListBucketResult");
+  struct aws_xml *doc = aws_ox_parse_new(body, len, "ListBucketResult");
   struct aws_s3_objects_result *r;
   aws_xnode root;
   int rc;
@@ -150,7 +152,7 @@ int aws_dec_list_objects_v2(const char *body, size_t len,
   rc = aws_ox_each(root, "Contents", sizeof(*r->v), object_item, (void **)&r->v,
                    &r->n);
   r->is_truncated = aws_ox_bool(root, "IsTruncated");
-  r->next_continuation_token = aws_ox_str(root, "NextContinuationToken");
+  r->next_continuation_token = aws_ox_str_new(root, "NextContinuationToken");
   aws_xml_free(doc);
   if (!rc && r->is_truncated && !r->next_continuation_token)
     rc = OP_EPARSE;
@@ -226,7 +228,7 @@ static int deleted_item(aws_xnode n, void *elem)
 {
   char **k = elem;
 
-  *k = aws_ox_str(n, "Key");
+  *k = aws_ox_str_new(n, "Key");
   return *k ? 0 : OP_EPARSE;
 }
 
@@ -234,16 +236,16 @@ static int delete_error_item(aws_xnode n, void *elem)
 {
   struct aws_s3_delete_error *e = elem;
 
-  e->key = aws_ox_str(n, "Key");
-  e->code = aws_ox_str(n, "Code");
-  e->message = aws_ox_str(n, "Message");
+  e->key = aws_ox_str_new(n, "Key");
+  e->code = aws_ox_str_new(n, "Code");
+  e->message = aws_ox_str_new(n, "Message");
   return e->key ? 0 : OP_EPARSE;
 }
 
 int aws_dec_delete_objects(const char *body, size_t len,
                            struct aws_s3_delete_result **out)
 {
-  struct aws_xml *doc = aws_ox_parse(body, len, "DeleteResult");
+  struct aws_xml *doc = aws_ox_parse_new(body, len, "DeleteResult");
   struct aws_s3_delete_result *r;
   aws_xnode root;
   int rc;
@@ -337,4 +339,11 @@ int aws_dec_put_object(const char *body, size_t len,
                        struct aws_empty_result **out)
 {
   return aws_dec_empty_any(body, len, out);
+}
+
+bool aws_s3_objects_next(const struct aws_s3_objects_result *r,
+                         struct aws_list_objects_req *rq)
+{
+  return aws_page_next_marker(r->is_truncated, r->next_continuation_token,
+                              &rq->continuation_token);
 }

@@ -7,10 +7,10 @@
 #include <string.h>
 #include <uv.h>
 
-#include "aws/check.h"
-#include "aws/creds.h"
-#include "aws/endpoints.h"
-#include "aws/transport.h"
+#include "aws/core/check.h"
+#include "aws/core/creds.h"
+#include "aws/core/endpoints.h"
+#include "aws/core/transport.h"
 #include "http/httpc.h"
 #include "k8s/client.h"
 #include "k8s/config.h"
@@ -64,7 +64,7 @@ static void check_creds(struct aws_check_run *k)
 {
   if (!str_empty(getenv("AWS_ROLE_ARN")) &&
       !str_empty(getenv("AWS_WEB_IDENTITY_TOKEN_FILE")) &&
-      aws_creds_new_web_identity(k->client, NULL, NULL,
+      aws_creds_web_identity_new(k->client, NULL, NULL,
                                  "aws-account-operator-check",
                                  &k->creds) == 0) {
     k->source = "web identity (AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE)";
@@ -114,7 +114,7 @@ static void on_check_secret(int err, json_t *obj, const struct op_error *e,
   char *tok = err ? NULL : secret_value(obj, AWS_SECRET_KEY_TOKEN);
   size_t n = strlen(k->source_buf);
 
-  k->creds = id && sec ? aws_creds_new_static(id, sec, tok) : NULL;
+  k->creds = id && sec ? aws_creds_static_new(id, sec, tok) : NULL;
   if (err)
     str_fmt(k->source_buf + n, sizeof(k->source_buf) - n, ": %s (%s)",
             op_strerror(err), e && e->msg[0] ? e->msg : "-");

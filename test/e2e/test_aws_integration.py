@@ -87,8 +87,12 @@ THROTTLED_CALLS = 160
 
 
 def api_h_ops():
-    """(service, Operation) of every entry of the AWS_OPS table in api.h."""
-    text = re.sub(r"\\\n", " ", open(API_H).read())  # join the macro's lines
+    """(service, Operation) of every entry of the AWS_OPS table, which api.h
+    assembles from the service headers it includes (aws/orgs.h, ...)."""
+    text = open(API_H).read()
+    for name in re.findall(r'#include "aws/(\w+\.h)"', text):
+        text += open(os.path.join(os.path.dirname(API_H), name)).read()
+    text = re.sub(r"\\\n", " ", text)  # join the macros' lines
     ops = re.findall(r'XX\(\s*\w+,\s*(\w+),\s*"(\w+)"', text)
     assert len(ops) > 80, ops
     return {(FAKE_SVC.get(svc, svc), op) for op, svc in ops}

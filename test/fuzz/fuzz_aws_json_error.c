@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/check.h"
-#include "aws/errors.h"
+#include "aws/core/check.h"
+#include "aws/core/errors.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

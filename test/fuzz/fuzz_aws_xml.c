@@ -4,8 +4,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "aws/errors.h"
-#include "aws/xml.h"
+#include "aws/core/errors.h"
+#include "aws/core/xml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "aws/api.h"
-#include "aws/creds.h"
+#include "aws/core/creds.h"
 #include "cache/store.h"
 #include "controllers/account/exec.h"
 #include "controllers/common/obj.h"
@@ -509,7 +509,7 @@ static int fake_assume(void *arg, const char *id, struct aws_creds **out)
 {
   (void)arg;
   (void)id;
-  *out = aws_creds_new_static("AKIAACCOUNTROLE", "rolesecret", "tok");
+  *out = aws_creds_static_new("AKIAACCOUNTROLE", "rolesecret", "tok");
   return 0;
 }
 

@@ -1,9 +1,9 @@
-/* pkg/aws/check: the aws-check diagnosis mapping, and the two-call flow
+/* pkg/aws/core/check: the aws-check diagnosis mapping, and the two-call flow
  * against testsrv. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/check.h"
+#include "aws/core/check.h"
 #include "http/httpc.h"
 #include "support/testsrv.h"
 #include "testutil.h"
@@ -172,7 +172,7 @@ START_TEST(check_flow)
   static const char notinorg[] =
       "{\"__type\":\"AWSOrganizationsNotInUseException\",\"Message\":\"not "
       "in org\"}";
-  struct aws_creds *cr = aws_creds_new_static("AKID", "SK", NULL);
+  struct aws_creds *cr = aws_creds_static_new("AKID", "SK", NULL);
   struct buf txt;
   struct out o;
   struct fx f;

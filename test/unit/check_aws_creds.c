@@ -1,12 +1,12 @@
-/* pkg/aws/creds: static, AssumeRole (single in-flight refresh, refresh
+/* pkg/aws/core/creds: static, AssumeRole (single in-flight refresh, refresh
  * before expiry, chaining cap), web identity, failure handling. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "aws/creds.h"
-#include "aws/transport.h"
+#include "aws/core/creds.h"
+#include "aws/core/transport.h"
 #include "http/httpc.h"
 #include "support/testsrv.h"
 #include "testutil.h"
@@ -106,7 +106,7 @@ static void on_creds(int err, const struct sigv4_creds *v, void *arg)
 
 START_TEST(static_and_env)
 {
-  struct aws_creds *c = aws_creds_new_static("AKID", "SK", NULL);
+  struct aws_creds *c = aws_creds_static_new("AKID", "SK", NULL);
   struct got g = { 0 };
 
   ck_assert_ptr_nonnull(c);
@@ -119,7 +119,7 @@ START_TEST(static_and_env)
   aws_creds_ref(c);
   aws_creds_unref(c);
   aws_creds_unref(c);
-  ck_assert_ptr_null(aws_creds_new_static("AKID", "", NULL));
+  ck_assert_ptr_null(aws_creds_static_new("AKID", "", NULL));
   setenv("AWS_ACCESS_KEY_ID", "EK", 1);
   setenv("AWS_SECRET_ACCESS_KEY", "ES", 1);
   setenv("AWS_SESSION_TOKEN", "ET", 1);
@@ -138,7 +138,7 @@ START_TEST(assume_role_single_refresh_and_expiry)
 {
   struct aws_assume_role_opts o = { .role_arn = "arn:aws:iam::1:role/R",
                                     .external_id = "ext id" };
-  struct aws_creds *src = aws_creds_new_static("SRC", "SRCSK", NULL), *c;
+  struct aws_creds *src = aws_creds_static_new("SRC", "SRCSK", NULL), *c;
   struct got g[3];
   const struct testsrv_req *seen;
   struct fx f;
@@ -146,7 +146,7 @@ START_TEST(assume_role_single_refresh_and_expiry)
 
   fx_setup(&f);
   route_sts(&f, "AssumeRole", "ASIA1", fake_now + 3600);
-  ck_assert_int_eq(aws_creds_new_assume_role(f.c, src, &o, &c), 0);
+  ck_assert_int_eq(aws_creds_assume_role_new(f.c, src, &o, &c), 0);
   aws_creds_unref(src); /* c holds its own reference */
   memset(g, 0, sizeof(g));
   for (i = 0; i < 3; i++)
@@ -194,13 +194,13 @@ START_TEST(refresh_failure)
       "<ErrorResponse><Error><Code>AccessDenied</Code><Message>no"
       "</Message></Error></ErrorResponse>";
   struct aws_assume_role_opts o = { .role_arn = "arn:aws:iam::1:role/R" };
-  struct aws_creds *src = aws_creds_new_static("SRC", "SRCSK", NULL), *c;
+  struct aws_creds *src = aws_creds_static_new("SRC", "SRCSK", NULL), *c;
   struct got g = { 0 };
   struct fx f;
 
   fx_setup(&f);
   testsrv_route_fixed(f.s, "/", 403, NULL, denied, sizeof(denied) - 1);
-  ck_assert_int_eq(aws_creds_new_assume_role(f.c, src, &o, &c), 0);
+  ck_assert_int_eq(aws_creds_assume_role_new(f.c, src, &o, &c), 0);
   aws_creds_get(c, on_creds, &g);
   ck_assert(test_run_until(&f.loop, &g.done, WAIT_MS));
   ck_assert_int_eq(g.err, OP_EAUTH);
@@ -221,18 +221,18 @@ START_TEST(chaining_caps_duration)
 {
   struct aws_assume_role_opts o = { .role_arn = "arn:aws:iam::1:role/R",
                                     .duration_s = 43200 };
-  struct aws_creds *user = aws_creds_new_static("AKIA", "S", NULL);
-  struct aws_creds *sess = aws_creds_new_static("ASIA", "S", "T");
+  struct aws_creds *user = aws_creds_static_new("AKIA", "S", NULL);
+  struct aws_creds *sess = aws_creds_static_new("ASIA", "S", "T");
   struct aws_creds *a, *b, *d;
   struct got g = { 0 };
   struct fx f;
 
   fx_setup(&f);
-  ck_assert_int_eq(aws_creds_new_assume_role(f.c, user, &o, &a), 0);
+  ck_assert_int_eq(aws_creds_assume_role_new(f.c, user, &o, &a), 0);
   ck_assert_int_eq(aws__creds_duration(a), 43200); /* user -> role */
-  ck_assert_int_eq(aws_creds_new_assume_role(f.c, sess, &o, &b), 0);
+  ck_assert_int_eq(aws_creds_assume_role_new(f.c, sess, &o, &b), 0);
   ck_assert_int_eq(aws__creds_duration(b), 3600); /* session -> role */
-  ck_assert_int_eq(aws_creds_new_assume_role(f.c, a, &o, &d), 0);
+  ck_assert_int_eq(aws_creds_assume_role_new(f.c, a, &o, &d), 0);
   ck_assert_int_eq(aws__creds_duration(d), 3600); /* role -> role */
   /* The chained refresh goes through a's refresh first, and asks for 1 h. */
   route_sts(&f, "AssumeRole", "ASIAX", fake_now + 3600);
@@ -267,11 +267,11 @@ START_TEST(web_identity_unsigned)
   close(fd);
   fx_setup(&f);
   unsetenv("AWS_ROLE_ARN");
-  ck_assert_int_eq(aws_creds_new_web_identity(f.c, NULL, path, NULL, &c),
+  ck_assert_int_eq(aws_creds_web_identity_new(f.c, NULL, path, NULL, &c),
                    OP_ENOTFOUND);
   setenv("AWS_ROLE_ARN", "arn:aws:iam::1:role/irsa", 1);
   setenv("AWS_WEB_IDENTITY_TOKEN_FILE", path, 1);
-  ck_assert_int_eq(aws_creds_new_web_identity(f.c, NULL, NULL, NULL, &c), 0);
+  ck_assert_int_eq(aws_creds_web_identity_new(f.c, NULL, NULL, NULL, &c), 0);
   route_sts(&f, "AssumeRoleWithWebIdentity", "ASIAW", fake_now + 3600);
   aws_creds_get(c, on_creds, &g);
   ck_assert(test_run_until(&f.loop, &g.done, WAIT_MS));

@@ -1,8 +1,8 @@
-/* pkg/aws/endpoints: partitions, per-service hosts and signing regions,
+/* pkg/aws/core/endpoints: partitions, per-service hosts and signing regions,
  * overrides, ARN helpers. */
 #include <string.h>
 
-#include "aws/endpoints.h"
+#include "aws/core/endpoints.h"
 #include "testutil.h"
 #include "util/err.h"
 #include "util/str.h"

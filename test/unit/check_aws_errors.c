@@ -1,11 +1,11 @@
-/* pkg/aws/xml and pkg/aws/errors: safe XML reading, error decoding per
+/* pkg/aws/core/xml and errors: safe XML reading, error decoding per
  * protocol, classification by code, hostile and malformed input. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/errors.h"
-#include "aws/xml.h"
+#include "aws/core/errors.h"
+#include "aws/core/xml.h"
 #include "testutil.h"
 #include "util/buf.h"
 #include "util/err.h"

@@ -4,10 +4,10 @@
 #include <string.h>
 
 #include "aws/api.h"
-#include "aws/json11.h"
-#include "aws/ops_internal.h"
-#include "aws/query.h"
-#include "aws/restxml.h"
+#include "aws/proto/json11.h"
+#include "aws/ops_int.h"
+#include "aws/proto/query.h"
+#include "aws/proto/restxml.h"
 #include "testutil.h"
 #include "util/err.h"
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "aws/api.h"
-#include "aws/errors.h"
+#include "aws/core/errors.h"
 #include "testutil.h"
 #include "util/err.h"
 #include "util/str.h"

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "aws/api.h"
-#include "aws/ops_internal.h"
+#include "aws/ops_int.h"
 #include "testutil.h"
 #include "util/err.h"
 #include "util/util.h"

@@ -16,9 +16,9 @@
 #include <unistd.h>
 
 #include "aws/api.h"
-#include "aws/creds.h"
-#include "aws/errors.h"
-#include "aws/transport.h"
+#include "aws/core/creds.h"
+#include "aws/core/errors.h"
+#include "aws/core/transport.h"
 #include "http/httpc.h"
 #include "testutil.h"
 #include "util/err.h"
@@ -154,7 +154,7 @@ static void setup(void)
   o.default_region = "us-east-1";
   ck_assert_int_eq(aws_client_new(&loop, http, &o, &client), 0);
   api = aws_api_real_new(client);
-  mgmt_creds = aws_creds_new_static(fake.key_id, fake.secret, NULL);
+  mgmt_creds = aws_creds_static_new(fake.key_id, fake.secret, NULL);
   ck_assert_ptr_nonnull(mgmt_creds);
 }
 
@@ -377,7 +377,7 @@ START_TEST(member_account_iam_and_ec2)
            "arn:aws:iam::%s:role/OrganizationAccountAccessRole", s_account);
   CALL_OK(assume_role, &t, &ar, keep_sts);
   ck_assert(strstr(s_text, ":awsAccountOperator") != NULL);
-  member = aws_creds_new_static(s_ak, s_sk, s_tok);
+  member = aws_creds_static_new(s_ak, s_sk, s_tok);
   mt = (struct aws_target){ member, NULL, "e2e", s_account };
 
   ck_assert_int_eq(CALL(get_user, &mt, &missing, NULL), OP_ENOTFOUND);
@@ -424,7 +424,7 @@ static struct aws_creds *new_member(const char *name)
   snprintf(role_arn, sizeof(role_arn),
            "arn:aws:iam::%s:role/OrganizationAccountAccessRole", s_account);
   CALL_OK(assume_role, &t, &ar, keep_sts);
-  return aws_creds_new_static(s_ak, s_sk, s_tok);
+  return aws_creds_static_new(s_ak, s_sk, s_tok);
 }
 
 static void keep_role(const void *res)

@@ -1,4 +1,4 @@
-/* pkg/aws/transport + governor: the call seam against testsrv (signing,
+/* pkg/aws/core/transport + governor: the call seam against testsrv (signing,
  * retries, budget, skew, closing), governor maths, CreateAccount cap. */
 #include <netinet/in.h>
 #include <stdio.h>
@@ -7,11 +7,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "aws/creds.h"
-#include "aws/governor.h"
-#include "aws/sigv4.h"
-#include "aws/transport.h"
-#include "aws/transport_int.h" /* bucket table size */
+#include "aws/core/creds.h"
+#include "aws/core/governor.h"
+#include "aws/core/sigv4.h"
+#include "aws/core/transport.h"
+#include "aws/core/transport_int.h" /* bucket table size */
 #include "http/httpc.h"
 #include "metrics/metrics.h"
 #include "support/testsrv.h"
@@ -108,7 +108,7 @@ static void fx_setup_opts(struct fx *f, struct aws_client_opts *o)
   if (!o->rng_seed)
     o->rng_seed = 7;
   ck_assert_int_eq(aws_client_new(&f->loop, f->http, o, &f->c), 0);
-  f->creds = aws_creds_new_static(AKID, SECRET, "tok+en/1");
+  f->creds = aws_creds_static_new(AKID, SECRET, "tok+en/1");
 }
 
 static void fx_setup(struct fx *f)
@@ -330,7 +330,7 @@ START_TEST(expired_token_refetches_credentials)
 
   fx_setup(&f);
   f.expired_mode = 1;
-  ck_assert_int_eq(aws_creds_new_assume_role(f.c, f.creds, &ar, &role), 0);
+  ck_assert_int_eq(aws_creds_assume_role_new(f.c, f.creds, &ar, &role), 0);
   memset(&r, 0, sizeof(r));
   ck_assert_int_eq(aws_call_start(f.c, role, &call, on_call, &r), 0);
   ck_assert(test_run_until(&f.loop, &r.done, WAIT_MS));

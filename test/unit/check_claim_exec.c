@@ -4,8 +4,8 @@
  * observations, requeues and events. */
 #include <string.h>
 
-#include "aws/creds.h"
-#include "aws/errors.h"
+#include "aws/core/creds.h"
+#include "aws/core/errors.h"
 #include "cache/store.h"
 #include "controllers/accountclaim/exec.h"
 #include "controllers/common/obj.h"
@@ -473,7 +473,7 @@ static void setup(void)
   ck_assert_int_eq(store_put_new(fx.cm, load(CM), NULL), 0);
   ck_assert_int_eq(store_put_new(fx.accounts, load(ACCT), NULL), 0);
   put_claim(load(CLAIM));
-  fx.mgmt = aws_creds_new_static("AKIAMGMT", "mgmt-secret", NULL);
+  fx.mgmt = aws_creds_static_new("AKIAMGMT", "mgmt-secret", NULL);
   fx.api = (struct aws_api){
     .create_organizational_unit = f_create_ou,
     .list_organizational_units_for_parent = f_list_ous,

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "aws/api.h"
-#include "aws/creds.h"
+#include "aws/core/creds.h"
 #include "cache/store.h"
 #include "controllers/exec/exec.h"
 #include "controllers/exec/metrics.h"

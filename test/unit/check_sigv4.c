@@ -1,4 +1,4 @@
-/* pkg/aws/sigv4: the published SigV4 test vectors (both copies, read at
+/* pkg/aws/core/sigv4: the published SigV4 test vectors (both copies, read at
  * test time from test/testdata/sigv4, see its README) and a cross-check
  * against libcurl's own signer (CURLOPT_AWS_SIGV4).
  *
@@ -29,7 +29,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "aws/sigv4.h"
+#include "aws/core/sigv4.h"
 #include "testutil.h"
 #include "util/buf.h"
 #include "util/err.h"

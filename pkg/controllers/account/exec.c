@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/creds.h"
+#include "aws/core/creds.h"
 #include "cache/store.h"
 #include "controllers/account/exec_int.h"
 #include "controllers/common/cond.h"

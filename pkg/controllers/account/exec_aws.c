@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/creds.h"
+#include "aws/core/creds.h"
 #include "controllers/account/exec_int.h"
 #include "controllers/common/obj.h"
 #include "log/log.h"

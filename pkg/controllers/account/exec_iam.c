@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/errors.h"
+#include "aws/core/errors.h"
 #include "controllers/account/exec_int.h"
 #include "log/log.h"
 #include "util/err.h"

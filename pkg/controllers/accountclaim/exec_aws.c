@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/errors.h"
+#include "aws/core/errors.h"
 #include "controllers/accountclaim/exec.h"
 #include "util/err.h"
 #include "util/str.h"

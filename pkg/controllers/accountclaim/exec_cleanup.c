@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/creds.h"
-#include "aws/errors.h"
+#include "aws/core/creds.h"
+#include "aws/core/errors.h"
 #include "controllers/accountclaim/exec.h"
 #include "util/err.h"
 #include "util/str.h"
@@ -385,7 +385,7 @@ static void assumed(int err, const struct aws_error *ae,
     return;
   }
   j->acct =
-      aws_creds_new_static(r->creds.access_key_id, r->creds.secret_access_key,
+      aws_creds_static_new(r->creds.access_key_id, r->creds.secret_access_key,
                            r->creds.session_token);
   if (!j->acct) {
     cl_finish(j, OP_EAUTH, NULL);

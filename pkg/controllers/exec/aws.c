@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "aws/api.h"
-#include "aws/creds.h"
-#include "aws/transport.h"
+#include "aws/core/creds.h"
+#include "aws/core/transport.h"
 #include "cache/informer.h"
 #include "controllers/common/obj.h"
 #include "controllers/exec/exec.h"
@@ -81,7 +81,7 @@ void exec_aws_apply_secret(struct exec_aws *a, const json_t *secret)
     id = secret_field(secret, AWS_SECRET_KEY_ID);
     key = secret_field(secret, AWS_SECRET_KEY_SECRET);
     tok = secret_field(secret, AWS_SECRET_KEY_TOKEN);
-    n = aws_creds_new_static(id, key, str_empty(tok) ? NULL : tok);
+    n = aws_creds_static_new(id, key, str_empty(tok) ? NULL : tok);
   }
   util_free_secret(id);
   util_free_secret(key);
@@ -241,7 +241,7 @@ static int assume_real(struct exec_aws *a, const char *account_id,
     return OP_EINVAL;
   ro.role_arn = arn;
   ro.session_name = "awsAccountOperator";
-  return aws_creds_new_assume_role(a->client, a->mgmt, &ro, out);
+  return aws_creds_assume_role_new(a->client, a->mgmt, &ro, out);
 }
 
 int exec_aws_account_creds(struct exec_aws *a, const char *account_id,

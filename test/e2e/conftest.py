@@ -13,10 +13,12 @@ import urllib.request
 
 import pytest
 
+from envtest_util import Envtest
 from noskip import pytest_runtest_makereport  # noqa: F401 - a pytest hook
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.path.join(REPO, "bin", "aws-account-operator")
+CRDS = os.path.join(REPO, "crds")
 # Third-party data copied in with its licences (test/testdata/README.md).
 TESTDATA = os.environ.get("AAO_TESTDATA", os.path.join(REPO, "test", "testdata"))
 UPSTREAM = os.path.join(TESTDATA, "upstream")
@@ -116,3 +118,15 @@ def procs():
     yield started
     for p in reversed(started):
         p.stop(signal.SIGKILL if p.p.poll() is None else signal.SIGTERM)
+
+
+@pytest.fixture(scope="module")
+def kube(request, tmp_path_factory):
+    """A genuine kube-apiserver and etcd (hack/envtest.sh) shared by the
+    module's tests and stopped after the last one. A module chooses what runs
+    with a module-level KUBE, Envtest's keyword arguments; by default our
+    CRDs with kube-controller-manager (operator_env.genuine_kube)."""
+    opts = getattr(request.module, "KUBE", {"controller_manager": True, "crds": CRDS})
+    k = Envtest(tmp_path_factory.mktemp("kube"), **opts).start()
+    yield k
+    k.stop()

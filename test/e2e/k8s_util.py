@@ -8,10 +8,10 @@ import re
 import signal
 import uuid
 
+from conftest import CRDS  # noqa: F401 - the modules that use k8s_util take it from here
 from conftest import BIN, REPO, Proc, free_port, http_get, wait_for
 
 DRIVER = os.path.join(REPO, "build", "drivers", "k8s_driver")
-CRDS = os.path.join(REPO, "crds")
 G = "aws.managed.openshift.io"
 GV = "/apis/%s/v1alpha1" % G
 LEASE = ("/apis/coordination.k8s.io/v1/namespaces/aws-account-operator/leases/"

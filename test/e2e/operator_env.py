@@ -12,17 +12,24 @@ Secret, and the operator process itself.
 The Kubernetes peer is anything with KubeFake's interface (kubefake_util)
 or Envtest's (envtest_util); scenarios that need no injected Kubernetes
 fault use the genuine server (test/e2e/README.md).
+
+A scenario that owns its peers starts them with an OrgEnv (its own genuine
+kube-apiserver, an AWS peer whose organization has a root and a `base` OU):
+StandInEnv with the AWS stand-in, test_moto_lifecycle.Env with moto; and
+runs the operator with `with operating(env):`, which installs the
+configuration, starts the operator and at the end stops operators and peers.
 """
 import base64
+import contextlib
 import os
 
-from conftest import BIN, REPO, Proc, free_port, http_get
+from awsfake_util import AwsFake
+from conftest import BIN, CRDS, Proc, free_port, http_get
 from envtest_util import Envtest
 
 NS = "aws-account-operator"
 GROUP = "/apis/aws.managed.openshift.io/v1alpha1"
 CLAIM_NS = "team-a"
-CRDS = os.path.join(REPO, "crds")
 
 
 def genuine_kube(workdir, controller_manager=True):
@@ -34,6 +41,41 @@ def genuine_kube(workdir, controller_manager=True):
 
 def b64(s):
     return base64.b64encode(s.encode()).decode()
+
+
+# The AWS stand-in's timings (seconds) where scenarios wait for accounts to
+# become Ready: CreateAccount, support case, instance start, region opt-in.
+FAST_AWS = ("--create-account-seconds", "0.5", "--case-resolve-seconds", "0.5",
+            "--instance-running-seconds", "0.1", "--region-enable-seconds", "0.2")
+
+
+def org_root(aws):
+    """The ID of the AWS peer's organization root."""
+    return aws.client("organizations").list_roots()["Roots"][0]["Id"]
+
+
+def start_peers(tmp, start_aws):
+    """Start an AWS peer (start_aws()), then a genuine kube-apiserver in
+    tmp/kube; if the latter fails, the AWS peer is stopped. (kube, aws)."""
+    aws = start_aws()
+    try:
+        kube = genuine_kube(tmp / "kube")
+    except BaseException:
+        aws.stop()
+        raise
+    return kube, aws
+
+
+@contextlib.contextmanager
+def operating(env):
+    """env's configuration installed (env.install()) and the operator running
+    (env.start_operator()); whatever happens, env.shutdown() at the end."""
+    try:
+        env.install()
+        env.start_operator()
+        yield env
+    finally:
+        env.shutdown()
 
 
 class OperatorEnv:
@@ -171,3 +213,36 @@ class OperatorEnv:
         d = self.secret_data(secret, ns)
         return {"AccessKeyId": d["aws_access_key_id"],
                 "SecretAccessKey": d["aws_secret_access_key"]}
+
+
+class OrgEnv(OperatorEnv):
+    """An OperatorEnv on peers it owns, whose organization has a root and a
+    `base` OU under it (created here, as an administrator would); install()
+    defaults to that root and OU."""
+
+    def __init__(self, kube, aws, root):
+        super().__init__(kube, aws)
+        self.root = root
+        self.base = aws.client("organizations").create_organizational_unit(
+            ParentId=self.root, Name="base")["OrganizationalUnit"]["Id"]
+
+    def install(self, root=None, base=None, **data):
+        super().install(root or self.root, base or self.base, **data)
+
+
+class StandInEnv(OrgEnv):
+    """A genuine kube-apiserver, the AWS stand-in (FAST_AWS timings unless
+    aws_args are given) with an organization root and a base OU, and the
+    operator's configuration installed."""
+
+    def __init__(self, tmp, *aws_args):
+        kube, aws = start_peers(tmp, lambda: AwsFake(*(aws_args or FAST_AWS)))
+        super().__init__(kube, aws, org_root(aws))
+
+    def shutdown(self):
+        self.stop()
+        self.aws.stop()
+        self.kube.stop()
+
+    def state(self):
+        return self.aws.control("GET", "state")

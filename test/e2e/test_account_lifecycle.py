@@ -16,20 +16,14 @@ import pytest
 
 from awsfake_util import AwsFake
 from conftest import http_get, wait_for
-from operator_env import OperatorEnv, genuine_kube
-
-
-@pytest.fixture(scope="module")
-def kube(tmp_path_factory):
-    k = genuine_kube(tmp_path_factory.mktemp("kube"))
-    yield k
-    k.stop()
+from operator_env import OperatorEnv
 
 
 @pytest.fixture
 def env(kube):
     """A fresh AWS stand-in and a fresh operator namespace per test on the
-    module's genuine kube-apiserver."""
+    module's genuine kube-apiserver (conftest's `kube`: our CRDs, with
+    kube-controller-manager)."""
     aws = AwsFake("--create-account-seconds", "2", "--case-resolve-seconds", "2",
                   "--instance-running-seconds", "0.2")
     e = OperatorEnv(kube, aws, ns="aao-" + uuid.uuid4().hex[:8])

@@ -10,51 +10,16 @@ file order and build on each other); the first account's Ready (upstream's
 30-59 s support-case settling) dominates the ~70 s the file takes."""
 import pytest
 
-from awsfake_util import AwsFake
 from conftest import wait_for
-from operator_env import OperatorEnv, genuine_kube
+from operator_env import StandInEnv, operating
 
 LEGAL_ID = "le-1234"
 
 
-class Env(OperatorEnv):
-    """A genuine kube-apiserver, the AWS stand-in with an organization root
-    and a base OU, and the operator's configuration installed."""
-
-    def __init__(self, tmp, *aws_args):
-        aws = AwsFake(*(aws_args or ("--create-account-seconds", "0.5",
-                                     "--case-resolve-seconds", "0.5",
-                                     "--instance-running-seconds", "0.1",
-                                     "--region-enable-seconds", "0.2")))
-        try:
-            kube = genuine_kube(tmp / "kube")
-        except BaseException:
-            aws.stop()
-            raise
-        super().__init__(kube, aws)
-        org = aws.client("organizations")
-        self.root = org.list_roots()["Roots"][0]["Id"]
-        self.base = org.create_organizational_unit(
-            ParentId=self.root, Name="base")["OrganizationalUnit"]["Id"]
-
-    def shutdown(self):
-        self.stop()
-        self.aws.stop()
-        self.kube.stop()
-
-    def state(self):
-        return self.aws.control("GET", "state")
-
-
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    e = Env(tmp_path_factory.mktemp("lifecycle"))
-    try:
-        e.install(e.root, e.base)
-        e.start_operator()
+    with operating(StandInEnv(tmp_path_factory.mktemp("lifecycle"))) as e:
         yield e
-    finally:
-        e.shutdown()
 
 
 def claim_state(env, name):

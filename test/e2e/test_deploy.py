@@ -6,13 +6,16 @@ import json
 import os
 import subprocess
 
-import pytest
 import yaml
 
 from awsfake_util import AwsFake
 from conftest import REPO, wait_for
 from envtest_util import kubectl_path
-from operator_env import NS, OperatorEnv, genuine_kube
+from operator_env import FAST_AWS, NS, OperatorEnv, org_root
+
+# conftest's `kube`: a cluster with nothing installed (deploy/ brings the
+# CRDs itself), with kube-controller-manager.
+KUBE = {"controller_manager": True}
 
 SERVICEMONITOR_CRD = """
 apiVersion: apiextensions.k8s.io/v1
@@ -33,15 +36,6 @@ spec:
           x-kubernetes-preserve-unknown-fields: true
 """
 SA_USER = "system:serviceaccount:%s:aws-account-operator" % NS
-
-
-@pytest.fixture(scope="module")
-def kube(tmp_path_factory):
-    """A cluster with nothing installed: deploy/ brings the CRDs itself."""
-    from envtest_util import Envtest
-    k = Envtest(tmp_path_factory.mktemp("kube"), controller_manager=True).start()
-    yield k
-    k.stop()
 
 
 def rendered():
@@ -91,11 +85,10 @@ def test_operator_runs_with_its_own_rbac(kube, tmp_path):
     """deploy/ applied (previous test): the operator as its ServiceAccount,
     with leader election as deployed, fills a pool and readies a claim; the
     apiserver refused none of its requests."""
-    aws = AwsFake("--create-account-seconds", "0.5", "--case-resolve-seconds", "0.5",
-                  "--instance-running-seconds", "0.1", "--region-enable-seconds", "0.2")
+    aws = AwsFake(*FAST_AWS)
     env = OperatorEnv(kube, aws, claim_ns="example-cluster")
     try:
-        root = aws.client("organizations").list_roots()["Roots"][0]["Id"]
+        root = org_root(aws)
         cm = env.get("/api/v1/namespaces/%s/configmaps/aws-account-operator-configmap" % NS)
         cm["data"].update({"root": root, "base": root, "account-limit": "100",
                            "support-jump-role":

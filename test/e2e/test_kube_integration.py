@@ -23,12 +23,8 @@ from envtest_util import Envtest
 from k8s_util import (CRDS, DRIVER, G, GV, LEASE, OP_NS, Driver, account_template,
                       lease_holder, make_ns, ready, rss_kib, start_operator)
 
-
-@pytest.fixture(scope="module")
-def kube(tmp_path_factory):
-    k = Envtest(tmp_path_factory.mktemp("kube"), crds=CRDS).start()
-    yield k
-    k.stop()
+# conftest's `kube`: our CRDs, no kube-controller-manager.
+KUBE = {"crds": CRDS}
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ unchanged except --support-case-poll-interval (moto moves a support case
 one status per DescribeCases call). Scenarios, in file order, building on
 each other like test_claim_lifecycle.py:
 
-  moto rejects bad signatures (the precondition for everything below);
   an AccountPool fills and its Account becomes Ready; the Account's key
   Secret works as the new account; a claim becomes Ready, its Secret's
   keys pass GetCallerIdentity as the claimed account, the account sits in
@@ -16,22 +15,19 @@ each other like test_claim_lifecycle.py:
   same legal entity gets that account back.
 
 Kubernetes is the genuine kube-apiserver and etcd (hack/envtest.sh).
+That moto rejects bad signatures, the precondition for all of this, is
+checked with the other peers' self-tests (test/fakes/tests/test_moto_peer.py),
+which run before this suite.
 """
-import http.client
 import json
 import os
 import time
-import urllib.parse
 
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
-from botocore.exceptions import ClientError
 
 from conftest import wait_for
 from moto_util import Moto
-from operator_env import CLAIM_NS, NS, OperatorEnv, genuine_kube
+from operator_env import CLAIM_NS, NS, OrgEnv, operating, start_peers
 
 LEGAL_ID = "le-moto-1"
 POLL = "2s"  # --support-case-poll-interval
@@ -41,27 +37,18 @@ READY_S = float(os.environ.get("AAO_E2E_READY_S", "180"))
 OTHER_PARTITIONS = ("cn-", "us-gov-")
 
 
-class Env(OperatorEnv):
+class Env(OrgEnv):
     """moto as the AWS peer, a genuine kube-apiserver as the Kubernetes one."""
 
     def __init__(self, tmp):
-        moto = Moto(tmp / "moto").start()
-        try:
-            kube = genuine_kube(tmp / "kube")
-        except BaseException:
-            moto.stop()
-            raise
-        super().__init__(kube, moto)
+        kube, moto = start_peers(tmp, lambda: Moto(tmp / "moto").start())
+        super().__init__(kube, moto, moto.root)
         self.moto = moto
-        self.root = moto.root
-        self.base = moto.client("organizations").create_organizational_unit(
-            ParentId=self.root, Name="base")["OrganizationalUnit"]["Id"]
 
     def install(self):
         # No service quotas and no opt-in regions: moto implements neither
         # RequestServiceQuotaIncrease nor the Account API's region calls.
-        super().install(self.root, self.base, **{"shard-name": "moto-e2e",
-                                                 "feature.opt_in_regions": "false"})
+        super().install(**{"shard-name": "moto-e2e", "feature.opt_in_regions": "false"})
 
     def start_operator(self):
         return super().start_operator("--support-case-poll-interval", POLL)
@@ -92,13 +79,8 @@ class Env(OperatorEnv):
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    e = Env(tmp_path_factory.mktemp("moto"))
-    try:
-        e.install()
-        e.start_operator()
+    with operating(Env(tmp_path_factory.mktemp("moto"))) as e:
         yield e
-    finally:
-        e.shutdown()
 
 
 def state(obj):
@@ -108,63 +90,6 @@ def state(obj):
 def keys_of(d):
     return {"AccessKeyId": d["aws_access_key_id"],
             "SecretAccessKey": d["aws_secret_access_key"]}
-
-
-def signed_post(moto, body, secret, service="iam"):
-    """POST a form body signed over exactly these bytes (botocore's signer);
-    returns (status, body)."""
-    req = AWSRequest(method="POST", url=moto.endpoint + "/", data=body,
-                     headers={"Content-Type":
-                              "application/x-www-form-urlencoded; charset=utf-8"})
-    SigV4Auth(Credentials(moto.access_key, secret), service, "us-east-1").add_auth(req)
-    return send(moto, body, dict(req.headers.items()))
-
-
-def send(moto, body, headers):
-    c = http.client.HTTPConnection("127.0.0.1", moto.port, timeout=10)
-    try:
-        c.request("POST", "/", body=body, headers=headers)
-        r = c.getresponse()
-        return r.status, r.read().decode()
-    finally:
-        c.close()
-
-
-def test_moto_verifies_signatures(env):
-    m = env.moto
-    sts = m.client("sts")
-    assert sts.get_caller_identity()["Account"] == m.account
-    with pytest.raises(ClientError) as e:
-        m.client("sts", creds={"AccessKeyId": m.access_key,
-                               "SecretAccessKey": m.secret_key[:-1] + "x"}
-                 ).get_caller_identity()
-    assert e.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
-    with pytest.raises(ClientError) as e:
-        m.client("sts", creds={"AccessKeyId": "AKIAUNKNOWN000000000",
-                               "SecretAccessKey": m.secret_key}).get_caller_identity()
-    assert e.value.response["Error"]["Code"] == "InvalidClientTokenId"
-    # A body signed with %20 for a space (as the operator sends it) is
-    # accepted; the same signature over a changed body is not.
-    doc = urllib.parse.quote(json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}), safe="")
-    assert "%20" in doc
-    body = ("Action=CreatePolicy&Version=2010-05-08&PolicyName=sig-check"
-            "&PolicyDocument=" + doc)
-    st, text = signed_post(m, body, m.secret_key)
-    assert st == 200, text
-    req = AWSRequest(method="POST", url=m.endpoint + "/", data=body, headers={
-        "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
-    SigV4Auth(Credentials(m.access_key, m.secret_key), "iam", "us-east-1").add_auth(req)
-    st, text = send(m, body.replace("sig-check", "sig-chekk"), dict(req.headers.items()))
-    assert st == 403 and "SignatureDoesNotMatch" in text, (st, text)
-    st, text = signed_post(m, body.replace("sig-check", "sig-check2"), "wrong")
-    assert st == 403 and "SignatureDoesNotMatch" in text, (st, text)
-    # A bodyless REST call (Route 53 GET), right and wrong secret.
-    assert m.client("route53").list_hosted_zones()["HostedZones"] == []
-    with pytest.raises(ClientError) as e:
-        m.client("route53", creds={"AccessKeyId": m.access_key,
-                                   "SecretAccessKey": "wrong"}).list_hosted_zones()
-    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
 
 
 def test_pool_account_ready(env):

@@ -7,15 +7,13 @@ exceeds the limit; the stand-in's counters record the peak of creations in
 progress and any request it had to refuse. Kubernetes is the genuine
 kube-apiserver."""
 from conftest import wait_for
-from test_claim_lifecycle import Env
+from operator_env import StandInEnv, operating
 
 
 def test_twenty_account_pool_stays_within_five_creations(tmp_path):
-    env = Env(tmp_path, "--create-account-seconds", "2",
-              "--case-resolve-seconds", "0.5", "--instance-running-seconds", "0.1")
-    try:
-        env.install(env.root, env.base)
-        env.start_operator()
+    with operating(StandInEnv(tmp_path, "--create-account-seconds", "2",
+                              "--case-resolve-seconds", "0.5",
+                              "--instance-running-seconds", "0.1")) as env:
         env.create_pool(20)
 
         def all_created():
@@ -38,5 +36,3 @@ def test_twenty_account_pool_stays_within_five_creations(tmp_path):
         created = [a for a in env.state()["accounts"]
                    if a["Name"].startswith("osd-creds-mgmt-")]
         assert len(created) == 20, created
-    finally:
-        env.shutdown()

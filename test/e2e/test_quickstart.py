@@ -14,6 +14,7 @@ from conftest import REPO, Proc, free_port
 
 SCRIPT = os.path.join(REPO, "hack", "run-local.sh")
 
+
 def _env(tmp_path, **extra):
     env = {
         "RUN_DIR": str(tmp_path / "run"),
@@ -22,6 +23,13 @@ def _env(tmp_path, **extra):
     }
     env.update(extra)
     return env
+
+
+def run_local(tmp_path, timeout, **extra):
+    """hack/run-local.sh run to its end from the repository, its state under
+    tmp_path, free ports, and extra in its environment."""
+    return subprocess.run([SCRIPT], cwd=REPO, env=dict(os.environ, **_env(tmp_path, **extra)),
+                          capture_output=True, text=True, timeout=timeout)
 
 
 def _port_open(url):
@@ -33,28 +41,24 @@ def _port_open(url):
 
 # KUBE="" is `make run`; KUBE=envtest is `make run KUBE=envtest`, the same
 # flow against a genuine kube-apiserver and etcd.
-@pytest.mark.parametrize("kube", ["", "envtest"])
-def test_quickstart_ends_with_ready_claim_and_working_keys(tmp_path, kube):
-    env = dict(os.environ, **_env(tmp_path, QUICKSTART_EXIT="1",
-                                  QUICKSTART_TIMEOUT="150", KUBE=kube))
-    p = subprocess.run([SCRIPT], cwd=REPO, env=env, capture_output=True,
-                       text=True, timeout=170)
+@pytest.mark.parametrize("kube_mode", ["", "envtest"])
+def test_quickstart_ends_with_ready_claim_and_working_keys(tmp_path, kube_mode):
+    p = run_local(tmp_path, 170, QUICKSTART_EXIT="1", QUICKSTART_TIMEOUT="150",
+                  KUBE=kube_mode)
     out = p.stdout + p.stderr
     assert p.returncode == 0, out
     assert "claim Ready; its Secret example-cluster/aws holds working keys" in out
     assert "pool: size=3" in out
     genuine = "Kubernetes API (genuine kube-apiserver): https://127.0.0.1:" in out
-    assert genuine == (kube == "envtest"), out
-    if kube == "envtest":
+    assert genuine == (kube_mode == "envtest"), out
+    if kube_mode == "envtest":
         # stopped on exit: nothing left listening on the apiserver's port
         url = out.split("(genuine kube-apiserver): ")[1].split()[0]
         assert not _port_open(url), "kube-apiserver still serving after exit"
 
 
 def test_unknown_kube_is_refused(tmp_path):
-    env = dict(os.environ, **_env(tmp_path, KUBE="minikube"))
-    p = subprocess.run([SCRIPT], cwd=REPO, env=env, capture_output=True,
-                       text=True, timeout=30)
+    p = run_local(tmp_path, 30, KUBE="minikube")
     assert p.returncode == 2
     assert "KUBE must be 'envtest'" in p.stderr
 

@@ -1,0 +1,120 @@
+"""AWS stand-in for the aws-account-operator tests and local quick start.
+
+Run with Debian's interpreter (it needs python3-botocore 1.29):
+
+    /usr/bin/python3 test/fakes/aws_api.py --port 0 [--host 127.0.0.1]
+        [--create-account-seconds 2] [--case-resolve-seconds 2]
+        [--instance-running-seconds 0.5] [--region-enable-seconds 2]
+        [--max-accounts 1000] [--ec2-optin-seconds 0] [--state-file PATH]
+        [--management-account-id 123456789012]
+
+On start it prints `port: N`, `management-account: ID`,
+`credentials: <access-key-id> <secret>` (an IAM user with AdministratorAccess in the
+organization's management account; the organization exists, root only, no OUs) and
+finally `ready`, each line flushed.
+
+One HTTP endpoint serves every service (organizations, sts, iam, support, ec2,
+servicequotas, account, s3, route53). The service and region come from the SigV4
+credential scope (Authorization header, or X-Amz-Credential of a presigned URL).
+Every signature is recomputed with botocore's SigV4Auth / S3SigV4Auth using the stored
+secret; every request is decoded per protocol and validated against botocore's service
+model (the Account API's GetRegionOptStatus and EnableRegion, missing from botocore
+1.29, are served by hand at POST /getRegionOptStatus and POST /enableRegion).
+Responses and errors use each protocol's real wire shape and are parseable by
+botocore. Unsigned requests are only accepted for sts:AssumeRoleWithWebIdentity.
+
+Control API (plain JSON, no signature, under /_fake/):
+
+  GET  /_fake/health                 -> {"ok": true}
+  GET  /_fake/state                  accounts, OUs, parents, create requests, IAM users/roles,
+                                     buckets, zones, cases, instances, region opt-in
+  GET  /_fake/calls                  call log: [{time, service, operation, region, account,
+                                     access_key, status, error_code, duration_ms}]
+  GET  /_fake/counters               {"operations": {"svc.Op": n}, "create_account_in_flight",
+                                     "create_account_peak_in_flight", "create_account_attempted_peak",
+                                     "create_account_rejected_concurrent", "throttled",
+                                     "injected_errors", "auth_failures", "calls"}
+  POST /_fake/reset-log              clears the call log and counters (peak resets to current)
+  GET  /_fake/coverage               {"succeeded": ["svc.Op", ...]}: operations answered successfully
+                                     at least once since start (not cleared by reset-log)
+  POST /_fake/faults                 add a fault rule:
+        {"kind": "throttle"|"error"|"5xx"|"latency", "service": regex, "operation": regex,
+         "fraction": 0..1 (default 1), "count": N (next N matching calls; default unlimited),
+         "latency_ms": ms (latency), "code": str, "status": int, "message": str,
+         "extra": {..} (error fields, e.g. {"Reason": "..."})}
+     throttle uses the service's real throttling error (TooManyRequestsException 400 for
+     Organizations/Service Quotas, ThrottlingException for Support, Throttling for
+     STS/IAM/Route 53, RequestLimitExceeded 503 for EC2, SlowDown 503 for S3,
+     TooManyRequestsException 429 for Account); 5xx uses the service's internal error.
+  POST /_fake/throttle | /_fake/latency | /_fake/5xx | /_fake/error
+                                     shorthands for /_fake/faults with that kind
+  POST /_fake/faults/clear           remove every fault rule
+  POST /_fake/eventual-consistency   {"account_id": ID, "seconds": S}: credentials minted for that
+                                     account from now on (access keys, role sessions) are rejected
+                                     with InvalidClientTokenId-style errors for their first S seconds
+                                     (S = 0 clears)
+  POST /_fake/create-account-failures {"reason": "ACCOUNT_LIMIT_EXCEEDED"|..., "count": N,
+                                     "email_regex": optional}: the next matching CreateAccount
+                                     requests end FAILED with that reason
+  POST /_fake/quota-policy           {"default": "approve"|"deny"|"pending",
+                                     "overrides": {"ec2/L-1216C47A": "deny"}}
+  POST /_fake/web-identity           {"token": "...", "subject": "system:serviceaccount:ns:sa"}:
+                                     accept this token (content of the token file) in
+                                     AssumeRoleWithWebIdentity
+  POST /_fake/expire-credentials     {"access_key_id": ...}: make a session expire now
+  POST /_fake/timing                 {"create_account_seconds": .., "case_resolve_seconds": ..,
+                                     "instance_running_seconds": .., "region_enable_seconds": ..,
+                                     "ec2_optin_seconds": .., "max_accounts": ..}
+  POST /_fake/credentials            {"account_id": ID}: create an IAM admin user in that account
+                                     and return {"access_key_id", "secret_access_key"}
+
+Concurrent CreateAccount: AWS allows 5 creations in progress per organization. A 6th
+CreateAccount while 5 are IN_PROGRESS is accepted but its CreateAccountStatus is FAILED with
+FailureReason CONCURRENT_ACCOUNT_MODIFICATION immediately (counted in
+create_account_rejected_concurrent); create_account_peak_in_flight never exceeds 5,
+create_account_attempted_peak shows how many the client tried to have in flight.
+
+Behaviour notes (real-service semantics the operator must cope with):
+  * DescribeCases hides resolved cases unless includeResolvedCases=true (as AWS does).
+  * DescribeInstanceStatus lists only running instances unless IncludeAllInstances=true.
+  * EC2 calls in an opt-in region that is not ENABLED fail with AuthFailure (401); with
+    --ec2-optin-seconds N, RunInstances answers OptInRequired for an account's first N seconds.
+  * IAM policy documents are returned URL-encoded; credentials minted by CreateAccessKey,
+    AssumeRole, AssumeRoleWithWebIdentity and GetFederationToken work at once (unless an
+    eventual-consistency window is configured) and act in their own account.
+  * Every member account gets OrganizationAccountAccessRole (AdministratorAccess attached,
+    trusting arn:aws:iam::<management>:root, MaxSessionDuration 3600).
+  * AssumeRole from role credentials (role chaining) with DurationSeconds > 3600 fails with
+    ValidationError "The requested DurationSeconds exceeds the 1 hour session limit for roles
+    assumed by role chaining."; above the role's MaxSessionDuration likewise.
+  * CreateAccount past --max-accounts (accounts + in-progress) raises ConstraintViolationException
+    Reason ACCOUNT_NUMBER_LIMIT_EXCEEDED; duplicate e-mails end FAILED/EMAIL_ALREADY_EXISTS.
+  * CloseAccount: PENDING_CLOSURE, then SUSPENDED after --create-account-seconds; 10 % of member
+    accounts (floor 10, cap 1000) per 30 days, else ConstraintViolationException
+    CLOSE_ACCOUNT_QUOTA_EXCEEDED.
+  * EC2 rejects parameters the model does not know (UnknownParameter); JSON services reject
+    unknown members (ValidationException); missing required members give ValidationException /
+    ValidationError / MissingParameter / InvalidArgument (S3) / InvalidInput (Route 53).
+  * Presigned URLs must be SigV4 (botocore: Config(signature_version='s3v4') for S3).
+  * The non-S3 canonical URI follows botocore (normalised, then URI-encoded again, as AWS
+    specifies); query strings are re-encoded per RFC 3986 before comparison.
+
+Deliberately not implemented: IAM policy evaluation (any credential may call any operation in
+its own account; Organizations calls require the management account; AssumeRole checks the
+trust policy, ExternalId and session limits), SigV2, S3 aws-chunked streaming uploads,
+multipart uploads, object versions, most operations of each service beyond those the
+operator uses (they answer the protocol's unknown-operation error), pagination of every list
+beyond the tokens documented by each operation.
+
+Layout (test/fakes/aws_api.py is the entry script):
+  protocol.py      SigV4 verification, decoding, validation and encoding per protocol
+  errors.py        authentication, validation, throttling and internal errors per protocol
+  server.py        HTTP handler, shared context (Fake: faults, call log, persistence)
+  control.py       the /_fake/ control API (mixin of the handler)
+  main.py          command line, start and stop
+  services.py      imports every service module, which registers its operations
+  registry.py      the operation table and its @op decorator
+  state.py         State: every account's resources and time-driven transitions
+  organizations.py, sts.py, iam.py, support.py, ec2.py, quotas.py, account.py,
+  s3.py, route53.py: one module per AWS service
+"""

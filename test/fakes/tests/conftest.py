@@ -1,5 +1,12 @@
-"""The stand-ins' own tests share the e2e helpers and count a skip as a
-failure, as the e2e suite does."""
+"""The test peers' own tests: the stand-ins (test/fakes/kube/, test/fakes/aws/),
+their parity with the genuine kube-apiserver, hack/envtest.sh and moto.
+
+Each peer is started as a process through the helper the e2e suite starts it
+with (test/e2e/kubefake_util.py, awsfake_util.py, envtest_util.py,
+moto_util.py); no test imports a stand-in's code, so none depends on how the
+stand-ins' packages are laid out. This file is the one place that knows
+where those helpers live: it puts test/e2e on sys.path before any test
+module is imported. A skip counts as a failure, as in the e2e suite."""
 import os
 import sys
 

@@ -4,9 +4,7 @@ Run: /usr/bin/python3 -m pytest -q test/fakes/tests/test_aws_fake.py
 """
 
 import json
-import os
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -18,8 +16,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.retries.standard import ThrottledRetryableChecker
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "e2e"))
-from awsfake_util import NO_RETRY, AwsFake, create_account, wait_for  # noqa: E402
+from awsfake_util import NO_RETRY, AwsFake, create_account, wait_for
 
 FAST = ['--create-account-seconds', '0.4', '--case-resolve-seconds', '0.4', '--instance-running-seconds', '0.3',
         '--region-enable-seconds', '0.4']

@@ -8,16 +8,11 @@ Run: /usr/bin/python3 -m pytest -q test/fakes/tests/test_envtest.py
 import glob
 import os
 import subprocess
-import sys
 import uuid
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
-sys.path.insert(0, os.path.join(REPO, "test", "e2e"))
-
-from envtest_util import SCRIPT, Envtest, wait_for  # noqa: E402
+from envtest_util import REPO, SCRIPT, Envtest, wait_for
 
 CRD_DIR = os.path.join(REPO, "crds")
 CRDS = sorted(f for f in glob.glob(os.path.join(CRD_DIR, "*.yaml"))

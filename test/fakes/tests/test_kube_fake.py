@@ -8,7 +8,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -16,11 +15,9 @@ import uuid
 import pytest
 import yaml
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "e2e"))
-from kubefake_util import KUBECTL, KubeFake, wait_for  # noqa: E402
+from kubefake_util import KUBECTL, REPO, KubeFake, wait_for
 
-UP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "testdata",
-                  "upstream")
+UP = os.path.join(REPO, "test", "testdata", "upstream")
 CRDS = sorted(glob.glob(os.path.join(UP, "deploy__crds__*.yaml")))
 G = "/apis/aws.managed.openshift.io/v1alpha1"
 

@@ -6,18 +6,13 @@ same answers are asserted. A difference found here is a bug in the stand-in
 Run: /usr/bin/python3 -m pytest -q test/fakes/tests/test_kube_parity.py
 """
 import os
-import sys
 import uuid
 
 import pytest
 import yaml
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
-sys.path.insert(0, os.path.join(REPO, "test", "e2e"))
-
-from envtest_util import Envtest, wait_for  # noqa: E402
-from kubefake_util import KubeFake  # noqa: E402
+from envtest_util import REPO, Envtest, wait_for
+from kubefake_util import KubeFake
 
 CRDS = os.path.join(REPO, "crds")
 GV = "/apis/aws.managed.openshift.io/v1alpha1"

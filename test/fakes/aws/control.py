@@ -1,0 +1,119 @@
+"""The control API under /_fake/ (state, call log, counters, coverage,
+fault rules, eventual consistency, CreateAccount failures, quota policy,
+web identity tokens, expiry, timing, credentials), as a mixin of
+server.Handler."""
+
+import json
+import re
+import time
+
+from . import services as S
+
+
+class Control:
+    """Mixin of Handler: the /_fake/ endpoints."""
+
+    # ---------------------------------------------------------------- control
+    def control(self, parts, body):
+        fake = self.fake
+        path = parts.path[len('/_fake/'):].rstrip('/')
+        try:
+            doc = json.loads(body) if body else {}
+        except ValueError:
+            self.send_json(400, {'error': 'invalid JSON'})
+            return
+        m = self.command
+        with fake.lock:
+            st = fake.st
+            if m == 'GET' and path == 'health':
+                return self.send_json(200, {'ok': True})
+            if m == 'GET' and path == 'state':
+                st.tick(time.time())
+                return self.send_json(200, st.state_view())
+            if m == 'GET' and path == 'calls':
+                return self.send_json(200, {'calls': fake.calls})
+            if m == 'GET' and path == 'counters':
+                st.tick(time.time())
+                return self.send_json(200, st.counters)
+            if m == 'GET' and path == 'coverage':
+                return self.send_json(200, {'succeeded': sorted(fake.covered)})
+            if m == 'POST' and path == 'reset-log':
+                fake.calls = []
+                cur = st.counters['create_account_in_flight']
+                st.counters.update({'operations': {}, 'create_account_peak_in_flight': cur,
+                                    'create_account_attempted_peak': cur, 'create_account_rejected_concurrent': 0,
+                                    'throttled': 0, 'injected_errors': 0, 'auth_failures': 0, 'calls': 0})
+                return self.send_json(200, {'ok': True})
+            if m == 'POST' and path in ('faults', 'throttle', 'latency', '5xx', 'error'):
+                rule = dict(doc)
+                if path != 'faults':
+                    rule['kind'] = path
+                rule.setdefault('kind', 'throttle')
+                if rule['kind'] not in ('throttle', 'latency', '5xx', 'error'):
+                    return self.send_json(400, {'error': 'bad kind'})
+                for k in ('service', 'operation'):
+                    try:
+                        re.compile(rule.get(k) or '.*')
+                    except re.error:
+                        return self.send_json(400, {'error': f'bad regex in {k}'})
+                fake.faults.append(rule)
+                return self.send_json(200, {'ok': True, 'rules': len(fake.faults)})
+            if m == 'POST' and path == 'faults/clear':
+                fake.faults = []
+                return self.send_json(200, {'ok': True})
+            if m == 'GET' and path == 'faults':
+                return self.send_json(200, {'rules': fake.faults})
+            if m == 'POST' and path == 'eventual-consistency':
+                secs = float(doc.get('seconds', 0))
+                if secs:
+                    st.eventual[doc['account_id']] = secs
+                else:
+                    st.eventual.pop(doc['account_id'], None)
+                return self.send_json(200, {'ok': True})
+            if m == 'POST' and path == 'create-account-failures':
+                if doc.get('clear'):
+                    st.create_failures = []
+                else:
+                    st.create_failures.append({'reason': doc['reason'], 'count': int(doc.get('count', 1)),
+                                               'email_regex': doc.get('email_regex')})
+                return self.send_json(200, {'ok': True})
+            if m == 'POST' and path == 'quota-policy':
+                if 'default' in doc:
+                    st.quota_policy['default'] = doc['default']
+                if 'overrides' in doc:
+                    st.quota_policy['overrides'] = dict(doc['overrides'])
+                return self.send_json(200, st.quota_policy)
+            if m == 'POST' and path == 'web-identity':
+                st.web_tokens[doc['token'].strip()] = doc.get('subject', 'system:serviceaccount:default:default')
+                return self.send_json(200, {'ok': True})
+            if m == 'POST' and path == 'expire-credentials':
+                c = st.d['creds'].get(doc.get('access_key_id'))
+                if c is None:
+                    return self.send_json(404, {'error': 'unknown access key'})
+                c['expires'] = time.time() - 1
+                return self.send_json(200, {'ok': True})
+            if m == 'POST' and path == 'timing':
+                for k in ('create_account_seconds', 'case_resolve_seconds', 'instance_running_seconds',
+                          'region_enable_seconds', 'max_accounts'):
+                    if k in doc:
+                        st.cfg[k] = doc[k]
+                if 'ec2_optin_seconds' in doc:
+                    st.ec2_optin_seconds = float(doc['ec2_optin_seconds'])
+                return self.send_json(200, {k: st.cfg.get(k) for k in ('create_account_seconds',
+                                                                        'case_resolve_seconds',
+                                                                        'instance_running_seconds',
+                                                                        'region_enable_seconds', 'max_accounts')})
+            if m == 'POST' and path == 'credentials':
+                acct = doc.get('account_id') or st.mgmt
+                if acct not in st.d['accounts']:
+                    return self.send_json(404, {'error': 'unknown account'})
+                now = time.time()
+                name = doc.get('user_name') or 'fake-admin-' + S._hex(6)
+                u = st._iam(acct)['users'].get(name) or st._create_user(acct, name, '/', [], now)
+                if f'arn:{S.PARTITION}:iam::aws:policy/AdministratorAccess' not in u['attached']:
+                    u['attached'].append(f'arn:{S.PARTITION}:iam::aws:policy/AdministratorAccess')
+                akid, secret = st._new_access_key(acct, u, now)
+                fake.save()
+                return self.send_json(200, {'access_key_id': akid, 'secret_access_key': secret,
+                                            'account_id': acct, 'user_name': name})
+        self.send_json(404, {'error': f'unknown control path {m} /_fake/{path}'})

@@ -45,33 +45,41 @@ mkdir -p "$RUN"
 RUN=$(cd "$RUN" && pwd)
 export KUBECONFIG=$RUN/kubeconfig
 KCACHE=$RUN/kube-cache
-PIDS=()
-ENVTEST_DIR=
+# The children to stop, one pid a line (a file: they are started by the
+# background job below, stopped by this shell), and the envtest state.
+PIDFILE=$RUN/children
+: >"$PIDFILE"
+ENVTEST_DIR=$RUN/envtest
+child() { echo "$1" >>"$PIDFILE"; }
 
 log() { printf 'run-local: %s\n' "$*"; }
 
+# Stop the children (newest first: the operator before the stand-ins it
+# talks to), then the job that started them.
 stop_all() {
-  local i
+  local i pids=()
   trap - INT TERM EXIT
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-    kill -TERM "${PIDS[i]}" 2>/dev/null || true
+  mapfile -t pids <"$PIDFILE"
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill -TERM "${pids[i]}" 2>/dev/null || true
   done
   # Give each child 10 s to exit on SIGTERM, then SIGKILL it.
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
     local n=0
-    while kill -0 "${PIDS[i]}" 2>/dev/null && ((n < 100)); do
+    while kill -0 "${pids[i]}" 2>/dev/null && ((n < 100)); do
       sleep 0.1
       n=$((n + 1))
     done
-    kill -KILL "${PIDS[i]}" 2>/dev/null || true
-    wait "${PIDS[i]}" 2>/dev/null || true
+    kill -KILL "${pids[i]}" 2>/dev/null || true
   done
-  if [[ -n $ENVTEST_DIR ]]; then
+  if [[ -n ${JOB:-} ]]; then
+    kill -TERM "$JOB" 2>/dev/null || true
+    wait "$JOB" 2>/dev/null || true
+  fi
+  if [[ $KUBE == envtest ]]; then
     hack/envtest.sh stop "$ENVTEST_DIR" >/dev/null 2>&1 || true
   fi
 }
-trap 'log "stopping"; stop_all; exit 0' INT TERM
-trap 'stop_all' EXIT
 
 # Wait until file $1 has a line matching $2 (the child prints it when ready).
 wait_line() {
@@ -95,7 +103,6 @@ kc() { "$KUBECTL" --cache-dir "$KCACHE" --request-timeout=10s "$@"; }
 
 start_kube() {
   if [[ $KUBE == envtest ]]; then
-    ENVTEST_DIR=$RUN/envtest
     log "starting a genuine kube-apiserver and etcd (hack/envtest.sh; the first run builds them)"
     KUBECONFIG=$(hack/envtest.sh start "$ENVTEST_DIR" --crds crds | tail -n 1)
     export KUBECONFIG
@@ -104,7 +111,7 @@ start_kube() {
   fi
   $PY test/fakes/kube_api.py --port 0 \
     --kubeconfig-out "$KUBECONFIG" >"$RUN/kube.log" 2>&1 &
-  PIDS+=($!)
+  child $!
   wait_line "$RUN/kube.log" '^ready' "$!"
   log "Kubernetes stand-in: $(sed -n 's/^url //p' "$RUN/kube.log")"
 }
@@ -115,7 +122,7 @@ start_fakes() {
   $PY test/fakes/aws_api.py --port 0 --create-account-seconds 1 \
     --case-resolve-seconds 1 --instance-running-seconds 0.2 \
     --region-enable-seconds 0.5 >"$RUN/aws.log" 2>&1 &
-  PIDS+=($!)
+  child $!
   wait_line "$RUN/aws.log" '^ready' "$!"
   AWS_URL="http://127.0.0.1:$(sed -n 's/^port: //p' "$RUN/aws.log")"
   read -r AK SK < <(sed -n 's/^credentials: //p' "$RUN/aws.log")
@@ -182,7 +189,7 @@ start_operator() {
     --aws-endpoint-url "$AWS_URL" --namespace "$NS" \
     --metrics-bind-address "$METRICS" --health-probe-bind-address "$HEALTH" \
     >"$RUN/operator.log" 2>&1 &
-  PIDS+=($!)
+  child $!
   OP_PID=$!
   log "operator started (log $RUN/operator.log; metrics http://$METRICS/metrics)"
 }
@@ -248,11 +255,7 @@ main() {
       log "timed out after ${TIMEOUT}s"
       exit 1
     fi
-    # progress display interval; `wait` returns at once on a trapped
-    # signal, where a foreground sleep would swallow a SIGINT sent to this
-    # shell alone (bash ignores it when the child does not die of it)
-    sleep 2 &
-    wait $! || true
+    sleep 2 # progress display interval
   done
   if [[ ${QUICKSTART_EXIT:-0} == 1 ]]; then
     exit 0
@@ -261,4 +264,13 @@ main() {
   wait "$OP_PID" || true
 }
 
-main "$@"
+# The work runs as a background job and this shell only waits for it: the
+# wait builtin returns at once on SIGINT or SIGTERM, so Ctrl-C (or a signal
+# sent to this shell alone) always runs the trap. A shell waiting on a
+# foreground command instead drops a SIGINT that its child survives, and
+# the job's own commands ignore SIGINT, as background jobs do.
+trap 'log "stopping"; stop_all; exit 0' INT TERM
+trap 'stop_all' EXIT
+main "$@" &
+JOB=$!
+wait "$JOB"

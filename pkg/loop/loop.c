@@ -105,6 +105,11 @@ int loop_init(struct loop *l, uint64_t cron_ms)
 
 int loop_handle_signals(struct loop *l)
 {
+  /* A peer that hangs up (a scrape cut short, a stand-in or API server
+   * going away) must cost a write error, not the process: SIGPIPE's
+   * default action would kill the daemon without a word. */
+  if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+    return OP_ESYS;
   if (uv_signal_start(&l->sigterm, on_signal, SIGTERM) ||
       uv_signal_start(&l->sigint, on_signal, SIGINT))
     return OP_ESYS;
@@ -163,9 +168,19 @@ static void close_own_handles(struct loop *l)
                         (uv_handle_t *)&l->cron };
   size_t i;
 
+  bool handled = uv_is_active((uv_handle_t *)&l->sigterm);
+
   for (i = 0; i < UTIL_ARRAY_SIZE(hs); i++) {
     if (!uv_is_closing(hs[i]))
       uv_close(hs[i], NULL);
+  }
+  /* Closing a signal watcher restores the default action, under which a
+   * second SIGTERM or SIGINT (a Ctrl-C that also reaches a wrapper script
+   * which then sends SIGTERM) would kill the process in the middle of its
+   * clean shutdown; the deadline bounds that shutdown instead. */
+  if (handled) {
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
   }
 }
 

@@ -59,13 +59,16 @@ class Proc:
     """A child process whose output a reader thread collects line by line;
     stopped at teardown."""
 
-    def __init__(self, args, env=None, cwd=None):
+    def __init__(self, args, env=None, cwd=None, own_group=False):
+        """own_group: the child leads its own process group, as a shell
+        job in a terminal does (see signal_group)."""
         self.args = args
         full_env = dict(os.environ)
         full_env.update(env or {})
         self.p = subprocess.Popen(
             args, env=full_env, cwd=cwd, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True, bufsize=1)
+            stderr=subprocess.STDOUT, text=True, bufsize=1,
+            start_new_session=own_group)
         self.lines = []
         self._cv = threading.Condition()
         self._t = threading.Thread(target=self._pump, daemon=True)
@@ -98,6 +101,11 @@ class Proc:
     def output(self):
         with self._cv:
             return "\n".join(self.lines)
+
+    def signal_group(self, sig):
+        """Signal the whole process group, as a terminal's Ctrl-C does
+        (needs own_group=True)."""
+        os.killpg(self.p.pid, sig)
 
     def stop(self, sig=signal.SIGTERM, timeout=10.0):
         if self.p.poll() is None:

@@ -64,13 +64,20 @@ def test_unknown_kube_is_refused(tmp_path):
 
 
 def test_ctrl_c_stops_everything_and_exits_0(tmp_path, procs):
-    p = Proc([SCRIPT], env=_env(tmp_path), cwd=REPO)
+    # Ctrl-C in a terminal: SIGINT to the job's whole process group (the
+    # script, its kubectl of the moment, and the background children, which
+    # a non-interactive shell starts with SIGINT ignored)
+    p = Proc([SCRIPT], env=_env(tmp_path), cwd=REPO, own_group=True)
     procs.append(p)
     kube = p.read_until("Kubernetes stand-in:", timeout=30).split()[-1]
     aws = p.read_until("AWS stand-in:", timeout=30).split()[3]
     p.read_until("applied AccountPool default", timeout=30)
     assert _port_open(kube) and _port_open(aws)
-    rc = p.stop(signal.SIGINT, timeout=15)
+    p.signal_group(signal.SIGINT)
+    try:
+        rc = p.p.wait(timeout=15)
+    finally:
+        rc = p.stop(timeout=1)
     assert rc == 0, p.output()
     assert "run-local: stopping" in p.output()
     assert not _port_open(kube), "kube stand-in still serving"

@@ -131,6 +131,49 @@ START_TEST(sigterm_starts_orderly_shutdown)
 }
 END_TEST
 
+/* A stop hook whose work is still going when more signals arrive. */
+static void hook_more_signals(void *arg)
+{
+  struct ctx *c = arg;
+
+  c->deferred++;
+}
+
+static void late_signals(uv_timer_t *t)
+{
+  struct ctx *c = t->data;
+
+  raise(SIGTERM); /* after the watchers are closed: must not kill us */
+  raise(SIGINT);
+  raise(SIGPIPE); /* a peer that hung up */
+  uv_close((uv_handle_t *)&c->worker, NULL);
+  uv_close((uv_handle_t *)t, NULL);
+}
+
+/* A second SIGTERM or SIGINT during the clean shutdown (a Ctrl-C that
+ * also makes a wrapper send SIGTERM) does not cut it short. */
+START_TEST(second_signal_does_not_kill_a_clean_shutdown)
+{
+  struct loop l;
+  struct ctx c;
+  uv_timer_t kick, late;
+
+  setup_ctx(&c, &l);
+  loop_on_stop(&l, hook_more_signals, &c);
+  ck_assert_int_eq(loop_handle_signals(&l), 0);
+  uv_timer_init(&l.uv, &kick);
+  uv_timer_start(&kick, send_sigterm, 5, 0);
+  uv_unref((uv_handle_t *)&kick);
+  uv_timer_init(&l.uv, &late);
+  late.data = &c;
+  uv_timer_start(&late, late_signals, 50, 0);
+  ck_assert_int_eq(loop_run(&l), 0);
+  ck_assert_int_eq(c.deferred, 1);
+  ck_assert_int_eq(c.norder, 2); /* every hook ran, and we are alive */
+  ck_assert_int_eq(loop_cleanup(&l), 0);
+}
+END_TEST
+
 START_TEST(deadline_bounds_a_stuck_shutdown)
 {
   struct loop l;
@@ -158,6 +201,7 @@ static Suite *loop_suite(void)
   tcase_add_test(tc, deferred_runs_after_iteration);
   tcase_add_test(tc, sigterm_starts_orderly_shutdown);
   tcase_add_test(tc, deadline_bounds_a_stuck_shutdown);
+  tcase_add_test(tc, second_signal_does_not_kill_a_clean_shutdown);
   suite_add_tcase(s, tc);
   return s;
 }

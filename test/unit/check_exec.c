@@ -7,6 +7,7 @@
 
 #include "aws/api.h"
 #include "aws/core/creds.h"
+#include "cache/informer.h"
 #include "cache/store.h"
 #include "controllers/exec/exec.h"
 #include "controllers/exec/metrics.h"
@@ -16,6 +17,7 @@
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/str.h"
+#include "support/cache_fake.h"
 
 /* ---- observation table ---- */
 
@@ -442,6 +444,69 @@ START_TEST(account_gauges_and_durations)
 }
 END_TEST
 
+/* ---- following one named object ---- */
+
+static char followed[256];
+
+static void follow_fn(void *arg, const json_t *obj)
+{
+  size_t n = strlen(followed);
+
+  (void)arg;
+  snprintf(followed + n, sizeof(followed) - n, "%s;",
+           obj ? json_string_value(json_object_get(
+                     json_object_get(obj, "metadata"), "resourceVersion"))
+               : "gone");
+}
+
+static void set_flag(void *arg)
+{
+  *(int *)arg = 1;
+}
+
+/* Only the named object reaches fn: added, changed, deleted; nothing
+ * after stop. */
+START_TEST(follow_named_object)
+{
+  uv_loop_t loop;
+  struct cache_fake fake;
+  struct inf_opts o = { 0 };
+  struct inf *inf;
+  struct exec_follower f = { .name = "mine", .fn = follow_fn };
+  int closed = 0;
+
+  followed[0] = 0;
+  ck_assert_int_eq(uv_loop_init(&loop), 0);
+  cache_fake_init(&fake, &loop);
+  o.gvr = (struct k8s_gvr){ "", "v1", "configmaps", true };
+  o.namespace = "ns";
+  inf = inf_new_source(&loop, &cache_fake_source, &fake, &o);
+  ck_assert_int_eq(exec_follow_start(&f, inf), 0);
+  ck_assert_int_gt(f.id, 0);
+  ck_assert_int_eq(inf_start(inf), 0);
+  cache_fake_list_reply(&fake, 0,
+                        json_pack("[o,o]",
+                                  cache_fake_obj_new("ns", "mine", "1"),
+                                  cache_fake_obj_new("ns", "other", "2")),
+                        "2", NULL);
+  cache_fake_event(&fake, K8S_EV_MODIFIED,
+                   cache_fake_obj_new("ns", "other", "3"));
+  cache_fake_event(&fake, K8S_EV_MODIFIED,
+                   cache_fake_obj_new("ns", "mine", "4"));
+  cache_fake_event(&fake, K8S_EV_DELETED,
+                   cache_fake_obj_new("ns", "mine", "5"));
+  ck_assert_str_eq(followed, "1;4;gone;");
+  exec_follow_stop(&f);
+  cache_fake_event(&fake, K8S_EV_ADDED, cache_fake_obj_new("ns", "mine", "6"));
+  ck_assert_str_eq(followed, "1;4;gone;");
+  ck_assert_int_eq(exec_follow_start(&f, NULL), 0); /* nothing to follow */
+  inf_close(inf, set_flag, &closed);
+  ck_assert(test_run_until(&loop, &closed, 1000));
+  cache_fake_cleanup(&fake);
+  ASSERT_LOOP_CLEAN(&loop);
+}
+END_TEST
+
 static Suite *exec_suite(void)
 {
   Suite *s = suite_create("exec");
@@ -453,6 +518,7 @@ static Suite *exec_suite(void)
   tcase_add_test(tc, secret_to_creds);
   tcase_add_test(tc, config_reload);
   tcase_add_test(tc, account_gauges_and_durations);
+  tcase_add_test(tc, follow_named_object);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -28,8 +28,7 @@ struct exec_aws {
   bool own_api;
   struct aws_creds *mgmt;
   struct map accounts; /* account id -> struct aws_creds * */
-  struct inf *secret;
-  int handler;
+  struct exec_follower secret;
   int (*assume)(void *arg, const char *account_id, struct aws_creds **out);
   void *assume_arg;
   void (*close_cb)(void *arg);
@@ -98,28 +97,9 @@ void exec_aws_apply_secret(struct exec_aws *a, const json_t *secret)
              MGR_SECRET_NAME, AWS_SECRET_KEY_ID, AWS_SECRET_KEY_SECRET);
 }
 
-static bool is_ours(const json_t *o)
+static void follow_secret(void *arg, const json_t *secret)
 {
-  return str_eq(obj_name(o), MGR_SECRET_NAME);
-}
-
-static void on_add(const json_t *obj, void *arg)
-{
-  if (is_ours(obj))
-    exec_aws_apply_secret(arg, obj);
-}
-
-static void on_update(const json_t *old_obj, const json_t *new_obj, void *arg)
-{
-  (void)old_obj;
-  on_add(new_obj, arg);
-}
-
-static void on_delete(const json_t *obj, bool unknown, void *arg)
-{
-  (void)unknown;
-  if (is_ours(obj))
-    exec_aws_apply_secret(arg, NULL);
+  exec_aws_apply_secret(arg, secret);
 }
 
 static int make_client(struct exec_aws *a, struct httpc *h,
@@ -144,7 +124,6 @@ int exec_aws_new(uv_loop_t *loop, struct httpc *h,
                  const struct exec_aws_opts *o, struct exec_aws **out)
 {
   struct exec_aws *a = calloc(1, sizeof(*a));
-  struct inf_handler hd = { on_add, on_update, on_delete, NULL, NULL };
   int rc = 0;
 
   if (!a)
@@ -161,10 +140,13 @@ int exec_aws_new(uv_loop_t *loop, struct httpc *h,
     exec_aws_close(a, NULL, NULL);
     return rc;
   }
-  a->secret = o->secret;
-  if (a->secret) {
-    hd.arg = a;
-    a->handler = inf_add_handler(a->secret, &hd);
+  a->secret = (struct exec_follower){ .name = MGR_SECRET_NAME,
+                                      .fn = follow_secret,
+                                      .arg = a };
+  rc = exec_follow_start(&a->secret, o->secret);
+  if (rc) {
+    exec_aws_close(a, NULL, NULL);
+    return rc;
   }
   *out = a;
   return 0;
@@ -181,10 +163,8 @@ static void closed(void *arg)
 
 void exec_aws_detach(struct exec_aws *a)
 {
-  if (a && a->secret && a->handler > 0)
-    inf_remove_handler(a->secret, a->handler);
   if (a)
-    a->secret = NULL;
+    exec_follow_stop(&a->secret);
 }
 
 void exec_aws_close(struct exec_aws *a, void (*cb)(void *arg), void *arg)

@@ -12,8 +12,7 @@
 #define CFG_MAX_LISTENERS 8
 
 struct exec_cfg {
-  struct inf *inf;
-  int handler;
+  struct exec_follower follow;
   struct exec_kio kio;
   bool has_kio;
   struct opcfg cur; /* the configuration in force: the last valid one */
@@ -116,45 +115,25 @@ void exec_cfg_apply(struct exec_cfg *c, const json_t *cm)
   notify(c);
 }
 
-static bool is_ours(const json_t *o)
+static void follow_cm(void *arg, const json_t *cm)
 {
-  return str_eq(obj_name(o), OPCFG_NAME);
-}
-
-static void on_add(const json_t *obj, void *arg)
-{
-  if (is_ours(obj))
-    exec_cfg_apply(arg, obj);
-}
-
-static void on_update(const json_t *old_obj, const json_t *new_obj, void *arg)
-{
-  (void)old_obj;
-  on_add(new_obj, arg);
-}
-
-static void on_delete(const json_t *obj, bool unknown, void *arg)
-{
-  (void)unknown;
-  if (is_ours(obj))
-    exec_cfg_apply(arg, NULL);
+  exec_cfg_apply(arg, cm);
 }
 
 struct exec_cfg *exec_cfg_new(struct inf *cm, const struct exec_kio *kio)
 {
   struct exec_cfg *c = calloc(1, sizeof(*c));
-  struct inf_handler h = { on_add, on_update, on_delete, NULL, NULL };
-
   if (!c)
     return NULL;
   if (kio) {
     c->kio = *kio;
     c->has_kio = true;
   }
-  c->inf = cm;
-  if (cm) {
-    h.arg = c;
-    c->handler = inf_add_handler(cm, &h);
+  c->follow =
+      (struct exec_follower){ .name = OPCFG_NAME, .fn = follow_cm, .arg = c };
+  if (exec_follow_start(&c->follow, cm)) {
+    free(c);
+    return NULL;
   }
   return c;
 }
@@ -163,8 +142,7 @@ void exec_cfg_free(struct exec_cfg *c)
 {
   if (!c)
     return;
-  if (c->inf && c->handler > 0)
-    inf_remove_handler(c->inf, c->handler);
+  exec_follow_stop(&c->follow);
   if (c->has_cur)
     opcfg_cleanup(&c->cur);
   free(c);

@@ -61,6 +61,22 @@ extern const struct k8s_gvr exec_gvr_pools;
 extern const struct k8s_gvr exec_gvr_claims;
 extern const struct k8s_gvr exec_gvr_secrets;
 
+/* Follow one named object of an informer (the operator's ConfigMap, its
+ * credentials Secret): fn(arg, obj) when it is added or changes,
+ * fn(arg, NULL) when it is deleted. The caller owns the struct and keeps
+ * it until exec_follow_stop. */
+typedef void (*exec_follow_fn)(void *arg, const json_t *obj_or_null);
+struct exec_follower {
+  const char *name;
+  exec_follow_fn fn;
+  void *arg;
+  struct inf *inf; /* set by exec_follow_start */
+  int id;
+};
+/* i NULL: nothing to follow (0). */
+int exec_follow_start(struct exec_follower *f, struct inf *i);
+void exec_follow_stop(struct exec_follower *f);
+
 /* Same contract as k8s/client.h: 0 = cb runs exactly once, later. */
 struct exec_kio {
   void *arg;
@@ -287,8 +303,8 @@ struct exec_shared {
   struct wq_metrics *wq_metrics;
   struct exec_unit units[EXEC_MAX_CONTROLLERS];
   size_t nunits;
-  int secret_handler; /* follows the credentials Secret */
-  unsigned closing;   /* parts still closing at shutdown */
+  struct exec_follower secret; /* the credentials Secret */
+  unsigned closing;            /* parts still closing at shutdown */
 };
 
 /* Build the shared pieces over the manager (after mgr_new, before

@@ -78,11 +78,9 @@ static void unit_closed(void *arg)
 static void shared_stop(void *arg)
 {
   struct exec_shared *s = arg;
-  struct inf *sec = mgr_informer(s->mgr, MGR_SECRET);
   size_t i;
 
-  if (s->secret_handler > 0 && sec)
-    inf_remove_handler(sec, s->secret_handler);
+  exec_follow_stop(&s->secret);
   exec_aws_detach(s->aws);
   exec_watcher_on_change(s->watcher, NULL, NULL);
   exec_watcher_close(s->watcher);
@@ -198,8 +196,9 @@ static void cfg_changed(void *arg)
   kick(s, EXEC_KICK_CFG);
 }
 
-/* Credentials (re)appeared: the watcher polls, AWS steps retry. */
-static void secret_seen(const json_t *obj, void *arg)
+/* Credentials (re)appeared or went: the watcher polls, AWS steps retry
+ * (or wait for them). */
+static void secret_seen(void *arg, const json_t *obj)
 {
   struct exec_shared *s = arg;
 
@@ -209,12 +208,6 @@ static void secret_seen(const json_t *obj, void *arg)
   kick(s, EXEC_KICK_SECRET);
 }
 
-static void secret_changed(const json_t *o, const json_t *n, void *arg)
-{
-  (void)o;
-  secret_seen(n, arg);
-}
-
 static void watcher_changed(void *arg)
 {
   kick(arg, EXEC_KICK_WATCHER);
@@ -222,16 +215,16 @@ static void watcher_changed(void *arg)
 
 int exec_shared_start(struct exec_shared *s)
 {
-  struct inf_handler h = { secret_seen, secret_changed, NULL, NULL, s };
-  struct inf *sec;
   int rc;
 
   if (!s)
     return 0;
-  sec = mgr_informer(s->mgr, MGR_SECRET);
-  if (sec)
-    s->secret_handler = inf_add_handler(sec, &h);
-  rc = exec_cfg_on_change(s->opcfg, cfg_changed, s);
+  s->secret = (struct exec_follower){ .name = MGR_SECRET_NAME,
+                                      .fn = secret_seen,
+                                      .arg = s };
+  rc = exec_follow_start(&s->secret, mgr_informer(s->mgr, MGR_SECRET));
+  if (!rc)
+    rc = exec_cfg_on_change(s->opcfg, cfg_changed, s);
   if (!rc)
     exec_watcher_on_change(s->watcher, watcher_changed, s);
   if (!rc)

@@ -360,6 +360,8 @@ static int f_terminate(struct aws_api *a, const struct aws_target *t,
         calloc(1, sizeof(struct aws_ec2_instance_states_result)));
 }
 #undef OPNAME
+static char case_subject[128]; /* of the case opened, "" = none */
+
 #define OPNAME "CreateCase"
 static int f_case(struct aws_api *a, const struct aws_target *t,
                   const struct aws_create_case_req *rq, aws_create_case_cb cb,
@@ -367,6 +369,7 @@ static int f_case(struct aws_api *a, const struct aws_target *t,
 {
   struct aws_create_case_result *r = calloc(1, sizeof(*r));
 
+  str_copy(case_subject, rq->subject, sizeof(case_subject));
   r->case_id = sdup("case-42");
   REPLY(create_case_result, r);
 }
@@ -379,8 +382,14 @@ static int f_cases(struct aws_api *a, const struct aws_target *t,
   struct aws_describe_cases_result *r = calloc(1, sizeof(*r));
 
   ck_assert(rq->include_resolved_cases);
-  r->n = 1;
   r->v = calloc(1, sizeof(*r->v));
+  if (!rq->ncase_ids) { /* every case: the one opened, if any */
+    r->n = case_subject[0] ? 1 : 0;
+    r->v[0].case_id = r->n ? sdup("case-42") : NULL;
+    r->v[0].subject = r->n ? sdup(case_subject) : NULL;
+    REPLY(describe_cases_result, r);
+  }
+  r->n = 1;
   r->v[0].case_id = sdup(rq->case_ids[0]);
   r->v[0].status = sdup("resolved");
   REPLY(describe_cases_result, r);
@@ -661,6 +670,7 @@ static void setup(void)
   conflict_next = conflict_after_create = secret_get_lies = 0;
   fail_op = fail_code = NULL;
   admin_deleted = false;
+  case_subject[0] = 0;
   F.logf = open_memstream(&F.logbuf, &F.loglen);
   log_set_output(F.logf);
   accounts = store_new(0);
@@ -1037,6 +1047,25 @@ START_TEST(ready_duration_counts_from_creating)
 }
 END_TEST
 
+/* The process dies after CreateCase, before the case id is recorded: the
+ * restarted plan finds the case by its subject and opens no second one. */
+START_TEST(support_case_found_after_a_crash)
+{
+  add_account();
+  drive_until(" CreateCase");
+  ck_assert_str_eq(obj_str0(store_get(accounts, KEY), "status.supportCaseID"),
+                   "");
+  acct_exec_free(F.e); /* the observation holding case-42 is lost */
+  F.e = acct_exec_new(&F.d);
+  ck_assert_int_lt(drive(400), 400);
+  ck_assert_int_eq(count(calls, " CreateCase"), 1);
+  ck_assert_int_eq(count(calls, " DescribeCases"), 3); /* find, find, poll */
+  ck_assert_str_eq(obj_str0(store_get(accounts, KEY), "status.supportCaseID"),
+                   "case-42");
+  ck_assert_ptr_nonnull(strstr(events, "SupportCaseFound"));
+}
+END_TEST
+
 static Suite *acct_exec_suite(void)
 {
   Suite *s = suite_create("acct_exec");
@@ -1054,6 +1083,7 @@ static Suite *acct_exec_suite(void)
   tcase_add_test(tc, deletion_cleans_iam_then_removes_finalizer);
   tcase_add_test(tc, iam_cleanup_resumes_after_restart);
   tcase_add_test(tc, ready_duration_counts_from_creating);
+  tcase_add_test(tc, support_case_found_after_a_crash);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -264,6 +264,47 @@ static void case_created(int err, const struct aws_error *ae,
   acct__aws_finish(j, err, ae);
 }
 
+/* The subject CreateCase uses and ACCT_FIND_CASE looks for. */
+static void case_subject(const struct acct_job *j, char *out, size_t n)
+{
+  str_fmt(out, n, "Add account %s to Enterprise Support", j->st.account_id);
+}
+
+static int find_case_page(struct acct_job *j, const char *token);
+
+static void cases_found(int err, const struct aws_error *ae,
+                        const struct aws_describe_cases_result *r, void *arg)
+{
+  struct acct_job *j = arg;
+  char subject[128];
+
+  if (err)
+    return acct__aws_finish(j, err, ae);
+  case_subject(j, subject, sizeof(subject));
+  for (size_t i = 0; i < r->n && !j->obs.case_id[0]; i++)
+    if (str_eq(r->v[i].subject, subject) && r->v[i].case_id)
+      str_copy(j->obs.case_id, r->v[i].case_id, sizeof(j->obs.case_id));
+  if (!j->obs.case_id[0] && !str_empty(r->next_token) &&
+      find_case_page(j, r->next_token) == 0)
+    return;
+  acct__aws_finish(j, 0, NULL);
+}
+
+/* The token lives in the result, freed after its callback: copied. */
+static int find_case_page(struct acct_job *j, const char *token)
+{
+  struct aws_describe_cases_req rq = { .include_resolved_cases = true };
+
+  str_copy(j->token, token ? token : "", sizeof(j->token));
+  rq.next_token = j->token[0] ? j->token : NULL;
+  return API(j)->describe_cases(API(j), &j->mgmt_t, &rq, cases_found, j);
+}
+
+static int find_case(struct acct_job *j)
+{
+  return find_case_page(j, NULL);
+}
+
 static int create_case(struct acct_job *j)
 {
   char subject[128], body[512];
@@ -277,8 +318,7 @@ static int create_case(struct acct_job *j)
     .issue_type = "customer-service",
   };
 
-  str_fmt(subject, sizeof(subject), "Add account %s to Enterprise Support",
-          j->st.account_id);
+  case_subject(j, subject, sizeof(subject));
   str_fmt(body, sizeof(body),
           "Hello AWS Team, please add account %s to Enterprise Support. "
           "Internal account name: %s. Thank you.",
@@ -356,6 +396,8 @@ int acct__exec_aws(struct acct_job *j)
     return create_case(j);
   case ACCT_DESCRIBE_CASE:
     return describe_case(j);
+  case ACCT_FIND_CASE:
+    return find_case(j);
   case ACCT_DESCRIBE_REGIONS:
     return describe_regions(j);
   case ACCT_ENSURE_SUPPORT_ROLE:

@@ -36,6 +36,7 @@ static const char *const action_names[] = {
   "quota",
   "opt-in-region",
   "cleanup-iam-step",
+  "find-case",
 };
 
 const char *acct_action_name(enum acct_action a)

@@ -167,6 +167,11 @@ enum acct_action {
    * "key"|"arn"|"policy": ...}. Its error is logged only. Obs: work = the
    * rest of the list; result < 0 only when the role cannot be assumed. */
   ACCT_CLEANUP_IAM_STEP,
+  /* Support DescribeCases (resolved too, every page): the case whose
+   * subject is ours for account_id ("Add account <id> to Enterprise
+   * Support"), so a crash between CreateCase and recording its id does not
+   * open a second one. Obs: case_id ("" = none). */
+  ACCT_FIND_CASE,
 };
 
 /* The step. Owner: the caller; acct_step_cleanup frees object_new/tags. */

@@ -40,26 +40,48 @@ static int wait_left(const struct acct_snap *sn, struct acct_step *s,
   return 1;
 }
 
+static void record_case(const struct acct_snap *sn, struct acct_step *s,
+                        const struct acct_obs *o, bool found)
+{
+  s->action = ACCT_UPDATE_STATUS;
+  s->object_new = obj_copy_new(sn->account);
+  obj_set_str(s->object_new, "status.supportCaseID", o->case_id);
+  if (!obj_get(sn->account, "status.regionalServiceQuotas") &&
+      !obj_get(sn->account, "status.globalServiceQuotas"))
+    acct__quotas_expand(sn, json_object_get(s->object_new, "status"));
+  s->requeue_ms = (uint64_t)after_create_s(sn) * PLAN_SEC;
+  str_copy(s->why, "record support case", sizeof(s->why));
+  plan_event_set(&s->event, "Normal",
+                 found ? "SupportCaseFound" : "SupportCaseCreated",
+                 found ? "Enterprise Support case %s already open"
+                       : "Enterprise Support case %s opened",
+                 o->case_id);
+}
+
+/* No case recorded: look ours up by subject first (a crash after
+ * CreateCase, or a lost answer, must not open a second one), then open
+ * one. */
 static int no_case(const struct acct_snap *sn, struct acct_step *s)
 {
   const struct acct_obs *o = acct__obs(sn, ACCT_CREATE_CASE);
+  const struct acct_obs *f = acct__obs(sn, ACCT_FIND_CASE);
 
   if (o && o->result == 0 && !str_empty(o->case_id)) {
-    s->action = ACCT_UPDATE_STATUS;
-    s->object_new = obj_copy_new(sn->account);
-    obj_set_str(s->object_new, "status.supportCaseID", o->case_id);
-    if (!obj_get(sn->account, "status.regionalServiceQuotas") &&
-        !obj_get(sn->account, "status.globalServiceQuotas"))
-      acct__quotas_expand(sn, json_object_get(s->object_new, "status"));
-    s->requeue_ms = (uint64_t)after_create_s(sn) * PLAN_SEC;
-    str_copy(s->why, "record support case", sizeof(s->why));
-    plan_event_set(&s->event, "Normal", "SupportCaseCreated",
-                   "Enterprise Support case %s opened", o->case_id);
+    record_case(sn, s, o, false);
     return 0;
   }
-  if (o && wait_left(sn, s, o, RETRY_S, "CreateCase retry wait"))
+  if (f && f->result == 0 && !str_empty(f->case_id)) {
+    record_case(sn, s, f, true);
     return 0;
-  acct__aws(s, sn, ACCT_CREATE_CASE, "open Enterprise Support case");
+  }
+  if (f && f->result == 0) {
+    acct__aws(s, sn, ACCT_CREATE_CASE, "open Enterprise Support case");
+    return 0;
+  }
+  if ((o || f) &&
+      wait_left(sn, s, o ? o : f, RETRY_S, "support case retry wait"))
+    return 0;
+  acct__aws(s, sn, ACCT_FIND_CASE, "is a support case already open");
   return 0;
 }
 

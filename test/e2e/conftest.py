@@ -55,20 +55,27 @@ def http_get(url, timeout=5.0, method="GET"):
         return e.code, dict(e.headers), e.read()
 
 
+def _default_sigint():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Proc:
     """A child process whose output a reader thread collects line by line;
     stopped at teardown."""
 
     def __init__(self, args, env=None, cwd=None, own_group=False):
-        """own_group: the child leads its own process group, as a shell
-        job in a terminal does (see signal_group)."""
+        """own_group: the child leads its own process group with SIGINT at
+        its default action, as a job in a terminal does (see signal_group);
+        whoever started the test suite may have left SIGINT ignored (a
+        background job), and an ignored signal cannot be trapped."""
         self.args = args
         full_env = dict(os.environ)
         full_env.update(env or {})
         self.p = subprocess.Popen(
             args, env=full_env, cwd=cwd, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True, bufsize=1,
-            start_new_session=own_group)
+            start_new_session=own_group,
+            preexec_fn=_default_sigint if own_group else None)
         self.lines = []
         self._cv = threading.Condition()
         self._t = threading.Thread(target=self._pump, daemon=True)

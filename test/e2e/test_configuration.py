@@ -17,20 +17,15 @@ import pytest
 
 from awsfake_util import AwsFake
 from conftest import wait_for
-from operator_env import OperatorEnv, genuine_kube
+from operator_env import OperatorEnv
 
 CM_PATH = "/api/v1/namespaces/%s/configmaps/aws-account-operator-configmap"
 
 
-@pytest.fixture(scope="module")
-def kube(tmp_path_factory):
-    k = genuine_kube(tmp_path_factory.mktemp("kube"))
-    yield k
-    k.stop()
-
-
 @pytest.fixture
 def env(kube):
+    """conftest's module-scoped genuine kube-apiserver, a fresh AWS stand-in
+    and namespace per test."""
     aws = AwsFake("--create-account-seconds", "30")
     e = OperatorEnv(kube, aws, ns="aao-" + uuid.uuid4().hex[:8])
     try:

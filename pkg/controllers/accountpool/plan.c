@@ -122,6 +122,8 @@ static json_t *quotas_new(const json_t *src, bool regional)
       json_t *q = json_object();
 
       json_object_set_new(q, "value", json_integer(json_integer_value(v)));
+      /* required by the CRD; upstream sends its zero value */
+      json_object_set_new(q, "status", json_string(""));
       json_object_set_new(out, k, q);
     }
   }
@@ -150,7 +152,9 @@ static json_t *account_new(const struct pool_snap *sn, const char *name)
   json_object_set_new(a, "apiVersion", json_string(OBJ_API_VERSION));
   json_object_set_new(a, "kind", json_string("Account"));
   obj_set_str(a, "metadata.name", name);
-  obj_set_str(a, "metadata.namespace", OBJ_NAMESPACE);
+  /* the pool's own namespace, which is the operator's (--namespace), not
+   * the default name: the create request goes there */
+  obj_set_str(a, "metadata.namespace", obj_namespace(sn->pool));
   obj_set_label(a, OBJ_LABEL_IAM_USER_ID, sn->name_suffix);
   obj_add_finalizer(a, OBJ_FINALIZER);
   obj_set_new(a, "metadata.ownerReferences", owner_ref_new(sn->pool));

@@ -182,6 +182,13 @@ static size_t find(const struct qent *v, size_t n, const struct acct_obs *o)
   return n;
 }
 
+/* Quotas are re-checked on the support case's poll (upstream's 10 min,
+ * or --support-case-poll-interval). */
+static time_t sweep_s(const struct acct_snap *sn)
+{
+  return sn->case_poll_s ? (time_t)sn->case_poll_s : SWEEP_S;
+}
+
 /* Next IN_PROGRESS quota to re-check in this sweep, or NULL. */
 static const struct qent *sweep(const struct acct_snap *sn,
                                 const struct qent *v, size_t n,
@@ -192,8 +199,8 @@ static const struct qent *sweep(const struct acct_snap *sn,
 
   if (o)
     i = find(v, n, o) + 1;
-  else if (sn->obs && !(c && sn->now - c->at >= SWEEP_S))
-    return NULL; /* a sweep starts after the 10-minute case poll wait */
+  else if (sn->obs && !(c && sn->now - c->at >= sweep_s(sn)))
+    return NULL; /* a sweep starts after the case poll wait */
   for (; i < n; i++) {
     if (str_eq(v[i].status, "IN_PROGRESS"))
       return &v[i];

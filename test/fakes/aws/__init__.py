@@ -64,7 +64,9 @@ Control API (plain JSON, no signature, under /_fake/):
   POST /_fake/expire-credentials     {"access_key_id": ...}: make a session expire now
   POST /_fake/timing                 {"create_account_seconds": .., "case_resolve_seconds": ..,
                                      "instance_running_seconds": .., "region_enable_seconds": ..,
-                                     "ec2_optin_seconds": .., "max_accounts": ..}
+                                     "ec2_optin_seconds": .., "max_accounts": ..,
+                                     "stuck_regions": [..]: EnableRegion leaves these ENABLING
+                                     for good}
   POST /_fake/credentials            {"account_id": ID}: create an IAM admin user in that account
                                      and return {"access_key_id", "secret_access_key"}
 

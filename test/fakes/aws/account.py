@@ -65,5 +65,6 @@ def _acct_enable_region(st, ctx, p):
         return {}
     ent = st.d['regions_opt'].setdefault(acct, {})[p['RegionName']] = {
         'status': 'ENABLING', 'at': ctx.now + st.cfg['region_enable_seconds']}
-    st.schedule(ent['at'], 'region', ent)
+    if p['RegionName'] not in st.cfg.get('stuck_regions', ()):
+        st.schedule(ent['at'], 'region', ent)  # a stuck region stays ENABLING
     return {}

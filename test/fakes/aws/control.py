@@ -99,6 +99,8 @@ class Control:
                         st.cfg[k] = doc[k]
                 if 'ec2_optin_seconds' in doc:
                     st.ec2_optin_seconds = float(doc['ec2_optin_seconds'])
+                if 'stuck_regions' in doc:
+                    st.cfg['stuck_regions'] = list(doc['stuck_regions'])
                 return self.send_json(200, {k: st.cfg.get(k) for k in ('create_account_seconds',
                                                                         'case_resolve_seconds',
                                                                         'instance_running_seconds',

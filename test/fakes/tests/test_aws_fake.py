@@ -549,6 +549,18 @@ def test_account_region_opt_in(fake, member):
     with pytest.raises(ClientError) as e:
         fake.client('ec2', region='me-south-1', creds=creds, config=NO_RETRY).describe_instances()
     assert code_of(e) == 'AuthFailure'
+    # a region told to stick stays ENABLING while another finishes
+    prev = fake.control('POST', 'timing', {})['region_enable_seconds']
+    fake.control('POST', 'timing', {'stuck_regions': ['eu-south-1'], 'region_enable_seconds': 0.2})
+    try:
+        assert call('/enableRegion', {'RegionName': 'eu-south-1'})[0] == 200
+        assert call('/enableRegion', {'RegionName': 'il-central-1'})[0] == 200
+        wait_for(lambda: call('/getRegionOptStatus', {'RegionName': 'il-central-1'})[2]['RegionOptStatus']
+                 == 'ENABLED')
+        time.sleep(0.5)  # well past region_enable_seconds: a real wait, not a synchronisation
+        assert call('/getRegionOptStatus', {'RegionName': 'eu-south-1'})[2]['RegionOptStatus'] == 'ENABLING'
+    finally:
+        fake.control('POST', 'timing', {'stuck_regions': [], 'region_enable_seconds': prev})
 
 
 # ----------------------------------------------------------------------------- S3

@@ -138,6 +138,12 @@ struct exec_cfg *exec_cfg_new(struct inf *cm, const struct exec_kio *kio)
   return c;
 }
 
+void exec_cfg_detach(struct exec_cfg *c)
+{
+  if (c)
+    exec_follow_stop(&c->follow);
+}
+
 void exec_cfg_free(struct exec_cfg *c)
 {
   if (!c)

@@ -157,6 +157,9 @@ typedef void (*exec_cfg_changed_fn)(void *arg);
  * used for the Warning event (may be NULL). */
 struct exec_cfg *exec_cfg_new(struct inf *cm, const struct exec_kio *kio);
 void exec_cfg_free(struct exec_cfg *c);
+/* Stop following the ConfigMap informer (shutdown: before the informer is
+ * freed); the configuration in force stays readable until exec_cfg_free. */
+void exec_cfg_detach(struct exec_cfg *c);
 /* Apply a ConfigMap object (NULL = deleted). What the informer handler
  * calls; public for tests. */
 void exec_cfg_apply(struct exec_cfg *c, const json_t *cm);
@@ -305,6 +308,7 @@ struct exec_shared {
   size_t nunits;
   struct exec_follower secret; /* the credentials Secret */
   unsigned closing;            /* parts still closing at shutdown */
+  bool stopping;               /* stopping: the listeners do nothing */
 };
 
 /* Build the shared pieces over the manager (after mgr_new, before

@@ -34,6 +34,8 @@ static void kick(struct exec_shared *s, unsigned flag)
 {
   size_t i;
 
+  if (s->stopping)
+    return;
   for (i = 0; i < s->nunits; i++)
     if (s->units[i].desc->kick & flag)
       exec_runner_kick_all(s->units[i].run);
@@ -63,18 +65,25 @@ static void part_closed(void *arg)
   shared_release(s);
 }
 
-/* Every runner's jobs ended: close the AWS client last. */
+/* Every runner's jobs ended: only now may what the jobs use go (an AWS
+ * call in flight at shutdown still ends in the watcher's bookkeeping);
+ * the AWS client last. */
 static void unit_closed(void *arg)
 {
   struct exec_shared *s = arg;
 
-  if (--s->closing == 1)
-    exec_aws_close(s->aws, part_closed, s);
+  if (--s->closing != 1)
+    return;
+  exec_watcher_close(s->watcher);
+  s->watcher = NULL;
+  exec_cfg_free(s->opcfg);
+  s->opcfg = NULL;
+  exec_aws_close(s->aws, part_closed, s);
 }
 
-/* Loop stop hook: detach from the informers now (they are closing), close
- * the watcher, wait for every controller's jobs, then close the AWS
- * client. */
+/* Loop stop hook: detach from the informers now (they close after this
+ * hook), silence the listeners, wait for every controller's jobs, then
+ * close the watcher, the configuration and the AWS client. */
 static void shared_stop(void *arg)
 {
   struct exec_shared *s = arg;
@@ -82,11 +91,9 @@ static void shared_stop(void *arg)
 
   exec_follow_stop(&s->secret);
   exec_aws_detach(s->aws);
+  exec_cfg_detach(s->opcfg);
   exec_watcher_on_change(s->watcher, NULL, NULL);
-  exec_watcher_close(s->watcher);
-  s->watcher = NULL;
-  exec_cfg_free(s->opcfg);
-  s->opcfg = NULL;
+  s->stopping = true;
   /* one for the AWS client, one per runner, one held until all started */
   s->closing = 2 + (unsigned)s->nunits;
   for (i = 0; i < s->nunits; i++)
@@ -186,6 +193,8 @@ static void cfg_changed(void *arg)
   struct exec_shared *s = arg;
   size_t i;
 
+  if (s->stopping)
+    return; /* the controllers may be gone */
   for (i = 0; i < s->nunits; i++) {
     const struct exec_desc *d = s->units[i].desc;
     struct ctrl *c = exec_runner_ctrl(s->units[i].run);
@@ -203,6 +212,8 @@ static void secret_seen(void *arg, const json_t *obj)
   struct exec_shared *s = arg;
 
   (void)obj;
+  if (s->stopping)
+    return;
   if (s->watcher)
     exec_watcher_poll(s->watcher);
   kick(s, EXEC_KICK_SECRET);

@@ -22,6 +22,7 @@ configuration, starts the operator and at the end stops operators and peers.
 import base64
 import contextlib
 import os
+import uuid
 
 from awsfake_util import AwsFake
 from conftest import BIN, CRDS, Proc, free_port, http_get
@@ -76,6 +77,31 @@ def operating(env):
         yield env
     finally:
         env.shutdown()
+
+
+@contextlib.contextmanager
+def stand_in_env(kube, *aws_args, **cm):
+    """On a module's genuine kube-apiserver (conftest's `kube`): a fresh AWS
+    stand-in started with aws_args, a fresh random operator namespace, and
+    the ConfigMap installed with the organization root as root and base
+    (cm overrides its defaults). Both stopped at the end."""
+    aws = AwsFake(*aws_args)
+    try:
+        e = OperatorEnv(kube, aws, ns="aao-" + uuid.uuid4().hex[:8])
+        try:
+            root = stand_in_root(aws)
+            e.install(root, root, **cm)
+            yield e
+        finally:
+            e.stop()
+    finally:
+        aws.stop()
+
+
+def stand_in_root(aws):
+    """The AWS stand-in's organization root, read from its control API."""
+    root = aws.control("GET", "state")["root"]
+    return root.get("Id") or root.get("id") if isinstance(root, dict) else root
 
 
 class OperatorEnv:

@@ -10,13 +10,11 @@ restart leaves exactly one AWS account per Account CR.
 """
 import os
 import signal
-import uuid
 
 import pytest
 
-from awsfake_util import AwsFake
 from conftest import http_get, wait_for
-from operator_env import OperatorEnv
+from operator_env import stand_in_env
 
 
 @pytest.fixture
@@ -24,19 +22,12 @@ def env(kube):
     """A fresh AWS stand-in and a fresh operator namespace per test on the
     module's genuine kube-apiserver (conftest's `kube`: our CRDs, with
     kube-controller-manager)."""
-    aws = AwsFake("--create-account-seconds", "2", "--case-resolve-seconds", "2",
-                  "--instance-running-seconds", "0.2")
-    e = OperatorEnv(kube, aws, ns="aao-" + uuid.uuid4().hex[:8])
-    try:
-        root = aws.control("GET", "state")["root"]
-        if isinstance(root, dict):
-            root = root.get("Id") or root.get("id")
-        e.install(root, root, **{"MaxConcurrentReconciles.account": "1",
-                                 "feature.opt_in_regions": "false"})
+    with stand_in_env(kube, "--create-account-seconds", "2",
+                      "--case-resolve-seconds", "2",
+                      "--instance-running-seconds", "0.2",
+                      **{"MaxConcurrentReconciles.account": "1",
+                         "feature.opt_in_regions": "false"}) as e:
         yield e
-    finally:
-        e.stop()
-        aws.stop()
 
 
 def calls(aws):

@@ -11,13 +11,11 @@ Organizations call for a second so reconciles overlap for long enough to see.
 """
 import re
 import time
-import uuid
 
 import pytest
 
-from awsfake_util import AwsFake
 from conftest import wait_for
-from operator_env import OperatorEnv
+from operator_env import stand_in_env
 
 CM_PATH = "/api/v1/namespaces/%s/configmaps/aws-account-operator-configmap"
 
@@ -26,18 +24,10 @@ CM_PATH = "/api/v1/namespaces/%s/configmaps/aws-account-operator-configmap"
 def env(kube):
     """conftest's module-scoped genuine kube-apiserver, a fresh AWS stand-in
     and namespace per test."""
-    aws = AwsFake("--create-account-seconds", "30")
-    e = OperatorEnv(kube, aws, ns="aao-" + uuid.uuid4().hex[:8])
-    try:
-        root = aws.control("GET", "state")["root"]
-        if isinstance(root, dict):
-            root = root.get("Id") or root.get("id")
-        e.install(root, root, **{"MaxConcurrentReconciles.account": "1",
-                                 "feature.opt_in_regions": "false"})
+    with stand_in_env(kube, "--create-account-seconds", "30",
+                      **{"MaxConcurrentReconciles.account": "1",
+                         "feature.opt_in_regions": "false"}) as e:
         yield e
-    finally:
-        e.stop()
-        aws.stop()
 
 
 def gauge(text, name, controller):

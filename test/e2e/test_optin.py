@@ -4,32 +4,24 @@ Account enables the listed regions (Account API EnableRegion in the new
 account) before region initialisation; a region that stays ENABLING keeps
 the Account in OptingInRegions, polled at most once a minute."""
 import time
-import uuid
 
 import pytest
 
-from awsfake_util import AwsFake
 from conftest import wait_for
-from operator_env import OperatorEnv
+from operator_env import stand_in_env
 
 REGIONS = "il-central-1,eu-south-1"
 
 
 @pytest.fixture
 def env(kube):
-    aws = AwsFake("--create-account-seconds", "1", "--case-resolve-seconds", "1",
-                  "--instance-running-seconds", "0.2", "--region-enable-seconds", "0.5")
-    e = OperatorEnv(kube, aws, ns="aao-" + uuid.uuid4().hex[:8])
-    try:
-        root = aws.control("GET", "state")["root"]
-        if isinstance(root, dict):
-            root = root.get("Id") or root.get("id")
-        e.install(root, root, **{"feature.opt_in_regions": "true",
-                                 "opt-in-regions": REGIONS})
+    with stand_in_env(kube, "--create-account-seconds", "1",
+                      "--case-resolve-seconds", "1",
+                      "--instance-running-seconds", "0.2",
+                      "--region-enable-seconds", "0.5",
+                      **{"feature.opt_in_regions": "true",
+                         "opt-in-regions": REGIONS}) as e:
         yield e
-    finally:
-        e.stop()
-        aws.stop()
 
 
 def optin(env, name):

@@ -4,13 +4,11 @@ go into the Accounts the pool creates, and reach Service Quotas as
 RequestServiceQuotaIncrease in the new account; an approved increase lets
 the Account become Ready with the quota COMPLETED, a denied one fails the
 Account (QuotaIncreaseDenied)."""
-import uuid
 
 import pytest
 
-from awsfake_util import AwsFake
 from conftest import wait_for
-from operator_env import OperatorEnv
+from operator_env import stand_in_env
 
 POOL_QUOTAS = ("default:\n  default: true\n  servicequotas:\n    default:\n"
                "      L-1216C47A: '200'\n")
@@ -18,19 +16,12 @@ POOL_QUOTAS = ("default:\n  default: true\n  servicequotas:\n    default:\n"
 
 @pytest.fixture
 def env(kube):
-    aws = AwsFake("--create-account-seconds", "1", "--case-resolve-seconds", "1",
-                  "--instance-running-seconds", "0.2")
-    e = OperatorEnv(kube, aws, ns="aao-" + uuid.uuid4().hex[:8])
-    try:
-        root = aws.control("GET", "state")["root"]
-        if isinstance(root, dict):
-            root = root.get("Id") or root.get("id")
-        e.install(root, root, **{"feature.opt_in_regions": "false",
-                                 "accountpool": POOL_QUOTAS})
+    with stand_in_env(kube, "--create-account-seconds", "1",
+                      "--case-resolve-seconds", "1",
+                      "--instance-running-seconds", "0.2",
+                      **{"feature.opt_in_regions": "false",
+                         "accountpool": POOL_QUOTAS}) as e:
         yield e
-    finally:
-        e.stop()
-        aws.stop()
 
 
 def quota_calls(aws, op):

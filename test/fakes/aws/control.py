@@ -108,6 +108,8 @@ class Control:
                                                                         'region_enable_seconds', 'max_accounts')})
             if m == 'POST' and path == 'credentials':
                 return self.control_credentials(st, doc)
+            if m == 'POST' and path == 'seed-image':
+                return self.control_seed_image(st, doc)
         self.send_json(404, {'error': f'unknown control path {m} /_fake/{path}'})
 
     def control_credentials(self, st, doc):
@@ -132,3 +134,24 @@ class Control:
         self.fake.save()
         return self.send_json(200, {'access_key_id': akid, 'secret_access_key': secret,
                                     'account_id': acct, 'user_name': name, 'standalone': standalone})
+
+    def control_seed_image(self, st, doc):
+        """A snapshot and an AMI backed by it, owned by an existing account, in one region."""
+        acct = doc.get('account_id')
+        if acct not in st.d['accounts'] and acct not in st.d['standalone']:
+            return self.send_json(404, {'error': f'unknown account {acct!r}'})
+        region = doc.get('region') or part.DEFAULT_REGIONS[0]
+        if region not in part.ALL_REGIONS:
+            return self.send_json(400, {'error': f'region {region!r} is not in partition {part.PARTITION}'})
+        now = time.time()
+        snap = S.ec2.new_snapshot(st, acct, region, now, desc='seeded by /_fake/seed-image')
+        name = doc.get('name') or 'seeded-image-' + S._hex(8)
+        try:
+            img = S.ec2.register_image(st, acct, region, name, [{'DeviceName': '/dev/sda1', 'Ebs': {
+                'SnapshotId': snap['SnapshotId']}}], now)
+        except S.ApiError as e:
+            del st.ec2r(acct, region)['snapshots'][snap['SnapshotId']]
+            return self.send_json(400, {'error': e.message})
+        self.fake.save()
+        return self.send_json(200, {'image_id': img['ImageId'], 'snapshot_id': snap['SnapshotId'],
+                                    'account_id': acct, 'region': region, 'name': name})

@@ -228,7 +228,6 @@ class State:
         self.ec2_optin_seconds = cfg.get('ec2_optin_seconds', 0.0)
         self.d = data or self._fresh()
         self.d.setdefault('standalone', {})
-        self.d.setdefault('images', {})
         self._rebuild_index()
 
     # ------------------------------------------------------------------ setup
@@ -478,7 +477,8 @@ class State:
         a = self.d['ec2'].setdefault(acct, {})
         r = a.get(region)
         if r is None:
-            r = a[region] = {'instances': {}, 'volumes': {}, 'snapshots': {}, 'vpce': {}}
+            r = a[region] = {'instances': {}, 'volumes': {}, 'snapshots': {}, 'vpce': {}, 'images': {}}
+        r.setdefault('images', {})    # state files written before AMIs existed
         return r
 
     def region_status(self, acct, region):

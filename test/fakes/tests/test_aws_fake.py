@@ -622,6 +622,84 @@ def test_ec2_region_initialization_and_cleanup(fake, member):
 
 
 # ----------------------------------------------------------------------------- Service Quotas
+def test_amis_owned_by_an_account_and_snapshots_in_use(fake):
+    cust = fake.standalone()
+    acct = cust['account']
+    seeded = fake.control('POST', 'seed-image', {'account_id': acct, 'region': 'eu-west-1'})
+    ami, snap = seeded['image_id'], seeded['snapshot_id']
+    assert ami.startswith('ami-') and snap.startswith('snap-')
+    ec2 = fake.client('ec2', region='eu-west-1', creds=cust['user'], config=NO_RETRY)
+    for owners in (['self'], [acct]):
+        imgs = ec2.describe_images(Owners=owners)['Images']
+        assert [(i['ImageId'], i['OwnerId']) for i in imgs] == [(ami, acct)], owners
+        assert imgs[0]['BlockDeviceMappings'][0]['Ebs']['SnapshotId'] == snap
+    everything = ec2.describe_images()['Images']
+    assert ami in [i['ImageId'] for i in everything] and len(everything) > 1   # public catalogue too
+    assert ec2.describe_images(Owners=['309956199498'])['Images'] and \
+        ami not in [i['ImageId'] for i in ec2.describe_images(Owners=['309956199498'])['Images']]
+    # other accounts do not see it as theirs
+    assert fake.client('ec2', region='eu-west-1').describe_images(Owners=['self'])['Images'] == []
+    with pytest.raises(ClientError) as e:
+        ec2.delete_snapshot(SnapshotId=snap)
+    assert code_of(e) == 'InvalidSnapshot.InUse'
+    assert e.value.response['Error']['Message'] == f'The snapshot {snap} is currently in use by {ami}'
+    # without OwnerIds, public snapshots of another owner come back too: a client must check OwnerId
+    snaps = ec2.describe_snapshots()['Snapshots']
+    owners = {x['SnapshotId']: x['OwnerId'] for x in snaps}
+    assert owners[snap] == acct and '309956199498' in owners.values()
+    public = [k for k, v in owners.items() if v == '309956199498'][0]
+    assert [x['SnapshotId'] for x in ec2.describe_snapshots(OwnerIds=['self'])['Snapshots']] == [snap]
+    with pytest.raises(ClientError) as e:
+        ec2.delete_snapshot(SnapshotId=public)
+    assert code_of(e) == 'UnauthorizedOperation'
+    ec2.deregister_image(ImageId=ami)
+    assert ec2.describe_images(Owners=['self'])['Images'] == []
+    with pytest.raises(ClientError) as e:
+        ec2.deregister_image(ImageId=ami)
+    assert code_of(e) == 'InvalidAMIID.NotFound'
+    ec2.delete_snapshot(SnapshotId=snap)
+    assert ec2.describe_snapshots(OwnerIds=['self'])['Snapshots'] == []
+    status, body = control_status(fake, 'POST', 'seed-image', {'account_id': '000000000001', 'region': 'eu-west-1'})
+    assert status == 404
+
+
+def test_create_and_register_image(fake, member):
+    ec2 = fake.client('ec2', region='us-west-2', creds=member['user'], config=NO_RETRY)
+    public = ec2.describe_images(Owners=['309956199498'])['Images'][0]['ImageId']
+    iid = ec2.run_instances(ImageId=public, InstanceType='t2.micro', MinCount=1, MaxCount=1)['Instances'][0][
+        'InstanceId']
+    wait_for(lambda: ec2.describe_instances(InstanceIds=[iid])['Reservations'][0]['Instances'][0]['State'][
+        'Name'] == 'running')
+    ami = ec2.create_image(InstanceId=iid, Name='from-instance')['ImageId']
+    img = ec2.describe_images(ImageIds=[ami])['Images'][0]
+    assert img['OwnerId'] == member['account'] and img['Name'] == 'from-instance' and img['State'] == 'available'
+    snap = img['BlockDeviceMappings'][0]['Ebs']['SnapshotId']
+    with pytest.raises(ClientError) as e:
+        ec2.delete_snapshot(SnapshotId=snap)
+    assert code_of(e) == 'InvalidSnapshot.InUse'
+    with pytest.raises(ClientError) as e:
+        ec2.create_image(InstanceId=iid, Name='from-instance')
+    assert code_of(e) == 'InvalidAMIName.Duplicate'
+    # an AMI registered from a snapshot, and an instance launched from the account's own AMI
+    vol = ec2.create_volume(AvailabilityZone='us-west-2a', Size=8)['VolumeId']
+    snap2 = ec2.create_snapshot(VolumeId=vol)['SnapshotId']
+    ami2 = ec2.register_image(Name='registered', RootDeviceName='/dev/sda1', VirtualizationType='hvm',
+                              Architecture='x86_64', BlockDeviceMappings=[
+                                  {'DeviceName': '/dev/sda1', 'Ebs': {'SnapshotId': snap2}}])['ImageId']
+    assert {i['ImageId'] for i in ec2.describe_images(Owners=['self'])['Images']} == {ami, ami2}
+    with pytest.raises(ClientError) as e:
+        ec2.register_image(Name='bad', RootDeviceName='/dev/sda1', BlockDeviceMappings=[
+            {'DeviceName': '/dev/sda1', 'Ebs': {'SnapshotId': 'snap-0123456789abcdef0'}}])
+    assert code_of(e) == 'InvalidSnapshot.NotFound'
+    own = ec2.run_instances(ImageId=ami2, InstanceType='t2.micro', MinCount=1, MaxCount=1)['Instances'][0]
+    assert own['ImageId'] == ami2
+    ec2.terminate_instances(InstanceIds=[iid, own['InstanceId']])
+    for a, s in ((ami, snap), (ami2, snap2)):
+        ec2.deregister_image(ImageId=a)
+        ec2.delete_snapshot(SnapshotId=s)
+    ec2.delete_volume(VolumeId=vol)
+
+
 def test_service_quotas(fake, member):
     sq = fake.client('service-quotas', region='eu-west-1', creds=member['role'], config=NO_RETRY)
     q = sq.get_service_quota(ServiceCode='ec2', QuotaCode='L-1216C47A')['Quota']
@@ -1137,7 +1215,8 @@ LISTED = {
     'support': ['CreateCase', 'DescribeCases'],
     'ec2': ['DescribeRegions', 'DescribeImages', 'DescribeInstanceTypes', 'RunInstances', 'DescribeInstances',
             'DescribeInstanceStatus', 'TerminateInstances', 'DescribeVolumes', 'DeleteVolume', 'DescribeSnapshots',
-            'DeleteSnapshot', 'DescribeVpcEndpointServiceConfigurations', 'DeleteVpcEndpointServiceConfigurations'],
+            'DeleteSnapshot', 'DescribeVpcEndpointServiceConfigurations', 'DeleteVpcEndpointServiceConfigurations',
+            'CreateImage', 'RegisterImage', 'DeregisterImage'],
     'service-quotas': ['GetServiceQuota', 'RequestServiceQuotaIncrease',
                        'ListRequestedServiceQuotaChangeHistoryByQuota'],
     'account': ['GetRegionOptStatus', 'EnableRegion'],

@@ -102,10 +102,15 @@ class Control:
                     st.ec2_optin_seconds = float(doc['ec2_optin_seconds'])
                 if 'stuck_regions' in doc:
                     st.cfg['stuck_regions'] = list(doc['stuck_regions'])
+                if 'no_t3_regions' in doc:
+                    if not isinstance(doc['no_t3_regions'], list):
+                        return self.send_json(400, {'error': 'no_t3_regions must be a list of region names'})
+                    st.cfg['no_t3_regions'] = list(doc['no_t3_regions'])
                 return self.send_json(200, {k: st.cfg.get(k) for k in ('create_account_seconds',
                                                                         'case_resolve_seconds',
                                                                         'instance_running_seconds',
-                                                                        'region_enable_seconds', 'max_accounts')})
+                                                                        'region_enable_seconds', 'max_accounts',
+                                                                        'stuck_regions', 'no_t3_regions')})
             if m == 'POST' and path == 'credentials':
                 return self.control_credentials(st, doc)
             if m == 'POST' and path == 'seed-image':

@@ -104,13 +104,20 @@ def _ec2_images(st, ctx, p):
     return {'Images': imgs}
 
 
+def _offered_types(st, region):
+    """Instance types offered in region: t3.micro is missing from the no_t3_regions (timing control)."""
+    gone = set(st.cfg.get('no_t3_regions') or []) & {region}
+    return {k: v for k, v in INSTANCE_TYPES.items() if not (gone and k == 't3.micro')}
+
+
 @op('ec2', 'DescribeInstanceTypes')
 def _ec2_itypes(st, ctx, p):
     _check_region_enabled(st, ctx)
     _dry_run(p)
-    names = p.get('InstanceTypes') or list(INSTANCE_TYPES)
+    offered = _offered_types(st, ctx.region)
+    names = p.get('InstanceTypes') or list(offered)
     for n in names:
-        if n not in INSTANCE_TYPES:
+        if n not in offered:
             raise ApiError('InvalidInstanceType', f'The following supplied instance types do not exist: [{n}]')
     items = [INSTANCE_TYPES[n] for n in names]
     items = [i for i in items if match_filters(p.get('Filters'), {
@@ -128,6 +135,13 @@ def _tags_for(p, rtype):
     return out
 
 
+def _root_kms_key(p):
+    """KmsKeyId of the root volume's mapping (/dev/sda1, else the first), None without one."""
+    bdms = p.get('BlockDeviceMappings') or []
+    root = [b for b in bdms if b.get('DeviceName') == '/dev/sda1'] or bdms[:1]
+    return ((root[0].get('Ebs') or {}).get('KmsKeyId')) if root else None
+
+
 @op('ec2', 'RunInstances')
 def _ec2_run(st, ctx, p):
     _check_region_enabled(st, ctx)
@@ -141,6 +155,11 @@ def _ec2_run(st, ctx, p):
     itype = p.get('InstanceType') or 'm1.small'
     if itype not in INSTANCE_TYPES:
         raise ApiError('InvalidParameterValue', f'Invalid value \'{itype}\' for InstanceType.')
+    if itype not in _offered_types(st, ctx.region):
+        az = (p.get('Placement') or {}).get('AvailabilityZone') or _azs(ctx.region)[0]
+        raise ApiError('Unsupported', f'Your requested instance type ({itype}) is not supported in your '
+                       f'requested Availability Zone ({az}). Please retry your request by not specifying an '
+                       f'Availability Zone or choosing {", ".join(x for x in _azs(ctx.region) if x != az)}.')
     if p['MinCount'] < 1 or p['MaxCount'] < p['MinCount']:
         raise ApiError('InvalidParameterValue', 'Invalid MinCount/MaxCount.')
     r = st.ec2r(ctx.account, ctx.region)
@@ -184,6 +203,7 @@ def _ec2_run(st, ctx, p):
                 'RootDeviceName': '/dev/sda1', 'BlockDeviceMappings': bdms, 'Tags': list(itags) or None,
                 'VirtualizationType': 'hvm', 'Hypervisor': 'xen', 'EbsOptimized': False,
                 'Monitoring': {'State': 'disabled'}, 'StateReason': None,
+                '_root_kms_key_id': _root_kms_key(p),
                 '_running_at': ctx.now + st.cfg['instance_running_seconds'], '_reservation': None}
         instances.append(inst)
     rid = 'r-' + _hex(17)

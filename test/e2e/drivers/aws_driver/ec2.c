@@ -169,9 +169,10 @@ int s_seed_snapshot(struct drv *d)
 
 static int a_snapshots(struct drv *d, const void *res)
 {
-  const struct aws_ec2_ids_result *r = res;
+  const struct aws_ec2_snapshots_result *r = res;
 
-  return r->ids.n == 1 && str_eq(r->ids.v[0], d->id.snapshot) ? 0 : OP_EPARSE;
+  return r->n == 1 && str_eq(r->v[0].snapshot_id, d->id.snapshot) ? 0
+                                                                  : OP_EPARSE;
 }
 
 int s_describe_snapshots(struct drv *d)

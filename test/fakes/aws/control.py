@@ -8,6 +8,7 @@ import re
 import time
 
 from . import services as S
+from . import state as part
 
 
 class Control:
@@ -101,21 +102,61 @@ class Control:
                     st.ec2_optin_seconds = float(doc['ec2_optin_seconds'])
                 if 'stuck_regions' in doc:
                     st.cfg['stuck_regions'] = list(doc['stuck_regions'])
+                if 'no_t3_regions' in doc:
+                    if not isinstance(doc['no_t3_regions'], list):
+                        return self.send_json(400, {'error': 'no_t3_regions must be a list of region names'})
+                    st.cfg['no_t3_regions'] = list(doc['no_t3_regions'])
                 return self.send_json(200, {k: st.cfg.get(k) for k in ('create_account_seconds',
                                                                         'case_resolve_seconds',
                                                                         'instance_running_seconds',
-                                                                        'region_enable_seconds', 'max_accounts')})
+                                                                        'region_enable_seconds', 'max_accounts',
+                                                                        'stuck_regions', 'no_t3_regions')})
             if m == 'POST' and path == 'credentials':
-                acct = doc.get('account_id') or st.mgmt
-                if acct not in st.d['accounts']:
-                    return self.send_json(404, {'error': 'unknown account'})
-                now = time.time()
-                name = doc.get('user_name') or 'fake-admin-' + S._hex(6)
-                u = st._iam(acct)['users'].get(name) or st._create_user(acct, name, '/', [], now)
-                if f'arn:{S.PARTITION}:iam::aws:policy/AdministratorAccess' not in u['attached']:
-                    u['attached'].append(f'arn:{S.PARTITION}:iam::aws:policy/AdministratorAccess')
-                akid, secret = st._new_access_key(acct, u, now)
-                fake.save()
-                return self.send_json(200, {'access_key_id': akid, 'secret_access_key': secret,
-                                            'account_id': acct, 'user_name': name})
+                return self.control_credentials(st, doc)
+            if m == 'POST' and path == 'seed-image':
+                return self.control_seed_image(st, doc)
         self.send_json(404, {'error': f'unknown control path {m} /_fake/{path}'})
+
+    def control_credentials(self, st, doc):
+        """An admin IAM user (AdministratorAccess) with a new access key in an account of the
+        organization, or in a standalone customer account created on first use."""
+        acct = doc.get('account_id') or st.mgmt
+        if not isinstance(acct, str) or not re.match(r'^\d{12}$', acct):
+            return self.send_json(400, {'error': f'account_id must be a string of 12 digits, got {acct!r}'})
+        now = time.time()
+        name = doc.get('user_name')
+        if name is not None and not (isinstance(name, str) and re.match(r'^[\w+=,.@-]{1,64}$', name)):
+            return self.send_json(400, {'error': f'invalid user_name {name!r}'})
+        standalone = acct not in st.d['accounts']
+        if standalone and acct not in st.d['standalone']:
+            st.create_standalone(acct, name or 'osdCcsAdmin', now)
+        name = name or ('osdCcsAdmin' if standalone else 'fake-admin-' + S._hex(6))
+        admin = f'arn:{part.PARTITION}:iam::aws:policy/AdministratorAccess'
+        u = st._iam(acct)['users'].get(name) or st._create_user(acct, name, '/', [], now)
+        if admin not in u['attached']:
+            u['attached'].append(admin)
+        akid, secret = st._new_access_key(acct, u, now)
+        self.fake.save()
+        return self.send_json(200, {'access_key_id': akid, 'secret_access_key': secret,
+                                    'account_id': acct, 'user_name': name, 'standalone': standalone})
+
+    def control_seed_image(self, st, doc):
+        """A snapshot and an AMI backed by it, owned by an existing account, in one region."""
+        acct = doc.get('account_id')
+        if acct not in st.d['accounts'] and acct not in st.d['standalone']:
+            return self.send_json(404, {'error': f'unknown account {acct!r}'})
+        region = doc.get('region') or part.DEFAULT_REGIONS[0]
+        if region not in part.ALL_REGIONS:
+            return self.send_json(400, {'error': f'region {region!r} is not in partition {part.PARTITION}'})
+        now = time.time()
+        snap = S.ec2.new_snapshot(st, acct, region, now, desc='seeded by /_fake/seed-image')
+        name = doc.get('name') or 'seeded-image-' + S._hex(8)
+        try:
+            img = S.ec2.register_image(st, acct, region, name, [{'DeviceName': '/dev/sda1', 'Ebs': {
+                'SnapshotId': snap['SnapshotId']}}], now)
+        except S.ApiError as e:
+            del st.ec2r(acct, region)['snapshots'][snap['SnapshotId']]
+            return self.send_json(400, {'error': e.message})
+        self.fake.save()
+        return self.send_json(200, {'image_id': img['ImageId'], 'snapshot_id': snap['SnapshotId'],
+                                    'account_id': acct, 'region': region, 'name': name})

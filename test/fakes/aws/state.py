@@ -20,6 +20,8 @@ import time
 from .protocol import ApiError
 
 
+# The partition served; set once at start by set_partition() (--partition). Modules read
+# it as state.PARTITION at call time, never copy it.
 PARTITION = 'aws'
 AMI_OWNER = '309956199498'
 
@@ -33,6 +35,7 @@ OPT_IN_REGIONS = [
     'eu-south-1', 'eu-south-2', 'me-central-1', 'me-south-1', 'il-central-1',
 ]
 ALL_REGIONS = DEFAULT_REGIONS + OPT_IN_REGIONS
+GOV_REGIONS = ['us-gov-west-1', 'us-gov-east-1']
 
 AWS_MANAGED_POLICIES = [
     'AdministratorAccess', 'ReadOnlyAccess', 'PowerUserAccess', 'IAMFullAccess',
@@ -95,6 +98,30 @@ IMAGE_NAMES = [
 
 STATE_CODES = {'pending': 0, 'running': 16, 'shutting-down': 32, 'terminated': 48,
                'stopping': 64, 'stopped': 80}
+
+def set_partition(name):
+    """Serve 'aws' (default) or 'aws-us-gov'. The region lists are changed in place because
+    service modules imported them by name."""
+    global PARTITION
+    if name not in ('aws', 'aws-us-gov'):
+        raise ValueError(f'unsupported partition {name}')
+    PARTITION = name
+    if name == 'aws-us-gov':
+        DEFAULT_REGIONS[:] = GOV_REGIONS
+        OPT_IN_REGIONS[:] = []
+        ALL_REGIONS[:] = GOV_REGIONS
+
+
+def region_in_partition(region):
+    """Whether credentials of the served partition can sign for region (GovCloud keys only
+    work in us-gov-*, commercial keys never there)."""
+    return region.startswith('us-gov-') == (PARTITION == 'aws-us-gov')
+
+
+def arn_partition_ok(arn):
+    """False for an ARN of another partition (arn:aws:... given to GovCloud and vice versa)."""
+    return not isinstance(arn, str) or not arn.startswith('arn:') or arn.split(':', 2)[1] == PARTITION
+
 
 EMAIL_RE = re.compile(r'^[^\s@]+@[^\s@]+\.[^\s@]+$')
 
@@ -200,6 +227,7 @@ class State:
         self.web_tokens = {}          # token -> subject
         self.ec2_optin_seconds = cfg.get('ec2_optin_seconds', 0.0)
         self.d = data or self._fresh()
+        self.d.setdefault('standalone', {})
         self._rebuild_index()
 
     # ------------------------------------------------------------------ setup
@@ -215,7 +243,7 @@ class State:
                     'AvailablePolicyTypes': [], 'root': root},
             'accounts': {}, 'ous': {}, 'create_requests': [], 'creds': {}, 'iam': {},
             'support': {}, 'ec2': {}, 'quotas': {}, 'regions_opt': {}, 's3': {}, 'r53': {},
-            'closures': [],
+            'closures': [], 'standalone': {},
         }
         self.d = d
         now = time.time()
@@ -289,6 +317,15 @@ class State:
             acct, 'OrganizationAccountAccessRole', '/', trust, '', 3600, [], now)
         i['roles']['OrganizationAccountAccessRole']['attached'].append(
             f'arn:{PARTITION}:iam::aws:policy/AdministratorAccess')
+
+    def create_standalone(self, acct, user_name, now):
+        """A customer-owned account outside the organization (CCS/BYOC, STS): its own IAM with
+        an admin user, no OrganizationAccountAccessRole, invisible to Organizations."""
+        self.d['standalone'][acct] = {'Id': acct, 'created': now}
+        self._iam(acct)
+        u = self._create_user(acct, user_name, '/', [], now)
+        u['attached'].append(f'arn:{PARTITION}:iam::aws:policy/AdministratorAccess')
+        return u
 
     def _role_obj(self, acct, name, path, trust, desc, max_sess, tags, now):
         return {'RoleName': name, 'Path': path or '/', 'RoleId': 'AROA' + _upper_alnum(17),
@@ -426,6 +463,9 @@ class State:
 
     # ------------------------------------------------------------------ helpers
     def require_mgmt(self, ctx):
+        if ctx.account in self.d['standalone']:
+            raise ApiError('AWSOrganizationsNotInUseException',
+                           'Your account is not a member of an organization.')
         if ctx.account != self.mgmt:
             raise ApiError('AccessDeniedException',
                            'You don\'t have permissions to access this resource.', 400)
@@ -437,7 +477,8 @@ class State:
         a = self.d['ec2'].setdefault(acct, {})
         r = a.get(region)
         if r is None:
-            r = a[region] = {'instances': {}, 'volumes': {}, 'snapshots': {}, 'vpce': {}}
+            r = a[region] = {'instances': {}, 'volumes': {}, 'snapshots': {}, 'vpce': {}, 'images': {}}
+        r.setdefault('images', {})    # state files written before AMIs existed
         return r
 
     def region_status(self, acct, region):
@@ -453,7 +494,9 @@ class State:
             'root': self.root,
             'management_account_id': self.mgmt,
             'accounts': [{'Id': a['Id'], 'Name': a['Name'], 'Email': a['Email'], 'Status': a['Status'],
-                          'parent': a['parent'], 'tags': a['tags']} for a in d['accounts'].values()],
+                          'parent': a['parent'], 'tags': a['tags'], 'standalone': False}
+                         for a in d['accounts'].values()],
+            'standalone_accounts': [{'Id': a['Id'], 'standalone': True} for a in d['standalone'].values()],
             'organizational_units': [{'Id': o['Id'], 'Name': o['Name'], 'parent': o['parent']}
                                      for o in d['ous'].values()],
             'create_account_requests': [{k: v for k, v in r.items() if not k.startswith('_')}
@@ -464,8 +507,12 @@ class State:
             'hosted_zones': {a: sorted(z) for a, z in d['r53'].items()},
             'support_cases': {a: [{'caseId': c['caseId'], 'status': c['status']} for c in cs.values()]
                               for a, cs in d['support'].items()},
-            'instances': {a: {r: {i: v['State']['Name'] for i, v in rr['instances'].items()}
+            'instances': {a: {r: {i: {'state': v['State']['Name'], 'instance_type': v['InstanceType'],
+                                      'image_id': v['ImageId'], 'kms_key_id': v.get('_root_kms_key_id')}
+                                  for i, v in rr['instances'].items()}
                               for r, rr in regs.items() if rr['instances']}
                           for a, regs in d['ec2'].items()},
+            'images': {a: {r: sorted(rr.get('images', {})) for r, rr in regs.items() if rr.get('images')}
+                       for a, regs in d['ec2'].items()},
             'regions_opt': d['regions_opt'],
         }

@@ -346,6 +346,22 @@ static int f_types(struct aws_api *a, const struct aws_target *t,
   REPLY(ec2_ids_result, r);
 }
 #undef OPNAME
+#define OPNAME "GetServiceQuota"
+static char quota_regions[256]; /* "code@region " per GetServiceQuota */
+static int f_get_quota(struct aws_api *a, const struct aws_target *t,
+                       const struct aws_quota_req *rq,
+                       aws_get_service_quota_cb cb, void *arg)
+{
+  struct aws_service_quota_result *r = calloc(1, sizeof(*r));
+
+  str_fmt(quota_regions + strlen(quota_regions),
+          sizeof(quota_regions) - strlen(quota_regions), "%s@%s ",
+          rq->quota_code, t->region ? t->region : "(default)");
+  r->has_value = true;
+  r->value = 100000; /* already enough: COMPLETED */
+  REPLY(service_quota_result, r);
+}
+#undef OPNAME
 #define OPNAME "RunInstances"
 static int f_run(struct aws_api *a, const struct aws_target *t,
                  const struct aws_run_instances_req *rq,
@@ -527,6 +543,7 @@ static void api_init(void)
   api.describe_images = f_images;
   api.describe_instance_types = f_types;
   api.run_instances = f_run;
+  api.get_service_quota = f_get_quota;
   api.describe_instance_status = f_status;
   api.terminate_instances = f_terminate;
   api.create_case = f_case;
@@ -697,7 +714,7 @@ static void setup(void)
   admin_deleted = false;
   no_t3_region = NULL;
   no_t3_error = false;
-  run_types[0] = policy_arns[0] = 0;
+  run_types[0] = policy_arns[0] = quota_regions[0] = 0;
   case_subject[0] = 0;
   F.logf = open_memstream(&F.logbuf, &F.loglen);
   log_set_output(F.logf);
@@ -1137,6 +1154,38 @@ START_TEST(govcloud_policy_arns_and_no_region_init)
 }
 END_TEST
 
+/* Global quotas (IAM's L-FE177D64) are read and requested in the
+ * partition's global region: us-east-1, or us-gov-west-1 in FedRAMP. */
+START_TEST(global_quota_in_the_partitions_global_region)
+{
+  static const char *const want[] = { "L-FE177D64@us-east-1 ",
+                                      "L-FE177D64@us-gov-west-1 " };
+
+  for (int fedramp = 0; fedramp < 2; fedramp++) {
+    json_t *cm = configmap(), *a;
+
+    teardown();
+    setup();
+    if (fedramp) {
+      json_object_set_new(json_object_get(cm, "data"), "fedramp",
+                          json_string("true"));
+      exec_cfg_apply(F.cfg, cm);
+    }
+    json_decref(cm);
+    add_account();
+    a = json_deep_copy(store_get(accounts, KEY));
+    json_object_set_new(json_object_get(a, "spec"), "globalServiceQuotas",
+                        json_pack("{s:{s:i}}", "L-FE177D64", "value", 5000));
+    store_put_new(accounts, a, NULL);
+    ck_assert_int_lt(drive(400), 400);
+    ck_assert_str_eq(quota_regions, want[fedramp]);
+    ck_assert_str_eq(obj_str0(store_get(accounts, KEY),
+                              "status.globalServiceQuotas.L-FE177D64.status"),
+                     "COMPLETED");
+  }
+}
+END_TEST
+
 static Suite *acct_exec_suite(void)
 {
   Suite *s = suite_create("acct_exec");
@@ -1157,6 +1206,7 @@ static Suite *acct_exec_suite(void)
   tcase_add_test(tc, support_case_found_after_a_crash);
   tcase_add_test(tc, region_init_falls_back_to_t2);
   tcase_add_test(tc, govcloud_policy_arns_and_no_region_init);
+  tcase_add_test(tc, global_quota_in_the_partitions_global_region);
   suite_add_tcase(s, tc);
   return s;
 }

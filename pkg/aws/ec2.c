@@ -468,11 +468,55 @@ int aws_enc_describe_snapshots(const struct aws_ec2_page_req *rq,
   return aws_query_request(w, &q);
 }
 
-int aws_dec_describe_snapshots(const char *body, size_t len,
-                               struct aws_ec2_ids_result **out)
+static int snapshot_item(aws_xnode n, void *elem)
 {
-  return dec_ids(body, len, "DescribeSnapshots", "snapshotSet", "snapshotId",
-                 out);
+  struct aws_ec2_snapshot *sn = elem;
+
+  sn->snapshot_id = aws_ox_str_new(n, "snapshotId");
+  sn->owner_id = aws_ox_str_new(n, "ownerId");
+  sn->volume_id = aws_ox_str_new(n, "volumeId");
+  sn->state = aws_ox_str_new(n, "status");
+  return sn->snapshot_id ? 0 : OP_EPARSE;
+}
+
+int aws_dec_describe_snapshots(const char *body, size_t len,
+                               struct aws_ec2_snapshots_result **out)
+{
+  struct aws_ec2_snapshots_result *r;
+  struct aws_xml *doc;
+  aws_xnode root;
+  int rc = open_resp(body, len, "DescribeSnapshots", &doc, &root);
+
+  if (rc)
+    return rc;
+  r = util_xcalloc(1, sizeof(*r));
+  rc = aws_ox_each(aws_ox_child(root, "snapshotSet"), "item", sizeof(*r->v),
+                   snapshot_item, (void **)&r->v, &r->n);
+  r->next_token = aws_ox_str_new(root, "nextToken");
+  aws_xml_free(doc);
+  if (rc) {
+    aws_ec2_snapshots_result_free(r);
+    return fix(rc);
+  }
+  *out = r;
+  return 0;
+}
+
+void aws_ec2_snapshots_result_free(struct aws_ec2_snapshots_result *r)
+{
+  size_t i;
+
+  if (!r)
+    return;
+  for (i = 0; i < r->n; i++) {
+    free(r->v[i].snapshot_id);
+    free(r->v[i].owner_id);
+    free(r->v[i].volume_id);
+    free(r->v[i].state);
+  }
+  free(r->v);
+  free(r->next_token);
+  free(r);
 }
 
 int aws_enc_describe_vpc_endpoint_service_configurations(
@@ -604,6 +648,7 @@ int aws_enc_describe_images(const struct aws_describe_images_req *rq,
   add_filters(&q, &rq->filters);
   aws_query_add_list(&q, "ImageId", rq->image_ids, rq->nimage_ids, false);
   aws_query_add_list(&q, "Owner", rq->owners, rq->nowners, false);
+  add_page(&q, rq->next_token, rq->max_results);
   return aws_query_request(w, &q);
 }
 
@@ -616,6 +661,7 @@ static int image_item(aws_xnode n, void *elem)
   i->architecture = aws_ox_str_new(n, "architecture");
   i->state = aws_ox_str_new(n, "imageState");
   i->creation_date = aws_ox_str_new(n, "creationDate");
+  i->owner_id = aws_ox_str_new(n, "imageOwnerId");
   return i->image_id ? 0 : OP_EPARSE;
 }
 
@@ -632,6 +678,7 @@ int aws_dec_describe_images(const char *body, size_t len,
   r = util_xcalloc(1, sizeof(*r));
   rc = aws_ox_each(aws_ox_child(root, "imagesSet"), "item", sizeof(*r->v),
                    image_item, (void **)&r->v, &r->n);
+  r->next_token = aws_ox_str_new(root, "nextToken");
   aws_xml_free(doc);
   if (rc) {
     aws_ec2_images_result_free(r);
@@ -653,7 +700,22 @@ void aws_ec2_images_result_free(struct aws_ec2_images_result *r)
     free(r->v[i].architecture);
     free(r->v[i].state);
     free(r->v[i].creation_date);
+    free(r->v[i].owner_id);
   }
   free(r->v);
+  free(r->next_token);
   free(r);
+}
+
+int aws_enc_deregister_image(const struct aws_ec2_image_req *rq,
+                             struct aws_wire *w)
+{
+  return enc_delete(w, "DeregisterImage", "ImageId", rq->image_id);
+}
+
+/* <DeregisterImageResponse><return>true</return>: nothing to keep. */
+int aws_dec_deregister_image(const char *body, size_t len,
+                             struct aws_empty_result **out)
+{
+  return aws_dec_empty_xml(body, len, out);
 }

@@ -83,13 +83,20 @@ struct aws_describe_images_req {
   const char *const *image_ids;
   size_t nimage_ids;
   struct aws_ec2_filters filters;
+  const char *next_token; /* DescribeImages paginates */
+  int max_results;        /* 0 = not sent (AWS: every image at once) */
 };
 struct aws_ec2_image {
   char *image_id, *name, *architecture, *state, *creation_date;
+  char *owner_id; /* imageOwnerId */
 };
 struct aws_ec2_images_result {
   struct aws_ec2_image *v;
   size_t n;
+  char *next_token;
+};
+struct aws_ec2_image_req { /* DeregisterImage */
+  const char *image_id;
 };
 struct aws_ec2_tag_spec {
   const char *resource_type; /* instance, volume */
@@ -126,6 +133,14 @@ struct aws_ec2_volume_req {
 struct aws_ec2_snapshot_req {
   const char *snapshot_id;
 };
+struct aws_ec2_snapshot {
+  char *snapshot_id, *owner_id, *volume_id, *state;
+};
+struct aws_ec2_snapshots_result { /* DescribeSnapshots */
+  struct aws_ec2_snapshot *v;
+  size_t n;
+  char *next_token;
+};
 struct aws_ec2_service_ids_req { /* VPC endpoint service configurations */
   const char *const *service_ids;
   size_t nservice_ids;
@@ -153,6 +168,8 @@ struct aws_ec2_unsuccessful_result {
      true, describe_instance_types_req, ec2_ids_result)                        \
   XX(describe_images, DescribeImages, "ec2", AWS_PROTO_EC2, true,              \
      describe_images_req, ec2_images_result)                                   \
+  XX(deregister_image, DeregisterImage, "ec2", AWS_PROTO_EC2, true,            \
+     ec2_image_req, empty_result)                                              \
   XX(run_instances, RunInstances, "ec2", AWS_PROTO_EC2, false,                 \
      run_instances_req, ec2_instances_result)                                  \
   XX(terminate_instances, TerminateInstances, "ec2", AWS_PROTO_EC2, true,      \
@@ -162,7 +179,7 @@ struct aws_ec2_unsuccessful_result {
   XX(delete_volume, DeleteVolume, "ec2", AWS_PROTO_EC2, true, ec2_volume_req,  \
      empty_result)                                                             \
   XX(describe_snapshots, DescribeSnapshots, "ec2", AWS_PROTO_EC2, true,        \
-     ec2_page_req, ec2_ids_result)                                             \
+     ec2_page_req, ec2_snapshots_result)                                       \
   XX(delete_snapshot, DeleteSnapshot, "ec2", AWS_PROTO_EC2, true,              \
      ec2_snapshot_req, empty_result)                                           \
   XX(describe_vpc_endpoint_service_configurations,                             \
@@ -179,6 +196,7 @@ struct aws_ec2_unsuccessful_result {
   XX(ec2_instance_states_result)                                               \
   XX(ec2_ids_result)                                                           \
   XX(ec2_images_result)                                                        \
+  XX(ec2_snapshots_result)                                                     \
   XX(ec2_unsuccessful_result)
 AWS_RESULTS_EC2(AWS_RESULT_FREE_DECL)
 

@@ -111,6 +111,8 @@ AWS_API_RESULT_TYPES(FIRE)
     return 0;                                                                  \
   } while (0)
 
+static char policy_arns[512]; /* every Attach*Policy ARN */
+
 static char *sdup(const char *s)
 {
   return s ? strdup(s) : NULL;
@@ -205,6 +207,8 @@ static int f_attach_role(struct aws_api *a, const struct aws_target *t,
                          const struct aws_iam_role_policy_req *rq,
                          aws_attach_role_policy_cb cb, void *arg)
 {
+  str_fmt(policy_arns + strlen(policy_arns),
+          sizeof(policy_arns) - strlen(policy_arns), "%s ", rq->policy_arn);
   REPLY(empty_result, calloc(1, sizeof(struct aws_empty_result)));
 }
 #undef OPNAME
@@ -232,6 +236,8 @@ static int f_attach_user(struct aws_api *a, const struct aws_target *t,
                          const struct aws_iam_user_policy_req *rq,
                          aws_attach_user_policy_cb cb, void *arg)
 {
+  str_fmt(policy_arns + strlen(policy_arns),
+          sizeof(policy_arns) - strlen(policy_arns), "%s ", rq->policy_arn);
   REPLY(empty_result, calloc(1, sizeof(struct aws_empty_result)));
 }
 #undef OPNAME
@@ -310,16 +316,50 @@ static int f_images(struct aws_api *a, const struct aws_target *t,
 }
 #undef OPNAME
 #define OPNAME "DescribeInstanceTypes"
+/* Regions without t3.micro answer with an empty list, or with EC2's
+ * InvalidInstanceType error when no_t3_error is set. */
+static const char *no_t3_region;
+static bool no_t3_error;
+static char run_types[256]; /* "region=type " per RunInstances */
+
 static int f_types(struct aws_api *a, const struct aws_target *t,
                    const struct aws_describe_instance_types_req *rq,
                    aws_describe_instance_types_cb cb, void *arg)
 {
   struct aws_ec2_ids_result *r = calloc(1, sizeof(*r));
+  bool none = str_eq(t->region, no_t3_region);
 
-  r->ids.n = 1;
-  r->ids.v = calloc(1, sizeof(char *));
-  r->ids.v[0] = sdup("t3.micro");
+  ck_assert_uint_eq(rq->ninstance_types, 1);
+  ck_assert_str_eq(rq->instance_types[0], "t3.micro");
+  if (none && no_t3_error) {
+    note(OPNAME);
+    free(r);
+    defer(fire_ec2_ids_result, (void *)cb, arg, NULL, NULL, OP_EAWS,
+          "InvalidInstanceType");
+    return 0;
+  }
+  if (!none) {
+    r->ids.n = 1;
+    r->ids.v = calloc(1, sizeof(char *));
+    r->ids.v[0] = sdup("t3.micro");
+  }
   REPLY(ec2_ids_result, r);
+}
+#undef OPNAME
+#define OPNAME "GetServiceQuota"
+static char quota_regions[256]; /* "code@region " per GetServiceQuota */
+static int f_get_quota(struct aws_api *a, const struct aws_target *t,
+                       const struct aws_quota_req *rq,
+                       aws_get_service_quota_cb cb, void *arg)
+{
+  struct aws_service_quota_result *r = calloc(1, sizeof(*r));
+
+  str_fmt(quota_regions + strlen(quota_regions),
+          sizeof(quota_regions) - strlen(quota_regions), "%s@%s ",
+          rq->quota_code, t->region ? t->region : "(default)");
+  r->has_value = true;
+  r->value = 100000; /* already enough: COMPLETED */
+  REPLY(service_quota_result, r);
 }
 #undef OPNAME
 #define OPNAME "RunInstances"
@@ -330,7 +370,8 @@ static int f_run(struct aws_api *a, const struct aws_target *t,
   struct aws_ec2_instances_result *r = calloc(1, sizeof(*r));
 
   ck_assert_str_eq(rq->image_id, "ami-good");
-  ck_assert_str_eq(rq->instance_type, "t3.micro");
+  str_fmt(run_types + strlen(run_types), sizeof(run_types) - strlen(run_types),
+          "%s=%s ", t->region, rq->instance_type);
   r->n = 1;
   r->v = calloc(1, sizeof(*r->v));
   r->v[0].instance_id = sdup("i-0123456789");
@@ -502,6 +543,7 @@ static void api_init(void)
   api.describe_images = f_images;
   api.describe_instance_types = f_types;
   api.run_instances = f_run;
+  api.get_service_quota = f_get_quota;
   api.describe_instance_status = f_status;
   api.terminate_instances = f_terminate;
   api.create_case = f_case;
@@ -670,6 +712,9 @@ static void setup(void)
   conflict_next = conflict_after_create = secret_get_lies = 0;
   fail_op = fail_code = NULL;
   admin_deleted = false;
+  no_t3_region = NULL;
+  no_t3_error = false;
+  run_types[0] = policy_arns[0] = quota_regions[0] = 0;
   case_subject[0] = 0;
   F.logf = open_memstream(&F.logbuf, &F.loglen);
   log_set_output(F.logf);
@@ -818,6 +863,9 @@ START_TEST(lifecycle_to_ready)
   ck_assert_int_eq(count(calls, "CreateRole"), 1);
   ck_assert_int_eq(count(calls, "CreateUser"), 1);
   ck_assert_int_eq(count(calls, "RunInstances"), 2); /* two regions */
+  ck_assert_str_eq(run_types, "eu-west-1=t3.micro us-east-1=t3.micro ");
+  ck_assert_str_eq(policy_arns, "arn:aws:iam::aws:policy/AdministratorAccess "
+                                "arn:aws:iam::aws:policy/AdministratorAccess ");
   ck_assert_int_eq(count(calls, "TerminateInstances"), 2);
   ck_assert_int_eq(count(calls, "CreateCase"), 1);
   ck_assert_int_ge(count(calls, "DescribeCases"), 1);
@@ -1066,6 +1114,78 @@ START_TEST(support_case_found_after_a_crash)
 }
 END_TEST
 
+/* Region init picks t3.micro, else t2.micro: a region without t3 (an
+ * empty DescribeInstanceTypes answer, or InvalidInstanceType) launches a
+ * t2.micro and the account still becomes Ready. */
+START_TEST(region_init_falls_back_to_t2)
+{
+  for (int mode = 0; mode < 2; mode++) {
+    teardown();
+    setup();
+    no_t3_region = "eu-west-1";
+    no_t3_error = mode == 1;
+    add_account();
+    ck_assert_int_lt(drive(400), 400);
+    ck_assert_str_eq(run_types, "eu-west-1=t2.micro us-east-1=t3.micro ");
+    ck_assert_int_eq(count(calls, "DescribeInstanceTypes"), 2);
+    ck_assert_int_eq(count(calls, "TerminateInstances"), 2);
+  }
+}
+END_TEST
+
+/* FedRAMP: the AdministratorAccess ARNs are in aws-us-gov and region
+ * initialization is skipped (GovCloud is bring-your-own-VPC). */
+START_TEST(govcloud_policy_arns_and_no_region_init)
+{
+  json_t *cm = configmap();
+
+  json_object_set_new(json_object_get(cm, "data"), "fedramp",
+                      json_string("true"));
+  exec_cfg_apply(F.cfg, cm);
+  json_decref(cm);
+  ck_assert(exec_cfg_get(F.cfg)->fedramp);
+  add_account();
+  ck_assert_int_lt(drive(400), 400);
+  ck_assert_str_eq(policy_arns,
+                   "arn:aws-us-gov:iam::aws:policy/AdministratorAccess "
+                   "arn:aws-us-gov:iam::aws:policy/AdministratorAccess ");
+  ck_assert_int_eq(count(calls, "RunInstances"), 0);
+  ck_assert_int_eq(count(calls, "DescribeInstanceTypes"), 0);
+}
+END_TEST
+
+/* Global quotas (IAM's L-FE177D64) are read and requested in the
+ * partition's global region: us-east-1, or us-gov-west-1 in FedRAMP. */
+START_TEST(global_quota_in_the_partitions_global_region)
+{
+  static const char *const want[] = { "L-FE177D64@us-east-1 ",
+                                      "L-FE177D64@us-gov-west-1 " };
+
+  for (int fedramp = 0; fedramp < 2; fedramp++) {
+    json_t *cm = configmap(), *a;
+
+    teardown();
+    setup();
+    if (fedramp) {
+      json_object_set_new(json_object_get(cm, "data"), "fedramp",
+                          json_string("true"));
+      exec_cfg_apply(F.cfg, cm);
+    }
+    json_decref(cm);
+    add_account();
+    a = json_deep_copy(store_get(accounts, KEY));
+    json_object_set_new(json_object_get(a, "spec"), "globalServiceQuotas",
+                        json_pack("{s:{s:i}}", "L-FE177D64", "value", 5000));
+    store_put_new(accounts, a, NULL);
+    ck_assert_int_lt(drive(400), 400);
+    ck_assert_str_eq(quota_regions, want[fedramp]);
+    ck_assert_str_eq(obj_str0(store_get(accounts, KEY),
+                              "status.globalServiceQuotas.L-FE177D64.status"),
+                     "COMPLETED");
+  }
+}
+END_TEST
+
 static Suite *acct_exec_suite(void)
 {
   Suite *s = suite_create("acct_exec");
@@ -1084,6 +1204,9 @@ static Suite *acct_exec_suite(void)
   tcase_add_test(tc, iam_cleanup_resumes_after_restart);
   tcase_add_test(tc, ready_duration_counts_from_creating);
   tcase_add_test(tc, support_case_found_after_a_crash);
+  tcase_add_test(tc, region_init_falls_back_to_t2);
+  tcase_add_test(tc, govcloud_policy_arns_and_no_region_init);
+  tcase_add_test(tc, global_quota_in_the_partitions_global_region);
   suite_add_tcase(s, tc);
   return s;
 }

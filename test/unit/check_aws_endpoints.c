@@ -133,6 +133,53 @@ START_TEST(arn_and_partition_helpers)
 }
 END_TEST
 
+START_TEST(arn_fmt_per_partition)
+{
+  char out[96];
+
+  ck_assert_int_eq(aws_arn_fmt(out, sizeof(out), "aws-us-gov", "iam", "123",
+                               "role/OrganizationAccountAccessRole"),
+                   0);
+  ck_assert_str_eq(
+      out, "arn:aws-us-gov:iam::123:role/OrganizationAccountAccessRole");
+  ck_assert_int_eq(aws_arn_fmt(out, sizeof(out), NULL, "iam", "aws",
+                               "policy/AdministratorAccess"),
+                   0);
+  ck_assert_str_eq(out, "arn:aws:iam::aws:policy/AdministratorAccess");
+  ck_assert_int_eq(aws_arn_fmt(out, sizeof(out), "aws", "iam", "", "role/x"),
+                   OP_EINVAL);
+  ck_assert_str_eq(out, "");
+  ck_assert_int_eq(aws_arn_fmt(out, 16, "aws", "iam", "123", "role/long-name"),
+                   OP_ETOOBIG);
+}
+END_TEST
+
+/* The ConfigMap's fedramp switches a live table: global services follow,
+ * overrides stay, regional services keep the region they are given. */
+START_TEST(partition_switch)
+{
+  struct aws_endpoints *e;
+
+  ck_assert_int_eq(aws_endpoints_new(NULL, NULL, no_env, &e), 0);
+  ck_assert_int_eq(aws_endpoints_set_partition(e, "aws-us-gov"), 0);
+  ck_assert_str_eq(aws_endpoints_partition(e), "aws-us-gov");
+  expect(e, "iam", NULL, "https://iam.us-gov.amazonaws.com", "us-gov-west-1");
+  expect(e, "sts", NULL, "https://sts.us-gov-west-1.amazonaws.com",
+         "us-gov-west-1");
+  expect(e, "ec2", "us-gov-east-1", "https://ec2.us-gov-east-1.amazonaws.com",
+         "us-gov-east-1");
+  ck_assert_int_eq(aws_endpoints_set_partition(e, "aws-x"), OP_EINVAL);
+  ck_assert_int_eq(aws_endpoints_set_partition(e, "aws"), 0);
+  expect(e, "iam", NULL, "https://iam.amazonaws.com", "us-east-1");
+  aws_endpoints_free(e);
+  ck_assert_int_eq(aws_endpoints_new(NULL, "http://127.0.0.1:9000", no_env, &e),
+                   0);
+  ck_assert_int_eq(aws_endpoints_set_partition(e, "aws-us-gov"), 0);
+  expect(e, "organizations", NULL, "http://127.0.0.1:9000", "us-gov-west-1");
+  aws_endpoints_free(e);
+}
+END_TEST
+
 static Suite *aws_endpoints_suite(void)
 {
   Suite *s = suite_create("aws_endpoints");
@@ -141,6 +188,8 @@ static Suite *aws_endpoints_suite(void)
   tcase_add_test(tc, partitions_and_services);
   tcase_add_test(tc, overrides);
   tcase_add_test(tc, arn_and_partition_helpers);
+  tcase_add_test(tc, arn_fmt_per_partition);
+  tcase_add_test(tc, partition_switch);
   suite_add_tcase(s, tc);
   return s;
 }

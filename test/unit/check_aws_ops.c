@@ -254,6 +254,8 @@ START_TEST(ec2_requests)
                                            .dry_run = true };
   struct aws_describe_instance_types_req dt = { .instance_types = types,
                                                 .ninstance_types = 1 };
+  static const char *const self[] = { "self" };
+  struct aws_ec2_image_req dr = { .image_id = "ami-1" };
   struct aws_describe_images_req im = { .owners = owners,
                                         .nowners = 1,
                                         .executable_users = all,
@@ -289,6 +291,23 @@ START_TEST(ec2_requests)
   ENCODE(describe_images, &im, &w);
   ck_assert_str_eq(body(&w), "Action=DescribeImages&Version=2016-11-15"
                              "&ExecutableBy.1=all&Owner.1=309956199498");
+  aws_wire_cleanup(&w);
+
+  /* the reuse cleanup: the account's own images, page by page */
+  im = (struct aws_describe_images_req){
+    .owners = self, .nowners = 1, .next_token = "p2", .max_results = 100
+  };
+  ENCODE(describe_images, &im, &w);
+  ck_assert_str_eq(body(&w), "Action=DescribeImages&Version=2016-11-15"
+                             "&Owner.1=self&NextToken=p2&MaxResults=100");
+  aws_wire_cleanup(&w);
+  ENCODE(deregister_image, &dr, &w);
+  ck_assert_str_eq(body(&w), "Action=DeregisterImage&Version=2016-11-15"
+                             "&ImageId=ami-1");
+  aws_wire_cleanup(&w);
+  dr.image_id = NULL;
+  aws_wire_init(&w);
+  ck_assert_int_eq(aws_enc_deregister_image(&dr, &w), OP_EINVAL);
   aws_wire_cleanup(&w);
 
   ENCODE(run_instances, &ri, &w);

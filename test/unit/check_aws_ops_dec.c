@@ -428,6 +428,7 @@ START_TEST(ec2_decoders)
   struct aws_ec2_instance_states_result *st = NULL;
   struct aws_ec2_ids_result *ids = NULL;
   struct aws_ec2_images_result *im = NULL;
+  struct aws_ec2_snapshots_result *sn = NULL;
   struct aws_ec2_unsuccessful_result *un = NULL;
   struct aws_empty_result *e = NULL;
 
@@ -479,9 +480,15 @@ START_TEST(ec2_decoders)
   ck_assert_uint_eq(ids->ids.n, 2);
   ck_assert_str_eq(ids->next_token, "vol-next");
   aws_ec2_ids_result_free(ids);
-  DECODE(describe_snapshots, "ec2_snapshots.xml", ids);
-  ck_assert_str_eq(ids->ids.v[0], "snap-0001");
-  aws_ec2_ids_result_free(ids);
+  DECODE(describe_snapshots, "ec2_snapshots.xml", sn);
+  ck_assert_uint_eq(sn->n, 2);
+  ck_assert_str_eq(sn->v[0].snapshot_id, "snap-0001");
+  ck_assert_str_eq(sn->v[0].owner_id, "111111111111");
+  ck_assert_str_eq(sn->v[0].volume_id, "vol-0001");
+  ck_assert_str_eq(sn->v[0].state, "completed");
+  ck_assert_str_eq(sn->v[1].owner_id, "222222222222");
+  ck_assert_str_eq(sn->next_token, "snap-next");
+  aws_ec2_snapshots_result_free(sn);
   DECODE(describe_vpc_endpoint_service_configurations, "ec2_vpce_configs.xml",
          ids);
   ck_assert_str_eq(ids->ids.v[0], "vpce-svc-0001");
@@ -491,7 +498,17 @@ START_TEST(ec2_decoders)
   ck_assert_uint_eq(im->n, 2);
   ck_assert_str_eq(im->v[0].name, "RHEL_HA-9.2.0_HVM-x86_64-SAP");
   ck_assert_str_eq(im->v[1].architecture, "x86_64");
+  ck_assert_str_eq(im->v[1].owner_id, "309956199498");
+  ck_assert_ptr_null(im->next_token);
   aws_ec2_images_result_free(im);
+  DECODE(describe_images, "ec2_describe_images_self.xml", im);
+  ck_assert_uint_eq(im->n, 1);
+  ck_assert_str_eq(im->v[0].image_id, "ami-0ccccccccccccccc3");
+  ck_assert_str_eq(im->v[0].owner_id, "111111111111");
+  ck_assert_str_eq(im->next_token, "img-page-2");
+  aws_ec2_images_result_free(im);
+  DECODE(deregister_image, "ec2_deregister_image.xml", e);
+  aws_empty_result_free(e);
 
   DECODE(delete_vpc_endpoint_service_configurations, "ec2_delete_vpce.xml", un);
   ck_assert_uint_eq(un->n, 1);
@@ -724,6 +741,8 @@ static const struct fixture_op fixture_ops[] = {
   { "ec2_describe_instances.xml", tdec_describe_instances },
   { "ec2_terminate.xml", tdec_terminate_instances },
   { "ec2_describe_images.xml", tdec_describe_images },
+  { "ec2_describe_images_self.xml", tdec_describe_images },
+  { "ec2_snapshots.xml", tdec_describe_snapshots },
   { "ec2_delete_vpce.xml", tdec_delete_vpc_endpoint_service_configurations },
   { "sq_get_quota.json", tdec_get_service_quota },
   { "sq_history.json", tdec_list_quota_change_history_by_quota },

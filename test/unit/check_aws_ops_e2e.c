@@ -667,6 +667,14 @@ static void keep_images(const void *res)
     str_copy(s_ids[0], r->v[0].image_id, sizeof(s_ids[0]));
 }
 
+static void keep_snapshots(const void *res)
+{
+  const struct aws_ec2_snapshots_result *r = res;
+  s_count = r->n;
+  if (r->n)
+    str_copy(s_ids[1], r->v[0].snapshot_id, sizeof(s_ids[1]));
+}
+
 static void keep_ids(const void *res)
 {
   const struct aws_ec2_ids_result *r = res;
@@ -762,7 +770,7 @@ START_TEST(ec2_region_init)
   ck_assert_uint_eq(s_count, 1);
   CALL_OK(terminate_instances, &mt, &ti, keep_states);
   ck_assert_uint_eq(s_count, 1);
-  CALL_OK(describe_snapshots, &mt, &ds, keep_ids);
+  CALL_OK(describe_snapshots, &mt, &ds, keep_snapshots);
   CALL_OK(describe_volumes, &mt, &dv, keep_ids);
   CALL_OK(describe_vpc_endpoint_service_configurations, &mt, &vs, keep_ids);
   aws_creds_unref(member);

@@ -60,7 +60,9 @@ static struct fx {
   bool ou_exists; /* CreateOrganizationalUnit -> Duplicate */
   bool moved;     /* MoveAccount -> AccountNotFound, account in OU */
   bool move_dup;  /* MoveAccount -> DuplicateAccountException */
-  int snapshots, volumes, vpces, zones, zone_records;
+  int images, snapshots, volumes, vpces, zones, zone_records;
+  int foreign_snapshots; /* public snapshots of another owner, listed too */
+  const char *region;    /* member calls go there; NULL = us-east-1 */
   int buckets, objects;
   const char *fail_op; /* this op fails with AccessDenied */
   char assumed_arn[128];
@@ -247,7 +249,55 @@ static void member(const struct aws_target *t)
 {
   ck_assert_ptr_nonnull(t->creds);
   ck_assert_ptr_ne(t->creds, fx.mgmt);
-  ck_assert_str_eq(t->region, "us-east-1");
+  ck_assert_str_eq(t->region, fx.region ? fx.region : "us-east-1");
+}
+
+#define OWNER "111122223333"
+#define OTHER "999988887777"
+
+/* Page 1: an image of another owner (never touched, even if AWS listed
+ * it for Owner=self); page 2: the account's. */
+static int f_desc_images(struct aws_api *api, const struct aws_target *t,
+                         const struct aws_describe_images_req *rq,
+                         aws_describe_images_cb cb, void *arg)
+{
+  struct aws_ec2_image v[4] = { 0 };
+  char ids[4][32];
+  struct aws_ec2_images_result r = { v, 0, NULL };
+
+  FAIL_IF("DescribeImages", cb);
+  member(t);
+  ck_assert_uint_eq(rq->nowners, 1);
+  ck_assert_str_eq(rq->owners[0], "self");
+  if (!rq->next_token) {
+    v[0] =
+        (struct aws_ec2_image){ .image_id = "ami-foreign", .owner_id = OTHER };
+    r.n = 1;
+    r.next_token = "img-p2";
+  } else {
+    ck_assert_str_eq(rq->next_token, "img-p2");
+    for (int i = 0; i < fx.images && i < 4; i++) {
+      str_fmt(ids[i], sizeof(ids[i]), "ami-own-%d", i);
+      v[i] = (struct aws_ec2_image){ .image_id = ids[i], .owner_id = OWNER };
+      r.n++;
+    }
+  }
+  cb(0, NULL, &r, arg);
+  return 0;
+}
+
+static int f_dereg(struct aws_api *api, const struct aws_target *t,
+                   const struct aws_ec2_image_req *rq,
+                   aws_deregister_image_cb cb, void *arg)
+{
+  struct aws_empty_result r = { 0 };
+
+  FAIL_IF("DeregisterImage", cb);
+  member(t);
+  ck_assert(str_has_prefix(rq->image_id, "ami-own-"));
+  fx.images--;
+  cb(0, NULL, &r, arg);
+  return 0;
 }
 
 static int f_ids(int n, const char *prefix, aws_describe_volumes_cb cb,
@@ -261,24 +311,45 @@ static int f_ids(int n, const char *prefix, aws_describe_volumes_cb cb,
   return 0;
 }
 
+/* Foreign public snapshots first, then the account's. */
 static int f_desc_snap(struct aws_api *api, const struct aws_target *t,
                        const struct aws_ec2_page_req *rq,
                        aws_describe_snapshots_cb cb, void *arg)
 {
+  struct aws_ec2_snapshot v[8] = { 0 };
+  char ids[8][32];
+  struct aws_ec2_snapshots_result r = { v, 0, NULL };
+
   FAIL_IF("DescribeSnapshots", cb);
   member(t);
   ck_assert_uint_eq(rq->nowner_ids, 1);
   ck_assert_str_eq(rq->owner_ids[0], "self");
-  return f_ids(fx.snapshots, "snap", cb, arg);
+  for (int i = 0; i < fx.foreign_snapshots + fx.snapshots && i < 8; i++) {
+    bool foreign = i < fx.foreign_snapshots;
+    str_fmt(ids[i], sizeof(ids[i]), "snap-%s-%d", foreign ? "public" : "own",
+            i);
+    v[r.n++] = (struct aws_ec2_snapshot){ .snapshot_id = ids[i],
+                                          .owner_id = foreign ? OTHER : OWNER };
+  }
+  cb(0, NULL, &r, arg);
+  return 0;
 }
 
+/* A registered image keeps its snapshot InUse, as in EC2. */
 static int f_del_snap(struct aws_api *api, const struct aws_target *t,
                       const struct aws_ec2_snapshot_req *rq,
                       aws_delete_snapshot_cb cb, void *arg)
 {
+  static struct aws_error in_use = { .code = "InvalidSnapshot.InUse" };
   struct aws_empty_result r = { 0 };
 
   FAIL_IF("DeleteSnapshot", cb);
+  ck_assert_msg(str_has_prefix(rq->snapshot_id, "snap-own-"),
+                "deleted %s of another owner", rq->snapshot_id);
+  if (fx.images > 0) {
+    cb(OP_EAWS, &in_use, NULL, arg);
+    return 0;
+  }
   fx.snapshots--;
   cb(0, NULL, &r, arg);
   return 0;
@@ -480,6 +551,8 @@ static void setup(void)
     .move_account = f_move,
     .list_children = f_children,
     .assume_role = f_assume,
+    .describe_images = f_desc_images,
+    .deregister_image = f_dereg,
     .describe_snapshots = f_desc_snap,
     .delete_snapshot = f_del_snap,
     .describe_volumes = f_desc_vol,
@@ -698,7 +771,9 @@ static json_t *deleting_claim(void)
 START_TEST(cleanup_region_empties_account)
 {
   put_claim(deleting_claim());
+  fx.images = 2;
   fx.snapshots = 2;
+  fx.foreign_snapshots = 1;
   fx.volumes = 1;
   fx.buckets = 1;
   fx.objects = 2;
@@ -709,7 +784,13 @@ START_TEST(cleanup_region_empties_account)
   run();
   ck_assert_str_eq(fx.assumed_arn, "arn:aws:iam::111122223333:role/"
                                    "OrganizationAccountAccessRole");
+  /* the AMIs first: their snapshots cannot go while they are registered */
+  ck_assert_int_eq(fx.images, 0);
+  ck_assert_int_eq(fx.snapshots, 2);
+  ck_assert_str_eq(obs()->next_stage, "snapshots");
+  run();
   ck_assert_int_eq(fx.snapshots, 0);
+  ck_assert_int_eq(fx.foreign_snapshots, 1); /* never touched */
   ck_assert_int_eq(fx.volumes, 1);
   ck_assert_str_eq(obs()->next_stage, "volumes");
   run();
@@ -725,8 +806,8 @@ START_TEST(cleanup_region_empties_account)
   ck_assert_int_eq(fx.zones, 1);
   ck_assert_str_eq(obs()->next_stage, "zones");
   run();
-  ck_assert_int_eq(fx.snapshots + fx.volumes + fx.buckets + fx.objects +
-                       fx.vpces + fx.zones + fx.zone_records,
+  ck_assert_int_eq(fx.images + fx.snapshots + fx.volumes + fx.buckets +
+                       fx.objects + fx.vpces + fx.zones + fx.zone_records,
                    0);
   ck_assert_int_eq(obs()->action, CLAIM_CLEANUP_REGION);
   ck_assert_int_eq(obs()->result, 0);
@@ -746,6 +827,7 @@ START_TEST(cleanup_failure_marks_account_failed)
   put_claim(deleting_claim());
   fx.buckets = 1;
   fx.fail_op = "DeleteBucket";
+  run(); /* images */
   run(); /* snapshots */
   run(); /* volumes */
   run(); /* buckets */
@@ -756,6 +838,43 @@ START_TEST(cleanup_failure_marks_account_failed)
                    "update_status accounts " NS "/osd-creds-mgmt-abc123");
   ck_assert_str_eq(obj_str0(fx.updated, "status.state"), "Failed");
   ck_assert_str_eq(fx.ev_reason, "ReuseFailed");
+}
+END_TEST
+
+/* Snapshots before images (an old step, or a stage order bug) fail with
+ * InvalidSnapshot.InUse: that is why images come first. */
+START_TEST(snapshot_in_use_while_image_registered)
+{
+  put_claim(deleting_claim());
+  fx.images = 1;
+  fx.snapshots = 1;
+  run(); /* images */
+  ck_assert_int_eq(fx.images, 0);
+  fx.images = 1; /* registered again behind our back */
+  run();         /* snapshots */
+  ck_assert_int_lt(obs()->result, 0);
+  ck_assert_str_eq(obs()->aws_code, "InvalidSnapshot.InUse");
+}
+END_TEST
+
+/* FedRAMP: the role ARN is in aws-us-gov and a claim without regions is
+ * cleaned in us-gov-west-1. */
+START_TEST(cleanup_in_govcloud)
+{
+  json_t *cm = load(CM), *c = deleting_claim();
+
+  obj_set_str(cm, "data.fedramp", "true");
+  ck_assert_int_eq(store_put_new(fx.cm, cm, NULL), 0);
+  json_object_del(json_object_get(c, "spec"), "aws");
+  put_claim(c);
+  fx.region = "us-gov-west-1";
+  fx.images = 1;
+  run();
+  ck_assert_str_eq(fx.assumed_arn, "arn:aws-us-gov:iam::111122223333:role/"
+                                   "OrganizationAccountAccessRole");
+  ck_assert_str_eq(obs()->region, "us-gov-west-1");
+  ck_assert_int_eq(obs()->result, 0);
+  ck_assert_int_eq(fx.images, 0);
 }
 END_TEST
 
@@ -799,6 +918,8 @@ static Suite *claim_exec_suite(void)
   tcase_add_test(tc, cleanup_region_empties_account);
   tcase_add_test(tc, cleanup_failure_marks_account_failed);
   tcase_add_test(tc, cleanup_assume_role_failure);
+  tcase_add_test(tc, snapshot_in_use_while_image_registered);
+  tcase_add_test(tc, cleanup_in_govcloud);
   tcase_add_test(tc, deleted_claim_drops_observation);
   suite_add_tcase(s, tc);
   return s;

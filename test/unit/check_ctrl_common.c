@@ -283,6 +283,26 @@ START_TEST(opcfg_errors)
 }
 END_TEST
 
+/* FedRAMP decides the partition of every ARN and the global region. */
+START_TEST(opcfg_partition_and_region)
+{
+  json_t *cm = pt_load("{\"fedramp\":\"true\"}");
+  struct opcfg c;
+  char err[256];
+
+  ck_assert_str_eq(opcfg_partition(NULL), "aws");
+  ck_assert_str_eq(opcfg_global_region(NULL), "us-east-1");
+  ck_assert_int_eq(opcfg_parse(&c, cm, err, sizeof(err)), 0);
+  ck_assert_str_eq(opcfg_partition(&c), "aws-us-gov");
+  ck_assert_str_eq(opcfg_global_region(&c), "us-gov-west-1");
+  c.fedramp = false;
+  ck_assert_str_eq(opcfg_partition(&c), "aws");
+  ck_assert_str_eq(opcfg_global_region(&c), "us-east-1");
+  opcfg_cleanup(&c);
+  json_decref(cm);
+}
+END_TEST
+
 START_TEST(names)
 {
   const unsigned char rnd[6] = { 0, 25, 26, 35, 36, 255 };
@@ -321,6 +341,7 @@ static Suite *ctrl_common_suite(void)
   tcase_add_test(tc, opcfg_defaults);
   tcase_add_loop_test(tc, opcfg_errors, 0,
                       (int)(sizeof(bad_cms) / sizeof(bad_cms[0])));
+  tcase_add_test(tc, opcfg_partition_and_region);
   tcase_add_test(tc, names);
   suite_add_tcase(s, tc);
   return s;

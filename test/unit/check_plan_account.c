@@ -126,6 +126,7 @@ static const char *check_field(const struct acct_step *s, const char *spec,
     { "account_id", offsetof(struct acct_step, account_id) },
     { "quota_code", offsetof(struct acct_step, quota_code) },
     { "service_code", offsetof(struct acct_step, service_code) },
+    { "partition", offsetof(struct acct_step, partition) },
   };
   const char *eq = strchr(spec + 2, '=');
   size_t i, n = eq ? (size_t)(eq - spec - 2) : 0;

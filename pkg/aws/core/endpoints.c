@@ -161,6 +161,16 @@ void aws_endpoints_free(struct aws_endpoints *e)
   free(e);
 }
 
+int aws_endpoints_set_partition(struct aws_endpoints *e, const char *partition)
+{
+  int part = find_partition(partition);
+
+  if (part < 0)
+    return OP_EINVAL;
+  e->part = part;
+  return 0;
+}
+
 const char *aws_endpoints_partition(const struct aws_endpoints *e)
 {
   return partitions[e->part].name;
@@ -212,7 +222,7 @@ int aws_endpoint_resolve(const struct aws_endpoints *e, const char *service,
 
 const char *aws_partition_default_region(const char *partition)
 {
-  int i = find_partition(partition);
+  int i = find_partition(str_empty(partition) ? "aws" : partition);
 
   return i < 0 ? NULL : partitions[i].default_region;
 }
@@ -264,4 +274,16 @@ int aws_arn_partition(const char *arn, char *out, size_t n)
 int aws_arn_account(const char *arn, char *out, size_t n)
 {
   return arn_field(arn ? arn : "", 4, out, n);
+}
+
+int aws_arn_fmt(char *out, size_t n, const char *partition, const char *service,
+                const char *account, const char *resource)
+{
+  if (n)
+    out[0] = '\0';
+  if (str_empty(service) || str_empty(account) || str_empty(resource))
+    return OP_EINVAL;
+  return str_fmt(out, n, "arn:%s:%s::%s:%s",
+                 str_empty(partition) ? "aws" : partition, service, account,
+                 resource);
 }

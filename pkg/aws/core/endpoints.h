@@ -35,7 +35,8 @@ int aws_endpoint_resolve(const struct aws_endpoints *e, const char *service,
 const char *aws_endpoints_partition(const struct aws_endpoints *e);
 
 /* "aws" -> "us-east-1", "aws-us-gov" -> "us-gov-west-1",
- * "aws-cn" -> "cn-northwest-1"; NULL for unknown. */
+ * "aws-cn" -> "cn-northwest-1" (NULL or "" = "aws"); NULL for unknown.
+ * It is also the partition's global region (Organizations, IAM). */
 const char *aws_partition_default_region(const char *partition);
 /* Partition of a region ("cn-north-1" -> "aws-cn"). */
 const char *aws_partition_of_region(const char *region);
@@ -44,6 +45,16 @@ const char *aws_partition_of_region(const char *region);
 int aws_arn_partition(const char *arn, char *out, size_t n);
 /* Account id field of an ARN; 0 or OP_EINVAL. */
 int aws_arn_account(const char *arn, char *out, size_t n);
+/* "arn:<partition>:<service>::<account>:<resource>" (no region: IAM, STS
+ * and Organizations ARNs), the one place ARNs are built. partition NULL or
+ * "" = "aws"; account may be "aws" (managed policies). 0, OP_EINVAL (an
+ * empty service, account or resource) or OP_ETOOBIG. */
+int aws_arn_fmt(char *out, size_t n, const char *partition, const char *service,
+                const char *account, const char *resource);
+/* Switch the table to another partition (the ConfigMap's `fedramp` is
+ * live): global services resolve to that partition's endpoints and
+ * signing regions; overrides stay. 0 or OP_EINVAL (unknown partition). */
+int aws_endpoints_set_partition(struct aws_endpoints *e, const char *partition);
 /* DNS suffix: "amazonaws.com" / "amazonaws.com.cn". */
 const char *aws_partition_dns_suffix(const char *partition);
 

@@ -109,6 +109,11 @@ int aws_call_start(struct aws_client *c, struct aws_creds *creds,
 long aws_client_skew(const struct aws_client *c);
 const char *aws_client_partition(const struct aws_client *c);
 const char *aws_client_default_region(const struct aws_client *c);
+/* Move the client to another partition (ConfigMap `fedramp`): global
+ * services resolve in it, and a default region of another partition
+ * becomes the partition's default. Calls already started keep their
+ * endpoint. 0 or OP_EINVAL. */
+int aws_client_set_partition(struct aws_client *c, const char *partition);
 uv_loop_t *aws_client_loop(const struct aws_client *c);
 /* Calls started and not finished. */
 size_t aws_client_inflight(const struct aws_client *c);

@@ -112,6 +112,17 @@ const char *aws_client_partition(const struct aws_client *c)
   return aws_endpoints_partition(c->ep);
 }
 
+int aws_client_set_partition(struct aws_client *c, const char *partition)
+{
+  int rc = aws_endpoints_set_partition(c->ep, partition);
+
+  /* a region of the old partition cannot sign for the new one */
+  if (!rc && !str_eq(aws_partition_of_region(c->default_region), partition))
+    str_copy(c->default_region, aws_partition_default_region(partition),
+             sizeof(c->default_region));
+  return rc;
+}
+
 const char *aws_client_default_region(const struct aws_client *c)
 {
   return c->default_region;

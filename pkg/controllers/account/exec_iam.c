@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/core/endpoints.h"
 #include "aws/core/errors.h"
 #include "controllers/account/exec_int.h"
 #include "log/log.h"
@@ -10,8 +11,21 @@
 #include "util/str.h"
 
 #define API(j) exec_aws_api((j)->e->d.aws)
-#define ADMIN_POLICY "arn:aws:iam::aws:policy/AdministratorAccess"
 #define MAX_TAGS 32
+
+/* The AWS managed AdministratorAccess policy in the step's partition. */
+struct policy_arn {
+  char v[96];
+};
+
+static struct policy_arn admin_policy(const struct acct_job *j)
+{
+  struct policy_arn p = { "" };
+
+  aws_arn_fmt(p.v, sizeof(p.v), j->st.partition, "iam", "aws",
+              "policy/AdministratorAccess");
+  return p;
+}
 
 static bool no_such_entity(int err, const struct aws_error *ae)
 {
@@ -50,7 +64,8 @@ static void role_attached(int err, const struct aws_error *ae,
 
 static void role_attach(struct acct_job *j)
 {
-  struct aws_iam_role_policy_req rq = { j->st.role_name, ADMIN_POLICY };
+  struct policy_arn admin = admin_policy(j);
+  struct aws_iam_role_policy_req rq = { j->st.role_name, admin.v };
   int rc =
       API(j)->attach_role_policy(API(j), &j->acct_t, &rq, role_attached, j);
 
@@ -76,11 +91,12 @@ static void role_detach_next(struct acct_job *j)
 {
   const char *arn;
   struct aws_iam_role_policy_req rq = { .role_name = j->st.role_name };
+  struct policy_arn admin = admin_policy(j);
   int rc;
 
   while (j->idx < json_array_size(j->list)) {
     arn = json_string_value(json_array_get(j->list, j->idx++));
-    if (str_eq(arn, ADMIN_POLICY))
+    if (str_eq(arn, admin.v))
       continue;
     rq.policy_arn = arn;
     rc = API(j)->detach_role_policy(API(j), &j->acct_t, &rq, role_detached, j);
@@ -221,7 +237,8 @@ static void user_got(int err, const struct aws_error *ae,
 int acct__exec_iam(struct acct_job *j)
 {
   struct aws_iam_user_req uq = { j->st.user_name };
-  struct aws_iam_user_policy_req pq = { j->st.user_name, ADMIN_POLICY };
+  struct policy_arn admin = admin_policy(j);
+  struct aws_iam_user_policy_req pq = { j->st.user_name, admin.v };
   int rc = acct__account_target(j, NULL);
 
   if (rc)

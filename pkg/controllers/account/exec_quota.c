@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/core/endpoints.h"
 #include "controllers/account/exec_int.h"
 #include "util/err.h"
 #include "util/str.h"
@@ -136,8 +137,12 @@ int acct__exec_quota(struct acct_job *j)
   struct aws_quota_req qq = { j->st.service_code, j->st.quota_code };
   struct aws_region_opt_req oq = { j->st.region, NULL };
   bool global = str_empty(j->st.region);
+  /* global quotas: the partition's global region (us-gov-west-1 in
+   * FedRAMP), where IAM's quotas live */
   int rc = acct__account_target(
-      j, j->st.action == ACCT_QUOTA && global ? "us-east-1" : j->st.region);
+      j, j->st.action == ACCT_QUOTA && global
+             ? aws_partition_default_region(j->st.partition)
+             : j->st.region);
 
   if (rc)
     return rc;

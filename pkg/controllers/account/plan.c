@@ -305,6 +305,7 @@ int acct_plan(const struct acct_snap *sn, struct acct_step *s)
   acct_step_init(s);
   if (!sn || !sn->account)
     return OP_EINVAL;
+  str_copy(s->partition, opcfg_partition(sn->cfg), sizeof(s->partition));
   a = sn->account;
   payer = opcfg_is_payer(sn->cfg, obj_str(a, "spec.awsAccountID"));
   if (obj_deleting(a)) {

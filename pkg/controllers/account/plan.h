@@ -145,7 +145,8 @@ enum acct_action {
    * result (assume or ListUsers failure -> result < 0) and work: the IAM
    * calls that delete them, one object per call, in order. */
   ACCT_CLEANUP_IAM,
-  /* Service Quotas for one quota (region "" = global, use us-east-1):
+  /* Service Quotas for one quota (region "" = global: the partition's
+   * global region, us-east-1 or us-gov-west-1):
    * assume the account role in region; GetServiceQuota(service_code,
    * quota_code) (NoSuchResource -> MANUAL_ACTION); current >= quota_value
    * -> COMPLETED; else ListRequestedServiceQuotaChangeHistoryByQuota
@@ -200,6 +201,10 @@ struct acct_step {
   char service_code[32]; /* ACCT_QUOTA */
   char quota_code[16];
   long long quota_value;
+  /* every step: the partition of the ARNs the executor builds ("aws",
+   * "aws-us-gov" with fedramp); its global region is where global quotas
+   * (region "") are requested */
+  char partition[16];
 };
 
 /* The outcome of the last AWS action executed for this key (the

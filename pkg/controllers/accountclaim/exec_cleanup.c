@@ -1,12 +1,16 @@
 /* AccountClaim executor: CLAIM_CLEANUP_REGION, one stage. Assume
- * OrganizationAccountAccessRole in the claimed account, then empty one
- * kind of resource of the region (the plan's step names it): EBS
- * snapshots owned by the account, EBS volumes, S3 buckets (objects first),
+ * OrganizationAccountAccessRole (in the step's partition) in the claimed
+ * account, then empty one kind of resource of the region (the plan's step
+ * names it): AMIs owned by the account (before the snapshots, which a
+ * registered AMI keeps InUse), EBS snapshots whose OwnerId is the
+ * account, EBS volumes, S3 buckets (objects first),
  * VPC endpoint service configurations, Route 53 hosted zones (records
- * first). The stage lists, deletes the first item and lists again until
- * nothing is left, so no list result outlives its callback and a restart
- * just lists again; any failure ends the job with the AWS code. The
+ * first). A stage lists, deletes and lists again until nothing is left
+ * (the EC2 stages a page of ids at a time, the others the first item), so
+ * no list result outlives its callback and a restart just lists again;
+ * any failure ends the job with the AWS code. The
  * observation names the next stage, so the plan sees each one. */
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +22,14 @@
 
 #define CLEANUP_MAX_OPS 4000 /* a resource that never goes away */
 
-enum cl_stage { CL_SNAPSHOTS, CL_VOLUMES, CL_BUCKETS, CL_VPCE, CL_ZONES };
+enum cl_stage {
+  CL_IMAGES,
+  CL_SNAPSHOTS,
+  CL_VOLUMES,
+  CL_BUCKETS,
+  CL_VPCE,
+  CL_ZONES
+};
 
 struct cl_job {
   struct aws_api *api;
@@ -28,6 +39,10 @@ struct cl_job {
   unsigned ops;
   char cur[256], cur_name[256]; /* bucket, or zone id and name */
   char account_id[16];
+  json_t *ids;      /* owned: the EC2 page's ids of the account */
+  size_t idx;       /* next of ids to delete */
+  unsigned deleted; /* deletions that worked on this page */
+  char token[1024]; /* EC2: the next page ("" = the first) */
   struct claim_obs obs;
   claim_aws_done done;
   void *arg;
@@ -42,6 +57,7 @@ static void cl_finish(struct cl_job *j, int err, const struct aws_error *ae)
     str_copy(j->obs.aws_code, ae->code, sizeof(j->obs.aws_code));
   if (j->acct)
     aws_creds_unref(j->acct);
+  json_decref(j->ids);
   j->done(j->arg, &j->obs);
   free(j);
 }
@@ -54,9 +70,9 @@ static void cl_check(struct cl_job *j, int rc)
 }
 
 static const char *const stage_names[] = {
-  [CL_SNAPSHOTS] = "snapshots", [CL_VOLUMES] = "volumes",
-  [CL_BUCKETS] = "buckets",     [CL_VPCE] = "vpce",
-  [CL_ZONES] = "zones",
+  [CL_IMAGES] = "images",   [CL_SNAPSHOTS] = "snapshots",
+  [CL_VOLUMES] = "volumes", [CL_BUCKETS] = "buckets",
+  [CL_VPCE] = "vpce",       [CL_ZONES] = "zones",
 };
 
 static int stage_of(const char *name, enum cl_stage *out)
@@ -79,50 +95,144 @@ static void cl_next_stage(struct cl_job *j)
   cl_finish(j, 0, NULL);
 }
 
-/* ---- EBS snapshots and volumes ---------------------------------------- */
+/* ---- AMIs, EBS snapshots and volumes ---------------------------------- *
+ * A page is listed, what the account owns on it is deleted one by one,
+ * then the listing starts over (a deletion may move the pages) until a
+ * pass deletes nothing: then the next page, or the next stage. Items of
+ * another owner are never touched, whatever the request's Owner said. */
 
-static void ebs_deleted(int err, const struct aws_error *ae,
+static void ec2_next(struct cl_job *j);
+
+static bool gone(const struct aws_error *ae)
+{
+  return ae &&
+         (strstr(ae->code, "NotFound") || strstr(ae->code, "Unavailable"));
+}
+
+static void ec2_deleted(int err, const struct aws_error *ae,
                         const struct aws_empty_result *r, void *arg)
 {
   struct cl_job *j = arg;
 
   (void)r;
-  if (err && !(ae && strstr(ae->code, "NotFound")))
+  if (err && !gone(ae)) {
     cl_finish(j, err, ae);
-  else
-    cl_step(j);
+    return;
+  }
+  if (!err)
+    j->deleted++;
+  ec2_next(j);
 }
 
-static void ebs_listed(int err, const struct aws_error *ae,
-                       const struct aws_ec2_ids_result *r, void *arg)
+static int ec2_delete(struct cl_job *j, const char *id)
+{
+  struct aws_ec2_image_req irq = { .image_id = id };
+  struct aws_ec2_snapshot_req srq = { .snapshot_id = id };
+  struct aws_ec2_volume_req vrq = { .volume_id = id };
+
+  if (j->stage == CL_IMAGES)
+    return j->api->deregister_image(j->api, &j->t, &irq, ec2_deleted, j);
+  if (j->stage == CL_SNAPSHOTS)
+    return j->api->delete_snapshot(j->api, &j->t, &srq, ec2_deleted, j);
+  return j->api->delete_volume(j->api, &j->t, &vrq, ec2_deleted, j);
+}
+
+/* The next id of the page, or what follows the page. */
+static void ec2_next(struct cl_job *j)
+{
+  size_t n = json_array_size(j->ids);
+
+  if (j->idx < n) {
+    const char *id = json_string_value(json_array_get(j->ids, j->idx++));
+    cl_check(j, ec2_delete(j, id));
+    return;
+  }
+  if (j->deleted)
+    j->token[0] = '\0'; /* start over */
+  if (j->deleted || j->token[0])
+    cl_step(j);
+  else
+    cl_next_stage(j);
+}
+
+/* Keep the page's ids (owner NULL: the account's by definition). */
+static void ec2_page(struct cl_job *j, const char *next_token)
+{
+  str_copy(j->token, next_token ? next_token : "", sizeof(j->token));
+  j->idx = 0;
+  j->deleted = 0;
+  ec2_next(j);
+}
+
+static void ec2_keep(struct cl_job *j, const char *id, const char *owner,
+                     bool need_owner)
+{
+  if (id && (!need_owner || str_eq(owner, j->account_id)))
+    json_array_append_new(j->ids, json_string(id));
+}
+
+static void images_listed(int err, const struct aws_error *ae,
+                          const struct aws_ec2_images_result *r, void *arg)
 {
   struct cl_job *j = arg;
 
   if (err) {
     cl_finish(j, err, ae);
-  } else if (r->ids.n == 0) {
-    cl_next_stage(j);
-  } else if (j->stage == CL_SNAPSHOTS) {
-    struct aws_ec2_snapshot_req rq = { .snapshot_id = r->ids.v[0] };
-
-    cl_check(j, j->api->delete_snapshot(j->api, &j->t, &rq, ebs_deleted, j));
-  } else {
-    struct aws_ec2_volume_req rq = { .volume_id = r->ids.v[0] };
-
-    cl_check(j, j->api->delete_volume(j->api, &j->t, &rq, ebs_deleted, j));
+    return;
   }
+  json_array_clear(j->ids);
+  for (size_t i = 0; i < r->n; i++)
+    ec2_keep(j, r->v[i].image_id, r->v[i].owner_id, true);
+  ec2_page(j, r->next_token);
 }
 
-static int ebs_list(struct cl_job *j)
+static void snapshots_listed(int err, const struct aws_error *ae,
+                             const struct aws_ec2_snapshots_result *r,
+                             void *arg)
+{
+  struct cl_job *j = arg;
+
+  if (err) {
+    cl_finish(j, err, ae);
+    return;
+  }
+  json_array_clear(j->ids);
+  for (size_t i = 0; i < r->n; i++)
+    ec2_keep(j, r->v[i].snapshot_id, r->v[i].owner_id, true);
+  ec2_page(j, r->next_token);
+}
+
+static void volumes_listed(int err, const struct aws_error *ae,
+                           const struct aws_ec2_ids_result *r, void *arg)
+{
+  struct cl_job *j = arg;
+
+  if (err) {
+    cl_finish(j, err, ae);
+    return;
+  }
+  json_array_clear(j->ids);
+  for (size_t i = 0; i < r->ids.n; i++)
+    ec2_keep(j, r->ids.v[i], NULL, false);
+  ec2_page(j, r->next_token);
+}
+
+static int ec2_list(struct cl_job *j)
 {
   static const char *const self[] = { "self" };
-  struct aws_ec2_page_req rq = { 0 };
+  const char *tok = j->token[0] ? j->token : NULL;
+  struct aws_ec2_page_req rq = { .next_token = tok };
+  struct aws_describe_images_req irq = { .owners = self,
+                                         .nowners = 1,
+                                         .next_token = tok };
 
+  if (j->stage == CL_IMAGES)
+    return j->api->describe_images(j->api, &j->t, &irq, images_listed, j);
   if (j->stage == CL_VOLUMES)
-    return j->api->describe_volumes(j->api, &j->t, &rq, ebs_listed, j);
+    return j->api->describe_volumes(j->api, &j->t, &rq, volumes_listed, j);
   rq.owner_ids = self;
   rq.nowner_ids = 1;
-  return j->api->describe_snapshots(j->api, &j->t, &rq, ebs_listed, j);
+  return j->api->describe_snapshots(j->api, &j->t, &rq, snapshots_listed, j);
 }
 
 /* ---- S3 ------------------------------------------------------------------ */
@@ -357,9 +467,10 @@ static void cl_step(struct cl_job *j)
     return;
   }
   switch (j->stage) {
+  case CL_IMAGES:
   case CL_SNAPSHOTS:
   case CL_VOLUMES:
-    rc = ebs_list(j);
+    rc = ec2_list(j);
     break;
   case CL_BUCKETS:
     rc = j->api->list_buckets(j->api, &j->t, &s3rq, s3_buckets_listed, j);
@@ -412,13 +523,14 @@ int claim__exec_cleanup(struct aws_api *api, struct aws_creds *mgmt,
     return OP_ENOTFOUND;
   if (str_empty(account_id) || str_empty(region) || stage_of(st->stage, &stage))
     return OP_EINVAL;
-  if (str_fmt(arn, sizeof(arn), "arn:aws:iam::%s:role/%s", account_id,
-              "OrganizationAccountAccessRole") < 0)
-    return OP_ETOOBIG;
+  if (exec_role_arn(st->partition, account_id, "OrganizationAccountAccessRole",
+                    arn, sizeof(arn)))
+    return OP_EINVAL;
   j = calloc(1, sizeof(*j));
   if (!j)
     return OP_ENOMEM;
   j->api = api;
+  j->ids = json_array();
   j->obs.action = CLAIM_CLEANUP_REGION;
   j->stage = stage;
   j->obs.region_started = st->region_started;

@@ -57,8 +57,10 @@ void claim__status(struct claim_step *s, const struct claim_snap *sn,
 
 const char *claim_cleanup_next(const char *stage)
 {
-  static const char *const stages[] = { "snapshots", "volumes", "buckets",
-                                        "vpce", "zones" };
+  /* images before snapshots: DeleteSnapshot of an image's snapshot fails
+   * with InvalidSnapshot.InUse */
+  static const char *const stages[] = { "images",  "snapshots", "volumes",
+                                        "buckets", "vpce",      "zones" };
   size_t i, n = sizeof(stages) / sizeof(stages[0]);
 
   if (!stage || !stage[0])
@@ -251,6 +253,7 @@ int claim_plan(const struct claim_snap *sn, struct claim_step *s)
   claim_step_init(s);
   if (!sn || !sn->claim)
     return OP_EINVAL;
+  str_copy(s->partition, opcfg_partition(sn->cfg), sizeof(s->partition));
   c = sn->claim;
   if (str_case_eq(obj_annotation(c, OBJ_ANN_FAKE), "true"))
     return claim__plan_fake(sn, s);

@@ -61,8 +61,10 @@ enum claim_action {
    * (NotFound is success). */
   CLAIM_DELETE_SECRET,
   /* Assume OrganizationAccountAccessRole in account_id, in region, and
-   * empty one kind of resource, stage (claim_cleanup_next: EBS snapshots
-   * owned by self, EBS volumes, S3 buckets, VPC endpoint service
+   * empty one kind of resource, stage (claim_cleanup_next: AMIs owned by
+   * the account (deregistered first: a registered image keeps its
+   * snapshots InUse), EBS snapshots whose OwnerId is the account, EBS
+   * volumes, S3 buckets, VPC endpoint service
    * configurations, Route 53 zones). Obs: region, next_stage ("" = the
    * region is clean), region_started echoed. */
   CLAIM_CLEANUP_REGION,
@@ -94,6 +96,9 @@ struct claim_step {
   char src_secret[128];
   char secret_name[128];
   char secret_namespace[64];
+  /* every step: the partition of the ARNs the executor builds ("aws",
+   * "aws-us-gov" with fedramp) */
+  char partition[16];
 };
 
 struct claim_obs {
@@ -121,8 +126,8 @@ struct claim_snap {
 void claim_step_init(struct claim_step *s);
 void claim_step_cleanup(struct claim_step *s);
 const char *claim_action_name(enum claim_action a);
-/* The cleanup stage after stage ("" = before the first): "snapshots",
- * "volumes", "buckets", "vpce", "zones", then "". */
+/* The cleanup stage after stage ("" = before the first): "images",
+ * "snapshots", "volumes", "buckets", "vpce", "zones", then "". */
 const char *claim_cleanup_next(const char *stage);
 
 /* 0, or OP_EINVAL without a claim. */

@@ -9,8 +9,6 @@
 #include "util/err.h"
 #include "util/str.h"
 
-#define DEFAULT_REGION "us-east-1"
-
 static void remove_finalizer(const struct claim_snap *sn, struct claim_step *s,
                              const char *why)
 {
@@ -26,8 +24,11 @@ static const char *next_region(const struct claim_snap *sn, json_t *done)
   const json_t *regions = obj_get(sn->claim, "spec.aws.regions"), *r;
   size_t i;
 
-  if (!json_array_size(regions))
-    return json_object_get(done, DEFAULT_REGION) ? NULL : DEFAULT_REGION;
+  /* no regions: the partition's (us-gov-west-1 in FedRAMP) */
+  if (!json_array_size(regions)) {
+    const char *def = opcfg_global_region(sn->cfg);
+    return json_object_get(done, def) ? NULL : def;
+  }
   json_array_foreach(regions, i, r)
   {
     const char *n = obj_str(r, "name");

@@ -2,6 +2,7 @@
  * 2.2.4), credentials Secret, Ready. */
 #include "controllers/accountclaim/plan_int.h"
 
+#include "aws/core/endpoints.h"
 #include "controllers/account/plan.h"
 #include "controllers/common/names.h"
 #include "controllers/common/obj.h"
@@ -102,7 +103,7 @@ int claim__plan_linked(const struct claim_snap *sn, const json_t *a,
 {
   const json_t *c = sn->claim;
   const char *ou = obj_str(c, "spec.accountOU");
-  char arn[256], sfx[8];
+  char arn[256], role[64], sfx[8];
 
   if (acct_state_failed(obj_str(a, "status.state"))) {
     claim__done(s, 0, "linked account failed (mirrored by Account plan)");
@@ -115,9 +116,12 @@ int claim__plan_linked(const struct claim_snap *sn, const json_t *a,
       str_copy(sfx, l, sizeof(sfx));
     else
       names_suffix_from(obj_uid(a), sfx);
-    str_fmt(arn, sizeof(arn), "arn:%s:iam::%s:role/ManagedOpenShift-Support-%s",
-            sn->cfg->fedramp ? "aws-us-gov" : "aws",
-            obj_str0(a, "spec.awsAccountID"), sfx);
+    str_fmt(role, sizeof(role), "role/ManagedOpenShift-Support-%s", sfx);
+    if (aws_arn_fmt(arn, sizeof(arn), opcfg_partition(sn->cfg), "iam",
+                    obj_str0(a, "spec.awsAccountID"), role)) {
+      claim__done(s, 30 * PLAN_SEC, "linked account has no AWS account id");
+      return 0;
+    }
     set_spec(sn, s, "spec.supportRoleARN", arn, "record supportRoleARN");
     return 0;
   }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "aws/core/endpoints.h"
 #include "util/err.h"
 #include "util/str.h"
 #include "util/util.h"
@@ -309,4 +310,14 @@ bool opcfg_is_payer(const struct opcfg *c, const char *account_id)
 bool opcfg_region_disabled(const struct opcfg *c, const char *region)
 {
   return c && in_list(c->disabled_regions, region);
+}
+
+const char *opcfg_partition(const struct opcfg *c)
+{
+  return c && c->fedramp ? "aws-us-gov" : "aws";
+}
+
+const char *opcfg_global_region(const struct opcfg *c)
+{
+  return aws_partition_default_region(opcfg_partition(c));
 }

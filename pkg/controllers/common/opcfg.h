@@ -81,6 +81,14 @@ bool opcfg_pool_match(const struct opcfg *c, const char *a, const char *b);
 bool opcfg_is_payer(const struct opcfg *c, const char *account_id);
 bool opcfg_region_disabled(const struct opcfg *c, const char *region);
 const char *opcfg_ctrl_name(enum opcfg_ctrl i);
+/* The partition every ARN uses: "aws-us-gov" with `fedramp: "true"`, else
+ * "aws" (also for c NULL). */
+const char *opcfg_partition(const struct opcfg *c);
+/* The partition's global region: where global quotas (IAM, L-FE177D64)
+ * are requested and the default region of claims without regions:
+ * "us-east-1", or "us-gov-west-1" in FedRAMP (upstream used us-gov-east-1
+ * as its default; Organizations and IAM are served from us-gov-west-1). */
+const char *opcfg_global_region(const struct opcfg *c);
 
 /* Parse the accountpool YAML alone (exposed for tests). */
 int opcfg_parse_pools(struct opcfg *c, const char *yaml, char *err,

@@ -7,6 +7,7 @@
 
 #include "aws/api.h"
 #include "aws/core/creds.h"
+#include "aws/core/endpoints.h"
 #include "aws/core/transport.h"
 #include "cache/informer.h"
 #include "controllers/common/obj.h"
@@ -38,10 +39,12 @@ struct exec_aws {
 int exec_role_arn(const char *partition, const char *account_id,
                   const char *role, char *out, size_t outsz)
 {
-  if (str_empty(account_id) || str_empty(role))
+  char res[128];
+
+  if (str_empty(account_id) || str_empty(role) ||
+      str_fmt(res, sizeof(res), "role/%s", role))
     return OP_EINVAL;
-  return str_fmt(out, outsz, "arn:%s:iam::%s:role/%s",
-                 str_empty(partition) ? "aws" : partition, account_id, role);
+  return aws_arn_fmt(out, outsz, partition, "iam", account_id, res);
 }
 
 static void unref_cb(void *val, void *arg)
@@ -186,6 +189,19 @@ void exec_aws_close(struct exec_aws *a, void (*cb)(void *arg), void *arg)
     aws_client_close(a->client, closed, a);
   else
     closed(a);
+}
+
+void exec_aws_set_partition(struct exec_aws *a, const char *partition)
+{
+  if (!a->client || str_eq(aws_client_partition(a->client), partition))
+    return;
+  if (aws_client_set_partition(a->client, partition)) {
+    log_error("aws", "unknown partition %s", partition);
+    return;
+  }
+  flush_accounts(a); /* sessions of the other partition */
+  log_info("aws", "AWS partition %s (default region %s)", partition,
+           aws_client_default_region(a->client));
 }
 
 struct aws_api *exec_aws_api(struct exec_aws *a)

@@ -195,6 +195,10 @@ void exec_aws_detach(struct exec_aws *a);
 /* Detach, close the client (cb when done; may run before return). */
 void exec_aws_close(struct exec_aws *a, void (*cb)(void *arg), void *arg);
 
+/* The ConfigMap's partition ("aws", or "aws-us-gov" with fedramp): the
+ * client follows it (endpoints, signing regions, the AssumeRole ARN) and
+ * cached account sessions are dropped. Nothing without a real client. */
+void exec_aws_set_partition(struct exec_aws *a, const char *partition);
 struct aws_api *exec_aws_api(struct exec_aws *a);
 struct aws_client *exec_aws_client(struct exec_aws *a); /* NULL in tests */
 /* Management-account credentials (borrowed) or NULL while the Secret is

@@ -101,6 +101,17 @@ static void shared_stop(void *arg)
   unit_closed(s);
 }
 
+/* Before the watcher's listener: its poll must already go to the
+ * ConfigMap's partition. */
+static void cfg_partition(void *arg)
+{
+  struct exec_shared *s = arg;
+  const struct opcfg *c = exec_cfg_get(s->opcfg);
+
+  if (c && !s->stopping)
+    exec_aws_set_partition(s->aws, opcfg_partition(c));
+}
+
 /* ---- construction -------------------------------------------------------- */
 
 static int build_shared(struct exec_shared *s, struct met_registry *r)
@@ -125,6 +136,8 @@ static int build_shared(struct exec_shared *s, struct met_registry *r)
   }
   s->opcfg = exec_cfg_new(mgr_informer(s->mgr, MGR_CONFIGMAP), &s->kio);
   rc = exec_aws_new(&s->loop->uv, mgr_httpc(s->mgr), &ao, &s->aws);
+  if (!rc && s->opcfg)
+    rc = exec_cfg_on_change(s->opcfg, cfg_partition, s);
   if (rc)
     return rc;
   wo.aws = s->aws;

@@ -183,6 +183,9 @@ static int target(struct exec_watcher *w, struct aws_target *t)
   memset(t, 0, sizeof(*t));
   t->creds = exec_aws_mgmt(w->o.aws);
   t->controller = "accountwatcher";
+  /* no poll before the ConfigMap: it names the partition (fedramp) */
+  if (w->o.cfg && !exec_cfg_get(w->o.cfg))
+    return OP_ENOTFOUND;
   return t->creds ? 0 : OP_ENOTFOUND;
 }
 

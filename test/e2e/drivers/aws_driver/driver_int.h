@@ -55,6 +55,7 @@ struct ids { /* what the all-ops sequence carries from call to call */
   char mgmt[16], email[128], car[128], acct[16], root[64], ou[64];
   char user_key[64], role_arn[256], policy_arn[256], policy_v[16];
   char case_id[160], image[64], instance[64], volume[64], snapshot[64];
+  char own_image[64];
   char vpce[64], zone[96], bucket[64];
 };
 
@@ -190,6 +191,9 @@ int copy_id(char *out, size_t n, const char *v);
   /* claim deleted: clean the account */                                       \
   XX(s_describe_volumes)                                                       \
   XX(s_seed_snapshot)                                                          \
+  XX(s_seed_image)                                                             \
+  XX(s_describe_own_images)                                                    \
+  XX(s_deregister_image)                                                       \
   XX(s_describe_snapshots)                                                     \
   XX(s_delete_snapshot)                                                        \
   XX(s_delete_volume)                                                          \

@@ -1,5 +1,5 @@
 /* aws_driver, all-ops: the EC2 steps (region initialization, then the
- * cleanup of volumes, snapshots and VPC endpoint services). */
+ * cleanup of volumes, AMIs, snapshots and VPC endpoint services). */
 #include <stdio.h>
 
 #include "driver_int.h"
@@ -167,11 +167,54 @@ int s_seed_snapshot(struct drv *d)
   return ec2_raw(d, "CreateSnapshot", body, r_snapshot);
 }
 
+static int r_image(struct drv *d, const char *body, size_t len)
+{
+  return xml_pick(body, len, "imageId", d->id.own_image,
+                  sizeof(d->id.own_image));
+}
+
+/* An AMI of the account backed by the seeded snapshot (a tenant's). */
+int s_seed_image(struct drv *d)
+{
+  char body[512];
+
+  str_fmt(body, sizeof(body),
+          "Action=RegisterImage&Version=2016-11-15&Name=aint-tenant-image"
+          "&RootDeviceName=%%2Fdev%%2Fsda1"
+          "&BlockDeviceMapping.1.DeviceName=%%2Fdev%%2Fsda1"
+          "&BlockDeviceMapping.1.Ebs.SnapshotId=%s",
+          d->id.snapshot);
+  return ec2_raw(d, "RegisterImage", body, r_image);
+}
+
+static int a_own_images(struct drv *d, const void *res)
+{
+  const struct aws_ec2_images_result *r = res;
+
+  return r->n == 1 && str_eq(r->v[0].image_id, d->id.own_image) ? 0 : OP_EPARSE;
+}
+
+int s_describe_own_images(struct drv *d)
+{
+  static const char *const self[] = { "self" };
+  struct aws_describe_images_req rq = { .owners = self, .nowners = 1 };
+
+  return CALL(d, describe_images, &d->xt, &rq, a_own_images);
+}
+
+int s_deregister_image(struct drv *d)
+{
+  struct aws_ec2_image_req rq = { d->id.own_image };
+
+  return CALL(d, deregister_image, &d->xt, &rq, NULL);
+}
+
 static int a_snapshots(struct drv *d, const void *res)
 {
-  const struct aws_ec2_ids_result *r = res;
+  const struct aws_ec2_snapshots_result *r = res;
 
-  return r->ids.n == 1 && str_eq(r->ids.v[0], d->id.snapshot) ? 0 : OP_EPARSE;
+  return r->n == 1 && str_eq(r->v[0].snapshot_id, d->id.snapshot) ? 0
+                                                                  : OP_EPARSE;
 }
 
 int s_describe_snapshots(struct drv *d)

@@ -21,7 +21,9 @@
   "\"spec\":{\"awsAccountID\":\"\",\"iamUserSecret\":\"\",\"accountPool\":"    \
   "\"hive\"},\"status\":{}}"
 #define CM                                                                     \
-  "{\"account-limit\":\"100\",\"root\":\"r-1\",\"base\":\"ou-base\","          \
+  "{\"sts-jump-role\":\"arn:aws:iam::1:role/"                                  \
+  "sts-jump\",\"account-limit\":\"100\",\"root\":\"r-1\",\"base\":\"ou-"       \
+  "base\","                                                                    \
   "\"shard-name\":\"shard1\",\"ami-owner\":\"111\",\"accountpool\":"           \
   "\"hive:\\n  default: true\\n\",\"payer-account-ids\":\"999999999999\","     \
   "\"support-jump-role\":\"arn:aws:iam::1:role/jump\",\"app-code\":\"A1\"}"
@@ -71,7 +73,13 @@
   "\"r3\":{\"status\":\"ENABLING\"},\"r4\":{\"status\":\"ENABLING\"},"         \
   "\"r5\":{\"status\":\"ENABLING\"},\"r6\":{\"status\":\"ENABLING\"}"
 
-enum { F_NO_LIMIT = 1, F_NO_SLOT = 2, F_SECRET = 4, F_OPTING9 = 8 };
+enum {
+  F_NO_LIMIT = 1,
+  F_NO_SLOT = 2,
+  F_SECRET = 4,
+  F_OPTING9 = 8,
+  F_BYOC = 16
+};
 
 struct row {
   const char *name;
@@ -95,6 +103,7 @@ struct row {
 
 static const struct row rows[] = {
 #include "fixtures/plans/account_rows.inc"
+#include "fixtures/plans/account_ccs_rows.inc"
 };
 
 /* Rows with a --support-case-poll-interval (seconds) in the snapshot. */
@@ -126,6 +135,10 @@ static const char *check_field(const struct acct_step *s, const char *spec,
     { "account_id", offsetof(struct acct_step, account_id) },
     { "quota_code", offsetof(struct acct_step, quota_code) },
     { "service_code", offsetof(struct acct_step, service_code) },
+    { "cred_role", offsetof(struct acct_step, cred_role) },
+    { "cred_jump", offsetof(struct acct_step, cred_jump) },
+    { "external_id", offsetof(struct acct_step, external_id) },
+    { "kms_key_id", offsetof(struct acct_step, kms_key_id) },
   };
   const char *eq = strchr(spec + 2, '=');
   size_t i, n = eq ? (size_t)(eq - spec - 2) : 0;
@@ -159,6 +172,14 @@ static const char *check_tag(const struct acct_step *s, const char *spec,
   return msg;
 }
 
+static const char *first_of(const json_t *work)
+{
+  const json_t *w = json_array_get(work, 0);
+  const char *u = json_string_value(json_object_get(w, "user"));
+
+  return u ? u : json_string_value(json_object_get(w, "role"));
+}
+
 static void check_expect(const struct row *r, const struct acct_step *s)
 {
   char msg[600];
@@ -176,6 +197,10 @@ static void check_expect(const struct row *r, const struct acct_step *s)
                                                                  : "work size";
     else if (!strncmp(e, "why~", 4))
       err = strstr(s->why, e + 4) ? NULL : s->why;
+    else if (!strncmp(e, "mode=", 5)) /* enum acct_creds */
+      err = (int)s->cred_mode == atoi(e + 5) ? NULL : "cred_mode";
+    else if (!strncmp(e, "first=", 6)) /* the work's first user or role */
+      err = str_eq(first_of(s->work), e + 6) ? NULL : first_of(s->work);
     else
       err = s->object_new ? pt_check_obj(s->object_new, e, msg, sizeof(msg))
                           : "no object_new";
@@ -207,6 +232,7 @@ static void run_row(const struct row *r, unsigned case_poll_s)
   sn.limit_allows = !(r->flags & F_NO_LIMIT);
   sn.create_slot_free = !(r->flags & F_NO_SLOT);
   sn.iam_secret_exists = (r->flags & F_SECRET) != 0;
+  sn.byoc_creds = (r->flags & F_BYOC) != 0;
   sn.accounts_opting_in = (r->flags & F_OPTING9) ? 9 : 8;
   sn.case_poll_s = case_poll_s;
   obs.regions = regions;

@@ -82,6 +82,7 @@ static const struct exec_action actions[] = {
   CALL(ACCT_OPT_IN_REGION),
   CALL(ACCT_CLEANUP_IAM_STEP),
   CALL(ACCT_FIND_CASE),
+  CALL(ACCT_ASSUME_CHECK),
 };
 
 const struct exec_desc acct_desc = {

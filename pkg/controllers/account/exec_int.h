@@ -19,6 +19,7 @@ struct acct_job {
   struct acct_obs obs;
   json_t *aux;              /* owned: obs.regions */
   struct aws_creds *creds;  /* account role credentials (a reference) */
+  struct aws_creds *byoc;   /* CCS: the BYOC Secret's keys (a reference) */
   struct aws_target mgmt_t; /* management account */
   struct aws_target acct_t; /* the account, st.region */
   int stage;
@@ -57,5 +58,14 @@ int acct__exec_cleanup_step(struct acct_job *j);
 /* Account credentials into j->creds and j->acct_t (region st.region). */
 int acct__account_target(struct acct_job *j, const char *region);
 bool acct__code_is(const struct aws_error *ae, const char *code);
+
+/* exec_ccs.c: CCS/STS credentials. */
+int acct__prepare_ccs(struct acct_job *j, const json_t *claim);
+/* The IAM Secret check that ends every prepare (exec.c). */
+int acct__prepare_iam(struct exec_job *b);
+/* acct__account_target for cred_mode != ACCT_CREDS_ORG. */
+int acct__ccs_target(struct acct_job *j, const char *region);
+int acct__exec_assume_check(struct acct_job *j);
+const json_t *acct__claim_of(const struct acct_exec *e, const json_t *a);
 
 #endif

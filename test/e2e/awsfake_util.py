@@ -7,6 +7,7 @@ import datetime
 import http.client
 import json
 import os
+import random
 import subprocess
 import sys
 import threading
@@ -55,6 +56,9 @@ class AwsFake:
         threading.Thread(target=self._drain, daemon=True).start()
         self.port = int(info['port'])
         self.account = info['management-account']
+        self.partition = info.get('partition', 'aws')
+        # the region clients sign for by default: GovCloud keys only work in us-gov-*
+        self.region = 'us-gov-west-1' if self.partition == 'aws-us-gov' else 'us-east-1'
         self.access_key, self.secret_key = info['credentials'].split()
         self.endpoint = f'http://127.0.0.1:{self.port}'
         self.session = botocore.session.get_session()
@@ -73,7 +77,8 @@ class AwsFake:
                 self.proc.wait()
 
     # ------------------------------------------------------------ clients
-    def client(self, service, region='us-east-1', creds=None, config=None):
+    def client(self, service, region=None, creds=None, config=None):
+        region = region or self.region
         if creds is None:
             creds = {'AccessKeyId': self.access_key, 'SecretAccessKey': self.secret_key}
         return self.session.create_client(
@@ -82,6 +87,17 @@ class AwsFake:
             aws_session_token=creds.get('SessionToken'), config=config)
 
     # ------------------------------------------------------------ control
+    def standalone(self, account_id=None, user_name=None):
+        """A customer-owned account outside the organization (POST /_fake/credentials with an
+        unknown id): returns {'account', 'user': {AccessKeyId, SecretAccessKey}}."""
+        account_id = account_id or str(random.randint(10 ** 11, 10 ** 12 - 1))
+        doc = {'account_id': account_id}
+        if user_name:
+            doc['user_name'] = user_name
+        r = self.control('POST', 'credentials', doc)
+        return {'account': account_id, 'user_name': r['user_name'],
+                'user': {'AccessKeyId': r['access_key_id'], 'SecretAccessKey': r['secret_access_key']}}
+
     def control(self, method, path, doc=None):
         data = json.dumps(doc).encode() if doc is not None else None
         req = urllib.request.Request(self.endpoint + '/_fake/' + path, data=data, method=method,

@@ -8,6 +8,7 @@ import re
 import time
 
 from . import services as S
+from . import state as part
 
 
 class Control:
@@ -106,16 +107,28 @@ class Control:
                                                                         'instance_running_seconds',
                                                                         'region_enable_seconds', 'max_accounts')})
             if m == 'POST' and path == 'credentials':
-                acct = doc.get('account_id') or st.mgmt
-                if acct not in st.d['accounts']:
-                    return self.send_json(404, {'error': 'unknown account'})
-                now = time.time()
-                name = doc.get('user_name') or 'fake-admin-' + S._hex(6)
-                u = st._iam(acct)['users'].get(name) or st._create_user(acct, name, '/', [], now)
-                if f'arn:{S.PARTITION}:iam::aws:policy/AdministratorAccess' not in u['attached']:
-                    u['attached'].append(f'arn:{S.PARTITION}:iam::aws:policy/AdministratorAccess')
-                akid, secret = st._new_access_key(acct, u, now)
-                fake.save()
-                return self.send_json(200, {'access_key_id': akid, 'secret_access_key': secret,
-                                            'account_id': acct, 'user_name': name})
+                return self.control_credentials(st, doc)
         self.send_json(404, {'error': f'unknown control path {m} /_fake/{path}'})
+
+    def control_credentials(self, st, doc):
+        """An admin IAM user (AdministratorAccess) with a new access key in an account of the
+        organization, or in a standalone customer account created on first use."""
+        acct = doc.get('account_id') or st.mgmt
+        if not isinstance(acct, str) or not re.match(r'^\d{12}$', acct):
+            return self.send_json(400, {'error': f'account_id must be a string of 12 digits, got {acct!r}'})
+        now = time.time()
+        name = doc.get('user_name')
+        if name is not None and not (isinstance(name, str) and re.match(r'^[\w+=,.@-]{1,64}$', name)):
+            return self.send_json(400, {'error': f'invalid user_name {name!r}'})
+        standalone = acct not in st.d['accounts']
+        if standalone and acct not in st.d['standalone']:
+            st.create_standalone(acct, name or 'osdCcsAdmin', now)
+        name = name or ('osdCcsAdmin' if standalone else 'fake-admin-' + S._hex(6))
+        admin = f'arn:{part.PARTITION}:iam::aws:policy/AdministratorAccess'
+        u = st._iam(acct)['users'].get(name) or st._create_user(acct, name, '/', [], now)
+        if admin not in u['attached']:
+            u['attached'].append(admin)
+        akid, secret = st._new_access_key(acct, u, now)
+        self.fake.save()
+        return self.send_json(200, {'access_key_id': akid, 'secret_access_key': secret,
+                                    'account_id': acct, 'user_name': name, 'standalone': standalone})

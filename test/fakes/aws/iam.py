@@ -9,8 +9,9 @@ import re
 from urllib.parse import quote
 
 from .protocol import ApiError
+from . import state as part
 from .registry import op
-from .state import AWS_MANAGED_POLICIES, PARTITION, _det_hex, _upper_alnum, paginate, policy_check
+from .state import AWS_MANAGED_POLICIES, _det_hex, _upper_alnum, paginate, policy_check
 
 
 _IAM_EPOCH = 1423000000.0
@@ -71,15 +72,29 @@ def _merge_tags(existing, new):
 
 
 def _policy_lookup(st, ctx, arn):
-    m = re.match(r'^arn:aws:iam::aws:policy/(.+)$', arn)
+    m = re.match(r'^arn:([^:]+):iam::aws:policy/(.+)$', arn)
     if m:
-        if m.group(1) not in AWS_MANAGED_POLICIES:
+        # an AWS managed policy of another partition does not exist in this one
+        if m.group(1) != part.PARTITION or m.group(2) not in AWS_MANAGED_POLICIES:
             raise ApiError('NoSuchEntity', f'Policy {arn} does not exist or is not attachable.', 404)
         return None
     pol = st._iam(ctx.account)['policies'].get(arn)
     if pol is None:
         raise ApiError('NoSuchEntity', f'Policy {arn} does not exist or is not attachable.', 404)
     return pol
+
+
+def _check_trust_principals(doc):
+    """MalformedPolicyDocument for an AWS principal ARN of another partition, as IAM answers."""
+    d = policy_check(doc)
+    sts_list = d['Statement'] if isinstance(d['Statement'], list) else [d['Statement']]
+    for s in sts_list:
+        pr = s.get('Principal')
+        aws = pr.get('AWS', []) if isinstance(pr, dict) else []
+        for x in aws if isinstance(aws, list) else [aws]:
+            if not part.arn_partition_ok(x):
+                raise ApiError('MalformedPolicyDocument', f'Invalid principal in policy: "AWS":"{x}"', 400)
+    return d
 
 
 def _attachments(st, acct, arn):
@@ -90,8 +105,9 @@ def _attachments(st, acct, arn):
 def _aws_policy_view(name, st, acct):
     base = name.split('/')[-1]
     return {'PolicyName': base, 'PolicyId': 'ANPA' + _det_hex(name, 17).upper(),
-            'Arn': f'arn:aws:iam::aws:policy/{name}', 'Path': '/' + name[:-len(base)] if '/' in name else '/',
-            'DefaultVersionId': 'v1', 'AttachmentCount': _attachments(st, acct, f'arn:aws:iam::aws:policy/{name}'),
+            'Arn': f'arn:{part.PARTITION}:iam::aws:policy/{name}',
+            'Path': '/' + name[:-len(base)] if '/' in name else '/', 'DefaultVersionId': 'v1',
+            'AttachmentCount': _attachments(st, acct, f'arn:{part.PARTITION}:iam::aws:policy/{name}'),
             'PermissionsBoundaryUsageCount': 0, 'IsAttachable': True, 'CreateDate': _IAM_EPOCH,
             'UpdateDate': _IAM_EPOCH}
 
@@ -234,7 +250,7 @@ def _iam_create_role(st, ctx, p):
     i = st._iam(ctx.account)
     if p['RoleName'] in i['roles']:
         raise ApiError('EntityAlreadyExists', f'Role with name {p["RoleName"]} already exists.', 409)
-    policy_check(p['AssumeRolePolicyDocument'])
+    _check_trust_principals(p['AssumeRolePolicyDocument'])
     ms = p.get('MaxSessionDuration') or 3600
     if ms < 3600 or ms > 43200:
         raise ApiError('ValidationError', f'1 validation error detected: Value \'{ms}\' at \'maxSessionDuration\' '
@@ -261,7 +277,7 @@ def _iam_list_roles(st, ctx, p):
 @op('iam', 'UpdateAssumeRolePolicy')
 def _iam_update_trust(st, ctx, p):
     r = _role(st, ctx, p['RoleName'])
-    policy_check(p['PolicyDocument'])
+    _check_trust_principals(p['PolicyDocument'])
     r['AssumeRolePolicyDocument'] = p['PolicyDocument']
     return {}
 
@@ -359,7 +375,7 @@ def _iam_create_policy(st, ctx, p):
     _check_name(p['PolicyName'], 'policy')
     policy_check(p['PolicyDocument'])
     path = p.get('Path') or '/'
-    arn = f'arn:{PARTITION}:iam::{ctx.account}:policy{path}{p["PolicyName"]}'
+    arn = f'arn:{part.PARTITION}:iam::{ctx.account}:policy{path}{p["PolicyName"]}'
     i = st._iam(ctx.account)
     if arn in i['policies']:
         raise ApiError('EntityAlreadyExists', f'A policy called {p["PolicyName"]} already exists. '

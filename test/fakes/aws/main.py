@@ -7,6 +7,7 @@ import threading
 from http.server import ThreadingHTTPServer
 
 from .server import Fake, Handler
+from .state import set_partition
 
 
 def main(argv=None):
@@ -21,7 +22,9 @@ def main(argv=None):
     ap.add_argument('--ec2-optin-seconds', type=float, default=0.0)
     ap.add_argument('--management-account-id', default=None)
     ap.add_argument('--state-file', default=None)
+    ap.add_argument('--partition', default='aws', choices=['aws', 'aws-us-gov'])
     a = ap.parse_args(argv)
+    set_partition(a.partition)     # before any state is minted: every ARN uses it
     cfg = {'create_account_seconds': a.create_account_seconds, 'case_resolve_seconds': a.case_resolve_seconds,
            'instance_running_seconds': a.instance_running_seconds,
            'region_enable_seconds': a.region_enable_seconds, 'max_accounts': a.max_accounts,
@@ -35,6 +38,7 @@ def main(argv=None):
     boot = fake.st.d['bootstrap']
     print(f'port: {srv.server_address[1]}', flush=True)
     print(f'management-account: {fake.st.mgmt}', flush=True)
+    print(f'partition: {a.partition}', flush=True)
     print(f'credentials: {boot["access_key"]} {boot["secret"]}', flush=True)
     print('ready', flush=True)
     import signal

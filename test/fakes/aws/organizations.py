@@ -7,8 +7,9 @@ server lock."""
 import re
 
 from .protocol import ApiError
+from . import state as part
 from .registry import op
-from .state import EMAIL_RE, PARTITION, _alnum_lower, _hex, paginate
+from .state import EMAIL_RE, _alnum_lower, _hex, paginate
 
 
 def _org_account_view(a):
@@ -47,7 +48,7 @@ def _describe_org(st, ctx, p):
 def _list_roots(st, ctx, p):
     st.require_mgmt(ctx)
     o = st.d['org']
-    return {'Roots': [{'Id': st.root, 'Arn': f'arn:{PARTITION}:organizations::{st.mgmt}:root/{o["Id"]}/{st.root}',
+    return {'Roots': [{'Id': st.root, 'Arn': f'arn:{part.PARTITION}:organizations::{st.mgmt}:root/{o["Id"]}/{st.root}',
                        'Name': 'Root', 'PolicyTypes': []}]}
 
 
@@ -203,7 +204,7 @@ def _create_ou(st, ctx, p):
         raise ApiError('ConstraintViolationException', 'You have reached the maximum number of OUs.',
                        extra={'Reason': 'OU_NUMBER_LIMIT_EXCEEDED'})
     oid = f'ou-{st.root[2:]}-{_alnum_lower(8)}'
-    o = {'Id': oid, 'Arn': f'arn:{PARTITION}:organizations::{st.mgmt}:ou/{st.d["org"]["Id"]}/{oid}',
+    o = {'Id': oid, 'Arn': f'arn:{part.PARTITION}:organizations::{st.mgmt}:ou/{st.d["org"]["Id"]}/{oid}',
          'Name': p['Name'], 'parent': pid, 'tags': {t['Key']: t['Value'] for t in p.get('Tags') or []}}
     st.d['ous'][oid] = o
     return {'OrganizationalUnit': {'Id': oid, 'Arn': o['Arn'], 'Name': o['Name']}}

@@ -8,8 +8,9 @@ import json
 import random
 
 from .protocol import ApiError
+from . import state as part
 from .registry import op
-from .state import PARTITION, QUOTAS, _hex, paginate
+from .state import QUOTAS, _hex, paginate
 
 
 def _quota_region(st, ctx):
@@ -35,7 +36,7 @@ def _sq_get(st, ctx, p):
     q = _quota_region(st, ctx)
     value = q['values'].get(f'{p["ServiceCode"]}/{p["QuotaCode"]}', default)
     return {'Quota': {'ServiceCode': p['ServiceCode'], 'ServiceName': sname,
-                      'QuotaArn': f'arn:{PARTITION}:servicequotas:{ctx.region}:{ctx.account}:'
+                      'QuotaArn': f'arn:{part.PARTITION}:servicequotas:{ctx.region}:{ctx.account}:'
                                   f'{p["ServiceCode"]}/{p["QuotaCode"]}',
                       'QuotaCode': p['QuotaCode'], 'QuotaName': qname, 'Value': value, 'Unit': 'None',
                       'Adjustable': True, 'GlobalQuota': glob}}
@@ -62,7 +63,7 @@ def _sq_request(st, ctx, p):
          'ServiceName': sname, 'QuotaCode': p['QuotaCode'], 'QuotaName': qname,
          'DesiredValue': p['DesiredValue'], 'Status': 'PENDING', 'Created': ctx.now, 'LastUpdated': ctx.now,
          'Requester': json.dumps({'accountId': ctx.account, 'callerArn': ctx.cred['arn']}),
-         'QuotaArn': f'arn:{PARTITION}:servicequotas:{ctx.region}:{ctx.account}:{p["ServiceCode"]}/{p["QuotaCode"]}',
+         'QuotaArn': f'arn:{part.PARTITION}:servicequotas:{ctx.region}:{ctx.account}:{p["ServiceCode"]}/{p["QuotaCode"]}',
          'GlobalQuota': glob, 'Unit': 'None', '_decide_at': ctx.now + st.cfg['case_resolve_seconds']}
     q['requests'].append(r)
     st.schedule(r['_decide_at'], 'quota', r, q)

@@ -221,7 +221,9 @@ class Handler(Control, BaseHTTPRequestHandler):
                 if c is not None:
                     cred = dict(c)
                     cred['_akid'] = auth['access_key']
-            if cred is None or cred.get('valid_after', 0) > now or cred.get('status') != 'Active':
+            if cred is None or cred.get('valid_after', 0) > now or cred.get('status') != 'Active' \
+                    or not S.region_in_partition(region):
+                # keys of one partition are unknown in another (GovCloud vs commercial)
                 cred = None
                 raise auth_error(service, 'unknown')
             if cred['token'] and token != cred['token'] or (not cred['token'] and token):

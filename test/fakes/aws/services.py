@@ -12,4 +12,4 @@ floats. Callers hold the server lock while calling into State.
 from . import organizations, sts, iam, support, ec2, quotas, account, s3, route53  # noqa: F401
 from .account import validate_region_body  # noqa: F401 - used by the server
 from .registry import HANDLERS, op  # noqa: F401 - the operation table
-from .state import PARTITION, Ctx, State, _hex  # noqa: F401 - used by the server
+from .state import Ctx, State, _hex, region_in_partition  # noqa: F401 - used by the server

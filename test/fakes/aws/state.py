@@ -20,6 +20,8 @@ import time
 from .protocol import ApiError
 
 
+# The partition served; set once at start by set_partition() (--partition). Modules read
+# it as state.PARTITION at call time, never copy it.
 PARTITION = 'aws'
 AMI_OWNER = '309956199498'
 
@@ -33,6 +35,7 @@ OPT_IN_REGIONS = [
     'eu-south-1', 'eu-south-2', 'me-central-1', 'me-south-1', 'il-central-1',
 ]
 ALL_REGIONS = DEFAULT_REGIONS + OPT_IN_REGIONS
+GOV_REGIONS = ['us-gov-west-1', 'us-gov-east-1']
 
 AWS_MANAGED_POLICIES = [
     'AdministratorAccess', 'ReadOnlyAccess', 'PowerUserAccess', 'IAMFullAccess',
@@ -95,6 +98,30 @@ IMAGE_NAMES = [
 
 STATE_CODES = {'pending': 0, 'running': 16, 'shutting-down': 32, 'terminated': 48,
                'stopping': 64, 'stopped': 80}
+
+def set_partition(name):
+    """Serve 'aws' (default) or 'aws-us-gov'. The region lists are changed in place because
+    service modules imported them by name."""
+    global PARTITION
+    if name not in ('aws', 'aws-us-gov'):
+        raise ValueError(f'unsupported partition {name}')
+    PARTITION = name
+    if name == 'aws-us-gov':
+        DEFAULT_REGIONS[:] = GOV_REGIONS
+        OPT_IN_REGIONS[:] = []
+        ALL_REGIONS[:] = GOV_REGIONS
+
+
+def region_in_partition(region):
+    """Whether credentials of the served partition can sign for region (GovCloud keys only
+    work in us-gov-*, commercial keys never there)."""
+    return region.startswith('us-gov-') == (PARTITION == 'aws-us-gov')
+
+
+def arn_partition_ok(arn):
+    """False for an ARN of another partition (arn:aws:... given to GovCloud and vice versa)."""
+    return not isinstance(arn, str) or not arn.startswith('arn:') or arn.split(':', 2)[1] == PARTITION
+
 
 EMAIL_RE = re.compile(r'^[^\s@]+@[^\s@]+\.[^\s@]+$')
 
@@ -200,6 +227,8 @@ class State:
         self.web_tokens = {}          # token -> subject
         self.ec2_optin_seconds = cfg.get('ec2_optin_seconds', 0.0)
         self.d = data or self._fresh()
+        self.d.setdefault('standalone', {})
+        self.d.setdefault('images', {})
         self._rebuild_index()
 
     # ------------------------------------------------------------------ setup
@@ -215,7 +244,7 @@ class State:
                     'AvailablePolicyTypes': [], 'root': root},
             'accounts': {}, 'ous': {}, 'create_requests': [], 'creds': {}, 'iam': {},
             'support': {}, 'ec2': {}, 'quotas': {}, 'regions_opt': {}, 's3': {}, 'r53': {},
-            'closures': [],
+            'closures': [], 'standalone': {},
         }
         self.d = d
         now = time.time()
@@ -289,6 +318,15 @@ class State:
             acct, 'OrganizationAccountAccessRole', '/', trust, '', 3600, [], now)
         i['roles']['OrganizationAccountAccessRole']['attached'].append(
             f'arn:{PARTITION}:iam::aws:policy/AdministratorAccess')
+
+    def create_standalone(self, acct, user_name, now):
+        """A customer-owned account outside the organization (CCS/BYOC, STS): its own IAM with
+        an admin user, no OrganizationAccountAccessRole, invisible to Organizations."""
+        self.d['standalone'][acct] = {'Id': acct, 'created': now}
+        self._iam(acct)
+        u = self._create_user(acct, user_name, '/', [], now)
+        u['attached'].append(f'arn:{PARTITION}:iam::aws:policy/AdministratorAccess')
+        return u
 
     def _role_obj(self, acct, name, path, trust, desc, max_sess, tags, now):
         return {'RoleName': name, 'Path': path or '/', 'RoleId': 'AROA' + _upper_alnum(17),
@@ -426,6 +464,9 @@ class State:
 
     # ------------------------------------------------------------------ helpers
     def require_mgmt(self, ctx):
+        if ctx.account in self.d['standalone']:
+            raise ApiError('AWSOrganizationsNotInUseException',
+                           'Your account is not a member of an organization.')
         if ctx.account != self.mgmt:
             raise ApiError('AccessDeniedException',
                            'You don\'t have permissions to access this resource.', 400)
@@ -453,7 +494,9 @@ class State:
             'root': self.root,
             'management_account_id': self.mgmt,
             'accounts': [{'Id': a['Id'], 'Name': a['Name'], 'Email': a['Email'], 'Status': a['Status'],
-                          'parent': a['parent'], 'tags': a['tags']} for a in d['accounts'].values()],
+                          'parent': a['parent'], 'tags': a['tags'], 'standalone': False}
+                         for a in d['accounts'].values()],
+            'standalone_accounts': [{'Id': a['Id'], 'standalone': True} for a in d['standalone'].values()],
             'organizational_units': [{'Id': o['Id'], 'Name': o['Name'], 'parent': o['parent']}
                                      for o in d['ous'].values()],
             'create_account_requests': [{k: v for k, v in r.items() if not k.startswith('_')}

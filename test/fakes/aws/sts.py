@@ -10,8 +10,8 @@ import json
 import re
 
 from .protocol import ApiError
+from . import state as part
 from .registry import op
-from .state import PARTITION
 
 
 @op('sts', 'GetCallerIdentity')
@@ -20,20 +20,45 @@ def _gci(st, ctx, p):
     return {'UserId': c['user_id'], 'Account': c['account'], 'Arn': c['arn']}
 
 
-def _trust_allows(doc, caller_arn, caller_acct, external_id, federated=False):
+def _caller_principals(st, cred):
+    """Every trust-policy principal that names this caller: the account id, the account root,
+    the caller's own ARN (user, session) and, for a role session, the role's ARN (with its path)."""
+    acct = cred['account']
+    out = {'*', acct, f'arn:{part.PARTITION}:iam::{acct}:root', cred['arn']}
+    m = re.match(r'^arn:[^:]+:sts::(\d+):assumed-role/([^/]+)/', cred['arn'])
+    if m:
+        role = st.d['iam'].get(m.group(1), {}).get('roles', {}).get(m.group(2))
+        out.add(role['Arn'] if role else f'arn:{part.PARTITION}:iam::{m.group(1)}:role/{m.group(2)}')
+    return out
+
+
+def _external_id_ok(cond, external_id):
+    """sts:ExternalId conditions (StringEquals exact, StringLike with wildcards); both must hold."""
+    for k, like in (('StringEquals', False), ('StringLike', True)):
+        v = (cond.get(k) or {}).get('sts:ExternalId')
+        if v is None:
+            continue
+        want = v if isinstance(v, list) else [v]
+        if external_id is None:
+            return False
+        if not any(fnmatch.fnmatchcase(external_id, w) if like else external_id == w for w in want):
+            return False
+    return True
+
+
+def _trust_allows(doc, principals, external_id, federated=False):
     try:
         d = json.loads(doc)
     except ValueError:
-        return False, False
+        return False
     sts_list = d.get('Statement', [])
     sts_list = sts_list if isinstance(sts_list, list) else [sts_list]
-    ext_mismatch = False
+    want = 'sts:AssumeRoleWithWebIdentity' if federated else 'sts:AssumeRole'
     for s in sts_list:
         if s.get('Effect') != 'Allow':
             continue
         actions = s.get('Action', [])
         actions = actions if isinstance(actions, list) else [actions]
-        want = 'sts:AssumeRoleWithWebIdentity' if federated else 'sts:AssumeRole'
         if not any(fnmatch.fnmatchcase(want, a) for a in actions):
             continue
         pr = s.get('Principal', {})
@@ -42,32 +67,17 @@ def _trust_allows(doc, caller_arn, caller_acct, external_id, federated=False):
         else:
             aws = pr.get('AWS', []) if isinstance(pr, dict) else ([] if pr != '*' else ['*'])
             aws = aws if isinstance(aws, list) else [aws]
-            base_arn = caller_arn
-            m = re.match(r'^arn:[^:]+:sts::(\d+):assumed-role/([^/]+)/', caller_arn)
-            if m:
-                base_arn = f'arn:{PARTITION}:iam::{m.group(1)}:role/{m.group(2)}'
-            ok = any(x in ('*', caller_acct, f'arn:{PARTITION}:iam::{caller_acct}:root', caller_arn, base_arn)
-                     for x in aws)
-        if not ok:
-            continue
-        cond = s.get('Condition', {})
-        want_ext = None
-        for k in ('StringEquals', 'StringLike'):
-            v = cond.get(k, {}).get('sts:ExternalId')
-            if v is not None:
-                want_ext = v if isinstance(v, list) else [v]
-        if want_ext is not None and external_id not in want_ext:
-            ext_mismatch = True
-            continue
-        return True, False
-    return False, ext_mismatch
+            ok = any(x in principals for x in aws)
+        if ok and _external_id_ok(s.get('Condition') or {}, external_id):
+            return True
+    return False
 
 
 def _parse_role_arn(arn):
-    m = re.match(r'^arn:aws[a-z-]*:iam::(\d{12}):role/(?:.*/)?([\w+=,.@-]+)$', arn or '')
-    if not m:
+    m = re.match(r'^arn:([a-z-]+):iam::(\d{12}):role/(?:.*/)?([\w+=,.@-]+)$', arn or '')
+    if not m or m.group(1) != part.PARTITION:   # another partition's ARN is invalid here
         raise ApiError('ValidationError', f'{arn} is invalid', 400)
-    return m.group(1), m.group(2)
+    return m.group(2), m.group(3)
 
 
 @op('sts', 'AssumeRole')
@@ -95,8 +105,7 @@ def _assume_role(st, ctx, p):
     role = st.d['iam'].get(acct, {}).get('roles', {}).get(rname)
     if role is None or (a is not None and a['Status'] != 'ACTIVE'):
         raise denied
-    ok, _ = _trust_allows(role['AssumeRolePolicyDocument'], c['arn'], c['account'], ext)
-    if not ok:
+    if not _trust_allows(role['AssumeRolePolicyDocument'], _caller_principals(st, c), ext):
         raise denied
     chained = c['kind'] == 'role'
     if chained and dur > 3600:
@@ -105,7 +114,7 @@ def _assume_role(st, ctx, p):
     if dur > role['MaxSessionDuration']:
         raise ApiError('ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set '
                        'for this role.')
-    arn = f'arn:{PARTITION}:sts::{acct}:assumed-role/{rname}/{name}'
+    arn = f'arn:{part.PARTITION}:sts::{acct}:assumed-role/{rname}/{name}'
     uid = f'{role["RoleId"]}:{name}'
     creds = st._new_session(acct, arn, uid, 'role', dur, now, chained=chained)
     return {'Credentials': creds, 'AssumedRoleUser': {'AssumedRoleId': uid, 'Arn': arn},
@@ -125,14 +134,13 @@ def _assume_web(st, ctx, p):
     role = st.d['iam'].get(acct, {}).get('roles', {}).get(rname)
     if role is None:
         raise ApiError('AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity', 403)
-    ok, _ = _trust_allows(role['AssumeRolePolicyDocument'], '', '', None, federated=True)
-    if not ok:
+    if not _trust_allows(role['AssumeRolePolicyDocument'], set(), None, federated=True):
         raise ApiError('AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity', 403)
     if dur > role['MaxSessionDuration']:
         raise ApiError('ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set '
                        'for this role.')
     name = p['RoleSessionName']
-    arn = f'arn:{PARTITION}:sts::{acct}:assumed-role/{rname}/{name}'
+    arn = f'arn:{part.PARTITION}:sts::{acct}:assumed-role/{rname}/{name}'
     uid = f'{role["RoleId"]}:{name}'
     creds = st._new_session(acct, arn, uid, 'role', dur, now)
     return {'Credentials': creds, 'SubjectFromWebIdentityToken': subject,
@@ -149,7 +157,7 @@ def _get_fed(st, ctx, p):
     if dur < 900 or dur > 129600:
         raise ApiError('ValidationError', 'The requested DurationSeconds is out of range.')
     name = p['Name']
-    arn = f'arn:{PARTITION}:sts::{c["account"]}:federated-user/{name}'
+    arn = f'arn:{part.PARTITION}:sts::{c["account"]}:federated-user/{name}'
     uid = f'{c["account"]}:{name}'
     creds = st._new_session(c['account'], arn, uid, 'federated', dur, ctx.now)
     return {'Credentials': creds, 'FederatedUser': {'FederatedUserId': uid, 'Arn': arn},

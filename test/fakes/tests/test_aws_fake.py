@@ -7,6 +7,7 @@ import json
 import subprocess
 import threading
 import time
+import urllib.error
 import urllib.request
 import uuid
 import xml.etree.ElementTree as ET
@@ -292,6 +293,135 @@ def test_assume_role_trust_external_id_and_chaining(fake, member):
     ok = chained.assume_role(RoleArn=f'arn:aws:iam::{acct}:role/chain-target', RoleSessionName='chain',
                              DurationSeconds=3600)
     assert ok['AssumedRoleUser']['Arn'].endswith('assumed-role/chain-target/chain')
+
+
+def control_status(fake, method, path, doc=None):
+    """(HTTP status, decoded body) of a control call, errors included."""
+    try:
+        return 200, fake.control(method, path, doc)
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+# ----------------------------------------------------------------------------- customer-owned accounts
+def test_standalone_customer_account(fake, org):
+    cust = fake.standalone()
+    acct, key = cust['account'], cust['user']
+    assert cust['user_name'] == 'osdCcsAdmin'
+    ident = fake.client('sts', creds=key).get_caller_identity()
+    assert ident['Account'] == acct and ident['Arn'] == f'arn:aws:iam::{acct}:user/osdCcsAdmin'
+    iam = fake.client('iam', creds=key)
+    assert [p['PolicyArn'] for p in iam.list_attached_user_policies(UserName='osdCcsAdmin')['AttachedPolicies']] \
+        == ['arn:aws:iam::aws:policy/AdministratorAccess']
+    with pytest.raises(ClientError) as e:
+        iam.get_role(RoleName='OrganizationAccountAccessRole')
+    assert code_of(e) == 'NoSuchEntity'
+    # not in the organization: invisible to the management account, Organizations refuses it
+    assert acct not in [a['Id'] for a in org.list_accounts()['Accounts']]
+    with pytest.raises(ClientError) as e:
+        org.describe_account(AccountId=acct)
+    assert code_of(e) == 'AccountNotFoundException'
+    corg = fake.client('organizations', creds=key, config=NO_RETRY)
+    for call in (corg.describe_organization, corg.list_accounts, corg.list_roots):
+        with pytest.raises(ClientError) as e:
+            call()
+        assert code_of(e) == 'AWSOrganizationsNotInUseException', call
+    with pytest.raises(ClientError) as e:
+        fake.client('sts', config=NO_RETRY).assume_role(
+            RoleArn=f'arn:aws:iam::{acct}:role/OrganizationAccountAccessRole', RoleSessionName='s1')
+    assert code_of(e) == 'AccessDenied'
+    # its own EC2, IAM, S3 work
+    ec2 = fake.client('ec2', region='us-east-2', creds=key)
+    assert any(r['RegionName'] == 'us-east-2' for r in ec2.describe_regions()['Regions'])
+    iam.create_user(UserName='another')
+    s3 = fake.client('s3', creds=key)
+    s3.create_bucket(Bucket=f'cust-{acct}')
+    assert [b['Name'] for b in s3.list_buckets()['Buckets']] == [f'cust-{acct}']
+    st = fake.control('GET', 'state')
+    assert {'Id': acct, 'standalone': True} in st['standalone_accounts']
+    assert acct not in [a['Id'] for a in st['accounts']]
+    assert all(a['standalone'] is False for a in st['accounts'])
+    assert sorted(st['iam_users'][acct]) == ['another', 'osdCcsAdmin']
+    # a second key for the same account reuses it; a named user is created
+    again = fake.standalone(acct, user_name='ccs-2')
+    assert fake.client('sts', creds=again['user']).get_caller_identity()['Arn'] == \
+        f'arn:aws:iam::{acct}:user/ccs-2'
+    assert len(fake.control('GET', 'state')['standalone_accounts']) == len(st['standalone_accounts'])
+
+
+@pytest.mark.parametrize('bad', ['12345', '12345678901a', '1234567890123', 123456789012, ''])
+def test_standalone_account_id_is_validated(fake, bad):
+    status, body = control_status(fake, 'POST', 'credentials', {'account_id': bad} if bad != '' else
+                                  {'account_id': '12ab'})
+    assert status == 400 and '12 digits' in body['error']
+
+
+def test_role_chaining_into_customer_account_with_external_id(fake):
+    mgmt_iam = fake.client('iam')
+    op_arn = f'arn:aws:iam::{fake.account}:user/aao-operator'
+    jump_trust = {'Version': '2012-10-17', 'Statement': [{
+        'Effect': 'Allow', 'Principal': {'AWS': [op_arn]}, 'Action': 'sts:AssumeRole'}]}
+    jump = mgmt_iam.create_role(RoleName='jump-role', Path='/jump/',
+                                AssumeRolePolicyDocument=json.dumps(jump_trust))['Role']
+    assert jump['Arn'] == f'arn:aws:iam::{fake.account}:role/jump/jump-role'
+    jcreds = fake.client('sts').assume_role(RoleArn=jump['Arn'], RoleSessionName='jump')['Credentials']
+    jump_session = f'arn:aws:sts::{fake.account}:assumed-role/jump-role/jump'
+
+    cust = fake.standalone()
+    acct = cust['account']
+    ciam = fake.client('iam', creds=cust['user'])
+    trust = {'Version': '2012-10-17', 'Statement': [{
+        'Effect': 'Allow', 'Principal': {'AWS': jump['Arn']}, 'Action': 'sts:AssumeRole',
+        'Condition': {'StringEquals': {'sts:ExternalId': 'cluster-ext-42'}}}]}
+    role_arn = ciam.create_role(RoleName='ManagedOpenShift-Support-Role',
+                                AssumeRolePolicyDocument=json.dumps(trust))['Role']['Arn']
+    jsts = fake.client('sts', creds=jcreds, config=NO_RETRY)
+    ok = jsts.assume_role(RoleArn=role_arn, RoleSessionName='support', ExternalId='cluster-ext-42')
+    assert ok['AssumedRoleUser']['Arn'] == f'arn:aws:sts::{acct}:assumed-role/ManagedOpenShift-Support-Role/support'
+    assert fake.client('sts', creds=ok['Credentials']).get_caller_identity()['Account'] == acct
+    want = f'User: {jump_session} is not authorized to perform: sts:AssumeRole on resource: {role_arn}'
+    for kw in ({'ExternalId': 'cluster-ext-43'}, {}):
+        with pytest.raises(ClientError) as e:
+            jsts.assume_role(RoleArn=role_arn, RoleSessionName='support', **kw)
+        assert code_of(e) == 'AccessDenied' and status_of(e) == 403, kw
+        assert e.value.response['Error']['Message'] == want
+    # the operator itself (not the jump role) is not trusted, even with the right external ID
+    with pytest.raises(ClientError) as e:
+        fake.client('sts', config=NO_RETRY).assume_role(RoleArn=role_arn, RoleSessionName='xx',
+                                                         ExternalId='cluster-ext-42')
+    assert e.value.response['Error']['Message'] == \
+        f'User: {op_arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}'
+
+
+def test_trust_principal_forms(fake):
+    cust = fake.standalone()
+    ciam = fake.client('iam', creds=cust['user'])
+    op_arn = f'arn:aws:iam::{fake.account}:user/aao-operator'
+    sts = fake.client('sts', config=NO_RETRY)
+    cases = [  # (principal, condition, external id, allowed)
+        (fake.account, None, None, True),
+        (f'arn:aws:iam::{fake.account}:root', None, None, True),
+        (op_arn, None, None, True),
+        (f'arn:aws:iam::{fake.account}:user/someone-else', None, None, False),
+        (f'arn:aws:iam::{fake.account}:role/jump/jump-role', None, None, False),
+        ('123456789012' if fake.account != '123456789012' else '210987654321', None, None, False),
+        (op_arn, {'StringLike': {'sts:ExternalId': 'ext-*'}}, 'ext-9', True),
+        (op_arn, {'StringLike': {'sts:ExternalId': 'ext-*'}}, 'other', False),
+        (op_arn, {'StringEquals': {'sts:ExternalId': ['a1', 'b2']}}, 'b2', True),
+    ]
+    for n, (principal, cond, ext, allowed) in enumerate(cases):
+        stmt = {'Effect': 'Allow', 'Principal': {'AWS': principal}, 'Action': 'sts:AssumeRole'}
+        if cond:
+            stmt['Condition'] = cond
+        arn = ciam.create_role(RoleName=f'forms-{n}', AssumeRolePolicyDocument=json.dumps(
+            {'Version': '2012-10-17', 'Statement': [stmt]}))['Role']['Arn']
+        kw = {'ExternalId': ext} if ext else {}
+        if allowed:
+            assert sts.assume_role(RoleArn=arn, RoleSessionName='ff', **kw)['AssumedRoleUser'], cases[n]
+        else:
+            with pytest.raises(ClientError) as e:
+                sts.assume_role(RoleArn=arn, RoleSessionName='ff', **kw)
+            assert code_of(e) == 'AccessDenied', cases[n]
 
 
 def test_web_identity_and_federation_token(fake, member):

@@ -56,6 +56,16 @@ def make_sts_claim(env, name, ext_id=EXT_ID):
                  "stsExternalID": ext_id}})
 
 
+def failed_true(env, name):
+    """The claim once it is Error with CCSAccountClaimFailed True (the
+    Account's failure mirror may write Error/InternalError first)."""
+    c = env.claim(name) or {}
+    st = c.get("status") or {}
+    return st.get("state") == "Error" and any(
+        x["type"] == "CCSAccountClaimFailed" and x["status"] == "True"
+        for x in st.get("conditions", [])) and c
+
+
 def calls(env):
     return env.aws.control("GET", "calls")["calls"]
 
@@ -114,9 +124,7 @@ def test_wrong_external_id_leaves_the_claim_in_error(env):
                  what="claim Error")
     except AssertionError as e:
         raise AssertionError("%s\n%s" % (e, dump(env, "sts-bad"))) from None
-    c = env.claim("sts-bad")
-    conds = {x["type"]: x for x in c["status"]["conditions"] if x["status"] == "True"}
-    assert "CCSAccountClaimFailed" in conds, c["status"]
+    c = wait_for(lambda: failed_true(env, "sts-bad"), timeout=30, what="CCSAccountClaimFailed")
     msgs = " ".join(x.get("message", "") for x in c["status"]["conditions"])
     acct = env.account(c["spec"]["accountLink"])
     amsg = " ".join(x.get("message", "") for x in acct["status"]["conditions"])

@@ -3,7 +3,9 @@
  * Before planning a BYOC account (not STS) the claim's BYOC Secret is read
  * into a static credentials handle (j->byoc; the keys live only in that
  * handle, wiped when it goes). Every AWS action of a CCS/STS step then
- * signs with the chain its cred_mode names (plan.h, enum acct_creds);
+ * signs with the chain its cred_mode names (plan.h, enum acct_creds): the
+ * BYOC keys only make (and finally remove) the support role, which trusts
+ * the operator's own identity; everything else goes through that role;
  * AssumeRole handles are lazy, so the chain costs nothing until a call
  * needs it. ACCT_ASSUME_CHECK makes the chain's AssumeRole calls
  * explicitly, so the plan sees AccessDenied as AccessDenied. */
@@ -118,9 +120,9 @@ int acct__ccs_target(struct acct_job *j, const char *region)
       rc = j->byoc ? 0 : OP_ENOTFOUND;
       j->creds = j->byoc ? aws_creds_ref(j->byoc) : NULL;
       break;
-    case ACCT_CREDS_BYOC_ROLE:
-      rc =
-          chain(j, j->byoc, j->st.cred_role, NULL, SESSION_OPERATOR, &j->creds);
+    case ACCT_CREDS_BYOC_ROLE: /* the role trusts the operator's identity */
+      rc = chain(j, j->mgmt_t.creds, j->st.cred_role, NULL, SESSION_OPERATOR,
+                 &j->creds);
       break;
     case ACCT_CREDS_STS:
       rc = sts_creds(j, &j->creds);
@@ -191,12 +193,9 @@ int acct__exec_assume_check(struct acct_job *j)
   if (j->st.cred_mode == ACCT_CREDS_STS)
     return assume(j, &j->mgmt_t, j->st.cred_jump, NULL, SESSION_OPERATOR,
                   jump_assumed);
-  if (j->st.cred_mode != ACCT_CREDS_BYOC_ROLE || !j->byoc)
-    return OP_ENOTFOUND;
-  j->acct_t = (struct aws_target){ .creds = j->byoc,
-                                   .controller = "account",
-                                   .account = j->st.account_id };
-  return assume(j, &j->acct_t, j->st.cred_role, NULL, SESSION_OPERATOR,
+  if (j->st.cred_mode != ACCT_CREDS_BYOC_ROLE)
+    return OP_EINVAL;
+  return assume(j, &j->mgmt_t, j->st.cred_role, NULL, SESSION_OPERATOR,
                 second_assumed);
 }
 

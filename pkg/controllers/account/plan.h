@@ -176,8 +176,8 @@ enum acct_action {
    * calls, so the plan sees the AWS error code (a chain used by the other
    * actions only reports CredentialsUnavailable). STS: management ->
    * cred_jump (session awsAccountOperator) -> cred_role with external_id
-   * (session RH-Account-Initialization). BYOC_ROLE: the customer's BYOC
-   * Secret keys -> cred_role. The credentials are discarded. Obs: result,
+   * (session RH-Account-Initialization). BYOC_ROLE: management -> cred_role
+   * (the support role). The credentials are discarded. Obs: result,
    * aws_code. */
   ACCT_ASSUME_CHECK,
 };
@@ -186,7 +186,8 @@ enum acct_action {
 enum acct_creds {
   ACCT_CREDS_ORG = 0,   /* OrganizationAccountAccessRole from management */
   ACCT_CREDS_BYOC,      /* the keys of the claim's BYOC Secret */
-  ACCT_CREDS_BYOC_ROLE, /* those, then AssumeRole cred_role (support role) */
+  ACCT_CREDS_BYOC_ROLE, /* management -> AssumeRole cred_role (support role,
+                           which trusts the operator's identity) */
   ACCT_CREDS_STS,       /* management -> cred_jump -> cred_role (external_id) */
 };
 

@@ -7,8 +7,9 @@
  *   Failed when a region failed (upstream overwrote that with Ready).
  *
  * Every AWS action gets its credentials from the step (cred_mode): the
- * BYOC Secret's keys for the support role itself, then the support role
- * assumed with them; STS: management -> sts-jump-role -> stsRoleARN with
+ * BYOC Secret's keys for the support role itself (it trusts the operator's
+ * identity and the support jump role), then that role assumed by the
+ * operator; STS: management -> sts-jump-role -> stsRoleARN with
  * stsExternalID. No IAM user, key or Secret exists for STS. Deletion
  * (BYOC): assume the support role; AccessDenied means the customer revoked
  * it (release); else remove what the operator created (tag match), the

@@ -152,6 +152,22 @@ static json_t *account_new(const struct claim_snap *sn, const char *name)
   return a;
 }
 
+/* The message of the Account's last True condition (why it failed). */
+static const char *failure_message(const json_t *a)
+{
+  const json_t *v;
+  const char *m = NULL;
+  size_t i;
+
+  json_array_foreach(obj_get(a, "status.conditions"), i, v)
+  {
+    if (str_eq(obj_str(v, "status"), "True") &&
+        !str_empty(obj_str(v, "message")))
+      m = obj_str(v, "message");
+  }
+  return m ? m : obj_str0(a, "status.state");
+}
+
 /* No accountLink yet: create our Account, then link it. */
 static int plan_account(const struct claim_snap *sn, struct claim_step *s)
 {
@@ -273,7 +289,7 @@ static int plan_live(const struct claim_snap *sn, struct claim_step *s)
   }
   if (acct_state_failed(obj_str(a, "status.state"))) {
     str_fmt(msg, sizeof(msg), "BYOC account %s failed: %s", obj_name(a),
-            obj_str0(a, "status.state"));
+            failure_message(a));
     error_once(sn, s, "CCSAccountClaimFailed", msg);
     return 0;
   }

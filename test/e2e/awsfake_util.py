@@ -105,11 +105,12 @@ class AwsFake:
         with urllib.request.urlopen(req, timeout=10) as r:
             return json.loads(r.read())
 
-    def raw(self, method, path, service, region='us-east-1', body=b'', headers=None, creds=None,
+    def raw(self, method, path, service, region=None, body=b'', headers=None, creds=None,
             skew=0.0, sign=True, query='', payload_override=None, tamper_body=None):
         """Send a request signed with botocore's signer (optionally with a skewed clock).
 
         Returns (status, headers dict lower-cased, body bytes)."""
+        region = region or self.region
         if creds is None:
             creds = {'AccessKeyId': self.access_key, 'SecretAccessKey': self.secret_key}
         url = self.endpoint + path + ('?' + query if query else '')

@@ -6,9 +6,9 @@ Run with Debian's interpreter (it needs python3-botocore 1.29):
         [--create-account-seconds 2] [--case-resolve-seconds 2]
         [--instance-running-seconds 0.5] [--region-enable-seconds 2]
         [--max-accounts 1000] [--ec2-optin-seconds 0] [--state-file PATH]
-        [--management-account-id 123456789012]
+        [--management-account-id 123456789012] [--partition aws|aws-us-gov]
 
-On start it prints `port: N`, `management-account: ID`,
+On start it prints `port: N`, `management-account: ID`, `partition: aws|aws-us-gov`,
 `credentials: <access-key-id> <secret>` (an IAM user with AdministratorAccess in the
 organization's management account; the organization exists, root only, no OUs) and
 finally `ready`, each line flushed.
@@ -26,10 +26,20 @@ botocore. Unsigned requests are only accepted for sts:AssumeRoleWithWebIdentity.
 Control API (plain JSON, no signature, under /_fake/):
 
   GET  /_fake/health                 -> {"ok": true}
-  GET  /_fake/state                  accounts, OUs, parents, create requests, IAM users/roles,
-                                     buckets, zones, cases, instances, region opt-in
+  GET  /_fake/state                  accounts (each with "standalone": false), standalone_accounts
+                                     ([{"Id", "standalone": true}]), OUs, parents, create requests,
+                                     IAM users/roles, buckets, zones, cases, region opt-in,
+                                     instances {account: {region: {id: {"state", "instance_type",
+                                     "image_id", "kms_key_id" (root volume's, null if none)}}}},
+                                     images {account: {region: [ami ids the account owns]}}
   GET  /_fake/calls                  call log: [{time, service, operation, region, account,
-                                     access_key, status, error_code, duration_ms}]
+                                     access_key, caller_arn, status, error_code, duration_ms, ...}]
+                                     plus request detail (never an external ID or secret):
+                                     sts AssumeRole / AssumeRoleWithWebIdentity: role_arn,
+                                     role_session_name; iam Attach/Detach*Policy and policy
+                                     operations: policy_arn; ec2 RunInstances: kms_key_id (first
+                                     BlockDeviceMappings[].Ebs.KmsKeyId, null if none),
+                                     instance_type, image_id
   GET  /_fake/counters               {"operations": {"svc.Op": n}, "create_account_in_flight",
                                      "create_account_peak_in_flight", "create_account_attempted_peak",
                                      "create_account_rejected_concurrent", "throttled",
@@ -66,9 +76,25 @@ Control API (plain JSON, no signature, under /_fake/):
                                      "instance_running_seconds": .., "region_enable_seconds": ..,
                                      "ec2_optin_seconds": .., "max_accounts": ..,
                                      "stuck_regions": [..]: EnableRegion leaves these ENABLING
-                                     for good}
-  POST /_fake/credentials            {"account_id": ID}: create an IAM admin user in that account
-                                     and return {"access_key_id", "secret_access_key"}
+                                     for good, "no_t3_regions": [..]: t3.micro is not offered
+                                     there (DescribeInstanceTypes InvalidInstanceType,
+                                     RunInstances Unsupported; t2.micro works); [] clears}
+  POST /_fake/credentials            {"account_id": ID (12 digits, default the management account),
+                                     "user_name": optional}: an IAM user with AdministratorAccess
+                                     and a new access key in that account; returns
+                                     {"access_key_id", "secret_access_key", "account_id",
+                                     "user_name", "standalone"}. An account of the organization
+                                     gets user "fake-admin-<hex>" by default. An id the stand-in does
+                                     not know creates a standalone customer account (CCS/BYOC, STS
+                                     customers): its own IAM, admin user "osdCcsAdmin" by default, no
+                                     OrganizationAccountAccessRole, not in the organization (absent
+                                     from ListAccounts/DescribeAccount; Organizations calls with its
+                                     credentials fail AWSOrganizationsNotInUseException), EC2, IAM,
+                                     STS, S3 ... working in it. A malformed id -> 400 {"error"}.
+  POST /_fake/seed-image             {"account_id": ID (org or standalone), "region": R (default the
+                                     partition's first region), "name": optional}: a snapshot and
+                                     an AMI backed by it, owned by that account; returns
+                                     {"image_id", "snapshot_id", "account_id", "region", "name"}
 
 Concurrent CreateAccount: AWS allows 5 creations in progress per organization. A 6th
 CreateAccount while 5 are IN_PROGRESS is accepted but its CreateAccountStatus is FAILED with
@@ -85,7 +111,28 @@ Behaviour notes (real-service semantics the operator must cope with):
     AssumeRole, AssumeRoleWithWebIdentity and GetFederationToken work at once (unless an
     eventual-consistency window is configured) and act in their own account.
   * Every member account gets OrganizationAccountAccessRole (AdministratorAccess attached,
-    trusting arn:aws:iam::<management>:root, MaxSessionDuration 3600).
+    trusting arn:<partition>:iam::<management>:root, MaxSessionDuration 3600).
+  * AssumeRole honours the role's trust policy: principals "*", an account id, an account root
+    ARN, a user ARN or a role ARN (with its path; matches that role's sessions), and
+    sts:ExternalId conditions (StringEquals exact, StringLike wildcards); a missing or wrong
+    external ID or an untrusted caller gets AccessDenied "User: <caller arn> is not authorized
+    to perform: sts:AssumeRole on resource: <role arn>" (403).
+  * AMIs: CreateImage (snapshots of the instance's volumes), RegisterImage (root device mapping
+    must name the account's own snapshot), DeregisterImage; DescribeImages returns the public
+    catalogue (owner 309956199498) plus the caller's own AMIs (Owners=["self"] or the account id
+    for only those); RunInstances accepts either. DeleteSnapshot of a snapshot backing a
+    registered AMI fails InvalidSnapshot.InUse "The snapshot snap-... is currently in use by
+    ami-..."; DescribeSnapshots without OwnerIds also returns one public snapshot of
+    309956199498 per region (deleting it: UnauthorizedOperation), so clients must check OwnerId
+    or pass OwnerIds=["self"].
+  * --partition aws-us-gov serves GovCloud: every ARN minted (users, roles, sessions,
+    Organizations, AWS managed policies, quotas) is arn:aws-us-gov:...; the regions are
+    us-gov-west-1 and us-gov-east-1; a request signed for any other region is refused as an
+    unknown key (InvalidClientTokenId / AuthFailure / UnrecognizedClientException), and with
+    the default aws partition a request signed for us-gov-* likewise; an ARN of the other
+    partition is refused: AssumeRole RoleArn -> ValidationError, Attach*Policy PolicyArn ->
+    NoSuchEntity, a trust policy AWS principal -> MalformedPolicyDocument "Invalid principal
+    in policy".
   * AssumeRole from role credentials (role chaining) with DurationSeconds > 3600 fails with
     ValidationError "The requested DurationSeconds exceeds the 1 hour session limit for roles
     assumed by role chaining."; above the role's MaxSessionDuration likewise.

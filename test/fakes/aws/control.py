@@ -102,12 +102,19 @@ class Control:
                     st.ec2_optin_seconds = float(doc['ec2_optin_seconds'])
                 if 'stuck_regions' in doc:
                     st.cfg['stuck_regions'] = list(doc['stuck_regions'])
+                if 'no_t3_regions' in doc:
+                    if not isinstance(doc['no_t3_regions'], list):
+                        return self.send_json(400, {'error': 'no_t3_regions must be a list of region names'})
+                    st.cfg['no_t3_regions'] = list(doc['no_t3_regions'])
                 return self.send_json(200, {k: st.cfg.get(k) for k in ('create_account_seconds',
                                                                         'case_resolve_seconds',
                                                                         'instance_running_seconds',
-                                                                        'region_enable_seconds', 'max_accounts')})
+                                                                        'region_enable_seconds', 'max_accounts',
+                                                                        'stuck_regions', 'no_t3_regions')})
             if m == 'POST' and path == 'credentials':
                 return self.control_credentials(st, doc)
+            if m == 'POST' and path == 'seed-image':
+                return self.control_seed_image(st, doc)
         self.send_json(404, {'error': f'unknown control path {m} /_fake/{path}'})
 
     def control_credentials(self, st, doc):
@@ -132,3 +139,24 @@ class Control:
         self.fake.save()
         return self.send_json(200, {'access_key_id': akid, 'secret_access_key': secret,
                                     'account_id': acct, 'user_name': name, 'standalone': standalone})
+
+    def control_seed_image(self, st, doc):
+        """A snapshot and an AMI backed by it, owned by an existing account, in one region."""
+        acct = doc.get('account_id')
+        if acct not in st.d['accounts'] and acct not in st.d['standalone']:
+            return self.send_json(404, {'error': f'unknown account {acct!r}'})
+        region = doc.get('region') or part.DEFAULT_REGIONS[0]
+        if region not in part.ALL_REGIONS:
+            return self.send_json(400, {'error': f'region {region!r} is not in partition {part.PARTITION}'})
+        now = time.time()
+        snap = S.ec2.new_snapshot(st, acct, region, now, desc='seeded by /_fake/seed-image')
+        name = doc.get('name') or 'seeded-image-' + S._hex(8)
+        try:
+            img = S.ec2.register_image(st, acct, region, name, [{'DeviceName': '/dev/sda1', 'Ebs': {
+                'SnapshotId': snap['SnapshotId']}}], now)
+        except S.ApiError as e:
+            del st.ec2r(acct, region)['snapshots'][snap['SnapshotId']]
+            return self.send_json(400, {'error': e.message})
+        self.fake.save()
+        return self.send_json(200, {'image_id': img['ImageId'], 'snapshot_id': snap['SnapshotId'],
+                                    'account_id': acct, 'region': region, 'name': name})

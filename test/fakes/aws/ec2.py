@@ -5,6 +5,8 @@ Handlers take (st, ctx, params) and return the output dict (botocore member
 names); they raise protocol.ApiError for service errors. The caller holds the
 server lock."""
 
+import time
+
 from .protocol import ApiError
 from .registry import op
 from .state import (ALL_REGIONS, AMI_OWNER, IMAGE_NAMES, INSTANCE_TYPES, QUOTAS, _det_hex, _hex,
@@ -71,11 +73,21 @@ def _ec2_regions(st, ctx, p):
     return {'Regions': out}
 
 
+def _visible_images(st, ctx):
+    """The public catalogue plus the caller's own AMIs in this region."""
+    own = [_image_view(i) for i in st.ec2r(ctx.account, ctx.region)['images'].values()]
+    return _images(ctx.region) + own
+
+
+def _image_view(img):
+    return {k: v for k, v in img.items() if not k.startswith('_')}
+
+
 @op('ec2', 'DescribeImages')
 def _ec2_images(st, ctx, p):
     _check_region_enabled(st, ctx)
     _dry_run(p)
-    imgs = _images(ctx.region)
+    imgs = _visible_images(st, ctx)
     owners = p.get('Owners')
     if owners:
         imgs = [i for i in imgs if i['OwnerId'] in owners or ('self' in owners and i['OwnerId'] == ctx.account)
@@ -92,13 +104,20 @@ def _ec2_images(st, ctx, p):
     return {'Images': imgs}
 
 
+def _offered_types(st, region):
+    """Instance types offered in region: t3.micro is missing from the no_t3_regions (timing control)."""
+    gone = set(st.cfg.get('no_t3_regions') or []) & {region}
+    return {k: v for k, v in INSTANCE_TYPES.items() if not (gone and k == 't3.micro')}
+
+
 @op('ec2', 'DescribeInstanceTypes')
 def _ec2_itypes(st, ctx, p):
     _check_region_enabled(st, ctx)
     _dry_run(p)
-    names = p.get('InstanceTypes') or list(INSTANCE_TYPES)
+    offered = _offered_types(st, ctx.region)
+    names = p.get('InstanceTypes') or list(offered)
     for n in names:
-        if n not in INSTANCE_TYPES:
+        if n not in offered:
             raise ApiError('InvalidInstanceType', f'The following supplied instance types do not exist: [{n}]')
     items = [INSTANCE_TYPES[n] for n in names]
     items = [i for i in items if match_filters(p.get('Filters'), {
@@ -116,6 +135,13 @@ def _tags_for(p, rtype):
     return out
 
 
+def _root_kms_key(p):
+    """KmsKeyId of the root volume's mapping (/dev/sda1, else the first), None without one."""
+    bdms = p.get('BlockDeviceMappings') or []
+    root = [b for b in bdms if b.get('DeviceName') == '/dev/sda1'] or bdms[:1]
+    return ((root[0].get('Ebs') or {}).get('KmsKeyId')) if root else None
+
+
 @op('ec2', 'RunInstances')
 def _ec2_run(st, ctx, p):
     _check_region_enabled(st, ctx)
@@ -123,12 +149,17 @@ def _ec2_run(st, ctx, p):
     if acct and st.ec2_optin_seconds and ctx.now - acct.get('_created', 0) < st.ec2_optin_seconds:
         raise ApiError('OptInRequired', 'You are not subscribed to this service. Please go to '
                        'http://aws.amazon.com to subscribe.', 401)
-    images = {i['ImageId']: i for i in _images(ctx.region)}
+    images = {i['ImageId']: i for i in _visible_images(st, ctx)}
     if p['ImageId'] not in images:
         raise ApiError('InvalidAMIID.NotFound', f'The image id \'[{p["ImageId"]}]\' does not exist')
     itype = p.get('InstanceType') or 'm1.small'
     if itype not in INSTANCE_TYPES:
         raise ApiError('InvalidParameterValue', f'Invalid value \'{itype}\' for InstanceType.')
+    if itype not in _offered_types(st, ctx.region):
+        az = (p.get('Placement') or {}).get('AvailabilityZone') or _azs(ctx.region)[0]
+        raise ApiError('Unsupported', f'Your requested instance type ({itype}) is not supported in your '
+                       f'requested Availability Zone ({az}). Please retry your request by not specifying an '
+                       f'Availability Zone or choosing {", ".join(x for x in _azs(ctx.region) if x != az)}.')
     if p['MinCount'] < 1 or p['MaxCount'] < p['MinCount']:
         raise ApiError('InvalidParameterValue', 'Invalid MinCount/MaxCount.')
     r = st.ec2r(ctx.account, ctx.region)
@@ -172,6 +203,7 @@ def _ec2_run(st, ctx, p):
                 'RootDeviceName': '/dev/sda1', 'BlockDeviceMappings': bdms, 'Tags': list(itags) or None,
                 'VirtualizationType': 'hvm', 'Hypervisor': 'xen', 'EbsOptimized': False,
                 'Monitoring': {'State': 'disabled'}, 'StateReason': None,
+                '_root_kms_key_id': _root_kms_key(p),
                 '_running_at': ctx.now + st.cfg['instance_running_seconds'], '_reservation': None}
         instances.append(inst)
     rid = 'r-' + _hex(17)
@@ -316,17 +348,28 @@ def _ec2_create_snapshot(st, ctx, p):
     return dict(s)
 
 
+def _public_snapshots(region):
+    """Public snapshots of other accounts (the AMI owner's) that every DescribeSnapshots without
+    OwnerIds also returns, as the real service does."""
+    sid = 'snap-' + _det_hex(region + 'public-snapshot', 17)
+    return {sid: {'SnapshotId': sid, 'VolumeId': 'vol-ffffffff', 'VolumeSize': 10, 'State': 'completed',
+                  'StartTime': 1683115200.0, 'Progress': '100%', 'OwnerId': AMI_OWNER,
+                  'Description': 'Red Hat public snapshot', 'Encrypted': False, 'StorageTier': 'standard'}}
+
+
 @op('ec2', 'DescribeSnapshots')
 def _ec2_snapshots(st, ctx, p):
     _check_region_enabled(st, ctx)
     _dry_run(p)
     r = st.ec2r(ctx.account, ctx.region)
     owners = p.get('OwnerIds')
-    snaps = list(r['snapshots'].values())
-    if owners and not any(o in ('self', ctx.account) for o in owners):
-        snaps = []
+    public = _public_snapshots(ctx.region)
+    known = dict(public, **r['snapshots'])
+    snaps = list(known.values())
+    if owners:
+        snaps = [x for x in snaps if x['OwnerId'] in owners or ('self' in owners and x['OwnerId'] == ctx.account)]
     for s in p.get('SnapshotIds') or []:
-        if s not in r['snapshots']:
+        if s not in known:
             raise ApiError('InvalidSnapshot.NotFound', f'The snapshot \'{s}\' does not exist.')
     snaps = [s for s in snaps if (not p.get('SnapshotIds') or s['SnapshotId'] in p['SnapshotIds'])
              and match_filters(p.get('Filters'), {'snapshot-id': lambda x: x['SnapshotId'],
@@ -341,10 +384,122 @@ def _ec2_snapshots(st, ctx, p):
 def _ec2_delete_snapshot(st, ctx, p):
     _check_region_enabled(st, ctx)
     r = st.ec2r(ctx.account, ctx.region)
-    if p['SnapshotId'] not in r['snapshots']:
-        raise ApiError('InvalidSnapshot.NotFound', f'The snapshot \'{p["SnapshotId"]}\' does not exist.')
+    sid = p['SnapshotId']
+    if sid in _public_snapshots(ctx.region):
+        raise ApiError('UnauthorizedOperation', 'You are not authorized to perform this operation.', 403)
+    if sid not in r['snapshots']:
+        raise ApiError('InvalidSnapshot.NotFound', f'The snapshot \'{sid}\' does not exist.')
     _dry_run(p)
-    del r['snapshots'][p['SnapshotId']]
+    for img in r['images'].values():
+        if sid in _image_snapshots(img):
+            raise ApiError('InvalidSnapshot.InUse', f'The snapshot {sid} is currently in use by {img["ImageId"]}')
+    del r['snapshots'][sid]
+    return {}
+
+
+# ---------------------------------------------------------------- AMIs owned by an account
+def _image_snapshots(img):
+    return [b['Ebs']['SnapshotId'] for b in img['BlockDeviceMappings'] if (b.get('Ebs') or {}).get('SnapshotId')]
+
+
+def _check_image_name(r, name):
+    if not 3 <= len(name) <= 128:
+        raise ApiError('InvalidAMIName.Malformed', 'AMI names must be between 3 and 128 characters long, and '
+                       'may contain letters, numbers, \'(\', \')\', \'.\', \'-\', \'/\' and \'_\'')
+    for img in r['images'].values():
+        if img['Name'] == name:
+            raise ApiError('InvalidAMIName.Duplicate', f'AMI name {name} is already in use by AMI {img["ImageId"]}')
+
+
+def register_image(st, acct, region, name, bdms, now, arch='x86_64', root='/dev/sda1', desc=None):
+    """An AMI owned by acct backed by the snapshots in bdms (each must be the account's own)."""
+    r = st.ec2r(acct, region)
+    _check_image_name(r, name)
+    for b in bdms:
+        sid = (b.get('Ebs') or {}).get('SnapshotId')
+        if sid and sid not in r['snapshots']:
+            raise ApiError('InvalidSnapshot.NotFound', f'The snapshot \'{sid}\' does not exist.')
+    iid = 'ami-' + _hex(17)
+    out = []
+    for b in bdms:
+        ebs = dict(b.get('Ebs') or {})
+        if ebs.get('SnapshotId'):
+            snap = r['snapshots'][ebs['SnapshotId']]
+            ebs.setdefault('VolumeSize', snap['VolumeSize'])
+            ebs.setdefault('Encrypted', snap['Encrypted'])
+        ebs.setdefault('DeleteOnTermination', True)
+        ebs.setdefault('VolumeType', 'gp2')
+        out.append({'DeviceName': b.get('DeviceName') or root, 'Ebs': ebs})
+    img = {'ImageId': iid, 'Name': name, 'OwnerId': acct, 'Architecture': arch, 'State': 'available',
+           'Public': False, 'ImageType': 'machine', 'RootDeviceType': 'ebs', 'RootDeviceName': root,
+           'CreationDate': time.strftime('%Y-%m-%dT%H:%M:%S.000Z', time.gmtime(now)),
+           'VirtualizationType': 'hvm', 'Hypervisor': 'xen', 'EnaSupport': True,
+           'PlatformDetails': 'Linux/UNIX', 'UsageOperation': 'RunInstances', 'ImageLocation': f'{acct}/{name}',
+           'Description': desc, 'BlockDeviceMappings': out}
+    r['images'][iid] = img
+    return img
+
+
+def new_snapshot(st, acct, region, now, volume=None, desc=''):
+    """A completed snapshot owned by acct (of volume, or of no volume as a seed)."""
+    r = st.ec2r(acct, region)
+    sid = 'snap-' + _hex(17)
+    v = volume or {'VolumeId': 'vol-ffffffff', 'Size': 10, 'Encrypted': False}
+    s = {'SnapshotId': sid, 'VolumeId': v['VolumeId'], 'VolumeSize': v['Size'], 'State': 'completed',
+         'StartTime': now, 'Progress': '100%', 'OwnerId': acct, 'Description': desc,
+         'Encrypted': v['Encrypted'], 'StorageTier': 'standard'}
+    if v.get('KmsKeyId'):
+        s['KmsKeyId'] = v['KmsKeyId']
+    r['snapshots'][sid] = s
+    return s
+
+
+@op('ec2', 'RegisterImage')
+def _ec2_register_image(st, ctx, p):
+    _check_region_enabled(st, ctx)
+    bdms = p.get('BlockDeviceMappings') or []
+    root = p.get('RootDeviceName') or '/dev/sda1'
+    if not any((b.get('Ebs') or {}).get('SnapshotId') and b.get('DeviceName') == root for b in bdms):
+        raise ApiError('InvalidBlockDeviceMapping', f'The root device name {root} must have a snapshot '
+                       'in the block device mapping.')
+    _dry_run(p)
+    img = register_image(st, ctx.account, ctx.region, p['Name'], bdms, ctx.now, p.get('Architecture') or 'x86_64',
+                         root, p.get('Description'))
+    return {'ImageId': img['ImageId']}
+
+
+@op('ec2', 'CreateImage')
+def _ec2_create_image(st, ctx, p):
+    _check_region_enabled(st, ctx)
+    r = _find_instances(st, ctx, [p['InstanceId']])
+    inst = r['instances'][p['InstanceId']]
+    if inst['State']['Name'] not in ('running', 'stopped', 'pending'):
+        raise ApiError('IncorrectInstanceState', f'The instance \'{inst["InstanceId"]}\' is not in a state '
+                       'from which it can be imaged.')
+    _check_image_name(r, p['Name'])
+    _dry_run(p)
+    bdms = []
+    for b in inst['BlockDeviceMappings']:
+        vol = r['volumes'].get(b['Ebs']['VolumeId'])
+        if vol is not None:
+            snap = new_snapshot(st, ctx.account, ctx.region, ctx.now, vol,
+                                f'Created by CreateImage({inst["InstanceId"]})')
+            bdms.append({'DeviceName': b['DeviceName'], 'Ebs': {'SnapshotId': snap['SnapshotId']}})
+    img = register_image(st, ctx.account, ctx.region, p['Name'], bdms, ctx.now, inst['Architecture'],
+                         inst['RootDeviceName'], p.get('Description'))
+    return {'ImageId': img['ImageId']}
+
+
+@op('ec2', 'DeregisterImage')
+def _ec2_deregister_image(st, ctx, p):
+    _check_region_enabled(st, ctx)
+    r = st.ec2r(ctx.account, ctx.region)
+    if p['ImageId'] not in r['images']:
+        if p['ImageId'] in {i['ImageId'] for i in _images(ctx.region)}:
+            raise ApiError('AuthFailure', f'Not authorized for image:{p["ImageId"]}')
+        raise ApiError('InvalidAMIID.NotFound', f'The image id \'[{p["ImageId"]}]\' does not exist')
+    _dry_run(p)
+    del r['images'][p['ImageId']]
     return {}
 
 

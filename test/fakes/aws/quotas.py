@@ -63,7 +63,8 @@ def _sq_request(st, ctx, p):
          'ServiceName': sname, 'QuotaCode': p['QuotaCode'], 'QuotaName': qname,
          'DesiredValue': p['DesiredValue'], 'Status': 'PENDING', 'Created': ctx.now, 'LastUpdated': ctx.now,
          'Requester': json.dumps({'accountId': ctx.account, 'callerArn': ctx.cred['arn']}),
-         'QuotaArn': f'arn:{part.PARTITION}:servicequotas:{ctx.region}:{ctx.account}:{p["ServiceCode"]}/{p["QuotaCode"]}',
+         'QuotaArn': f'arn:{part.PARTITION}:servicequotas:{ctx.region}:{ctx.account}:'
+                     f'{p["ServiceCode"]}/{p["QuotaCode"]}',
          'GlobalQuota': glob, 'Unit': 'None', '_decide_at': ctx.now + st.cfg['case_resolve_seconds']}
     q['requests'].append(r)
     st.schedule(r['_decide_at'], 'quota', r, q)

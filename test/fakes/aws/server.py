@@ -90,7 +90,7 @@ class Fake:
         return latency, err
 
     # ---------------------------------------------------------------- logging
-    def log_call(self, service, op, region, cred, status, code, t0):
+    def log_call(self, service, op, region, cred, status, code, t0, detail=None):
         with self.lock:
             c = self.st.counters
             c['calls'] += 1
@@ -101,9 +101,36 @@ class Fake:
             self.calls.append({'time': t0, 'service': service, 'operation': op, 'region': region,
                                'account': cred['account'] if cred else None,
                                'access_key': cred.get('_akid') if cred else None, 'status': status,
-                               'error_code': code, 'duration_ms': round((time.time() - t0) * 1000, 1)})
+                               'error_code': code, 'duration_ms': round((time.time() - t0) * 1000, 1),
+                               'caller_arn': cred['arn'] if cred else None, **(detail or {})})
             if len(self.calls) > 100000:
                 del self.calls[:10000]
+
+
+def _first_kms_key(params):
+    for b in params.get('BlockDeviceMappings') or []:
+        k = (b.get('Ebs') or {}).get('KmsKeyId')
+        if k:
+            return k
+    return None
+
+
+_POLICY_OPS = ('AttachRolePolicy', 'AttachUserPolicy', 'DetachRolePolicy', 'DetachUserPolicy', 'GetPolicy',
+               'DeletePolicy', 'GetPolicyVersion', 'CreatePolicyVersion', 'ListPolicyVersions',
+               'DeletePolicyVersion', 'SetDefaultPolicyVersion')
+
+
+def call_detail(service, op, params):
+    """Request fields the call log keeps so tests can check what a client asked for (ARNs,
+    KMS key, instance type). Never a secret: no external ID, token or key material."""
+    if service == 'sts' and op in ('AssumeRole', 'AssumeRoleWithWebIdentity'):
+        return {'role_arn': params.get('RoleArn'), 'role_session_name': params.get('RoleSessionName')}
+    if service == 'iam' and op in _POLICY_OPS:
+        return {'policy_arn': params.get('PolicyArn')}
+    if service == 'ec2' and op == 'RunInstances':
+        return {'kms_key_id': _first_kms_key(params), 'instance_type': params.get('InstanceType'),
+                'image_id': params.get('ImageId')}
+    return None
 
 
 class Handler(Control, BaseHTTPRequestHandler):
@@ -177,6 +204,7 @@ class Handler(Control, BaseHTTPRequestHandler):
         op_name = None
         region = None
         cred = None
+        detail = None
         try:
             raw_query = parts.query
             query_pairs = parse_qsl(raw_query, keep_blank_values=True)
@@ -261,6 +289,7 @@ class Handler(Control, BaseHTTPRequestHandler):
                     raise ApiError('XAmzContentSHA256Mismatch', 'The provided \'x-amz-content-sha256\' header '
                                    'does not match what was computed.', 400)
             op_name, params, op_model = self.decode(service, parts, query_pairs, hdrs, body)
+            detail = call_detail(service, op_name, params)
             latency, ferr = fake.pick_fault(service, op_name)
             if latency:
                 time.sleep(latency)
@@ -294,7 +323,7 @@ class Handler(Control, BaseHTTPRequestHandler):
                     json.dumps(out).encode()
             else:
                 status, headers, rbody = P.encode_response(service, op_model, out, rid)
-            fake.log_call(service, op_name, region, cred, status, None, t0)
+            fake.log_call(service, op_name, region, cred, status, None, t0, detail)
             self.send(status, headers, rbody)
         except ApiError as e:
             if service is None:
@@ -305,7 +334,7 @@ class Handler(Control, BaseHTTPRequestHandler):
                 with fake.lock:
                     fake.st.counters['auth_failures'] += 1
             status, headers, rbody = P.encode_error(service, e, rid)
-            fake.log_call(service, op_name, region, cred, status, e.code, t0)
+            fake.log_call(service, op_name, region, cred, status, e.code, t0, detail)
             self.send(status, headers, rbody)
         except Exception as e:  # a bug in the fake: answer as an internal error
             traceback.print_exc()
@@ -313,7 +342,7 @@ class Handler(Control, BaseHTTPRequestHandler):
             code, status, msg = INTERNAL[svc]
             status, headers, rbody = P.encode_error(svc, ApiError(code, f'{msg} (fake bug: {e})', status,
                                                                   sender=False), rid)
-            fake.log_call(svc, op_name, region, cred, status, code, t0)
+            fake.log_call(svc, op_name, region, cred, status, code, t0, detail)
             self.send(status, headers, rbody)
 
     def guess_unsigned(self, body):
@@ -332,11 +361,13 @@ class Handler(Control, BaseHTTPRequestHandler):
     def dispatch_unsigned(self, body, rid, t0):
         fake = self.fake
         service, op_name = 'sts', 'AssumeRoleWithWebIdentity'
+        detail = None
         try:
             m = P.model('sts')
             op_model = m.operation_model(op_name)
             params = P.decode_form_params(parse_qsl(body.decode('utf-8', 'replace'), keep_blank_values=True),
                                           op_model.input_shape, ec2=False)
+            detail = call_detail(service, op_name, params)
             lines = P.validate(params, op_model.input_shape)
             if lines:
                 raise validation_error(service, lines)
@@ -351,11 +382,11 @@ class Handler(Control, BaseHTTPRequestHandler):
                 out = S.HANDLERS[(service, op_name)](fake.st, S.Ctx(service, 'us-east-1', None, now), params)
                 fake.save()
             status, headers, rbody = P.encode_response(service, op_model, out, rid)
-            fake.log_call(service, op_name, 'us-east-1', None, status, None, t0)
+            fake.log_call(service, op_name, 'us-east-1', None, status, None, t0, detail)
             self.send(status, headers, rbody)
         except ApiError as e:
             status, headers, rbody = P.encode_error(service, e, rid)
-            fake.log_call(service, op_name, 'us-east-1', None, status, e.code, t0)
+            fake.log_call(service, op_name, 'us-east-1', None, status, e.code, t0, detail)
             self.send(status, headers, rbody)
 
     def decode(self, service, parts, query_pairs, hdrs, body):

@@ -11,5 +11,6 @@ floats. Callers hold the server lock while calling into State.
 # Each service module registers its operations when imported.
 from . import organizations, sts, iam, support, ec2, quotas, account, s3, route53  # noqa: F401
 from .account import validate_region_body  # noqa: F401 - used by the server
+from .protocol import ApiError  # noqa: F401 - used by the control API
 from .registry import HANDLERS, op  # noqa: F401 - the operation table
 from .state import Ctx, State, _hex, region_in_partition  # noqa: F401 - used by the server

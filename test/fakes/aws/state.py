@@ -228,7 +228,6 @@ class State:
         self.ec2_optin_seconds = cfg.get('ec2_optin_seconds', 0.0)
         self.d = data or self._fresh()
         self.d.setdefault('standalone', {})
-        self.d.setdefault('images', {})
         self._rebuild_index()
 
     # ------------------------------------------------------------------ setup
@@ -478,7 +477,8 @@ class State:
         a = self.d['ec2'].setdefault(acct, {})
         r = a.get(region)
         if r is None:
-            r = a[region] = {'instances': {}, 'volumes': {}, 'snapshots': {}, 'vpce': {}}
+            r = a[region] = {'instances': {}, 'volumes': {}, 'snapshots': {}, 'vpce': {}, 'images': {}}
+        r.setdefault('images', {})    # state files written before AMIs existed
         return r
 
     def region_status(self, acct, region):
@@ -507,8 +507,12 @@ class State:
             'hosted_zones': {a: sorted(z) for a, z in d['r53'].items()},
             'support_cases': {a: [{'caseId': c['caseId'], 'status': c['status']} for c in cs.values()]
                               for a, cs in d['support'].items()},
-            'instances': {a: {r: {i: v['State']['Name'] for i, v in rr['instances'].items()}
+            'instances': {a: {r: {i: {'state': v['State']['Name'], 'instance_type': v['InstanceType'],
+                                      'image_id': v['ImageId'], 'kms_key_id': v.get('_root_kms_key_id')}
+                                  for i, v in rr['instances'].items()}
                               for r, rr in regs.items() if rr['instances']}
                           for a, regs in d['ec2'].items()},
+            'images': {a: {r: sorted(rr.get('images', {})) for r, rr in regs.items() if rr.get('images')}
+                       for a, regs in d['ec2'].items()},
             'regions_opt': d['regions_opt'],
         }

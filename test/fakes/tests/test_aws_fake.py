@@ -622,6 +622,149 @@ def test_ec2_region_initialization_and_cleanup(fake, member):
 
 
 # ----------------------------------------------------------------------------- Service Quotas
+def test_amis_owned_by_an_account_and_snapshots_in_use(fake):
+    cust = fake.standalone()
+    acct = cust['account']
+    seeded = fake.control('POST', 'seed-image', {'account_id': acct, 'region': 'eu-west-1'})
+    ami, snap = seeded['image_id'], seeded['snapshot_id']
+    assert ami.startswith('ami-') and snap.startswith('snap-')
+    ec2 = fake.client('ec2', region='eu-west-1', creds=cust['user'], config=NO_RETRY)
+    for owners in (['self'], [acct]):
+        imgs = ec2.describe_images(Owners=owners)['Images']
+        assert [(i['ImageId'], i['OwnerId']) for i in imgs] == [(ami, acct)], owners
+        assert imgs[0]['BlockDeviceMappings'][0]['Ebs']['SnapshotId'] == snap
+    everything = ec2.describe_images()['Images']
+    assert ami in [i['ImageId'] for i in everything] and len(everything) > 1   # public catalogue too
+    assert ec2.describe_images(Owners=['309956199498'])['Images'] and \
+        ami not in [i['ImageId'] for i in ec2.describe_images(Owners=['309956199498'])['Images']]
+    # other accounts do not see it as theirs
+    assert fake.client('ec2', region='eu-west-1').describe_images(Owners=['self'])['Images'] == []
+    with pytest.raises(ClientError) as e:
+        ec2.delete_snapshot(SnapshotId=snap)
+    assert code_of(e) == 'InvalidSnapshot.InUse'
+    assert e.value.response['Error']['Message'] == f'The snapshot {snap} is currently in use by {ami}'
+    # without OwnerIds, public snapshots of another owner come back too: a client must check OwnerId
+    snaps = ec2.describe_snapshots()['Snapshots']
+    owners = {x['SnapshotId']: x['OwnerId'] for x in snaps}
+    assert owners[snap] == acct and '309956199498' in owners.values()
+    public = [k for k, v in owners.items() if v == '309956199498'][0]
+    assert [x['SnapshotId'] for x in ec2.describe_snapshots(OwnerIds=['self'])['Snapshots']] == [snap]
+    with pytest.raises(ClientError) as e:
+        ec2.delete_snapshot(SnapshotId=public)
+    assert code_of(e) == 'UnauthorizedOperation'
+    ec2.deregister_image(ImageId=ami)
+    assert ec2.describe_images(Owners=['self'])['Images'] == []
+    with pytest.raises(ClientError) as e:
+        ec2.deregister_image(ImageId=ami)
+    assert code_of(e) == 'InvalidAMIID.NotFound'
+    ec2.delete_snapshot(SnapshotId=snap)
+    assert ec2.describe_snapshots(OwnerIds=['self'])['Snapshots'] == []
+    status, body = control_status(fake, 'POST', 'seed-image', {'account_id': '000000000001', 'region': 'eu-west-1'})
+    assert status == 404
+
+
+def test_create_and_register_image(fake, member):
+    ec2 = fake.client('ec2', region='us-west-2', creds=member['user'], config=NO_RETRY)
+    public = ec2.describe_images(Owners=['309956199498'])['Images'][0]['ImageId']
+    iid = ec2.run_instances(ImageId=public, InstanceType='t2.micro', MinCount=1, MaxCount=1)['Instances'][0][
+        'InstanceId']
+    wait_for(lambda: ec2.describe_instances(InstanceIds=[iid])['Reservations'][0]['Instances'][0]['State'][
+        'Name'] == 'running')
+    ami = ec2.create_image(InstanceId=iid, Name='from-instance')['ImageId']
+    img = ec2.describe_images(ImageIds=[ami])['Images'][0]
+    assert img['OwnerId'] == member['account'] and img['Name'] == 'from-instance' and img['State'] == 'available'
+    snap = img['BlockDeviceMappings'][0]['Ebs']['SnapshotId']
+    with pytest.raises(ClientError) as e:
+        ec2.delete_snapshot(SnapshotId=snap)
+    assert code_of(e) == 'InvalidSnapshot.InUse'
+    with pytest.raises(ClientError) as e:
+        ec2.create_image(InstanceId=iid, Name='from-instance')
+    assert code_of(e) == 'InvalidAMIName.Duplicate'
+    # an AMI registered from a snapshot, and an instance launched from the account's own AMI
+    vol = ec2.create_volume(AvailabilityZone='us-west-2a', Size=8)['VolumeId']
+    snap2 = ec2.create_snapshot(VolumeId=vol)['SnapshotId']
+    ami2 = ec2.register_image(Name='registered', RootDeviceName='/dev/sda1', VirtualizationType='hvm',
+                              Architecture='x86_64', BlockDeviceMappings=[
+                                  {'DeviceName': '/dev/sda1', 'Ebs': {'SnapshotId': snap2}}])['ImageId']
+    assert {i['ImageId'] for i in ec2.describe_images(Owners=['self'])['Images']} == {ami, ami2}
+    with pytest.raises(ClientError) as e:
+        ec2.register_image(Name='bad', RootDeviceName='/dev/sda1', BlockDeviceMappings=[
+            {'DeviceName': '/dev/sda1', 'Ebs': {'SnapshotId': 'snap-0123456789abcdef0'}}])
+    assert code_of(e) == 'InvalidSnapshot.NotFound'
+    own = ec2.run_instances(ImageId=ami2, InstanceType='t2.micro', MinCount=1, MaxCount=1)['Instances'][0]
+    assert own['ImageId'] == ami2
+    ec2.terminate_instances(InstanceIds=[iid, own['InstanceId']])
+    for a, s in ((ami, snap), (ami2, snap2)):
+        ec2.deregister_image(ImageId=a)
+        ec2.delete_snapshot(SnapshotId=s)
+    ec2.delete_volume(VolumeId=vol)
+
+
+def _public_ami(ec2):
+    return [i for i in ec2.describe_images(Owners=['309956199498'])['Images']
+            if i['Architecture'] == 'x86_64'][0]['ImageId']
+
+
+def test_call_log_detail_and_instance_kms_key(fake, member):
+    acct = member['account']
+    iam = fake.client('iam', creds=member['role'])
+    trust = {'Version': '2012-10-17', 'Statement': [{
+        'Effect': 'Allow', 'Principal': {'AWS': fake.account}, 'Action': 'sts:AssumeRole',
+        'Condition': {'StringEquals': {'sts:ExternalId': 'very-secret-ext-77'}}}]}
+    arn = iam.create_role(RoleName='log-detail', AssumeRolePolicyDocument=json.dumps(trust))['Role']['Arn']
+    fake.control('POST', 'reset-log')
+    sts = fake.client('sts', config=NO_RETRY)
+    sts.assume_role(RoleArn=arn, RoleSessionName='detail-ok', ExternalId='very-secret-ext-77')
+    with pytest.raises(ClientError):
+        sts.assume_role(RoleArn=arn, RoleSessionName='detail-bad', ExternalId='very-secret-ext-78')
+    ec2 = fake.client('ec2', region='us-east-2', creds=member['user'])
+    ami = _public_ami(ec2)
+    kms = f'arn:aws:kms:us-east-2:{acct}:key/1234abcd-12ab-34cd-56ef-1234567890ab'
+    with_kms = ec2.run_instances(ImageId=ami, InstanceType='t2.micro', MinCount=1, MaxCount=1, BlockDeviceMappings=[
+        {'DeviceName': '/dev/sda1', 'Ebs': {'Encrypted': True, 'KmsKeyId': kms}}])['Instances'][0]['InstanceId']
+    plain = ec2.run_instances(ImageId=ami, InstanceType='t2.micro', MinCount=1, MaxCount=1)['Instances'][0][
+        'InstanceId']
+    calls = fake.control('GET', 'calls')['calls']
+    assert 'very-secret-ext' not in json.dumps(calls)
+    ar = [c for c in calls if c['operation'] == 'AssumeRole']
+    assert [(c['role_arn'], c['role_session_name'], c['error_code']) for c in ar] == \
+        [(arn, 'detail-ok', None), (arn, 'detail-bad', 'AccessDenied')]
+    assert ar[0]['caller_arn'] == f'arn:aws:iam::{fake.account}:user/aao-operator'
+    ri = [c for c in calls if c['operation'] == 'RunInstances']
+    assert [(c['kms_key_id'], c['instance_type']) for c in ri] == [(kms, 't2.micro'), (None, 't2.micro')]
+    insts = fake.control('GET', 'state')['instances'][acct]['us-east-2']
+    assert insts[with_kms]['kms_key_id'] == kms and insts[plain]['kms_key_id'] is None
+    assert insts[with_kms]['instance_type'] == 't2.micro' and insts[with_kms]['image_id'] == ami
+    assert insts[plain]['state'] in ('pending', 'running')
+    ec2.terminate_instances(InstanceIds=[with_kms, plain])
+
+
+def test_t3_micro_not_offered_in_some_regions(fake, member):
+    fake.control('POST', 'timing', {'no_t3_regions': ['ap-south-1']})
+    try:
+        ec2 = fake.client('ec2', region='ap-south-1', creds=member['user'], config=NO_RETRY)
+        with pytest.raises(ClientError) as e:
+            ec2.describe_instance_types(InstanceTypes=['t3.micro'])
+        assert code_of(e) == 'InvalidInstanceType' and '[t3.micro]' in str(e.value)
+        assert 't3.micro' not in [t['InstanceType'] for t in ec2.describe_instance_types()['InstanceTypes']]
+        assert ec2.describe_instance_types(InstanceTypes=['t2.micro'])['InstanceTypes'][0]['InstanceType'] == \
+            't2.micro'
+        ami = _public_ami(ec2)
+        with pytest.raises(ClientError) as e:
+            ec2.run_instances(ImageId=ami, InstanceType='t3.micro', MinCount=1, MaxCount=1)
+        assert code_of(e) == 'Unsupported' and 'ap-south-1a' in e.value.response['Error']['Message']
+        ok = ec2.run_instances(ImageId=ami, InstanceType='t2.micro', MinCount=1, MaxCount=1)['Instances'][0]
+        ec2.terminate_instances(InstanceIds=[ok['InstanceId']])
+        other = fake.client('ec2', region='us-east-1', creds=member['user'])
+        assert other.describe_instance_types(InstanceTypes=['t3.micro'])['InstanceTypes']
+        status, _ = control_status(fake, 'POST', 'timing', {'no_t3_regions': 'ap-south-1'})
+        assert status == 400
+    finally:
+        fake.control('POST', 'timing', {'no_t3_regions': []})
+    assert fake.client('ec2', region='ap-south-1', creds=member['user']).describe_instance_types(
+        InstanceTypes=['t3.micro'])['InstanceTypes']
+
+
 def test_service_quotas(fake, member):
     sq = fake.client('service-quotas', region='eu-west-1', creds=member['role'], config=NO_RETRY)
     q = sq.get_service_quota(ServiceCode='ec2', QuotaCode='L-1216C47A')['Quota']
@@ -1137,7 +1280,8 @@ LISTED = {
     'support': ['CreateCase', 'DescribeCases'],
     'ec2': ['DescribeRegions', 'DescribeImages', 'DescribeInstanceTypes', 'RunInstances', 'DescribeInstances',
             'DescribeInstanceStatus', 'TerminateInstances', 'DescribeVolumes', 'DeleteVolume', 'DescribeSnapshots',
-            'DeleteSnapshot', 'DescribeVpcEndpointServiceConfigurations', 'DeleteVpcEndpointServiceConfigurations'],
+            'DeleteSnapshot', 'DescribeVpcEndpointServiceConfigurations', 'DeleteVpcEndpointServiceConfigurations',
+            'CreateImage', 'RegisterImage', 'DeregisterImage'],
     'service-quotas': ['GetServiceQuota', 'RequestServiceQuotaIncrease',
                        'ListRequestedServiceQuotaChangeHistoryByQuota'],
     'account': ['GetRegionOptStatus', 'EnableRegion'],
@@ -1151,3 +1295,91 @@ def test_zz_every_listed_operation_succeeded(fake):
     covered = set(fake.control('GET', 'coverage')['succeeded'])
     missing = [f'{s}.{o}' for s, ops in LISTED.items() for o in ops if f'{s}.{o}' not in covered]
     assert missing == []
+
+
+# ----------------------------------------------------------------------------- GovCloud
+def _arns(obj):
+    if isinstance(obj, str):
+        return [x for x in __import__('re').findall(r'arn:[a-z-]+:[^\s"\']*', obj)]
+    if isinstance(obj, dict):
+        return [a for v in obj.values() for a in _arns(v)]
+    if isinstance(obj, list):
+        return [a for v in obj for a in _arns(v)]
+    return []
+
+
+def test_govcloud_partition():
+    gov = AwsFake(*FAST, '--partition', 'aws-us-gov')
+    try:
+        _govcloud_checks(gov)
+    finally:
+        gov.stop()
+
+
+def _govcloud_checks(gov):
+    assert gov.partition == 'aws-us-gov' and gov.region == 'us-gov-west-1'
+    mgmt = gov.account
+    assert gov.client('sts').get_caller_identity()['Arn'] == f'arn:aws-us-gov:iam::{mgmt}:user/aao-operator'
+    # commercial regions are another partition: the keys are unknown there
+    with pytest.raises(ClientError) as e:
+        gov.client('sts', region='us-east-1', config=NO_RETRY).get_caller_identity()
+    assert code_of(e) == 'InvalidClientTokenId'
+    with pytest.raises(ClientError) as e:
+        gov.client('ec2', region='us-east-1', config=NO_RETRY).describe_regions()
+    assert code_of(e) == 'AuthFailure'
+    ec2 = gov.client('ec2', region='us-gov-east-1')
+    assert sorted(r['RegionName'] for r in ec2.describe_regions(AllRegions=True)['Regions']) == \
+        ['us-gov-east-1', 'us-gov-west-1']
+    org = gov.client('organizations')
+    o = org.describe_organization()['Organization']
+    assert o['Arn'].startswith('arn:aws-us-gov:organizations::') and o['MasterAccountArn'].startswith('arn:aws-us-gov:')
+    root = org.list_roots()['Roots'][0]
+    assert root['Arn'].startswith('arn:aws-us-gov:organizations::')
+    ou = org.create_organizational_unit(ParentId=root['Id'], Name='gov-ou')['OrganizationalUnit']
+    assert ou['Arn'].startswith('arn:aws-us-gov:organizations::')
+    acct = create_account(org, 'gov-member@example.com', 'gov-member')['AccountId']
+    assert all(a['Arn'].startswith('arn:aws-us-gov:organizations::') for a in org.list_accounts()['Accounts'])
+    sts = gov.client('sts', config=NO_RETRY)
+    with pytest.raises(ClientError) as e:
+        sts.assume_role(RoleArn=f'arn:aws:iam::{acct}:role/OrganizationAccountAccessRole', RoleSessionName='aao')
+    assert code_of(e) == 'ValidationError'
+    role = sts.assume_role(RoleArn=f'arn:aws-us-gov:iam::{acct}:role/OrganizationAccountAccessRole',
+                           RoleSessionName='aao')
+    assert role['AssumedRoleUser']['Arn'] == \
+        f'arn:aws-us-gov:sts::{acct}:assumed-role/OrganizationAccountAccessRole/aao'
+    iam = gov.client('iam', creds=role['Credentials'], config=NO_RETRY)
+    iam.create_user(UserName='osdManagedAdmin-gov')
+    with pytest.raises(ClientError) as e:
+        iam.attach_user_policy(UserName='osdManagedAdmin-gov', PolicyArn='arn:aws:iam::aws:policy/AdministratorAccess')
+    assert code_of(e) == 'NoSuchEntity'
+    iam.attach_user_policy(UserName='osdManagedAdmin-gov',
+                           PolicyArn='arn:aws-us-gov:iam::aws:policy/AdministratorAccess')
+    assert [p['PolicyArn'] for p in iam.list_attached_user_policies(UserName='osdManagedAdmin-gov')[
+        'AttachedPolicies']] == ['arn:aws-us-gov:iam::aws:policy/AdministratorAccess']
+    assert all(p['Arn'].startswith('arn:aws-us-gov:iam::') for p in iam.list_policies(Scope='AWS')['Policies'])
+    bad_trust = {'Version': '2012-10-17', 'Statement': [{
+        'Effect': 'Allow', 'Principal': {'AWS': f'arn:aws:iam::{mgmt}:root'}, 'Action': 'sts:AssumeRole'}]}
+    with pytest.raises(ClientError) as e:
+        iam.create_role(RoleName='bad-partition', AssumeRolePolicyDocument=json.dumps(bad_trust))
+    assert code_of(e) == 'MalformedPolicyDocument' and 'Invalid principal in policy' in str(e.value)
+    good_trust = json.loads(json.dumps(bad_trust).replace('arn:aws:', 'arn:aws-us-gov:'))
+    r = iam.create_role(RoleName='good-partition', AssumeRolePolicyDocument=json.dumps(good_trust))['Role']
+    assert r['Arn'] == f'arn:aws-us-gov:iam::{acct}:role/good-partition'
+    iam.attach_role_policy(RoleName='good-partition', PolicyArn='arn:aws-us-gov:iam::aws:policy/ReadOnlyAccess')
+    cust = gov.standalone()
+    assert gov.client('sts', creds=cust['user']).get_caller_identity()['Arn'] == \
+        f'arn:aws-us-gov:iam::{cust["account"]}:user/osdCcsAdmin'
+    mec2 = gov.client('ec2', region='us-gov-west-1', creds=role['Credentials'])
+    ami = _public_ami(mec2)
+    mec2.run_instances(ImageId=ami, InstanceType='t3.micro', MinCount=1, MaxCount=1)
+    q = gov.client('service-quotas', region='us-gov-west-1', creds=role['Credentials'])
+    assert q.get_service_quota(ServiceCode='ec2', QuotaCode='L-1216C47A')['Quota']['QuotaArn'].startswith(
+        'arn:aws-us-gov:servicequotas:us-gov-west-1:')
+    # every ARN the stand-in minted or was given in successful calls is a GovCloud ARN
+    calls = [c for c in gov.control('GET', 'calls')['calls'] if c['error_code'] is None]
+    arns = _arns(gov.control('GET', 'state')) + _arns(calls)
+    assert any(c.get('role_arn') for c in calls) and any(c.get('policy_arn') for c in calls)
+    assert arns and [a for a in arns if not a.startswith('arn:aws-us-gov:')] == []
+    failed = [c for c in gov.control('GET', 'calls')['calls'] if c['error_code'] in ('ValidationError', 'NoSuchEntity')]
+    assert f'arn:aws:iam::{acct}:role/OrganizationAccountAccessRole' in [c.get('role_arn') for c in failed]
+    assert 'arn:aws:iam::aws:policy/AdministratorAccess' in [c.get('policy_arn') for c in failed]

@@ -93,13 +93,16 @@ def test_sts_claim_ready_by_role_chaining_only(env):
     # The chain: the jump role by the operator's keys, the customer's role by
     # the jump role's session.
     assumes = [x for x in log if x["operation"] == "AssumeRole" and x["status"] == 200]
-    jump = [x for x in assumes if x.get("role_arn", env.jump_arn) == env.jump_arn
-            and x["account"] == env.aws.account]
-    cust = [x for x in assumes if x.get("role_arn") == env.role_arn]
-    assert jump, "the jump role was never assumed"
-    if any("role_arn" in x for x in log):
-        assert cust, "the customer's role was never assumed"
-        assert min(x["time"] for x in jump) <= min(x["time"] for x in cust)
+    jump = [x for x in assumes if x["role_arn"] == env.jump_arn]
+    cust = [x for x in assumes if x["role_arn"] == env.role_arn]
+    assert jump and cust, assumes
+    # The jump role by the operator's own keys, session awsAccountOperator;
+    # the customer's role by the jump role's session, RH-Account-Initialization.
+    assert all(x["account"] == env.aws.account and ":user/" in x["caller_arn"]
+               and x["role_session_name"] == "awsAccountOperator" for x in jump), jump
+    assert all(":assumed-role/sts-jump-role/" in x["caller_arn"]
+               and x["role_session_name"] == "RH-Account-Initialization" for x in cust), cust
+    assert min(x["time"] for x in jump) <= min(x["time"] for x in cust)
     # The work happened in the customer's account, with role credentials.
     runs = [x for x in log if x["operation"] == "RunInstances"]
     assert runs and all(x["account"] == env.customer["account"] for x in runs)
@@ -132,6 +135,9 @@ def test_wrong_external_id_leaves_the_claim_in_error(env):
     assert "failed" in msgs, msgs
     ops = {x["operation"] for x in calls(env)}
     assert "CreateUser" not in ops and "RunInstances" not in ops
+    refused = [x for x in calls(env) if x["operation"] == "AssumeRole"
+               and x.get("role_arn") == env.role_arn]
+    assert refused and all(x["error_code"] == "AccessDenied" for x in refused), refused
     env.delete(env.claim_path("sts-bad"))
     wait_for(lambda: env.claim("sts-bad") is None and not env.accounts(), timeout=30,
              what="claim and Account gone")

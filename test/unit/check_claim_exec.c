@@ -52,7 +52,8 @@ static struct fx {
   json_t *created; /* last created object */
   json_t *updated; /* last updated object */
   bool secret_exists;
-  bool byoc_fin; /* the BYOC Secret "byoc" carries its finalizer */
+  bool byoc_fin;      /* the BYOC Secret "byoc" carries its finalizer */
+  bool create_exists; /* create -> AlreadyExists */
   int nevents;
   char ev_reason[64];
   /* AWS */
@@ -107,6 +108,10 @@ static int k_create(void *arg, const struct k8s_gvr *g, const char *ns,
                     json_t *obj, k8s_obj_cb cb, void *cbarg)
 {
   kcall("create", g, ns, obj_name(obj));
+  if (fx.create_exists) {
+    cb(OP_EEXIST, NULL, NULL, cbarg);
+    return 0;
+  }
   json_decref(fx.created);
   fx.created = json_deep_copy(obj);
   cb(0, obj, NULL, cbarg);
@@ -823,6 +828,21 @@ START_TEST(ccs_account_created)
   ck_assert_str_eq(obj_str0(fx.created, "spec.claimLinkNamespace"), "team");
   ck_assert_ptr_null(obj_get(fx.created, "metadata.ownerReferences"));
   ck_assert_str_eq(fx.ev_reason, "AccountCreated");
+  ck_assert_int_eq(obs()->action, CLAIM_CREATE_ACCOUNT);
+  ck_assert_int_eq(obs()->result, 0);
+}
+END_TEST
+
+/* Created before a crash (or the cache lags): AlreadyExists is success. */
+START_TEST(ccs_account_already_exists)
+{
+  fx.byoc_fin = true;
+  fx.create_exists = true;
+  put_claim(ccs_claim());
+  run();
+  ck_assert_int_eq(obs()->action, CLAIM_CREATE_ACCOUNT);
+  ck_assert_int_eq(obs()->result, 0);
+  ck_assert_int_eq(fx.res.err, 0);
 }
 END_TEST
 
@@ -875,6 +895,7 @@ static Suite *claim_exec_suite(void)
   tcase_add_test(tc, deleted_claim_drops_observation);
   tcase_add_test(tc, ccs_byoc_secret_finalizer_added);
   tcase_add_test(tc, ccs_account_created);
+  tcase_add_test(tc, ccs_account_already_exists);
   tcase_add_test(tc, ccs_deleted_byoc_finalizer_removed);
   suite_add_tcase(s, tc);
   return s;

@@ -126,6 +126,10 @@ static bool plan_sts_check(const struct acct_snap *sn, struct acct_step *s)
 
   if (str_eq(obj_annotation(sn->account, ACCT_ANN_IAM), STS_OK))
     return false;
+  if (str_empty(sn->cfg->sts_jump_role)) {
+    acct__done(s, PLAN_MIN, "ConfigMap key sts-jump-role missing");
+    return true;
+  }
   if (o && o->result == 0) {
     set_ann(sn, s, ACCT_ANN_IAM, STS_OK, "STS role chain works");
     return true;
@@ -358,7 +362,7 @@ int acct__plan_delete_ccs(const struct acct_snap *sn, struct acct_step *s)
   else if (!cl && chk && str_eq(chk->aws_code, "AccessDenied"))
     release(sn, s, "Warning", "CustomerRevokedAccess",
             "the support role cannot be assumed (AccessDenied): the customer "
-            "revoked access; nothing cleaned");
+            "revoked access (or it was never created); nothing cleaned");
   else if (!cl && retry_wait(sn, s, chk, WAIT_S, "AssumeRole retry wait"))
     ;
   else

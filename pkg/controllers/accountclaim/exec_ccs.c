@@ -1,8 +1,8 @@
 /* AccountClaim executor, CCS claims: the BYOC Secret (spec.byocSecretRef,
  * in the claim's namespace) is read before planning (does it exist, does
  * it carry our finalizer), and CLAIM_BYOC_FINALIZER adds or removes that
- * finalizer. Only metadata is touched; the key material is never read
- * into logs, events or observations. */
+ * finalizer. CLAIM_CREATE_ACCOUNT posts the claim's Account. Only metadata is
+ * touched; the key material is never read into logs, events or observations. */
 #include "controllers/accountclaim/exec_int.h"
 #include "controllers/common/obj.h"
 #include "util/err.h"
@@ -90,4 +90,24 @@ int claim__start_byoc(struct exec_job *b)
 
   return k->get(k->arg, &exec_gvr_secrets, j->st.secret_namespace,
                 j->st.secret_name, byoc_fetched, j);
+}
+
+static void account_created(int err, json_t *obj, const struct op_error *det,
+                            void *arg)
+{
+  struct claim_obs o = { 0 };
+
+  (void)obj;
+  (void)det;
+  o.result = err == OP_EEXIST ? 0 : err;
+  claim__action_done(arg, &o);
+}
+
+int claim__start_create(struct exec_job *b)
+{
+  struct claim_job *j = (struct claim_job *)b;
+  const struct exec_kio *k = &j->e->d.kio;
+
+  return k->create(k->arg, &exec_gvr_accounts, j->e->ns, j->st.object_new,
+                   account_created, j);
 }

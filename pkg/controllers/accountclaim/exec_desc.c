@@ -82,7 +82,7 @@ static const struct exec_action actions[] = {
   CALL(CLAIM_WRITE_SECRET, claim__start_secret),
   CALL(CLAIM_WRITE_FAKE_SECRET, claim__start_secret),
   CALL(CLAIM_DELETE_SECRET, claim__start_secret),
-  [CLAIM_CREATE_ACCOUNT] = { .kind = EXEC_CREATE, .gvr = &exec_gvr_accounts },
+  CALL(CLAIM_CREATE_ACCOUNT, claim__start_create),
   CALL(CLAIM_BYOC_FINALIZER, claim__start_byoc),
 };
 

@@ -38,6 +38,9 @@ int claim__exec_secret(struct claim_job *j);
 /* exec_ccs.c: the BYOC Secret read before planning, its finalizer. */
 int claim__prepare_ccs(struct claim_job *j);
 int claim__start_byoc(struct exec_job *b);
+/* CLAIM_CREATE_ACCOUNT: POST the Account; AlreadyExists is success (the
+ * name is the claim's own; the cache may lag after a create). */
+int claim__start_create(struct exec_job *b);
 /* The credentials Secret check that ends every prepare. */
 int claim__prepare_cred(struct exec_job *b);
 

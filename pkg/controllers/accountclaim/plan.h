@@ -76,7 +76,8 @@ enum claim_action {
   CLAIM_ACCOUNT_DELETE,
   /* CCS/STS: POST object_new (the Account osd-creds-mgmt-<suffix of the
    * claim uid>) into the operator namespace. The name is deterministic,
-   * so a repeat after a crash gets AlreadyExists, never a second one. */
+   * so a repeat after a crash gets AlreadyExists (success), never a
+   * second one. Obs: result. */
   CLAIM_CREATE_ACCOUNT,
   /* CCS: GET Secret secret_name/secret_namespace (the BYOC Secret), add
    * (byoc_add) or remove CLAIM_BYOC_FINALIZER, PUT it. A missing Secret

@@ -137,6 +137,16 @@ def test_ccs_claim_ready_with_kms_key_and_byoc_finalizer(env):
     wait_for(lambda: env.secret_data("ccs1-creds"), timeout=20, what="credentials Secret")
     sts = env.aws.client("sts", creds=env.keys("ccs1-creds"))
     assert sts.get_caller_identity()["Account"] == cust
+    # The CCS histograms: Account Creating -> Ready, claim -> Ready, Pending.
+    text = env.metrics()
+    for m in ("aws_account_operator_account_ccs_ready_duration_seconds_count",
+              "aws_account_operator_account_claim_ccs_ready_duration_seconds_count",
+              "aws_account_operator_account_claim_ccs_pending_duration_seconds_count"):
+        line = next((x for x in text.splitlines() if x.startswith(m)), "")
+        assert line and float(line.split()[-1]) >= 1, (m, line)
+    line = next(x for x in text.splitlines()
+                if x.startswith("aws_account_operator_account_claim_ready_duration_seconds_count"))
+    assert float(line.split()[-1]) == 0, line  # the non-CCS one is not fed
     # Deletion: Account CR gone (its finalizer cleaned the customer's IAM),
     # BYOC Secret finalizer removed, claim gone.
     delete_and_wait(env, "ccs1")

@@ -8,6 +8,7 @@ finalizer added and removed; a region that cannot be initialized ends the
 claim in CCSAccountClaimFailed; a customer who revoked the support role
 does not block deletion."""
 import base64
+import signal
 
 import pytest
 
@@ -203,3 +204,35 @@ def test_revoked_access_does_not_block_deletion(env):
     # Nothing was cleaned: the IAM user the operator made is still there.
     users = [u["UserName"] for u in iam.list_users()["Users"]]
     assert any(u.startswith("osdManagedAdmin-") for u in users), users
+
+
+def test_kill_9_mid_way_makes_one_account_one_user_one_key(env):
+    """Kill the operator (SIGKILL) as soon as the claim's Account exists and
+    again once IAM bootstrap has begun; the restarted operator finishes with
+    exactly one Account, one IAM user with one key, one support role."""
+    make_ccs_claim(env, "ccs-kill")
+    for progressed in (lambda: env.accounts(),
+                       lambda: any((a["metadata"].get("annotations") or {}).get(
+                           "aws.managed.openshift.io/iam-bootstrap") for a in env.accounts())):
+        op = env.start_operator()
+        wait_for(progressed, timeout=30, interval=0.02, what="progress before the kill")
+        op.p.send_signal(signal.SIGKILL)
+        op.p.wait(10)
+    env.start_operator()
+    wait_state(env, "ccs-kill", "Ready")
+    accts = [a for a in env.accounts() if a["spec"].get("claimLink") == "ccs-kill"]
+    assert len(accts) == 1, [a["metadata"]["name"] for a in accts]
+    sfx = accts[0]["metadata"]["labels"]["iamUserId"]
+    iam = ciam(env)
+    users = [u["UserName"] for u in iam.list_users()["Users"]
+             if u["UserName"].startswith("osdManagedAdmin-")]
+    assert users == ["osdManagedAdmin-" + sfx], users
+    keys = iam.list_access_keys(UserName=users[0])["AccessKeyMetadata"]
+    assert len(keys) == 1, keys
+    roles = [r["RoleName"] for r in iam.list_roles()["Roles"]
+             if r["RoleName"].startswith("ManagedOpenShift-Support-")]
+    assert roles == ["ManagedOpenShift-Support-" + sfx], roles
+    wait_for(lambda: env.secret_data("ccs-kill-creds"), timeout=20, what="credentials Secret")
+    sts = env.aws.client("sts", creds=env.keys("ccs-kill-creds"))
+    assert sts.get_caller_identity()["Account"] == env.customer["account"]
+    delete_and_wait(env, "ccs-kill")

@@ -34,12 +34,11 @@ def env(kube):
         ciam = e.aws.client("iam", creds=cust["user"])
         e.customer = cust
         e.jump_arn = jump
+        trust = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": jump},
+            "Condition": {"StringEquals": {"sts:ExternalId": EXT_ID}}}]}
         e.role_arn = ciam.create_role(RoleName="ManagedOpenShift-Installer-Role",
-                                      AssumeRolePolicyDocument=json.dumps({
-                                          "Version": "2012-10-17", "Statement": [{
-                                              "Effect": "Allow", "Action": "sts:AssumeRole",
-                                              "Principal": {"AWS": jump},
-                                              "Condition": {"StringEquals": {"sts:ExternalId": EXT_ID}}}]}))["Role"]["Arn"]
+                                      AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
         ciam.attach_role_policy(RoleName="ManagedOpenShift-Installer-Role",
                                 PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
         yield e

@@ -171,11 +171,22 @@ static const char *failure_message(const json_t *a)
 /* No accountLink yet: create our Account, then link it. */
 static int plan_account(const struct claim_snap *sn, struct claim_step *s)
 {
+  const json_t *a;
   char name[64];
 
   claim__ccs_account_name(sn->claim, name, sizeof(name));
   str_copy(s->account_name, name, sizeof(s->account_name));
-  if (claim__account(sn, name)) {
+  a = claim__account(sn, name);
+  if (a && !(str_eq(obj_str(a, "spec.claimLink"), obj_name(sn->claim)) &&
+             str_eq(obj_str(a, "spec.claimLinkNamespace"),
+                    obj_namespace(sn->claim)))) {
+    /* A 6-character suffix can collide: never take another's Account. */
+    error_once(sn, s, "InternalError",
+               "the Account name derived from this "
+               "claim is taken by another claim");
+    return 0;
+  }
+  if (a) {
     s->action = CLAIM_UPDATE;
     s->object_new = obj_copy_new(sn->claim);
     obj_set_str(s->object_new, "spec.accountLink", name);

@@ -341,6 +341,62 @@ START_TEST(malformed_inputs)
 }
 END_TEST
 
+/* CCS accounts with bad claims and observations never crash. */
+static const char *const malformed_ccs[] = {
+  "{\"metadata\":{\"name\":\"x\",\"finalizers\":[\"finalizer.aws.managed."
+  "openshift.io\"]},\"spec\":{\"byoc\":true,\"claimLink\":\"c\"},"
+  "\"status\":{\"state\":\"Creating\",\"claimed\":true}}",
+  "{\"metadata\":{\"name\":\"x\",\"finalizers\":[\"finalizer.aws.managed."
+  "openshift.io\"],\"annotations\":{\"aws.managed.openshift.io/"
+  "iam-bootstrap\":\"user-policy\",\"aws.managed.openshift.io/region-init\":"
+  "\"[1]\"}},\"spec\":{\"byoc\":true,\"manualSTSMode\":true},\"status\":{"
+  "\"state\":\"InitializingRegions\",\"claimed\":true}}",
+  "{\"metadata\":{\"name\":\"x\",\"deletionTimestamp\":\"x\",\"finalizers\":"
+  "[\"finalizer.aws.managed.openshift.io\"]},\"spec\":{\"byoc\":true}}",
+};
+static const char *const malformed_claims[] = {
+  "{\"spec\":{\"customTags\":7,\"aws\":{\"regions\":\"x\"},\"kmsKeyId\":[]}}",
+  "{\"spec\":{\"customTags\":\"=\\n\\n==\\nk=\",\"aws\":{\"regions\":[1,{"
+  "\"name\":7}]},\"stsRoleARN\":5}}",
+};
+
+START_TEST(malformed_ccs_inputs)
+{
+  json_t *cm = pt_build(CM, NULL), *work = pt_load("[1,{\"role\":[]},\"x\"]");
+  struct acct_obs obs[] = {
+    { .action = ACCT_DESCRIBE_REGIONS, .regions = work },
+    { .action = ACCT_CLEANUP_IAM, .work = work },
+    { .action = ACCT_ASSUME_CHECK, .result = OP_EAUTH },
+  };
+  struct acct_snap sn = { 0 };
+  struct acct_step s;
+  struct opcfg cfg;
+  char err[256];
+  size_t i, k;
+
+  ck_assert_int_eq(opcfg_parse(&cfg, cm, err, sizeof(err)), 0);
+  sn.cfg = &cfg;
+  sn.now = PT_T0;
+  sn.byoc_creds = true;
+  for (i = 0; i < sizeof(malformed_claims) / sizeof(malformed_claims[0]); i++) {
+    json_t *a = pt_load(malformed_ccs[_i]), *c = pt_load(malformed_claims[i]);
+
+    sn.account = a;
+    sn.claim = c;
+    for (k = 0; k <= sizeof(obs) / sizeof(obs[0]); k++) {
+      sn.obs = k < sizeof(obs) / sizeof(obs[0]) ? &obs[k] : NULL;
+      ck_assert_int_eq(acct_plan(&sn, &s), 0);
+      acct_step_cleanup(&s);
+    }
+    json_decref(a);
+    json_decref(c);
+  }
+  opcfg_cleanup(&cfg);
+  json_decref(cm);
+  json_decref(work);
+}
+END_TEST
+
 static Suite *plan_account_suite(void)
 {
   Suite *s = suite_create("plan_account");
@@ -352,6 +408,8 @@ static Suite *plan_account_suite(void)
   tcase_add_test(tc, null_snapshot);
   tcase_add_loop_test(tc, malformed_inputs, 0,
                       (int)(sizeof(malformed) / sizeof(malformed[0])));
+  tcase_add_loop_test(tc, malformed_ccs_inputs, 0,
+                      (int)(sizeof(malformed_ccs) / sizeof(malformed_ccs[0])));
   suite_add_tcase(s, tc);
   return s;
 }

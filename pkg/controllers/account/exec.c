@@ -34,6 +34,7 @@ struct acct_exec *acct_exec_new(const struct acct_exec_deps *d)
   if (!e)
     return NULL;
   e->d = *d;
+  map_init(&e->ccs);
   str_copy(e->ns, d->ns ? d->ns : "aws-account-operator", sizeof(e->ns));
   e->d.ns = e->ns;
   e->run = exec_runner_new(&acct_desc, e, &rd);
@@ -49,6 +50,7 @@ void acct_exec_free(struct acct_exec *e)
   if (!e)
     return;
   exec_runner_free(e->run);
+  acct__ccs_free_all(e);
   free(e);
 }
 

@@ -110,26 +110,81 @@ static int sts_creds(struct acct_job *j, struct aws_creds **out)
   return rc;
 }
 
+/* A cached chain, valid while its signature (mode, management key, roles,
+ * external ID) is unchanged. */
+struct ccs_cached {
+  char sig[1024];
+  struct aws_creds *c;
+};
+
+static void cached_free(void *v, void *arg)
+{
+  struct ccs_cached *c = v;
+
+  (void)arg;
+  if (c)
+    aws_creds_unref(c->c);
+  free(c);
+}
+
+void acct__ccs_forget(struct acct_exec *e, const char *key)
+{
+  cached_free(map_del(&e->ccs, key), NULL);
+}
+
+void acct__ccs_free_all(struct acct_exec *e)
+{
+  map_cleanup(&e->ccs, cached_free, NULL);
+}
+
+static int build(struct acct_job *j, struct aws_creds **out)
+{
+  switch (j->st.cred_mode) {
+  case ACCT_CREDS_BYOC_ROLE: /* the role trusts the operator's identity */
+    return chain(j, j->mgmt_t.creds, j->st.cred_role, NULL, SESSION_OPERATOR,
+                 out);
+  case ACCT_CREDS_STS:
+    return sts_creds(j, out);
+  default:
+    return OP_EINVAL;
+  }
+}
+
+/* The step's chain: the cached one when its signature matches, else a new
+ * one (cached; the Account's previous one released). */
+static int chained(struct acct_job *j, struct aws_creds **out)
+{
+  struct acct_exec *e = j->e;
+  struct ccs_cached *c = map_get(&e->ccs, j->base.key), *old = NULL;
+  char sig[1024];
+  int rc;
+
+  str_fmt(sig, sizeof(sig), "%d|%s|%s|%s|%s", (int)j->st.cred_mode,
+          j->mgmt_t.creds ? aws_creds_label(j->mgmt_t.creds) : "",
+          j->st.cred_role, j->st.cred_jump, j->st.external_id);
+  if (c && str_eq(c->sig, sig)) {
+    *out = aws_creds_ref(c->c);
+    return 0;
+  }
+  rc = build(j, out);
+  if (rc || !(c = calloc(1, sizeof(*c))))
+    return rc;
+  str_copy(c->sig, sig, sizeof(c->sig));
+  c->c = aws_creds_ref(*out);
+  map_put(&e->ccs, j->base.key, c, (void **)&old);
+  cached_free(old, NULL);
+  return 0;
+}
+
 int acct__ccs_target(struct acct_job *j, const char *region)
 {
   int rc = 0;
 
-  if (!j->creds) {
-    switch (j->st.cred_mode) {
-    case ACCT_CREDS_BYOC:
-      rc = j->byoc ? 0 : OP_ENOTFOUND;
-      j->creds = j->byoc ? aws_creds_ref(j->byoc) : NULL;
-      break;
-    case ACCT_CREDS_BYOC_ROLE: /* the role trusts the operator's identity */
-      rc = chain(j, j->mgmt_t.creds, j->st.cred_role, NULL, SESSION_OPERATOR,
-                 &j->creds);
-      break;
-    case ACCT_CREDS_STS:
-      rc = sts_creds(j, &j->creds);
-      break;
-    default:
-      rc = OP_EINVAL;
-    }
+  if (!j->creds && j->st.cred_mode == ACCT_CREDS_BYOC) {
+    rc = j->byoc ? 0 : OP_ENOTFOUND;
+    j->creds = j->byoc ? aws_creds_ref(j->byoc) : NULL;
+  } else if (!j->creds) {
+    rc = chained(j, &j->creds);
   }
   if (rc)
     return rc;

@@ -26,6 +26,7 @@ static void gone(void *ctl, const char *key)
 
   if (e->d.watcher)
     exec_watcher_create_end(e->d.watcher, key);
+  acct__ccs_forget(e, key);
 }
 
 static void *new_ctl(struct exec_shared *s, struct exec_runner **run)

@@ -4,11 +4,15 @@
 
 #include "aws/api.h"
 #include "controllers/account/exec.h"
+#include "util/map.h"
 
 struct acct_exec {
   struct acct_exec_deps d;
   char ns[64];
   struct exec_runner *run;
+  /* CCS/STS role-chain handles per Account key (exec_ccs.c), so a chain
+   * is assumed once per session, not once per step. */
+  struct map ccs;
 };
 
 /* One reconcile in flight (base.obj: the owned copy of the Account). */
@@ -66,6 +70,9 @@ int acct__prepare_iam(struct exec_job *b);
 /* acct__account_target for cred_mode != ACCT_CREDS_ORG. */
 int acct__ccs_target(struct acct_job *j, const char *region);
 int acct__exec_assume_check(struct acct_job *j);
+/* Drop the Account's cached chain (it is gone), or all of them. */
+void acct__ccs_forget(struct acct_exec *e, const char *key);
+void acct__ccs_free_all(struct acct_exec *e);
 const json_t *acct__claim_of(const struct acct_exec *e, const json_t *a);
 
 #endif

@@ -363,6 +363,7 @@ static int f_get_quota(struct aws_api *a, const struct aws_target *t,
 }
 #undef OPNAME
 #define OPNAME "RunInstances"
+static char last_kms[128];
 static int f_run(struct aws_api *a, const struct aws_target *t,
                  const struct aws_run_instances_req *rq,
                  aws_run_instances_cb cb, void *arg)
@@ -372,10 +373,28 @@ static int f_run(struct aws_api *a, const struct aws_target *t,
   ck_assert_str_eq(rq->image_id, "ami-good");
   str_fmt(run_types + strlen(run_types), sizeof(run_types) - strlen(run_types),
           "%s=%s ", t->region, rq->instance_type);
+  str_copy(last_kms, rq->kms_key_id ? rq->kms_key_id : "", sizeof(last_kms));
   r->n = 1;
   r->v = calloc(1, sizeof(*r->v));
   r->v[0].instance_id = sdup("i-0123456789");
   REPLY(ec2_instances_result, r);
+}
+#undef OPNAME
+#define OPNAME "AssumeRole"
+static char assumed[1024]; /* "role|session|external id;" per AssumeRole */
+static int f_assume_role(struct aws_api *a, const struct aws_target *t,
+                         const struct aws_assume_role_req *rq,
+                         aws_assume_role_cb cb, void *arg)
+{
+  struct aws_sts_creds_result *r = calloc(1, sizeof(*r));
+
+  str_fmt(assumed + strlen(assumed), sizeof(assumed) - strlen(assumed),
+          "%s|%s|%s;", rq->role_arn, rq->role_session_name,
+          rq->external_id ? rq->external_id : "");
+  r->creds.access_key_id = sdup("ASIAJUMP");
+  r->creds.secret_access_key = sdup("jumpsecret");
+  r->creds.session_token = sdup("tok");
+  REPLY(sts_creds_result, r);
 }
 #undef OPNAME
 #define OPNAME "DescribeInstanceStatus"
@@ -529,6 +548,7 @@ static void api_init(void)
   api.list_accounts = f_list_accounts;
   api.org_tag_resource = f_tag;
   api.get_caller_identity = f_gci;
+  api.assume_role = f_assume_role;
   api.get_role = f_get_role;
   api.create_role = f_create_role;
   api.attach_role_policy = f_attach_role;
@@ -674,11 +694,12 @@ static struct ctrl_result last;
 
 static json_t *configmap(void)
 {
-  return json_pack("{s:{s:s,s:s}, s:{s:s,s:s,s:s,s:s,s:s}}", "metadata", "name",
-                   "aws-account-operator-configmap", "namespace", NS, "data",
-                   "account-limit", "100", "root", "r-1", "base", "ou-1",
-                   "shard-name", "test", "support-jump-role",
-                   "arn:aws:iam::123456789012:role/jump");
+  return json_pack("{s:{s:s,s:s}, s:{s:s,s:s,s:s,s:s,s:s,s:s}}", "metadata",
+                   "name", "aws-account-operator-configmap", "namespace", NS,
+                   "data", "account-limit", "100", "root", "r-1", "base",
+                   "ou-1", "shard-name", "test", "support-jump-role",
+                   "arn:aws:iam::123456789012:role/jump", "sts-jump-role",
+                   "arn:aws:iam::123456789012:role/sts-jump");
 }
 
 static json_t *cred_secret(void)
@@ -711,6 +732,7 @@ static void setup(void)
   n_create_account = n_create_key = n_delete_key = n_updates = 0;
   conflict_next = conflict_after_create = secret_get_lies = 0;
   fail_op = fail_code = NULL;
+  assumed[0] = last_kms[0] = 0;
   admin_deleted = false;
   no_t3_region = NULL;
   no_t3_error = false;
@@ -838,6 +860,133 @@ static void assert_no_secret_leak(void)
   ck_assert_ptr_null(strstr(dump, SECRET_KEY));
   free(dump);
 }
+
+/* An STS account and its claim: a CCS account of the claim's region only,
+ * credentials by role chaining. */
+static struct store *claims_store(void)
+{
+  struct store *c = store_new(0);
+
+  store_put_new(
+      c,
+      json_pack("{s:s,s:s,s:{s:s,s:s},s:{s:b,s:b,s:s,s:s,s:s,s:{s:[{s:s}]}}}",
+                "apiVersion", "aws.managed.openshift.io/v1alpha1", "kind",
+                "AccountClaim", "metadata", "name", "c1", "namespace", "ns1",
+                "spec", "byoc", 1, "manualSTSMode", 1, "stsRoleARN",
+                "arn:aws:iam::222233334444:role/installer", "stsExternalID",
+                "ext-1", "kmsKeyId", "k1", "aws", "regions", "name",
+                "us-east-1"),
+      NULL);
+  return c;
+}
+
+static void add_sts_account(void)
+{
+  json_t *a = json_pack(
+      "{s:s,s:s,s:{s:s,s:s,s:s,s:s,s:s,s:{s:s}},"
+      " s:{s:s,s:s,s:s,s:b,s:b,s:s}}",
+      "apiVersion", "aws.managed.openshift.io/v1alpha1", "kind", "Account",
+      "metadata", "name", "osd-creds-mgmt-abc123", "namespace", NS, "uid",
+      "uid-1", "resourceVersion", "1", "creationTimestamp",
+      "2027-01-15T08:00:00Z", "labels", "iamUserId", "abc123", "spec",
+      "awsAccountID", "222233334444", "claimLink", "c1", "claimLinkNamespace",
+      "ns1", "byoc", 1, "manualSTSMode", 1, "iamUserSecret", "");
+
+  store_put_new(accounts, a, NULL);
+}
+
+START_TEST(sts_account_by_role_chain_to_ready)
+{
+  struct store *claims = claims_store();
+
+  acct_exec_free(F.e);
+  F.d.claims = claims;
+  F.e = acct_exec_new(&F.d);
+  add_sts_account();
+  ck_assert_int_lt(drive(100), 100);
+  /* The chain, checked explicitly: jump role, then the customer's role
+   * with the external ID. */
+  ck_assert_str_eq(
+      assumed, "arn:aws:iam::123456789012:role/sts-jump|awsAccountOperator|;"
+               "arn:aws:iam::222233334444:role/installer|"
+               "RH-Account-Initialization|ext-1;");
+  ck_assert_int_eq(count(calls, "CreateUser"), 0);
+  ck_assert_int_eq(count(calls, "CreateAccessKey"), 0);
+  ck_assert_int_eq(count(calls, "CreateRole"), 0);
+  ck_assert_int_eq(count(calls, "CreateCase"), 0);
+  ck_assert_int_eq(count(calls, "RunInstances"), 1); /* the claim's region */
+  ck_assert_str_eq(last_kms, "k1");
+  ck_assert_ptr_null(json_object_get(secrets, "osd-creds-mgmt-abc123-secret"));
+  acct_exec_free(F.e);
+  F.e = NULL;
+  store_free(claims);
+}
+END_TEST
+
+/* A refused customer role fails the account with the AWS code. */
+START_TEST(sts_refused_role_fails_the_account)
+{
+  struct store *claims = claims_store();
+
+  acct_exec_free(F.e);
+  F.d.claims = claims;
+  F.e = acct_exec_new(&F.d);
+  add_sts_account();
+  fail_op = "AssumeRole";
+  fail_code = "AccessDenied";
+  for (int i = 0; i < 20 && !str_eq(state(), "Failed"); i++)
+    pass();
+  ck_assert_str_eq(state(), "Failed");
+  ck_assert_ptr_nonnull(strstr(events, "STSAssumeRoleFailed"));
+  ck_assert_int_eq(count(calls, "RunInstances"), 0);
+  acct_exec_free(F.e);
+  F.e = NULL;
+  store_free(claims);
+}
+END_TEST
+
+/* A BYOC account: the claim's BYOC Secret is read before planning; the
+ * support role, IAM user, key Secret, the claim's region, Ready; no
+ * Organizations call, no support case. */
+START_TEST(byoc_account_to_ready)
+{
+  struct store *claims = claims_store();
+  json_t *c = json_deep_copy(store_get(claims, "ns1/c1"));
+
+  obj_set_new(c, "spec.manualSTSMode", json_false());
+  obj_set_str(c, "spec.byocSecretRef.name", "byoc");
+  store_put_new(claims, c, NULL);
+  json_object_set_new(secrets, "byoc",
+                      json_pack("{s:{s:s},s:{s:s,s:s}}", "metadata", "name",
+                                "byoc", "data", "aws_access_key_id",
+                                "QUtJQUNVU1Q=", "aws_secret_access_key",
+                                "Y3VzdHNlY3JldA=="));
+  acct_exec_free(F.e);
+  F.d.claims = claims;
+  F.e = acct_exec_new(&F.d);
+  add_sts_account();
+  {
+    json_t *a = json_deep_copy(store_get(accounts, KEY));
+
+    obj_set_new(a, "spec.manualSTSMode", json_false());
+    obj_add_finalizer(a, OBJ_FINALIZER);
+    store_put_new(accounts, a, NULL);
+  }
+  ck_assert_int_lt(drive(100), 100);
+  ck_assert_int_eq(count(calls, "CreateRole"), 1);
+  ck_assert_int_eq(count(calls, "CreateUser"), 1);
+  ck_assert_int_eq(n_create_key, 1);
+  ck_assert_int_eq(count(calls, "RunInstances"), 1);
+  ck_assert_int_eq(count(calls, "CreateCase"), 0);
+  ck_assert_int_eq(count(calls, "TagResource"), 0);
+  ck_assert_str_eq(last_kms, "k1");
+  ck_assert_ptr_nonnull(
+      json_object_get(secrets, "osd-creds-mgmt-abc123-secret"));
+  acct_exec_free(F.e);
+  F.e = NULL;
+  store_free(claims);
+}
+END_TEST
 
 START_TEST(lifecycle_to_ready)
 {
@@ -1193,6 +1342,9 @@ static Suite *acct_exec_suite(void)
 
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, lifecycle_to_ready);
+  tcase_add_test(tc, sts_account_by_role_chain_to_ready);
+  tcase_add_test(tc, sts_refused_role_fails_the_account);
+  tcase_add_test(tc, byoc_account_to_ready);
   tcase_add_test(tc, create_account_composite);
   tcase_add_test(tc, create_annotation_conflict_keeps_request_in_obs);
   tcase_add_test(tc, secret_exists_drops_new_key);

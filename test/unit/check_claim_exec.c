@@ -52,6 +52,8 @@ static struct fx {
   json_t *created; /* last created object */
   json_t *updated; /* last updated object */
   bool secret_exists;
+  bool byoc_fin;      /* the BYOC Secret "byoc" carries its finalizer */
+  bool create_exists; /* create -> AlreadyExists */
   int nevents;
   char ev_reason[64];
   /* AWS */
@@ -87,7 +89,13 @@ static int k_get(void *arg, const struct k8s_gvr *g, const char *ns,
   json_t *o = NULL;
 
   kcall("get", g, ns, name);
-  if (str_eq(name, "osd-creds-mgmt-abc123-secret"))
+  if (str_eq(name, "byoc")) {
+    o = json_pack("{s:{s:s,s:s,s:[]},s:{s:s}}", "metadata", "name", "byoc",
+                  "namespace", "team", "finalizers", "data",
+                  "aws_access_key_id", "QUtJQQ==");
+    if (fx.byoc_fin)
+      obj_add_finalizer(o, "finalizer.aws.managed.openshift.io/byoc");
+  } else if (str_eq(name, "osd-creds-mgmt-abc123-secret"))
     o = json_pack("{s:{s:s,s:s,s:s}}", "data", "aws_access_key_id",
                   "QUtJQQ==", "aws_secret_access_key", "c2VjcmV0", "other",
                   "eA==");
@@ -102,6 +110,10 @@ static int k_create(void *arg, const struct k8s_gvr *g, const char *ns,
                     json_t *obj, k8s_obj_cb cb, void *cbarg)
 {
   kcall("create", g, ns, obj_name(obj));
+  if (fx.create_exists) {
+    cb(OP_EEXIST, NULL, NULL, cbarg);
+    return 0;
+  }
   json_decref(fx.created);
   fx.created = json_deep_copy(obj);
   cb(0, obj, NULL, cbarg);
@@ -889,6 +901,87 @@ START_TEST(cleanup_assume_role_failure)
 }
 END_TEST
 
+/* A CCS claim: its BYOC Secret is read before planning; the finalizer is
+ * added by GET + PUT of that Secret (metadata only). */
+static json_t *ccs_claim(void)
+{
+  json_t *c = load(CLAIM);
+
+  obj_set_str(c, "spec.accountLink", "");
+  obj_set_new(c, "spec.byoc", json_true());
+  obj_set_str(c, "spec.byocAWSAccountID", "222233334444");
+  obj_set_str(c, "spec.byocSecretRef.name", "byoc");
+  obj_set_str(c, "spec.byocSecretRef.namespace", "team");
+  return c;
+}
+
+START_TEST(ccs_byoc_secret_finalizer_added)
+{
+  put_claim(ccs_claim());
+  run();
+  ck_assert_int_eq(fx.nk, 4);
+  ck_assert_str_eq(fx.kcalls[0], "get secrets team/byoc");
+  ck_assert_str_eq(fx.kcalls[1], "get secrets team/aws");
+  ck_assert_str_eq(fx.kcalls[2], "get secrets team/byoc");
+  ck_assert_str_eq(fx.kcalls[3], "update secrets team/byoc");
+  ck_assert(
+      obj_has_finalizer(fx.updated, "finalizer.aws.managed.openshift.io/byoc"));
+  ck_assert_int_eq(obs()->action, CLAIM_BYOC_FINALIZER);
+  ck_assert_int_eq(obs()->result, 0);
+  ck_assert_int_eq(fx.na, 0);
+}
+END_TEST
+
+/* With the finalizer in place: the Account CR is created in the operator
+ * namespace under the name derived from the claim's uid. */
+START_TEST(ccs_account_created)
+{
+  fx.byoc_fin = true;
+  put_claim(ccs_claim());
+  run();
+  ck_assert_int_eq(fx.nk, 3);
+  ck_assert_str_eq(fx.kcalls[2],
+                   "create accounts " NS "/osd-creds-mgmt-d57ogm");
+  ck_assert(obj_bool(fx.created, "spec.byoc"));
+  ck_assert_str_eq(obj_str0(fx.created, "spec.awsAccountID"), "222233334444");
+  ck_assert_str_eq(obj_str0(fx.created, "spec.claimLinkNamespace"), "team");
+  ck_assert_ptr_null(obj_get(fx.created, "metadata.ownerReferences"));
+  ck_assert_str_eq(fx.ev_reason, "AccountCreated");
+  ck_assert_int_eq(obs()->action, CLAIM_CREATE_ACCOUNT);
+  ck_assert_int_eq(obs()->result, 0);
+}
+END_TEST
+
+/* Created before a crash (or the cache lags): AlreadyExists is success. */
+START_TEST(ccs_account_already_exists)
+{
+  fx.byoc_fin = true;
+  fx.create_exists = true;
+  put_claim(ccs_claim());
+  run();
+  ck_assert_int_eq(obs()->action, CLAIM_CREATE_ACCOUNT);
+  ck_assert_int_eq(obs()->result, 0);
+  ck_assert_int_eq(fx.res.err, 0);
+}
+END_TEST
+
+/* Deleted with its Account gone: the BYOC Secret finalizer is removed. */
+START_TEST(ccs_deleted_byoc_finalizer_removed)
+{
+  json_t *c = ccs_claim();
+
+  fx.byoc_fin = true;
+  obj_set_str(c, "metadata.deletionTimestamp", "2026-01-02T00:00:00Z");
+  obj_set_str(c, "spec.accountLink", "osd-creds-mgmt-gone");
+  put_claim(c);
+  run();
+  ck_assert_str_eq(fx.kcalls[3], "update secrets team/byoc");
+  ck_assert(!obj_has_finalizer(fx.updated,
+                               "finalizer.aws.managed.openshift.io/byoc"));
+  ck_assert_int_eq(obs()->action, CLAIM_BYOC_FINALIZER);
+}
+END_TEST
+
 START_TEST(deleted_claim_drops_observation)
 {
   struct ctrl_result out;
@@ -921,6 +1014,10 @@ static Suite *claim_exec_suite(void)
   tcase_add_test(tc, snapshot_in_use_while_image_registered);
   tcase_add_test(tc, cleanup_in_govcloud);
   tcase_add_test(tc, deleted_claim_drops_observation);
+  tcase_add_test(tc, ccs_byoc_secret_finalizer_added);
+  tcase_add_test(tc, ccs_account_created);
+  tcase_add_test(tc, ccs_account_already_exists);
+  tcase_add_test(tc, ccs_deleted_byoc_finalizer_removed);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -21,7 +21,9 @@
   "\"spec\":{\"awsAccountID\":\"\",\"iamUserSecret\":\"\",\"accountPool\":"    \
   "\"hive\"},\"status\":{}}"
 #define CM                                                                     \
-  "{\"account-limit\":\"100\",\"root\":\"r-1\",\"base\":\"ou-base\","          \
+  "{\"sts-jump-role\":\"arn:aws:iam::1:role/"                                  \
+  "sts-jump\",\"account-limit\":\"100\",\"root\":\"r-1\",\"base\":\"ou-"       \
+  "base\","                                                                    \
   "\"shard-name\":\"shard1\",\"ami-owner\":\"111\",\"accountpool\":"           \
   "\"hive:\\n  default: true\\n\",\"payer-account-ids\":\"999999999999\","     \
   "\"support-jump-role\":\"arn:aws:iam::1:role/jump\",\"app-code\":\"A1\"}"
@@ -71,7 +73,13 @@
   "\"r3\":{\"status\":\"ENABLING\"},\"r4\":{\"status\":\"ENABLING\"},"         \
   "\"r5\":{\"status\":\"ENABLING\"},\"r6\":{\"status\":\"ENABLING\"}"
 
-enum { F_NO_LIMIT = 1, F_NO_SLOT = 2, F_SECRET = 4, F_OPTING9 = 8 };
+enum {
+  F_NO_LIMIT = 1,
+  F_NO_SLOT = 2,
+  F_SECRET = 4,
+  F_OPTING9 = 8,
+  F_BYOC = 16
+};
 
 struct row {
   const char *name;
@@ -95,6 +103,7 @@ struct row {
 
 static const struct row rows[] = {
 #include "fixtures/plans/account_rows.inc"
+#include "fixtures/plans/account_ccs_rows.inc"
 };
 
 /* Rows with a --support-case-poll-interval (seconds) in the snapshot. */
@@ -127,6 +136,10 @@ static const char *check_field(const struct acct_step *s, const char *spec,
     { "quota_code", offsetof(struct acct_step, quota_code) },
     { "service_code", offsetof(struct acct_step, service_code) },
     { "partition", offsetof(struct acct_step, partition) },
+    { "cred_role", offsetof(struct acct_step, cred_role) },
+    { "cred_jump", offsetof(struct acct_step, cred_jump) },
+    { "external_id", offsetof(struct acct_step, external_id) },
+    { "kms_key_id", offsetof(struct acct_step, kms_key_id) },
   };
   const char *eq = strchr(spec + 2, '=');
   size_t i, n = eq ? (size_t)(eq - spec - 2) : 0;
@@ -160,6 +173,14 @@ static const char *check_tag(const struct acct_step *s, const char *spec,
   return msg;
 }
 
+static const char *first_of(const json_t *work)
+{
+  const json_t *w = json_array_get(work, 0);
+  const char *u = json_string_value(json_object_get(w, "user"));
+
+  return u ? u : json_string_value(json_object_get(w, "role"));
+}
+
 static void check_expect(const struct row *r, const struct acct_step *s)
 {
   char msg[600];
@@ -177,6 +198,10 @@ static void check_expect(const struct row *r, const struct acct_step *s)
                                                                  : "work size";
     else if (!strncmp(e, "why~", 4))
       err = strstr(s->why, e + 4) ? NULL : s->why;
+    else if (!strncmp(e, "mode=", 5)) /* enum acct_creds */
+      err = (int)s->cred_mode == atoi(e + 5) ? NULL : "cred_mode";
+    else if (!strncmp(e, "first=", 6)) /* the work's first user or role */
+      err = str_eq(first_of(s->work), e + 6) ? NULL : first_of(s->work);
     else
       err = s->object_new ? pt_check_obj(s->object_new, e, msg, sizeof(msg))
                           : "no object_new";
@@ -208,6 +233,7 @@ static void run_row(const struct row *r, unsigned case_poll_s)
   sn.limit_allows = !(r->flags & F_NO_LIMIT);
   sn.create_slot_free = !(r->flags & F_NO_SLOT);
   sn.iam_secret_exists = (r->flags & F_SECRET) != 0;
+  sn.byoc_creds = (r->flags & F_BYOC) != 0;
   sn.accounts_opting_in = (r->flags & F_OPTING9) ? 9 : 8;
   sn.case_poll_s = case_poll_s;
   obs.regions = regions;
@@ -316,6 +342,62 @@ START_TEST(malformed_inputs)
 }
 END_TEST
 
+/* CCS accounts with bad claims and observations never crash. */
+static const char *const malformed_ccs[] = {
+  "{\"metadata\":{\"name\":\"x\",\"finalizers\":[\"finalizer.aws.managed."
+  "openshift.io\"]},\"spec\":{\"byoc\":true,\"claimLink\":\"c\"},"
+  "\"status\":{\"state\":\"Creating\",\"claimed\":true}}",
+  "{\"metadata\":{\"name\":\"x\",\"finalizers\":[\"finalizer.aws.managed."
+  "openshift.io\"],\"annotations\":{\"aws.managed.openshift.io/"
+  "iam-bootstrap\":\"user-policy\",\"aws.managed.openshift.io/region-init\":"
+  "\"[1]\"}},\"spec\":{\"byoc\":true,\"manualSTSMode\":true},\"status\":{"
+  "\"state\":\"InitializingRegions\",\"claimed\":true}}",
+  "{\"metadata\":{\"name\":\"x\",\"deletionTimestamp\":\"x\",\"finalizers\":"
+  "[\"finalizer.aws.managed.openshift.io\"]},\"spec\":{\"byoc\":true}}",
+};
+static const char *const malformed_claims[] = {
+  "{\"spec\":{\"customTags\":7,\"aws\":{\"regions\":\"x\"},\"kmsKeyId\":[]}}",
+  "{\"spec\":{\"customTags\":\"=\\n\\n==\\nk=\",\"aws\":{\"regions\":[1,{"
+  "\"name\":7}]},\"stsRoleARN\":5}}",
+};
+
+START_TEST(malformed_ccs_inputs)
+{
+  json_t *cm = pt_build(CM, NULL), *work = pt_load("[1,{\"role\":[]},\"x\"]");
+  struct acct_obs obs[] = {
+    { .action = ACCT_DESCRIBE_REGIONS, .regions = work },
+    { .action = ACCT_CLEANUP_IAM, .work = work },
+    { .action = ACCT_ASSUME_CHECK, .result = OP_EAUTH },
+  };
+  struct acct_snap sn = { 0 };
+  struct acct_step s;
+  struct opcfg cfg;
+  char err[256];
+  size_t i, k;
+
+  ck_assert_int_eq(opcfg_parse(&cfg, cm, err, sizeof(err)), 0);
+  sn.cfg = &cfg;
+  sn.now = PT_T0;
+  sn.byoc_creds = true;
+  for (i = 0; i < sizeof(malformed_claims) / sizeof(malformed_claims[0]); i++) {
+    json_t *a = pt_load(malformed_ccs[_i]), *c = pt_load(malformed_claims[i]);
+
+    sn.account = a;
+    sn.claim = c;
+    for (k = 0; k <= sizeof(obs) / sizeof(obs[0]); k++) {
+      sn.obs = k < sizeof(obs) / sizeof(obs[0]) ? &obs[k] : NULL;
+      ck_assert_int_eq(acct_plan(&sn, &s), 0);
+      acct_step_cleanup(&s);
+    }
+    json_decref(a);
+    json_decref(c);
+  }
+  opcfg_cleanup(&cfg);
+  json_decref(cm);
+  json_decref(work);
+}
+END_TEST
+
 static Suite *plan_account_suite(void)
 {
   Suite *s = suite_create("plan_account");
@@ -327,6 +409,8 @@ static Suite *plan_account_suite(void)
   tcase_add_test(tc, null_snapshot);
   tcase_add_loop_test(tc, malformed_inputs, 0,
                       (int)(sizeof(malformed) / sizeof(malformed[0])));
+  tcase_add_loop_test(tc, malformed_ccs_inputs, 0,
+                      (int)(sizeof(malformed_ccs) / sizeof(malformed_ccs[0])));
   suite_add_tcase(s, tc);
   return s;
 }

@@ -52,7 +52,8 @@
   "{\"feature.close_on_release\":\"true\",\"close_account.dry_run\":"          \
   "\"false\"}"
 
-enum { F_SECRET = 1, F_NO_CM = 2 };
+enum { F_SECRET = 1, F_NO_CM = 2, F_BYOC_SECRET = 4, F_BYOC_FIN = 8 };
+#define F_BYOC_ALL (F_BYOC_SECRET | F_BYOC_FIN)
 
 struct row {
   const char *name;
@@ -74,6 +75,7 @@ struct row {
 
 static const struct row rows[] = {
 #include "fixtures/plans/claim_rows.inc"
+#include "fixtures/plans/claim_ccs_rows.inc"
 };
 
 static const char *check_field(const struct claim_step *s, const char *spec,
@@ -172,6 +174,8 @@ static void run_row(const struct row *r)
   sn.naccounts = n;
   sn.now = PT_T0;
   sn.secret_exists = (r->flags & F_SECRET) != 0;
+  sn.byoc_secret_exists = (r->flags & F_BYOC_SECRET) != 0;
+  sn.byoc_secret_finalized = (r->flags & F_BYOC_FIN) != 0;
   if (obs.at == 0)
     obs.at = sn.now;
   sn.obs = r->obs.action != CLAIM_DONE ? &obs : NULL;

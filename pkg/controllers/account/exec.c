@@ -34,6 +34,7 @@ struct acct_exec *acct_exec_new(const struct acct_exec_deps *d)
   if (!e)
     return NULL;
   e->d = *d;
+  map_init(&e->ccs);
   str_copy(e->ns, d->ns ? d->ns : "aws-account-operator", sizeof(e->ns));
   e->d.ns = e->ns;
   e->run = exec_runner_new(&acct_desc, e, &rd);
@@ -49,6 +50,7 @@ void acct_exec_free(struct acct_exec *e)
   if (!e)
     return;
   exec_runner_free(e->run);
+  acct__ccs_free_all(e);
   free(e);
 }
 
@@ -73,6 +75,8 @@ void acct__job_cleanup(struct exec_job *b)
   acct_step_cleanup(&j->st);
   if (j->creds)
     aws_creds_unref(j->creds);
+  if (j->byoc)
+    aws_creds_unref(j->byoc);
   util_free_secret(j->secret_key);
   free(j->marker);
 }
@@ -188,6 +192,7 @@ int acct__plan(struct exec_job *b, struct exec_step *v)
   sn.accounts_opting_in = count_opting_in(e->d.accounts);
   sn.case_poll_s = e->d.case_poll_s;
   sn.obs = exec_runner_obs(e->run, b->key);
+  sn.byoc_creds = j->byoc != NULL;
   rc = acct_plan(&sn, &j->st);
   *v = (struct exec_step){ .done = j->st.action == ACCT_DONE,
                            .action = (int)j->st.action,
@@ -208,14 +213,26 @@ static void secret_name(const json_t *a, char *out, size_t n)
 }
 
 /* Does the IAM Secret exist? The plan needs it. */
-int acct__prepare(struct exec_job *b)
+int acct__prepare_iam(struct exec_job *b)
 {
-  struct acct_job *j = (struct acct_job *)b;
   char name[300];
 
-  j->e = b->ctl;
-  acct_step_init(&j->st);
   secret_name(b->obj, name, sizeof(name));
   return exec_job_check_exists(b, &exec_gvr_secrets, obj_namespace(b->obj),
                                name);
+}
+
+/* CCS accounts (not STS) read the claim's BYOC Secret first. */
+int acct__prepare(struct exec_job *b)
+{
+  struct acct_job *j = (struct acct_job *)b;
+  const json_t *c;
+
+  j->e = b->ctl;
+  acct_step_init(&j->st);
+  if (obj_bool(b->obj, "spec.byoc") &&
+      !obj_bool(b->obj, "spec.manualSTSMode") &&
+      (c = acct__claim_of(j->e, b->obj)))
+    return acct__prepare_ccs(j, c);
+  return acct__prepare_iam(b);
 }

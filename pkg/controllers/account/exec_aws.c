@@ -16,8 +16,11 @@
 int acct__account_target(struct acct_job *j, const char *region)
 {
   struct aws_creds *c = NULL;
-  int rc = exec_aws_account_creds(j->e->d.aws, j->st.account_id, &c);
+  int rc;
 
+  if (j->st.cred_mode != ACCT_CREDS_ORG)
+    return acct__ccs_target(j, region);
+  rc = exec_aws_account_creds(j->e->d.aws, j->st.account_id, &c);
   if (rc)
     return rc;
   if (!j->creds)
@@ -398,6 +401,8 @@ int acct__exec_aws(struct acct_job *j)
     return describe_case(j);
   case ACCT_FIND_CASE:
     return find_case(j);
+  case ACCT_ASSUME_CHECK:
+    return acct__exec_assume_check(j);
   case ACCT_DESCRIBE_REGIONS:
     return describe_regions(j);
   case ACCT_ENSURE_SUPPORT_ROLE:

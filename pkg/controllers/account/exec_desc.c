@@ -26,6 +26,7 @@ static void gone(void *ctl, const char *key)
 
   if (e->d.watcher)
     exec_watcher_create_end(e->d.watcher, key);
+  acct__ccs_forget(e, key);
 }
 
 static void *new_ctl(struct exec_shared *s, struct exec_runner **run)
@@ -82,6 +83,7 @@ static const struct exec_action actions[] = {
   CALL(ACCT_OPT_IN_REGION),
   CALL(ACCT_CLEANUP_IAM_STEP),
   CALL(ACCT_FIND_CASE),
+  CALL(ACCT_ASSUME_CHECK),
 };
 
 const struct exec_desc acct_desc = {

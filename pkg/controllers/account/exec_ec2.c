@@ -117,6 +117,7 @@ static void run_instance(struct acct_job *j)
     .volume_size_gib = 10,
     .encrypted = true,
     .delete_on_termination = true,
+    .kms_key_id = j->st.kms_key_id[0] ? j->st.kms_key_id : NULL,
   };
   int rc;
 

@@ -4,11 +4,15 @@
 
 #include "aws/api.h"
 #include "controllers/account/exec.h"
+#include "util/map.h"
 
 struct acct_exec {
   struct acct_exec_deps d;
   char ns[64];
   struct exec_runner *run;
+  /* CCS/STS role-chain handles per Account key (exec_ccs.c), so a chain
+   * is assumed once per session, not once per step. */
+  struct map ccs;
 };
 
 /* One reconcile in flight (base.obj: the owned copy of the Account). */
@@ -19,6 +23,7 @@ struct acct_job {
   struct acct_obs obs;
   json_t *aux;              /* owned: obs.regions */
   struct aws_creds *creds;  /* account role credentials (a reference) */
+  struct aws_creds *byoc;   /* CCS: the BYOC Secret's keys (a reference) */
   struct aws_target mgmt_t; /* management account */
   struct aws_target acct_t; /* the account, st.region */
   int stage;
@@ -57,5 +62,17 @@ int acct__exec_cleanup_step(struct acct_job *j);
 /* Account credentials into j->creds and j->acct_t (region st.region). */
 int acct__account_target(struct acct_job *j, const char *region);
 bool acct__code_is(const struct aws_error *ae, const char *code);
+
+/* exec_ccs.c: CCS/STS credentials. */
+int acct__prepare_ccs(struct acct_job *j, const json_t *claim);
+/* The IAM Secret check that ends every prepare (exec.c). */
+int acct__prepare_iam(struct exec_job *b);
+/* acct__account_target for cred_mode != ACCT_CREDS_ORG. */
+int acct__ccs_target(struct acct_job *j, const char *region);
+int acct__exec_assume_check(struct acct_job *j);
+/* Drop the Account's cached chain (it is gone), or all of them. */
+void acct__ccs_forget(struct acct_exec *e, const char *key);
+void acct__ccs_free_all(struct acct_exec *e);
+const json_t *acct__claim_of(const struct acct_exec *e, const json_t *a);
 
 #endif

@@ -37,6 +37,7 @@ static const char *const action_names[] = {
   "opt-in-region",
   "cleanup-iam-step",
   "find-case",
+  "assume-check",
 };
 
 const char *acct_action_name(enum acct_action a)
@@ -143,6 +144,7 @@ json_t *acct__resource_tags_new(const struct acct_snap *sn)
                       json_string(obj_str0(a, "spec.claimLinkNamespace")));
   if (sn->cfg)
     json_object_update(t, sn->cfg->aws_managed_tags);
+  acct__custom_tags(sn->claim, t);
   return t;
 }
 
@@ -321,10 +323,8 @@ int acct_plan(const struct acct_snap *sn, struct acct_step *s)
   }
   if (plan_prelude(sn, s))
     return 0;
-  if (obj_bool(a, "spec.byoc")) {
-    acct__done(s, 0, "CCS account: not handled by the non-CCS plan");
-    return 0;
-  }
+  if (obj_bool(a, "spec.byoc"))
+    return acct__plan_ccs(sn, s);
   if (!sn->cfg) {
     acct__done(s, 30 * PLAN_SEC, "operator configmap missing or invalid");
     return 0;

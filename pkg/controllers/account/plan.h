@@ -173,6 +173,23 @@ enum acct_action {
    * Support"), so a crash between CreateCase and recording its id does not
    * open a second one. Obs: case_id ("" = none). */
   ACCT_FIND_CASE,
+  /* CCS/STS: the role chain of cred_mode made with explicit AssumeRole
+   * calls, so the plan sees the AWS error code (a chain used by the other
+   * actions only reports CredentialsUnavailable). STS: management ->
+   * cred_jump (session awsAccountOperator) -> cred_role with external_id
+   * (session RH-Account-Initialization). BYOC_ROLE: management -> cred_role
+   * (the support role). The credentials are discarded. Obs: result,
+   * aws_code. */
+  ACCT_ASSUME_CHECK,
+};
+
+/* Whose credentials an account action uses (CCS/STS, plan_ccs.c). */
+enum acct_creds {
+  ACCT_CREDS_ORG = 0,   /* OrganizationAccountAccessRole from management */
+  ACCT_CREDS_BYOC,      /* the keys of the claim's BYOC Secret */
+  ACCT_CREDS_BYOC_ROLE, /* management -> AssumeRole cred_role (support role,
+                           which trusts the operator's identity) */
+  ACCT_CREDS_STS,       /* management -> cred_jump -> cred_role (external_id) */
 };
 
 /* The step. Owner: the caller; acct_step_cleanup frees object_new/tags. */
@@ -205,6 +222,13 @@ struct acct_step {
    * "aws-us-gov" with fedramp); its global region is where global quotas
    * (region "") are requested */
   char partition[16];
+  /* CCS/STS (plan_ccs.c): the credentials of every AWS action on the
+   * account, and the claim's KMS key for ACCT_REGION_LAUNCH. */
+  enum acct_creds cred_mode;
+  char cred_role[256];
+  char cred_jump[256];
+  char external_id[256];
+  char kms_key_id[256];
 };
 
 /* The outcome of the last AWS action executed for this key (the
@@ -251,6 +275,8 @@ struct acct_snap {
    * wait after CreateCase. 0 = upstream's 10 minutes. */
   unsigned case_poll_s;
   const struct acct_obs *obs; /* NULL = none */
+  /* CCS (non-STS): the claim's BYOC Secret was read and holds keys. */
+  bool byoc_creds;
 };
 
 void acct_step_init(struct acct_step *s);

@@ -150,10 +150,8 @@ int acct__plan_delete(const struct acct_snap *sn, struct acct_step *s)
     remove_finalizer(sn, s, "STS account deleted");
     return 0;
   }
-  if (obj_bool(a, "spec.byoc")) {
-    acct__done(s, 0, "CCS account deletion: not handled by this plan");
-    return 0;
-  }
+  if (obj_bool(a, "spec.byoc"))
+    return acct__plan_delete_ccs(sn, s);
   if (str_empty(obj_str(a, "spec.awsAccountID"))) {
     remove_finalizer(sn, s, "no AWS account to clean up");
     if (obj_annotation(a, ACCT_ANN_EMAIL))

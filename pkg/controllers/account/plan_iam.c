@@ -88,7 +88,7 @@ static void fill_iam(const struct acct_snap *sn, struct acct_step *s)
   s->tags = acct__resource_tags_new(sn);
 }
 
-static bool plan_iam_stage(const struct acct_snap *sn, struct acct_step *s)
+bool acct__plan_iam_stage(const struct acct_snap *sn, struct acct_step *s)
 {
   const char *cur = obj_annotation(sn->account, ACCT_ANN_IAM);
   const struct acct_obs *o;
@@ -118,7 +118,7 @@ static bool plan_iam_stage(const struct acct_snap *sn, struct acct_step *s)
   return true;
 }
 
-static bool plan_secret(const struct acct_snap *sn, struct acct_step *s)
+bool acct__plan_iam_secret(const struct acct_snap *sn, struct acct_step *s)
 {
   const struct acct_obs *o = acct__obs(sn, ACCT_CREATE_ACCESS_KEY_SECRET);
   struct acct_step tmp;
@@ -201,7 +201,7 @@ int acct__plan_bootstrap(const struct acct_snap *sn, struct acct_step *s)
     str_copy(s->why, "add iamUserId label", sizeof(s->why));
     return 0;
   }
-  if (plan_iam_stage(sn, s) || plan_secret(sn, s))
+  if (acct__plan_iam_stage(sn, s) || acct__plan_iam_secret(sn, s))
     return 0;
   return plan_to_regions(sn, s);
 }
@@ -217,7 +217,7 @@ bool acct__plan_iam_restore(const struct acct_snap *sn, struct acct_step *s)
       !str_empty(obj_str(a, "spec.iamUserSecret")))
     return false;
   if (sn->iam_secret_exists)
-    return plan_secret(sn, s); /* records spec.iamUserSecret */
+    return acct__plan_iam_secret(sn, s); /* records spec.iamUserSecret */
   if (o && o->result < 0 &&
       (o->action == ACCT_ENSURE_IAM_USER ||
        o->action == ACCT_ATTACH_USER_POLICY)) {
@@ -229,9 +229,9 @@ bool acct__plan_iam_restore(const struct acct_snap *sn, struct acct_step *s)
   } else if (o && o->action == ACCT_ENSURE_IAM_USER) {
     next = ACCT_ATTACH_USER_POLICY;
   } else if (o && o->action == ACCT_ATTACH_USER_POLICY) {
-    return plan_secret(sn, s);
+    return acct__plan_iam_secret(sn, s);
   } else if (o && o->action == ACCT_CREATE_ACCESS_KEY_SECRET) {
-    return plan_secret(sn, s);
+    return acct__plan_iam_secret(sn, s);
   }
   acct__aws(s, sn, next, "restore IAM user of a reused account");
   fill_iam(sn, s);

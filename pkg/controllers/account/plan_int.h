@@ -44,5 +44,20 @@ bool acct__plan_quotas(const struct acct_snap *sn, struct acct_step *s,
 bool acct__optin_seed(const struct acct_snap *sn, struct acct_step *s);
 int acct__plan_optin(const struct acct_snap *sn, struct acct_step *s);
 int acct__plan_delete(const struct acct_snap *sn, struct acct_step *s);
+/* IAM bootstrap stages and the access key Secret (plan_iam.c): true when
+ * a step was chosen. */
+bool acct__plan_iam_stage(const struct acct_snap *sn, struct acct_step *s);
+bool acct__plan_iam_secret(const struct acct_snap *sn, struct acct_step *s);
+/* CCS/BYOC and STS accounts (plan_ccs.c). */
+int acct__plan_ccs(const struct acct_snap *sn, struct acct_step *s);
+int acct__plan_delete_ccs(const struct acct_snap *sn, struct acct_step *s);
+/* Region list of a CCS account: the claim's regions that are enabled. */
+int acct__ccs_region_list(const struct acct_snap *sn, struct acct_step *s);
+/* All regions worked: Ready, or Failed when one failed. */
+void acct__ccs_finish(const struct acct_snap *sn, struct acct_step *s,
+                      const json_t *regions);
+/* The claim's customTags (newline-separated key=value, split at the
+ * first '=') added to tags; claim may be NULL. */
+void acct__custom_tags(const json_t *claim, json_t *tags);
 
 #endif

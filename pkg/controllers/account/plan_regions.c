@@ -133,9 +133,14 @@ int acct__plan_regions(const struct acct_snap *sn, struct acct_step *s)
 
   if (!json_is_object(map) || sn->cfg->fedramp) {
     json_decref(map);
+    if (!sn->cfg->fedramp && obj_bool(sn->account, "spec.byoc"))
+      return acct__ccs_region_list(sn, s);
     if (!sn->cfg->fedramp)
       return acct__plan_region_list(sn, s);
-    finish(sn, s); /* GovCloud is bring-your-own-VPC: nothing to init */
+    if (obj_bool(sn->account, "spec.byoc"))
+      acct__ccs_finish(sn, s, NULL);
+    else
+      finish(sn, s); /* GovCloud is bring-your-own-VPC: nothing to init */
     return 0;
   }
   /* Pass 0 cleans and launches everywhere first, pass 1 then waits for
@@ -154,7 +159,10 @@ int acct__plan_regions(const struct acct_snap *sn, struct acct_step *s)
       return 0;
     }
   }
+  if (obj_bool(sn->account, "spec.byoc"))
+    acct__ccs_finish(sn, s, map);
+  else
+    finish(sn, s);
   json_decref(map);
-  finish(sn, s);
   return 0;
 }

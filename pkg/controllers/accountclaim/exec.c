@@ -93,6 +93,8 @@ int claim__plan(struct exec_job *b, struct exec_step *v)
   sn.cfg = exec_cfg_for_plan(e->d.cfg_get, e->d.cfg_arg, e->d.configmap, &cfg);
   sn.now = time(NULL);
   sn.secret_exists = b->exists;
+  sn.byoc_secret_exists = j->byoc_exists;
+  sn.byoc_secret_finalized = j->byoc_finalized;
   sn.obs = exec_runner_obs(e->run, b->key);
   rc = sn.accounts ? claim_plan(&sn, &j->st) : OP_ENOMEM;
   free((void *)sn.accounts);
@@ -110,19 +112,28 @@ int claim__plan(struct exec_job *b, struct exec_step *v)
 }
 
 /* Does the claim's credentials Secret exist? The plan needs it. */
-int claim__prepare(struct exec_job *b)
+int claim__prepare_cred(struct exec_job *b)
 {
-  struct claim_job *j = (struct claim_job *)b;
   const char *name = obj_str(b->obj, "spec.awsCredentialSecret.name");
   const char *ns = obj_str(b->obj, "spec.awsCredentialSecret.namespace");
 
-  j->e = b->ctl;
-  claim_step_init(&j->st);
   if (str_empty(name))
     return 1;
   if (str_empty(ns))
     ns = obj_namespace(b->obj);
   return exec_job_check_exists(b, &exec_gvr_secrets, ns, name);
+}
+
+/* CCS claims read their BYOC Secret first (exec_ccs.c). */
+int claim__prepare(struct exec_job *b)
+{
+  struct claim_job *j = (struct claim_job *)b;
+
+  j->e = b->ctl;
+  claim_step_init(&j->st);
+  if (obj_bool(b->obj, "spec.byoc") && !obj_bool(b->obj, "spec.manualSTSMode"))
+    return claim__prepare_ccs(j);
+  return claim__prepare_cred(b);
 }
 
 void claim__job_cleanup(struct exec_job *b)

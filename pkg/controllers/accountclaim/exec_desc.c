@@ -82,6 +82,8 @@ static const struct exec_action actions[] = {
   CALL(CLAIM_WRITE_SECRET, claim__start_secret),
   CALL(CLAIM_WRITE_FAKE_SECRET, claim__start_secret),
   CALL(CLAIM_DELETE_SECRET, claim__start_secret),
+  CALL(CLAIM_CREATE_ACCOUNT, claim__start_create),
+  CALL(CLAIM_BYOC_FINALIZER, claim__start_byoc),
 };
 
 const struct exec_desc claim_desc = {

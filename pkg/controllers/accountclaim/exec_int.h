@@ -21,7 +21,8 @@ struct claim_job {
   struct exec_job base;
   struct claim_exec *e;
   struct claim_step st;
-  struct claim_obs last; /* the action's outcome, for the metrics */
+  struct claim_obs last;            /* the action's outcome, for the metrics */
+  bool byoc_exists, byoc_finalized; /* prepare: the BYOC Secret */
 };
 /* The descriptor's functions (exec.c). */
 int claim__prepare(struct exec_job *b);
@@ -33,6 +34,15 @@ void claim__job_cleanup(struct exec_job *b);
 void claim__action_done(void *arg, const struct claim_obs *o);
 /* WRITE_SECRET, WRITE_FAKE_SECRET, DELETE_SECRET (exec_secret.c). */
 int claim__exec_secret(struct claim_job *j);
+
+/* exec_ccs.c: the BYOC Secret read before planning, its finalizer. */
+int claim__prepare_ccs(struct claim_job *j);
+int claim__start_byoc(struct exec_job *b);
+/* CLAIM_CREATE_ACCOUNT: POST the Account; AlreadyExists is success (the
+ * name is the claim's own; the cache may lag after a create). */
+int claim__start_create(struct exec_job *b);
+/* The credentials Secret check that ends every prepare. */
+int claim__prepare_cred(struct exec_job *b);
 
 /* exec_metrics.c: the descriptor's hooks and their families. */
 void claim__metrics_init(struct claim_exec *e, struct met_registry *r);

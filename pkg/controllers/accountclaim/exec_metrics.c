@@ -81,7 +81,8 @@ void claim__metrics_seen(struct exec_job *b, int rc)
   }
   (void)rc;
   if (str_eq(obj_str(b->obj, "status.state"), "Pending"))
-    met_observe(e->pending, NULL, age(b->obj));
+    met_observe(obj_bool(b->obj, "spec.byoc") ? e->ccs_pending : e->pending,
+                NULL, age(b->obj));
 }
 
 void claim__metrics_written(struct exec_job *b)
@@ -92,7 +93,8 @@ void claim__metrics_written(struct exec_job *b)
     return;
   if (str_eq(obj_str(j->st.object_new, "status.state"), "Ready") &&
       !str_eq(obj_str(b->obj, "status.state"), "Ready"))
-    met_observe(j->e->ready, NULL, age(b->obj));
+    met_observe(obj_bool(b->obj, "spec.byoc") ? j->e->ccs_ready : j->e->ready,
+                NULL, age(b->obj));
 }
 
 void claim__metrics_action(struct exec_job *b)

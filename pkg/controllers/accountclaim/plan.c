@@ -16,6 +16,7 @@ static const char *const action_names[] = {
   "write-secret",   "write-fake-secret",
   "delete-secret",  "cleanup-region",
   "close-account",  "account-delete",
+  "create-account", "byoc-finalizer",
 };
 
 const char *claim_action_name(enum claim_action a)
@@ -264,10 +265,8 @@ int claim_plan(const struct claim_snap *sn, struct claim_step *s)
     str_copy(s->why, "add finalizer", sizeof(s->why));
     return 0;
   }
-  if (obj_bool(c, "spec.byoc") || obj_bool(c, "spec.manualSTSMode")) {
-    claim__done(s, 0, "CCS/STS claim: not handled by the non-CCS plan");
-    return 0;
-  }
+  if (obj_bool(c, "spec.byoc") || obj_bool(c, "spec.manualSTSMode"))
+    return claim__plan_ccs(sn, s);
   if (!sn->cfg) {
     claim__done(s, 30 * PLAN_SEC, "operator configmap missing or invalid");
     return 0;

@@ -76,7 +76,19 @@ enum claim_action {
   CLAIM_CLOSE_ACCOUNT,
   /* DELETE the Account account_name (after it was closed). */
   CLAIM_ACCOUNT_DELETE,
+  /* CCS/STS: POST object_new (the Account osd-creds-mgmt-<suffix of the
+   * claim uid>) into the operator namespace. The name is deterministic,
+   * so a repeat after a crash gets AlreadyExists (success), never a
+   * second one. Obs: result. */
+  CLAIM_CREATE_ACCOUNT,
+  /* CCS: GET Secret secret_name/secret_namespace (the BYOC Secret), add
+   * (byoc_add) or remove CLAIM_BYOC_FINALIZER, PUT it. A missing Secret
+   * is success when removing. Obs: result. */
+  CLAIM_BYOC_FINALIZER,
 };
+
+/* On the customer's BYOC credentials Secret (upstream). */
+#define CLAIM_BYOC_FINALIZER_NAME "finalizer.aws.managed.openshift.io/byoc"
 
 /* Owner: the caller; claim_step_cleanup frees object_new. */
 struct claim_step {
@@ -99,6 +111,7 @@ struct claim_step {
   /* every step: the partition of the ARNs the executor builds ("aws",
    * "aws-us-gov" with fedramp) */
   char partition[16];
+  bool byoc_add; /* CLAIM_BYOC_FINALIZER: add (true) or remove */
 };
 
 struct claim_obs {
@@ -120,6 +133,9 @@ struct claim_snap {
   const struct opcfg *cfg; /* NULL = ConfigMap missing or invalid */
   time_t now;
   bool secret_exists; /* Secret spec.awsCredentialSecret exists */
+  /* CCS claims: the BYOC Secret spec.byocSecretRef exists, and carries
+   * CLAIM_BYOC_FINALIZER_NAME. */
+  bool byoc_secret_exists, byoc_secret_finalized;
   const struct claim_obs *obs;
 };
 
@@ -136,5 +152,11 @@ int claim_plan(const struct claim_snap *sn, struct claim_step *out);
 /* The account a claim would get now (borrowed), or NULL. Deterministic:
  * reused with the same legal entity first, else the oldest Ready one. */
 const json_t *claim_pick_account(const struct claim_snap *sn);
+
+/* CCS/STS validation (upstream Validate()): the first rule the claim
+ * breaks, as the InvalidAccountClaim message, or NULL. */
+const char *claim_ccs_invalid(const json_t *claim);
+/* arn:<aws|aws-us-gov|aws-cn>:iam::<12 digits>:role/<name>. */
+bool claim_role_arn_ok(const char *arn);
 
 #endif

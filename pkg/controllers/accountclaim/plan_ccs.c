@@ -213,8 +213,6 @@ static void support_role_arn(const struct claim_snap *sn, const json_t *a,
     str_copy(sfx, obj_label(a, OBJ_LABEL_IAM_USER_ID), sizeof(sfx));
   else
     names_suffix_from(obj_uid(a), sfx);
-  char res[64];
-
   str_fmt(res, sizeof(res), "role/ManagedOpenShift-Support-%s", sfx);
   /* BYOC Accounts carry their id from creation; without one, "" */
   if (aws_arn_fmt(out, n, opcfg_partition(sn->cfg), "iam",

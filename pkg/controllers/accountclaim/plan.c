@@ -16,6 +16,8 @@ static const char *const action_names[] = {
   "write-secret",   "write-fake-secret",
   "delete-secret",  "cleanup-region",
   "close-account",  "account-delete",
+  "fleet-ensure-role", "fleet-delete-users",
+  "fleet-write-secret", "fleet-delete-role",
 };
 
 const char *claim_action_name(enum claim_action a)

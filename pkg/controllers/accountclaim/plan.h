@@ -74,7 +74,29 @@ enum claim_action {
   CLAIM_CLOSE_ACCOUNT,
   /* DELETE the Account account_name (after it was closed). */
   CLAIM_ACCOUNT_DELETE,
+  /* ---- Fleet Manager claims (plan_fleet.c, exec_fleet.c) ---- */
+  /* Assume OrganizationAccountAccessRole (partition) in account_id; ensure
+   * role CLAIM_FLEET_ROLE trusting trust_arn ("Managed by AAO"): created
+   * when missing, deleted (policies first) and created again when it
+   * trusts anything else; then PutRolePolicy CLAIM_FLEET_POLICY (the
+   * account-scoped document). Converges, so a repeat is harmless. */
+  CLAIM_FLEET_ENSURE_ROLE,
+  /* Assume the role; delete every IAM user tagged clusterAccountName=
+   * account_name and clusterNamespace=<operator namespace>: access keys,
+   * attached policies, the user (every page; NoSuchEntity is success). */
+  CLAIM_FLEET_DELETE_USERS,
+  /* Secret secret_name/secret_namespace holding only role_arn (created,
+   * or an existing one's data replaced). */
+  CLAIM_FLEET_WRITE_SECRET,
+  /* Assume the role; delete CLAIM_FLEET_ROLE: inline policies, attached
+   * policies, the role (a missing role is success). */
+  CLAIM_FLEET_DELETE_ROLE,
 };
+
+#define CLAIM_FLEET_ROLE "managed-sts-role"
+#define CLAIM_FLEET_POLICY "AAO-CustomPolicy"
+/* On a deleting Fleet Manager claim: its Secret and role are gone. */
+#define CLAIM_ANN_FLEET_CLEANED "aws.managed.openshift.io/fleet-role-removed"
 
 /* Owner: the caller; claim_step_cleanup frees object_new. */
 struct claim_step {
@@ -94,6 +116,11 @@ struct claim_step {
   char src_secret[128];
   char secret_name[128];
   char secret_namespace[64];
+  /* Fleet Manager: the partition of the ARNs, the trusted principal, the
+   * managed-sts-role ARN (FLEET_WRITE_SECRET) */
+  char partition[16];
+  char trust_arn[256];
+  char role_arn[256];
 };
 
 struct claim_obs {

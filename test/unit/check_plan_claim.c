@@ -78,17 +78,18 @@ static const struct row rows[] = {
 
 /* ---- Fleet Manager rows (plan_fleet.c) ---- */
 #define FM_ARN "arn:aws:iam::999999999999:user/fleet-manager"
-#define FM_SPEC ",\"accountPool\":\"other\",\"fleetManagerConfig\":{"          \
+#define FM_SPEC                                                                \
+  ",\"accountPool\":\"other\",\"fleetManagerConfig\":{"                        \
   "\"trustedARN\":\"" FM_ARN "\"}"
 #define FLEET(x) LINKED(LINKED_OK FM_SPEC x)
 #define FLEET_CM "{\"feature.accountclaim_fleet_manager_trusted_arn\":\"true\"}"
 #define A_LINKED_NO_IAM                                                        \
-  "[{\"spec\":{\"claimLink\":\"c1\",\"claimLinkNamespace\":\"ns1\","         \
+  "[{\"spec\":{\"claimLink\":\"c1\",\"claimLinkNamespace\":\"ns1\","           \
   "\"iamUserSecret\":\"\"},\"status\":{\"claimed\":true}}]"
 #define FLEET_DELETING(x) DELETING(FM_SPEC x "}")
 #define FLEET_CLEANED_DELETING                                                 \
-  "{\"metadata\":{\"deletionTimestamp\":\"2026-01-01T00:59:00Z\","            \
-  "\"annotations\":{\"aws.managed.openshift.io/fleet-role-removed\":"         \
+  "{\"metadata\":{\"deletionTimestamp\":\"2026-01-01T00:59:00Z\","             \
+  "\"annotations\":{\"aws.managed.openshift.io/fleet-role-removed\":"          \
   "\"true\"}},\"spec\":{\"accountLink\":\"a1\"" FM_SPEC "}}"
 
 static const struct row fleet_rows[] = {

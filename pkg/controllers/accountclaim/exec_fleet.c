@@ -34,7 +34,7 @@ struct fl_job {
   size_t uidx;
   json_t *items; /* the list being worked: policy names/ARNs, keys */
   size_t idx;
-  bool more;   /* the list was truncated: read it again when done */
+  bool more; /* the list was truncated: read it again when done */
   char *marker;
   unsigned ops;
   fl_fn then; /* after the role is purged */
@@ -118,7 +118,7 @@ static bool trust_matches(const char *doc, const char *trust)
   bool ok;
 
   s = json_is_array(sts) && json_array_size(sts) == 1 ? json_array_get(sts, 0)
-                                                       : sts;
+                                                      : sts;
   ok = json_is_object(s) && str_eq(obj_str(s, "Effect"), "Allow") &&
        only(json_object_get(s, "Action"), "sts:AssumeRole") &&
        only(obj_get(s, "Principal.AWS"), trust) &&
@@ -302,8 +302,7 @@ static void purge_inline(struct fl_job *j)
 
   if (++j->ops > FL_MAX_OPS)
     return fl_finish(j, OP_ETIMEDOUT, NULL);
-  fl_check(j,
-           j->api->list_role_policies(j->api, &j->t, &rq, inline_listed, j));
+  fl_check(j, j->api->list_role_policies(j->api, &j->t, &rq, inline_listed, j));
 }
 
 static void finish_ok(struct fl_job *j)
@@ -405,8 +404,8 @@ static void user_detached(int err, const struct aws_error *ae,
   if (item(j)) {
     struct aws_iam_user_policy_req dq = { user(j), item(j) };
 
-    return fl_check(j, j->api->detach_user_policy(j->api, &j->t, &dq,
-                                                  user_detached, j));
+    return fl_check(
+        j, j->api->detach_user_policy(j->api, &j->t, &dq, user_detached, j));
   }
   fl_check(j, j->api->delete_user(j->api, &j->t, &uq, user_deleted, j));
 }
@@ -516,8 +515,8 @@ static void users_listed(int err, const struct aws_error *ae,
     if (r->v[i].user_name)
       json_array_append_new(j->users, json_string(r->v[i].user_name));
   free(j->marker);
-  j->marker = r->is_truncated && !str_empty(r->marker) ? strdup(r->marker)
-                                                        : NULL;
+  j->marker =
+      r->is_truncated && !str_empty(r->marker) ? strdup(r->marker) : NULL;
   if (j->marker)
     return list_users(j);
   j->uidx = 0;
@@ -656,11 +655,11 @@ static void secret_created(int err, json_t *obj, const struct op_error *det,
 static int write_secret(struct claim_job *cj)
 {
   const struct exec_kio *k = &cj->e->d.kio;
-  json_t *s = json_pack("{s:s, s:s, s:{s:s, s:s}, s:s, s:o}", "apiVersion",
-                        "v1", "kind", "Secret", "metadata", "name",
-                        cj->st.secret_name, "namespace",
-                        cj->st.secret_namespace, "type", "Opaque", "data",
-                        role_data_new(cj->st.role_arn));
+  json_t *s =
+      json_pack("{s:s, s:s, s:{s:s, s:s}, s:s, s:o}", "apiVersion", "v1",
+                "kind", "Secret", "metadata", "name", cj->st.secret_name,
+                "namespace", cj->st.secret_namespace, "type", "Opaque", "data",
+                role_data_new(cj->st.role_arn));
   int rc;
 
   if (!s)

@@ -9,15 +9,24 @@
 #include "util/str.h"
 
 static const char *const action_names[] = {
-  "done",           "update",
-  "update-status",  "remove-finalizer",
-  "account-update", "account-update-status",
-  "ensure-ou",      "move-account",
-  "write-secret",   "write-fake-secret",
-  "delete-secret",  "cleanup-region",
-  "close-account",  "account-delete",
-  "fleet-ensure-role", "fleet-delete-users",
-  "fleet-write-secret", "fleet-delete-role",
+  "done",
+  "update",
+  "update-status",
+  "remove-finalizer",
+  "account-update",
+  "account-update-status",
+  "ensure-ou",
+  "move-account",
+  "write-secret",
+  "write-fake-secret",
+  "delete-secret",
+  "cleanup-region",
+  "close-account",
+  "account-delete",
+  "fleet-ensure-role",
+  "fleet-delete-users",
+  "fleet-write-secret",
+  "fleet-delete-role",
 };
 
 const char *claim_action_name(enum claim_action a)

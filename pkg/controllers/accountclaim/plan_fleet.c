@@ -36,15 +36,15 @@ static bool failed_wait(const struct claim_snap *sn, struct claim_step *s,
   time_t left;
 
   if (!o || o->result == 0 ||
-      !(o->action == CLAIM_DELETE_SECRET || o->action >= CLAIM_FLEET_ENSURE_ROLE))
+      !(o->action == CLAIM_DELETE_SECRET ||
+        o->action >= CLAIM_FLEET_ENSURE_ROLE))
     return false;
   left = o->at + RETRY_S - sn->now;
   if (left <= 0)
     return false;
   claim__done(s, (uint64_t)left * PLAN_SEC, "Fleet Manager step retry wait");
   str_fmt(s->why, sizeof(s->why), "%s failed (%s), retry wait",
-          claim_action_name(o->action),
-          o->aws_code[0] ? o->aws_code : "error");
+          claim_action_name(o->action), o->aws_code[0] ? o->aws_code : "error");
   return true;
 }
 

@@ -9,30 +9,21 @@
 #include "util/str.h"
 
 static const char *const action_names[] = {
-  "done",
-  "update",
-  "update-status",
-  "remove-finalizer",
-  "account-update",
-  "account-update-status",
-  "ensure-ou",
-  "move-account",
-  "write-secret",
-  "write-fake-secret",
-  "delete-secret",
-  "cleanup-region",
-  "close-account",
-  "account-delete",
-  "fleet-ensure-role",
-  "fleet-delete-users",
-  "fleet-write-secret",
-  "fleet-delete-role",
+  "done",           "update",
+  "update-status",  "remove-finalizer",
+  "account-update", "account-update-status",
+  "ensure-ou",      "move-account",
+  "write-secret",   "write-fake-secret",
+  "delete-secret",  "cleanup-region",
+  "close-account",  "account-delete",
 };
 
 const char *claim_action_name(enum claim_action a)
 {
   size_t n = sizeof(action_names) / sizeof(action_names[0]);
 
+  if (a >= CLAIM_FLEET_ENSURE_ROLE && a <= CLAIM_FLEET_DELETE_ROLE)
+    return claim__fleet_action_name(a);
   return (size_t)a < n ? action_names[a] : "?";
 }
 

@@ -18,6 +18,18 @@
 
 #define RETRY_S 30
 
+const char *claim__fleet_action_name(enum claim_action a)
+{
+  static const char *const names[] = {
+    "fleet-ensure-role",
+    "fleet-delete-users",
+    "fleet-write-secret",
+    "fleet-delete-role",
+  };
+
+  return names[a - CLAIM_FLEET_ENSURE_ROLE];
+}
+
 bool claim__is_fleet(const struct claim_snap *sn)
 {
   const char *pool = obj_str(sn->claim, "spec.accountPool");

@@ -23,6 +23,7 @@ int claim__plan_delete(const struct claim_snap *sn, struct claim_step *s);
 /* Fleet Manager claims (plan_fleet.c): the claim asks for the role flow
  * (trustedARN set, a pool that is not the default one). */
 bool claim__is_fleet(const struct claim_snap *sn);
+const char *claim__fleet_action_name(enum claim_action a);
 /* The linked, placed claim's credentials: role, IAM users, Secret, Ready. */
 int claim__plan_fleet(const struct claim_snap *sn, const json_t *acct,
                       struct claim_step *s);

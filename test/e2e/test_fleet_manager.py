@@ -8,6 +8,12 @@ role_arn; the account's IAM user and IAM Secret are gone. Deleting the
 claim removes the Secret and the role; the account returns to the pool
 and gets its IAM user and Secret back.
 
+The same operator also shows two start-up behaviours: CCS-Access-Arn (the
+ARN of RH-SRE-CCS-Access in the payer account, created here before the
+operator starts, is written into the ConfigMap) and FORCE_DEV_MODE, which
+with an AWS endpoint override is ignored with a warning
+(test_devmode.py has the refusal against real AWS).
+
 The tests build on each other, in file order, on one operator."""
 import json
 from urllib.parse import unquote
@@ -24,12 +30,22 @@ SECRET = "fm-creds"
 ROLE = "managed-sts-role"
 
 
+CCS_ROLE = "RH-SRE-CCS-Access"
+
+
 @pytest.fixture(scope="module")
 def env(kube):
     with stand_in_env(kube, *FAST_AWS, **{
             "feature.accountclaim_fleet_manager_trusted_arn": "true",
             "feature.opt_in_regions": "false", "accountpool": POOLS}) as e:
-        e.start_operator(env={"SUPPORT_CASE_POLL_INTERVAL": "2s"})
+        e.ccs_arn = e.aws.client("iam").create_role(
+            RoleName=CCS_ROLE, AssumeRolePolicyDocument=json.dumps({
+                "Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow", "Action": "sts:AssumeRole",
+                    "Principal": {"AWS": "arn:aws:iam::%s:root" % e.aws.account}}]})
+        )["Role"]["Arn"]
+        e.start_operator(env={"SUPPORT_CASE_POLL_INTERVAL": "2s",
+                              "FORCE_DEV_MODE": "local"})
         yield e
 
 
@@ -75,6 +91,22 @@ def pool_account(env):
     acct = env.account(name)
     assert acct["spec"]["iamUserSecret"]
     return name, acct["spec"]["awsAccountID"]
+
+
+def configmap(env):
+    return env.get("/api/v1/namespaces/%s/configmaps/aws-account-operator-configmap"
+                   % env.ns)
+
+
+def test_ccs_access_arn_written_at_startup(env):
+    wait_for(lambda: configmap(env)["data"].get("CCS-Access-Arn") == env.ccs_arn,
+             timeout=30, what="CCS-Access-Arn in the ConfigMap")
+    assert env.ccs_arn.endswith(":role/" + CCS_ROLE)
+    assert configmap(env)["data"]["accountpool"] == POOLS  # the rest kept
+
+
+def test_force_dev_mode_ignored_with_a_stand_in(env):
+    env.op.read_until("FORCE_DEV_MODE=local is ignored", timeout=5)
 
 
 def make_fleet_claim(env, trusted_arn):

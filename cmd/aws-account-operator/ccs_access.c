@@ -10,7 +10,8 @@
 #include "util/err.h"
 #include "util/str.h"
 
-#define MAX_WRITES 3 /* a conflicting writer: read again, at most this often */
+/* A conflicting writer: read again, at most this often. */
+#define MAX_WRITES 3
 
 static const struct k8s_gvr gvr_configmaps = { "", "v1", "configmaps", true };
 
@@ -121,8 +122,8 @@ static void cm_got(int err, json_t *obj, const struct op_error *det, void *arg)
 
 static int read_cm(struct ccs_access *c)
 {
-  return c->d.kio.get(c->d.kio.arg, &gvr_configmaps, c->ns, OPCFG_NAME,
-                      cm_got, c);
+  return c->d.kio.get(c->d.kio.arg, &gvr_configmaps, c->ns, OPCFG_NAME, cm_got,
+                      c);
 }
 
 static void role_got(int err, const struct aws_error *ae,

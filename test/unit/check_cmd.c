@@ -102,9 +102,9 @@ static int c_get_role(struct aws_api *api, const struct aws_target *t,
 static int c_get(void *arg, const struct k8s_gvr *g, const char *ns,
                  const char *name, k8s_obj_cb cb, void *cbarg)
 {
-  json_t *o = json_pack("{s:{s:s,s:s,s:s},s:{s:s}}", "metadata", "name", name,
-                        "namespace", ns, "resourceVersion", "7", "data",
-                        "root", "r-1");
+  json_t *o =
+      json_pack("{s:{s:s,s:s,s:s},s:{s:s}}", "metadata", "name", name,
+                "namespace", ns, "resourceVersion", "7", "data", "root", "r-1");
 
   cx.ngets++;
   ck_assert_str_eq(g->resource, "configmaps");

@@ -49,7 +49,8 @@ static bool failed_wait(const struct claim_snap *sn, struct claim_step *s,
 
   if (!o || o->result == 0 ||
       !(o->action == CLAIM_DELETE_SECRET ||
-        o->action >= CLAIM_FLEET_ENSURE_ROLE))
+        (o->action >= CLAIM_FLEET_ENSURE_ROLE &&
+         o->action <= CLAIM_FLEET_DELETE_ROLE)))
     return false;
   left = o->at + RETRY_S - sn->now;
   if (left <= 0)
@@ -57,6 +58,13 @@ static bool failed_wait(const struct claim_snap *sn, struct claim_step *s,
   claim__done(s, (uint64_t)left * PLAN_SEC, "Fleet Manager step retry wait");
   str_fmt(s->why, sizeof(s->why), "%s failed (%s), retry wait",
           claim_action_name(o->action), o->aws_code[0] ? o->aws_code : "error");
+  /* Once per failure: the pass right after it (a bad trustedARN, say,
+   * shows on the claim, not only in the log). */
+  if (sn->now - o->at <= 1)
+    plan_event_set(&s->event, "Warning", "FleetManagerStepFailed",
+                   "%s failed: %s; retried in %d s",
+                   claim_action_name(o->action),
+                   o->aws_code[0] ? o->aws_code : "error", RETRY_S);
   return true;
 }
 

@@ -109,6 +109,11 @@ static bool claimable(const struct claim_snap *sn, const json_t *a)
   if (!opcfg_pool_match(sn->cfg, obj_str(a, "spec.accountPool"),
                         obj_str(c, "spec.accountPool")))
     return false;
+  /* Left by a Fleet Manager claim, its IAM user not restored yet: a plain
+   * claim would wait for keys the Account plan no longer restores once
+   * the account is linked. */
+  if (str_empty(obj_str(a, "spec.iamUserSecret")) && !claim__is_fleet(sn))
+    return false;
   return !obj_bool(a, "status.reused") ||
          str_eq(obj_str(a, "spec.legalEntity.id"),
                 obj_str(c, "spec.legalEntity.id"));

@@ -110,6 +110,10 @@ $(BUILD)/test/%: $(BUILD)/obj/test/unit/%.o $(TSUP_OBJS) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS) $(CHK_LIBS)
 
+# check_cmd tests the daemon's own modules (cmd/, not in the library).
+$(BUILD)/test/check_cmd: $(BUILD)/obj/cmd/aws-account-operator/ccs_access.o \
+                         $(BUILD)/obj/cmd/aws-account-operator/devmode.o
+
 # A driver's objects depend on its name (the stem): expanded a second time.
 .SECONDEXPANSION:
 $(BUILD)/drivers/%: $$(call drv_objs,$$*) $(LIB)

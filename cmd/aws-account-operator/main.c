@@ -8,6 +8,7 @@
 #include "awscheck/awscheck.h"
 #include "config/config.h"
 #include "cmd/aws-account-operator/controllers.h"
+#include "cmd/aws-account-operator/devmode.h"
 #include "controllers/runtime/manager.h"
 #include "http/health.h"
 #include "http/httpd.h"
@@ -163,6 +164,25 @@ static int run_daemon(struct app *a)
   return rc ? 1 : 0;
 }
 
+/* FORCE_DEV_MODE: refused against real AWS, ignored with a warning
+ * otherwise (devmode.h). */
+static int check_devmode(const struct cfg *c)
+{
+  char msg[512];
+
+  switch (devmode_check(getenv("FORCE_DEV_MODE"), c->aws_endpoint_url, msg,
+                        sizeof(msg))) {
+  case DEVMODE_REFUSE:
+    fprintf(stderr, "aws-account-operator: %s\n", msg);
+    return EXIT_USAGE;
+  case DEVMODE_WARN:
+    log_warn("main", "%s", msg);
+    return 0;
+  default:
+    return 0;
+  }
+}
+
 static int run_aws_check(const struct cfg *c)
 {
   const struct awscheck_opts o = { .kubeconfig = c->kubeconfig,
@@ -194,6 +214,10 @@ int main(int argc, char **argv)
     printf("aws-account-operator %s\n", AAO_VERSION);
     cfg_cleanup(&a.cfg);
     return 0;
+  }
+  if (!a.cfg.subcommand && check_devmode(&a.cfg)) {
+    cfg_cleanup(&a.cfg);
+    return EXIT_USAGE;
   }
   curl_global_init(CURL_GLOBAL_DEFAULT);
   rc = a.cfg.subcommand ? run_aws_check(&a.cfg) : run_daemon(&a);

@@ -994,6 +994,517 @@ START_TEST(deleted_claim_drops_observation)
 }
 END_TEST
 
+/* ---- Fleet Manager (exec_fleet.c) ------------------------------------------
+ * A scripted IAM in the member account: managed-sts-role (its trust
+ * document, inline and attached policies) and users u0..u2 over two pages,
+ * u0 and u2 tagged for the account; u0 has two keys and a policy. */
+
+#define FM_ARN "arn:aws:iam::999999999999:user/fleet-manager"
+#define FM_CM                                                                  \
+  "{\"kind\":\"ConfigMap\",\"metadata\":{\"name\":"                            \
+  "\"aws-account-operator-configmap\",\"namespace\":\"" NS "\"},"              \
+  "\"data\":{\"account-limit\":\"100\",\"root\":\"r-root\",\"base\":"          \
+  "\"ou-base\",\"feature.accountclaim_fleet_manager_trusted_arn\":\"true\"}}"
+/* base64("arn:aws:iam::111122223333:role/managed-sts-role") */
+#define FM_ROLE_B64                                                            \
+  "YXJuOmF3czppYW06OjExMTEyMjIyMzMzMzpyb2xlL21hbmFnZWQtc3RzLXJvbGU="
+
+static struct fw {
+  bool role;
+  char trust[512];
+  char policy[4096];
+  int inline_extra, attached;
+  bool user_gone[3];
+  int keys[3], upol[3];
+  bool secret_exists_on_create;
+  int nupdates;
+} fw;
+
+static struct aws_error no_entity = { .code = "NoSuchEntity" };
+
+static int fm_get_role(struct aws_api *api, const struct aws_target *t,
+                       const struct aws_iam_role_req *rq, aws_get_role_cb cb,
+                       void *arg)
+{
+  struct aws_iam_role_result r = { { 0 } };
+
+  FAIL_IF("GetRole", cb);
+  ck_assert_ptr_ne(t->creds, fx.mgmt);
+  ck_assert_str_eq(rq->role_name, "managed-sts-role");
+  r.role.assume_role_policy_document = fw.trust;
+  if (fw.role)
+    cb(0, NULL, &r, arg);
+  else
+    cb(OP_EAWS, &no_entity, NULL, arg);
+  return 0;
+}
+
+static int fm_create_role(struct aws_api *api, const struct aws_target *t,
+                          const struct aws_create_role_req *rq,
+                          aws_create_role_cb cb, void *arg)
+{
+  struct aws_iam_role_result r = { { 0 } };
+
+  FAIL_IF("CreateRole", cb);
+  ck_assert(!fw.role);
+  ck_assert_str_eq(rq->description, "Managed by AAO");
+  str_copy(fw.trust, rq->assume_role_policy_document, sizeof(fw.trust));
+  fw.role = true;
+  cb(0, NULL, &r, arg);
+  return 0;
+}
+
+static int fm_put_policy(struct aws_api *api, const struct aws_target *t,
+                         const struct aws_put_role_policy_req *rq,
+                         aws_put_role_policy_cb cb, void *arg)
+{
+  struct aws_empty_result r = { 0 };
+
+  FAIL_IF("PutRolePolicy", cb);
+  ck_assert(fw.role);
+  ck_assert_str_eq(rq->policy_name, "AAO-CustomPolicy");
+  str_copy(fw.policy, rq->policy_document, sizeof(fw.policy));
+  cb(0, NULL, &r, arg);
+  return 0;
+}
+
+static int fm_list_inline(struct aws_api *api, const struct aws_target *t,
+                          const struct aws_iam_role_page_req *rq,
+                          aws_list_role_policies_cb cb, void *arg)
+{
+  char *names[2] = { "AAO-CustomPolicy", "extra" };
+  struct aws_iam_names_result r = { { names + (fw.policy[0] ? 0 : 1), 0 },
+                                    false,
+                                    NULL };
+
+  FAIL_IF("ListRolePolicies", cb);
+  if (!fw.role) {
+    cb(OP_EAWS, &no_entity, NULL, arg);
+    return 0;
+  }
+  r.names.n = (fw.policy[0] ? 1 : 0) + (size_t)fw.inline_extra;
+  cb(0, NULL, &r, arg);
+  return 0;
+}
+
+static int fm_del_inline(struct aws_api *api, const struct aws_target *t,
+                         const struct aws_delete_role_policy_req *rq,
+                         aws_delete_role_policy_cb cb, void *arg)
+{
+  struct aws_empty_result r = { 0 };
+
+  FAIL_IF("DeleteRolePolicy", cb);
+  if (str_eq(rq->policy_name, "extra"))
+    fw.inline_extra = 0;
+  else
+    fw.policy[0] = '\0';
+  cb(0, NULL, &r, arg);
+  return 0;
+}
+
+static int fm_list_attached(struct aws_api *api, const struct aws_target *t,
+                            const struct aws_iam_role_page_req *rq,
+                            aws_list_attached_role_policies_cb cb, void *arg)
+{
+  struct aws_iam_attached v[] = { { "ReadOnly",
+                                    "arn:aws:iam::aws:policy/RO" } };
+  struct aws_iam_attached_result r = { v, (size_t)fw.attached, false, NULL };
+
+  FAIL_IF("ListAttachedRolePolicies", cb);
+  cb(0, NULL, &r, arg);
+  return 0;
+}
+
+static int fm_detach(struct aws_api *api, const struct aws_target *t,
+                     const struct aws_iam_role_policy_req *rq,
+                     aws_detach_role_policy_cb cb, void *arg)
+{
+  struct aws_empty_result r = { 0 };
+
+  FAIL_IF("DetachRolePolicy", cb);
+  ck_assert_str_eq(rq->policy_arn, "arn:aws:iam::aws:policy/RO");
+  fw.attached = 0;
+  cb(0, NULL, &r, arg);
+  return 0;
+}
+
+static int fm_del_role(struct aws_api *api, const struct aws_target *t,
+                       const struct aws_iam_role_req *rq, aws_delete_role_cb cb,
+                       void *arg)
+{
+  struct aws_empty_result r = { 0 };
+
+  FAIL_IF("DeleteRole", cb);
+  /* IAM refuses a role that still has policies */
+  ck_assert(!fw.policy[0] && !fw.inline_extra && !fw.attached);
+  fw.role = false;
+  cb(0, NULL, &r, arg);
+  return 0;
+}
+
+static int fm_list_users(struct aws_api *api, const struct aws_target *t,
+                         const struct aws_iam_list_req *rq,
+                         aws_list_users_cb cb, void *arg)
+{
+  struct aws_iam_user p1[] = { { "u0", NULL, NULL, NULL },
+                               { "u1", NULL, NULL, NULL } };
+  struct aws_iam_user p2[] = { { "u2", NULL, NULL, NULL } };
+  struct aws_iam_users_result r1 = { p1, 2, true, "m2" };
+  struct aws_iam_users_result r2 = { p2, 1, false, NULL };
+
+  FAIL_IF("ListUsers", cb);
+  cb(0, NULL, rq->marker ? &r2 : &r1, arg);
+  return 0;
+}
+
+static int user_no(const char *u)
+{
+  return u[1] - '0';
+}
+
+static int fm_user_tags(struct aws_api *api, const struct aws_target *t,
+                        const struct aws_iam_user_page_req *rq,
+                        aws_list_user_tags_cb cb, void *arg)
+{
+  struct aws_rtag ours[] = { { "clusterAccountName", "osd-creds-mgmt-abc123" },
+                             { "clusterNamespace", NS } };
+  struct aws_rtag other[] = { { "clusterAccountName", "osd-creds-mgmt-abc123" },
+                              { "clusterNamespace", "elsewhere" } };
+  struct aws_tags_result r = { user_no(rq->user_name) == 1 ? other : ours, 2,
+                               false, NULL };
+
+  FAIL_IF("ListUserTags", cb);
+  cb(0, NULL, &r, arg);
+  return 0;
+}
+
+static int fm_list_keys(struct aws_api *api, const struct aws_target *t,
+                        const struct aws_iam_user_page_req *rq,
+                        aws_list_access_keys_cb cb, void *arg)
+{
+  struct aws_iam_access_key v[] = { { NULL, "AKIA1", NULL, NULL },
+                                    { NULL, "AKIA2", NULL, NULL } };
+  struct aws_iam_access_keys_result r = {
+    v + (2 - fw.keys[user_no(rq->user_name)]),
+    (size_t)fw.keys[user_no(rq->user_name)], false, NULL
+  };
+
+  FAIL_IF("ListAccessKeys", cb);
+  cb(0, NULL, &r, arg);
+  return 0;
+}
+
+static int fm_del_key(struct aws_api *api, const struct aws_target *t,
+                      const struct aws_iam_delete_access_key_req *rq,
+                      aws_delete_access_key_cb cb, void *arg)
+{
+  struct aws_empty_result r = { 0 };
+
+  FAIL_IF("DeleteAccessKey", cb);
+  fw.keys[user_no(rq->user_name)]--;
+  cb(0, NULL, &r, arg);
+  return 0;
+}
+
+static int fm_user_policies(struct aws_api *api, const struct aws_target *t,
+                            const struct aws_iam_user_page_req *rq,
+                            aws_list_attached_user_policies_cb cb, void *arg)
+{
+  struct aws_iam_attached v[] = { { "Admin",
+                                    "arn:aws:iam::aws:policy/Admin" } };
+  struct aws_iam_attached_result r = { v,
+                                       (size_t)fw.upol[user_no(rq->user_name)],
+                                       false, NULL };
+
+  FAIL_IF("ListAttachedUserPolicies", cb);
+  cb(0, NULL, &r, arg);
+  return 0;
+}
+
+static int fm_detach_user(struct aws_api *api, const struct aws_target *t,
+                          const struct aws_iam_user_policy_req *rq,
+                          aws_detach_user_policy_cb cb, void *arg)
+{
+  struct aws_empty_result r = { 0 };
+
+  FAIL_IF("DetachUserPolicy", cb);
+  fw.upol[user_no(rq->user_name)] = 0;
+  cb(0, NULL, &r, arg);
+  return 0;
+}
+
+static int fm_del_user(struct aws_api *api, const struct aws_target *t,
+                       const struct aws_iam_user_req *rq, aws_delete_user_cb cb,
+                       void *arg)
+{
+  struct aws_empty_result r = { 0 };
+  int n = user_no(rq->user_name);
+
+  FAIL_IF("DeleteUser", cb);
+  ck_assert_int_eq(fw.keys[n] + fw.upol[n], 0);
+  fw.user_gone[n] = true;
+  cb(0, NULL, &r, arg);
+  return 0;
+}
+
+static int fm_create(void *arg, const struct k8s_gvr *g, const char *ns,
+                     json_t *obj, k8s_obj_cb cb, void *cbarg)
+{
+  if (fw.secret_exists_on_create) {
+    kcall("create", g, ns, obj_name(obj));
+    cb(OP_EEXIST, NULL, NULL, cbarg);
+    return 0;
+  }
+  return k_create(arg, g, ns, obj, cb, cbarg);
+}
+
+static int fm_update(void *arg, const struct k8s_gvr *g, json_t *obj,
+                     k8s_obj_cb cb, void *cbarg)
+{
+  fw.nupdates++;
+  return k_update(arg, g, obj, cb, cbarg);
+}
+
+static json_t *fleet_claim(void)
+{
+  json_t *c = placed_claim();
+
+  obj_set_str(c, "spec.accountPool", "fleet");
+  obj_set_str(c, "spec.fleetManagerConfig.trustedARN", FM_ARN);
+  return c;
+}
+
+static void fleet_setup(void)
+{
+  struct claim_exec_deps d = { 0 };
+
+  setup();
+  claim_exec_free(fx.e);
+  memset(&fw, 0, sizeof(fw));
+  ck_assert_int_eq(store_put_new(fx.cm, load(FM_CM), NULL), 0);
+  put_claim(fleet_claim());
+  fx.api.get_role = fm_get_role;
+  fx.api.create_role = fm_create_role;
+  fx.api.put_role_policy = fm_put_policy;
+  fx.api.list_role_policies = fm_list_inline;
+  fx.api.delete_role_policy = fm_del_inline;
+  fx.api.list_attached_role_policies = fm_list_attached;
+  fx.api.detach_role_policy = fm_detach;
+  fx.api.delete_role = fm_del_role;
+  fx.api.list_users = fm_list_users;
+  fx.api.list_user_tags = fm_user_tags;
+  fx.api.list_access_keys = fm_list_keys;
+  fx.api.delete_access_key = fm_del_key;
+  fx.api.list_attached_user_policies = fm_user_policies;
+  fx.api.detach_user_policy = fm_detach_user;
+  fx.api.delete_user = fm_del_user;
+  d.kio = (struct exec_kio){ .get = k_get,
+                             .create = fm_create,
+                             .update = fm_update,
+                             .update_status = k_update_status,
+                             .del = k_del,
+                             .event = k_event };
+  d.claims = fx.claims;
+  d.accounts = fx.accounts;
+  d.configmap = fx.cm;
+  d.api = &fx.api;
+  d.mgmt_creds = mgmt_creds;
+  d.ns = NS;
+  fx.e = claim_exec_new(&d);
+}
+
+/* A restart: the claim's observation is gone, the claim is c again. */
+static void restart_with(json_t *c)
+{
+  struct ctrl_result out;
+
+  json_decref(store_delete_take(fx.claims, KEY));
+  ck_assert_int_eq(claim_exec_reconcile(fx.e, KEY, &out, done, NULL), 0);
+  ck_assert_ptr_null(claim_exec_obs(fx.e, KEY));
+  put_claim(c);
+}
+
+static bool called(const char *op)
+{
+  for (int i = 0; i < fx.na && i < 256; i++)
+    if (str_eq(fx.acalls[i], op))
+      return true;
+  return false;
+}
+
+/* No role yet: created trusting exactly the ARN, with the account-scoped
+ * policy; member calls use the assumed session. */
+START_TEST(fleet_role_created)
+{
+  run();
+  ck_assert_str_eq(fx.assumed_arn, "arn:aws:iam::111122223333:role/"
+                                   "OrganizationAccountAccessRole");
+  ck_assert_int_eq(fx.na, 4);
+  ck_assert_str_eq(fx.acalls[1], "GetRole");
+  ck_assert_str_eq(fx.acalls[2], "CreateRole");
+  ck_assert_str_eq(fx.acalls[3], "PutRolePolicy");
+  ck_assert_int_eq(obs()->action, CLAIM_FLEET_ENSURE_ROLE);
+  ck_assert_int_eq(obs()->result, 0);
+  ck_assert_str_eq(fw.trust,
+                   "{\"Version\":\"2012-10-17\",\"Statement\":[{"
+                   "\"Effect\":\"Allow\",\"Action\":[\"sts:"
+                   "AssumeRole\"],\"Principal\":{\"AWS\":[\"" FM_ARN "\"]}}]}");
+  ck_assert_ptr_nonnull(
+      strstr(fw.policy, "\"arn:aws:iam::111122223333:role/*\""));
+  ck_assert_ptr_nonnull(strstr(fw.policy, "sts:AssumeRoleWithWebIdentity"));
+  ck_assert_ptr_nonnull(strstr(fw.policy, "\"s3:*\""));
+  ck_assert_uint_eq(fx.res.requeue_after_ms, 1);
+}
+END_TEST
+
+/* A repeat (e.g. after kill -9) converges: same trust, policy put again. */
+START_TEST(fleet_role_repeat_converges)
+{
+  run();
+  fw.policy[0] = '\0';
+  restart_with(fleet_claim());
+  run();
+  ck_assert_int_eq(fx.na, 3);
+  ck_assert_str_eq(fx.acalls[2], "PutRolePolicy");
+  ck_assert(!called("CreateRole") && !called("DeleteRole"));
+  ck_assert(fw.policy[0]);
+}
+END_TEST
+
+/* A role trusting someone else is emptied, deleted and created again. */
+START_TEST(fleet_role_other_trust_replaced)
+{
+  fw.role = true;
+  str_copy(
+      fw.trust,
+      "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"sts:AssumeRole\","
+      "\"Principal\":{\"AWS\":\"arn:aws:iam::1:root\"}}]}",
+      sizeof(fw.trust));
+  str_copy(fw.policy, "{}", sizeof(fw.policy));
+  fw.inline_extra = 1;
+  fw.attached = 1;
+  run();
+  ck_assert_int_eq(obs()->result, 0);
+  ck_assert(called("DeleteRolePolicy") && called("DetachRolePolicy") &&
+            called("DeleteRole") && called("CreateRole"));
+  ck_assert_ptr_nonnull(strstr(fw.trust, FM_ARN));
+  ck_assert_int_eq(fw.inline_extra + fw.attached, 0);
+  ck_assert(fw.policy[0]);
+}
+END_TEST
+
+/* The whole chain: role, users, the account's Secret and its record, the
+ * role_arn Secret, Ready. */
+START_TEST(fleet_chain_to_ready)
+{
+  fw.keys[0] = 2;
+  fw.upol[0] = 1;
+  fw.keys[1] = 1;
+  run(); /* ensure role */
+  run(); /* users */
+  ck_assert_int_eq(obs()->action, CLAIM_FLEET_DELETE_USERS);
+  ck_assert_int_eq(obs()->result, 0);
+  ck_assert(fw.user_gone[0] && !fw.user_gone[1] && fw.user_gone[2]);
+  ck_assert_int_eq(fw.keys[1], 1); /* not ours: untouched */
+  run();                           /* the account's IAM Secret */
+  ck_assert_str_eq(fx.kcalls[1],
+                   "delete secrets " NS "/osd-creds-mgmt-abc123-secret");
+  run(); /* its record */
+  ck_assert_str_eq(fx.kcalls[1],
+                   "update accounts " NS "/osd-creds-mgmt-abc123");
+  ck_assert_str_eq(obj_str0(fx.updated, "spec.iamUserSecret"), "");
+  ck_assert_int_eq(store_put_new(fx.accounts, json_deep_copy(fx.updated), NULL),
+                   0);
+  run(); /* the role_arn Secret */
+  ck_assert_str_eq(fx.kcalls[1], "create secrets team/aws");
+  ck_assert_str_eq(obj_str0(fx.created, "data.role_arn"), FM_ROLE_B64);
+  ck_assert_uint_eq(json_object_size(obj_get(fx.created, "data")), 1);
+  ck_assert_int_eq(obs()->action, CLAIM_FLEET_WRITE_SECRET);
+  fx.secret_exists = true;
+  run();
+  ck_assert_str_eq(fx.kcalls[1], "update_status accountclaims team/c1");
+  ck_assert_str_eq(obj_str0(fx.updated, "status.state"), "Ready");
+}
+END_TEST
+
+/* A Secret already there (e.g. with IAM keys) ends up holding role_arn only. */
+START_TEST(fleet_existing_secret_replaced)
+{
+  json_t *a = load(ACCT);
+
+  obj_set_str(a, "spec.iamUserSecret", "");
+  ck_assert_int_eq(store_put_new(fx.accounts, a, NULL), 0);
+  run();
+  run(); /* users (none tagged have keys) */
+  fw.secret_exists_on_create = true;
+  fx.secret_exists = true;
+  run();
+  ck_assert_str_eq(fx.kcalls[1], "create secrets team/aws");
+  ck_assert_str_eq(fx.kcalls[2], "get secrets team/aws");
+  ck_assert_int_eq(fw.nupdates, 1);
+  ck_assert_str_eq(obj_str0(fx.updated, "data.role_arn"), FM_ROLE_B64);
+  ck_assert_uint_eq(json_object_size(obj_get(fx.updated, "data")), 1);
+  ck_assert_int_eq(obs()->result, 0);
+}
+END_TEST
+
+/* Deletion: the role goes with its policies; a missing one is success. */
+START_TEST(fleet_role_deleted)
+{
+  json_t *c = fleet_claim();
+
+  obj_set_str(c, "metadata.deletionTimestamp", "2026-01-02T00:00:00Z");
+  put_claim(c);
+  fw.role = true;
+  str_copy(fw.policy, "{}", sizeof(fw.policy));
+  fw.attached = 1;
+  run();
+  ck_assert_int_eq(obs()->action, CLAIM_FLEET_DELETE_ROLE);
+  ck_assert_int_eq(obs()->result, 0);
+  ck_assert(!fw.role);
+  run();
+  ck_assert_str_eq(obj_annotation(fx.updated, CLAIM_ANN_FLEET_CLEANED), "true");
+  ck_assert_str_eq(fx.ev_reason, "FleetRoleRemoved");
+  c = fleet_claim();
+  obj_set_str(c, "metadata.deletionTimestamp", "2026-01-02T00:00:00Z");
+  restart_with(c);
+  run(); /* no role at all */
+  ck_assert_int_eq(fx.na, 2);
+  ck_assert_str_eq(fx.acalls[1], "ListRolePolicies");
+  ck_assert_int_eq(obs()->result, 0);
+}
+END_TEST
+
+/* A refused AssumeRole is observed; the plan then waits without a call. */
+START_TEST(fleet_assume_failure_waits)
+{
+  fx.fail_op = "AssumeRole";
+  run();
+  ck_assert_int_eq(fx.na, 1);
+  ck_assert_int_lt(obs()->result, 0);
+  ck_assert_str_eq(obs()->aws_code, "AccessDenied");
+  run();
+  ck_assert_int_eq(fx.na, 0);
+  ck_assert_uint_gt(fx.res.requeue_after_ms, 20000);
+}
+END_TEST
+
+static TCase *fleet_tcase(void)
+{
+  TCase *tc = tcase_create("fleet");
+
+  tcase_add_checked_fixture(tc, fleet_setup, teardown);
+  tcase_add_test(tc, fleet_role_created);
+  tcase_add_test(tc, fleet_role_repeat_converges);
+  tcase_add_test(tc, fleet_role_other_trust_replaced);
+  tcase_add_test(tc, fleet_chain_to_ready);
+  tcase_add_test(tc, fleet_existing_secret_replaced);
+  tcase_add_test(tc, fleet_role_deleted);
+  tcase_add_test(tc, fleet_assume_failure_waits);
+  return tc;
+}
+/* ---- end of Fleet Manager ------------------------------------------------ */
+
 static Suite *claim_exec_suite(void)
 {
   Suite *s = suite_create("claim_exec");
@@ -1019,6 +1530,7 @@ static Suite *claim_exec_suite(void)
   tcase_add_test(tc, ccs_account_already_exists);
   tcase_add_test(tc, ccs_deleted_byoc_finalizer_removed);
   suite_add_tcase(s, tc);
+  suite_add_tcase(s, fleet_tcase());
   return s;
 }
 

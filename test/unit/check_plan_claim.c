@@ -78,6 +78,26 @@ static const struct row rows[] = {
 #include "fixtures/plans/claim_ccs_rows.inc"
 };
 
+/* ---- Fleet Manager rows (plan_fleet.c) ---- */
+#define FM_ARN "arn:aws:iam::999999999999:user/fleet-manager"
+#define FM_SPEC                                                                \
+  ",\"accountPool\":\"other\",\"fleetManagerConfig\":{"                        \
+  "\"trustedARN\":\"" FM_ARN "\"}"
+#define FLEET(x) LINKED(LINKED_OK FM_SPEC x)
+#define FLEET_CM "{\"feature.accountclaim_fleet_manager_trusted_arn\":\"true\"}"
+#define A_LINKED_NO_IAM                                                        \
+  "[{\"spec\":{\"claimLink\":\"c1\",\"claimLinkNamespace\":\"ns1\","           \
+  "\"iamUserSecret\":\"\"},\"status\":{\"claimed\":true}}]"
+#define FLEET_DELETING(x) DELETING(FM_SPEC x "}")
+#define FLEET_CLEANED_DELETING                                                 \
+  "{\"metadata\":{\"deletionTimestamp\":\"2026-01-01T00:59:00Z\","             \
+  "\"annotations\":{\"aws.managed.openshift.io/fleet-role-removed\":"          \
+  "\"true\"}},\"spec\":{\"accountLink\":\"a1\"" FM_SPEC "}}"
+
+static const struct row fleet_rows[] = {
+#include "fixtures/plans/claim_fleet_rows.inc"
+};
+
 static const char *check_field(const struct claim_step *s, const char *spec,
                                char *msg, size_t msgsz)
 {
@@ -96,6 +116,9 @@ static const char *check_field(const struct claim_step *s, const char *spec,
     { "src_secret", offsetof(struct claim_step, src_secret) },
     { "secret_name", offsetof(struct claim_step, secret_name) },
     { "secret_namespace", offsetof(struct claim_step, secret_namespace) },
+    { "partition", offsetof(struct claim_step, partition) },
+    { "trust_arn", offsetof(struct claim_step, trust_arn) },
+    { "role_arn", offsetof(struct claim_step, role_arn) },
   };
   const char *eq = strchr(spec + 2, '=');
   size_t i, n = eq ? (size_t)(eq - spec - 2) : 0;
@@ -196,6 +219,12 @@ START_TEST(table)
 }
 END_TEST
 
+START_TEST(fleet_table)
+{
+  run_row(&fleet_rows[_i]);
+}
+END_TEST
+
 START_TEST(null_snapshot)
 {
   struct claim_step s;
@@ -256,6 +285,8 @@ static Suite *plan_claim_suite(void)
   TCase *tc = tcase_create("table");
 
   tcase_add_loop_test(tc, table, 0, (int)(sizeof(rows) / sizeof(rows[0])));
+  tcase_add_loop_test(tc, fleet_table, 0,
+                      (int)(sizeof(fleet_rows) / sizeof(fleet_rows[0])));
   tcase_add_test(tc, null_snapshot);
   tcase_add_loop_test(tc, malformed_inputs, 0,
                       (int)(sizeof(malformed) / sizeof(malformed[0])));

@@ -84,6 +84,10 @@ static const struct exec_action actions[] = {
   CALL(CLAIM_DELETE_SECRET, claim__start_secret),
   CALL(CLAIM_CREATE_ACCOUNT, claim__start_create),
   CALL(CLAIM_BYOC_FINALIZER, claim__start_byoc),
+  CALL(CLAIM_FLEET_ENSURE_ROLE, claim__start_fleet),
+  CALL(CLAIM_FLEET_DELETE_USERS, claim__start_fleet),
+  CALL(CLAIM_FLEET_WRITE_SECRET, claim__start_fleet),
+  CALL(CLAIM_FLEET_DELETE_ROLE, claim__start_fleet),
 };
 
 const struct exec_desc claim_desc = {

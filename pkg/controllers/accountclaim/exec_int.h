@@ -29,6 +29,8 @@ int claim__prepare(struct exec_job *b);
 int claim__plan(struct exec_job *b, struct exec_step *v);
 int claim__start_aws(struct exec_job *b);
 int claim__start_secret(struct exec_job *b);
+/* The Fleet Manager actions (exec_fleet.c). */
+int claim__start_fleet(struct exec_job *b);
 void claim__job_cleanup(struct exec_job *b);
 /* claim_aws_done for a job: observation, event, requeue at once. */
 void claim__action_done(void *arg, const struct claim_obs *o);

@@ -23,6 +23,8 @@ const char *claim_action_name(enum claim_action a)
 {
   size_t n = sizeof(action_names) / sizeof(action_names[0]);
 
+  if (a >= CLAIM_FLEET_ENSURE_ROLE && a <= CLAIM_FLEET_DELETE_ROLE)
+    return claim__fleet_action_name(a);
   return (size_t)a < n ? action_names[a] : "?";
 }
 
@@ -109,6 +111,11 @@ static bool claimable(const struct claim_snap *sn, const json_t *a)
     return false;
   if (!opcfg_pool_match(sn->cfg, obj_str(a, "spec.accountPool"),
                         obj_str(c, "spec.accountPool")))
+    return false;
+  /* Left by a Fleet Manager claim, its IAM user not restored yet: a plain
+   * claim would wait for keys the Account plan no longer restores once
+   * the account is linked. */
+  if (str_empty(obj_str(a, "spec.iamUserSecret")) && !claim__is_fleet(sn))
     return false;
   return !obj_bool(a, "status.reused") ||
          str_eq(obj_str(a, "spec.legalEntity.id"),

@@ -85,10 +85,32 @@ enum claim_action {
    * (byoc_add) or remove CLAIM_BYOC_FINALIZER, PUT it. A missing Secret
    * is success when removing. Obs: result. */
   CLAIM_BYOC_FINALIZER,
+  /* ---- Fleet Manager claims (plan_fleet.c, exec_fleet.c) ---- */
+  /* Assume OrganizationAccountAccessRole (partition) in account_id; ensure
+   * role CLAIM_FLEET_ROLE trusting trust_arn ("Managed by AAO"): created
+   * when missing, deleted (policies first) and created again when it
+   * trusts anything else; then PutRolePolicy CLAIM_FLEET_POLICY (the
+   * account-scoped document). Converges, so a repeat is harmless. */
+  CLAIM_FLEET_ENSURE_ROLE,
+  /* Assume the role; delete every IAM user tagged clusterAccountName=
+   * account_name and clusterNamespace=<operator namespace>: access keys,
+   * attached policies, the user (every page; NoSuchEntity is success). */
+  CLAIM_FLEET_DELETE_USERS,
+  /* Secret secret_name/secret_namespace holding only role_arn (created,
+   * or an existing one's data replaced). */
+  CLAIM_FLEET_WRITE_SECRET,
+  /* Assume the role; delete CLAIM_FLEET_ROLE: inline policies, attached
+   * policies, the role (a missing role is success). */
+  CLAIM_FLEET_DELETE_ROLE,
 };
 
 /* On the customer's BYOC credentials Secret (upstream). */
 #define CLAIM_BYOC_FINALIZER_NAME "finalizer.aws.managed.openshift.io/byoc"
+
+#define CLAIM_FLEET_ROLE "managed-sts-role"
+#define CLAIM_FLEET_POLICY "AAO-CustomPolicy"
+/* On a deleting Fleet Manager claim: its Secret and role are gone. */
+#define CLAIM_ANN_FLEET_CLEANED "aws.managed.openshift.io/fleet-role-removed"
 
 /* Owner: the caller; claim_step_cleanup frees object_new. */
 struct claim_step {
@@ -112,6 +134,10 @@ struct claim_step {
    * "aws-us-gov" with fedramp) */
   char partition[16];
   bool byoc_add; /* CLAIM_BYOC_FINALIZER: add (true) or remove */
+  /* Fleet Manager: the trusted principal, the managed-sts-role ARN
+   * (FLEET_WRITE_SECRET) */
+  char trust_arn[256];
+  char role_arn[256];
 };
 
 struct claim_obs {

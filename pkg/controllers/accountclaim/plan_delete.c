@@ -209,6 +209,8 @@ int claim__plan_delete(const struct claim_snap *sn, struct claim_step *s)
     remove_finalizer(sn, s, "account failed; left for operators");
     return 0;
   }
+  if (claim__plan_fleet_delete(sn, a, s))
+    return 0;
   return plan_cleanup(sn, a, s);
 }
 

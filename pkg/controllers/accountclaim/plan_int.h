@@ -24,6 +24,17 @@ int claim__plan_delete(const struct claim_snap *sn, struct claim_step *s);
 int claim__plan_ccs(const struct claim_snap *sn, struct claim_step *s);
 /* The Account name a CCS/STS claim gets: osd-creds-mgmt-<suffix of uid>. */
 void claim__ccs_account_name(const json_t *claim, char *out, size_t n);
+/* Fleet Manager claims (plan_fleet.c): the claim asks for the role flow
+ * (trustedARN set, a pool that is not the default one). */
+bool claim__is_fleet(const struct claim_snap *sn);
+const char *claim__fleet_action_name(enum claim_action a);
+/* The linked, placed claim's credentials: role, IAM users, Secret, Ready. */
+int claim__plan_fleet(const struct claim_snap *sn, const json_t *acct,
+                      struct claim_step *s);
+/* Deletion: the claim Secret and the role go first; false = done, go on
+ * with the reuse cleanup. */
+bool claim__plan_fleet_delete(const struct claim_snap *sn, const json_t *acct,
+                              struct claim_step *s);
 int claim__plan_fake(const struct claim_snap *sn, struct claim_step *s);
 
 #endif

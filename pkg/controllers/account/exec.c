@@ -162,18 +162,6 @@ static unsigned count_opting_in(const struct store *s)
   return n;
 }
 
-static const json_t *linked_claim(const struct acct_exec *e, const json_t *a)
-{
-  const char *n = obj_str(a, "spec.claimLink");
-  const char *ns = obj_str(a, "spec.claimLinkNamespace");
-  char key[STORE_KEY_MAX];
-
-  if (!e->d.claims || str_empty(n) || str_empty(ns) ||
-      str_fmt(key, sizeof(key), "%s/%s", ns, n) < 0)
-    return NULL;
-  return store_get(e->d.claims, key);
-}
-
 int acct__plan(struct exec_job *b, struct exec_step *v)
 {
   struct acct_job *j = (struct acct_job *)b;
@@ -182,7 +170,7 @@ int acct__plan(struct exec_job *b, struct exec_step *v)
   int rc;
 
   sn.account = b->obj;
-  sn.claim = linked_claim(e, b->obj);
+  sn.claim = acct__claim_of(e, b->obj);
   sn.cfg = exec_cfg_get(e->d.cfg);
   sn.now = acct__now(e);
   sn.limit_allows = e->d.watcher && exec_watcher_limit_allows(e->d.watcher);

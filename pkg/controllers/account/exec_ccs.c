@@ -24,21 +24,6 @@
 #define SESSION_OPERATOR "awsAccountOperator"
 #define SESSION_STS "RH-Account-Initialization"
 
-/* base64 data[key] into a wiped string, or NULL. */
-static char *field(const json_t *s, const char *key)
-{
-  const char *b64 =
-      json_string_value(json_object_get(json_object_get(s, "data"), key));
-  char *out = NULL;
-  size_t len = 0;
-
-  if (!b64 || k8s_base64_decode_new(b64, &out, &len))
-    return NULL;
-  while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == '\r'))
-    out[--len] = 0;
-  return out;
-}
-
 static void byoc_got(int err, json_t *obj, const struct op_error *det,
                      void *arg)
 {
@@ -48,8 +33,8 @@ static void byoc_got(int err, json_t *obj, const struct op_error *det,
 
   (void)det;
   if (!err) {
-    id = field(obj, AWS_SECRET_KEY_ID);
-    key = field(obj, AWS_SECRET_KEY_SECRET);
+    id = exec_secret_field(obj, AWS_SECRET_KEY_ID);
+    key = exec_secret_field(obj, AWS_SECRET_KEY_SECRET);
     j->byoc = aws_creds_static_new(id, key, NULL);
     util_free_secret(id);
     util_free_secret(key);

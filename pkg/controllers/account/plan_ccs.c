@@ -102,15 +102,6 @@ static void fill(const struct acct_snap *sn, struct acct_step *s)
              sizeof(s->kms_key_id));
 }
 
-static void set_ann(const struct acct_snap *sn, struct acct_step *s,
-                    const char *k, const char *v, const char *why)
-{
-  s->action = ACCT_UPDATE;
-  s->object_new = obj_copy_new(sn->account);
-  obj_set_annotation(s->object_new, k, v);
-  str_copy(s->why, why, sizeof(s->why));
-}
-
 static bool retry_wait(const struct acct_snap *sn, struct acct_step *s,
                        const struct acct_obs *o, time_t secs, const char *why)
 {
@@ -134,7 +125,7 @@ static bool plan_sts_check(const struct acct_snap *sn, struct acct_step *s)
     return true;
   }
   if (o && o->result == 0) {
-    set_ann(sn, s, ACCT_ANN_IAM, STS_OK, "STS role chain works");
+    acct__set_ann(sn, s, ACCT_ANN_IAM, STS_OK, "STS role chain works");
     return true;
   }
   if (o && (str_eq(o->aws_code, "AccessDenied") ||
@@ -226,8 +217,8 @@ int acct__ccs_region_list(const struct acct_snap *sn, struct acct_step *s)
                           json_string(on ? "" : "error:RegionNotEnabled"));
   }
   txt = json_dumps(map, JSON_SORT_KEYS | JSON_COMPACT);
-  set_ann(sn, s, ACCT_ANN_REGIONS, txt ? txt : "{}",
-          "record the claim's regions to initialize");
+  acct__set_ann(sn, s, ACCT_ANN_REGIONS, txt ? txt : "{}",
+                "record the claim's regions to initialize");
   free(txt);
   json_decref(map);
   return 0;

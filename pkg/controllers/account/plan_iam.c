@@ -17,8 +17,8 @@ static const enum acct_action stage_action[] = {
   ACCT_ATTACH_USER_POLICY,
 };
 
-static void set_ann(const struct acct_snap *sn, struct acct_step *s,
-                    const char *k, const char *v, const char *why)
+void acct__set_ann(const struct acct_snap *sn, struct acct_step *s,
+                   const char *k, const char *v, const char *why)
 {
   s->action = ACCT_UPDATE;
   s->object_new = obj_copy_new(sn->account);
@@ -52,7 +52,7 @@ static bool plan_tags(const struct acct_snap *sn, struct acct_step *s)
   if (o) {
     /* Best effort like upstream: failures are an event, validation
      * repairs tags later. */
-    set_ann(sn, s, ACCT_ANN_TAGGED, "true", "owner tags applied");
+    acct__set_ann(sn, s, ACCT_ANN_TAGGED, "true", "owner tags applied");
     if (o->result < 0)
       plan_event_set(&s->event, "Warning", "TaggingFailed",
                      "TagResource failed: %s", o->aws_code);
@@ -102,7 +102,7 @@ bool acct__plan_iam_stage(const struct acct_snap *sn, struct acct_step *s)
     return false; /* "user-policy": all stages done */
   o = acct__obs(sn, stage_action[i]);
   if (o && o->result == 0) {
-    set_ann(sn, s, ACCT_ANN_IAM, stages[i + 1], "IAM bootstrap progress");
+    acct__set_ann(sn, s, ACCT_ANN_IAM, stages[i + 1], "IAM bootstrap progress");
     return true;
   }
   if (o && str_eq(o->aws_code, "OptInRequired")) {

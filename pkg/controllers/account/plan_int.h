@@ -24,6 +24,9 @@ const struct acct_obs *acct__obs(const struct acct_snap *sn,
 json_t *acct__resource_tags_new(const struct acct_snap *sn);
 /* iamUserId label or the suffix derived from metadata.uid. */
 void acct__iam_suffix(const json_t *a, char out[8]);
+/* ACCT_UPDATE of the Account with annotation k set to v. */
+void acct__set_ann(const struct acct_snap *sn, struct acct_step *s,
+                   const char *k, const char *v, const char *why);
 
 int acct__plan_create(const struct acct_snap *sn, struct acct_step *s);
 int acct__plan_bootstrap(const struct acct_snap *sn, struct acct_step *s);

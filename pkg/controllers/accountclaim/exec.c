@@ -65,6 +65,17 @@ void claim__action_done(void *arg, const struct claim_obs *o)
   exec_job_observed(&j->base, j->last.result, j->last.aws_code, &j->last, NULL);
 }
 
+void claim__kio_done(int err, json_t *obj, const struct op_error *det,
+                     void *arg)
+{
+  struct claim_obs o = { 0 };
+
+  (void)obj;
+  (void)det;
+  o.result = err;
+  claim__action_done(arg, &o);
+}
+
 int claim__start_aws(struct exec_job *b)
 {
   struct claim_job *j = (struct claim_job *)b;

@@ -44,17 +44,6 @@ int claim__prepare_ccs(struct claim_job *j)
                 byoc_got, j);
 }
 
-static void byoc_written(int err, json_t *obj, const struct op_error *det,
-                         void *arg)
-{
-  struct claim_obs o = { 0 };
-
-  (void)obj;
-  (void)det;
-  o.result = err;
-  claim__action_done(arg, &o);
-}
-
 static void byoc_fetched(int err, json_t *obj, const struct op_error *det,
                          void *arg)
 {
@@ -77,10 +66,11 @@ static void byoc_fetched(int err, json_t *obj, const struct op_error *det,
     obj_add_finalizer(n, CLAIM_BYOC_FINALIZER_NAME);
   else
     obj_remove_finalizer(n, CLAIM_BYOC_FINALIZER_NAME);
-  rc = n ? k->update(k->arg, &exec_gvr_secrets, n, byoc_written, j) : OP_ENOMEM;
+  rc = n ? k->update(k->arg, &exec_gvr_secrets, n, claim__kio_done, j)
+         : OP_ENOMEM;
   json_decref(n);
   if (rc)
-    byoc_written(rc, NULL, NULL, j);
+    claim__kio_done(rc, NULL, NULL, j);
 }
 
 int claim__start_byoc(struct exec_job *b)

@@ -607,17 +607,6 @@ static json_t *role_data_new(const char *arn)
   return d;
 }
 
-static void secret_done(int err, json_t *obj, const struct op_error *det,
-                        void *arg)
-{
-  struct claim_obs o = { 0 };
-
-  (void)obj;
-  (void)det;
-  o.result = err;
-  claim__action_done(arg, &o);
-}
-
 /* The Secret exists already: its data becomes role_arn alone. */
 static void secret_got(int err, json_t *obj, const struct op_error *det,
                        void *arg)
@@ -628,13 +617,13 @@ static void secret_got(int err, json_t *obj, const struct op_error *det,
   int rc;
 
   if (!s)
-    return secret_done(err ? err : OP_ENOMEM, NULL, det, cj);
+    return claim__kio_done(err ? err : OP_ENOMEM, NULL, det, cj);
   json_object_set_new(s, "data", role_data_new(cj->st.role_arn));
   json_object_del(s, "stringData");
-  rc = k->update(k->arg, &exec_gvr_secrets, s, secret_done, cj);
+  rc = k->update(k->arg, &exec_gvr_secrets, s, claim__kio_done, cj);
   json_decref(s);
   if (rc < 0)
-    secret_done(rc, NULL, NULL, cj);
+    claim__kio_done(rc, NULL, NULL, cj);
 }
 
 static void secret_created(int err, json_t *obj, const struct op_error *det,
@@ -645,11 +634,11 @@ static void secret_created(int err, json_t *obj, const struct op_error *det,
   int rc;
 
   if (err != OP_EEXIST && err != OP_ECONFLICT)
-    return secret_done(err, obj, det, cj);
+    return claim__kio_done(err, obj, det, cj);
   rc = k->get(k->arg, &exec_gvr_secrets, cj->st.secret_namespace,
               cj->st.secret_name, secret_got, cj);
   if (rc < 0)
-    secret_done(rc, NULL, NULL, cj);
+    claim__kio_done(rc, NULL, NULL, cj);
 }
 
 static int write_secret(struct claim_job *cj)

@@ -34,6 +34,9 @@ int claim__start_fleet(struct exec_job *b);
 void claim__job_cleanup(struct exec_job *b);
 /* claim_aws_done for a job: observation, event, requeue at once. */
 void claim__action_done(void *arg, const struct claim_obs *o);
+/* A Kubernetes write's callback whose only outcome is obs.result. */
+void claim__kio_done(int err, json_t *obj, const struct op_error *det,
+                     void *arg);
 /* WRITE_SECRET, WRITE_FAKE_SECRET, DELETE_SECRET (exec_secret.c). */
 int claim__exec_secret(struct claim_job *j);
 

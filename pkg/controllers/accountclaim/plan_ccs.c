@@ -314,15 +314,6 @@ static int plan_live(const struct claim_snap *sn, struct claim_step *s)
   return plan_ready(sn, a, s);
 }
 
-static void remove_own(const struct claim_snap *sn, struct claim_step *s,
-                       const char *why)
-{
-  s->action = CLAIM_REMOVE_FINALIZER;
-  s->object_new = obj_copy_new(sn->claim);
-  obj_remove_finalizer(s->object_new, OBJ_FINALIZER);
-  str_copy(s->why, why, sizeof(s->why));
-}
-
 /* Account CR first (its finalizer cleans up), then the BYOC Secret
  * finalizer, then ours. Also an Account created but never linked. */
 static int plan_delete(const struct claim_snap *sn, struct claim_step *s)
@@ -361,7 +352,7 @@ static int plan_delete(const struct claim_snap *sn, struct claim_step *s)
     byoc_finalizer(sn, s, false);
     return 0;
   }
-  remove_own(sn, s, "CCS/STS claim released");
+  claim__remove_finalizer(sn, s, "CCS/STS claim released");
   return 0;
 }
 

@@ -9,7 +9,7 @@
 #include "util/err.h"
 #include "util/str.h"
 
-static void remove_finalizer(const struct claim_snap *sn, struct claim_step *s,
+void claim__remove_finalizer(const struct claim_snap *sn, struct claim_step *s,
                              const char *why)
 {
   s->action = CLAIM_REMOVE_FINALIZER;
@@ -113,7 +113,7 @@ static int plan_cleaned(const struct claim_snap *sn, const json_t *a,
     reuse_status(sn, a, s);
     return 0;
   }
-  remove_finalizer(sn, s, "account reused");
+  claim__remove_finalizer(sn, s, "account reused");
   return 0;
 }
 
@@ -177,12 +177,12 @@ int claim__plan_delete(const struct claim_snap *sn, struct claim_step *s)
     return 0;
   }
   if (str_empty(link)) {
-    remove_finalizer(sn, s, "no linked account");
+    claim__remove_finalizer(sn, s, "no linked account");
     return 0;
   }
   a = claim__account(sn, link);
   if (!a && str_eq(obj_annotation(c, CLAIM_ANN_CLOSED), "true")) {
-    remove_finalizer(sn, s, "account closed and deleted");
+    claim__remove_finalizer(sn, s, "account closed and deleted");
     return 0;
   }
   if (a && str_eq(obj_annotation(c, CLAIM_ANN_CLOSED), "true")) {
@@ -193,7 +193,8 @@ int claim__plan_delete(const struct claim_snap *sn, struct claim_step *s)
     return 0;
   }
   if (!a || obj_bool(a, "spec.byoc") || obj_bool(a, "spec.manualSTSMode")) {
-    remove_finalizer(sn, s, a ? "CCS/STS account" : "linked account gone");
+    claim__remove_finalizer(sn, s,
+                            a ? "CCS/STS account" : "linked account gone");
     if (!a)
       plan_event_set(&s->event, "Warning", "AccountMissing",
                      "linked account %s not found", link);
@@ -206,7 +207,7 @@ int claim__plan_delete(const struct claim_snap *sn, struct claim_step *s)
     return 0;
   }
   if (acct_state_failed(obj_str(a, "status.state"))) {
-    remove_finalizer(sn, s, "account failed; left for operators");
+    claim__remove_finalizer(sn, s, "account failed; left for operators");
     return 0;
   }
   if (claim__plan_fleet_delete(sn, a, s))
@@ -226,7 +227,7 @@ int claim__plan_fake(const struct claim_snap *sn, struct claim_step *s)
       claim__secret_dest(sn, s);
       str_copy(s->why, "delete fake Secret", sizeof(s->why));
     } else {
-      remove_finalizer(sn, s, "fake claim deleted");
+      claim__remove_finalizer(sn, s, "fake claim deleted");
     }
     return 0;
   }

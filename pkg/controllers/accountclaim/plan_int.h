@@ -20,6 +20,9 @@ int claim__plan_linked(const struct claim_snap *sn, const json_t *acct,
 bool claim__plan_close(const struct claim_snap *sn, const json_t *a,
                        struct claim_step *s);
 int claim__plan_delete(const struct claim_snap *sn, struct claim_step *s);
+/* CLAIM_REMOVE_FINALIZER: the claim without our finalizer. */
+void claim__remove_finalizer(const struct claim_snap *sn, struct claim_step *s,
+                             const char *why);
 /* CCS/BYOC and STS claims (plan_ccs.c). */
 int claim__plan_ccs(const struct claim_snap *sn, struct claim_step *s);
 /* The Account name a CCS/STS claim gets: osd-creds-mgmt-<suffix of uid>. */

@@ -59,8 +59,7 @@ static void flush_accounts(struct exec_aws *a)
   map_init(&a->accounts);
 }
 
-/* base64 data[key] into a wiped string, or NULL. */
-static char *secret_field(const json_t *s, const char *key)
+char *exec_secret_field(const json_t *s, const char *key)
 {
   const json_t *data = obj_get(s, "data");
   const char *b64 = json_string_value(json_object_get(data, key));
@@ -80,9 +79,9 @@ void exec_aws_apply_secret(struct exec_aws *a, const json_t *secret)
   struct aws_creds *n = NULL;
 
   if (secret) {
-    id = secret_field(secret, AWS_SECRET_KEY_ID);
-    key = secret_field(secret, AWS_SECRET_KEY_SECRET);
-    tok = secret_field(secret, AWS_SECRET_KEY_TOKEN);
+    id = exec_secret_field(secret, AWS_SECRET_KEY_ID);
+    key = exec_secret_field(secret, AWS_SECRET_KEY_SECRET);
+    tok = exec_secret_field(secret, AWS_SECRET_KEY_TOKEN);
     n = aws_creds_static_new(id, key, str_empty(tok) ? NULL : tok);
   }
   util_free_secret(id);

@@ -206,6 +206,9 @@ struct aws_client *exec_aws_client(struct exec_aws *a); /* NULL in tests */
 struct aws_creds *exec_aws_mgmt(struct exec_aws *a);
 /* Same, with the signature claim_exec_deps.mgmt_creds expects. */
 struct aws_creds *exec_aws_mgmt_cb(void *arg);
+/* Secret data[key], base64-decoded with trailing newlines cut, or NULL;
+ * the caller wipes and frees it. */
+char *exec_secret_field(const json_t *secret, const char *key);
 /* Apply a Secret object (NULL = deleted); what the informer handler calls. */
 void exec_aws_apply_secret(struct exec_aws *a, const json_t *secret);
 /* Credentials of OrganizationAccountAccessRole in account_id, assumed

@@ -13,7 +13,7 @@ DescribeAccount and one cleanup attempt are made per CLIENT_ERROR_RETRY_S
     30 s requeue landing inside the window), no DescribeAccount;
   - after AccountClientError: at most 1 DescribeAccount and 1 AssumeRole.
 
-The operator is restarted before each deletion so that it holds no
+The operator is restarted before the deletions so that it holds no
 assumed-role session for the account (see restart()).
 
 The Account CR stays (deletionTimestamp set, our finalizer, the attempts
@@ -50,11 +50,18 @@ def account_path(env, name):
     return "%s/namespaces/%s/accounts/%s" % (GROUP, env.ns, name)
 
 
-def calls_since_reset(env, ops=("AssumeRole", "DescribeAccount")):
-    out = {}
+def calls_by_account(env, ids):
+    """AssumeRole calls per target account (from the role ARN) and the
+    DescribeAccount count, since the last reset-log."""
+    out = {"DescribeAccount": 0}
+    out.update({i: 0 for i in ids})
     for c in env.aws.control("GET", "calls")["calls"]:
-        if c["operation"] in ops:
-            out[c["operation"]] = out.get(c["operation"], 0) + 1
+        if c["operation"] == "DescribeAccount":
+            out["DescribeAccount"] += 1
+        elif c["operation"] == "AssumeRole":
+            acct = (c.get("role_arn") or "").split(":")[4:5]
+            if acct and acct[0] in out:
+                out[acct[0]] += 1
     return out
 
 
@@ -67,40 +74,8 @@ def restart(env):
     op.read_until("started", timeout=15)
 
 
-def watch_window(env, name):
-    """Delete the Account with AssumeRole refused, then count for WINDOW_S.
-    Checks every second that the budget is not exceeded early (a loop shows
-    at once) and that the CR is still there, being deleted."""
-    env.aws.control("POST", "faults", FAULT)
-    restart(env)
-    env.aws.control("POST", "reset-log")
-    env.delete(account_path(env, name))
-    end = time.monotonic() + WINDOW_S
-    while time.monotonic() < end:
-        seen = calls_since_reset(env)
-        assert sum(seen.values()) <= 4, "deletion loops: %s" % seen
-        time.sleep(1)  # sampling the call log, not synchronising
-    return calls_since_reset(env)
-
-
-def test_failing_assume_role_costs_bounded_calls_then_recovers(env):
-    name = "osd-creds-mgmt-bound1"
-    seen = watch_window(env, name)
-    assert 1 <= seen.get("AssumeRole", 0) <= 3, seen
-    assert seen.get("DescribeAccount", 0) == 0, seen
-    a = env.account(name)
-    assert a and a["metadata"].get("deletionTimestamp"), "the CR stays while cleanup fails"
-    assert FINALIZER in a["metadata"]["finalizers"]
-    ann = a["metadata"].get("annotations") or {}
-    assert int(ann.get("aws.managed.openshift.io/cleanup-attempts", "0")) >= 1, ann
-    # AssumeRole works again: the next retry (<= 60 s later) cleans up.
-    env.aws.control("POST", "faults/clear")
-    wait_for(lambda: env.account(name) is None, timeout=75, interval=0.5,
-             what="Account deleted once AssumeRole works")
-
-
-def test_after_client_error_one_attempt_per_interval(env):
-    name = "osd-creds-mgmt-bound2"
+def mark_client_error(env, name):
+    """What three failed cleanups leave: state Failed, AccountClientError."""
     a = env.account(name)
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     a["status"]["state"] = "Failed"
@@ -109,13 +84,42 @@ def test_after_client_error_one_attempt_per_interval(env):
         "message": "Cannot assume OrganizationAccountAccessRole for cleanup",
         "lastProbeTime": now, "lastTransitionTime": now}]
     env.kube.ok("PUT", account_path(env, name) + "/status", a)
+
+
+def test_failing_assume_role_costs_bounded_calls_then_recovers(env):
+    """Both cases in one window: bound1 deleted from Ready, bound2 deleted
+    after AccountClientError. Checks every second that the budget is not
+    exceeded early (a loop shows at once)."""
+    fresh, failed = "osd-creds-mgmt-bound1", "osd-creds-mgmt-bound2"
+    ids = {n: env.account(n)["spec"]["awsAccountID"] for n in (fresh, failed)}
+    mark_client_error(env, failed)
+    env.aws.control("POST", "faults", FAULT)
     try:
-        seen = watch_window(env, name)
-    finally:
+        restart(env)
+        env.aws.control("POST", "reset-log")
+        env.delete(account_path(env, fresh))
+        env.delete(account_path(env, failed))
+        end = time.monotonic() + WINDOW_S
+        while time.monotonic() < end:
+            seen = calls_by_account(env, ids.values())
+            assert seen[ids[fresh]] <= 3 and seen[ids[failed]] <= 1 and \
+                seen["DescribeAccount"] <= 1, "deletion loops: %s" % seen
+            time.sleep(1)  # sampling the call log, not synchronising
+        seen = calls_by_account(env, ids.values())
+    except BaseException:
         env.aws.control("POST", "faults/clear")
-    assert seen.get("DescribeAccount", 0) == 1, seen
-    assert seen.get("AssumeRole", 0) == 1, seen
-    a = env.account(name)
-    assert a and FINALIZER in a["metadata"]["finalizers"]
-    assert (a["metadata"].get("annotations") or {}).get(
-        "aws.managed.openshift.io/cleanup-failed-at"), "the failure is recorded"
+        raise
+    # From Ready: 30 s then 60 s retries, no DescribeAccount for it.
+    assert 1 <= seen[ids[fresh]] <= 3, seen
+    # After AccountClientError: one DescribeAccount and one attempt.
+    assert seen[ids[failed]] == 1 and seen["DescribeAccount"] == 1, seen
+    for name, ann_key in ((fresh, "cleanup-attempts"), (failed, "cleanup-failed-at")):
+        a = env.account(name)
+        assert a and a["metadata"].get("deletionTimestamp"), "the CR stays while cleanup fails"
+        assert FINALIZER in a["metadata"]["finalizers"]
+        ann = a["metadata"].get("annotations") or {}
+        assert ann.get("aws.managed.openshift.io/" + ann_key), (name, ann)
+    # AssumeRole works again: the next retry (<= 60 s later) cleans up.
+    env.aws.control("POST", "faults/clear")
+    wait_for(lambda: env.account(fresh) is None, timeout=75, interval=0.5,
+             what="Account deleted once AssumeRole works")

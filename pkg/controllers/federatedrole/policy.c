@@ -62,12 +62,12 @@ static bool resource_ok(const char *r)
    * be empty, partition and service not, the resource may hold colons */
   if (!str_has_prefix(r, "arn:") || strlen(r) > 2048 || *p == ':')
     return false;
-  for (; *p && colons < 5; p++) {
+  for (; *p && colons < 4; p++) {
     colons += *p == ':';
     if (colons == 1 && *p == ':' && p[1] == ':')
       return false; /* empty service */
   }
-  return colons == 5 && *p;
+  return colons == 4 && *p;
 }
 
 static const char *const cond_ops[] = {

@@ -5,7 +5,8 @@ AWS being asked about a document we can judge ourselves; the stock roles of
 deploy/examples end Valid (one AWS managed policy listing for both, no probe
 policy left behind, a probe left by a crash cleaned); a spec change stamps
 lastRoleUpdate on the accesses labelled with the role; deleting a role
-deletes the accesses that reference it (in any namespace), then the role."""
+deletes the accesses that reference it (in any namespace) and its leftover
+probes, then the role."""
 import copy
 import os
 
@@ -176,9 +177,16 @@ def test_deleting_a_role_deletes_its_accesses(env):
     make_access(env, env.ns, "a2", "read-only", labelled=False)
     make_access(env, env.claim_ns, "keep", "network-mgmt")
     wait_for(lambda: verdict(env, "read-only", "Valid"), timeout=30, what="Valid")
+    # a probe of an older generation a crash left goes with the role
+    uid = role(env, "read-only")["metadata"]["uid"]
+    env.aws.client("iam").create_policy(
+        PolicyName="frole-probe-%s-0" % uid, Path=PROBE_PATH,
+        PolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
+                       '"Action":"s3:*","Resource":"*"}]}')
     env.delete(roles_path(env, "read-only"))
     wait_for(lambda: role(env, "read-only") is None, timeout=30, what="role gone")
     assert env.get(access_path(env.claim_ns, "a1")) is None
     assert env.get(access_path(env.ns, "a2")) is None
     assert env.get(access_path(env.claim_ns, "keep")) is not None
     assert role(env, "network-mgmt") is not None
+    assert probes_left(env) == []

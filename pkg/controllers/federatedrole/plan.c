@@ -42,6 +42,7 @@ void frole_step_init(struct frole_step *s)
 void frole_step_cleanup(struct frole_step *s)
 {
   json_decref(s->object_new);
+  json_decref(s->managed);
   free(s->doc);
   memset(s, 0, sizeof(*s));
 }
@@ -50,6 +51,17 @@ static void gen_tag(const json_t *role, char *out, size_t n)
 {
   snprintf(out, n, "%s:%lld", obj_uid(role),
            obj_int(role, "metadata.generation", 0));
+}
+
+/* uid, generation and the probe policy names of the role. */
+static void set_probe_names(const json_t *r, struct frole_step *s)
+{
+  str_copy(s->uid, obj_uid(r), sizeof(s->uid));
+  s->generation = obj_int(r, "metadata.generation", 0);
+  snprintf(s->probe_prefix, sizeof(s->probe_prefix), FROLE_PROBE_PREFIX "%s-",
+           s->uid);
+  snprintf(s->probe_name, sizeof(s->probe_name), "%s%lld", s->probe_prefix,
+           s->generation);
 }
 
 /* The access names this role (spec.awsFederatedRole). */
@@ -80,6 +92,16 @@ static int plan_delete(const struct frole_snap *sn, struct frole_step *s)
     plan_event_set(&s->event, "Normal", "AccessDeleted",
                    "AWSFederatedAccountAccess %s/%s deleted with the role",
                    s->target_ns, s->target_name);
+    return 0;
+  }
+  if (!sn->obs || sn->obs->action != FROLE_CLEAN_PROBES ||
+      !str_eq(sn->obs->uid, obj_uid(sn->role))) {
+    /* probes of older generations a crash left (best effort: any outcome
+     * lets the role go) */
+    set_probe_names(sn->role, s);
+    s->action = FROLE_CLEAN_PROBES;
+    str_copy(s->why, "role deleted: remove its leftover probes",
+             sizeof(s->why));
     return 0;
   }
   s->action = FROLE_REMOVE_FINALIZER;
@@ -229,12 +251,7 @@ static void set_aws(const struct frole_snap *sn, const struct verdict *v,
 
   s->action = v->next;
   s->managed_ok = v->managed_ok;
-  str_copy(s->uid, obj_uid(r), sizeof(s->uid));
-  s->generation = obj_int(r, "metadata.generation", 0);
-  snprintf(s->probe_prefix, sizeof(s->probe_prefix), FROLE_PROBE_PREFIX "%s-",
-           s->uid);
-  snprintf(s->probe_name, sizeof(s->probe_name), "%s%lld", s->probe_prefix,
-           s->generation);
+  set_probe_names(r, s);
   if (v->next == FROLE_CHECK_MANAGED)
     s->managed = json_incref((json_t *)obj_get(r, "spec.awsManagedPolicies"));
   if (v->next == FROLE_PROBE_POLICY)

@@ -3,7 +3,9 @@
  *
  *   ConfigMap missing -> wait; fedramp -> nothing (disabled, as upstream)
  *   deleting: delete the next AWSFederatedAccountAccess (any namespace)
- *     whose spec.awsFederatedRole names this role, then drop the finalizer
+ *     whose spec.awsFederatedRole names this role, then FROLE_CLEAN_PROBES
+ *     once (probes of older generations a crash left; any outcome will
+ *     do), then drop the finalizer
  *   no finalizer -> add it
  *   generation already judged (annotation validated-generation = uid:gen
  *     and a state) -> done
@@ -84,7 +86,7 @@ struct frole_step {
   char why[160];
   struct plan_event event;
   /* AWS actions */
-  json_t *managed; /* CHECK_MANAGED: the names (borrowed from the role) */
+  json_t *managed; /* CHECK_MANAGED: the names (a reference) */
   char *doc;       /* PROBE: the policy document (owned) */
   char probe_name[128];
   char probe_prefix[96];

@@ -190,3 +190,30 @@ def test_deleting_a_role_deletes_its_accesses(env):
     assert env.get(access_path(env.claim_ns, "keep")) is not None
     assert role(env, "network-mgmt") is not None
     assert probes_left(env) == []
+
+
+def reconciles(env):
+    """controller_runtime_reconcile_total of the role controller (all results)."""
+    n = 0
+    for line in env.metrics().splitlines():
+        if line.startswith("controller_runtime_reconcile_total{") and \
+                'controller="awsfederatedrole"' in line:
+            n += float(line.rsplit(" ", 1)[1])
+    return n
+
+
+def test_fedramp_disables_the_controller(kube):
+    """As upstream: in FedRAMP the controller does nothing (one log line
+    says so) and a role gets no finalizer and no status."""
+    with stand_in_env(kube, "--partition", "aws-us-gov", fedramp="true") as env:
+        env.start_operator()
+        make_role(env, "read-only", stock("read-only")["spec"])
+        env.op.read_until("AWSFederatedRole controller is disabled", timeout=30)
+        make_role(env, "network-mgmt", stock("network-mgmt")["spec"])
+        wait_for(lambda: reconciles(env) >= 2, timeout=30, what="both roles reconciled")
+        for name in ("read-only", "network-mgmt"):
+            r = role(env, name)
+            assert not r.get("status"), r
+            assert not r["metadata"].get("finalizers"), r
+        assert env.op.output().count("AWSFederatedRole controller is disabled") == 1
+        assert calls(env, "CreatePolicy") == [] and calls(env, "ListPolicies") == []

@@ -92,7 +92,8 @@ def test_invalid_roles_say_what_is_wrong(env):
     make_role(env, "bad-action", spec)
     make_role(env, "bad-managed", {
         "roleDisplayName": "x", "roleDescription": "x",
-        "awsManagedPolicies": ["AmazonEC2ReadOnlyAccess", "NoSuchManagedPolicy"]})
+        "awsManagedPolicies": ["NoSuchManagedPolicy", "AmazonEC2ReadOnlyAccess",
+                               "job-function/Billing", "AlsoMissing"]})
     make_role(env, "no-policies", {"roleDisplayName": "x", "roleDescription": "x"})
     c = wait_for(lambda: verdict(env, "bad-action", "Invalid"), timeout=30,
                  what="bad-action Invalid")
@@ -101,7 +102,8 @@ def test_invalid_roles_say_what_is_wrong(env):
     c = wait_for(lambda: verdict(env, "bad-managed", "Invalid"), timeout=30,
                  what="bad-managed Invalid")
     assert c["reason"] == "InvalidManagedPolicy", c
-    assert c["message"] == "unknown AWS managed policies: NoSuchManagedPolicy", c
+    assert c["message"] == \
+        "unknown AWS managed policies: NoSuchManagedPolicy, AlsoMissing", c
     c = wait_for(lambda: verdict(env, "no-policies", "Invalid"), timeout=30,
                  what="no-policies Invalid")
     assert c["reason"] == "NoAWSCustomPolicyOrAWSManagedPolicies", c

@@ -231,7 +231,7 @@ static const char *verdict(void)
 START_TEST(managed_all_pages_unknown_named)
 {
   put_role(ROLE("\"AmazonEC2ReadOnlyAccess\",\"job-function/Billing\","
-                "\"Nope\""));
+                "\"Nope\",\"Billing2\""));
   run();
   ck_assert_int_eq(fx.na, 3);
   ck_assert_str_eq(fx.acalls[0], "ListPolicies AWS");
@@ -239,7 +239,7 @@ START_TEST(managed_all_pages_unknown_named)
   run();
   ck_assert_str_eq(fx.kcalls[0], "status awsfederatedroles");
   ck_assert_str_eq(obj_str0(fx.written, "status.state"), "Invalid");
-  ck_assert_str_eq(verdict(), "unknown AWS managed policies: Nope");
+  ck_assert_str_eq(verdict(), "unknown AWS managed policies: Nope, Billing2");
 }
 END_TEST
 

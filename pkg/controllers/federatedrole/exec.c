@@ -80,10 +80,10 @@ static void managed_verdict(struct frole_job *j)
 
     if (!s || json_object_get(j->e->managed, s))
       continue;
-    len += (size_t)str_fmt(u + len, sizeof(j->last.unknown) - len, "%s%s",
-                           len ? ", " : "", s);
-    if (len >= sizeof(j->last.unknown) - 1)
-      break;
+    if (str_fmt(u + len, sizeof(j->last.unknown) - len, "%s%s", len ? ", " : "",
+                s))
+      break; /* truncated: the list is long enough to tell */
+    len = strlen(u);
   }
   finish(j, 0, NULL);
 }

@@ -145,7 +145,9 @@ START_TEST(policy_forms)
   } t[] = {
     { "{\"effect\":\"Allow\",\"action\":[\"*\"]}", 0 },
     { "{\"effect\":\"Allow\",\"action\":[\"ec2:*\",\"s3:Get?bject\"]}", 0 },
-    { "{\"effect\":\"Allow\",\"action\":[\"EC2:Describe\"]}", 1 },
+    { "{\"effect\":\"Allow\",\"action\":[\"EC2:Describe\"]}", 0 },
+    { "{\"effect\":\"Allow\",\"action\":[\"ec2 :Describe\"]}", 1 },
+    { "{\"effect\":\"Allow\",\"action\":[\"s3:Get:Object\"]}", 1 },
     { "{\"effect\":\"Allow\",\"action\":[\"ec2:\"]}", 1 },
     { "{\"effect\":\"Allow\",\"action\":[]}", 1 },
     { "{\"effect\":\"Allow\"}", 1 },

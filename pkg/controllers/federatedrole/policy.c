@@ -37,31 +37,28 @@ static bool chars_ok(const char *s, size_t len, const char *extra)
 static bool action_ok(const char *a)
 {
   const char *c = strchr(a, ':');
-  size_t i;
 
+  /* case as IAM: service prefixes and names match case-insensitively */
   if (str_eq(a, "*"))
     return true;
   if (!c || c == a || strchr(c + 1, ':'))
     return false;
-  for (i = 0; a + i < c; i++) {
-    if (isupper((unsigned char)a[i]))
-      return false;
-  }
   return chars_ok(a, (size_t)(c - a), "-") &&
          chars_ok(c + 1, strlen(c + 1), "*?");
 }
 
 static bool resource_ok(const char *r)
 {
-  const char *p = r + 4;
+  const char *p;
   int colons = 0;
 
   if (str_eq(r, "*"))
     return true;
   /* arn:partition:service:region:account:resource; region and account may
    * be empty, partition and service not, the resource may hold colons */
-  if (!str_has_prefix(r, "arn:") || strlen(r) > 2048 || *p == ':')
+  if (!str_has_prefix(r, "arn:") || strlen(r) > 2048 || r[4] == ':')
     return false;
+  p = r + 4;
   for (; *p && colons < 4; p++) {
     colons += *p == ':';
     if (colons == 1 && *p == ':' && p[1] == ':')

@@ -5,7 +5,7 @@
  *   statement syntax  each awsStatements[i] is an object with effect and a
  *                     non-empty action list
  *   effect            "Allow" or "Deny"
- *   action            "*" or service:Action, service [a-z0-9-]+, Action
+ *   action            "*" or service:Action, service letters/digits/-, Action
  *                     letters/digits with * and ? wildcards
  *   resource          "*" or arn:partition:service:region:account:resource
  *                     (at least six colon-separated parts; wildcards fine)

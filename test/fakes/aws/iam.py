@@ -418,6 +418,7 @@ def _iam_list_policies(st, ctx, p):
         items += [_policy_view(st, ctx.account, pol) for pol in st._iam(ctx.account)['policies'].values()]
     if p.get('OnlyAttached'):
         items = [x for x in items if x['AttachmentCount']]
+    items = [x for x in items if x['Path'].startswith(p.get('PathPrefix') or '/')]
     for x in items:
         x.pop('Tags', None)
     page, extra = _marker_page(items, p)

@@ -43,6 +43,8 @@ AWS_MANAGED_POLICIES = [
     'AWSSupportAccess', 'ServiceQuotasFullAccess', 'AWSOrganizationsFullAccess',
     'AmazonEC2ReadOnlyAccess', 'AmazonS3ReadOnlyAccess', 'job-function/Billing',
     'job-function/ViewOnlyAccess',
+    # the stock AWSFederatedRoles' (deploy/examples/awsfederatedrole-*.yaml)
+    'AWSAccountUsageReportAccess', 'IAMReadOnlyAccess', 'CloudWatchReadOnlyAccess',
 ]
 
 # (service, quota code) -> (service name, quota name, default value, global)

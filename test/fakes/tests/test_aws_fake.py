@@ -1383,3 +1383,29 @@ def _govcloud_checks(gov):
     failed = [c for c in gov.control('GET', 'calls')['calls'] if c['error_code'] in ('ValidationError', 'NoSuchEntity')]
     assert f'arn:aws:iam::{acct}:role/OrganizationAccountAccessRole' in [c.get('role_arn') for c in failed]
     assert 'arn:aws:iam::aws:policy/AdministratorAccess' in [c.get('policy_arn') for c in failed]
+
+
+def test_iam_list_policies_path_prefix_and_stock_role_managed_policies(fake):
+    """ListPolicies honours PathPrefix (the federated-role probe cleanup lists
+    its own path) and knows the managed policies the stock roles name."""
+    iam = fake.client('iam', config=NO_RETRY)
+    doc = json.dumps({'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow', 'Action': 's3:*',
+                                                               'Resource': '*'}]})
+    iam.create_policy(PolicyName='probe-1', Path='/aao-probe-test/', PolicyDocument=doc)
+    iam.create_policy(PolicyName='elsewhere-1', PolicyDocument=doc)
+    local = iam.list_policies(Scope='Local', PathPrefix='/aao-probe-test/')['Policies']
+    assert [p['PolicyName'] for p in local] == ['probe-1']
+    names = set()
+    kw = {'Scope': 'AWS', 'MaxItems': 5}
+    while True:
+        page = iam.list_policies(**kw)
+        names |= {p['PolicyName'] for p in page['Policies']}
+        if not page['IsTruncated']:
+            break
+        kw['Marker'] = page['Marker']
+    for n in ('AWSAccountUsageReportAccess', 'AmazonEC2ReadOnlyAccess', 'AmazonS3ReadOnlyAccess',
+              'IAMReadOnlyAccess', 'CloudWatchReadOnlyAccess'):
+        assert n in names
+    for p in iam.list_policies(Scope='Local', PathPrefix='/')['Policies']:
+        if p['PolicyName'] in ('probe-1', 'elsewhere-1'):
+            iam.delete_policy(PolicyArn=p['Arn'])

@@ -9,6 +9,7 @@
 #include "controllers/accountclaim/exec.h"
 #include "controllers/accountpool/exec.h"
 #include "controllers/exec/exec.h"
+#include "controllers/federatedaccess/exec.h"
 #include "controllers/exec/runner.h"
 #include "log/log.h"
 #include "loop/loop.h"
@@ -18,6 +19,7 @@ static const struct exec_desc *const controllers[] = {
   &acct_desc,
   &pool_desc,
   &claim_desc,
+  &fa_desc,
 };
 
 /* CCS-Access-Arn (ccs_access.h): kicked by the credentials Secret and by

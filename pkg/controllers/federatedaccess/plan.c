@@ -111,14 +111,16 @@ static json_t *normal_new(const json_t *v)
     return normal_new(json_array_get(v, 0));
   if (json_is_array(v)) {
     o = json_array();
-    json_array_foreach((json_t *)v, i, x)
-        json_array_append_new(o, normal_new(x));
+    for (i = 0; i < json_array_size(v); i++)
+      json_array_append_new(o, normal_new(json_array_get(v, i)));
     return o;
   }
   if (json_is_object(v)) {
     o = json_object();
     json_object_foreach((json_t *)v, k, x)
-        json_object_set_new(o, k, normal_new(x));
+    {
+      json_object_set_new(o, k, normal_new(x));
+    }
     return o;
   }
   return json_deep_copy(v);
@@ -286,7 +288,8 @@ void fa__names(const struct fa_snap *sn, struct fa_step *s, const char *uid)
           obj_str(sn->access, "spec.awsFederatedRole.name"), uid);
   if (fa_policy_doc_present(sn->role))
     str_fmt(s->policy_name, sizeof(s->policy_name), "%s-%s", cp, uid);
-  str_copy(s->role_update, obj_annotation(sn->access, FA_ANN_ROLE_UPDATE),
+  str_copy(s->role_update,
+           fa__s(obj_annotation(sn->access, FA_ANN_ROLE_UPDATE)),
            sizeof(s->role_update));
 }
 
@@ -331,7 +334,8 @@ static int after_obs(const struct fa_snap *sn, struct fa_step *s, int *rc)
     return 1;
   }
   if (waited >= FA_RESYNC_MS ||
-      !str_eq(o->role_update, obj_annotation(sn->access, FA_ANN_ROLE_UPDATE))) {
+      !str_eq(o->role_update,
+              fa__s(obj_annotation(sn->access, FA_ANN_ROLE_UPDATE)))) {
     *rc = fa__scan(s, "resync");
     return 1;
   }

@@ -39,7 +39,7 @@ static enum fa_creds scan_creds(const struct fa_snap *sn)
 static int scan(const struct fa_snap *sn, struct fa_step *s, const char *why)
 {
   s->creds = scan_creds(sn);
-  str_copy(s->account_id, obj_label(sn->access, FA_LABEL_ACCOUNT),
+  str_copy(s->account_id, fa__s(obj_label(sn->access, FA_LABEL_ACCOUNT)),
            sizeof(s->account_id));
   if (s->creds == FA_CREDS_ORG_ROLE && str_empty(s->account_id))
     return remove_finalizer(sn, s,
@@ -71,7 +71,7 @@ static int cleanup_step(const struct fa_snap *sn, struct fa_step *s)
   size_t i;
 
   s->creds = sn->obs->creds;
-  str_copy(s->account_id, obj_label(sn->access, FA_LABEL_ACCOUNT),
+  str_copy(s->account_id, fa__s(obj_label(sn->access, FA_LABEL_ACCOUNT)),
            sizeof(s->account_id));
   if (json_array_size(att)) {
     s->action = FA_DETACH;

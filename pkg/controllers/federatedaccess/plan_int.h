@@ -4,6 +4,12 @@
 
 #include "controllers/federatedaccess/plan.h"
 
+/* s, or "" for NULL (labels and annotations may be missing). */
+static inline const char *fa__s(const char *s)
+{
+  return s ? s : "";
+}
+
 /* The uid label's value (kept when present, else from metadata.uid). */
 void fa__uid(const json_t *access, char out[8]);
 bool fa_policy_doc_present(const json_t *role);

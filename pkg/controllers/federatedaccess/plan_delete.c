@@ -24,7 +24,8 @@ static int remove_finalizer(const struct fa_snap *sn, struct fa_step *s,
 }
 
 /* Which credentials the next scan uses: the Secret unless it is missing or
- * the last scan with it failed. */
+ * the last scan with it failed; the fallback role stays in use while it
+ * works. */
 static enum fa_creds scan_creds(const struct fa_snap *sn)
 {
   const struct fa_obs *o = sn->obs;
@@ -32,6 +33,9 @@ static enum fa_creds scan_creds(const struct fa_snap *sn)
   if (!sn->secret_ok)
     return FA_CREDS_ORG_ROLE;
   if (o && o->action == FA_SCAN && o->result && o->creds == FA_CREDS_SECRET)
+    return FA_CREDS_ORG_ROLE;
+  if (o && o->creds == FA_CREDS_ORG_ROLE &&
+      !(o->action == FA_SCAN && o->result))
     return FA_CREDS_ORG_ROLE;
   return FA_CREDS_SECRET;
 }

@@ -11,7 +11,8 @@ namespace; the external principal is a user of another standalone account.
   role controller does) makes the attached policy's default version the new
   document;
 * deleting the access removes the role and the custom policy, then the
-  finalizer;
+  finalizer; with the Secret deleted first, through OrganizationAccountAccessRole
+  in the awsAccountID label's account (an organization member account);
 * a credential Secret in another namespace is Failed, "Invalid spec"."""
 
 import json
@@ -22,6 +23,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import wait_for
+from awsfake_util import create_account
 from operator_env import b64, stand_in_env
 
 GROUP = "/apis/aws.managed.openshift.io/v1alpha1"
@@ -210,3 +212,48 @@ def test_missing_role_fails(env):
              what="access Failed")
     conds = {c["type"]: c for c in access(env, "orphan")["status"]["conditions"]}
     assert conds["Failed"]["message"] == "Requested role does not exist"
+
+
+def test_deletion_falls_back_to_the_org_role(env):
+    """The credential Secret is deleted before the access: the cleanup goes
+    through OrganizationAccountAccessRole in the awsAccountID label's
+    account, assumed with the operator's credentials."""
+    org = env.aws.client("organizations")
+    st = create_account(org, "fa-%s@example.com" % uuid.uuid4().hex[:6], "fa-member",
+                        timeout=30)
+    member = st["AccountId"]
+    role_creds = env.aws.client("sts").assume_role(
+        RoleArn="arn:aws:iam::%s:role/OrganizationAccountAccessRole" % member,
+        RoleSessionName="setup")["Credentials"]
+    miam = env.aws.client("iam", creds=role_creds)
+    miam.create_user(UserName="customer-admin")
+    miam.attach_user_policy(UserName="customer-admin",
+                            PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    k = miam.create_access_key(UserName="customer-admin")["AccessKey"]
+    make_secret(env, "customer-creds", env.tns,
+                {"AccessKeyId": k["AccessKeyId"], "SecretAccessKey": k["SecretAccessKey"]})
+    make_role(env, "read-only", ["ec2:Describe*"], ["ReadOnlyAccess"])
+    make_access(env, "sre-access", "read-only", "arn:aws:iam::%s:root" % env.aws.account,
+                "customer-creds")
+    env.start_operator()
+    wait_for(lambda: state(env, "sre-access") == "Ready", timeout=60, interval=0.2,
+             what="access Ready")
+    uid = access(env, "sre-access")["metadata"]["labels"]["uid"]
+    assert access(env, "sre-access")["metadata"]["labels"]["awsAccountID"] == member
+    role_name = "read-only-" + uid
+    assert miam.get_role(RoleName=role_name)["Role"]["RoleName"] == role_name
+
+    env.delete("/api/v1/namespaces/%s/secrets/customer-creds" % env.tns)
+    env.delete(access_path(env, "sre-access"))
+    wait_for(lambda: access(env, "sre-access") is None, timeout=60, interval=0.2,
+             what="access gone")
+    with pytest.raises(ClientError) as ei:
+        miam.get_role(RoleName=role_name)
+    assert ei.value.response["Error"]["Code"] == "NoSuchEntity"
+    local = miam.list_policies(Scope="Local")["Policies"]
+    assert [p["PolicyName"] for p in local if p["PolicyName"].endswith("-" + uid)] == []
+    # the cleanup ran as the org role (the stand-in's call log)
+    calls = [c for c in env.aws.control("GET", "calls")["calls"]
+             if c.get("operation") == "DeleteRole" and c.get("account") == member]
+    assert calls and all("assumed-role/OrganizationAccountAccessRole/" in (c["caller_arn"] or "")
+                         for c in calls), calls

@@ -99,7 +99,7 @@ static void secret_got(int err, json_t *obj, const struct op_error *det,
 static int prepare(struct exec_job *b)
 {
   struct fa_job *j = (struct fa_job *)b;
-  const struct exec_kio *k = &j->e->d.kio;
+  const struct exec_kio *k;
   const char *ns = obj_namespace(b->obj);
   const char *name = obj_str(b->obj, "spec.awsCustomerCredentialSecret.name");
 

@@ -10,6 +10,7 @@
 #include "controllers/accountpool/exec.h"
 #include "controllers/exec/exec.h"
 #include "controllers/federatedrole/exec.h"
+#include "controllers/federatedaccess/exec.h"
 #include "controllers/exec/runner.h"
 #include "log/log.h"
 #include "loop/loop.h"
@@ -20,6 +21,7 @@ static const struct exec_desc *const controllers[] = {
   &pool_desc,
   &claim_desc,
   &frole_desc,
+  &fa_desc,
 };
 
 /* CCS-Access-Arn (ccs_access.h): kicked by the credentials Secret and by

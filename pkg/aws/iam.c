@@ -549,6 +549,15 @@ int aws_enc_delete_role_policy(const struct aws_delete_role_policy_req *rq,
 }
 EMPTY_DEC(delete_role_policy)
 
+/* The role's trust policy (a federated access's principal changed). */
+int aws_enc_update_assume_role_policy(
+    const struct aws_update_assume_role_policy_req *rq, struct aws_wire *w)
+{
+  return aws_iam_enc2(w, "UpdateAssumeRolePolicy", "RoleName", rq->role_name,
+                      "PolicyDocument", rq->policy_document);
+}
+EMPTY_DEC(update_assume_role_policy)
+
 int aws_enc_list_role_policies(const struct aws_iam_role_page_req *rq,
                                struct aws_wire *w)
 {

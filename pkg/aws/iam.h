@@ -119,6 +119,9 @@ struct aws_iam_role_policy_req { /* Attach/DetachRolePolicy */
 struct aws_put_role_policy_req {
   const char *role_name, *policy_name, *policy_document;
 };
+struct aws_update_assume_role_policy_req {
+  const char *role_name, *policy_document; /* required */
+};
 struct aws_delete_role_policy_req {
   const char *role_name, *policy_name;
 };
@@ -218,6 +221,8 @@ struct aws_iam_policies_result {
      AWS_PROTO_QUERY, true, iam_role_page_req, iam_attached_result)            \
   XX(put_role_policy, PutRolePolicy, "iam", AWS_PROTO_QUERY, true,             \
      put_role_policy_req, empty_result)                                        \
+  XX(update_assume_role_policy, UpdateAssumeRolePolicy, "iam",                 \
+     AWS_PROTO_QUERY, true, update_assume_role_policy_req, empty_result)       \
   XX(delete_role_policy, DeleteRolePolicy, "iam", AWS_PROTO_QUERY, true,       \
      delete_role_policy_req, empty_result)                                     \
   XX(list_role_policies, ListRolePolicies, "iam", AWS_PROTO_QUERY, true,       \

@@ -759,6 +759,10 @@ START_TEST(remaining_operations_wire)
             "Action=DeleteRolePolicy&Version=2010-05-08&RoleName=r1&PolicyName="
             "AAO-CustomPolicy",
             { "r1", "AAO-CustomPolicy" });
+  WIRE_CASE(update_assume_role_policy, update_assume_role_policy_req, NULL,
+            "Action=UpdateAssumeRolePolicy&Version=2010-05-08&RoleName=r1&"
+            "PolicyDocument=%7B%22Version%22%3A%222012-10-17%22%7D",
+            { "r1", "{\"Version\":\"2012-10-17\"}" });
   WIRE_CASE(list_role_policies, iam_role_page_req, NULL,
             "Action=ListRolePolicies&Version=2010-05-08&RoleName=r1",
             { .role_name = "r1" });

@@ -297,6 +297,7 @@ START_TEST(iam_role_policy_decoders)
   struct aws_iam_policy_version_result *pv = NULL;
   struct aws_iam_policy_versions_result *pvs = NULL;
   struct aws_iam_policies_result *ps = NULL;
+  struct aws_empty_result *e = NULL;
 
   DECODE(get_role, "iam_get_role.xml", r);
   ck_assert_str_eq(r->role.role_id, "AROAROLE1");
@@ -326,6 +327,9 @@ START_TEST(iam_role_policy_decoders)
   ck_assert_uint_eq(ap->n, 2);
   ck_assert_str_eq(ap->v[1].policy_name, "ReadOnlyAccess");
   aws_iam_attached_result_free(ap);
+
+  DECODE(update_assume_role_policy, "iam_update_assume_role_policy.xml", e);
+  aws_empty_result_free(e);
 
   DECODE(list_role_policies, "iam_list_role_policies.xml", nm);
   ck_assert_uint_eq(nm->names.n, 2);

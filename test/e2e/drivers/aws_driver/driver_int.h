@@ -156,6 +156,7 @@ int copy_id(char *out, size_t n, const char *v);
   XX(s_tag_role)                                                               \
   XX(s_list_role_tags)                                                         \
   XX(s_assume_web)                                                             \
+  XX(s_update_trust)                                                           \
   XX(s_attach_role_policy)                                                     \
   XX(s_list_attached_role)                                                     \
   XX(s_put_role_policy)                                                        \

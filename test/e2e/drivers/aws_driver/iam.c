@@ -236,6 +236,23 @@ int s_list_attached_role(struct drv *d)
   return CALL(d, list_attached_role_policies, &d->xt, &rq, a_attached1);
 }
 
+/* The same trust again (after AssumeRoleWithWebIdentity used it). */
+int s_update_trust(struct drv *d)
+{
+  char doc[512];
+  struct aws_update_assume_role_policy_req rq = { AINT_ROLE, doc };
+
+  str_fmt(doc, sizeof(doc),
+          "{\"Version\":\"2012-10-17\",\"Statement\":["
+          "{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":"
+          "\"arn:aws:iam::%s:root\"},\"Action\":\"sts:AssumeRole\"},"
+          "{\"Effect\":\"Allow\",\"Principal\":{\"Federated\":"
+          "\"arn:aws:iam::%s:oidc-provider/oidc.fake.local\"},"
+          "\"Action\":\"sts:AssumeRoleWithWebIdentity\"}]}",
+          d->id.mgmt, d->id.acct);
+  return CALL(d, update_assume_role_policy, &d->xt, &rq, NULL);
+}
+
 int s_put_role_policy(struct drv *d)
 {
   struct aws_put_role_policy_req rq = {

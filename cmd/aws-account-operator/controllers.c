@@ -10,6 +10,7 @@
 #include "controllers/accountpool/exec.h"
 #include "controllers/exec/exec.h"
 #include "controllers/exec/runner.h"
+#include "controllers/validation/exec.h"
 #include "log/log.h"
 #include "loop/loop.h"
 #include "util/err.h"
@@ -18,6 +19,7 @@ static const struct exec_desc *const controllers[] = {
   &acct_desc,
   &pool_desc,
   &claim_desc,
+  &val_desc, &pv_desc,
 };
 
 /* CCS-Access-Arn (ccs_access.h): kicked by the credentials Secret and by

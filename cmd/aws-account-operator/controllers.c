@@ -16,10 +16,7 @@
 #include "util/err.h"
 
 static const struct exec_desc *const controllers[] = {
-  &acct_desc,
-  &pool_desc,
-  &claim_desc,
-  &val_desc, &pv_desc,
+  &acct_desc, &pool_desc, &claim_desc, &val_desc, &pv_desc,
 };
 
 /* CCS-Access-Arn (ccs_access.h): kicked by the credentials Secret and by

@@ -76,8 +76,7 @@ struct val_job;
 /* READ, MOVE, TAG (exec_aws.c): 0 = val__observed runs once. */
 int val__start_aws(struct exec_job *b);
 /* The OU id cache (exec_account.c): borrowed id or NULL; put copies. */
-const char *val__ou_get(struct val_exec *e, const char *base,
-                        const char *name);
+const char *val__ou_get(struct val_exec *e, const char *base, const char *name);
 void val__ou_put(struct val_exec *e, const char *base, const char *name,
                  const char *id);
 void val__ou_forget(struct val_exec *e);

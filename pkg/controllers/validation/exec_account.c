@@ -24,6 +24,11 @@ double val_phase(const char *key)
 
   for (; key && *key; key++)
     h = (h ^ (unsigned char)*key) * 1099511628211ull;
+  /* splitmix64's finalizer: FNV's high bits barely move for keys that
+   * differ in their last characters (osd-creds-mgmt-<suffix>) */
+  h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
+  h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
+  h ^= h >> 31;
   return (double)(h >> 11) / (double)(1ull << 53);
 }
 

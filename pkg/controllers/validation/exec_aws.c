@@ -147,8 +147,8 @@ static int list_ous(struct val_call *c, const char *token)
   struct aws_list_ous_req rq = { .parent_id = c->j->st.base,
                                  .next_token = token };
 
-  return c->e->d.api->list_organizational_units_for_parent(
-      c->e->d.api, &c->t, &rq, ous_done, c);
+  return c->e->d.api->list_organizational_units_for_parent(c->e->d.api, &c->t,
+                                                           &rq, ous_done, c);
 }
 
 static int read_start(struct val_call *c)
@@ -167,7 +167,8 @@ static int read_start(struct val_call *c)
   return list_parents(c);
 }
 
-/* ---- MOVE, TAG ------------------------------------------------------------ */
+/* ---- MOVE, TAG ------------------------------------------------------------
+ */
 
 static void move_done(int err, const struct aws_error *ae,
                       const struct aws_empty_result *r, void *arg)
@@ -253,8 +254,8 @@ int val__start_aws(struct exec_job *b)
     return OP_ENOMEM;
   c->j = j;
   c->e = e;
-  c->t = (struct aws_target){ .creds = mgmt,
-                              .controller = "accountvalidation" };
+  c->t =
+      (struct aws_target){ .creds = mgmt, .controller = "accountvalidation" };
   c->obs.action = j->st.action;
   rc = call_start(c);
   if (rc < 0) {

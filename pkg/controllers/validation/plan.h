@@ -81,7 +81,7 @@ struct val_step {
   char base[72], ou_name[128]; /* READ: OU ou_name under base, or root */
   char root[72];
   bool read_tags;
-  json_t *tags; /* TAG: key -> value to set */
+  json_t *tags;                        /* TAG: key -> value to set */
   const char *target_ns, *target_name; /* DELETE (borrow the account) */
 };
 

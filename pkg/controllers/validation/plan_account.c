@@ -150,16 +150,16 @@ static void report(const struct val_snap *sn, struct val_step *s, bool move,
 
   if (o->expected_missing)
     str_fmt(ou, sizeof(ou), "expected OU %s not found under %s; ",
-             obj_str0(sn->account, "spec.legalEntity.id"), sn->cfg->base);
+            obj_str0(sn->account, "spec.legalEntity.id"), sn->cfg->base);
   else if (move)
     str_fmt(ou, sizeof(ou),
-             "would move it from %s to %s "
-             "(feature.validation_move_account is off); ",
-             o->parent_id, o->expected_id);
+            "would move it from %s to %s "
+            "(feature.validation_move_account is off); ",
+            o->parent_id, o->expected_id);
   if (diff) {
     tags_text(diff, tags, sizeof(tags));
     str_fmt(tg, sizeof(tg),
-             "would set tags %s (feature.validation_tag_account is off)", tags);
+            "would set tags %s (feature.validation_tag_account is off)", tags);
   }
   s->action = VAL_REPORT;
   str_copy(s->why, "drift not repaired (flags off)", sizeof(s->why));

@@ -71,9 +71,8 @@ static bool status_stale(const json_t *a)
   const char *r, *c;
   json_t *m, *e;
 
-  json_object_foreach(json_object_get(obj_get(a, "status"),
-                                      "regionalServiceQuotas"),
-                      r, m)
+  json_object_foreach(
+      json_object_get(obj_get(a, "status"), "regionalServiceQuotas"), r, m)
   {
     json_object_foreach(m, c, e)
     {
@@ -85,9 +84,8 @@ static bool status_stale(const json_t *a)
         return true;
     }
   }
-  json_object_foreach(json_object_get(obj_get(a, "status"),
-                                      "globalServiceQuotas"),
-                      c, e)
+  json_object_foreach(
+      json_object_get(obj_get(a, "status"), "globalServiceQuotas"), c, e)
   {
     const json_t *w = json_object_get(sg, c);
 
@@ -149,7 +147,7 @@ static void update(struct pv_step *s, const json_t *a,
   set_or_del(s->object_new, "spec.globalServiceQuotas",
              quotas_new(p->globalservicequotas, false));
   str_fmt(s->why, sizeof(s->why), "quotas of %s differ from the pool's",
-           obj_name(a));
+          obj_name(a));
   plan_event_set(&s->event, "Normal", "AccountQuotasUpdated",
                  "Account %s spec quotas set to the pool's", obj_name(a));
 }
@@ -160,8 +158,7 @@ static void reset(struct pv_step *s, const json_t *a)
   s->object_new = obj_copy_new(a);
   obj_set_new(s->object_new, "status.regionalServiceQuotas", json_object());
   obj_set_new(s->object_new, "status.globalServiceQuotas", json_object());
-  str_fmt(s->why, sizeof(s->why), "status quotas of %s are stale",
-           obj_name(a));
+  str_fmt(s->why, sizeof(s->why), "status quotas of %s are stale", obj_name(a));
   plan_event_set(&s->event, "Normal", "AccountQuotasReset",
                  "Account %s status quotas reset for re-application",
                  obj_name(a));

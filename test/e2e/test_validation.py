@@ -154,3 +154,58 @@ def test_pool_quota_change_reaches_the_accounts_spec(env):
              timeout=30, interval=0.3)
     pool = env.get("%s/namespaces/%s/accountpools/default" % (GROUP, env.ns))
     assert pool["spec"]["poolSize"] == 1
+
+
+FLEET = 1000
+
+
+def make_ready_account(env, i, acct):
+    """A Ready, unclaimed, non-CCS Account CR for an existing AWS account (as
+    the Account controller leaves one), made directly: the fleet below needs
+    no creation lifecycle."""
+    path = "%s/namespaces/%s/accounts" % (GROUP, env.ns)
+    name = "fleet-%04d" % i
+    obj = env.post(path, {
+        "apiVersion": "aws.managed.openshift.io/v1alpha1", "kind": "Account",
+        "metadata": {"name": name,
+                     "finalizers": ["finalizer.aws.managed.openshift.io"]},
+        "spec": {"awsAccountID": acct, "iamUserSecret": "", "claimLink": "",
+                 "byoc": False, "legalEntity": {"id": "", "name": ""}}})
+    obj["status"] = {"state": "Ready", "claimed": False}
+    env.kube.ok("PUT", "%s/%s/status" % (path, name), obj)
+
+
+def test_fleet_validation_is_spread_and_within_the_governor(kube):
+    """1,000 Ready accounts and the default 10 minute period: after a start
+    the reads are spread over the period (about 1,000/600 per second), not
+    made at once, and the Organizations calls per second never exceed the
+    rate governor's bucket (10/s, burst 10)."""
+    with stand_in_env(kube, *FAST_AWS, "--max-accounts", "2000",
+                      **dict(FLAGS_OFF, **{
+                          "feature.validation_move_account": "true",
+                          "feature.validation_tag_account": "true"})) as env:
+        ids = env.aws.control("POST", "seed-accounts",
+                              {"count": FLEET, "tags": {"owner": "e2e"}})["account_ids"]
+        for i, acct in enumerate(ids):
+            make_ready_account(env, i, acct)
+        env.aws.control("POST", "reset-log")
+        env.start_operator(env={"VALIDATION_INTERVAL": "10m"})
+        reads = wait_for(lambda: len(calls(env, "ListParents")) >= 60 and
+                         calls(env, "ListParents"), timeout=180, interval=1,
+                         what="60 validation reads")
+        span = reads[59]["time"] - reads[0]["time"]
+        print("fleet: 60 reads in %.1f s" % span)
+        # spread: 60 reads of 1,000 over 600 s take about 36 s; a burst,
+        # throttled only by the governor (2 calls a read at 10/s), 12 s
+        assert span >= 20, span
+        org = [c["time"] for c in env.aws.control("GET", "calls")["calls"]
+               if c["service"] == "organizations"]
+        per_s = {}
+        for t in org:
+            per_s[int(t)] = per_s.get(int(t), 0) + 1
+        print("fleet: at most %d Organizations calls in one second" % max(per_s.values()))
+        assert max(per_s.values()) <= 20, per_s  # burst + one second's rate
+        for s in per_s:  # sustained: any 10 s holds at most 10 s of rate + burst
+            assert sum(per_s.get(s + k, 0) for k in range(10)) <= 110, per_s
+        # nothing to repair in this fleet
+        assert not calls(env, "MoveAccount") and not calls(env, "TagResource")

@@ -317,6 +317,37 @@ static const struct row rows[] = {
     200,
     NULL,
     NULL },
+  { "disabled region's quotas in status: scrubbed",
+    "{\"status\":{\"regionalServiceQuotas\":{\"us-east-1\":{},"
+    "\"ap-east-1\":{\"L-1216C47A\":{\"value\":5}}}}}",
+    "{\"disabled-regions\":\"ap-east-1,me-south-1\"}",
+    { 0 },
+    NULL,
+    0,
+    VAL_SCRUB,
+    0,
+    "scrubbed:ap-east-1",
+    "ev:DisabledRegionsScrubbed" },
+  { "disabled region's quotas, no shard-name key: left",
+    "{\"status\":{\"regionalServiceQuotas\":{\"ap-east-1\":{}}}}",
+    "{\"disabled-regions\":\"ap-east-1\",\"shard-name\":null}",
+    { 0 },
+    NULL,
+    0,
+    VAL_READ,
+    0,
+    NULL,
+    NULL },
+  { "no disabled region in status: validation goes on",
+    "{\"status\":{\"regionalServiceQuotas\":{\"us-east-1\":{}}}}",
+    "{\"disabled-regions\":\"ap-east-1\"}",
+    { 0 },
+    NULL,
+    0,
+    VAL_READ,
+    0,
+    NULL,
+    NULL },
   { "no ConfigMap: 30 s",
     NULL,
     "null",
@@ -361,7 +392,12 @@ static void check(const struct row *r, const struct val_step *s, const char *e)
     ck_assert_msg(str_eq(s->dst_parent, v) && str_eq(s->src_parent, "ou-x"),
                   "row '%s': move %s -> %s", r->name, s->src_parent,
                   s->dst_parent);
-  else if (!strcmp(buf, "root"))
+  else if (!strcmp(buf, "scrubbed")) {
+    const json_t *rq = obj_get(s->object_new, "status.regionalServiceQuotas");
+
+    ck_assert_msg(!json_object_get(rq, v) && json_object_get(rq, "us-east-1"),
+                  "row '%s': status quotas not scrubbed", r->name);
+  } else if (!strcmp(buf, "root"))
     ck_assert_msg(str_eq(s->root, v), "row '%s': root '%s'", r->name, s->root);
   else if (!strcmp(buf, "ou"))
     ck_assert_msg(str_eq(s->ou_name, v) && str_eq(s->base, "ou-base"),

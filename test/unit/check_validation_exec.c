@@ -419,6 +419,27 @@ START_TEST(failed_account_reported_without_flag)
 }
 END_TEST
 
+/* Quotas of a disabled region leave the status first (a status write),
+ * then validation reads as usual. */
+START_TEST(disabled_region_scrubbed)
+{
+  struct ctrl_result out = { 0 };
+
+  put(fx.cm, CMF(",\"disabled-regions\":\"ap-east-1\""));
+  put(fx.accounts,
+      "{\"kind\":\"Account\",\"metadata\":{\"name\":\"a1\",\"namespace\":"
+      "\"" NS "\"},\"spec\":{\"awsAccountID\":\"" ID "\"},\"status\":{"
+      "\"state\":\"Ready\",\"regionalServiceQuotas\":{\"ap-east-1\":{}}}}");
+  ck_assert_int_eq(val_exec_reconcile(fx.e, NS "/a1", &out, done, NULL),
+                   CTRL_PENDING);
+  ck_assert_str_eq(fx.kcalls[0], "update_status a1");
+  ck_assert_ptr_null(json_object_get(
+      obj_get(fx.written, "status.regionalServiceQuotas"), "ap-east-1"));
+  ck_assert_str_eq(fx.events[0], "DisabledRegionsScrubbed");
+  ck_assert_int_eq(fx.ncalls, 0);
+}
+END_TEST
+
 /* Without management credentials no call starts; the runner's backoff
  * retries. */
 START_TEST(no_credentials)
@@ -547,6 +568,7 @@ static Suite *validation_exec_suite(void)
   tcase_add_test(tc, failed_account_deleted_with_flag);
   tcase_add_test(tc, failed_account_reported_without_flag);
   tcase_add_test(tc, no_credentials);
+  tcase_add_test(tc, disabled_region_scrubbed);
   tcase_add_test(tc, first_reads_spread);
   tcase_add_test(tc, first_read_waits_for_its_slot);
   tcase_add_test(tc, pool_spec_then_status);

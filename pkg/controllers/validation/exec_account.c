@@ -124,6 +124,7 @@ static int snap_plan(struct exec_job *b, struct exec_step *v)
                            .action = (int)j->st.action,
                            .name = val_action_name(j->st.action),
                            .why = j->st.why,
+                           .object_new = j->st.object_new,
                            .target_ns = j->st.target_ns,
                            .target_name = j->st.target_name,
                            .requeue_ms = j->st.requeue_ms,
@@ -188,6 +189,7 @@ static const struct exec_action actions[] = {
   [VAL_MOVE] = { .kind = EXEC_CALL, .start = val__start_aws },
   [VAL_TAG] = { .kind = EXEC_CALL, .start = val__start_aws },
   [VAL_REPORT] = { .kind = EXEC_CALL, .start = start_report },
+  [VAL_SCRUB] = { .kind = EXEC_UPDATE_STATUS, .gvr = &exec_gvr_accounts },
 };
 
 const struct exec_desc val_desc = {

@@ -9,6 +9,8 @@
  *     ConfigMap has a non-empty shard-name), then on drift MOVE
  *     (feature.validation_move_account) / TAG (feature.validation_tag_account)
  *     and READ again, or REPORT what a flag kept from being repaired;
+ *   before that, with a shard-name key, SCRUB: status quotas of regions
+ *     listed in disabled-regions removed (upstream's (f), its first part);
  *   anything else: done.
  * The first READ of a key waits until start + phase * period (phase: a
  * hash of the key in [0, 1)), so a restart spreads a fleet's reads over
@@ -41,6 +43,7 @@ enum val_action {
   VAL_MOVE,   /* MoveAccount account_id: src_parent -> dst_parent */
   VAL_TAG,    /* TagResource account_id with tags */
   VAL_REPORT, /* no change: the step's Event says what a flag prevented */
+  VAL_SCRUB,  /* object_new: the Account without disabled regions' quotas */
   VAL_NACTIONS
 };
 
@@ -81,7 +84,8 @@ struct val_step {
   char base[72], ou_name[128]; /* READ: OU ou_name under base, or root */
   char root[72];
   bool read_tags;
-  json_t *tags;                        /* TAG: key -> value to set */
+  json_t *tags;       /* TAG: key -> value to set */
+  json_t *object_new; /* SCRUB: the Account with the status to write */
   const char *target_ns, *target_name; /* DELETE (borrow the account) */
 };
 

@@ -14,8 +14,8 @@
 
 const char *val_action_name(enum val_action a)
 {
-  static const char *const n[] = { "done", "delete", "read",
-                                   "move", "tag",    "report" };
+  static const char *const n[] = { "done", "delete", "read", "move",
+                                   "tag",  "report", "scrub" };
 
   return (unsigned)a < VAL_NACTIONS ? n[a] : "?";
 }
@@ -28,6 +28,7 @@ void val_step_init(struct val_step *s)
 void val_step_cleanup(struct val_step *s)
 {
   json_decref(s->tags);
+  json_decref(s->object_new);
   memset(s, 0, sizeof(*s));
 }
 
@@ -202,6 +203,38 @@ static void plan_drift(const struct val_snap *sn, struct val_step *s)
   json_decref(diff);
 }
 
+/* Upstream's (f) starts by removing the quotas of disabled regions from
+ * status (only with a shard-name key, as (d)-(f)). */
+static bool plan_scrub(const struct val_snap *sn, struct val_step *s)
+{
+  const json_t *rq = obj_get(sn->account, "status.regionalServiceQuotas");
+  json_t *m;
+  const char *r;
+  void *tmp;
+
+  if (!sn->cfg->has_shard_name)
+    return false;
+  json_object_foreach((json_t *)rq, r, m)
+  {
+    if (opcfg_region_disabled(sn->cfg, r))
+      break;
+  }
+  if (!r)
+    return false;
+  s->action = VAL_SCRUB;
+  s->object_new = obj_copy_new(sn->account);
+  rq = obj_get(s->object_new, "status.regionalServiceQuotas");
+  json_object_foreach_safe((json_t *)rq, tmp, r, m)
+  {
+    if (opcfg_region_disabled(sn->cfg, r))
+      json_object_del((json_t *)rq, r);
+  }
+  str_copy(s->why, "quotas of disabled regions in status", sizeof(s->why));
+  plan_event_set(&s->event, "Normal", "DisabledRegionsScrubbed",
+                 "service quotas of disabled regions removed from status");
+  return true;
+}
+
 static void plan_ready(const struct val_snap *sn, struct val_step *s)
 {
   const struct val_obs *o = sn->obs;
@@ -259,6 +292,7 @@ int val_plan(const struct val_snap *sn, struct val_step *s)
     done(s, 0, "payer account: never acted on");
     return 0;
   }
-  plan_ready(sn, s);
+  if (!plan_scrub(sn, s))
+    plan_ready(sn, s);
   return 0;
 }

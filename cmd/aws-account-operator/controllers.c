@@ -12,16 +12,14 @@
 #include "controllers/federatedrole/exec.h"
 #include "controllers/federatedaccess/exec.h"
 #include "controllers/exec/runner.h"
+#include "controllers/validation/exec.h"
 #include "log/log.h"
 #include "loop/loop.h"
 #include "util/err.h"
 
 static const struct exec_desc *const controllers[] = {
-  &acct_desc,
-  &pool_desc,
-  &claim_desc,
-  &frole_desc,
-  &fa_desc,
+  &acct_desc, &pool_desc, &claim_desc, &frole_desc,
+  &fa_desc,   &val_desc,  &pv_desc,
 };
 
 /* CCS-Access-Arn (ccs_access.h): kicked by the credentials Secret and by

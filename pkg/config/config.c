@@ -56,6 +56,9 @@ static const struct flag flags[] = {
   { "support-case-poll-interval", "SUPPORT_CASE_POLL_INTERVAL", F_DURATION,
     OFF(support_case_poll_s), "10m", 1, 24 * 3600,
     "DescribeCases interval for a new account (also caps the settle wait)" },
+  { "validation-interval", "VALIDATION_INTERVAL", F_DURATION,
+    OFF(validation_interval_s), "10m", 1, 24 * 3600,
+    "AccountValidation period per account (first pass spread over it)" },
 };
 
 static const char *kind_hint(enum flag_kind k)

@@ -25,6 +25,9 @@ struct cfg {
   /* Seconds between DescribeCases polls of a new account's support case
    * (upstream: 10 minutes); also caps the settle wait after CreateCase. */
   long support_case_poll_s;
+  /* Seconds between two validations of one Account (AccountValidation;
+   * upstream: 10 minutes). */
+  long validation_interval_s;
   char *subcommand; /* NULL = run the daemon; "aws-check" */
   bool show_version;
   bool show_help;

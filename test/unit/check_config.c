@@ -44,7 +44,8 @@ START_TEST(defaults)
   ck_assert_ptr_null(c.aws_endpoint_url);
   ck_assert_ptr_null(c.subcommand);
   ck_assert_int_eq(c.create_account_concurrency, 5);
-  ck_assert_int_eq(c.support_case_poll_s, 600); /* upstream's 10 minutes */
+  ck_assert_int_eq(c.support_case_poll_s, 600);   /* upstream's 10 minutes */
+  ck_assert_int_eq(c.validation_interval_s, 600); /* upstream's requeue */
   cfg_cleanup(&c);
 }
 END_TEST
@@ -73,6 +74,27 @@ START_TEST(support_case_poll_interval)
   ck_assert_msg(strstr(err, "environment variable SUPPORT_CASE_POLL_INTERVAL"),
                 "%s", err);
   ck_assert_msg(strstr(err, "expected a duration"), "%s", err);
+}
+END_TEST
+
+START_TEST(validation_interval)
+{
+  char *flag[] = { "op", "--validation-interval=2s" };
+  char *bad[] = { "op", "--validation-interval", "0s" };
+  char *none[] = { "op" };
+  char err[256];
+  struct cfg c;
+
+  ck_assert_int_eq(parse(&c, err, 2, flag), 0);
+  ck_assert_int_eq(c.validation_interval_s, 2);
+  cfg_cleanup(&c);
+  env_vals[0][0] = "VALIDATION_INTERVAL";
+  env_vals[0][1] = "1h";
+  ck_assert_int_eq(parse(&c, err, 1, none), 0);
+  ck_assert_int_eq(c.validation_interval_s, 3600);
+  cfg_cleanup(&c);
+  ck_assert_int_eq(parse(&c, err, 3, bad), OP_EINVAL);
+  ck_assert_msg(strstr(err, "validation-interval"), "%s", err);
 }
 END_TEST
 
@@ -198,6 +220,7 @@ static Suite *config_suite(void)
   tcase_add_test(tc, flags_both_forms_and_env_precedence);
   tcase_add_test(tc, bad_input_is_reported);
   tcase_add_test(tc, support_case_poll_interval);
+  tcase_add_test(tc, validation_interval);
   tcase_add_test(tc, subcommand_help_version);
   suite_add_tcase(s, tc);
   return s;

@@ -91,6 +91,9 @@ Control API (plain JSON, no signature, under /_fake/):
                                      from ListAccounts/DescribeAccount; Organizations calls with its
                                      credentials fail AWSOrganizationsNotInUseException), EC2, IAM,
                                      STS, S3 ... working in it. A malformed id -> 400 {"error"}.
+  POST /_fake/seed-accounts          {"count": N (1..10000), "tags": {k: v}}: N ACTIVE accounts of
+                                     the organization in its root, as if CreateAccount had
+                                     finished (subject to --max-accounts); returns {"account_ids"}
   POST /_fake/seed-image             {"account_id": ID (org or standalone), "region": R (default the
                                      partition's first region), "name": optional}: a snapshot and
                                      an AMI backed by it, owned by that account; returns

@@ -115,6 +115,8 @@ class Control:
                 return self.control_credentials(st, doc)
             if m == 'POST' and path == 'seed-image':
                 return self.control_seed_image(st, doc)
+            if m == 'POST' and path == 'seed-accounts':
+                return self.control_seed_accounts(st, doc)
         self.send_json(404, {'error': f'unknown control path {m} /_fake/{path}'})
 
     def control_credentials(self, st, doc):
@@ -139,6 +141,24 @@ class Control:
         self.fake.save()
         return self.send_json(200, {'access_key_id': akid, 'secret_access_key': secret,
                                     'account_id': acct, 'user_name': name, 'standalone': standalone})
+
+    def control_seed_accounts(self, st, doc):
+        """`count` ACTIVE accounts of the organization at once, in the root, with `tags`, as if
+        CreateAccount had finished for each (a fleet for scale scenarios, without the
+        concurrency limit's wait). Returns their ids."""
+        n, tags = doc.get('count', 1), doc.get('tags') or {}
+        if not isinstance(n, int) or not 1 <= n <= 10000 or not isinstance(tags, dict):
+            return self.send_json(400, {'error': 'count must be 1..10000 and tags an object'})
+        now, ids = time.time(), []
+        for _ in range(n):
+            r = {'Email': f'seed-{S._hex(12)}@example.com', 'AccountName': 'seed-' + S._hex(6),
+                 '_tags': [{'Key': k, 'Value': str(v)} for k, v in tags.items()]}
+            st._finish_create(r, now)
+            if r['State'] != 'SUCCEEDED':
+                return self.send_json(400, {'error': r['FailureReason'], 'account_ids': ids})
+            ids.append(r['AccountId'])
+        self.fake.save()
+        return self.send_json(200, {'account_ids': ids})
 
     def control_seed_image(self, st, doc):
         """A snapshot and an AMI backed by it, owned by an existing account, in one region."""

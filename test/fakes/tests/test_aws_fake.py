@@ -621,6 +621,18 @@ def test_ec2_region_initialization_and_cleanup(fake, member):
     assert ec2.describe_snapshots(OwnerIds=['self'])['Snapshots'] == []
 
 
+def test_seed_accounts_joins_the_organization(fake, org):
+    ids = fake.control('POST', 'seed-accounts', {'count': 3, 'tags': {'owner': 'e2e'}})['account_ids']
+    assert len(set(ids)) == 3
+    root = org.list_roots()['Roots'][0]['Id']
+    for acct in ids:
+        assert org.describe_account(AccountId=acct)['Account']['Status'] == 'ACTIVE'
+        assert org.list_parents(ChildId=acct)['Parents'][0]['Id'] == root
+        assert org.list_tags_for_resource(ResourceId=acct)['Tags'] == [{'Key': 'owner', 'Value': 'e2e'}]
+    status, body = control_status(fake, 'POST', 'seed-accounts', {'count': 0})
+    assert status == 400, body
+
+
 # ----------------------------------------------------------------------------- Service Quotas
 def test_amis_owned_by_an_account_and_snapshots_in_use(fake):
     cust = fake.standalone()

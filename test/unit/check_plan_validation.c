@@ -28,6 +28,19 @@
 #define LE "{\"spec\":{\"legalEntity\":{\"id\":\"le1\"}}}"
 #define OWNER_OK "{\"owner\":\"e2e\"}"
 
+#define OPTIN_CM                                                               \
+  "{\"feature.opt_in_regions\":\"true\",\"opt-in-regions\":\"af-south-1,"      \
+  "ap-southeast-4,me-south-1\",\"disabled-regions\":\"me-south-1\"}"
+/* An Account with spec quotas and regions us-east-1, me-south-1; status
+ * fields x. */
+#define QUOTA_ACCT(x)                                                          \
+  "{\"metadata\":{\"annotations\":{\"aws.managed.openshift.io/region-init\":"  \
+  "\"{\\\"me-south-1\\\":\\\"done\\\",\\\"us-east-1\\\":\\\"done\\\"}\"}},"    \
+  "\"spec\":{\"regionalServiceQuotas\":{\"default\":{\"L-1216C47A\":{"         \
+  "\"value\":750}},\"us-east-1\":{\"L-0EA8095F\":{\"value\":200}}},"           \
+  "\"globalServiceQuotas\":{\"L-FE177D64\":{\"value\":5000}}},"                \
+  "\"status\":{" x "}}"
+
 #define PERIOD_S 600
 #define START PT_T0
 #define NOW (PT_T0 + 1000)
@@ -348,6 +361,115 @@ static const struct row rows[] = {
     0,
     NULL,
     NULL },
+  /* (e) and (f): entries seeded, the Account controller works them */
+  { "opt-in region missing from status: seeded TODO (disabled skipped)",
+    "{\"status\":{\"optInRegions\":{\"af-south-1\":{\"status\":"
+    "\"ENABLED\"}}}}",
+    OPTIN_CM,
+    { 0 },
+    NULL,
+    0,
+    VAL_SEED,
+    0,
+    "str:status.optInRegions.ap-southeast-4.status=TODO",
+    "str:status.optInRegions.me-south-1=-" },
+  { "seeded opt-in region keeps the others' status",
+    "{\"status\":{\"optInRegions\":{\"af-south-1\":{\"status\":"
+    "\"ENABLED\"}}}}",
+    OPTIN_CM,
+    { 0 },
+    NULL,
+    0,
+    VAL_SEED,
+    0,
+    "str:status.optInRegions.af-south-1.status=ENABLED",
+    "ev:ValidationSeeded" },
+  { "opt-in regions all present: validation goes on",
+    "{\"status\":{\"optInRegions\":{\"af-south-1\":{\"status\":"
+    "\"ENABLED\"},\"ap-southeast-4\":{\"status\":\"MANUAL_ACTION\"}}}}",
+    OPTIN_CM,
+    { 0 },
+    NULL,
+    0,
+    VAL_READ,
+    0,
+    NULL,
+    NULL },
+  { "opt-in flag off: not seeded",
+    NULL,
+    "{\"opt-in-regions\":\"af-south-1\"}",
+    { 0 },
+    NULL,
+    0,
+    VAL_READ,
+    0,
+    NULL,
+    NULL },
+  { "9 accounts opting in: not seeded now",
+    NULL,
+    OPTIN_CM,
+    { 0 },
+    NULL,
+    0,
+    VAL_READ,
+    0,
+    NULL,
+    NULL },
+  { "9 opting in, this one among them: its missing region seeded",
+    "{\"status\":{\"optInRegions\":{\"af-south-1\":{\"status\":"
+    "\"ENABLING\"}}}}",
+    OPTIN_CM,
+    { 0 },
+    NULL,
+    0,
+    VAL_SEED,
+    0,
+    "str:status.optInRegions.ap-southeast-4.status=TODO",
+    NULL },
+  { "no shard-name key: no seeding",
+    NULL,
+    "{\"feature.opt_in_regions\":\"true\",\"opt-in-regions\":"
+    "\"af-south-1\",\"shard-name\":null}",
+    { 0 },
+    NULL,
+    0,
+    VAL_READ,
+    0,
+    NULL,
+    NULL },
+  { "status quotas reset: expanded from spec (disabled region skipped)",
+    QUOTA_ACCT("\"regionalServiceQuotas\":{},\"globalServiceQuotas\":{}"),
+    "{\"disabled-regions\":\"me-south-1\"}",
+    { 0 },
+    NULL,
+    0,
+    VAL_SEED,
+    0,
+    "str:status.regionalServiceQuotas.us-east-1.L-1216C47A.status=TODO",
+    "str:status.regionalServiceQuotas.me-south-1=-" },
+  { "status quotas absent: global ones expanded too",
+    QUOTA_ACCT("\"state\":\"Ready\""),
+    NULL,
+    { 0 },
+    NULL,
+    0,
+    VAL_SEED,
+    0,
+    "str:status.globalServiceQuotas.L-FE177D64.status=TODO",
+    "str:status.regionalServiceQuotas.us-east-1.L-0EA8095F.status=TODO" },
+  { "status quotas present: left to the Account controller",
+    QUOTA_ACCT("\"regionalServiceQuotas\":{\"us-east-1\":{"
+               "\"L-1216C47A\":{\"value\":750,\"status\":\"IN_PROGRESS\"}}"
+               "},\"globalServiceQuotas\":{\"L-FE177D64\":{\"value\":5000,"
+               "\"status\":\"COMPLETED\"}}"),
+    NULL,
+    { 0 },
+    NULL,
+    0,
+    VAL_READ,
+    0,
+    NULL,
+    NULL },
   { "no ConfigMap: 30 s",
     NULL,
     "null",
@@ -397,6 +519,18 @@ static void check(const struct row *r, const struct val_step *s, const char *e)
 
     ck_assert_msg(!json_object_get(rq, v) && json_object_get(rq, "us-east-1"),
                   "row '%s': status quotas not scrubbed", r->name);
+  } else if (!strcmp(buf, "str")) {
+    char *val = strchr(v, '=');
+    const char *got;
+
+    *val++ = '\0';
+    got = obj_str(s->object_new, v);
+    if (!strcmp(val, "-"))
+      ck_assert_msg(!obj_get(s->object_new, v), "row '%s': %s present", r->name,
+                    v);
+    else
+      ck_assert_msg(str_eq(got, val), "row '%s': %s = '%s'", r->name, v,
+                    got ? got : "(null)");
   } else if (!strcmp(buf, "root"))
     ck_assert_msg(str_eq(s->root, v), "row '%s': root '%s'", r->name, s->root);
   else if (!strcmp(buf, "ou"))
@@ -450,6 +584,8 @@ static void run_row(const struct row *r)
   sn.start = START;
   sn.period_ms = PERIOD_S * 1000ull;
   sn.phase = 0.5;
+  /* rows named "9 ...": nine accounts opting in */
+  sn.accounts_opting_in = !strncmp(r->name, "9 ", 2) ? 9 : 0;
   ck_assert_int_eq(val_plan(&sn, &s), 0);
   ck_assert_msg(s.action == r->want, "row '%s': action %s want %s (%s)",
                 r->name, val_action_name(s.action), val_action_name(r->want),

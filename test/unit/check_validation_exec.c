@@ -440,6 +440,75 @@ START_TEST(disabled_region_scrubbed)
 }
 END_TEST
 
+/* (e) and (f): a missing opt-in region and reset status quotas are
+ * seeded in one status write (no AWS call: the Account controller works
+ * them), then validation reads as usual. */
+START_TEST(optin_and_quotas_seeded)
+{
+  struct ctrl_result out = { 0 };
+
+  put(fx.cm,
+      CMF(",\"feature.opt_in_regions\":\"true\",\"opt-in-regions\":"
+          "\"af-south-1,ap-east-1\",\"disabled-regions\":\"ap-east-1\""));
+  put(fx.accounts,
+      "{\"kind\":\"Account\",\"metadata\":{\"name\":\"a1\",\"namespace\":"
+      "\"" NS "\",\"annotations\":{\"aws.managed.openshift.io/region-init\":"
+      "\"{\\\"us-east-1\\\":\\\"done\\\"}\"}},\"spec\":{\"awsAccountID\":\"" ID
+      "\",\"regionalServiceQuotas\":{\"default\":{\"L-1216C47A\":{\"value\":"
+      "750}}}},\"status\":{\"state\":\"Ready\",\"regionalServiceQuotas\":{},"
+      "\"globalServiceQuotas\":{}}}");
+  ck_assert_int_eq(val_exec_reconcile(fx.e, NS "/a1", &out, done, NULL),
+                   CTRL_PENDING);
+  ck_assert_str_eq(fx.kcalls[0], "update_status a1");
+  ck_assert_str_eq(
+      obj_str0(fx.written, "status.optInRegions.af-south-1.status"), "TODO");
+  ck_assert_ptr_null(obj_get(fx.written, "status.optInRegions.ap-east-1"));
+  ck_assert_str_eq(obj_str0(fx.written, "status.regionalServiceQuotas."
+                                        "us-east-1.L-1216C47A.status"),
+                   "TODO");
+  ck_assert_int_eq(
+      obj_int(fx.written,
+              "status.regionalServiceQuotas.us-east-1.L-1216C47A.value", 0),
+      750);
+  ck_assert_str_eq(fx.events[0], "ValidationSeeded");
+  ck_assert_int_eq(fx.ncalls, 0);
+}
+END_TEST
+
+/* Nine other accounts opting in (counted from the cache): no seeding
+ * now, validation reads as usual. */
+START_TEST(optin_capped_by_accounts_opting_in)
+{
+  char buf[512];
+
+  put(fx.cm, CMF(FLAGS_ON ",\"feature.opt_in_regions\":\"true\","
+                          "\"opt-in-regions\":\"af-south-1\""));
+  for (int i = 0; i < 9; i++) {
+    str_fmt(buf, sizeof(buf),
+            "{\"kind\":\"Account\",\"metadata\":{\"name\":\"o%d\","
+            "\"namespace\":\"" NS "\"},\"spec\":{},\"status\":{\"state\":"
+            "\"%s\",\"optInRegions\":{\"af-south-1\":{\"status\":"
+            "\"ENABLING\"}}}}",
+            i, i % 2 ? "OptingInRegions" : "Ready");
+    put(fx.accounts, buf);
+  }
+  put(fx.accounts, ACCT("a1", ""));
+  fx.now += 10 * 60;
+  settle(NS "/a1");
+  ck_assert_int_eq(fx.nk, 0);
+  ck_assert_int_ge(count("ListParents"), 1);
+  /* one of them done: a slot is free */
+  put(fx.accounts, "{\"kind\":\"Account\",\"metadata\":{\"name\":\"o0\","
+                   "\"namespace\":\"" NS "\"},\"spec\":{},\"status\":{"
+                   "\"state\":\"Ready\",\"optInRegions\":{\"af-south-1\":"
+                   "{\"status\":\"ENABLED\"}}}}");
+  settle(NS "/a1");
+  ck_assert_str_eq(fx.kcalls[0], "update_status a1");
+  ck_assert_str_eq(
+      obj_str0(fx.written, "status.optInRegions.af-south-1.status"), "TODO");
+}
+END_TEST
+
 /* Without management credentials no call starts; the runner's backoff
  * retries. */
 START_TEST(no_credentials)
@@ -569,6 +638,8 @@ static Suite *validation_exec_suite(void)
   tcase_add_test(tc, failed_account_reported_without_flag);
   tcase_add_test(tc, no_credentials);
   tcase_add_test(tc, disabled_region_scrubbed);
+  tcase_add_test(tc, optin_and_quotas_seeded);
+  tcase_add_test(tc, optin_capped_by_accounts_opting_in);
   tcase_add_test(tc, first_reads_spread);
   tcase_add_test(tc, first_read_waits_for_its_slot);
   tcase_add_test(tc, pool_spec_then_status);

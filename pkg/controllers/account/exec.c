@@ -157,7 +157,7 @@ static unsigned count_opting_in(const struct store *s)
   unsigned n = 0;
 
   while (s && store_next(s, &it, &k, &a))
-    if (str_eq(obj_str(a, "status.state"), ACCT_ST_OPTING_IN))
+    if (acct_opting_in(a))
       n++;
   return n;
 }

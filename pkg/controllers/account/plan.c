@@ -293,7 +293,9 @@ static int plan_state(const struct acct_snap *sn, struct acct_step *s)
     return acct__plan_regions(sn, s);
   if (str_eq(st, ACCT_ST_PENDING_VERIFICATION))
     return acct__plan_verify(sn, s);
-  if (str_eq(st, ACCT_ST_READY) && acct__plan_iam_restore(sn, s))
+  if (str_eq(st, ACCT_ST_READY) &&
+      (acct__plan_iam_restore(sn, s) || acct__plan_optin_ready(sn, s) ||
+       acct__plan_quotas_ready(sn, s)))
     return 0;
   acct__done(s, 0, st);
   return 0;

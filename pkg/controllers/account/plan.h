@@ -289,4 +289,20 @@ int acct_plan(const struct acct_snap *snap, struct acct_step *out);
 /* Upstream IsFailed(). */
 bool acct_state_failed(const char *state);
 
+/* For AccountValidation's (e) and (f) on Ready accounts, which hands the
+ * work back to this plan (the Ready path follows open opt-in regions and
+ * quota requests):
+ * whether the account counts against the 9 accounts opting in at once
+ * (OptingInRegions, or Ready with TODO/ENABLING opt-in regions); */
+bool acct_opting_in(const json_t *account);
+/* the regions of opt-in-regions minus disabled-regions missing from
+ * status.optInRegions, each {"status":"TODO"} (new object, NULL when
+ * none or feature.opt_in_regions is off); */
+json_t *acct_optin_missing(const json_t *account, const struct opcfg *cfg);
+/* the status quota maps expanded from the spec (as when the account was
+ * created) into status, only where status lacks them (empty or absent);
+ * true when status changed. */
+bool acct_quotas_fill(const json_t *account, const struct opcfg *cfg,
+                      json_t *status);
+
 #endif

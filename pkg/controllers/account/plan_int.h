@@ -46,6 +46,10 @@ bool acct__plan_quotas(const struct acct_snap *sn, struct acct_step *s,
 /* Opt-in regions: seeding (from Creating) and per-region enabling. */
 bool acct__optin_seed(const struct acct_snap *sn, struct acct_step *s);
 int acct__plan_optin(const struct acct_snap *sn, struct acct_step *s);
+/* Ready accounts: open opt-in regions, then open quota requests (a DENIED
+ * one is final, the account stays Ready); true when a step was chosen. */
+bool acct__plan_optin_ready(const struct acct_snap *sn, struct acct_step *s);
+bool acct__plan_quotas_ready(const struct acct_snap *sn, struct acct_step *s);
 int acct__plan_delete(const struct acct_snap *sn, struct acct_step *s);
 /* IAM bootstrap stages and the access key Secret (plan_iam.c): true when
  * a step was chosen. */

@@ -13,6 +13,52 @@
 #define MAX_ACCOUNTS 9
 #define POLL_S 60
 
+static size_t open_regions(const json_t *map)
+{
+  const char *r;
+  json_t *v;
+  size_t open = 0;
+
+  json_object_foreach((json_t *)map, r, v)
+  {
+    open += str_eq(obj_str(v, "status"), "ENABLING") ||
+            str_eq(obj_str(v, "status"), "TODO");
+  }
+  return open;
+}
+
+bool acct_opting_in(const json_t *a)
+{
+  const char *st = obj_str0(a, "status.state");
+
+  return str_eq(st, ACCT_ST_OPTING_IN) ||
+         (str_eq(st, ACCT_ST_READY) &&
+          open_regions(obj_get(a, "status.optInRegions")) > 0);
+}
+
+json_t *acct_optin_missing(const json_t *a, const struct opcfg *c)
+{
+  const json_t *have = obj_get(a, "status.optInRegions");
+  json_t *regions = NULL, *v, *e;
+  size_t i;
+
+  if (!c || !c->feat_opt_in_regions)
+    return NULL;
+  json_array_foreach(c->opt_in_regions, i, v)
+  {
+    const char *r = json_string_value(v);
+
+    if (!r || opcfg_region_disabled(c, r) || json_object_get(have, r))
+      continue;
+    if (!regions)
+      regions = json_object();
+    e = json_object();
+    json_object_set_new(e, "status", json_string("TODO"));
+    json_object_set_new(regions, r, e);
+  }
+  return regions;
+}
+
 bool acct__optin_seed(const struct acct_snap *sn, struct acct_step *s)
 {
   const struct opcfg *c = sn->cfg;
@@ -96,6 +142,23 @@ static const char *next(const struct acct_snap *sn, const json_t *map,
       after = true;
   }
   return o && sn->now - o->at >= POLL_S ? first : NULL;
+}
+
+/* Ready (upstream's (e), seeded by AccountValidation): the open regions
+ * are worked as during creation, the state left as it is. */
+bool acct__plan_optin_ready(const struct acct_snap *sn, struct acct_step *s)
+{
+  const json_t *map = obj_get(sn->account, "status.optInRegions"), *e;
+  const struct acct_obs *o = acct__obs(sn, ACCT_OPT_IN_REGION);
+
+  if (o && o->result == 0 && (e = json_object_get(map, o->region)) &&
+      !str_eq(obj_str(e, "status"), o->optin_status)) {
+    record(sn, s, o);
+    return true;
+  }
+  if (!open_regions(map))
+    return false;
+  return acct__plan_optin(sn, s) == 0;
 }
 
 int acct__plan_optin(const struct acct_snap *sn, struct acct_step *s)

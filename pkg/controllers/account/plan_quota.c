@@ -97,6 +97,26 @@ void acct__quotas_expand(const struct acct_snap *sn, json_t *status)
     json_decref(glob);
 }
 
+bool acct_quotas_fill(const json_t *a, const struct opcfg *cfg, json_t *status)
+{
+  struct acct_snap sn = { .account = a, .cfg = cfg };
+  json_t *exp = json_object();
+  bool changed = false;
+  const char *k;
+  json_t *v;
+
+  acct__quotas_expand(&sn, exp);
+  json_object_foreach(exp, k, v)
+  {
+    if (json_object_size(json_object_get(status, k)))
+      continue;
+    json_object_set(status, k, v);
+    changed = true;
+  }
+  json_decref(exp);
+  return changed;
+}
+
 static int qcmp(const void *a, const void *b)
 {
   const struct qent *x = a, *y = b;
@@ -247,7 +267,8 @@ bool acct__plan_quotas(const struct acct_snap *sn, struct acct_step *s,
   for (i = 0; i < n; i++) {
     inprog += str_eq(v[i].status, "IN_PROGRESS");
     *open += str_eq(v[i].status, "IN_PROGRESS") || str_eq(v[i].status, "TODO");
-    if (str_eq(v[i].status, "DENIED") && !chosen) {
+    if (str_eq(v[i].status, "DENIED") && !chosen &&
+        !str_eq(obj_str(sn->account, "status.state"), ACCT_ST_READY)) {
       acct__fail(s, sn, ACCT_ST_FAILED, "QuotaIncreaseDenied",
                  "A service quota increase was denied");
       chosen = true;
@@ -257,4 +278,30 @@ bool acct__plan_quotas(const struct acct_snap *sn, struct acct_step *s,
     chosen = due(sn, s, v, n, inprog);
   free(v);
   return chosen;
+}
+
+/* Ready: TODO requests submitted, IN_PROGRESS ones re-checked in sweeps
+ * one poll interval apart (the last quota observation's age). */
+bool acct__plan_quotas_ready(const struct acct_snap *sn, struct acct_step *s)
+{
+  const struct acct_obs *o = acct__obs(sn, ACCT_QUOTA);
+  struct acct_snap fresh;
+  size_t open;
+
+  if (acct__plan_quotas(sn, s, &open))
+    return true;
+  if (!open)
+    return false;
+  if (o && sn->now - o->at < sweep_s(sn)) {
+    acct__done(s, (uint64_t)(o->at + sweep_s(sn) - sn->now) * PLAN_SEC,
+               "quota requests in progress");
+    return true;
+  }
+  /* a new sweep from the first IN_PROGRESS request */
+  fresh = *sn;
+  fresh.obs = NULL;
+  if (acct__plan_quotas(&fresh, s, &open))
+    return true;
+  acct__done(s, (uint64_t)sweep_s(sn) * PLAN_SEC, "quota requests open");
+  return true;
 }

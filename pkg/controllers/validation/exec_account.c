@@ -6,6 +6,7 @@
 
 #include "cache/store.h"
 #include "config/config.h"
+#include "controllers/account/plan.h"
 #include "controllers/common/obj.h"
 #include "controllers/validation/exec_int.h"
 #include "util/err.h"
@@ -102,6 +103,18 @@ void val__ou_forget(struct val_exec *e)
   json_object_clear(e->ou_ids);
 }
 
+static unsigned opting_in(const struct store *s)
+{
+  size_t it = 0;
+  const char *k;
+  const json_t *a;
+  unsigned n = 0;
+
+  while (s && store_next(s, &it, &k, &a))
+    n += acct_opting_in(a);
+  return n;
+}
+
 static int snap_plan(struct exec_job *b, struct exec_step *v)
 {
   struct val_job *j = (struct val_job *)b;
@@ -118,6 +131,7 @@ static int snap_plan(struct exec_job *b, struct exec_step *v)
   sn.start = e->start;
   sn.period_ms = e->d.period_ms;
   sn.phase = val_phase(b->key);
+  sn.accounts_opting_in = opting_in(e->d.accounts);
   rc = val_plan(&sn, &j->st);
   exec_cfg_release(&cfg);
   *v = (struct exec_step){ .done = j->st.action == VAL_DONE,
@@ -190,6 +204,7 @@ static const struct exec_action actions[] = {
   [VAL_TAG] = { .kind = EXEC_CALL, .start = val__start_aws },
   [VAL_REPORT] = { .kind = EXEC_CALL, .start = start_report },
   [VAL_SCRUB] = { .kind = EXEC_UPDATE_STATUS, .gvr = &exec_gvr_accounts },
+  [VAL_SEED] = { .kind = EXEC_UPDATE_STATUS, .gvr = &exec_gvr_accounts },
 };
 
 const struct exec_desc val_desc = {

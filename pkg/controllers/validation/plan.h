@@ -11,6 +11,15 @@
  *     and READ again, or REPORT what a flag kept from being repaired;
  *   before that, with a shard-name key, SCRUB: status quotas of regions
  *     listed in disabled-regions removed (upstream's (f), its first part);
+ *     then SEED (upstream's (e) and the rest of (f)): regions of
+ *     opt-in-regions minus disabled-regions missing from
+ *     status.optInRegions added as TODO (feature.opt_in_regions; not while
+ *     9 other accounts are opting in), status quota maps that are empty
+ *     expanded from the spec (all TODO). The Account controller's Ready
+ *     path then enables the regions and follows the quota requests with
+ *     its creation-time batching (<= 6 regions enabling, <= 20 quota
+ *     requests in flight), so both controllers never write the same
+ *     entry: this one only adds entries, that one only moves them on;
  *   anything else: done.
  * The first READ of a key waits until start + phase * period (phase: a
  * hash of the key in [0, 1)), so a restart spreads a fleet's reads over
@@ -44,6 +53,7 @@ enum val_action {
   VAL_TAG,    /* TagResource account_id with tags */
   VAL_REPORT, /* no change: the step's Event says what a flag prevented */
   VAL_SCRUB,  /* object_new: the Account without disabled regions' quotas */
+  VAL_SEED,   /* object_new: the Account with opt-in regions / quotas seeded */
   VAL_NACTIONS
 };
 
@@ -71,6 +81,8 @@ struct val_snap {
   time_t start;       /* when the controller started */
   uint64_t period_ms; /* validation period (> 0) */
   double phase;       /* [0, 1): the key's offset in the first period */
+  /* Accounts opting in (acct_opting_in), this one included. */
+  unsigned accounts_opting_in;
 };
 
 /* Owner: the caller; val_step_cleanup frees tags. */
@@ -85,7 +97,7 @@ struct val_step {
   char root[72];
   bool read_tags;
   json_t *tags;       /* TAG: key -> value to set */
-  json_t *object_new; /* SCRUB: the Account with the status to write */
+  json_t *object_new; /* SCRUB, SEED: the Account with the status to write */
   const char *target_ns, *target_name; /* DELETE (borrow the account) */
 };
 

@@ -14,8 +14,8 @@
 
 const char *val_action_name(enum val_action a)
 {
-  static const char *const n[] = { "done", "delete", "read", "move",
-                                   "tag",  "report", "scrub" };
+  static const char *const n[] = { "done", "delete", "read",  "move",
+                                   "tag",  "report", "scrub", "seed" };
 
   return (unsigned)a < VAL_NACTIONS ? n[a] : "?";
 }
@@ -235,6 +235,54 @@ static bool plan_scrub(const struct val_snap *sn, struct val_step *s)
   return true;
 }
 
+/* Upstream's (e) and the rest of (f): entries added, the Account
+ * controller works them (plan.h). */
+static bool plan_seed(const struct val_snap *sn, struct val_step *s)
+{
+  const struct opcfg *c = sn->cfg;
+  json_t *o = obj_copy_new(sn->account), *st, *missing = NULL, *have, *v;
+  bool regions = false, quotas;
+  const char *r;
+
+  if (!c->has_shard_name) {
+    json_decref(o);
+    return false;
+  }
+  st = json_object_get(o, "status");
+  if (c->feat_opt_in_regions && json_array_size(c->opt_in_regions) &&
+      (acct_opting_in(sn->account) || sn->accounts_opting_in < 9))
+    missing = acct_optin_missing(sn->account, c);
+  if (missing) {
+    have = json_object_get(st, "optInRegions");
+    if (!json_is_object(have)) {
+      have = json_object();
+      json_object_set_new(st, "optInRegions", have);
+    }
+    json_object_foreach(missing, r, v)
+    {
+      json_object_set(have, r, v);
+    }
+    json_decref(missing);
+    regions = true;
+  }
+  quotas = acct_quotas_fill(sn->account, c, st);
+  if (!regions && !quotas) {
+    json_decref(o);
+    return false;
+  }
+  s->action = VAL_SEED;
+  s->object_new = o;
+  str_fmt(s->why, sizeof(s->why), "%s%s%s",
+          regions ? "opt-in regions missing" : "",
+          regions && quotas ? ", " : "", quotas ? "status quotas missing" : "");
+  plan_event_set(&s->event, "Normal", "ValidationSeeded",
+                 "%s%s%s to be applied to the Ready account",
+                 regions ? "opt-in regions" : "",
+                 regions && quotas ? " and " : "",
+                 quotas ? "service quotas" : "");
+  return true;
+}
+
 static void plan_ready(const struct val_snap *sn, struct val_step *s)
 {
   const struct val_obs *o = sn->obs;
@@ -292,7 +340,7 @@ int val_plan(const struct val_snap *sn, struct val_step *s)
     done(s, 0, "payer account: never acted on");
     return 0;
   }
-  if (!plan_scrub(sn, s))
+  if (!plan_scrub(sn, s) && !plan_seed(sn, s))
     plan_ready(sn, s);
   return 0;
 }

@@ -156,6 +156,78 @@ def test_pool_quota_change_reaches_the_accounts_spec(env):
     assert pool["spec"]["poolSize"] == 1
 
 
+def status_quotas(env, name):
+    """region -> {value, status} of L-1216C47A in the Account's status."""
+    q = (env.account(name).get("status") or {}).get("regionalServiceQuotas") or {}
+    return {r: v["L-1216C47A"] for r, v in q.items()
+            if isinstance(v, dict) and "L-1216C47A" in v}
+
+
+def quota_calls(env, op):
+    return [c for c in env.aws.control("GET", "calls")["calls"]
+            if c["service"] == "service-quotas" and c["operation"] == op]
+
+
+def all_at(env, name, value):
+    q = status_quotas(env, name)
+    return q and all(v.get("value") == value and v.get("status") == "COMPLETED"
+                     for v in q.values())
+
+
+def test_pool_quota_change_is_reapplied_to_the_ready_account(env):
+    """(f): AccountPoolValidation updates the spec and resets the status
+    quota maps; AccountValidation expands them again from the spec (TODO)
+    and the Account controller requests them, so they end COMPLETED at the
+    new value while the account stays Ready."""
+    env.aws.control("POST", "quota-policy", {"default": "approve"})
+    patch_cm(env, {"accountpool": QUOTAS % 200,
+                   "feature.accountpool_validation": "true"})
+    env.start_operator(env={"VALIDATION_INTERVAL": "2s",
+                            "SUPPORT_CASE_POLL_INTERVAL": "2s"})
+    name, acct = ready_pool_account(env)
+    wait_for(lambda: all_at(env, name, 200), timeout=30, interval=0.3,
+             what="status quotas COMPLETED at 200")
+    before = len(quota_calls(env, "RequestServiceQuotaIncrease"))
+
+    patch_cm(env, {"accountpool": QUOTAS % 300})
+    wait_for(lambda: spec_quota(env, name) == 300, timeout=30, interval=0.3,
+             what="pool quota in the Account spec")
+    wait_for(lambda: all_at(env, name, 300), timeout=90, interval=0.3,
+             what="status quotas re-applied and COMPLETED at 300")
+    assert env.account_state(name) == "Ready"
+    reqs = quota_calls(env, "RequestServiceQuotaIncrease")[before:]
+    assert reqs and all(c["account"] == acct for c in reqs), reqs
+    assert wait_for(lambda: events(env, name, "ValidationSeeded"), timeout=30)
+
+
+def optin(env, name):
+    return (env.account(name).get("status") or {}).get("optInRegions") or {}
+
+
+def test_opt_in_region_added_is_enabled_on_a_ready_account(env):
+    """(e): a region added to opt-in-regions (flag turned on) after the
+    account is Ready is seeded TODO by AccountValidation and enabled in the
+    account by the Account controller; the account stays Ready."""
+    env.start_operator(env={"VALIDATION_INTERVAL": "2s",
+                            "SUPPORT_CASE_POLL_INTERVAL": "2s"})
+    name, acct = ready_pool_account(env)
+    assert not optin(env, name)
+    patch_cm(env, {"feature.opt_in_regions": "true",
+                   "opt-in-regions": "eu-south-1,ap-east-1",
+                   "disabled-regions": "ap-east-1"})
+    wait_for(lambda: "eu-south-1" in optin(env, name), timeout=30,
+             interval=0.3, what="opt-in region seeded")
+    assert "ap-east-1" not in optin(env, name)
+    # ENABLING is polled once a minute, as during creation
+    wait_for(lambda: optin(env, name).get("eu-south-1", {}).get("status")
+             == "ENABLED", timeout=150, interval=0.5,
+             what="opt-in region ENABLED")
+    assert env.account_state(name) == "Ready"
+    enables = [c for c in env.aws.control("GET", "calls")["calls"]
+               if c["service"] == "account" and c["operation"] == "EnableRegion"]
+    assert len(enables) == 1 and enables[0]["account"] in (acct, env.aws.account), enables
+
+
 FLEET = 1000
 
 

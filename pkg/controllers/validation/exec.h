@@ -6,7 +6,9 @@
  * ListTagsForResource), MOVE (MoveAccount), TAG (TagResource), all with
  * the management credentials, through the shared aws_api (so through the
  * AWS rate governor); DELETE of Failed accounts without an AWS id; REPORT
- * (no call: the step's Event). Its period is --validation-interval.
+ * (no call: the step's Event); SCRUB and SEED (status writes: the Account
+ * controller then works the seeded opt-in regions and quota requests). Its
+ * period is --validation-interval.
  *
  * AccountPoolValidation reconciles AccountPools (an Account maps to its
  * pool): spec and status writes on the pool's Accounts, REPORT.

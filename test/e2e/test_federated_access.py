@@ -57,14 +57,28 @@ def make_role(env, name, actions, managed):
     set_role_valid(env, name)
 
 
+def update(env, path, mutate, attempts=20):
+    """GET, mutate, PUT; again on 409: the operator's controllers write the
+    same objects (the AWSFederatedRole controller adds its finalizer, sets
+    the status and stamps lastRoleUpdate on accesses)."""
+    for _ in range(attempts):
+        obj = env.get(path.split("/status")[0])
+        mutate(obj)
+        st, _, body = env.kube.req("PUT", path, obj)
+        if st != 409:
+            assert st == 200, (path, st, body)
+            return obj
+    raise AssertionError("%s: still 409 after %d attempts" % (path, attempts))
+
+
 def set_role_valid(env, name):
     """What the AWSFederatedRole controller does: status Valid through the
-    status subresource."""
-    r = env.get(role_path(env, name))
-    r["status"] = {"state": "Valid", "conditions": [
-        {"type": "Valid", "status": "True", "reason": "AllPoliciesValid",
-         "message": "all policies valid"}]}
-    env.kube.ok("PUT", role_path(env, name) + "/status", r)
+    status subresource (it may already have done so)."""
+    def valid(r):
+        r["status"] = {"state": "Valid", "conditions": [
+            {"type": "Valid", "status": "True", "reason": "AllPoliciesValid",
+             "message": "all policies valid"}]}
+    update(env, role_path(env, name) + "/status", valid)
 
 
 def make_secret(env, name, ns, keys):
@@ -151,13 +165,12 @@ def test_access_lifecycle(env):
     assert ei.value.response["Error"]["Code"] == "AccessDenied"
 
     # the role changes: the attached policy follows
-    r = env.get(role_path(env, "read-only"))
-    r["spec"]["awsCustomPolicy"]["awsStatements"][0]["action"] = ["s3:List*", "ec2:Describe*"]
-    env.kube.ok("PUT", role_path(env, "read-only"), r)
+    def new_actions(r):
+        r["spec"]["awsCustomPolicy"]["awsStatements"][0]["action"] = ["s3:List*", "ec2:Describe*"]
+    update(env, role_path(env, "read-only"), new_actions)
     set_role_valid(env, "read-only")
-    a = access(env, "sre-access")
-    a["metadata"].setdefault("annotations", {})["lastRoleUpdate"] = "2026-12-06T00:00:00Z"
-    env.kube.ok("PUT", access_path(env, "sre-access"), a)
+    update(env, access_path(env, "sre-access"), lambda a: a["metadata"].setdefault(
+        "annotations", {}).update(lastRoleUpdate="2026-12-06T00:00:00Z"))
     wait_for(lambda: actions_of(default_doc(iam, custom)) == ["s3:List*", "ec2:Describe*"],
              timeout=60, interval=0.2, what="custom policy updated")
     assert attached(iam, role_name) == sorted(
@@ -166,9 +179,8 @@ def test_access_lifecycle(env):
     # drift by hand is repaired: a foreign policy attached goes away
     iam.attach_role_policy(RoleName=role_name,
                            PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
-    a = access(env, "sre-access")
-    a["metadata"]["annotations"]["lastRoleUpdate"] = "2026-12-06T00:01:00Z"
-    env.kube.ok("PUT", access_path(env, "sre-access"), a)
+    update(env, access_path(env, "sre-access"), lambda a: a["metadata"].setdefault(
+        "annotations", {}).update(lastRoleUpdate="2026-12-06T00:01:00Z"))
     wait_for(lambda: attached(iam, role_name) == sorted(
         ["arn:aws:iam::aws:policy/ReadOnlyAccess", custom]),
         timeout=60, interval=0.2, what="foreign policy detached")

@@ -34,13 +34,17 @@ void pool_step_cleanup(struct pool_step *s)
   memset(s, 0, sizeof(*s));
 }
 
-static bool in_pool(const struct pool_snap *sn, const json_t *a)
+bool pool_owns(const struct opcfg *cfg, const json_t *pool, const json_t *a)
 {
   if (!obj_owner_name(a, "AccountPool") &&
       str_empty(obj_str(a, "spec.accountPool")))
     return false;
-  return opcfg_pool_match(sn->cfg, obj_str(a, "spec.accountPool"),
-                          obj_name(sn->pool));
+  return opcfg_pool_match(cfg, obj_str(a, "spec.accountPool"), obj_name(pool));
+}
+
+static bool in_pool(const struct pool_snap *sn, const json_t *a)
+{
+  return pool_owns(sn->cfg, sn->pool, a);
 }
 
 static void count_one(const json_t *a, struct pool_counts *c)
@@ -108,8 +112,7 @@ static bool status_differs(const json_t *pool, const json_t *st)
   return false;
 }
 
-/* region/"default" -> code -> {value} from the ConfigMap pool entry. */
-static json_t *quotas_new(const json_t *src, bool regional)
+json_t *pool_quotas_new(const json_t *src, bool regional)
 {
   json_t *out = json_object(), *v;
   const char *k;
@@ -117,7 +120,7 @@ static json_t *quotas_new(const json_t *src, bool regional)
   json_object_foreach((json_t *)src, k, v)
   {
     if (regional) {
-      json_object_set_new(out, k, quotas_new(v, false));
+      json_object_set_new(out, k, pool_quotas_new(v, false));
     } else {
       json_t *q = json_object();
 
@@ -164,10 +167,10 @@ static json_t *account_new(const struct pool_snap *sn, const char *name)
   obj_set_str(a, "spec.accountPool", obj_name(sn->pool));
   if (cp && json_object_size(cp->servicequotas))
     obj_set_new(a, "spec.regionalServiceQuotas",
-                quotas_new(cp->servicequotas, true));
+                pool_quotas_new(cp->servicequotas, true));
   if (cp && json_object_size(cp->globalservicequotas))
     obj_set_new(a, "spec.globalServiceQuotas",
-                quotas_new(cp->globalservicequotas, false));
+                pool_quotas_new(cp->globalservicequotas, false));
   return a;
 }
 

@@ -70,6 +70,14 @@ const char *pool_action_name(enum pool_action a);
  * pool of the accountpool ConfigMap key). */
 void pool_count(const struct pool_snap *sn, struct pool_counts *out);
 
+/* An Account of this pool: pool-owned (owner reference or
+ * spec.accountPool) and matching the pool's name, "" = the default pool. */
+bool pool_owns(const struct opcfg *cfg, const json_t *pool, const json_t *a);
+/* Spec quotas as the pool writes them into its Accounts: from the
+ * ConfigMap entry (region or "default" -> code -> value when regional,
+ * else code -> value) to {code: {value, status: ""}}; a new reference. */
+json_t *pool_quotas_new(const json_t *src, bool regional);
+
 /* 0, or OP_EINVAL without a pool. */
 int pool_plan(const struct pool_snap *sn, struct pool_step *out);
 

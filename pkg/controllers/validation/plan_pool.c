@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "controllers/accountpool/plan.h"
 #include "controllers/common/obj.h"
 #include "util/err.h"
 #include "util/str.h"
@@ -99,32 +100,7 @@ static bool member(const struct pv_snap *sn, const json_t *a)
 {
   if (obj_deleting(a) || obj_paused(a))
     return false;
-  if (!obj_owner_name(a, "AccountPool") &&
-      str_empty(obj_str(a, "spec.accountPool")))
-    return false;
-  return opcfg_pool_match(sn->cfg, obj_str(a, "spec.accountPool"),
-                          obj_name(sn->pool));
-}
-
-/* {code: {value, status: ""}} maps as the pool controller writes them. */
-static json_t *quotas_new(const json_t *src, bool regional)
-{
-  json_t *out = json_object(), *v;
-  const char *k;
-
-  json_object_foreach((json_t *)src, k, v)
-  {
-    if (regional) {
-      json_object_set_new(out, k, quotas_new(v, false));
-    } else {
-      json_t *q = json_object();
-
-      json_object_set_new(q, "value", json_integer(json_integer_value(v)));
-      json_object_set_new(q, "status", json_string(""));
-      json_object_set_new(out, k, q);
-    }
-  }
-  return out;
+  return pool_owns(sn->cfg, sn->pool, a);
 }
 
 static void set_or_del(json_t *a, const char *path, json_t *v)
@@ -143,9 +119,9 @@ static void update(struct pv_step *s, const json_t *a,
   s->action = PV_ACCOUNT_UPDATE;
   s->object_new = obj_copy_new(a);
   set_or_del(s->object_new, "spec.regionalServiceQuotas",
-             quotas_new(p->servicequotas, true));
+             pool_quotas_new(p->servicequotas, true));
   set_or_del(s->object_new, "spec.globalServiceQuotas",
-             quotas_new(p->globalservicequotas, false));
+             pool_quotas_new(p->globalservicequotas, false));
   str_fmt(s->why, sizeof(s->why), "quotas of %s differ from the pool's",
           obj_name(a));
   plan_event_set(&s->event, "Normal", "AccountQuotasUpdated",

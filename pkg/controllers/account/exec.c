@@ -38,7 +38,8 @@ struct acct_exec *acct_exec_new(const struct acct_exec_deps *d)
   str_copy(e->ns, d->ns ? d->ns : "aws-account-operator", sizeof(e->ns));
   e->d.ns = e->ns;
   e->run = exec_runner_new(&acct_desc, e, &rd);
-  if (!e->run) {
+  if (!e->run || acct_index_install(d->accounts)) {
+    exec_runner_free(e->run);
     free(e);
     return NULL;
   }
@@ -149,26 +150,14 @@ int acct__start_aws(struct exec_job *b)
   }
   return acct__exec_aws(j);
 }
-static unsigned count_opting_in(const struct store *s)
+/* Snapshot and plan into j->st; the IAM Secret as read, or unknown. */
+static int snap_plan(struct acct_job *j, bool secret_unknown)
 {
-  size_t it = 0;
-  const char *k;
-  const json_t *a;
-  unsigned n = 0;
-
-  while (s && store_next(s, &it, &k, &a))
-    if (acct_opting_in(a))
-      n++;
-  return n;
-}
-
-int acct__plan(struct exec_job *b, struct exec_step *v)
-{
-  struct acct_job *j = (struct acct_job *)b;
+  struct exec_job *b = &j->base;
   struct acct_exec *e = j->e;
   struct acct_snap sn = { 0 };
-  int rc;
 
+  acct_step_cleanup(&j->st);
   sn.account = b->obj;
   sn.claim = acct__claim_of(e, b->obj);
   sn.cfg = exec_cfg_get(e->d.cfg);
@@ -177,11 +166,19 @@ int acct__plan(struct exec_job *b, struct exec_step *v)
   sn.create_slot_free =
       e->d.watcher && exec_watcher_create_slot_free(e->d.watcher);
   sn.iam_secret_exists = b->exists;
-  sn.accounts_opting_in = count_opting_in(e->d.accounts);
+  sn.iam_secret_unknown = secret_unknown;
+  sn.accounts_opting_in = acct_count_opting_in(e->d.accounts);
   sn.case_poll_s = e->d.case_poll_s;
   sn.obs = exec_runner_obs(e->run, b->key);
   sn.byoc_creds = j->byoc != NULL;
-  rc = acct_plan(&sn, &j->st);
+  return acct_plan(&sn, &j->st);
+}
+
+int acct__plan(struct exec_job *b, struct exec_step *v)
+{
+  struct acct_job *j = (struct acct_job *)b;
+  int rc = j->planned ? j->plan_rc : snap_plan(j, false);
+
   *v = (struct exec_step){ .done = j->st.action == ACCT_DONE,
                            .action = (int)j->st.action,
                            .name = acct_action_name(j->st.action),
@@ -200,11 +197,17 @@ static void secret_name(const json_t *a, char *out, size_t n)
   str_lower(out);
 }
 
-/* Does the IAM Secret exist? The plan needs it. */
+/* Plan with the IAM Secret unknown first: only a plan that asks for it
+ * costs a GET (most reconciles, e.g. of a Ready account, never do). */
 int acct__prepare_iam(struct exec_job *b)
 {
+  struct acct_job *j = (struct acct_job *)b;
   char name[300];
 
+  j->plan_rc = snap_plan(j, true);
+  j->planned = j->plan_rc < 0 || !j->st.need_iam_secret;
+  if (j->planned)
+    return 1;
   secret_name(b->obj, name, sizeof(name));
   return exec_job_check_exists(b, &exec_gvr_secrets, obj_namespace(b->obj),
                                name);

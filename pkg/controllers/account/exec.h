@@ -17,7 +17,7 @@
 
 struct acct_exec_deps {
   struct exec_kio kio;
-  const struct store *accounts, *claims; /* borrowed caches */
+  struct store *accounts, *claims; /* borrowed caches; indexes added */
   struct exec_cfg *cfg;
   struct exec_aws *aws;
   struct exec_watcher *watcher; /* NULL: limit closed, no slot */
@@ -27,6 +27,11 @@ struct acct_exec_deps {
   time_t (*now)(void *arg);     /* NULL = time(NULL) */
   void *now_arg;
 };
+
+/* The index counting accounts that opt in to regions (acct_opting_in);
+ * acct_exec_new installs it, other readers may too (idempotent). */
+int acct_index_install(struct store *accounts);
+unsigned acct_count_opting_in(const struct store *accounts);
 
 struct acct_exec;
 struct acct_exec *acct_exec_new(const struct acct_exec_deps *d);

@@ -37,6 +37,10 @@ struct acct_job {
   size_t iidx;
   bool roles;   /* cleanup scan: users done, now roles */
   char *marker; /* cleanup scan: the next page */
+  /* prepare planned already (the IAM Secret was not needed): the plan
+   * hook only reports st, and plan_rc. */
+  bool planned;
+  int plan_rc;
 };
 
 /* Finish an AWS action: store obs (err/aerr when err != 0), event,

@@ -229,6 +229,9 @@ struct acct_step {
   char cred_jump[256];
   char external_id[256];
   char kms_key_id[256];
+  /* ACCT_DONE because the snapshot's iam_secret_unknown: read the Secret
+   * and plan again. */
+  bool need_iam_secret;
 };
 
 /* The outcome of the last AWS action executed for this key (the
@@ -267,6 +270,9 @@ struct acct_snap {
   bool limit_allows;      /* account watcher: total < account-limit */
   bool create_slot_free;  /* org-wide in-flight CreateAccount < cap */
   bool iam_secret_exists; /* <name>-secret exists */
+  /* Not read yet: a plan that needs iam_secret_exists asks for it
+   * (acct_step.need_iam_secret) instead of deciding. */
+  bool iam_secret_unknown;
   /* Accounts in state OptingInRegions (or Ready with open optInRegions):
    * at most 9 opt in at once (as upstream). */
   unsigned accounts_opting_in;

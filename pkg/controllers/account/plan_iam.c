@@ -123,6 +123,11 @@ bool acct__plan_iam_secret(const struct acct_snap *sn, struct acct_step *s)
   const struct acct_obs *o = acct__obs(sn, ACCT_CREATE_ACCESS_KEY_SECRET);
   struct acct_step tmp;
 
+  if (sn->iam_secret_unknown) {
+    s->need_iam_secret = true;
+    acct__done(s, 0, "IAM Secret not read yet");
+    return true;
+  }
   acct_step_init(&tmp);
   fill_iam(sn, &tmp);
   json_decref(tmp.tags);
@@ -216,7 +221,7 @@ bool acct__plan_iam_restore(const struct acct_snap *sn, struct acct_step *s)
       !str_empty(obj_str(a, "spec.claimLink")) ||
       !str_empty(obj_str(a, "spec.iamUserSecret")))
     return false;
-  if (sn->iam_secret_exists)
+  if (sn->iam_secret_exists || sn->iam_secret_unknown)
     return acct__plan_iam_secret(sn, s); /* records spec.iamUserSecret */
   if (o && o->result < 0 &&
       (o->action == ACCT_ENSURE_IAM_USER ||

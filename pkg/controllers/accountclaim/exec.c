@@ -24,7 +24,8 @@ struct claim_exec *claim_exec_new(const struct claim_exec_deps *d)
   str_copy(e->ns, d->ns ? d->ns : OBJ_NAMESPACE, sizeof(e->ns));
   e->d.ns = e->ns;
   e->run = exec_runner_new(&claim_desc, e, &rd);
-  if (!e->run) {
+  if (!e->run || claim__index_install(d->claims, d->accounts)) {
+    exec_runner_free(e->run);
     free(e);
     return NULL;
   }
@@ -91,25 +92,39 @@ int claim__start_secret(struct exec_job *b)
   return claim__exec_secret((struct claim_job *)b);
 }
 
-int claim__plan(struct exec_job *b, struct exec_step *v)
+/* Snapshot and plan into j->st; the credentials Secret as read, or
+ * unknown. */
+static int snap_plan(struct claim_job *j, bool secret_unknown)
 {
-  struct claim_job *j = (struct claim_job *)b;
+  struct exec_job *b = &j->base;
   struct claim_exec *e = j->e;
   struct claim_snap sn = { 0 };
   struct opcfg cfg;
   int rc;
 
+  claim_step_cleanup(&j->st);
   sn.claim = b->obj;
-  sn.accounts = exec_store_objs(e->d.accounts, &sn.naccounts);
+  rc = claim__snap_accounts(e, &sn);
   sn.cfg = exec_cfg_for_plan(e->d.cfg_get, e->d.cfg_arg, e->d.configmap, &cfg);
   sn.now = time(NULL);
   sn.secret_exists = b->exists;
+  sn.secret_unknown = secret_unknown;
   sn.byoc_secret_exists = j->byoc_exists;
   sn.byoc_secret_finalized = j->byoc_finalized;
   sn.obs = exec_runner_obs(e->run, b->key);
-  rc = sn.accounts ? claim_plan(&sn, &j->st) : OP_ENOMEM;
+  if (!rc)
+    rc = claim_plan(&sn, &j->st);
   free((void *)sn.accounts);
   exec_cfg_release(&cfg);
+  return rc;
+}
+
+int claim__plan(struct exec_job *b, struct exec_step *v)
+{
+  struct claim_job *j = (struct claim_job *)b;
+  struct claim_exec *e = j->e;
+  int rc = j->planned ? j->plan_rc : snap_plan(j, false);
+
   *v = (struct exec_step){ .done = j->st.action == CLAIM_DONE,
                            .action = (int)j->st.action,
                            .name = claim_action_name(j->st.action),
@@ -122,13 +137,19 @@ int claim__plan(struct exec_job *b, struct exec_step *v)
   return rc;
 }
 
-/* Does the claim's credentials Secret exist? The plan needs it. */
+/* Plan with the credentials Secret unknown first: only a plan that asks
+ * for it costs a GET (a satisfied claim never does). */
 int claim__prepare_cred(struct exec_job *b)
 {
+  struct claim_job *j = (struct claim_job *)b;
   const char *name = obj_str(b->obj, "spec.awsCredentialSecret.name");
   const char *ns = obj_str(b->obj, "spec.awsCredentialSecret.namespace");
 
   if (str_empty(name))
+    return 1;
+  j->plan_rc = snap_plan(j, true);
+  j->planned = j->plan_rc < 0 || !j->st.need_secret;
+  if (j->planned)
     return 1;
   if (str_empty(ns))
     ns = obj_namespace(b->obj);

@@ -17,7 +17,8 @@
 
 struct claim_exec_deps {
   struct exec_kio kio;
-  const struct store *claims, *accounts, *configmap;
+  struct store *claims, *accounts; /* borrowed caches; indexes added */
+  const struct store *configmap;
   /* The parsed ConfigMap (e.g. exec_cfg_get); NULL = parse the configmap
    * store on every reconcile. */
   const struct opcfg *(*cfg_get)(void *arg);

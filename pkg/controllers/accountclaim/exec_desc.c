@@ -4,25 +4,6 @@
 #include "controllers/common/obj.h"
 #include "util/str.h"
 
-/* A changed Account may satisfy a Pending claim: enqueue the claims that
- * have no account yet, and the claims linked to it by spec.accountLink
- * (the Account's claimLink is cleared before the claim lets go of it). */
-static void account_to_waiting(const json_t *a, struct ctrl_keys *out,
-                               void *arg)
-{
-  struct claim_exec *e = arg;
-  size_t it = 0;
-  const char *key;
-  const json_t *c;
-
-  while (store_next(e->d.claims, &it, &key, &c)) {
-    const char *link = obj_str(c, "spec.accountLink");
-
-    if (str_empty(link) || str_eq(link, obj_name(a)))
-      ctrl_keys_add(out, key);
-  }
-}
-
 /* An Account maps to the claim it is linked to. */
 static void account_to_claim(const json_t *a, struct ctrl_keys *out, void *arg)
 {
@@ -30,7 +11,7 @@ static void account_to_claim(const json_t *a, struct ctrl_keys *out, void *arg)
   const char *ns = obj_str(a, "spec.claimLinkNamespace");
   char key[256];
 
-  account_to_waiting(a, out, arg);
+  claim__account_to_waiting(a, out, arg);
   if (str_empty(n) || str_empty(ns))
     return;
   if (str_fmt(key, sizeof(key), "%s/%s", ns, n) >= 0)

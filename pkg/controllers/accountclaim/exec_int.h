@@ -23,6 +23,10 @@ struct claim_job {
   struct claim_step st;
   struct claim_obs last;            /* the action's outcome, for the metrics */
   bool byoc_exists, byoc_finalized; /* prepare: the BYOC Secret */
+  /* prepare planned already (the credentials Secret was not needed): the
+   * plan hook only reports st, and plan_rc. */
+  bool planned;
+  int plan_rc;
 };
 /* The descriptor's functions (exec.c). */
 int claim__prepare(struct exec_job *b);
@@ -48,6 +52,16 @@ int claim__start_byoc(struct exec_job *b);
 int claim__start_create(struct exec_job *b);
 /* The credentials Secret check that ends every prepare. */
 int claim__prepare_cred(struct exec_job *b);
+
+/* exec_index.c: the cache indexes (installed once per store), the
+ * Account -> claims mapping, the snapshot's Accounts (sn->accounts is the
+ * caller's to free). */
+int claim__index_install(struct store *claims, struct store *accounts);
+bool claim__account_free(const json_t *account);
+void claim__account_to_waiting(const json_t *a, struct ctrl_keys *out,
+                               void *arg);
+size_t claim__waiting_count(const struct claim_exec *e);
+int claim__snap_accounts(struct claim_exec *e, struct claim_snap *sn);
 
 /* exec_metrics.c: the descriptor's hooks and their families. */
 void claim__metrics_init(struct claim_exec *e, struct met_registry *r);

@@ -17,6 +17,24 @@ static struct met_family *named(struct met_family *f)
   return f;
 }
 
+/* Claim counts by state, at scrape time: one pass per scrape instead of
+ * one per reconcile. */
+static void count_claims(struct met_registry *r, void *arg)
+{
+  struct claim_exec *e = arg;
+  size_t it = 0;
+  const char *key;
+  const json_t *o;
+
+  (void)r;
+  met_family_reset(e->crs);
+  while (e->d.claims && store_next(e->d.claims, &it, &key, &o)) {
+    const char *s = obj_str(o, "status.state");
+
+    met_inc(e->crs, MET_LV(str_empty(s) ? "" : s));
+  }
+}
+
 void claim__metrics_init(struct claim_exec *e, struct met_registry *r)
 {
   static const double ready_b[] = { 1, 5, 10, 20, 30, 45, 60, 120 };
@@ -27,6 +45,7 @@ void claim__metrics_init(struct claim_exec *e, struct met_registry *r)
 
   e->crs = named(met_gauge(r, "aws_account_operator_account_claim_crs",
                            "AccountClaim CRs by state", st));
+  met_add_collector(r, count_claims, e);
   e->ready = named(met_histogram(
       r, "aws_account_operator_account_claim_ready_duration_seconds",
       "Time from creation to Claimed (non-CCS)", ready_b,
@@ -63,22 +82,13 @@ static double age(const json_t *o)
   return difftime(time(NULL), t);
 }
 
-/* Every reconcile: claim counts by state, Pending age. */
+/* Every reconcile: the Pending age. */
 void claim__metrics_seen(struct exec_job *b, int rc)
 {
   struct claim_exec *e = b->ctl;
-  size_t it = 0;
-  const char *key;
-  const json_t *o;
 
   if (!e->crs)
     return;
-  met_family_reset(e->crs);
-  while (store_next(e->d.claims, &it, &key, &o)) {
-    const char *s = obj_str(o, "status.state");
-
-    met_inc(e->crs, MET_LV(str_empty(s) ? "" : s));
-  }
   (void)rc;
   if (str_eq(obj_str(b->obj, "status.state"), "Pending"))
     met_observe(obj_bool(b->obj, "spec.byoc") ? e->ccs_pending : e->pending,

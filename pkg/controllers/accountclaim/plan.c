@@ -74,6 +74,15 @@ const char *claim_cleanup_next(const char *stage)
   return "";
 }
 
+bool claim__secret_known(const struct claim_snap *sn, struct claim_step *s)
+{
+  if (!sn->secret_unknown)
+    return true;
+  s->need_secret = true;
+  claim__done(s, 0, "credentials Secret not read yet");
+  return false;
+}
+
 const struct claim_obs *claim__obs(const struct claim_snap *sn,
                                    enum claim_action a)
 {
@@ -84,6 +93,8 @@ const json_t *claim__account(const struct claim_snap *sn, const char *name)
 {
   size_t i;
 
+  if (sn->account_named)
+    return sn->account_named(sn->account_arg, name);
   for (i = 0; i < sn->naccounts; i++) {
     if (str_eq(obj_name(sn->accounts[i]), name))
       return sn->accounts[i];

@@ -115,6 +115,9 @@ enum claim_action {
 /* Owner: the caller; claim_step_cleanup frees object_new. */
 struct claim_step {
   enum claim_action action;
+  /* CLAIM_DONE because the snapshot's secret_unknown: read the Secret
+   * and plan again. */
+  bool need_secret;
   json_t *object_new;
   uint64_t requeue_ms;
   char why[128];
@@ -154,11 +157,20 @@ struct claim_obs {
 
 struct claim_snap {
   const json_t *claim;
-  const json_t *const *accounts; /* Accounts in the operator namespace */
+  /* Accounts in the operator namespace the plan may scan: at least those
+   * linked to this claim and, for an unlinked claim, the free ones. */
+  const json_t *const *accounts;
   size_t naccounts;
+  /* Optional: an Account by name (the executor's cache); NULL = search
+   * accounts[]. */
+  const json_t *(*account_named)(const void *arg, const char *name);
+  const void *account_arg;
   const struct opcfg *cfg; /* NULL = ConfigMap missing or invalid */
   time_t now;
   bool secret_exists; /* Secret spec.awsCredentialSecret exists */
+  /* Not read yet: a plan that needs secret_exists asks for it
+   * (claim_step.need_secret) instead of deciding. */
+  bool secret_unknown;
   /* CCS claims: the BYOC Secret spec.byocSecretRef exists, and carries
    * CLAIM_BYOC_FINALIZER_NAME. */
   bool byoc_secret_exists, byoc_secret_finalized;

@@ -245,6 +245,8 @@ static int plan_ready(const struct claim_snap *sn, const json_t *a,
     str_copy(s->why, "record supportRoleARN", sizeof(s->why));
     return 0;
   }
+  if (!claim__secret_known(sn, s))
+    return 0;
   if (sn->secret_exists) {
     claim__done(s, 0, "CCS claim ready");
   } else if (w && w->result == 0) {

@@ -155,7 +155,7 @@ int claim__plan_fleet(const struct claim_snap *sn, const json_t *a,
     str_copy(s->why, "name the role Secret", sizeof(s->why));
     return 0;
   }
-  if (failed_wait(sn, s, o))
+  if (failed_wait(sn, s, o) || !claim__secret_known(sn, s))
     return 0;
   if (claim__obs(sn, CLAIM_FLEET_WRITE_SECRET) && o->result == 0 &&
       sn->secret_exists)
@@ -186,6 +186,8 @@ bool claim__plan_fleet_delete(const struct claim_snap *sn, const json_t *a,
   if (!claim__is_fleet(sn) ||
       str_eq(obj_annotation(sn->claim, CLAIM_ANN_FLEET_CLEANED), "true"))
     return false;
+  if (!claim__secret_known(sn, s))
+    return true;
   if (sn->secret_exists) {
     s->action = CLAIM_DELETE_SECRET;
     claim__secret_dest(sn, s);

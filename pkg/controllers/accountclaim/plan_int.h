@@ -6,6 +6,9 @@
 #include "controllers/common/cond.h"
 
 void claim__done(struct claim_step *s, uint64_t ms, const char *why);
+/* May the plan read sn->secret_exists? false: the step now asks for the
+ * Secret (need_secret, CLAIM_DONE); return it as planned. */
+bool claim__secret_known(const struct claim_snap *sn, struct claim_step *s);
 void claim__status(struct claim_step *s, const struct claim_snap *sn,
                    const char *type, const char *reason, const char *msg,
                    const char *state);

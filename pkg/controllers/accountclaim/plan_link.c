@@ -129,6 +129,8 @@ int claim__plan_linked(const struct claim_snap *sn, const json_t *a,
     return plan_ou(sn, a, s);
   if (claim__is_fleet(sn))
     return claim__plan_fleet(sn, a, s);
+  if (!claim__secret_known(sn, s))
+    return 0;
   if (!sn->secret_exists)
     return plan_secret(sn, a, s);
   if (!str_eq(obj_str(c, "status.state"), "Ready")) {

@@ -333,7 +333,7 @@ int exec_shared_add(struct exec_shared *s, const struct exec_desc *d);
  * the watcher. */
 int exec_shared_start(struct exec_shared *s);
 /* A kind's cache (borrowed) or NULL. */
-const struct store *exec_shared_store(struct exec_shared *s, enum mgr_kind k);
+struct store *exec_shared_store(struct exec_shared *s, enum mgr_kind k);
 /* exec_cfg_get as a callback (arg: the exec_cfg). */
 const struct opcfg *exec_cfg_of(void *arg);
 

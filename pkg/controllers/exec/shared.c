@@ -16,7 +16,7 @@ const struct opcfg *exec_cfg_of(void *arg)
   return exec_cfg_get(arg);
 }
 
-const struct store *exec_shared_store(struct exec_shared *s, enum mgr_kind k)
+struct store *exec_shared_store(struct exec_shared *s, enum mgr_kind k)
 {
   struct inf *i = mgr_informer(s->mgr, k);
 

@@ -128,16 +128,12 @@ static void count_result(struct ctrl *c, int which)
 
 /* ---- keys from objects ----------------------------------------------- */
 
+/* No duplicate check: the workqueue drops a key already queued, and a
+ * scan here would make a mapping to k keys cost k^2. */
 void ctrl_keys_add(struct ctrl_keys *k, const char *key)
 {
-  size_t i;
-
   if (str_empty(key))
     return;
-  for (i = 0; i < k->n; i++) {
-    if (strcmp(k->v[i], key) == 0)
-      return;
-  }
   if (k->n == k->cap) {
     k->cap = k->cap ? k->cap * 2 : 4;
     k->v = util_xrealloc(k->v, k->cap * sizeof(*k->v));
@@ -152,6 +148,20 @@ static void keys_cleanup(struct ctrl_keys *k)
   for (i = 0; i < k->n; i++)
     free(k->v[i]);
   free(k->v);
+}
+
+size_t ctrl_map_keys(ctrl_map_fn fn, void *fn_arg, const json_t *obj,
+                     void (*each)(const char *key, void *arg), void *arg)
+{
+  struct ctrl_keys k = { 0 };
+  size_t i, n;
+
+  fn(obj, &k, fn_arg);
+  for (i = 0; each && i < k.n; i++)
+    each(k.v[i], arg);
+  n = k.n;
+  keys_cleanup(&k);
+  return n;
 }
 
 /* "group/version" -> does group match? Core objects say just "v1". */

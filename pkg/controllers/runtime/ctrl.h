@@ -69,6 +69,10 @@ typedef void (*ctrl_close_cb)(void *arg);
 typedef void (*ctrl_map_fn)(const json_t *obj, struct ctrl_keys *out,
                             void *arg);
 void ctrl_keys_add(struct ctrl_keys *k, const char *key);
+/* Run a mapping outside a controller (tests, benchmarks): each(key, arg)
+ * per key produced (duplicates included); returns how many. */
+size_t ctrl_map_keys(ctrl_map_fn fn, void *fn_arg, const json_t *obj,
+                     void (*each)(const char *key, void *arg), void *arg);
 
 /* The controller_runtime_* families (borrowed from the registry). */
 struct ctrl_metrics {

@@ -32,7 +32,8 @@ struct store;
 
 struct val_exec_deps {
   struct exec_kio kio;
-  const struct store *accounts, *configmap;
+  struct store *accounts; /* borrowed cache; an index added */
+  const struct store *configmap;
   /* The parsed ConfigMap; NULL = parse the configmap store each time. */
   const struct opcfg *(*cfg_get)(void *arg);
   void *cfg_arg;

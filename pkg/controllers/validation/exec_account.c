@@ -6,6 +6,7 @@
 
 #include "cache/store.h"
 #include "config/config.h"
+#include "controllers/account/exec.h"
 #include "controllers/account/plan.h"
 #include "controllers/common/obj.h"
 #include "controllers/validation/exec_int.h"
@@ -46,7 +47,7 @@ struct val_exec *val_exec_new(const struct val_exec_deps *d)
   e->start = val__now(e);
   e->ou_ids = json_object();
   e->run = exec_runner_new(&val_desc, e, &rd);
-  if (!e->run || !e->ou_ids) {
+  if (!e->run || !e->ou_ids || acct_index_install(d->accounts)) {
     json_decref(e->ou_ids);
     exec_runner_free(e->run);
     free(e);
@@ -103,18 +104,6 @@ void val__ou_forget(struct val_exec *e)
   json_object_clear(e->ou_ids);
 }
 
-static unsigned opting_in(const struct store *s)
-{
-  size_t it = 0;
-  const char *k;
-  const json_t *a;
-  unsigned n = 0;
-
-  while (s && store_next(s, &it, &k, &a))
-    n += acct_opting_in(a);
-  return n;
-}
-
 static int snap_plan(struct exec_job *b, struct exec_step *v)
 {
   struct val_job *j = (struct val_job *)b;
@@ -131,7 +120,7 @@ static int snap_plan(struct exec_job *b, struct exec_step *v)
   sn.start = e->start;
   sn.period_ms = e->d.period_ms;
   sn.phase = val_phase(b->key);
-  sn.accounts_opting_in = opting_in(e->d.accounts);
+  sn.accounts_opting_in = acct_count_opting_in(e->d.accounts);
   rc = val_plan(&sn, &j->st);
   exec_cfg_release(&cfg);
   *v = (struct exec_step){ .done = j->st.action == VAL_DONE,

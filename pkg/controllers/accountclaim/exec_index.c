@@ -1,0 +1,169 @@
+/* AccountClaim controller: the cache indexes that keep one event and one
+ * reconcile independent of the fleet's size. On the claims: by
+ * spec.accountLink, and the claims waiting for an account (unlinked,
+ * not Ready). On the Accounts: by the claim they link
+ * (claimLinkNamespace/claimLink), and the free ones (Ready, unclaimed,
+ * unlinked), the only ones a waiting claim can take. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache/store.h"
+#include "controllers/accountclaim/exec_int.h"
+#include "controllers/common/obj.h"
+#include "util/err.h"
+#include "util/str.h"
+
+#define IX_LINK "claim.accountLink"
+#define IX_WAITING "claim.waiting"
+#define IX_BY_CLAIM "claim.account.byClaim"
+#define IX_FREE "claim.account.free"
+
+static void ix_link(const json_t *c, struct store_values *out, void *arg)
+{
+  const char *link = obj_str(c, "spec.accountLink");
+
+  (void)arg;
+  if (!str_empty(link))
+    store_values_add(out, link);
+}
+
+/* Takes an account from the pool: unlinked, not CCS (which creates its
+ * own Account). */
+static bool takes_free(const json_t *c)
+{
+  return str_empty(obj_str(c, "spec.accountLink")) &&
+         !obj_bool(c, "spec.byoc") && !obj_bool(c, "spec.manualSTSMode");
+}
+
+/* Still waiting for one: live and not Ready (a Ready claim without a
+ * link is a fake claim, which never takes one). */
+static bool waiting(const json_t *c)
+{
+  return takes_free(c) && !obj_deleting(c) &&
+         !str_eq(obj_str(c, "status.state"), "Ready");
+}
+
+static void ix_waiting(const json_t *c, struct store_values *out, void *arg)
+{
+  (void)arg;
+  if (waiting(c))
+    store_values_add(out, "1");
+}
+
+static void ix_by_claim(const json_t *a, struct store_values *out, void *arg)
+{
+  const char *n = obj_str(a, "spec.claimLink");
+  const char *ns = obj_str(a, "spec.claimLinkNamespace");
+  char key[STORE_KEY_MAX];
+
+  (void)arg;
+  if (!str_empty(n) && !str_empty(ns) &&
+      str_fmt(key, sizeof(key), "%s/%s", ns, n) >= 0)
+    store_values_add(out, key);
+}
+
+bool claim__account_free(const json_t *a)
+{
+  return str_eq(obj_str(a, "status.state"), "Ready") &&
+         !obj_bool(a, "status.claimed") &&
+         str_empty(obj_str(a, "spec.claimLink"));
+}
+
+static void ix_free(const json_t *a, struct store_values *out, void *arg)
+{
+  (void)arg;
+  if (claim__account_free(a))
+    store_values_add(out, "1");
+}
+
+static int add(struct store *s, const char *name, store_index_fn fn)
+{
+  int rc = s ? store_add_index(s, name, fn, NULL) : 0;
+
+  return rc == OP_EEXIST ? 0 : rc;
+}
+
+int claim__index_install(struct store *claims, struct store *accounts)
+{
+  int rc = add(claims, IX_LINK, ix_link);
+
+  if (!rc)
+    rc = add(claims, IX_WAITING, ix_waiting);
+  if (!rc)
+    rc = add(accounts, IX_BY_CLAIM, ix_by_claim);
+  if (!rc)
+    rc = add(accounts, IX_FREE, ix_free);
+  return rc;
+}
+
+static void keys_of(const struct store *s, const char *ix, const char *value,
+                    struct ctrl_keys *out)
+{
+  size_t i, n = 0;
+  const json_t **v = s ? store_by_index_new(s, ix, value, &n) : NULL;
+  char key[STORE_KEY_MAX];
+
+  for (i = 0; i < n; i++)
+    if (!store_obj_key(v[i], key, sizeof(key)))
+      ctrl_keys_add(out, key);
+  free((void *)v);
+}
+
+/* A changed Account matters to the claims linked to it by
+ * spec.accountLink and, when it is free, to the claims waiting for one
+ * (the Account's claimLink leads to its own claim, claim_desc). */
+void claim__account_to_waiting(const json_t *a, struct ctrl_keys *out,
+                               void *arg)
+{
+  struct claim_exec *e = arg;
+
+  keys_of(e->d.claims, IX_LINK, obj_name(a), out);
+  if (claim__account_free(a))
+    keys_of(e->d.claims, IX_WAITING, "1", out);
+}
+
+size_t claim__waiting_count(const struct claim_exec *e)
+{
+  return e->d.claims ? store_index_count(e->d.claims, IX_WAITING, "1") : 0;
+}
+
+static const json_t *named(const void *arg, const char *name)
+{
+  const struct claim_exec *e = arg;
+  char key[STORE_KEY_MAX];
+
+  if (!e->d.accounts || str_empty(name) ||
+      str_fmt(key, sizeof(key), "%s/%s", e->ns, name) < 0)
+    return NULL;
+  return store_get(e->d.accounts, key);
+}
+
+/* The Accounts the plan may scan: those linked to this claim, and the
+ * free ones when the claim has no account yet and takes one from the
+ * pool (a CCS claim creates its own). Lookups by name go to the cache. */
+int claim__snap_accounts(struct claim_exec *e, struct claim_snap *sn)
+{
+  const json_t *c = sn->claim;
+  const json_t **mine = NULL, **free_v = NULL, **all;
+  size_t nm = 0, nf = 0;
+  char key[STORE_KEY_MAX];
+
+  sn->account_named = named;
+  sn->account_arg = e;
+  if (e->d.accounts && !store_obj_key(c, key, sizeof(key)))
+    mine = store_by_index_new(e->d.accounts, IX_BY_CLAIM, key, &nm);
+  if (e->d.accounts && takes_free(c))
+    free_v = store_by_index_new(e->d.accounts, IX_FREE, "1", &nf);
+  all = calloc(nm + nf + 1, sizeof(*all));
+  if (all) {
+    if (nm)
+      memcpy(all, mine, nm * sizeof(*all));
+    if (nf)
+      memcpy(all + nm, free_v, nf * sizeof(*all));
+  }
+  free((void *)mine);
+  free((void *)free_v);
+  sn->accounts = all;
+  sn->naccounts = all ? nm + nf : 0;
+  return all ? 0 : OP_ENOMEM;
+}

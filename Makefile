@@ -69,6 +69,8 @@ DRV_BINS   := $(DRV_NAMES:%=$(BUILD)/drivers/%)
 drv_objs    = $(patsubst %.c,$(BUILD)/obj/%.o,\
                 $(wildcard test/e2e/drivers/$(1).c test/e2e/drivers/$(1)/*.c))
 
+bench_objs  = $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard test/bench/$(1)/*.c))
+
 FUZZ_SRCS  := $(sort $(wildcard test/fuzz/fuzz_*.c))
 FUZZ_BINS  := $(FUZZ_SRCS:test/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_SECONDS ?= 20
@@ -117,6 +119,11 @@ $(BUILD)/test/check_cmd: $(BUILD)/obj/cmd/aws-account-operator/ccs_access.o \
 # A driver's objects depend on its name (the stem): expanded a second time.
 .SECONDEXPANSION:
 $(BUILD)/drivers/%: $$(call drv_objs,$$*) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS)
+
+# Benchmark drivers: build/bench/NAME from every .c of test/bench/NAME/.
+$(BUILD)/bench/%: $$(call bench_objs,$$*) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS)
 

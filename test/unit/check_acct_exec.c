@@ -79,6 +79,7 @@ static void defer(fire_fn f, void *cb, void *arg, void *res,
 
 static char calls[8192];
 static int n_create_account, n_create_key, n_delete_key;
+static int n_gets;          /* Kubernetes GETs */
 static const char *fail_op; /* operation that fails */
 static const char *fail_code;
 
@@ -613,6 +614,7 @@ static int k_get(void *a, const struct k8s_gvr *g, const char *ns,
 {
   json_t *s = secret_get_lies ? NULL : json_object_get(secrets, name);
 
+  n_gets++;
   k8s_reply(cb, arg, s ? 0 : OP_ENOTFOUND, json_incref(s));
   return 0;
 }
@@ -729,7 +731,7 @@ static void setup(void)
   L = &F.loop;
   api_init();
   calls[0] = events[0] = 0;
-  n_create_account = n_create_key = n_delete_key = n_updates = 0;
+  n_create_account = n_create_key = n_delete_key = n_updates = n_gets = 0;
   conflict_next = conflict_after_create = secret_get_lies = 0;
   fail_op = fail_code = NULL;
   assumed[0] = last_kms[0] = 0;
@@ -1022,6 +1024,29 @@ START_TEST(lifecycle_to_ready)
   ck_assert_ptr_nonnull(strstr(events, "Ready"));
   ck_assert_int_eq(exec_watcher_own_in_flight(F.w), 0);
   assert_no_secret_leak();
+}
+END_TEST
+
+/* A reconcile that changes nothing costs no request: the IAM Secret is
+ * read only while the plan still needs it (bootstrap), not once Ready. */
+START_TEST(ready_account_reconcile_makes_no_request)
+{
+  int gets, updates;
+
+  add_account();
+  ck_assert_int_lt(drive(400), 400);
+  ck_assert_int_gt(n_gets, 0); /* the bootstrap asked for the Secret */
+  gets = n_gets;
+  updates = n_updates;
+  calls[0] = events[0] = 0;
+  for (int i = 0; i < 3; i++) {
+    pass();
+    ck_assert_int_eq(last.err, 0);
+  }
+  ck_assert_int_eq(n_gets, gets);
+  ck_assert_int_eq(n_updates, updates);
+  ck_assert_str_eq(calls, "");
+  ck_assert_str_eq(events, "");
 }
 END_TEST
 
@@ -1351,6 +1376,7 @@ static Suite *acct_exec_suite(void)
   tcase_add_test(tc, secret_exists_drops_new_key);
   tcase_add_test(tc, aws_error_is_observed_and_requeued_at_once);
   tcase_add_test(tc, missing_credentials_wait_without_calls);
+  tcase_add_test(tc, ready_account_reconcile_makes_no_request);
   tcase_add_test(tc, conflict_requeues_at_once);
   tcase_add_test(tc, deleted_object_drops_observation);
   tcase_add_test(tc, deletion_cleans_iam_then_removes_finalizer);

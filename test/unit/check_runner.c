@@ -43,6 +43,7 @@ static struct fx {
   k8s_obj_cb prep_cb; /* a started GET, completed by the test */
   void *prep_arg;
   int next_action;
+  bool same; /* the plan's object_new equals the cached object */
   int nevents, ndone, ngone, nplanned, nwritten, nobserved, ncleanup;
   char ev_reason[64];
   struct ctrl_result res;
@@ -146,6 +147,8 @@ static int plan(struct exec_job *b, struct exec_step *v)
 
   plan_event_set(&j->ev, "Normal", "Toy", "step %d", fx.next_action);
   j->obj_new = json_deep_copy(b->obj);
+  if (!fx.same)
+    obj_set_str(j->obj_new, "status.toy", "changed");
   *v = (struct exec_step){ .done = fx.next_action == T_DONE,
                            .action = fx.next_action,
                            .name = "toy",
@@ -249,6 +252,24 @@ static int run(int action, struct ctrl_result *out)
   fx.next_action = action;
   return exec_runner_reconcile(fx.r, "ns/a", out, done, NULL);
 }
+
+/* A status write equal to the cached object is not sent: done. */
+START_TEST(unchanged_write_not_sent)
+{
+  struct ctrl_result out;
+
+  fx.same = true;
+  ck_assert_int_eq(run(T_STATUS, &out), 0);
+  ck_assert_int_eq(fx.ncalls, 0);
+  ck_assert_int_eq(fx.nevents, 0);
+  ck_assert_int_eq(fx.nwritten, 0);
+  ck_assert_uint_eq(out.requeue_after_ms, 5000);
+  ck_assert_int_eq(out.err, 0);
+  fx.same = false;
+  ck_assert_int_eq(run(T_STATUS, &out), CTRL_PENDING);
+  ck_assert_int_eq(fx.ncalls, 1);
+}
+END_TEST
 
 START_TEST(done_step_requeues_synchronously)
 {
@@ -458,6 +479,7 @@ static Suite *runner_suite(void)
   TCase *tc = tcase_create("core");
 
   tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, unchanged_write_not_sent);
   tcase_add_test(tc, done_step_requeues_synchronously);
   tcase_add_test(tc, write_success_records_event_and_requeue);
   tcase_add_test(tc, write_conflict_requeues_at_once_without_event);

@@ -235,6 +235,15 @@ static int start_action(struct exec_job *j, const struct exec_action *a)
 
 /* ---- one pass ----------------------------------------------------------- */
 
+/* An update whose object equals the cached one would change nothing on
+ * the server (nor send a watch event): not sent, no Event. */
+static bool write_changes_nothing(const struct exec_job *j,
+                                  const struct exec_action *a)
+{
+  return (a->kind == EXEC_UPDATE || a->kind == EXEC_UPDATE_STATUS) &&
+         j->step.object_new && json_equal(j->step.object_new, j->obj);
+}
+
 /* Plan and start the step; 0 = finished synchronously into *out. */
 static int plan_run(struct exec_job *j, struct ctrl_result *out)
 {
@@ -253,6 +262,12 @@ static int plan_run(struct exec_job *j, struct ctrl_result *out)
   }
   if (j->step.action < 0 || (size_t)j->step.action >= d->nactions)
     return OP_EINVAL;
+  if (write_changes_nothing(j, &d->actions[j->step.action])) {
+    log_debug(d->name, "%s: %s changes nothing: not sent", j->key,
+              j->step.name ? j->step.name : "");
+    *out = (struct ctrl_result){ .requeue_after_ms = j->step.requeue_ms };
+    return 0;
+  }
   if (d->starting)
     d->starting(j);
   rc = start_action(j, &d->actions[j->step.action]);

@@ -8,7 +8,8 @@
  *
  *   key -> cached object (gone: drop the key's observation) -> job with an
  *   owned copy of the object -> prepare? -> plan -> done (requeue as the
- *   plan says) | write (result -> requeue; conflict -> at once) | call
+ *   plan says; also for an update whose object equals the cached one,
+ *   which is not sent) | write (result -> requeue; conflict -> at once) | call
  *   (outcome stored as the key's observation, key requeued at once) ->
  *   Event of the step on success, log line on failure, reconcile metrics.
  *

@@ -701,6 +701,33 @@ START_TEST(waits_for_a_valid_role)
 }
 END_TEST
 
+static char mapped[256];
+
+static void map_key(const char *key, void *arg)
+{
+  (void)arg;
+  str_fmt(mapped + strlen(mapped), sizeof(mapped) - strlen(mapped), "%s ", key);
+}
+
+/* A role event enqueues the accesses that reference it (spec namespace,
+ * or the access's own when unset), and no other. */
+START_TEST(role_event_maps_to_its_accesses)
+{
+  json_t *a = json_loads(ACC, 0, NULL), *b = json_loads(ACC, 0, NULL);
+
+  obj_set_str(a, "metadata.name", "same-ns");
+  obj_set_str(a, "spec.awsFederatedRole.namespace", "");
+  ck_assert_int_eq(store_put_new(fx.accesses, a, NULL), 0);
+  obj_set_str(b, "metadata.name", "other-role");
+  obj_set_str(b, "spec.awsFederatedRole.name", "rw");
+  ck_assert_int_eq(store_put_new(fx.accesses, b, NULL), 0);
+  mapped[0] = 0;
+  ctrl_map_keys(fa_desc.watches[0].map, fx.e, store_get(fx.roles, "team/ro"),
+                map_key, NULL);
+  ck_assert_str_eq(mapped, "team/acc team/same-ns ");
+}
+END_TEST
+
 static Suite *fedaccess_exec_suite(void)
 {
   Suite *s = suite_create("fedaccess_exec");
@@ -715,6 +742,7 @@ static Suite *fedaccess_exec_suite(void)
   tcase_add_test(tc, deletion_bad_keys_fall_back);
   tcase_add_test(tc, secret_elsewhere_fails);
   tcase_add_test(tc, waits_for_a_valid_role);
+  tcase_add_test(tc, role_event_maps_to_its_accesses);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -5,7 +5,6 @@
  * (claimLinkNamespace/claimLink), and the free ones (Ready, unclaimed,
  * unlinked), the only ones a waiting claim can take. */
 #include <stdlib.h>
-#include <string.h>
 
 #include "cache/store.h"
 #include "controllers/accountclaim/exec_int.h"
@@ -143,27 +142,15 @@ static const json_t *named(const void *arg, const char *name)
  * pool (a CCS claim creates its own). Lookups by name go to the cache. */
 int claim__snap_accounts(struct claim_exec *e, struct claim_snap *sn)
 {
-  const json_t *c = sn->claim;
-  const json_t **mine = NULL, **free_v = NULL, **all;
-  size_t nm = 0, nf = 0;
   char key[STORE_KEY_MAX];
+  bool keyed = !store_obj_key(sn->claim, key, sizeof(key));
+  struct exec_ix q[] = {
+    { keyed ? IX_BY_CLAIM : NULL, key },
+    { takes_free(sn->claim) ? IX_FREE : NULL, "1" },
+  };
 
   sn->account_named = named;
   sn->account_arg = e;
-  if (e->d.accounts && !store_obj_key(c, key, sizeof(key)))
-    mine = store_by_index_new(e->d.accounts, IX_BY_CLAIM, key, &nm);
-  if (e->d.accounts && takes_free(c))
-    free_v = store_by_index_new(e->d.accounts, IX_FREE, "1", &nf);
-  all = calloc(nm + nf + 1, sizeof(*all));
-  if (all) {
-    if (nm)
-      memcpy(all, mine, nm * sizeof(*all));
-    if (nf)
-      memcpy(all + nm, free_v, nf * sizeof(*all));
-  }
-  free((void *)mine);
-  free((void *)free_v);
-  sn->accounts = all;
-  sn->naccounts = all ? nm + nf : 0;
-  return all ? 0 : OP_ENOMEM;
+  sn->accounts = exec_store_by_index(e->d.accounts, q, 2, &sn->naccounts);
+  return sn->accounts ? 0 : OP_ENOMEM;
 }

@@ -111,6 +111,15 @@ void exec_write_result(int err, uint64_t requeue_ms, struct ctrl_result *out);
 /* Borrowed objects of a store as an array (free the array only; never
  * NULL unless out of memory). */
 const json_t **exec_store_objs(const struct store *s, size_t *n);
+/* The objects under each (index, value) pair (index NULL: skipped),
+ * concatenated; an object may appear twice. A new array (free it only),
+ * never NULL but on ENOMEM; *n its length. */
+struct exec_ix {
+  const char *index, *value;
+};
+const json_t **exec_store_by_index(const struct store *s,
+                                   const struct exec_ix *q, size_t nq,
+                                   size_t *n);
 
 /* Parse the operator ConfigMap from a store holding it. 0, or
  * OP_ENOTFOUND / OP_ECONFIG (*c cleaned). */

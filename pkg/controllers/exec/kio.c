@@ -1,5 +1,6 @@
 /* The Kubernetes I/O seam of every executor (exec.h). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "cache/store.h"
 #include "controllers/exec/exec.h"
@@ -87,6 +88,32 @@ void exec_write_result(int err, uint64_t requeue_ms, struct ctrl_result *out)
     out->err = err;
   else
     out->requeue_after_ms = requeue_ms;
+}
+
+const json_t **exec_store_by_index(const struct store *s,
+                                   const struct exec_ix *q, size_t nq,
+                                   size_t *n)
+{
+  const json_t **all = calloc(1, sizeof(*all)), **v, **grown;
+  size_t i, k;
+
+  *n = 0;
+  for (i = 0; all && s && i < nq; i++) {
+    v = q[i].index ? store_by_index_new(s, q[i].index, q[i].value, &k) : NULL;
+    grown = v ? realloc((void *)all, (*n + k + 1) * sizeof(*all)) : all;
+    if (!grown) {
+      free((void *)v);
+      free((void *)all);
+      *n = 0;
+      return NULL;
+    }
+    all = grown;
+    if (v)
+      memcpy((void *)(all + *n), v, k * sizeof(*all));
+    *n += v ? k : 0;
+    free((void *)v);
+  }
+  return all;
 }
 
 const json_t **exec_store_objs(const struct store *s, size_t *n)

@@ -17,6 +17,22 @@ static const struct k8s_gvr gvr_access = {
   "aws.managed.openshift.io", "v1alpha1", "awsfederatedaccountaccesses", true
 };
 
+#define IX_ROLE "fa.roleRef"
+
+/* The role an access references: "ns/name", ns defaulting to its own. */
+static void ix_role(const json_t *a, struct store_values *out, void *arg)
+{
+  const char *ns = obj_str(a, "spec.awsFederatedRole.namespace");
+  const char *name = obj_str(a, "spec.awsFederatedRole.name");
+  char key[STORE_KEY_MAX];
+
+  (void)arg;
+  if (str_empty(ns))
+    ns = obj_namespace(a);
+  if (!str_empty(name) && str_fmt(key, sizeof(key), "%s/%s", ns, name) >= 0)
+    store_values_add(out, key);
+}
+
 time_t fa__now(const struct fa_exec *e)
 {
   return e->d.clock ? e->d.clock(e->d.clock_arg) : time(NULL);
@@ -26,12 +42,15 @@ struct fa_exec *fa_exec_new(const struct fa_exec_deps *d)
 {
   struct fa_exec *e = calloc(1, sizeof(*e));
   struct exec_runner_deps rd = { .kio = d->kio, .objs = d->accesses };
+  int rc;
 
   if (!e)
     return NULL;
   e->d = *d;
   e->run = exec_runner_new(&fa_desc, e, &rd);
-  if (!e->run) {
+  rc = d->accesses ? store_add_index(d->accesses, IX_ROLE, ix_role, NULL) : 0;
+  if (!e->run || (rc && rc != OP_EEXIST)) {
+    exec_runner_free(e->run);
     free(e);
     return NULL;
   }
@@ -165,23 +184,21 @@ static void job_cleanup(struct exec_job *b)
   j->scan = NULL;
 }
 
-/* A changed role re-plans the accesses that reference it. */
+/* A changed role re-plans the accesses that reference it (an index: no
+ * scan of every access per role event). */
 static void role_to_accesses(const json_t *r, struct ctrl_keys *out, void *arg)
 {
   struct fa_exec *e = arg;
-  size_t it = 0;
-  const char *key;
-  const json_t *a;
+  char key[STORE_KEY_MAX];
+  const json_t **v = NULL;
+  size_t i, n = 0;
 
-  while (store_next(e->d.accesses, &it, &key, &a)) {
-    const char *ns = obj_str(a, "spec.awsFederatedRole.namespace");
-
-    if (str_empty(ns))
-      ns = obj_namespace(a);
-    if (str_eq(obj_str(a, "spec.awsFederatedRole.name"), obj_name(r)) &&
-        str_eq(ns, obj_namespace(r)))
+  if (!store_obj_key(r, key, sizeof(key)))
+    v = store_by_index_new(e->d.accesses, IX_ROLE, key, &n);
+  for (i = 0; i < n; i++)
+    if (!store_obj_key(v[i], key, sizeof(key)))
       ctrl_keys_add(out, key);
-  }
+  free((void *)v);
 }
 
 static int org_role(void *arg, const char *account_id, struct aws_creds **out)

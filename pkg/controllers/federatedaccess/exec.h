@@ -18,7 +18,8 @@
 
 struct fa_exec_deps {
   struct exec_kio kio;
-  const struct store *accesses, *roles, *configmap;
+  struct store *accesses; /* borrowed cache; an index added */
+  const struct store *roles, *configmap;
   /* The parsed ConfigMap; NULL = parse the configmap store each time. */
   const struct opcfg *(*cfg_get)(void *arg);
   void *cfg_arg;

@@ -308,6 +308,54 @@ static int start_aws(struct exec_job *b)
   }
 }
 
+#define IX_REF "frole.roleRef"
+#define IX_LABEL "frole.roleLabel"
+
+/* The role an access names in its spec: "ns/name". */
+static void ix_ref(const json_t *a, struct store_values *out, void *arg)
+{
+  const char *ns = obj_str(a, "spec.awsFederatedRole.namespace");
+  const char *name = obj_str(a, "spec.awsFederatedRole.name");
+  char key[STORE_KEY_MAX];
+
+  (void)arg;
+  if (!str_empty(ns) && !str_empty(name) &&
+      str_fmt(key, sizeof(key), "%s/%s", ns, name) >= 0)
+    store_values_add(out, key);
+}
+
+/* The role name an access is labelled with. */
+static void ix_label(const json_t *a, struct store_values *out, void *arg)
+{
+  const char *name = obj_label(a, FROLE_LABEL_ROLE);
+
+  (void)arg;
+  if (!str_empty(name))
+    store_values_add(out, name);
+}
+
+static int add_indexes(struct store *s)
+{
+  int rc = s ? store_add_index(s, IX_REF, ix_ref, NULL) : 0;
+
+  if (s && (!rc || rc == OP_EEXIST))
+    rc = store_add_index(s, IX_LABEL, ix_label, NULL);
+  return rc == OP_EEXIST ? 0 : rc;
+}
+
+/* The accesses the plan looks at: those naming the role or labelled with
+ * its name (indexes, not every access). */
+static const json_t **role_accesses(const struct frole_exec *e,
+                                    const json_t *role, size_t *n)
+{
+  char key[STORE_KEY_MAX];
+  bool keyed = !store_obj_key(role, key, sizeof(key));
+  struct exec_ix q[] = { { keyed ? IX_REF : NULL, key },
+                         { obj_name(role) ? IX_LABEL : NULL, obj_name(role) } };
+
+  return exec_store_by_index(e->d.accesses, q, 2, n);
+}
+
 static int plan(struct exec_job *b, struct exec_step *v)
 {
   struct frole_job *j = (struct frole_job *)b;
@@ -318,7 +366,7 @@ static int plan(struct exec_job *b, struct exec_step *v)
 
   j->e = e;
   sn.role = b->obj;
-  sn.accesses = exec_store_objs(e->d.accesses, &sn.naccesses);
+  sn.accesses = role_accesses(e, b->obj, &sn.naccesses);
   sn.cfg = exec_cfg_for_plan(e->d.cfg_get, e->d.cfg_arg, e->d.configmap, &cfg);
   sn.now = now_of(e);
   sn.obs = exec_runner_obs(e->run, b->key);
@@ -374,7 +422,9 @@ struct frole_exec *frole_exec_new(const struct frole_exec_deps *d)
   if (!e)
     return NULL;
   e->d = *d;
-  if (!(e->run = exec_runner_new(&frole_desc, e, &rd))) {
+  if (!(e->run = exec_runner_new(&frole_desc, e, &rd)) ||
+      add_indexes(d->accesses)) {
+    exec_runner_free(e->run);
     free(e);
     return NULL;
   }

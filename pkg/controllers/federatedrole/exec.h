@@ -24,7 +24,8 @@ extern const struct k8s_gvr frole_gvr_accesses;
 
 struct frole_exec_deps {
   struct exec_kio kio;
-  const struct store *roles, *accesses, *configmap;
+  struct store *accesses; /* borrowed cache; indexes added */
+  const struct store *roles, *configmap;
   const struct opcfg *(*cfg_get)(void *arg); /* NULL: parse configmap */
   void *cfg_arg;
   struct aws_api *api;

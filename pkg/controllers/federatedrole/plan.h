@@ -97,7 +97,9 @@ struct frole_step {
 
 struct frole_snap {
   const json_t *role;
-  const json_t *const *accesses; /* every AWSFederatedAccountAccess */
+  /* The AWSFederatedAccountAccesses that may concern the role: at least
+   * those naming it in spec.awsFederatedRole or labelled with its name. */
+  const json_t *const *accesses;
   size_t naccesses;
   const struct opcfg *cfg; /* NULL = ConfigMap missing or invalid */
   time_t now;

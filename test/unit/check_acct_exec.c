@@ -985,6 +985,16 @@ START_TEST(byoc_account_to_ready)
   ck_assert_str_eq(last_kms, "k1");
   ck_assert_ptr_nonnull(
       json_object_get(secrets, "osd-creds-mgmt-abc123-secret"));
+  /* Ready: neither the BYOC nor the IAM Secret is read again */
+  {
+    int gets = n_gets;
+    size_t ncalls = strlen(calls);
+
+    pass();
+    ck_assert_int_eq(last.err, 0);
+    ck_assert_int_eq(n_gets, gets);
+    ck_assert_uint_eq(strlen(calls), ncalls);
+  }
   acct_exec_free(F.e);
   F.e = NULL;
   store_free(claims);

@@ -151,7 +151,7 @@ int acct__start_aws(struct exec_job *b)
   return acct__exec_aws(j);
 }
 /* Snapshot and plan into j->st; the IAM Secret as read, or unknown. */
-static int snap_plan(struct acct_job *j, bool secret_unknown)
+static int snap_plan(struct acct_job *j, bool secret_unknown, bool byoc_unknown)
 {
   struct exec_job *b = &j->base;
   struct acct_exec *e = j->e;
@@ -171,13 +171,14 @@ static int snap_plan(struct acct_job *j, bool secret_unknown)
   sn.case_poll_s = e->d.case_poll_s;
   sn.obs = exec_runner_obs(e->run, b->key);
   sn.byoc_creds = j->byoc != NULL;
+  sn.byoc_unknown = byoc_unknown;
   return acct_plan(&sn, &j->st);
 }
 
 int acct__plan(struct exec_job *b, struct exec_step *v)
 {
   struct acct_job *j = (struct acct_job *)b;
-  int rc = j->planned ? j->plan_rc : snap_plan(j, false);
+  int rc = j->planned ? j->plan_rc : snap_plan(j, false, false);
 
   *v = (struct exec_step){ .done = j->st.action == ACCT_DONE,
                            .action = (int)j->st.action,
@@ -204,7 +205,7 @@ int acct__prepare_iam(struct exec_job *b)
   struct acct_job *j = (struct acct_job *)b;
   char name[300];
 
-  j->plan_rc = snap_plan(j, true);
+  j->plan_rc = snap_plan(j, true, false);
   j->planned = j->plan_rc < 0 || !j->st.need_iam_secret;
   if (j->planned)
     return 1;
@@ -213,7 +214,9 @@ int acct__prepare_iam(struct exec_job *b)
                                name);
 }
 
-/* CCS accounts (not STS) read the claim's BYOC Secret first. */
+/* CCS accounts (not STS) read the claim's BYOC Secret first, unless a
+ * plan without it (and without the IAM Secret) ends done: any step may
+ * sign with the BYOC keys, so every other outcome reads it. */
 int acct__prepare(struct exec_job *b)
 {
   struct acct_job *j = (struct acct_job *)b;
@@ -221,9 +224,12 @@ int acct__prepare(struct exec_job *b)
 
   j->e = b->ctl;
   acct_step_init(&j->st);
-  if (obj_bool(b->obj, "spec.byoc") &&
-      !obj_bool(b->obj, "spec.manualSTSMode") &&
-      (c = acct__claim_of(j->e, b->obj)))
-    return acct__prepare_ccs(j, c);
-  return acct__prepare_iam(b);
+  if (!obj_bool(b->obj, "spec.byoc") ||
+      obj_bool(b->obj, "spec.manualSTSMode") ||
+      !(c = acct__claim_of(j->e, b->obj)))
+    return acct__prepare_iam(b);
+  j->plan_rc = snap_plan(j, true, true);
+  j->planned = j->plan_rc < 0 || (j->st.action == ACCT_DONE &&
+                                  !j->st.need_byoc && !j->st.need_iam_secret);
+  return j->planned ? 1 : acct__prepare_ccs(j, c);
 }

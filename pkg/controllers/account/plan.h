@@ -232,6 +232,8 @@ struct acct_step {
   /* ACCT_DONE because the snapshot's iam_secret_unknown: read the Secret
    * and plan again. */
   bool need_iam_secret;
+  /* Likewise for the snapshot's byoc_unknown. */
+  bool need_byoc;
 };
 
 /* The outcome of the last AWS action executed for this key (the
@@ -283,6 +285,9 @@ struct acct_snap {
   const struct acct_obs *obs; /* NULL = none */
   /* CCS (non-STS): the claim's BYOC Secret was read and holds keys. */
   bool byoc_creds;
+  /* Not read yet: a plan that needs byoc_creds asks for it
+   * (acct_step.need_byoc) instead of deciding. */
+  bool byoc_unknown;
 };
 
 void acct_step_init(struct acct_step *s);

@@ -151,6 +151,11 @@ static bool plan_byoc_iam(const struct acct_snap *sn, struct acct_step *s)
   struct acct_snap fresh = *sn;
   time_t t;
 
+  if (sn->byoc_unknown) {
+    s->need_byoc = true;
+    acct__done(s, 0, "BYOC Secret not read yet");
+    return true;
+  }
   if (!sn->byoc_creds) {
     acct__done(s, WAIT_S * PLAN_SEC, "BYOC Secret missing or incomplete");
     return true;
@@ -341,6 +346,11 @@ int acct__plan_delete_ccs(const struct acct_snap *sn, struct acct_step *s)
 
   if (!cl)
     cl = acct__obs(sn, ACCT_CLEANUP_IAM_STEP);
+  if (sn->claim && sn->byoc_unknown) {
+    s->need_byoc = true;
+    acct__done(s, 0, "BYOC Secret not read yet");
+    return 0;
+  }
   if (!sn->claim || !sn->byoc_creds) {
     release(sn, s, "Warning", "CustomerCredentialsGone",
             "the claim or its BYOC Secret is gone: nothing cleaned in the "

@@ -2,6 +2,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "log/log.h"
 #include "util/backoff.h"
@@ -42,6 +45,7 @@ struct inf {
   bool gone_retry; /* a list already retried once after 410 */
   bool need_list;  /* the backoff timer must list, not watch */
   bool list_inflight;
+  bool release; /* a list completed: release_pages on the next timer */
   struct store_relist *pending; /* items of the pages so far */
   char *cont;                   /* continue token of the next page */
   struct k8s_watch *watch;
@@ -173,10 +177,26 @@ void inf_remove_handler(struct inf *i, int id)
 
 /* ---- backoff --------------------------------------------------------- */
 
+/* A list's pages (response bodies, decoded pages) and what its handlers
+ * decoded from compact stores were freed among the objects kept; hand the
+ * free pages between them back to the system, or the list's peak stays
+ * resident for good. Run from the timer after a list, i.e. after every
+ * store's check-phase trim. */
+static void release_pages(void)
+{
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+}
+
 static void on_timer(uv_timer_t *t)
 {
   struct inf *i = t->data;
 
+  if (i->release) {
+    i->release = false;
+    release_pages();
+  }
   if (i->state != INF_BACKOFF)
     return;
   if (i->need_list)
@@ -294,6 +314,9 @@ static void list_complete(struct inf *i, const char *rv)
     dispatch(i, EV_SYNCED, NULL, NULL);
   if (i->state == INF_LISTING)
     start_watch(i);
+  i->release = true;
+  if (i->state == INF_WATCHING)
+    uv_timer_start(&i->timer, on_timer, 0, 0);
 }
 
 static void list_page(struct inf *i, json_t *list)

@@ -20,68 +20,12 @@ exec /usr/bin/python3 - "${@:-1000 5000 10000}" <<'PY'
 import json, os, re, shutil, signal, socket, subprocess, sys, tempfile, time
 import urllib.request
 
-NS = "aws-account-operator"
-CLAIM_NS = ["claims-%d" % k for k in range(10)]
-CHUNK = 500
-TS = "2026-11-23T10:00:00Z"
-GROUP, VER = "aws.managed.openshift.io", "v1alpha1"
-
-def cond(typ, reason, msg):
-    return {"type": typ, "status": "True", "reason": reason, "message": msg,
-            "lastProbeTime": TS, "lastTransitionTime": TS}
-
-def account(cns):
-    return {"apiVersion": GROUP + "/" + VER, "kind": "Account",
-            "metadata": {"labels": {"aws.managed.openshift.io/legal-entity-id": "le-{i}"},
-                         "finalizers": ["finalizer.aws.managed.openshift.io"]},
-            "spec": {"awsAccountID": "1000000{i}", "iamUserSecret": "osd-creds-mgmt-{i}-secret",
-                     "claimLink": "claim-{i}", "claimLinkNamespace": cns,
-                     "legalEntity": {"id": "le-{i}", "name": "Example Customer {i}"},
-                     "byoc": False, "manualSTSMode": False, "accountPool": ""}}
-
-ACCOUNT_STATUS = {
-    "state": "Ready", "claimed": True, "reused": False, "supportCaseID": "",
-    "rotateCredentials": False, "rotateConsoleCredentials": False,
-    "conditions": [
-        cond("Creating", "Creating", "Attempting to create account"),
-        cond("InitializingRegions", "InitializingRegions", "Initializing regions"),
-        cond("Ready", "Ready", "Account ready to be claimed"),
-        cond("Claimed", "Claimed", "Account claimed by claim-{i}")]}
-
-def claim(cns):
-    return {"apiVersion": GROUP + "/" + VER, "kind": "AccountClaim",
-            "metadata": {"labels": {"api.openshift.com/id": "cluster-{i}"},
-                         "finalizers": ["finalizer.aws.managed.openshift.io"]},
-            "spec": {"legalEntity": {"id": "le-{i}", "name": "Example Customer {i}"},
-                     "awsCredentialSecret": {"name": "aws", "namespace": cns},
-                     "aws": {"regions": [{"name": "us-east-1"}]},
-                     "accountLink": "acc-{i}", "accountOU": "ou-abcd-{i}",
-                     "byoc": False, "manualSTSMode": False}}
-
-CLAIM_STATUS = {"state": "Ready", "conditions": [
-    cond("Claimed", "AccountClaimed", "Account claimed by claim-{i}")]}
-
-def secret():
-    # a claim's credentials Secret: access key id, secret key, console URL
-    return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-            "metadata": {"labels": {"aws.managed.openshift.io/claim": "claim-{i}"}},
-            "data": {"aws_access_key_id": "QUtJQUlPU0ZPRE5ON0VYQU1QTEU=",
-                     "aws_secret_access_key": "d0phbHJYVXRuRkVNSS9LN01ERU5HL2JQeFJmaUNZRVhBTVBMRUtFWQ==",
-                     "aws_user_name": "b3NkTWFuYWdlZEFkbWluLXthfQ==",
-                     "console_url": "aHR0cHM6Ly8xMDAwMDAwLnNpZ25pbi5hd3MuYW1hem9uLmNvbS9jb25zb2xl"}}
+sys.path.insert(0, "test/e2e")
+from fleet_util import OP_NS as NS, hold_lease, populate  # noqa: E402
 
 # MEASURE_LEADING=1: the daemon leads and its controllers reconcile the fleet
-# while it syncs. Default: another replica holds the leader Lease, so only the
-# informers (the cache this measures) run, as in a standby replica.
+# while it syncs. Default: another replica holds the leader Lease.
 LEAD = os.environ.get("MEASURE_LEADING") == "1"
-
-def hold_lease(base):
-    now = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
-    req(base, "POST", "/apis/coordination.k8s.io/v1/namespaces/%s/leases" % NS,
-        {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-         "metadata": {"name": "aws-account-operator-lock"},
-         "spec": {"holderIdentity": "another-replica", "leaseDurationSeconds": 3600,
-                  "acquireTime": now, "renewTime": now, "leaseTransitions": 0}})
 
 def port():
     with socket.socket() as s:
@@ -106,35 +50,6 @@ def wait(pred, timeout, what):
         time.sleep(0.05)
     sys.exit("timed out waiting for " + what)
 
-def bulk(base, group, plural, ns, tmpl, status, start, count, prefix):
-    body = {"group": group, "version": "v1" if not group else VER, "plural": plural,
-            "namespace": ns, "template": tmpl, "count": count, "start": start,
-            "prefix": prefix}
-    if status is not None:
-        body["status"] = status
-    req(base, "POST", "/fake/bulk-create", body)
-
-def populate(base, n):
-    for ns in [NS] + CLAIM_NS:
-        req(base, "POST", "/api/v1/namespaces",
-            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
-    for c, start in enumerate(range(0, n, CHUNK)):
-        cns, cnt = CLAIM_NS[c % len(CLAIM_NS)], min(CHUNK, n - start)
-        bulk(base, GROUP, "accounts", NS, account(cns), ACCOUNT_STATUS, start, cnt, "acc-")
-        bulk(base, GROUP, "accountclaims", cns, claim(cns), CLAIM_STATUS, start, cnt,
-             "claim-")
-        bulk(base, "", "secrets", cns, secret(), None, start, cnt, "aws-")
-    if not n:
-        return {}
-    sizes = {}
-    for kind, path in (("Account", "/apis/%s/%s/namespaces/%s/accounts/acc-00000"
-                        % (GROUP, VER, NS)),
-                       ("AccountClaim", "/apis/%s/%s/namespaces/%s/accountclaims/claim-00000"
-                        % (GROUP, VER, CLAIM_NS[0])),
-                       ("Secret", "/api/v1/namespaces/%s/secrets/aws-00000" % CLAIM_NS[0])):
-        sizes[kind] = len(json.dumps(req(base, "GET", path), separators=(",", ":")))
-    return sizes
-
 def measure(n, tmp):
     kc = os.path.join(tmp, "kubeconfig-%d" % n)
     procs = []
@@ -151,12 +66,13 @@ def measure(n, tmp):
             if line.strip() == "ready":
                 break
         t0 = time.monotonic()
-        sizes = populate(base, n)
+        sizes = populate(lambda m, p, b: req(base, m, p, b),
+                         lambda m, w, b: req(base, m, "/fake/" + w, b), n)
         print("N=%d: created %d Accounts, %d AccountClaims, %d Secrets in %.1f s; "
               "compact JSON bytes each: %s" % (n, n, n, n, time.monotonic() - t0,
                                                 json.dumps(sizes)), flush=True)
         if not LEAD:
-            hold_lease(base)
+            hold_lease(lambda m, p, b: req(base, m, p, b))
         mport, hport = port(), port()
         t1 = time.monotonic()
         op = subprocess.Popen(["bin/aws-account-operator", "--kubeconfig", kc,

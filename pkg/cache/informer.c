@@ -2,6 +2,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "log/log.h"
 #include "util/backoff.h"
@@ -42,8 +45,9 @@ struct inf {
   bool gone_retry; /* a list already retried once after 410 */
   bool need_list;  /* the backoff timer must list, not watch */
   bool list_inflight;
-  json_t *pending; /* items of the pages so far */
-  char *cont;      /* continue token of the next page */
+  bool release; /* a list completed: release_pages on the next timer */
+  struct store_relist *pending; /* items of the pages so far */
+  char *cont;                   /* continue token of the next page */
   struct k8s_watch *watch;
   struct backoff bo;
   struct rng rng;
@@ -173,10 +177,26 @@ void inf_remove_handler(struct inf *i, int id)
 
 /* ---- backoff --------------------------------------------------------- */
 
+/* A list's pages (response bodies, decoded pages) and what its handlers
+ * decoded from compact stores were freed among the objects kept; hand the
+ * free pages between them back to the system, or the list's peak stays
+ * resident for good. Run from the timer after a list, i.e. after every
+ * store's check-phase trim. */
+static void release_pages(void)
+{
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+}
+
 static void on_timer(uv_timer_t *t)
 {
   struct inf *i = t->data;
 
+  if (i->release) {
+    i->release = false;
+    release_pages();
+  }
   if (i->state != INF_BACKOFF)
     return;
   if (i->need_list)
@@ -218,7 +238,7 @@ static void inf_free(struct inf *i)
   void *arg = i->close_arg;
 
   store_free(i->store);
-  json_decref(i->pending);
+  store_relist_free(i->pending);
   free(i->cont);
   free(i->rv);
   free(i->ns);
@@ -280,14 +300,13 @@ static void list_complete(struct inf *i, const char *rv)
   static const struct store_replace_ops ops = { on_replace_added,
                                                 on_replace_updated,
                                                 on_replace_vanished };
-  json_t *items = i->pending;
+  struct store_relist *items = i->pending;
   bool first = !i->synced;
 
   i->pending = NULL;
   set_rv(i, rv);
   i->gone_retry = false;
-  store_replace(i->store, items, &ops, i);
-  json_decref(items);
+  store_relist_apply(i->store, items, &ops, i);
   log_info("cache", "%s: listed %zu objects at resourceVersion %s", res(i),
            store_len(i->store), i->rv ? i->rv : "");
   i->synced = true;
@@ -295,14 +314,25 @@ static void list_complete(struct inf *i, const char *rv)
     dispatch(i, EV_SYNCED, NULL, NULL);
   if (i->state == INF_LISTING)
     start_watch(i);
+  i->release = true;
+  if (i->state == INF_WATCHING)
+    uv_timer_start(&i->timer, on_timer, 0, 0);
 }
 
 static void list_page(struct inf *i, json_t *list)
 {
   const json_t *meta = json_object_get(list, "metadata");
   const char *cont = json_string_value(json_object_get(meta, "continue"));
+  json_t *items = json_object_get(list, "items");
+  json_t *item;
+  size_t k;
 
-  json_array_extend(i->pending, json_object_get(list, "items"));
+  /* Added (and, for a compact store, encoded) page by page: the decoded
+   * page is released when this callback returns. */
+  json_array_foreach(items, k, item)
+  {
+    store_relist_add(i->pending, json_incref(item));
+  }
   free(i->cont);
   i->cont = NULL;
   if (!str_empty(cont)) {
@@ -315,7 +345,7 @@ static void list_page(struct inf *i, json_t *list)
 
 static void list_failed(struct inf *i, int err)
 {
-  json_decref(i->pending);
+  store_relist_free(i->pending);
   i->pending = NULL;
   free(i->cont);
   i->cont = NULL;
@@ -350,7 +380,7 @@ static void start_list(struct inf *i)
 
   i->state = INF_LISTING;
   if (!i->pending)
-    i->pending = json_array();
+    i->pending = store_relist_new(i->store);
   o.namespace = i->ns;
   o.label_selector = i->lsel;
   o.field_selector = i->fsel;

@@ -310,15 +310,16 @@ static const json_t *entry_obj(const struct store *s, void *v)
   return e->hot;
 }
 
-/* A map value holding obj (stolen). */
-static void *entry_new(struct store *s, json_t *obj)
+/* A map value holding obj (stolen) and, with STORE_COMPACT, its compact
+ * text (stolen; NULL: encoded here). */
+static void *entry_new(struct store *s, json_t *obj, char *text)
 {
   struct centry *e;
 
   if (!compact(s))
     return obj;
   e = util_xcalloc(1, sizeof(*e));
-  e->text = json_dumps(obj, JSON_COMPACT);
+  e->text = text ? text : json_dumps(obj, JSON_COMPACT);
   UTIL_ASSERT(e->text);
   e->hot = obj; /* handlers and indexes use it until the next trim */
   scratch_push(s->scratch, e);
@@ -417,10 +418,23 @@ void store_free(struct store *s)
 
 /* ---- reads and writes ------------------------------------------------ */
 
+/* Insert a stripped obj (and its text, see entry_new; both stolen) under
+ * key; the replaced object as a NEW reference, or NULL. */
+static json_t *put_entry(struct store *s, const char *key, json_t *obj,
+                         char *text)
+{
+  void *oldv = NULL;
+  json_t *old;
+
+  map_put(&s->objs, key, entry_new(s, obj, text), &oldv);
+  old = oldv ? entry_take(s, oldv) : NULL;
+  indexes_update(s, key, old, obj);
+  return old;
+}
+
 int store_put_new(struct store *s, json_t *obj, json_t **old_out)
 {
   char key[STORE_KEY_MAX];
-  void *oldv = NULL;
   json_t *old;
 
   if (old_out)
@@ -430,9 +444,7 @@ int store_put_new(struct store *s, json_t *obj, json_t **old_out)
     return OP_EINVAL;
   }
   store_strip(obj, s->flags);
-  map_put(&s->objs, key, entry_new(s, obj), &oldv);
-  old = oldv ? entry_take(s, oldv) : NULL;
-  indexes_update(s, key, old, obj);
+  old = put_entry(s, key, obj, NULL);
   if (old_out)
     *old_out = old;
   else
@@ -539,52 +551,142 @@ size_t store_index_count(const struct store *s, const char *index,
 
 /* ---- relist ---------------------------------------------------------- */
 
-static void replace_one(struct store *s, json_t *item, struct map *seen,
-                        const struct store_replace_ops *ops, void *arg)
-{
-  char key[STORE_KEY_MAX];
-  json_t *old = NULL;
+/* Owner of its items: decoded objects (one reference each) or, for a
+ * STORE_COMPACT store, their compact text. */
+struct store_relist {
+  void **v;
+  size_t n, cap;
+  unsigned flags; /* of the store it is for */
+};
 
-  if (store_obj_key(item, key, sizeof(key)))
-    return; /* nameless: cannot be cached */
-  map_put(seen, key, &set_member, NULL);
-  if (store_put_new(s, json_incref(item), &old))
-    return;
-  if (old && ops && ops->updated)
-    ops->updated(old, item, arg);
-  else if (!old && ops && ops->added)
-    ops->added(item, arg);
-  json_decref(old);
+struct store_relist *store_relist_new(const struct store *s)
+{
+  struct store_relist *r = util_xcalloc(1, sizeof(*r));
+
+  r->flags = s->flags;
+  return r;
 }
 
-int store_replace(struct store *s, json_t *items,
-                  const struct store_replace_ops *ops, void *arg)
+void store_relist_add(struct store_relist *r, json_t *obj)
 {
-  struct map seen;
-  char **gone;
+  void *item = obj;
+
+  if (!json_is_object(obj)) {
+    json_decref(obj);
+    return;
+  }
+  store_strip(obj, r->flags);
+  if (r->flags & STORE_COMPACT) {
+    item = json_dumps(obj, JSON_COMPACT);
+    UTIL_ASSERT(item);
+    json_decref(obj);
+  }
+  if (r->n == r->cap) {
+    r->cap = r->cap ? r->cap * 2 : 512;
+    r->v = util_xrealloc(r->v, r->cap * sizeof(*r->v));
+  }
+  r->v[r->n++] = item;
+}
+
+size_t store_relist_len(const struct store_relist *r)
+{
+  return r ? r->n : 0;
+}
+
+void store_relist_free(struct store_relist *r)
+{
+  size_t i;
+
+  if (!r)
+    return;
+  for (i = 0; i < r->n; i++) {
+    if (r->flags & STORE_COMPACT)
+      free(r->v[i]);
+    else
+      json_decref(r->v[i]);
+  }
+  free(r->v);
+  free(r);
+}
+
+/* Put one relist item (stolen) and report it. */
+static void relist_one(struct store *s, void *item, struct map *seen,
+                       const struct store_replace_ops *ops, void *arg)
+{
+  char key[STORE_KEY_MAX];
+  char *text = compact(s) ? item : NULL;
+  json_t *obj = text ? json_loads(text, 0, NULL) : item;
+  json_t *old;
+
+  UTIL_ASSERT(obj); /* we encoded that text */
+  if (store_obj_key(obj, key, sizeof(key))) {
+    json_decref(obj); /* nameless: cannot be cached */
+    free(text);
+    return;
+  }
+  map_put(seen, key, &set_member, NULL);
+  old = put_entry(s, key, json_incref(obj), text);
+  if (old && ops && ops->updated)
+    ops->updated(old, obj, arg);
+  else if (!old && ops && ops->added)
+    ops->added(obj, arg);
+  json_decref(old);
+  json_decref(obj);
+  store_trim(s); /* STORE_COMPACT: at most one item decoded at a time */
+}
+
+/* Remove every key not in seen, reporting each as vanished. */
+static void drop_unseen(struct store *s, const struct map *seen,
+                        const struct store_replace_ops *ops, void *arg)
+{
+  char **gone = util_xmalloc((map_len(&s->objs) + 1) * sizeof(*gone));
   size_t i, n = 0, it = 0;
   const char *k;
-  json_t *item;
 
-  if (!json_is_array(items))
-    return OP_EINVAL;
-  map_init(&seen);
-  json_array_foreach(items, i, item)
-  {
-    replace_one(s, item, &seen, ops, arg);
-  }
-  gone = util_xmalloc((map_len(&s->objs) + 1) * sizeof(*gone));
   while (map_next(&s->objs, &it, &k, NULL)) {
-    if (!map_has(&seen, k))
+    if (!map_has(seen, k))
       gone[n++] = util_xstrdup(k);
   }
-  map_cleanup(&seen, NULL, NULL);
   for (i = 0; i < n; i++) {
     json_t *last = store_delete_take(s, gone[i]);
     if (ops && ops->vanished)
       ops->vanished(gone[i], last, arg);
     json_decref(last);
+    store_trim(s);
   }
   store_keys_free(gone, n);
+}
+
+int store_relist_apply(struct store *s, struct store_relist *r,
+                       const struct store_replace_ops *ops, void *arg)
+{
+  struct map seen;
+  size_t i;
+
+  UTIL_ASSERT(r->flags == s->flags);
+  map_init(&seen);
+  for (i = 0; i < r->n; i++)
+    relist_one(s, r->v[i], &seen, ops, arg);
+  r->n = 0; /* every item was consumed */
+  drop_unseen(s, &seen, ops, arg);
+  map_cleanup(&seen, NULL, NULL);
+  store_relist_free(r);
   return 0;
+}
+
+int store_replace(struct store *s, json_t *items,
+                  const struct store_replace_ops *ops, void *arg)
+{
+  struct store_relist *r;
+  size_t i;
+  json_t *item;
+
+  if (!json_is_array(items))
+    return OP_EINVAL;
+  r = store_relist_new(s);
+  json_array_foreach(items, i, item)
+  {
+    store_relist_add(r, json_incref(item));
+  }
+  return store_relist_apply(s, r, ops, arg);
 }

@@ -121,6 +121,25 @@ struct store_replace_ops {
 int store_replace(struct store *s, json_t *items,
                   const struct store_replace_ops *ops, void *arg);
 
+/* A relist gathered page by page (the informer's paged list), applied at
+ * the end exactly as store_replace. Objects are stripped as they are added
+ * and, for a STORE_COMPACT store, encoded at once, so that only the page
+ * being added exists decoded: the whole list never does.
+ * STORE_COMPACT: store_relist_apply (and so store_replace) releases what
+ * it decoded after each item's callback (store_trim), so objects borrowed
+ * from this store before the call are invalid after it. */
+struct store_relist;
+/* For s (its flags decide stripping and encoding). */
+struct store_relist *store_relist_new(const struct store *s);
+/* Steals obj; non-objects are dropped. */
+void store_relist_add(struct store_relist *r, json_t *obj);
+size_t store_relist_len(const struct store_relist *r);
+/* Applies r to the store it was made for, and frees it. */
+int store_relist_apply(struct store *s, struct store_relist *r,
+                       const struct store_replace_ops *ops, void *arg);
+/* Frees r unapplied (NULL is fine). */
+void store_relist_free(struct store_relist *r);
+
 /* STORE_COMPACT: release the objects decoded since the last call (every
  * borrowed pointer handed out before becomes invalid). No-op otherwise. */
 void store_trim(const struct store *s);

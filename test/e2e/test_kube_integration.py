@@ -214,8 +214,9 @@ contexts: [{name: c, context: {cluster: c, user: u}}]
 
 
 def test_memory_after_syncing_10000_accounts_of_2kib(kube, ns, procs):
-    """hack/measure-memory.sh in CI form (docs/memory.md): a regression ceiling, not a
-    benchmark."""
+    """10,000 Accounts through the genuine server (managedFields, pagination); the
+    bound fleet with claims and Secrets is test_memory.py (docs/memory.md). A
+    regression ceiling, not a benchmark."""
     bulk_accounts(kube, ns, 10000, pad=1600)
     one = kube.ok("GET", "%s/namespaces/%s/accounts/acc-00000" % (GV, ns))
     assert 1800 <= len(json.dumps(one)) <= 2600

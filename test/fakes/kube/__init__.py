@@ -102,7 +102,10 @@ Control API (not Kubernetes paths; never needs the bearer token):
 - POST /fake/bulk-create          {"group", "version", "plural", "namespace", "template": obj,
                                    "count": N, "prefix": "acc-", "start": 0}: create N copies
                                   of template named <prefix><5-digit index> exactly as POST
-                                  would (validation, watch events), in one request.
+                                  would (validation, watch events), in one request; "{i}" in
+                                  any string of template becomes the 5-digit index; an
+                                  optional "status" (same substitution) is then written
+                                  through the status subresource, as a PUT would.
                                   Answer {"created": N, "resourceVersion": RV}.
 - POST /fake/compact              forget the event history (and continue snapshots) up to
                                   now: older resourceVersions give 410. Answer {"horizon": RV}.

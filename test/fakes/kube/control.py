@@ -112,9 +112,26 @@ class Control:
         if rt is None:
             raise ApiError(404, "NotFound", "unknown resource %s" % data["plural"])
         prefix, created = data.get("prefix", "obj-"), 0
+        status = data.get("status")
         for i in range(int(data.get("start", 0)), int(data.get("start", 0)) + int(data["count"])):
-            obj = copy.deepcopy(data["template"])
+            obj = _numbered(data["template"], "%05d" % i)
             obj.setdefault("metadata", {})["name"] = "%s%05d" % (prefix, i)
-            st.create(rt, data.get("namespace"), obj)
+            obj = st.create(rt, data.get("namespace"), obj)
+            if status is not None:
+                body = copy.deepcopy(obj)
+                body["status"] = _numbered(status, "%05d" % i)
+                st.update(rt, data.get("namespace"), body["metadata"]["name"], body,
+                          sub="status")
             created += 1
         return {"created": created, "resourceVersion": str(st.rv)}
+
+
+def _numbered(value, num):
+    """A deep copy of value with "{i}" in every string replaced by num."""
+    if isinstance(value, dict):
+        return {k: _numbered(v, num) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_numbered(v, num) for v in value]
+    if isinstance(value, str):
+        return value.replace("{i}", num)
+    return value

@@ -17,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 exec /usr/bin/python3 - "${@:-1000 5000 10000}" <<'PY'
-import json, os, re, shutil, signal, socket, subprocess, sys, tempfile, time
+import json, os, re, threading, shutil, signal, socket, subprocess, sys, tempfile, time
 import urllib.request
 
 sys.path.insert(0, "test/e2e")
@@ -26,6 +26,9 @@ from fleet_util import OP_NS as NS, hold_lease, populate  # noqa: E402
 # MEASURE_LEADING=1: the daemon leads and its controllers reconcile the fleet
 # while it syncs. Default: another replica holds the leader Lease.
 LEAD = os.environ.get("MEASURE_LEADING") == "1"
+# MEASURE_OUTPUT=null|pipe|file: where the daemon's stdout and stderr go (a
+# drained pipe is what a container runtime gives it).
+OUT = os.environ.get("MEASURE_OUTPUT", "null")
 
 def port():
     with socket.socket() as s:
@@ -75,12 +78,18 @@ def measure(n, tmp):
             hold_lease(lambda m, p, b: req(base, m, p, b))
         mport, hport = port(), port()
         t1 = time.monotonic()
+        out = {"null": subprocess.DEVNULL, "pipe": subprocess.PIPE}.get(OUT)
+        if out is None:
+            out = open(os.path.join(tmp, "operator.log"), "wb")
         op = subprocess.Popen(["bin/aws-account-operator", "--kubeconfig", kc,
                                "--namespace", NS, "--leader-elect=%s" % str(not LEAD).lower(),
                                "--metrics-bind-address", "127.0.0.1:%d" % mport,
                                "--health-probe-bind-address", "127.0.0.1:%d" % hport],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=out, stderr=subprocess.STDOUT)
         procs.append(op)
+        if OUT == "pipe":
+            threading.Thread(target=lambda: [None for _ in op.stdout],
+                             daemon=True).start()
         def ready():
             try:
                 with urllib.request.urlopen("http://127.0.0.1:%d/readyz" % hport,

@@ -18,6 +18,9 @@
 struct claim_exec_deps {
   struct exec_kio kio;
   const struct store *claims, *accounts, *configmap;
+  /* AccountPools (optional, synced): a claim naming a missing one gets a
+   * condition instead of waiting silently. */
+  const struct store *pools;
   /* The parsed ConfigMap (e.g. exec_cfg_get); NULL = parse the configmap
    * store on every reconcile. */
   const struct opcfg *(*cfg_get)(void *arg);

@@ -25,6 +25,7 @@
 
 #include "controllers/common/opcfg.h"
 #include "controllers/common/step.h"
+#include "controllers/common/validate.h"
 
 #define CLAIM_ANN_CLEANUP "aws.managed.openshift.io/cleanup-regions"
 /* On the claim: the linked account was closed (close-on-release). */
@@ -121,7 +122,7 @@ struct claim_step {
   struct plan_event event; /* recorded on the claim */
   char account_name[64];   /* the Account the step concerns, if any */
   char account_id[16];
-  char ou_name[128];
+  char ou_name[VALIDATE_OU_NAME_MAX + 1];
   char ou_id[64];
   char parent[64]; /* CLAIM_ENSURE_OU: base; CLAIM_MOVE_ACCOUNT: root */
   char region[32];
@@ -163,6 +164,9 @@ struct claim_snap {
    * CLAIM_BYOC_FINALIZER_NAME. */
   bool byoc_secret_exists, byoc_secret_finalized;
   const struct claim_obs *obs;
+  /* The AccountPool claim_pool_name names was looked up in the operator
+   * namespace (pool_checked) and exists (pool_exists). */
+  bool pool_checked, pool_exists;
 };
 
 void claim_step_init(struct claim_step *s);
@@ -178,6 +182,18 @@ int claim_plan(const struct claim_snap *sn, struct claim_step *out);
 /* The account a claim would get now (borrowed), or NULL. Deterministic:
  * reused with the same legal entity first, else the oldest Ready one. */
 const json_t *claim_pick_account(const struct claim_snap *sn);
+
+/* Set (True) while the AccountPool the claim names does not exist. */
+#define CLAIM_COND_NO_POOL "AccountPoolNotFound"
+
+/* Non-CCS validation: the first rule the claim breaks (Secret in another
+ * namespace or not a valid Secret name, a legalEntity.id longer than an
+ * OU name may be, a region that is not one), as the InvalidAccountClaim
+ * message, or NULL. */
+const char *claim_invalid(const json_t *claim);
+/* The AccountPool a claim draws from: spec.accountPool, else the default
+ * pool of the accountpool key; NULL when neither. */
+const char *claim_pool_name(const json_t *claim, const struct opcfg *cfg);
 
 /* CCS/STS validation (upstream Validate()): the first rule the claim
  * breaks, as the InvalidAccountClaim message, or NULL. */

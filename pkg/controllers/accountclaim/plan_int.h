@@ -5,6 +5,10 @@
 #include "controllers/accountclaim/plan.h"
 #include "controllers/common/cond.h"
 
+#define CLAIM_MSG_SECRET_NAME                                                  \
+  "awsCredentialSecret.name must be a valid Secret name (lowercase "           \
+  "alphanumerics, '-' and '.', at most 253 characters)"
+
 void claim__done(struct claim_step *s, uint64_t ms, const char *why);
 void claim__status(struct claim_step *s, const struct claim_snap *sn,
                    const char *type, const char *reason, const char *msg,

@@ -154,7 +154,8 @@ END_TEST
   "\"feature.close_on_release\":\"true\",\"close_account.dry_run\":"           \
   "\"false\",\"opt-in-regions\":\"af-south-1, ap-southeast-4\","               \
   "\"disabled-regions\":\"me-south-1\",\"app-code\":\"A\",\"service-phase\":"  \
-  "\"P\",\"cost-center\":\"C\",\"payer-account-ids\":\"1,2,3\","               \
+  "\"P\",\"cost-center\":\"C\",\"payer-account-ids\":\"111111111111,"          \
+  "222222222222,333333333333\","                                               \
   "\"CCS-Access-Arn\":\"arn:ccs\"}}"
 
 START_TEST(opcfg_all_keys)
@@ -210,8 +211,8 @@ START_TEST(opcfg_all_keys)
   ck_assert_str_eq(c.service_phase, "P");
   ck_assert_str_eq(c.cost_center, "C");
   ck_assert_str_eq(c.ccs_access_arn, "arn:ccs");
-  ck_assert(opcfg_is_payer(&c, "2"));
-  ck_assert(!opcfg_is_payer(&c, "4"));
+  ck_assert(opcfg_is_payer(&c, "222222222222"));
+  ck_assert(!opcfg_is_payer(&c, "444444444444"));
   ck_assert(!opcfg_is_payer(&c, ""));
   opcfg_cleanup(&c);
   json_decref(cm);
@@ -268,6 +269,16 @@ static const struct {
   { "{\"accountpool\":\"a:\\n  servicequotas:\\n    default:\\n      L-1: "
     "x\\n\"}",
     "integer" },
+  /* hostile values: each refused, naming its key */
+  { "{\"account-limit\":\"99999999999999999999999\"}", "account-limit" },
+  { "{\"account-limit\":\"1e3\"}", "account-limit" },
+  { "{\"MaxConcurrentReconciles.account\":\"-3\"}", "MaxConcurrentReconciles" },
+  { "{\"feature.close_on_release\":\"1.0\"}", "feature.close_on_release" },
+  { "{\"opt-in-regions\":\"af-south-1,not a region\"}", "opt-in-regions" },
+  { "{\"opt-in-regions\":\"../../x\"}", "opt-in-regions" },
+  { "{\"disabled-regions\":\"US-EAST-1\"}", "disabled-regions" },
+  { "{\"payer-account-ids\":\"12345\"}", "payer-account-ids" },
+  { "{\"payer-account-ids\":\"111111111111,abc\"}", "payer-account-ids" },
 };
 
 START_TEST(opcfg_errors)

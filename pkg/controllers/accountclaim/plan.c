@@ -220,6 +220,13 @@ static bool regions_ok(const json_t *regions)
   return true;
 }
 
+/* Absent, or of that JSON type (a server without the CRD schema passes
+ * anything). */
+static bool kind_ok(const json_t *v, json_type t)
+{
+  return !v || json_is_null(v) || json_typeof(v) == t;
+}
+
 const char *claim_invalid(const json_t *c)
 {
   const char *ns = obj_str(c, "spec.awsCredentialSecret.namespace");
@@ -233,6 +240,10 @@ const char *claim_invalid(const json_t *c)
         !str_empty(obj_str(c, "spec.fleetManagerConfig.trustedARN"))) &&
       !validate_dns1123_subdomain(name))
     return CLAIM_MSG_SECRET_NAME;
+  if (!kind_ok(obj_get(c, "spec.legalEntity"), JSON_OBJECT) ||
+      !kind_ok(obj_get(c, "spec.legalEntity.id"), JSON_STRING) ||
+      !kind_ok(obj_get(c, "spec.legalEntity.name"), JSON_STRING))
+    return "legalEntity must be an object of two strings, id and name";
   if (!str_empty(le) && !validate_len(le, 1, VALIDATE_OU_NAME_MAX))
     return "legalEntity.id names the account's organizational unit: at most "
            "128 characters of UTF-8";

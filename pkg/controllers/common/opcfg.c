@@ -6,6 +6,7 @@
 #include <yaml.h>
 
 #include "aws/core/endpoints.h"
+#include "controllers/common/validate.h"
 #include "util/err.h"
 #include "util/str.h"
 #include "util/util.h"
@@ -198,6 +199,45 @@ static void parse_strings(struct opcfg *c, const json_t *d)
   c->ccs_access_arn = dup_or(d, "CCS-Access-Arn", NULL);
 }
 
+/* Every entry of a comma list key has the shape AWS needs (a region, an
+ * account id): a bad one fails the whole ConfigMap, naming key and entry. */
+static int check_list(const json_t *list, const char *key,
+                      bool (*ok)(const char *), const char *what, char *err,
+                      size_t errsz)
+{
+  const json_t *v;
+  size_t i;
+
+  json_array_foreach(list, i, v)
+  {
+    const char *s = json_string_value(v);
+
+    if (!ok(s)) {
+      char why[128];
+
+      str_fmt(why, sizeof(why), "'%.40s%s' is not %s", s,
+              strlen(s) > 40 ? "..." : "", what);
+      return fail(err, errsz, key, why);
+    }
+  }
+  return 0;
+}
+
+static int check_lists(const struct opcfg *c, char *err, size_t errsz)
+{
+  int rc = check_list(c->opt_in_regions, "opt-in-regions", validate_region,
+                      "an AWS region", err, errsz);
+
+  if (!rc)
+    rc = check_list(c->disabled_regions, "disabled-regions", validate_region,
+                    "an AWS region", err, errsz);
+  if (!rc)
+    rc = check_list(c->payer_account_ids, "payer-account-ids",
+                    validate_account_id, "a 12-digit AWS account ID", err,
+                    errsz);
+  return rc;
+}
+
 int opcfg_parse(struct opcfg *c, const json_t *cm, char *err, size_t errsz)
 {
   const json_t *d = json_object_get(cm, "data");
@@ -210,8 +250,10 @@ int opcfg_parse(struct opcfg *c, const json_t *cm, char *err, size_t errsz)
   if (!json_is_object(d))
     d = NULL;
   parse_strings(c, d);
-  rc = parse_int(d, "account-limit", 0, &c->has_account_limit,
-                 &c->account_limit, err, errsz);
+  rc = check_lists(c, err, errsz);
+  if (!rc)
+    rc = parse_int(d, "account-limit", 0, &c->has_account_limit,
+                   &c->account_limit, err, errsz);
   if (!rc)
     rc = parse_int(d, "quota.vcpu", 0, &c->has_quota_vcpu, &c->quota_vcpu, err,
                    errsz);

@@ -81,6 +81,22 @@ START_TEST(emails)
 }
 END_TEST
 
+START_TEST(principal_arns)
+{
+  ck_assert(validate_principal_arn("arn:aws:iam::999999999999:user/fm", 255));
+  ck_assert(validate_principal_arn("arn:aws:iam::999999999999:root", 255));
+  ck_assert(validate_principal_arn(
+      "arn:aws-us-gov:sts::999999999999:assumed-role/r/s", 255));
+  ck_assert(!validate_principal_arn("not-an-arn", 255));
+  ck_assert(!validate_principal_arn("arn:aws:s3:::bucket", 255));
+  ck_assert(!validate_principal_arn("arn:aws:iam::9999:user/x", 255));
+  ck_assert(!validate_principal_arn("arn:aws:iam::999999999999:", 255));
+  ck_assert(!validate_principal_arn("arn:aws:iam::999999999999:user/a b", 255));
+  ck_assert(!validate_principal_arn("arn:aws:iam::999999999999:user/fm", 20));
+  ck_assert(!validate_principal_arn(NULL, 255));
+}
+END_TEST
+
 START_TEST(lengths)
 {
   char s[200];
@@ -114,6 +130,7 @@ static Suite *validate_suite(void)
   tcase_add_test(tc, account_ids);
   tcase_add_test(tc, regions);
   tcase_add_test(tc, emails);
+  tcase_add_test(tc, principal_arns);
   tcase_add_test(tc, lengths);
   suite_add_tcase(s, tc);
   return s;

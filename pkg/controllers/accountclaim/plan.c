@@ -252,10 +252,26 @@ const char *claim_invalid(const json_t *c)
   return NULL;
 }
 
+/* A Fleet Manager claim's trusted principal goes into a trust policy
+ * whole, or not at all. */
+static const char *fleet_invalid(const struct claim_snap *sn)
+{
+  if (!claim__is_fleet(sn) ||
+      validate_principal_arn(
+          obj_str(sn->claim, "spec.fleetManagerConfig.trustedARN"),
+          CLAIM_ARN_SIZE - 1))
+    return NULL;
+  return "fleetManagerConfig.trustedARN must be an IAM principal ARN "
+         "(arn:<partition>:iam::<12-digit account>:<user|role|root>...) of "
+         "at most 255 characters";
+}
+
 static bool invalid(const struct claim_snap *sn, struct claim_step *s)
 {
   const char *why = claim_invalid(sn->claim);
 
+  if (!why)
+    why = fleet_invalid(sn);
   if (!why)
     return false;
   if (str_eq(obj_str(sn->claim, "status.state"), "Error") &&

@@ -113,6 +113,9 @@ enum claim_action {
 /* On a deleting Fleet Manager claim: its Secret and role are gone. */
 #define CLAIM_ANN_FLEET_CLEANED "aws.managed.openshift.io/fleet-role-removed"
 
+/* Buffer of an ARN in a step: a longer one is refused, never cut. */
+#define CLAIM_ARN_SIZE 256
+
 /* Owner: the caller; claim_step_cleanup frees object_new. */
 struct claim_step {
   enum claim_action action;
@@ -137,8 +140,8 @@ struct claim_step {
   bool byoc_add; /* CLAIM_BYOC_FINALIZER: add (true) or remove */
   /* Fleet Manager: the trusted principal, the managed-sts-role ARN
    * (FLEET_WRITE_SECRET) */
-  char trust_arn[256];
-  char role_arn[256];
+  char trust_arn[CLAIM_ARN_SIZE];
+  char role_arn[CLAIM_ARN_SIZE];
 };
 
 struct claim_obs {

@@ -99,6 +99,32 @@ static bool space(char c)
   return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
+bool validate_principal_arn(const char *s, unsigned long max)
+{
+  static const char *const parts[] = { "arn:aws:", "arn:aws-us-gov:",
+                                       "arn:aws-cn:" };
+  const char *p = NULL;
+  size_t i;
+
+  if (!s || strlen(s) > max)
+    return false;
+  for (i = 0; i < 3 && !p; i++)
+    if (!strncmp(s, parts[i], strlen(parts[i])))
+      p = s + strlen(parts[i]);
+  if (!p || (strncmp(p, "iam::", 5) && strncmp(p, "sts::", 5)))
+    return false;
+  p += 5;
+  for (i = 0; i < 12; i++)
+    if (!digit(p[i]))
+      return false;
+  if (p[12] != ':' || !p[13])
+    return false;
+  for (p += 13; *p; p++)
+    if (space(*p))
+      return false;
+  return true;
+}
+
 bool validate_email(const char *s)
 {
   const char *at, *dot, *p;

@@ -22,6 +22,11 @@ bool validate_account_id(const char *s);
 /* An AWS region name: <2 letters>[-gov|-iso<letter>]-<word>-<digits>,
  * e.g. us-east-1, us-gov-west-1, cn-north-1; at most 31 characters. */
 bool validate_region(const char *s);
+/* An IAM principal ARN a trust policy can name:
+ * arn:<aws|aws-us-gov|aws-cn>:<iam|sts>::<12 digits>:<resource>, the
+ * resource non-empty and without whitespace, at most max characters in
+ * all. */
+bool validate_principal_arn(const char *s, unsigned long max);
 /* Organizations' Email: 6..64 characters, local@domain.tld without
  * whitespace or a second '@'. */
 bool validate_email(const char *s);

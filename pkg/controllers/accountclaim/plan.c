@@ -294,23 +294,29 @@ const char *claim_pool_name(const json_t *claim, const struct opcfg *cfg)
   return d ? d->name : NULL;
 }
 
-/* The claim's AccountPool is missing: say so once (a True condition,
- * state Pending), then wait; when it appears, the condition turns False
- * and selection goes on. */
+/* The claim's AccountPool is missing and no account of it is available:
+ * say so once (a True condition, state Pending), then wait; when either
+ * appears, the condition turns False and selection goes on. */
 static bool pool_missing(const struct claim_snap *sn, struct claim_step *s)
 {
   const json_t *conds = obj_get(sn->claim, "status.conditions");
   const char *name = claim_pool_name(sn->claim, sn->cfg);
   char msg[200];
 
-  if (!sn->pool_checked || sn->pool_exists) {
+  /* an account of that pool name may exist without the pool (made by
+   * hand, or left by a deleted pool): it is claimed as before */
+  if (!sn->pool_checked || sn->pool_exists || claim_pick_account(sn)) {
+    const char *why = sn->pool_exists ? "AccountPool found"
+                                      : "an account of the pool is available";
+
     if (!cond_is_true(conds, CLAIM_COND_NO_POOL))
       return false;
     s->action = CLAIM_UPDATE_STATUS;
     s->object_new = cond_obj_set_new(sn->claim, CLAIM_COND_NO_POOL, false,
-                                     "AccountPoolFound", "AccountPool found",
-                                     NULL, sn->now, COND_UPDATE_ALWAYS);
-    str_copy(s->why, "AccountPool found", sizeof(s->why));
+                                     sn->pool_exists ? "AccountPoolFound"
+                                                     : "AccountAvailable",
+                                     why, NULL, sn->now, COND_UPDATE_ALWAYS);
+    str_copy(s->why, why, sizeof(s->why));
     return true;
   }
   if (cond_is_true(conds, CLAIM_COND_NO_POOL)) {

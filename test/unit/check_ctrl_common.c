@@ -294,6 +294,43 @@ START_TEST(opcfg_errors)
 }
 END_TEST
 
+/* Values that become AWS tags are held to the tag limits. */
+START_TEST(opcfg_tag_limits)
+{
+  static const char *const keys[] = { "shard-name", "app-code", "service-phase",
+                                      "cost-center", "aws-managed-tags" };
+  char v[400], kv[600];
+  struct opcfg c;
+  char err[256];
+  json_t *cm;
+
+  memset(v, 'x', 257);
+  v[257] = '\0';
+  cm = json_object();
+  json_object_set_new(cm, keys[_i], json_string(v));
+  if (_i == 4) { /* a 129-character key, then a 257-character value */
+    v[129] = '\0';
+    str_fmt(kv, sizeof(kv), "%s=1\nok=2", v);
+    json_object_set_new(cm, keys[_i], json_string(kv));
+  }
+  ck_assert_int_eq(opcfg_parse(&c, cm, err, sizeof(err)), OP_ECONFIG);
+  ck_assert_msg(strstr(err, keys[_i]), "%s", err);
+  if (_i == 4) {
+    memset(v, 'x', 257);
+    v[257] = '\0';
+    str_fmt(kv, sizeof(kv), "k=%s", v);
+    json_object_set_new(cm, keys[_i], json_string(kv));
+    ck_assert_int_eq(opcfg_parse(&c, cm, err, sizeof(err)), OP_ECONFIG);
+  }
+  v[256] = '\0'; /* at the limit: accepted */
+  str_fmt(kv, sizeof(kv), "k=%s", v);
+  json_object_set_new(cm, keys[_i], json_string(_i == 4 ? kv : v));
+  ck_assert_int_eq(opcfg_parse(&c, cm, err, sizeof(err)), 0);
+  opcfg_cleanup(&c);
+  json_decref(cm);
+}
+END_TEST
+
 /* FedRAMP decides the partition of every ARN and the global region. */
 START_TEST(opcfg_partition_and_region)
 {
@@ -350,6 +387,7 @@ static Suite *ctrl_common_suite(void)
   tcase_add_test(tc, cond_obj);
   tcase_add_test(tc, opcfg_all_keys);
   tcase_add_test(tc, opcfg_defaults);
+  tcase_add_loop_test(tc, opcfg_tag_limits, 0, 5);
   tcase_add_loop_test(tc, opcfg_errors, 0,
                       (int)(sizeof(bad_cms) / sizeof(bad_cms[0])));
   tcase_add_test(tc, opcfg_partition_and_region);

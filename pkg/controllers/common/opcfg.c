@@ -223,10 +223,43 @@ static int check_list(const json_t *list, const char *key,
   return 0;
 }
 
+/* Values that become AWS tags: keys 1..128, values up to 256 characters
+ * (Organizations' and IAM's TagKey and TagValue). */
+static int check_tags(const struct opcfg *c, char *err, size_t errsz)
+{
+  static const struct {
+    const char *key;
+    size_t off;
+  } vals[] = {
+    { "shard-name", offsetof(struct opcfg, shard_name) },
+    { "app-code", offsetof(struct opcfg, app_code) },
+    { "service-phase", offsetof(struct opcfg, service_phase) },
+    { "cost-center", offsetof(struct opcfg, cost_center) },
+  };
+  const char *k;
+  json_t *v;
+  size_t i;
+
+  for (i = 0; i < UTIL_ARRAY_SIZE(vals); i++)
+    if (!validate_len(*(char *const *)((const char *)c + vals[i].off), 0, 256))
+      return fail(err, errsz, vals[i].key,
+                  "a tag value: at most 256 characters of UTF-8");
+  json_object_foreach(c->aws_managed_tags, k, v)
+  {
+    if (!validate_len(k, 1, 128) || !validate_len(json_string_value(v), 0, 256))
+      return fail(err, errsz, "aws-managed-tags",
+                  "tag keys: 1 to 128 characters, values at most 256");
+  }
+  return 0;
+}
+
 static int check_lists(const struct opcfg *c, char *err, size_t errsz)
 {
-  int rc = check_list(c->opt_in_regions, "opt-in-regions", validate_region,
-                      "an AWS region", err, errsz);
+  int rc = check_tags(c, err, errsz);
+
+  if (!rc)
+    rc = check_list(c->opt_in_regions, "opt-in-regions", validate_region,
+                    "an AWS region", err, errsz);
 
   if (!rc)
     rc = check_list(c->disabled_regions, "disabled-regions", validate_region,

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controllers/common/validate.h"
 #include "log/log.h"
 #include "util/err.h"
 #include "util/str.h"
@@ -201,6 +202,19 @@ static int validate(const struct cfg *c, char *err, size_t errlen)
   }
   if (str_empty(c->namespace)) {
     str_fmt(err, errlen, "--namespace must not be empty");
+    return OP_EINVAL;
+  }
+  /* both end up in request paths and host names */
+  if (!validate_dns1123_label(c->namespace)) {
+    str_fmt(err, errlen,
+            "invalid --namespace \"%.64s\" (a namespace name: at most 63 "
+            "lowercase alphanumerics or '-')",
+            c->namespace);
+    return OP_EINVAL;
+  }
+  if (!str_empty(c->aws_region) && !validate_region(c->aws_region)) {
+    str_fmt(err, errlen, "invalid --aws-region \"%.64s\" (e.g. us-east-1)",
+            c->aws_region);
     return OP_EINVAL;
   }
   if (c->aws_endpoint_url && !str_has_prefix(c->aws_endpoint_url, "http://") &&

@@ -394,6 +394,30 @@ START_TEST(throttled_until_attempts_run_out)
 }
 END_TEST
 
+/* An answer over the HTTP client's cap (16 MiB) is refused as it
+ * arrives, never buffered whole, and not retried: the same call would get
+ * the same answer. */
+START_TEST(oversized_answer_is_refused_once)
+{
+  struct aws_call call = orgs_call(true);
+  size_t n = (16u << 20) + 4096;
+  char *big = util_xmalloc(n);
+  struct res r;
+  struct fx f;
+
+  memset(big, ' ', n);
+  big[0] = '{';
+  big[n - 1] = '}';
+  fx_setup(&f);
+  testsrv_route_fixed(f.s, "/", 200, NULL, big, n);
+  free(big);
+  run_call(&f, &call, &r);
+  ck_assert_int_eq(r.err, OP_ETOOBIG);
+  ck_assert_uint_eq(testsrv_requests(f.s), 1);
+  fx_teardown(&f);
+}
+END_TEST
+
 static const char internal_body[] =
     "{\"__type\":\"ServiceException\",\"Message\":\"internal\"}";
 
@@ -785,6 +809,7 @@ static Suite *aws_transport_suite(void)
   tcase_add_test(tc, retries_throttling_then_succeeds);
   tcase_add_test(tc, throttled_until_attempts_run_out);
   tcase_add_test(tc, no_retry_of_non_idempotent_500);
+  tcase_add_test(tc, oversized_answer_is_refused_once);
   tcase_add_test(tc, retry_budget_exhaustion);
   tcase_add_test(tc, refused_connection_is_retried_even_if_not_idempotent);
   tcase_add_test(tc, clock_skew_is_corrected);

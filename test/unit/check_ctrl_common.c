@@ -154,7 +154,8 @@ END_TEST
   "\"feature.close_on_release\":\"true\",\"close_account.dry_run\":"           \
   "\"false\",\"opt-in-regions\":\"af-south-1, ap-southeast-4\","               \
   "\"disabled-regions\":\"me-south-1\",\"app-code\":\"A\",\"service-phase\":"  \
-  "\"P\",\"cost-center\":\"C\",\"payer-account-ids\":\"1,2,3\","               \
+  "\"P\",\"cost-center\":\"C\",\"payer-account-ids\":\"111111111111,"          \
+  "222222222222,333333333333\","                                               \
   "\"CCS-Access-Arn\":\"arn:ccs\"}}"
 
 START_TEST(opcfg_all_keys)
@@ -210,8 +211,8 @@ START_TEST(opcfg_all_keys)
   ck_assert_str_eq(c.service_phase, "P");
   ck_assert_str_eq(c.cost_center, "C");
   ck_assert_str_eq(c.ccs_access_arn, "arn:ccs");
-  ck_assert(opcfg_is_payer(&c, "2"));
-  ck_assert(!opcfg_is_payer(&c, "4"));
+  ck_assert(opcfg_is_payer(&c, "222222222222"));
+  ck_assert(!opcfg_is_payer(&c, "444444444444"));
   ck_assert(!opcfg_is_payer(&c, ""));
   opcfg_cleanup(&c);
   json_decref(cm);
@@ -268,6 +269,16 @@ static const struct {
   { "{\"accountpool\":\"a:\\n  servicequotas:\\n    default:\\n      L-1: "
     "x\\n\"}",
     "integer" },
+  /* hostile values: each refused, naming its key */
+  { "{\"account-limit\":\"99999999999999999999999\"}", "account-limit" },
+  { "{\"account-limit\":\"1e3\"}", "account-limit" },
+  { "{\"MaxConcurrentReconciles.account\":\"-3\"}", "MaxConcurrentReconciles" },
+  { "{\"feature.close_on_release\":\"1.0\"}", "feature.close_on_release" },
+  { "{\"opt-in-regions\":\"af-south-1,not a region\"}", "opt-in-regions" },
+  { "{\"opt-in-regions\":\"../../x\"}", "opt-in-regions" },
+  { "{\"disabled-regions\":\"US-EAST-1\"}", "disabled-regions" },
+  { "{\"payer-account-ids\":\"12345\"}", "payer-account-ids" },
+  { "{\"payer-account-ids\":\"111111111111,abc\"}", "payer-account-ids" },
 };
 
 START_TEST(opcfg_errors)
@@ -279,6 +290,43 @@ START_TEST(opcfg_errors)
   ck_assert_int_eq(opcfg_parse(&c, cm, err, sizeof(err)), OP_ECONFIG);
   ck_assert_msg(strstr(err, bad_cms[_i].word), "error '%s' lacks '%s'", err,
                 bad_cms[_i].word);
+  json_decref(cm);
+}
+END_TEST
+
+/* Values that become AWS tags are held to the tag limits. */
+START_TEST(opcfg_tag_limits)
+{
+  static const char *const keys[] = { "shard-name", "app-code", "service-phase",
+                                      "cost-center", "aws-managed-tags" };
+  char v[400], kv[600];
+  struct opcfg c;
+  char err[256];
+  json_t *cm;
+
+  memset(v, 'x', 257);
+  v[257] = '\0';
+  cm = json_object();
+  json_object_set_new(cm, keys[_i], json_string(v));
+  if (_i == 4) { /* a 129-character key, then a 257-character value */
+    v[129] = '\0';
+    str_fmt(kv, sizeof(kv), "%s=1\nok=2", v);
+    json_object_set_new(cm, keys[_i], json_string(kv));
+  }
+  ck_assert_int_eq(opcfg_parse(&c, cm, err, sizeof(err)), OP_ECONFIG);
+  ck_assert_msg(strstr(err, keys[_i]), "%s", err);
+  if (_i == 4) {
+    memset(v, 'x', 257);
+    v[257] = '\0';
+    str_fmt(kv, sizeof(kv), "k=%s", v);
+    json_object_set_new(cm, keys[_i], json_string(kv));
+    ck_assert_int_eq(opcfg_parse(&c, cm, err, sizeof(err)), OP_ECONFIG);
+  }
+  v[256] = '\0'; /* at the limit: accepted */
+  str_fmt(kv, sizeof(kv), "k=%s", v);
+  json_object_set_new(cm, keys[_i], json_string(_i == 4 ? kv : v));
+  ck_assert_int_eq(opcfg_parse(&c, cm, err, sizeof(err)), 0);
+  opcfg_cleanup(&c);
   json_decref(cm);
 }
 END_TEST
@@ -339,6 +387,7 @@ static Suite *ctrl_common_suite(void)
   tcase_add_test(tc, cond_obj);
   tcase_add_test(tc, opcfg_all_keys);
   tcase_add_test(tc, opcfg_defaults);
+  tcase_add_loop_test(tc, opcfg_tag_limits, 0, 5);
   tcase_add_loop_test(tc, opcfg_errors, 0,
                       (int)(sizeof(bad_cms) / sizeof(bad_cms[0])));
   tcase_add_test(tc, opcfg_partition_and_region);

@@ -342,6 +342,63 @@ START_TEST(malformed_inputs)
 }
 END_TEST
 
+/* What a server without the CRD schema lets through: Failed with reason
+ * InvalidAccount, once; never an AWS call. */
+static const char *const wrong_types[] = {
+  "{\"spec\":{\"awsAccountID\":123456789012}}",
+  "{\"spec\":{\"awsAccountID\":\"12345\"}}",
+  "{\"spec\":{\"iamUserSecret\":[\"x\"]}}",
+  "{\"spec\":{\"byoc\":\"yes\"}}",
+  "{\"spec\":{\"legalEntity\":\"le\"}}",
+  "{\"spec\":{\"claimLink\":{}}}",
+  "{\"status\":\"broken\"}",
+  "{\"spec\":7}",
+};
+
+START_TEST(wrong_type_fields)
+{
+  json_t *a = pt_build(BASE, wrong_types[_i]), *cm = pt_build(CM, NULL), *f;
+  struct acct_snap sn = { 0 };
+  struct acct_step s;
+  struct opcfg cfg;
+  char err[256];
+
+  ck_assert_int_eq(opcfg_parse(&cfg, cm, err, sizeof(err)), 0);
+  sn.account = a;
+  sn.cfg = &cfg;
+  sn.now = PT_T0;
+  ck_assert_ptr_nonnull(acct_invalid(a));
+  ck_assert_int_eq(acct_plan(&sn, &s), 0);
+  ck_assert_msg(s.action == ACCT_UPDATE_STATUS, "%s: %s", wrong_types[_i],
+                acct_action_name(s.action));
+  ck_assert_str_eq(obj_str0(s.object_new, "status.state"), "Failed");
+  ck_assert_str_eq(s.event.reason, "InvalidAccount");
+  ck_assert_str_eq(s.event.type, "Warning");
+  f = json_incref(s.object_new);
+  acct_step_cleanup(&s);
+  sn.account = f; /* Failed: nothing more */
+  ck_assert_int_eq(acct_plan(&sn, &s), 0);
+  ck_assert_msg(s.action != ACCT_UPDATE_STATUS ||
+                    !str_eq(s.event.reason, "InvalidAccount"),
+                "%s: Failed twice", wrong_types[_i]);
+  acct_step_cleanup(&s);
+  json_decref(f);
+  opcfg_cleanup(&cfg);
+  json_decref(cm);
+  json_decref(a);
+}
+END_TEST
+
+START_TEST(valid_types)
+{
+  json_t *a = pt_build(BASE, "{\"spec\":{\"awsAccountID\":\"123456789012\","
+                             "\"byoc\":false,\"legalEntity\":{\"id\":\"\"}}}");
+
+  ck_assert_ptr_null(acct_invalid(a));
+  json_decref(a);
+}
+END_TEST
+
 /* CCS accounts with bad claims and observations never crash. */
 static const char *const malformed_ccs[] = {
   "{\"metadata\":{\"name\":\"x\",\"finalizers\":[\"finalizer.aws.managed."
@@ -407,6 +464,9 @@ static Suite *plan_account_suite(void)
   tcase_add_loop_test(tc, poll_interval, 0,
                       (int)(sizeof(poll_rows) / sizeof(poll_rows[0])));
   tcase_add_test(tc, null_snapshot);
+  tcase_add_loop_test(tc, wrong_type_fields, 0,
+                      (int)(sizeof(wrong_types) / sizeof(wrong_types[0])));
+  tcase_add_test(tc, valid_types);
   tcase_add_loop_test(tc, malformed_inputs, 0,
                       (int)(sizeof(malformed) / sizeof(malformed[0])));
   tcase_add_loop_test(tc, malformed_ccs_inputs, 0,

@@ -52,7 +52,14 @@
   "{\"feature.close_on_release\":\"true\",\"close_account.dry_run\":"          \
   "\"false\"}"
 
-enum { F_SECRET = 1, F_NO_CM = 2, F_BYOC_SECRET = 4, F_BYOC_FIN = 8 };
+enum {
+  F_SECRET = 1,
+  F_NO_CM = 2,
+  F_BYOC_SECRET = 4,
+  F_BYOC_FIN = 8,
+  F_POOL_MISSING = 16, /* the claim's AccountPool was looked up: missing */
+  F_POOL_OK = 32,      /* ... and found */
+};
 #define F_BYOC_ALL (F_BYOC_SECRET | F_BYOC_FIN)
 
 struct row {
@@ -199,6 +206,8 @@ static void run_row(const struct row *r)
   sn.secret_exists = (r->flags & F_SECRET) != 0;
   sn.byoc_secret_exists = (r->flags & F_BYOC_SECRET) != 0;
   sn.byoc_secret_finalized = (r->flags & F_BYOC_FIN) != 0;
+  sn.pool_checked = (r->flags & (F_POOL_MISSING | F_POOL_OK)) != 0;
+  sn.pool_exists = (r->flags & F_POOL_OK) != 0;
   if (obs.at == 0)
     obs.at = sn.now;
   sn.obs = r->obs.action != CLAIM_DONE ? &obs : NULL;

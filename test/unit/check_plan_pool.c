@@ -359,6 +359,60 @@ START_TEST(malformed_inputs)
 }
 END_TEST
 
+/* A poolSize that is negative or not an integer: the counters are written,
+ * then nothing is created and a Warning Event says why. */
+static const char *const bad_sizes[] = { "-5",   "\"ten\"",
+                                         "null", "1.5",
+                                         "[]",   "-9223372036854775807" };
+
+START_TEST(invalid_size)
+{
+  char patch[96];
+  json_t *pool, *cm = pt_build(CM, NULL);
+  struct pool_snap sn = { 0 };
+  struct pool_step s;
+  struct opcfg cfg;
+  char err[256];
+
+  str_fmt(patch, sizeof(patch), "{\"spec\":{\"poolSize\":%s}}", bad_sizes[_i]);
+  pool = pt_build(BASE, patch);
+  ck_assert_int_eq(opcfg_parse(&cfg, cm, err, sizeof(err)), 0);
+  sn.cfg = &cfg;
+  sn.limit_allows = true;
+  sn.name_suffix = "abc123";
+  sn.pool = pool;
+  ck_assert_int_eq(pool_plan(&sn, &s), 0);
+  ck_assert_int_eq(s.action, POOL_UPDATE_STATUS);
+  json_decref(pool);
+  pool = json_incref(s.object_new);
+  pool_step_cleanup(&s);
+  sn.pool = pool;
+  ck_assert_int_eq(pool_plan(&sn, &s), 0);
+  ck_assert_msg(s.action == POOL_DONE, "%s: %s", bad_sizes[_i],
+                pool_action_name(s.action));
+  ck_assert_str_eq(s.event.type, "Warning");
+  ck_assert_str_eq(s.event.reason, "InvalidAccountPool");
+  ck_assert_ptr_nonnull(strstr(s.event.message, "poolSize"));
+  ck_assert_ptr_nonnull(pool_invalid(pool));
+  pool_step_cleanup(&s);
+  opcfg_cleanup(&cfg);
+  json_decref(cm);
+  json_decref(pool);
+}
+END_TEST
+
+START_TEST(valid_sizes)
+{
+  json_t *zero = pt_build(BASE, "{\"spec\":{\"poolSize\":0}}");
+  json_t *three = pt_build(BASE, NULL);
+
+  ck_assert_ptr_null(pool_invalid(zero));
+  ck_assert_ptr_null(pool_invalid(three));
+  json_decref(zero);
+  json_decref(three);
+}
+END_TEST
+
 static Suite *plan_pool_suite(void)
 {
   Suite *s = suite_create("plan_pool");
@@ -367,6 +421,9 @@ static Suite *plan_pool_suite(void)
   tcase_add_loop_test(tc, table, 0, (int)(sizeof(rows) / sizeof(rows[0])));
   tcase_add_test(tc, account_shape);
   tcase_add_test(tc, malformed_inputs);
+  tcase_add_loop_test(tc, invalid_size, 0,
+                      (int)(sizeof(bad_sizes) / sizeof(bad_sizes[0])));
+  tcase_add_test(tc, valid_sizes);
   suite_add_tcase(s, tc);
   return s;
 }

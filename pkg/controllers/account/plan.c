@@ -7,6 +7,7 @@
 
 #include "controllers/common/names.h"
 #include "controllers/common/obj.h"
+#include "controllers/common/validate.h"
 #include "util/err.h"
 #include "util/str.h"
 
@@ -301,6 +302,50 @@ static int plan_state(const struct acct_snap *sn, struct acct_step *s)
   return 0;
 }
 
+/* Absent, null or of that JSON type. */
+static bool kind_ok(const json_t *a, const char *path, json_type t)
+{
+  const json_t *v = obj_get(a, path);
+
+  return !v || json_is_null(v) || json_typeof(v) == t;
+}
+
+const char *acct_invalid(const json_t *a)
+{
+  static const char *const strs[] = {
+    "spec.awsAccountID",       "spec.iamUserSecret", "spec.claimLink",
+    "spec.claimLinkNamespace", "spec.accountPool",   "spec.legalEntity.id"
+  };
+  const char *id = obj_str(a, "spec.awsAccountID");
+  size_t i;
+
+  if (!kind_ok(a, "spec", JSON_OBJECT) || !kind_ok(a, "status", JSON_OBJECT) ||
+      !kind_ok(a, "spec.legalEntity", JSON_OBJECT))
+    return "spec, status and spec.legalEntity must be objects";
+  for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+    if (!kind_ok(a, strs[i], JSON_STRING))
+      return "spec.awsAccountID, iamUserSecret, claimLink, claimLinkNamespace, "
+             "accountPool and legalEntity.id must be strings";
+  if ((obj_get(a, "spec.byoc") && !json_is_boolean(obj_get(a, "spec.byoc"))) ||
+      (obj_get(a, "spec.manualSTSMode") &&
+       !json_is_boolean(obj_get(a, "spec.manualSTSMode"))))
+    return "spec.byoc and spec.manualSTSMode must be booleans";
+  if (!str_empty(id) && !validate_account_id(id))
+    return "spec.awsAccountID must be a 12-digit AWS account ID";
+  return NULL;
+}
+
+/* An Account the operator cannot act on safely: Failed, once. */
+static bool plan_invalid(const struct acct_snap *sn, struct acct_step *s)
+{
+  const char *why = acct_invalid(sn->account);
+
+  if (!why || acct_state_failed(obj_str0(sn->account, "status.state")))
+    return false;
+  acct__fail(s, sn, ACCT_ST_FAILED, "InvalidAccount", why);
+  return true;
+}
+
 int acct_plan(const struct acct_snap *sn, struct acct_step *s)
 {
   const json_t *a;
@@ -323,7 +368,7 @@ int acct_plan(const struct acct_snap *sn, struct acct_step *s)
     acct__done(s, 0, "reconciliation paused");
     return 0;
   }
-  if (plan_prelude(sn, s))
+  if (plan_invalid(sn, s) || plan_prelude(sn, s))
     return 0;
   if (obj_bool(a, "spec.byoc"))
     return acct__plan_ccs(sn, s);

@@ -297,6 +297,12 @@ const char *acct_action_name(enum acct_action a);
 /* Decide the next step. 0, or OP_EINVAL for a snapshot without account. */
 int acct_plan(const struct acct_snap *snap, struct acct_step *out);
 
+/* What a server without the CRD schema lets through and the plan must not
+ * act on (spec fields of the wrong JSON type, an awsAccountID that is not
+ * 12 digits): why, or NULL. The plan sets such an Account Failed with
+ * reason InvalidAccount (a Warning Event) and does nothing more. */
+const char *acct_invalid(const json_t *account);
+
 /* Upstream IsFailed(). */
 bool acct_state_failed(const char *state);
 

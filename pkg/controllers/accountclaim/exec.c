@@ -92,6 +92,19 @@ int claim__start_secret(struct exec_job *b)
   return claim__exec_secret((struct claim_job *)b);
 }
 
+/* Whether the claim's AccountPool exists in the operator namespace. */
+static void pool_lookup(const struct claim_exec *e, struct claim_snap *sn)
+{
+  const char *name = claim_pool_name(sn->claim, sn->cfg);
+  char key[512];
+
+  if (!e->d.pools || str_empty(name) || str_empty(e->d.ns) ||
+      str_fmt(key, sizeof(key), "%s/%s", e->d.ns, name) < 0)
+    return;
+  sn->pool_checked = true;
+  sn->pool_exists = store_get(e->d.pools, key) != NULL;
+}
+
 /* Snapshot and plan into j->st; the credentials Secret as read, or
  * unknown. */
 static int snap_plan(struct claim_job *j, bool secret_unknown)
@@ -112,8 +125,10 @@ static int snap_plan(struct claim_job *j, bool secret_unknown)
   sn.byoc_secret_exists = j->byoc_exists;
   sn.byoc_secret_finalized = j->byoc_finalized;
   sn.obs = exec_runner_obs(e->run, b->key);
-  if (!rc)
+  if (!rc) {
+    pool_lookup(e, &sn);
     rc = claim_plan(&sn, &j->st);
+  }
   free((void *)sn.accounts);
   exec_cfg_release(&cfg);
   return rc;

@@ -19,6 +19,9 @@ struct claim_exec_deps {
   struct exec_kio kio;
   struct store *claims, *accounts; /* borrowed caches; indexes added */
   const struct store *configmap;
+  /* AccountPools (optional, synced): a claim naming a missing one gets a
+   * condition instead of waiting silently. */
+  const struct store *pools;
   /* The parsed ConfigMap (e.g. exec_cfg_get); NULL = parse the configmap
    * store on every reconcile. */
   const struct opcfg *(*cfg_get)(void *arg);

@@ -12,7 +12,8 @@ struct org_job {
   struct aws_api *api;
   struct aws_target t;
   struct claim_obs obs;
-  char name[128], parent[64], account_id[16];
+  char name[VALIDATE_OU_NAME_MAX + 1], parent[64]; /* a whole OU name */
+  char account_id[16];
   claim_aws_done done;
   void *arg;
 };

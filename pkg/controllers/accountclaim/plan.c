@@ -5,6 +5,7 @@
 
 #include "controllers/account/plan.h"
 #include "controllers/common/obj.h"
+#include "controllers/common/validate.h"
 #include "util/err.h"
 #include "util/str.h"
 
@@ -215,20 +216,130 @@ static int select_account(const struct claim_snap *sn, struct claim_step *s)
   return 0;
 }
 
+static bool regions_ok(const json_t *regions)
+{
+  const json_t *r;
+  size_t i;
+
+  if (regions && !json_is_array(regions))
+    return false;
+  json_array_foreach(regions, i, r)
+  {
+    if (!validate_region(json_string_value(json_object_get(r, "name"))))
+      return false;
+  }
+  return true;
+}
+
+/* Absent, or of that JSON type (a server without the CRD schema passes
+ * anything). */
+static bool kind_ok(const json_t *v, json_type t)
+{
+  return !v || json_is_null(v) || json_typeof(v) == t;
+}
+
+const char *claim_invalid(const json_t *c)
+{
+  const char *ns = obj_str(c, "spec.awsCredentialSecret.namespace");
+  const char *le = obj_str(c, "spec.legalEntity.id");
+  const char *name = obj_str(c, "spec.awsCredentialSecret.name");
+
+  if (!str_empty(ns) && !str_eq(ns, obj_namespace(c)))
+    return "awsCredentialSecret must be in the claim's namespace";
+  /* a Fleet Manager claim without a name gets <claim>-sts-secret */
+  if (!(str_empty(name) &&
+        !str_empty(obj_str(c, "spec.fleetManagerConfig.trustedARN"))) &&
+      !validate_dns1123_subdomain(name))
+    return CLAIM_MSG_SECRET_NAME;
+  if (!kind_ok(obj_get(c, "spec.legalEntity"), JSON_OBJECT) ||
+      !kind_ok(obj_get(c, "spec.legalEntity.id"), JSON_STRING) ||
+      !kind_ok(obj_get(c, "spec.legalEntity.name"), JSON_STRING))
+    return "legalEntity must be an object of two strings, id and name";
+  if (!str_empty(le) && !validate_len(le, 1, VALIDATE_OU_NAME_MAX))
+    return "legalEntity.id names the account's organizational unit: at most "
+           "128 characters of UTF-8";
+  if (!regions_ok(obj_get(c, "spec.aws.regions")))
+    return "aws.regions: every name must be an AWS region (e.g. us-east-1)";
+  return NULL;
+}
+
+/* A Fleet Manager claim's trusted principal goes into a trust policy
+ * whole, or not at all. */
+static const char *fleet_invalid(const struct claim_snap *sn)
+{
+  if (!claim__is_fleet(sn) ||
+      validate_principal_arn(
+          obj_str(sn->claim, "spec.fleetManagerConfig.trustedARN"),
+          CLAIM_ARN_SIZE - 1))
+    return NULL;
+  return "fleetManagerConfig.trustedARN must be an IAM principal ARN "
+         "(arn:<partition>:iam::<12-digit account>:<user|role|root>...) of "
+         "at most 255 characters";
+}
+
 static bool invalid(const struct claim_snap *sn, struct claim_step *s)
 {
-  const char *ns = obj_str(sn->claim, "spec.awsCredentialSecret.namespace");
+  const char *why = claim_invalid(sn->claim);
 
-  if (str_empty(ns) || str_eq(ns, obj_namespace(sn->claim)))
+  if (!why)
+    why = fleet_invalid(sn);
+  if (!why)
     return false;
   if (str_eq(obj_str(sn->claim, "status.state"), "Error") &&
       cond_is_true(obj_get(sn->claim, "status.conditions"),
                    "InvalidAccountClaim"))
     claim__done(s, 0, "invalid claim");
   else
-    claim__status(s, sn, "InvalidAccountClaim", "InvalidAccountClaim",
-                  "awsCredentialSecret must be in the claim's namespace",
+    claim__status(s, sn, "InvalidAccountClaim", "InvalidAccountClaim", why,
                   "Error");
+  return true;
+}
+
+const char *claim_pool_name(const json_t *claim, const struct opcfg *cfg)
+{
+  const char *p = obj_str(claim, "spec.accountPool");
+  const struct opcfg_pool *d = opcfg_default_pool(cfg);
+
+  if (!str_empty(p))
+    return p;
+  return d ? d->name : NULL;
+}
+
+/* The claim's AccountPool is missing and no account of it is available:
+ * say so once (a True condition, state Pending), then wait; when either
+ * appears, the condition turns False and selection goes on. */
+static bool pool_missing(const struct claim_snap *sn, struct claim_step *s)
+{
+  const json_t *conds = obj_get(sn->claim, "status.conditions");
+  const char *name = claim_pool_name(sn->claim, sn->cfg);
+  char msg[200];
+
+  /* an account of that pool name may exist without the pool (made by
+   * hand, or left by a deleted pool): it is claimed as before */
+  if (!sn->pool_checked || sn->pool_exists || claim_pick_account(sn)) {
+    const char *why = sn->pool_exists ? "AccountPool found"
+                                      : "an account of the pool is available";
+
+    if (!cond_is_true(conds, CLAIM_COND_NO_POOL))
+      return false;
+    s->action = CLAIM_UPDATE_STATUS;
+    s->object_new = cond_obj_set_new(sn->claim, CLAIM_COND_NO_POOL, false,
+                                     sn->pool_exists ? "AccountPoolFound"
+                                                     : "AccountAvailable",
+                                     why, NULL, sn->now, COND_UPDATE_ALWAYS);
+    str_copy(s->why, why, sizeof(s->why));
+    return true;
+  }
+  if (cond_is_true(conds, CLAIM_COND_NO_POOL)) {
+    claim__done(s, 30 * PLAN_SEC, "AccountPool not found");
+    return true;
+  }
+  str_fmt(msg, sizeof(msg),
+          "AccountPool %.64s%s not found in the operator "
+          "namespace",
+          name, strlen(name) > 64 ? "..." : "");
+  claim__status(s, sn, CLAIM_COND_NO_POOL, CLAIM_COND_NO_POOL, msg, "Pending");
+  plan_event_set(&s->event, "Warning", CLAIM_COND_NO_POOL, "%s", msg);
   return true;
 }
 
@@ -256,7 +367,7 @@ static int plan_live(const struct claim_snap *sn, struct claim_step *s)
     return 0;
   }
   if (str_empty(link))
-    return select_account(sn, s);
+    return pool_missing(sn, s) ? 0 : select_account(sn, s);
   a = claim__account(sn, link);
   if (!a) {
     claim__done(s, 30 * PLAN_SEC, "linked account not in cache");

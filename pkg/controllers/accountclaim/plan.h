@@ -25,6 +25,7 @@
 
 #include "controllers/common/opcfg.h"
 #include "controllers/common/step.h"
+#include "controllers/common/validate.h"
 
 #define CLAIM_ANN_CLEANUP "aws.managed.openshift.io/cleanup-regions"
 /* On the claim: the linked account was closed (close-on-release). */
@@ -112,6 +113,9 @@ enum claim_action {
 /* On a deleting Fleet Manager claim: its Secret and role are gone. */
 #define CLAIM_ANN_FLEET_CLEANED "aws.managed.openshift.io/fleet-role-removed"
 
+/* Buffer of an ARN in a step: a longer one is refused, never cut. */
+#define CLAIM_ARN_SIZE 256
+
 /* Owner: the caller; claim_step_cleanup frees object_new. */
 struct claim_step {
   enum claim_action action;
@@ -124,7 +128,7 @@ struct claim_step {
   struct plan_event event; /* recorded on the claim */
   char account_name[64];   /* the Account the step concerns, if any */
   char account_id[16];
-  char ou_name[128];
+  char ou_name[VALIDATE_OU_NAME_MAX + 1];
   char ou_id[64];
   char parent[64]; /* CLAIM_ENSURE_OU: base; CLAIM_MOVE_ACCOUNT: root */
   char region[32];
@@ -139,8 +143,8 @@ struct claim_step {
   bool byoc_add; /* CLAIM_BYOC_FINALIZER: add (true) or remove */
   /* Fleet Manager: the trusted principal, the managed-sts-role ARN
    * (FLEET_WRITE_SECRET) */
-  char trust_arn[256];
-  char role_arn[256];
+  char trust_arn[CLAIM_ARN_SIZE];
+  char role_arn[CLAIM_ARN_SIZE];
 };
 
 struct claim_obs {
@@ -175,6 +179,9 @@ struct claim_snap {
    * CLAIM_BYOC_FINALIZER_NAME. */
   bool byoc_secret_exists, byoc_secret_finalized;
   const struct claim_obs *obs;
+  /* The AccountPool claim_pool_name names was looked up in the operator
+   * namespace (pool_checked) and exists (pool_exists). */
+  bool pool_checked, pool_exists;
 };
 
 void claim_step_init(struct claim_step *s);
@@ -190,6 +197,18 @@ int claim_plan(const struct claim_snap *sn, struct claim_step *out);
 /* The account a claim would get now (borrowed), or NULL. Deterministic:
  * reused with the same legal entity first, else the oldest Ready one. */
 const json_t *claim_pick_account(const struct claim_snap *sn);
+
+/* Set (True) while the AccountPool the claim names does not exist. */
+#define CLAIM_COND_NO_POOL "AccountPoolNotFound"
+
+/* Non-CCS validation: the first rule the claim breaks (Secret in another
+ * namespace or not a valid Secret name, a legalEntity.id longer than an
+ * OU name may be, a region that is not one), as the InvalidAccountClaim
+ * message, or NULL. */
+const char *claim_invalid(const json_t *claim);
+/* The AccountPool a claim draws from: spec.accountPool, else the default
+ * pool of the accountpool key; NULL when neither. */
+const char *claim_pool_name(const json_t *claim, const struct opcfg *cfg);
 
 /* CCS/STS validation (upstream Validate()): the first rule the claim
  * breaks, as the InvalidAccountClaim message, or NULL. */

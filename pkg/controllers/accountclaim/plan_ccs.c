@@ -13,6 +13,7 @@
 #include "controllers/common/names.h"
 #include "aws/core/endpoints.h"
 #include "controllers/common/obj.h"
+#include "controllers/common/validate.h"
 #include "util/err.h"
 #include "util/str.h"
 
@@ -37,11 +38,6 @@ static bool digits(const char *s, size_t n)
   return true;
 }
 
-static bool account_id_ok(const char *s)
-{
-  return s && strlen(s) == 12 && digits(s, 12);
-}
-
 /* arn:<aws|aws-us-gov|aws-cn>:iam::<12 digits>:role/<path and name>. */
 bool claim_role_arn_ok(const char *s)
 {
@@ -59,6 +55,16 @@ bool claim_role_arn_ok(const char *s)
          !strncmp(rest + 12, ":role/", 6) && rest[18] != '/';
 }
 
+/* A set Secret name the API server would refuse: the message, or NULL. */
+static const char *secret_name_bad(const json_t *c, const char *path)
+{
+  const char *n = obj_str(c, path);
+
+  if (str_empty(n) || validate_dns1123_subdomain(n))
+    return NULL;
+  return CLAIM_MSG_SECRET_NAME;
+}
+
 /* The first rule the claim breaks, or NULL (upstream Validate()). */
 const char *claim_ccs_invalid(const json_t *c)
 {
@@ -71,17 +77,19 @@ const char *claim_ccs_invalid(const json_t *c)
              "(arn:<partition>:iam::<12-digit account>:role/<name>)";
     if (!str_empty(cns) && !str_eq(cns, ns))
       return "awsCredentialSecret must be in the claim's namespace";
-    return NULL;
+    return secret_name_bad(c, "spec.awsCredentialSecret.name");
   }
   if (str_empty(obj_str(c, "spec.byocSecretRef.name")) ||
       !str_eq(obj_str(c, "spec.byocSecretRef.namespace"), ns))
     return "byocSecretRef must name a Secret in the claim's namespace";
-  if (!account_id_ok(obj_str(c, "spec.byocAWSAccountID")))
+  if (!validate_account_id(obj_str(c, "spec.byocAWSAccountID")))
     return "byocAWSAccountID must be a 12-digit AWS account ID";
   if (str_empty(obj_str(c, "spec.awsCredentialSecret.name")) ||
       !str_eq(cns, ns))
     return "awsCredentialSecret needs a name and the claim's namespace";
-  return NULL;
+  if (secret_name_bad(c, "spec.byocSecretRef.name"))
+    return "byocSecretRef.name must be a valid Secret name";
+  return secret_name_bad(c, "spec.awsCredentialSecret.name");
 }
 
 static bool is_sts(const json_t *c)

@@ -238,15 +238,12 @@ int claim__plan_fake(const struct claim_snap *sn, struct claim_step *s)
     s->object_new = obj_copy_new(c);
     obj_add_finalizer(s->object_new, OBJ_FINALIZER);
     str_copy(s->why, "add finalizer", sizeof(s->why));
-  } else if (!str_empty(obj_str(c, "spec.awsCredentialSecret.namespace")) &&
-             !str_eq(obj_str(c, "spec.awsCredentialSecret.namespace"),
-                     obj_namespace(c))) {
+  } else if (claim_invalid(c)) {
     if (str_eq(obj_str(c, "status.state"), "Error"))
       claim__done(s, 0, "invalid claim");
     else
       claim__status(s, sn, "InvalidAccountClaim", "InvalidAccountClaim",
-                    "awsCredentialSecret must be in the claim's namespace",
-                    "Error");
+                    claim_invalid(c), "Error");
   } else if (!sn->secret_exists) {
     s->action = CLAIM_WRITE_FAKE_SECRET;
     claim__secret_dest(sn, s);

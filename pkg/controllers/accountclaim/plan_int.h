@@ -5,6 +5,10 @@
 #include "controllers/accountclaim/plan.h"
 #include "controllers/common/cond.h"
 
+#define CLAIM_MSG_SECRET_NAME                                                  \
+  "awsCredentialSecret.name must be a valid Secret name (lowercase "           \
+  "alphanumerics, '-' and '.', at most 253 characters)"
+
 void claim__done(struct claim_step *s, uint64_t ms, const char *why);
 /* May the plan read sn->secret_exists? false: the step now asks for the
  * Secret (need_secret, CLAIM_DONE); return it as planned. */

@@ -210,6 +210,17 @@ static int plan_create(const struct pool_snap *sn, struct pool_step *s)
   return 0;
 }
 
+const char *pool_invalid(const json_t *pool)
+{
+  const json_t *n = obj_get(pool, "spec.poolSize");
+
+  if (!json_is_integer(n))
+    return "spec.poolSize must be an integer: no accounts are created";
+  if (json_integer_value(n) < 0)
+    return "spec.poolSize must not be negative: no accounts are created";
+  return NULL;
+}
+
 int pool_plan(const struct pool_snap *sn, struct pool_step *s)
 {
   struct pool_counts *c = &s->counts;
@@ -246,6 +257,12 @@ int pool_plan(const struct pool_snap *sn, struct pool_step *s)
     return 0;
   }
   json_decref(st);
+  if (pool_invalid(sn->pool)) {
+    str_copy(s->why, pool_invalid(sn->pool), sizeof(s->why));
+    plan_event_set(&s->event, "Warning", "InvalidAccountPool", "%s",
+                   pool_invalid(sn->pool));
+    return 0;
+  }
   if (c->available + c->progressing + c->pending >= c->pool_size) {
     str_copy(s->why, "pool full", sizeof(s->why));
     return 0;

@@ -78,6 +78,11 @@ bool pool_owns(const struct opcfg *cfg, const json_t *pool, const json_t *a);
  * else code -> value) to {code: {value, status: ""}}; a new reference. */
 json_t *pool_quotas_new(const json_t *src, bool regional);
 
+/* A spec.poolSize that is not a non-negative integer: why, or NULL. The
+ * plan then writes its counters and creates nothing, with a Warning
+ * Event InvalidAccountPool (the pool's status has no conditions). */
+const char *pool_invalid(const json_t *pool);
+
 /* 0, or OP_EINVAL without a pool. */
 int pool_plan(const struct pool_snap *sn, struct pool_step *out);
 

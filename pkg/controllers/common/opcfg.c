@@ -6,6 +6,7 @@
 #include <yaml.h>
 
 #include "aws/core/endpoints.h"
+#include "controllers/common/validate.h"
 #include "util/err.h"
 #include "util/str.h"
 #include "util/util.h"
@@ -198,6 +199,78 @@ static void parse_strings(struct opcfg *c, const json_t *d)
   c->ccs_access_arn = dup_or(d, "CCS-Access-Arn", NULL);
 }
 
+/* Every entry of a comma list key has the shape AWS needs (a region, an
+ * account id): a bad one fails the whole ConfigMap, naming key and entry. */
+static int check_list(const json_t *list, const char *key,
+                      bool (*ok)(const char *), const char *what, char *err,
+                      size_t errsz)
+{
+  const json_t *v;
+  size_t i;
+
+  json_array_foreach(list, i, v)
+  {
+    const char *s = json_string_value(v);
+
+    if (!ok(s)) {
+      char why[128];
+
+      str_fmt(why, sizeof(why), "'%.40s%s' is not %s", s,
+              strlen(s) > 40 ? "..." : "", what);
+      return fail(err, errsz, key, why);
+    }
+  }
+  return 0;
+}
+
+/* Values that become AWS tags: keys 1..128, values up to 256 characters
+ * (Organizations' and IAM's TagKey and TagValue). */
+static int check_tags(const struct opcfg *c, char *err, size_t errsz)
+{
+  static const struct {
+    const char *key;
+    size_t off;
+  } vals[] = {
+    { "shard-name", offsetof(struct opcfg, shard_name) },
+    { "app-code", offsetof(struct opcfg, app_code) },
+    { "service-phase", offsetof(struct opcfg, service_phase) },
+    { "cost-center", offsetof(struct opcfg, cost_center) },
+  };
+  const char *k;
+  json_t *v;
+  size_t i;
+
+  for (i = 0; i < UTIL_ARRAY_SIZE(vals); i++)
+    if (!validate_len(*(char *const *)((const char *)c + vals[i].off), 0, 256))
+      return fail(err, errsz, vals[i].key,
+                  "a tag value: at most 256 characters of UTF-8");
+  json_object_foreach(c->aws_managed_tags, k, v)
+  {
+    if (!validate_len(k, 1, 128) || !validate_len(json_string_value(v), 0, 256))
+      return fail(err, errsz, "aws-managed-tags",
+                  "tag keys: 1 to 128 characters, values at most 256");
+  }
+  return 0;
+}
+
+static int check_lists(const struct opcfg *c, char *err, size_t errsz)
+{
+  int rc = check_tags(c, err, errsz);
+
+  if (!rc)
+    rc = check_list(c->opt_in_regions, "opt-in-regions", validate_region,
+                    "an AWS region", err, errsz);
+
+  if (!rc)
+    rc = check_list(c->disabled_regions, "disabled-regions", validate_region,
+                    "an AWS region", err, errsz);
+  if (!rc)
+    rc = check_list(c->payer_account_ids, "payer-account-ids",
+                    validate_account_id, "a 12-digit AWS account ID", err,
+                    errsz);
+  return rc;
+}
+
 int opcfg_parse(struct opcfg *c, const json_t *cm, char *err, size_t errsz)
 {
   const json_t *d = json_object_get(cm, "data");
@@ -210,8 +283,10 @@ int opcfg_parse(struct opcfg *c, const json_t *cm, char *err, size_t errsz)
   if (!json_is_object(d))
     d = NULL;
   parse_strings(c, d);
-  rc = parse_int(d, "account-limit", 0, &c->has_account_limit,
-                 &c->account_limit, err, errsz);
+  rc = check_lists(c, err, errsz);
+  if (!rc)
+    rc = parse_int(d, "account-limit", 0, &c->has_account_limit,
+                   &c->account_limit, err, errsz);
   if (!rc)
     rc = parse_int(d, "quota.vcpu", 0, &c->has_quota_vcpu, &c->quota_vcpu, err,
                    errsz);

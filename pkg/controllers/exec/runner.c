@@ -257,6 +257,12 @@ static int plan_run(struct exec_job *j, struct ctrl_result *out)
   log_debug(d->name, "%s: %s (%s)", j->key, j->step.name ? j->step.name : "",
             j->step.why ? j->step.why : "");
   if (j->step.done) {
+    /* a plan that refuses input says why where a user looks */
+    if (j->step.event && j->step.event->reason[0]) {
+      log_info(d->name, "%s: %s: %s", j->key, j->step.event->reason,
+               j->step.event->message);
+      record_event(j);
+    }
     *out = (struct ctrl_result){ .requeue_after_ms = j->step.requeue_ms };
     return 0;
   }

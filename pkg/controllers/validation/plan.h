@@ -42,6 +42,7 @@
 
 #include "controllers/common/opcfg.h"
 #include "controllers/common/step.h"
+#include "controllers/common/validate.h"
 
 /* ---- AccountValidation ------------------------------------------------- */
 
@@ -93,7 +94,8 @@ struct val_step {
   struct plan_event event;
   char account_id[16];
   char src_parent[72], dst_parent[72];
-  char base[72], ou_name[128]; /* READ: OU ou_name under base, or root */
+  /* READ: OU ou_name (a whole OU name) under base, or root */
+  char base[72], ou_name[VALIDATE_OU_NAME_MAX + 1];
   char root[72];
   bool read_tags;
   json_t *tags;       /* TAG: key -> value to set */

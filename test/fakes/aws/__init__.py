@@ -48,7 +48,8 @@ Control API (plain JSON, no signature, under /_fake/):
   GET  /_fake/coverage               {"succeeded": ["svc.Op", ...]}: operations answered successfully
                                      at least once since start (not cleared by reset-log)
   POST /_fake/faults                 add a fault rule:
-        {"kind": "throttle"|"error"|"5xx"|"latency", "service": regex, "operation": regex,
+        {"kind": "throttle"|"error"|"5xx"|"latency"|"truncate"|"oversize", "service": regex,
+         "operation": regex,
          "fraction": 0..1 (default 1), "count": N (next N matching calls; default unlimited),
          "latency_ms": ms (latency), "code": str, "status": int, "message": str,
          "extra": {..} (error fields, e.g. {"Reason": "..."})}
@@ -56,7 +57,15 @@ Control API (plain JSON, no signature, under /_fake/):
      Organizations/Service Quotas, ThrottlingException for Support, Throttling for
      STS/IAM/Route 53, RequestLimitExceeded 503 for EC2, SlowDown 503 for S3,
      TooManyRequestsException 429 for Account); 5xx uses the service's internal error.
-  POST /_fake/throttle | /_fake/latency | /_fake/5xx | /_fake/error
+     truncate answers the call, then cuts the body in the middle ("mode": "close" (default):
+     the full Content-Length is announced and the connection closed halfway; "short": half
+     the body sent as the whole); oversize answers with a "Padding" field of "bytes"
+     characters (default 50 MiB) inside the otherwise valid body.
+     Requests are also checked against the models' max/min lengths and patterns (Java
+     patterns Python's re cannot compile are skipped), answered with AWS's
+     ValidationException text ("Value '...' at 'name' failed to satisfy constraint: ...";
+     the value is left out for sensitive shapes).
+  POST /_fake/throttle | /_fake/latency | /_fake/5xx | /_fake/error | /_fake/truncate | /_fake/oversize
                                      shorthands for /_fake/faults with that kind
   POST /_fake/faults/clear           remove every fault rule
   POST /_fake/eventual-consistency   {"account_id": ID, "seconds": S}: credentials minted for that

@@ -8,6 +8,7 @@ Independent of the project's C code; only the standard library and botocore.
 import base64
 import calendar
 import datetime
+import functools
 import hashlib
 import json
 import re
@@ -509,7 +510,64 @@ def validate(params, shape):
         msg = report.generate_report()
         lines = [ln for ln in msg.splitlines() if ln.strip() and not ln.startswith('Parameter validation failed')]
         return lines
-    return None
+    lines = []
+    _constraints(params, shape, '', lines)
+    return lines or None
+
+
+@functools.lru_cache(maxsize=None)
+def _pattern(p):
+    """The model's (Java) pattern compiled for a full match; None when Python's re
+    cannot express it (e.g. \\p{L}), which is then not checked."""
+    try:
+        return re.compile(p)
+    except re.error:
+        return None
+
+
+def _member_path(prefix, name):
+    return (prefix + '.' if prefix else '') + name[:1].lower() + name[1:]
+
+
+def _constraint_line(shape, path, value, what):
+    shown = '' if shape.serialization.get('sensitive') or shape.metadata.get('sensitive') else f" '{value}'"
+    return f'Value{shown} at \'{path}\' failed to satisfy constraint: Member must {what}'
+
+
+def _constraints(value, shape, path, lines):
+    """AWS's own checks botocore's validator leaves out: the max (and min) length
+    of strings and lists and the pattern of strings, as AWS reports them."""
+    t, meta = shape.type_name, shape.metadata
+    if t == 'structure' and isinstance(value, dict):
+        for name, member in shape.members.items():
+            if value.get(name) is not None:
+                _constraints(value[name], member, _member_path(path, name), lines)
+    elif t == 'list' and isinstance(value, list):
+        _length(shape, path, value, len(value), lines)
+        for i, item in enumerate(value):
+            _constraints(item, shape.member, f'{path}.{i + 1}.member', lines)
+    elif t == 'map' and isinstance(value, dict):
+        for k, v in value.items():
+            _constraints(v, shape.value, f'{path}.{k}', lines)
+    elif t == 'string' and isinstance(value, str):
+        if not _length(shape, path, value, len(value), lines) and 'pattern' in meta:
+            rx = _pattern(meta['pattern'])
+            if rx is not None and rx.fullmatch(value) is None:
+                lines.append(_constraint_line(shape, path, value,
+                                              f'satisfy regular expression pattern: {meta["pattern"]}'))
+
+
+def _length(shape, path, value, n, lines):
+    meta = shape.metadata
+    if 'max' in meta and n > meta['max']:
+        lines.append(_constraint_line(shape, path, value if shape.type_name == 'string' else '[...]',
+                                      f'have length less than or equal to {meta["max"]}'))
+        return True
+    if 'min' in meta and n < meta['min']:
+        lines.append(_constraint_line(shape, path, value if shape.type_name == 'string' else '[...]',
+                                      f'have length greater than or equal to {meta["min"]}'))
+        return True
+    return False
 
 
 # --------------------------------------------------------------------------

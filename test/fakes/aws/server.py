@@ -69,6 +69,8 @@ class Fake:
             kind = rule.get('kind', 'throttle')
             if kind == 'latency':
                 latency += float(rule.get('latency_ms', 0)) / 1000.0
+            elif kind in ('truncate', 'oversize') and err is None:
+                err = Mangle(kind, rule)
             elif err is None:
                 if kind == 'throttle':
                     code, status, msg = THROTTLE[service]
@@ -133,6 +135,30 @@ def call_detail(service, op, params):
     return None
 
 
+class Mangle(Exception):
+    """A fault on a successful answer instead of an error: 'truncate' (the body cut
+    in the middle: mode 'close' announces the full Content-Length and closes the
+    connection halfway, mode 'short' sends half the body as the whole) or
+    'oversize' (a Padding field of 'bytes' characters, 50 MiB by default, inside
+    the otherwise valid body)."""
+
+    def __init__(self, kind, rule):
+        super().__init__(kind)
+        self.kind = kind
+        self.mode = rule.get('mode', 'close')
+        self.size = int(rule.get('bytes') or 50 * 1024 * 1024)
+
+    def body(self, rbody):
+        if self.kind == 'truncate':
+            return rbody[:len(rbody) // 2]
+        pad = b'x' * self.size
+        if rbody.lstrip().startswith(b'{'):
+            rest = rbody.lstrip()[1:].lstrip()
+            return b'{"Padding":"' + pad + (b'",' if not rest.startswith(b'}') else b'"') + rest
+        end = rbody.find(b'>', rbody.find(b'<', rbody.find(b'?>') + 1)) + 1
+        return rbody[:end] + b'<Padding>' + pad + b'</Padding>' + rbody[end:]
+
+
 class Handler(Control, BaseHTTPRequestHandler):
     protocol_version = 'HTTP/1.1'
     server_version = 'AmazonFake'
@@ -164,13 +190,20 @@ class Handler(Control, BaseHTTPRequestHandler):
         n = int(self.headers.get('Content-Length') or 0)
         return self.rfile.read(n) if n else b''
 
-    def send(self, status, headers, body):
+    def send(self, status, headers, body, mangle=None):
         if status in (204, 304):
             body = b''
+        full = len(body)
+        if mangle is not None:
+            body = mangle.body(body)
+            if mangle.kind == 'oversize' or mangle.mode == 'short':
+                full = len(body)
+            else:  # the connection ends halfway through the announced body
+                self.close_connection = True
         self.send_response(status)
         for k, v in headers.items():
             self.send_header(k, v)
-        self.send_header('Content-Length', str(len(body)))
+        self.send_header('Content-Length', str(full))
         self.send_header('Date', self.date_time_string())
         self.end_headers()
         if self.command != 'HEAD' and body:
@@ -293,6 +326,11 @@ class Handler(Control, BaseHTTPRequestHandler):
             latency, ferr = fake.pick_fault(service, op_name)
             if latency:
                 time.sleep(latency)
+            mangle = ferr if isinstance(ferr, Mangle) else None
+            if mangle is not None:
+                ferr = None
+                with fake.lock:
+                    fake.st.counters['injected_errors'] += 1
             if ferr is not None:
                 with fake.lock:
                     if getattr(ferr, 'throttle', False):
@@ -324,7 +362,7 @@ class Handler(Control, BaseHTTPRequestHandler):
             else:
                 status, headers, rbody = P.encode_response(service, op_model, out, rid)
             fake.log_call(service, op_name, region, cred, status, None, t0, detail)
-            self.send(status, headers, rbody)
+            self.send(status, headers, rbody, mangle)
         except ApiError as e:
             if service is None:
                 service = 'sts'
@@ -374,7 +412,8 @@ class Handler(Control, BaseHTTPRequestHandler):
             latency, ferr = fake.pick_fault(service, op_name)
             if latency:
                 time.sleep(latency)
-            if ferr is not None:
+            mangle = ferr if isinstance(ferr, Mangle) else None
+            if ferr is not None and mangle is None:
                 raise ferr
             with fake.lock:
                 now = time.time()
@@ -383,7 +422,7 @@ class Handler(Control, BaseHTTPRequestHandler):
                 fake.save()
             status, headers, rbody = P.encode_response(service, op_model, out, rid)
             fake.log_call(service, op_name, 'us-east-1', None, status, None, t0, detail)
-            self.send(status, headers, rbody)
+            self.send(status, headers, rbody, mangle)
         except ApiError as e:
             status, headers, rbody = P.encode_error(service, e, rid)
             fake.log_call(service, op_name, 'us-east-1', None, status, e.code, t0, detail)

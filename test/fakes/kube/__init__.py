@@ -5,7 +5,7 @@ Run with Debian's /usr/bin/python3 (needs python3-yaml and python3-jsonschema).
     /usr/bin/python3 test/fakes/kube_api.py --port 0 [--host 127.0.0.1] [--tls]
         [--token T] [--kubeconfig-out PATH] [--crds DIR_OR_FILE] [--log-requests]
         [--bookmark-interval 1.0] [--history 10000] [--watch-too-old event|http]
-        [--gc-interval 0.05]
+        [--gc-interval 0.05] [--no-schema]
 
 Prints `port <N>` (the bound port), `url <URL>`, `ca <file>` (with --tls), then `ready` once
 serving, each line flushed. SIGTERM/SIGINT stop it and remove the temporary certificates.
@@ -13,7 +13,9 @@ serving, each line flushed. SIGTERM/SIGINT stop it and remove the temporary cert
 openssl CLI in a temporary directory and requires a generated bearer token (or the one given
 with --token). Without --tls the server speaks plain HTTP and needs no auth unless --token is
 given. --kubeconfig-out writes a kubeconfig (server URL, CA data, token, current-context
-"fake", namespace default) usable by kubectl and by the operator.
+"fake", namespace default) usable by kubectl and by the operator. --no-schema stores custom
+resources as sent (no CRD schema validation, pruning or defaulting), to test a client with
+objects a real API server refuses (wrong JSON types); built-in kinds are still checked.
 
 What it implements (JSON only; answers protobuf request bodies with 415):
 - Discovery: /version, /api, /api/v1, /apis, /apis/<g>, /apis/<g>/<v> (plain APIVersions,

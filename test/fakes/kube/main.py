@@ -86,8 +86,13 @@ def main(argv=None):
     ap.add_argument("--history", type=int, default=10000)
     ap.add_argument("--watch-too-old", choices=["event", "http"], default="event")
     ap.add_argument("--gc-interval", type=float, default=0.05)
+    ap.add_argument("--no-schema", action="store_true",
+                    help="store custom resources as sent: no CRD schema validation, "
+                         "pruning or defaulting (to test a client with what a real "
+                         "server refuses)")
     args = ap.parse_args(argv)
     fake = Fake(args)
+    fake.state.schema_checks = not args.no_schema
     tmp = None
     ca_file = None
     if args.tls:

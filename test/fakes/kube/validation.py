@@ -162,7 +162,7 @@ class Validation:
             if unknown and fv != "Ignore":
                 warnings.extend('unknown field "%s"' % f for f in unknown)
             self._validate_crd(rt, obj, name)
-        elif not rt.builtin:
+        elif not rt.builtin and getattr(self, "schema_checks", True):
             schema = rt.schemas.get(version) or rt.schemas.get(rt.storage_version)
             if schema:
                 unknown = []

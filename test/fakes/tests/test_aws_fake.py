@@ -1107,6 +1107,69 @@ def test_eventual_consistency_window(fake, member):
 
 
 # ----------------------------------------------------------------------------- validation
+def test_model_lengths_and_patterns_are_enforced(fake):
+    """botocore's validator leaves out max lengths and patterns; AWS checks them."""
+    loose = Config(parameter_validation=False, retries={'total_max_attempts': 1, 'mode': 'standard'})
+    org = fake.client('organizations', config=loose)
+    root = org.list_roots()['Roots'][0]['Id']
+    with pytest.raises(ClientError) as e:
+        org.create_organizational_unit(ParentId=root, Name='x' * 20000)
+    assert code_of(e) == 'ValidationException'
+    msg = e.value.response['Error']['Message']
+    assert msg.startswith('1 validation error detected: ')
+    assert "at 'name' failed to satisfy constraint: Member must have length less than or equal to 128" in msg
+    ou = org.create_organizational_unit(ParentId=root, Name='y' * 128)['OrganizationalUnit']
+    assert len(ou['Name']) == 128
+    with pytest.raises(ClientError) as e:
+        org.create_organizational_unit(ParentId='not-a-root', Name='ok')
+    assert code_of(e) == 'ValidationException' and 'regular expression pattern' in str(e.value)
+    with pytest.raises(ClientError) as e:  # sensitive: the value is not echoed
+        org.create_account(Email='no spaces@example.com', AccountName='n')
+    assert code_of(e) == 'ValidationException' and 'no spaces' not in str(e.value)
+    with pytest.raises(ClientError) as e:
+        org.describe_account(AccountId='12345')
+    assert code_of(e) == 'ValidationException' and "Value '12345' at 'accountId'" in str(e.value)
+    iam = fake.client('iam', config=loose)
+    with pytest.raises(ClientError) as e:
+        iam.create_user(UserName='a/b')
+    assert code_of(e) == 'ValidationError' and 'userName' in str(e.value)
+    with pytest.raises(ClientError) as e:  # list length: at most 50 tags
+        iam.create_user(UserName='tags', Tags=[{'Key': f'k{i}', 'Value': 'v'} for i in range(51)])
+    assert code_of(e) == 'ValidationError' and 'less than or equal to 50' in str(e.value)
+
+
+@pytest.mark.parametrize('mode', ['close', 'short'])
+def test_truncate_fault(fake, mode):
+    fake.control('POST', 'truncate', {'service': 'organizations', 'operation': 'ListRoots', 'count': 1,
+                                      'mode': mode})
+    st, hdrs, body = None, None, None
+    try:
+        st, hdrs, body = fake.raw('POST', '/', 'organizations', body=b'{}', headers={
+            'X-Amz-Target': 'AWSOrganizationsV20161128.ListRoots',
+            'Content-Type': 'application/x-amz-json-1.1'})
+    except Exception as e:  # close: the client sees the connection end early
+        assert mode == 'close', e
+        return
+    assert mode == 'short' and st == 200
+    with pytest.raises(ValueError):
+        json.loads(body)
+    # the next call is whole again
+    assert fake.client('organizations').list_roots()['Roots']
+
+
+def test_oversize_fault(fake):
+    fake.control('POST', 'oversize', {'service': 'organizations', 'operation': 'ListRoots', 'count': 1,
+                                      'bytes': 3 * 1024 * 1024})
+    roots = fake.client('organizations').list_roots()
+    assert roots['Roots']
+    fake.control('POST', 'oversize', {'service': 'sts', 'operation': 'GetCallerIdentity', 'count': 1,
+                                      'bytes': 1024})
+    st, _, body = fake.raw('POST', '/', 'sts', body=b'Action=GetCallerIdentity&Version=2011-06-15',
+                           headers={'Content-Type': 'application/x-www-form-urlencoded; charset=utf-8'})
+    assert st == 200 and b'<Padding>' + b'x' * 1024 + b'</Padding>' in body
+    ET.fromstring(body)
+
+
 def test_validation_errors(fake):
     loose = Config(parameter_validation=False, retries={'total_max_attempts': 1, 'mode': 'standard'})
     org = fake.client('organizations', config=loose)

@@ -216,6 +216,29 @@ def test_kubectl_wait_and_delete(fake, ns, kc):
     t.join()
 
 
+def test_no_schema_stores_custom_resources_as_sent(tmp_path, crd_dir):
+    """--no-schema: a custom resource the CRD schema refuses is stored as sent (a client
+    is then tested with what a real server would refuse); built-in kinds still checked."""
+    f = KubeFake(tmp_path, crds=crd_dir, extra=["--no-schema"]).start()
+    try:
+        f.ok("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
+                                            "metadata": {"name": "n"}})
+        bad = account("bad", "n")
+        bad["spec"]["byoc"] = "yes"
+        bad["spec"]["legalEntity"] = 7
+        bad["spec"]["bogus"] = [1]
+        st, _, body = f.req("POST", "%s/namespaces/n/accounts" % G, bad)
+        assert st == 201, body
+        assert body["spec"]["byoc"] == "yes" and body["spec"]["legalEntity"] == 7
+        assert body["spec"]["bogus"] == [1]
+        st, _, body = f.req("POST", "/api/v1/namespaces/n/secrets", {
+            "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
+            "data": {"k": "not base64!"}})
+        assert st in (400, 422), body
+    finally:
+        f.stop()
+
+
 def test_schema_violation_is_422_and_kubectl_error(fake, ns, kc):
     bad = account("bad", ns)
     del bad["spec"]["awsAccountID"]

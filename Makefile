@@ -132,16 +132,18 @@ $(BUILD)/fuzz/%: $(BUILD)/obj/test/fuzz/%.o $(LIB)
 # so pkg-config is asked once the packages are there (a fresh machine's
 # first `make run` or `make test` works).
 
-# After lint, the build and the unit suites, two lanes run side by side
-# (test/stages.sh prints each stage's output as it ends): the e2e runner,
-# which mostly waits on timers, and the CPU-bound checks one after another.
+# After lint, the build and the unit suites, three lanes run side by side
+# (test/stages.sh prints each lane's output whole as it ends): the e2e
+# runner, which mostly waits on timers; the ASan+UBSan tree (unit suites,
+# then one e2e scenario with the operator built from it); valgrind, then the
+# fuzz smoke run.
 test: deps
 	$(MAKE) lint
 	$(MAKE) -j2 all $(TEST_BINS) $(DRV_BINS)
 	$(MAKE) test-unit-run
 	@test/stages.sh "e2e=$(MAKE) test-e2e-run" \
-	  "checks=$(MAKE) test-asan-run && $(MAKE) test-e2e-asan-run &&
-	    $(MAKE) test-valgrind-run && $(MAKE) fuzz-smoke"
+	  "asan=$(MAKE) test-asan-run && $(MAKE) test-e2e-asan-run" \
+	  "valgrind=$(MAKE) UNIT_JOBS=2 test-valgrind-run && $(MAKE) fuzz-smoke"
 	@echo "make test: all stages passed"
 
 test-unit: deps
@@ -194,7 +196,7 @@ peers:
 # ports. A skip counts as a failure (test/e2e/noskip.py and the runner).
 # E2E_ONLY=a,b runs only the modules whose path contains one of the words;
 # PYTEST_ARGS go to every module's pytest.
-E2E_JOBS   ?= 3
+E2E_JOBS   ?= 4
 test-e2e-run: need-pkgs $(BIN) $(DRV_BINS) peers
 	$(PY) test/e2e/run.py -j $(E2E_JOBS) test/fakes/tests test/e2e \
 	  $(if $(PYTEST_ARGS),-- $(PYTEST_ARGS))

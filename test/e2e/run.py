@@ -39,7 +39,7 @@ def parse_args(argv):
         i = argv.index("--")
         argv, extra = argv[:i], argv[i + 1:]
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("-j", "--jobs", type=int, default=int(os.environ.get("E2E_JOBS", "3")))
+    ap.add_argument("-j", "--jobs", type=int, default=int(os.environ.get("E2E_JOBS", "4")))
     ap.add_argument("--durations", default=DEFAULT_DURATIONS)
     ap.add_argument("--update", action="store_true",
                     help="write the measured durations back to the file")

@@ -346,7 +346,7 @@ START_TEST(create_race_exists)
   f.appear_before_create = json_pack(
       "{s:s, s:{s:s, s:s}, s:{s:s, s:i}}", "kind", "Lease", "metadata", "name",
       "aws-account-operator-lock", "namespace", "aao", "spec", "holderIdentity",
-      "pod-q", "leaseDurationSeconds", 1);
+      "pod-q", "leaseDurationSeconds", (int)(test_ms(1000) + 999) / 1000);
   cand_new(&f, &a, "pod-a");
   run_for(&f, test_ms(100));
   ck_assert_int_eq(f.creates, 1);

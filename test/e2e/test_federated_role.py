@@ -194,8 +194,11 @@ def test_deleting_a_role_deletes_its_accesses(env):
                        '"Action":"s3:*","Resource":"*"}]}')
     env.delete(roles_path(env, "read-only"))
     wait_for(lambda: role(env, "read-only") is None, timeout=30, what="role gone")
-    assert env.get(access_path(env.claim_ns, "a1")) is None
-    assert env.get(access_path(env.ns, "a2")) is None
+    # each access goes through its own finalizer: gone soon after, not at once
+    wait_for(lambda: env.get(access_path(env.claim_ns, "a1")) is None, timeout=30,
+             what="access a1 gone")
+    wait_for(lambda: env.get(access_path(env.ns, "a2")) is None, timeout=30,
+             what="access a2 gone")
     assert env.get(access_path(env.claim_ns, "keep")) is not None
     assert role(env, "network-mgmt") is not None
     assert probes_left(env) == []

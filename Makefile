@@ -82,8 +82,9 @@ KUBE       ?=
 .SECONDARY:
 
 .PHONY: all deps test test-unit test-unit-run test-asan test-asan-run \
-        test-valgrind test-valgrind-run test-e2e test-e2e-run peers need-pkgs \
-        lint fmt run run-local clean distclean fuzz fuzz-run
+        test-valgrind test-valgrind-run test-e2e test-e2e-run test-e2e-asan \
+        test-e2e-asan-run peers need-pkgs lint fmt run run-local clean \
+        distclean fuzz fuzz-run fuzz-smoke
 .DEFAULT_GOAL := all
 
 all: need-pkgs $(BIN)
@@ -138,12 +139,18 @@ $(BUILD)/fuzz/%: $(BUILD)/obj/test/fuzz/%.o $(LIB)
 # so pkg-config is asked once the packages are there (a fresh machine's
 # first `make run` or `make test` works).
 
+# After lint, the build and the unit suites, three lanes run side by side
+# (test/stages.sh prints each lane's output whole as it ends): the e2e
+# runner, which mostly waits on timers; the ASan+UBSan tree (unit suites,
+# then one e2e scenario with the operator built from it); valgrind, then the
+# fuzz smoke run.
 test: deps
 	$(MAKE) lint
-	$(MAKE) all
+	$(MAKE) -j2 all $(TEST_BINS) $(DRV_BINS)
 	$(MAKE) test-unit-run
-	$(MAKE) test-e2e-run
-	$(MAKE) test-asan-run
+	@test/stages.sh "e2e=$(MAKE) test-e2e-run" \
+	  "asan=$(MAKE) test-asan-run && $(MAKE) test-e2e-asan-run" \
+	  "valgrind=$(MAKE) UNIT_JOBS=2 test-valgrind-run && $(MAKE) fuzz-smoke"
 	@echo "make test: all stages passed"
 
 test-unit: deps
@@ -156,13 +163,28 @@ test-asan: deps
 	$(MAKE) test-asan-run
 
 test-asan-run:
-	$(MAKE) BUILD=build/asan SAN=1 test-unit-run
+	$(MAKE) -j2 BUILD=build/asan SAN=1 test-unit-run
 
 test-valgrind: deps
 	$(MAKE) test-valgrind-run
 
 test-valgrind-run: need-pkgs $(TEST_BINS)
 	@VALGRIND=1 test/unit/run.sh $(BUILD)/test $(TEST_BINS)
+
+# One e2e scenario (E2E_ASAN_MODULES) with the operator built under ASan and
+# UBSan; conftest.py fails the module on any sanitizer report in the
+# operator's output, leaks at its exit included.
+E2E_ASAN_MODULES ?= test_claim_lifecycle
+ASAN_BIN   := build/asan/bin/aws-account-operator
+test-e2e-asan: deps
+	$(MAKE) test-e2e-asan-run
+
+test-e2e-asan-run: need-pkgs $(DRV_BINS) peers
+	$(MAKE) -j2 BUILD=build/asan SAN=1 BIN=$(ASAN_BIN) $(ASAN_BIN)
+	AAO_OPERATOR_BIN=$(CURDIR)/$(ASAN_BIN) \
+	  ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0 \
+	  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  $(PY) test/e2e/run.py --only $(E2E_ASAN_MODULES) --timeout 600 test/e2e
 
 test-e2e: deps
 	$(MAKE) test-e2e-run
@@ -174,13 +196,17 @@ peers:
 	@hack/envtest.sh install >/dev/null
 	@hack/venv.sh >/dev/null
 
-# Drivers are found by the tests under build/drivers/. The stand-ins' own
-# tests (and their parity with the genuine server) run first: a scenario
-# proves little against a stand-in that is itself wrong. A skip counts as a
-# failure in both (test/e2e/noskip.py).
+# Drivers are found by the tests under build/drivers/. Every pytest module
+# of the stand-ins' own tests (and their parity with the genuine server) and
+# of the scenarios is one process of test/e2e/run.py, E2E_JOBS at a time,
+# longest first (test/e2e/durations.json); each starts its own peers on free
+# ports. A skip counts as a failure (test/e2e/noskip.py and the runner).
+# E2E_ONLY=a,b runs only the modules whose path contains one of the words;
+# PYTEST_ARGS go to every module's pytest.
+E2E_JOBS   ?= 4
 test-e2e-run: need-pkgs $(BIN) $(DRV_BINS) peers
-	cd test/fakes/tests && $(PY) -m pytest -q -rs -p no:cacheprovider $(PYTEST_ARGS) .
-	cd test/e2e && $(PY) -m pytest -q -rs -p no:cacheprovider $(PYTEST_ARGS) .
+	$(PY) test/e2e/run.py -j $(E2E_JOBS) test/fakes/tests test/e2e \
+	  $(if $(PYTEST_ARGS),-- $(PYTEST_ARGS))
 
 # A build without the -dev packages fails on a missing header far from the
 # cause; say what is missing and how to get it instead.
@@ -215,6 +241,12 @@ fuzz: deps
 
 fuzz-run: $(FUZZ_BINS)
 	@hack/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+# make test's share: every target for FUZZ_SMOKE_SECONDS.
+FUZZ_SMOKE_SECONDS ?= 10
+fuzz-smoke:
+	$(MAKE) -j2 BUILD=build/fuzz CC=clang SAN=1 FUZZ=1 \
+	  FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) fuzz-run
 
 clean:
 	rm -rf build bin

@@ -17,7 +17,16 @@ from envtest_util import Envtest
 from noskip import pytest_runtest_makereport  # noqa: F401 - a pytest hook
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BIN = os.path.join(REPO, "bin", "aws-account-operator")
+# AAO_OPERATOR_BIN runs the scenarios against another build of the operator
+# (make test-e2e-asan: one built with AddressSanitizer and UBSan).
+BIN = os.environ.get("AAO_OPERATOR_BIN") or os.path.join(REPO, "bin", "aws-account-operator")
+# What a sanitizer prints when it finds something (ASan, LSan, UBSan).
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                   "runtime error:", "SUMMARY: UndefinedBehaviorSanitizer")
+# Reports found in the output of stopped operator processes: checked after
+# each module (sanitizer_clean), not where the process stops, so that a
+# report never keeps the peers from being stopped.
+SANITIZER_REPORTS = []
 CRDS = os.path.join(REPO, "crds")
 # Third-party data copied in with its licences (test/testdata/README.md).
 TESTDATA = os.environ.get("AAO_TESTDATA", os.path.join(REPO, "test", "testdata"))
@@ -123,7 +132,20 @@ class Proc:
                 self.p.kill()
                 self.p.wait()
         self._t.join(timeout=5)
+        if self.args and self.args[0] == BIN:
+            text = self.output()
+            if any(m in text for m in SANITIZER_MARKS):
+                SANITIZER_REPORTS.append("exit %s:\n%s" % (self.p.returncode, text))
         return self.p.returncode
+
+
+@pytest.fixture(scope="module", autouse=True)
+def sanitizer_clean():
+    """Fail the module if any operator it stopped printed a sanitizer
+    report (torn down after the module's other fixtures)."""
+    yield
+    found, SANITIZER_REPORTS[:] = list(SANITIZER_REPORTS), []
+    assert not found, "sanitizer report from the operator:\n" + "\n".join(found)
 
 
 @pytest.fixture

@@ -205,9 +205,9 @@ static void cand_new(struct fake *f, struct cand *c, const char *id)
 {
   struct k8s_leader_opts o = { .namespace = "aao",
                                .identity = id,
-                               .lease_duration_ms = 300,
-                               .renew_deadline_ms = 200,
-                               .retry_period_ms = 50,
+                               .lease_duration_ms = test_ms(300),
+                               .renew_deadline_ms = test_ms(200),
+                               .retry_period_ms = test_ms(50),
                                .on_started_leading = on_start,
                                .on_stopped_leading = on_stop,
                                .on_new_leader = on_new,
@@ -256,11 +256,11 @@ START_TEST(acquire_renew_release)
   ck_assert_int_eq(
       json_integer_value(json_object_get(json_object_get(f.lease, "spec"),
                                          "leaseDurationSeconds")),
-      1);
+      (test_ms(300) + 999) / 1000);
   /* b sees a valid lease held by a and keeps off it while a renews */
   cand_new(&f, &b, "pod-b");
   renews = f.updates;
-  run_for(&f, 400); /* longer than the lease duration */
+  run_for(&f, test_ms(400)); /* longer than the lease duration */
   ck_assert_int_gt(f.updates, renews + 3);
   ck_assert_int_eq(b.started, 0);
   ck_assert_str_eq(b.leader, "pod-a");
@@ -269,7 +269,7 @@ START_TEST(acquire_renew_release)
   cand_close(&f, &a);
   ck_assert_int_eq(a.stopped, 1);
   ck_assert_str_eq(a.h.last_holder, ""); /* released */
-  ck_assert(test_run_until(&f.loop, &b.started, 200));
+  ck_assert(test_run_until(&f.loop, &b.started, test_ms(200)));
   ck_assert_str_eq(holder(&f), "pod-b");
   ck_assert_int_eq(json_integer_value(json_object_get(
                        json_object_get(f.lease, "spec"), "leaseTransitions")),
@@ -293,11 +293,12 @@ START_TEST(lose_on_failed_renew)
   t0 = uv_now(&f.loop);
   ck_assert(test_run_until(&f.loop, &a.stopped, WAIT_MS));
   /* stopped within the renew deadline (+ one retry period of slack) */
-  ck_assert_uint_le(uv_now(&f.loop) - t0, 200 + 150); /* loaded CI slack */
+  ck_assert_uint_le(uv_now(&f.loop) - t0,
+                    test_ms(200 + 150)); /* loaded CI slack */
   ck_assert(!k8s_leader_is_leader(a.le));
   /* b only takes over once the lease expired by its own observation */
   ck_assert(test_run_until(&f.loop, &b.started, WAIT_MS));
-  ck_assert_uint_ge(uv_now(&f.loop) - t0, 300 - 50);
+  ck_assert_uint_ge(uv_now(&f.loop) - t0, test_ms(300 - 50));
   ck_assert_int_eq(a.started, 1);
   cand_close(&f, &a);
   ck_assert_int_eq(a.stopped, 1);        /* not twice */
@@ -318,7 +319,7 @@ START_TEST(conflict_regets_and_compares)
   ck_assert(test_run_until(&f.loop, &a.started, WAIT_MS));
   gets = f.gets;
   f.bump_before_update = 1; /* someone touched the lease: 409 on renew */
-  run_for(&f, 60);
+  run_for(&f, test_ms(60));
   ck_assert_int_eq(f.conflicts, 1);
   ck_assert_int_ge(f.gets, gets + 2); /* the tick's get + the re-get */
   ck_assert(k8s_leader_is_leader(a.le));
@@ -345,9 +346,9 @@ START_TEST(create_race_exists)
   f.appear_before_create = json_pack(
       "{s:s, s:{s:s, s:s}, s:{s:s, s:i}}", "kind", "Lease", "metadata", "name",
       "aws-account-operator-lock", "namespace", "aao", "spec", "holderIdentity",
-      "pod-q", "leaseDurationSeconds", 1);
+      "pod-q", "leaseDurationSeconds", (int)(test_ms(1000) + 999) / 1000);
   cand_new(&f, &a, "pod-a");
-  run_for(&f, 100);
+  run_for(&f, test_ms(100));
   ck_assert_int_eq(f.creates, 1);
   ck_assert_int_ge(f.gets, 2); /* re-got after EEXIST */
   ck_assert_int_eq(a.started, 0);

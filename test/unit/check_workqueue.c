@@ -205,7 +205,9 @@ START_TEST(delayed_real_timer_and_ready_cb)
   ck_assert(test_run_until(&loop, &ready_calls, 2000));
   expect_get(q, "ns/even");
   ready_calls = 0;
-  ck_assert(test_run_until(&loop, &ready_calls, 2000));
+  /* On a slow run both may have come due in one timer tick (one ready
+   * call); else odd's own tick calls again. */
+  ck_assert(wq_len(q) > 0 || test_run_until(&loop, &ready_calls, 2000));
   expect_get(q, "ns/odd");
   ck_assert_uint_eq(wq_delayed(q), 0);
   close_queue(q);

@@ -37,6 +37,10 @@ void test_close_walk_cb(uv_handle_t *h, void *arg);
 int test_run_until(uv_loop_t *loop, const volatile int *flag,
                    unsigned timeout_ms);
 
+/* ms times AAO_TEST_TIME_SCALE (a positive integer, default 1): for suites
+ * whose timers race real time, run slower under valgrind (run.sh sets it). */
+unsigned test_ms(unsigned ms);
+
 /* Path of the repository's test/testdata (vectors and oracles copied in
  * with their licences): AAO_TESTDATA, else relative to the repository root,
  * where the suites run (as the fixtures under test/unit/fixtures). */

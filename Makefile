@@ -81,7 +81,7 @@ KUBE       ?=
 
 .PHONY: all deps test test-unit test-unit-run test-asan test-asan-run \
         test-valgrind test-valgrind-run test-e2e test-e2e-run peers need-pkgs \
-        lint fmt run run-local clean distclean fuzz fuzz-run
+        lint fmt run run-local clean distclean fuzz fuzz-run bench
 .DEFAULT_GOAL := all
 
 all: need-pkgs $(BIN)
@@ -181,6 +181,12 @@ need-pkgs:
 	@pkg-config --exists $(PKGS) $(CHECK_PC) || { \
 	  echo "missing build dependencies (pkg-config: $(PKGS) $(CHECK_PC));" \
 	       "run: make deps" >&2; exit 1; }
+
+# The operator against its peers, measured (docs/benchmarks.md); not part of
+# `make test`. Overrides: make bench BENCH_ARGS="--fill 200 --fleet 1000,5000"
+# (hack/bench.py --help).
+bench: need-pkgs $(BIN) peers
+	$(PY) hack/bench.py $(BENCH_ARGS)
 
 # ---- quality -------------------------------------------------------------
 

@@ -83,9 +83,9 @@ def pool_phase(a, tmp, res):
         bench_pool.claim_pool(env, a.claims, a.spare)
         log("claims: %d" % a.claims)
         res["claims"] = bench_pool.claims(env, a.claims)
+        tmpl = bench_fleet.template(env, "bench-c%03d" % (a.claims - 1))
         log("releases: %d" % a.releases)
         res["releases"] = bench_pool.releases(env, a.releases)
-        tmpl = bench_fleet.template(env, "bench-c%03d" % (a.claims - 1))
         if a.fill:
             log("fill: %d accounts, CreateAccount %g s, at most %d s" % (
                 a.fill, a.create_seconds, a.fill_timeout))

@@ -99,8 +99,8 @@ def pool_phase(a, tmp, res):
 
 def fleet_phase(a, tmp, tmpl, pool_env, res):
     kube = Envtest(tmp / "fleet", crds=CRDS).start()
+    env = OperatorEnv(kube, pool_env.aws)
     try:
-        env = OperatorEnv(kube, pool_env.aws)
         env.install(pool_env.root, pool_env.base)
         env.post("/api/v1/namespaces/%s/secrets" % env.ns, tmpl["iam"])
         env.create_pool(0)
@@ -117,6 +117,7 @@ def fleet_phase(a, tmp, tmpl, pool_env, res):
                 log("fleet: %s at %d of each; not growing further" % (m["error"], n))
                 break
     finally:
+        env.stop()  # a daemon left running after a failure would outlive its peers
         kube.stop()
 
 

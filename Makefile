@@ -84,7 +84,7 @@ KUBE       ?=
 .PHONY: all deps test test-unit test-unit-run test-asan test-asan-run \
         test-valgrind test-valgrind-run test-e2e test-e2e-run test-e2e-asan \
         test-e2e-asan-run peers need-pkgs lint fmt run run-local clean \
-        distclean fuzz fuzz-run fuzz-smoke
+        distclean fuzz fuzz-run fuzz-smoke bench
 .DEFAULT_GOAL := all
 
 all: need-pkgs $(BIN)
@@ -214,6 +214,12 @@ need-pkgs:
 	@pkg-config --exists $(PKGS) $(CHECK_PC) || { \
 	  echo "missing build dependencies (pkg-config: $(PKGS) $(CHECK_PC));" \
 	       "run: make deps" >&2; exit 1; }
+
+# The operator against its peers, measured (docs/benchmarks.md); not part of
+# `make test`. Overrides: make bench BENCH_ARGS="--fill 200 --fleet 1000,5000"
+# (hack/bench.py --help).
+bench: need-pkgs $(BIN) peers
+	$(PY) hack/bench.py $(BENCH_ARGS)
 
 # ---- quality -------------------------------------------------------------
 

@@ -1,0 +1,155 @@
+"""A steady fleet (figures 3, 4, 5): n Accounts, n AccountClaims bound to
+them and n claim Secrets, cloned from a claim the operator really served
+(its Account, AccountClaim and Secret, with their status), in a genuine
+kube-apiserver of their own. The operator is started against it and
+measured: start to /readyz and to idle, resident memory, a no-op resync of
+every key (a ConfigMap change), and the CPU cost of one Account or claim
+event."""
+import concurrent.futures
+import copy
+import json
+import threading
+import time
+
+from bench_util import (Audit, aws_ops, cpu_s, metric_sum, metrics, ops_delta,
+                        ready, rss_mib, thread_cpu_share, wait_idle)
+from conftest import wait_for
+
+GROUP = "/apis/aws.managed.openshift.io/v1alpha1"
+DROP = ("uid", "resourceVersion", "creationTimestamp", "managedFields",
+        "ownerReferences", "generation")
+
+
+def template(env, claim_name):
+    """(account, claim, secret) of a served claim, stripped for cloning."""
+    c = env.claim(claim_name)
+    a = env.account(c["spec"]["accountLink"])
+    s = env.get("/api/v1/namespaces/%s/secrets/%s" % (
+        env.claim_ns, c["spec"]["awsCredentialSecret"]["name"]))
+    iam = env.get("/api/v1/namespaces/%s/secrets/%s" % (env.ns, a["spec"]["iamUserSecret"]))
+    for o in (a, c, s, iam):
+        for k in DROP:
+            o["metadata"].pop(k, None)
+    return {"account": a, "claim": c, "secret": s, "iam": iam}
+
+
+def _clone(t, i, ns, claim_ns):
+    a, c, s = (copy.deepcopy(t[k]) for k in ("account", "claim", "secret"))
+    an, cn, sn = "fleet-a-%05d" % i, "fleet-c-%05d" % i, "fleet-s-%05d" % i
+    a["metadata"].update(name=an, namespace=ns)
+    a["spec"].update(claimLink=cn, claimLinkNamespace=claim_ns)
+    c["metadata"].update(name=cn, namespace=claim_ns)
+    c["spec"]["accountLink"] = an
+    c["spec"]["awsCredentialSecret"] = {"name": sn, "namespace": claim_ns}
+    s["metadata"].update(name=sn, namespace=claim_ns)
+    return a, c, s
+
+
+def _bulk_patch(kube, items, workers=8):
+    """Merge-PATCH (path, body) items, one keep-alive connection per worker
+    (a PATCH needs no resourceVersion, unlike a PUT of a custom resource)."""
+    local = threading.local()
+    hdrs = {"Content-Type": "application/merge-patch+json", "Accept": "application/json"}
+
+    def one(item):
+        if not hasattr(local, "conn"):
+            local.conn = kube.conn(timeout=60)
+        local.conn.request("PATCH", item[0], body=json.dumps(item[1]), headers=hdrs)
+        r = local.conn.getresponse()
+        raw = r.read()
+        return None if r.status == 200 else (r.status, raw[:300])
+    with concurrent.futures.ThreadPoolExecutor(workers) as ex:
+        errors = [e for e in ex.map(one, items) if e]
+    assert not errors, errors[:5]
+
+
+def grow(env, t, lo, hi):
+    """Create fleet members lo..hi-1 with their status; seconds taken."""
+    t0 = time.monotonic()
+    objs = [_clone(t, i, env.ns, env.claim_ns) for i in range(lo, hi)]
+    k = env.kube
+    k.bulk_create("%s/namespaces/%s/accounts" % (GROUP, env.ns),
+                  ({kk: v for kk, v in a.items() if kk != "status"} for a, _, _ in objs))
+    k.bulk_create("%s/namespaces/%s/accountclaims" % (GROUP, env.claim_ns),
+                  ({kk: v for kk, v in c.items() if kk != "status"} for _, c, _ in objs))
+    k.bulk_create("/api/v1/namespaces/%s/secrets" % env.claim_ns, (s for _, _, s in objs))
+    _bulk_patch(k, [("%s/namespaces/%s/accounts/%s/status" % (
+        GROUP, env.ns, a["metadata"]["name"]), {"status": a["status"]}) for a, _, _ in objs])
+    _bulk_patch(k, [("%s/namespaces/%s/accountclaims/%s/status" % (
+        GROUP, env.claim_ns, c["metadata"]["name"]), {"status": c["status"]})
+        for _, c, _ in objs])
+    return time.monotonic() - t0
+
+
+def _touch(env, kind, names):
+    path = {"accounts": "%s/namespaces/%s/accounts/" % (GROUP, env.ns),
+            "accountclaims": "%s/namespaces/%s/accountclaims/" % (GROUP, env.claim_ns)}[kind]
+    stamp = str(time.time())
+    for n in names:
+        env.kube.ok("PATCH", path + n, {"metadata": {"annotations": {"bench/touch": stamp}}},
+                    ctype="application/merge-patch+json")
+
+
+def _reconciles(op):
+    return metric_sum(metrics(op), "controller_runtime_reconcile_total")
+
+
+def _windowed(env, op, action):
+    """Run action(), wait for idle; (cpu s, reconciles, operator kube
+    requests, AWS calls, wall s) in that window."""
+    pid = op.p.pid
+    pos, ops0, rec0, cpu0 = env.audit.mark(), aws_ops(env.aws), _reconciles(op), cpu_s(pid)
+    t0 = time.monotonic()
+    action()
+    wait_idle(env.audit, op, quiet=1.0, timeout=600)
+    cpu, wall = cpu_s(pid) - cpu0, time.monotonic() - t0
+    calls = sum(ops_delta(ops0, aws_ops(env.aws)).values())
+    return cpu, _reconciles(op) - rec0, env.audit.since(pos), calls, wall
+
+
+def _baseline_cpu(op, wall):
+    """CPU the idle daemon spends in `wall` seconds while being scraped as in
+    wait_idle (a measurement window, not synchronization)."""
+    c0 = cpu_s(op.p.pid)
+    end = time.monotonic() + wall
+    while time.monotonic() < end:
+        metrics(op)
+        time.sleep(0.1)
+    return cpu_s(op.p.pid) - c0
+
+
+def measure(env, n, op_args, events=20, ready_timeout=600):
+    env.audit = Audit(env.kube)
+    ops0 = aws_ops(env.aws)
+    t_start = time.monotonic()
+    op = env.start_operator(*op_args)
+    try:
+        wait_for(lambda: ready(op), timeout=ready_timeout, interval=0.02, what="/readyz")
+    except AssertionError:
+        res = {"n": n, "error": "no /readyz 200 within %.0f s" % ready_timeout,
+               "rss_mib": rss_mib(op.p.pid), "cpu_s": cpu_s(op.p.pid)}
+        env.stop()
+        return res
+    t_ready = time.monotonic() - t_start
+    t_idle = wait_idle(env.audit, op, quiet=1.0, timeout=600) - t_start
+    start_calls = sum(ops_delta(ops0, aws_ops(env.aws)).values())
+    rss = rss_mib(op.p.pid)
+    cm = "/api/v1/namespaces/%s/configmaps/aws-account-operator-configmap" % env.ns
+    noop = _windowed(env, op, lambda: env.kube.ok(
+        "PATCH", cm, {"data": {"bench-touch": str(time.time())}},
+        ctype="application/merge-patch+json"))
+    threads, main_share = thread_cpu_share(op.p.pid)
+    res = {"n": n, "start_ready_s": t_ready, "start_idle_s": t_idle, "rss_mib": rss,
+           "start_aws_calls": start_calls, "threads": threads, "main_thread_cpu": main_share,
+           "noop": {"cpu_s": noop[0], "reconciles": noop[1], "kube_requests": len(noop[2]),
+                    "aws_calls": noop[3], "wall_s": noop[4]}}
+    for kind, prefix in (("accounts", "fleet-a-"), ("accountclaims", "fleet-c-")):
+        names = ["%s%05d" % (prefix, i) for i in range(events)]
+        cpu, rec, reqs, calls, wall = _windowed(env, op, lambda: _touch(env, kind, names))
+        base = _baseline_cpu(op, wall)
+        res["event_" + kind] = {"events": events, "cpu_s": cpu, "baseline_cpu_s": base,
+                                "per_event_ms": max(0.0, cpu - base) / events * 1000,
+                                "reconciles": rec, "kube_requests": len(reqs),
+                                "aws_calls": calls}
+    env.stop()
+    return res

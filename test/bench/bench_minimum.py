@@ -1,0 +1,69 @@
+"""Figure 6: the calls each step of an account's life makes, per account or
+claim, against the minimum the flow needs. The minimum lists, with the
+reason for each call, are in docs/benchmarks.md; their counts are here.
+
+Kubernetes writes exclude Events (diagnostics, not part of the flow);
+GETs are counted apart (the informers' cache holds every object the plans
+read, so a flow needs a GET only for what it does not watch)."""
+
+# The AWS stand-in's regions that an account initialises (one instance
+# started and terminated in each, as upstream does).
+REGIONS = 17
+
+# step -> (result key, unit key, unit name, minimum per unit)
+MINIMUM = {
+    "account create -> Ready": ("fill", "created", "account", {
+        # CreateAccount, DescribeCreateAccountStatus, TagResource, AssumeRole,
+        # CreateUser, AttachUserPolicy, CreateAccessKey, CreateRole,
+        # AttachRolePolicy, CreateCase, DescribeCases, DescribeRegions; per
+        # region DescribeImages, RunInstances, DescribeInstanceStatus,
+        # TerminateInstances.
+        "aws": 12 + 4 * REGIONS,
+        # POST Account (the pool), PUT Account x3 (finalizer and intent;
+        # request and account id; IAM Secret name), POST Secret, status x4
+        # (Creating, PendingVerification, InitializingRegions, Ready),
+        # pool status x1.
+        "writes": 10, "gets": 0, "status": 5}),
+    "claim -> Ready": ("claims", "m", "claim", {
+        # CreateOrganizationalUnit (a new legal entity), MoveAccount.
+        "aws": 2,
+        # PUT claim (finalizer and accountLink), PUT Account (claimLink),
+        # POST Secret, claim status Ready, Account status claimed, pool
+        # status; GET of the Account's IAM Secret (not watched).
+        "writes": 6, "gets": 1, "status": 3}),
+    "claim deleted -> account reused": ("releases", "k", "claim", {
+        # AssumeRole, then one listing per kind of resource cleaned: S3
+        # buckets, Route53 zones, EC2 snapshots, volumes, images, VPC
+        # endpoint services (the claim's region).
+        "aws": 7,
+        # PUT claim (finalizer removed), PUT Account (claimLink cleared,
+        # reused), Account status.
+        "writes": 3, "gets": 0, "status": 1}),
+}
+
+
+def per_unit(res, key, unit):
+    r = res[key]
+    n = r[unit] or 1
+    kube = r["kube_requests"]
+    writes = sum(v for k, v in kube.items() if not k.startswith(("GET ", "POST events")))
+    status = sum(v for k, v in kube.items() if k.startswith("PUT") and k.endswith("/status"))
+    gets = sum(v for k, v in kube.items() if k.startswith("GET "))
+    return {"aws": sum(r["aws_calls"].values()) / n, "writes": writes / n, "gets": gets / n,
+            "status": status / n}
+
+
+LABELS = (("aws", "AWS calls"), ("writes", "Kubernetes writes (no Events)"),
+          ("gets", "Kubernetes GETs"), ("status", "status writes (all kinds)"))
+
+
+def judge(res):
+    out = []
+    for step, (key, unit, name, mn) in MINIMUM.items():
+        if key not in res:
+            continue
+        got = per_unit(res, key, unit)
+        for what, label in LABELS:
+            out.append(("%s per %s, %s" % (label, name, step), "%.1f" % got[what],
+                        "minimum %d" % mn[what], got[what] <= mn[what]))
+    return out

@@ -109,7 +109,10 @@ bool acct__plan_iam_stage(const struct acct_snap *sn, struct acct_step *s)
     acct__done(s, PLAN_MIN, "OptInRequired");
     return true;
   }
-  if (o) {
+  if (acct__transient(o) &&
+      acct__retry_wait(sn, s, o, "IAM bootstrap retry wait"))
+    return true;
+  if (o && !acct__transient(o)) {
     iam_fail(sn, s, o, "IAM bootstrap failed");
     return true;
   }
@@ -135,11 +138,13 @@ bool acct__plan_iam_secret(const struct acct_snap *sn, struct acct_step *s)
     str_copy(s->why, "record iamUserSecret", sizeof(s->why));
     return true;
   }
-  if (o && o->result < 0) {
+  if (acct__transient(o) && acct__retry_wait(sn, s, o, "access key retry wait"))
+    return true;
+  if (o && o->result < 0 && !acct__transient(o)) {
     iam_fail(sn, s, o, "Creating the IAM access key Secret failed");
     return true;
   }
-  if (o) {
+  if (o && o->result == 0) {
     /* Written but not yet in the cache: never mint a second key. */
     acct__done(s, 5 * PLAN_SEC, "waiting for the IAM Secret in the cache");
     return true;

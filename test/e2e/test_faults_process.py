@@ -50,8 +50,9 @@ def test_kill9_at_random_moments_while_50_accounts_fill_and_20_claims(tmp_path):
             kills.append(len(calls(env)))
             op = start_fast(env)
         print("killed after AWS calls #%s" % kills)
-        wait_claims_ready(env, names, timeout=300)
-        wait_pool_full(env, 50, timeout=300)
+        # 70 accounts' region initialisation: about 7,000 EC2 calls
+        wait_claims_ready(env, names, timeout=600)
+        wait_pool_full(env, 50, timeout=600)
         created = assert_no_duplicate_accounts(env)
         assert created == 70, "seed %d: %d AWS accounts for 70 Accounts" % (seed, created)
         assert_claims_have_working_keys(env, names)

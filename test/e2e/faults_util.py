@@ -251,12 +251,15 @@ def kube_fake_env(tmp):
 
 @contextlib.contextmanager
 def repeating(period, action):
-    """action() every period seconds in a thread while the block runs."""
+    """action() every period seconds in a thread while the block runs;
+    period may be a function returning the next wait (an irregular fault,
+    which a retry on a fixed interval cannot stay in phase with)."""
     stop = threading.Event()
     runs = []
+    wait = period if callable(period) else (lambda: period)
 
     def loop():
-        while not stop.wait(period):
+        while not stop.wait(wait()):
             action()
             runs.append(1)
     t = threading.Thread(target=loop, daemon=True)

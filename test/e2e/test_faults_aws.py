@@ -6,12 +6,14 @@ AWS stand-in's fault rules (test/fakes/aws/__init__.py, /_fake/faults):
     shows no more requests per (service, account) than the operator's
     governor allows, and no more than 5 CreateAccount creations in
     progress;
-  * bursts of 5xx answers on every service (every call fails for 1 s in
-    every 4): the same, with no duplicate AWS account;
+  * bursts of 5xx answers on every service (every call fails for 1 s,
+    then 1-7 s of calm, seeded): the same, with no duplicate AWS account;
   * eventual consistency: every credential minted in a new account is
     refused (InvalidClientTokenId) for its first seconds, as IAM does;
     the accounts still become Ready and the claims' keys work.
 """
+import os
+import random
 import time
 
 from faults_util import (assert_claims_have_working_keys, assert_create_cap,
@@ -27,7 +29,8 @@ POOL, CLAIMS = 4, 3
 # calls: the whole creation phase and much of region initialisation).
 THROTTLED_POOL, THROTTLED_CLAIMS = 2, 1
 THROTTLES = 80
-# 5xx bursts: every call fails for BURST_S seconds every BURST_EVERY_S.
+# 5xx bursts: every call fails for BURST_S seconds every BURST_EVERY_S on
+# average (seeded random gaps; AAO_FAULT_SEED replays a run).
 BURST_S, BURST_EVERY_S = 1.0, 4.0
 
 
@@ -67,7 +70,12 @@ def test_5xx_bursts(tmp_path):
             env.aws.control("POST", "5xx", {})
             time.sleep(BURST_S)
             env.aws.control("POST", "faults/clear")
-        with repeating(BURST_EVERY_S, burst) as bursts:
+        seed = int(os.environ.get("AAO_FAULT_SEED") or random.SystemRandom().randrange(1 << 30))
+        print("AAO_FAULT_SEED=%d" % seed)
+        rng = random.Random(seed)
+        # irregular gaps: bursts on a fixed period stay in phase with the
+        # operator's 30 s retry interval and hit the same step every time
+        with repeating(lambda: rng.uniform(1.0, 2 * BURST_EVERY_S - 1.0), burst) as bursts:
             start_fast(env)
             names = fill_and_claim(env, timeout=300)
         errors = [c for c in calls(env) if c["status"] >= 500]

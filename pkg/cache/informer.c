@@ -483,6 +483,13 @@ static void on_watch_done(int err, const struct op_error *detail, void *arg)
     log_info("cache", "%s: resourceVersion %s expired, relisting", res(i),
              i->rv ? i->rv : "");
     start_list(i);
+  } else if (i->watch_events) {
+    /* Cut mid-stream after it delivered events (a proxy, an API server
+     * going away): re-watch at once from the last version, as client-go
+     * does; backing off here grows with every cut and leaves the cache
+     * stale for up to a minute (every update based on it a 409). */
+    backoff_reset(&i->bo);
+    start_watch(i);
   } else {
     failed(i, err, false);
   }

@@ -43,6 +43,7 @@ import awsfake_util
 from awsfake_util import AwsFake
 from conftest import BIN, REPO, free_port
 from envtest_util import Envtest
+from faults_util import max_in_window
 
 DRIVER = os.path.join(REPO, "build", "drivers", "aws_driver")
 API_H = os.path.join(REPO, "pkg", "aws", "api.h")
@@ -166,16 +167,6 @@ def test_every_operation_succeeds(fake):
 
 
 # ----------------------------------------------------------------------------- throttling
-def max_in_window(times, w):
-    """Most timestamps in any half-open window of w seconds."""
-    best, lo = 0, 0
-    for hi in range(len(times)):
-        while times[hi] - times[lo] >= w:
-            lo += 1
-        best = max(best, hi - lo + 1)
-    return best
-
-
 def test_throttling_half_completes_within_governor(fake):
     fake.control("POST", "reset-log")
     fake.control("POST", "faults", {"kind": "throttle", "service": "^(sts|iam|organizations|ec2)$",

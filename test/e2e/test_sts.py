@@ -19,29 +19,36 @@ EXT_ID = "cluster-ext-42"
 def env(kube):
     with stand_in_env(kube, "--instance-running-seconds", "0.1",
                       **{"feature.opt_in_regions": "false"}) as e:
-        mgmt = e.aws.account
-        iam = e.aws.client("iam")
-        # The jump role in the management account, trusting the operator.
-        jump = iam.create_role(RoleName="sts-jump-role", AssumeRolePolicyDocument=json.dumps({
-            "Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Action": "sts:AssumeRole",
-                "Principal": {"AWS": "arn:aws:iam::%s:root" % mgmt}}]}))["Role"]["Arn"]
-        e.kube.ok("PATCH", "/api/v1/namespaces/%s/configmaps/aws-account-operator-configmap" % e.ns,
-                  {"data": {"sts-jump-role": jump}}, "application/merge-patch+json")
-        # The customer's account and installer role, trusting the jump role
-        # with an external ID.
-        cust = e.aws.standalone()
-        ciam = e.aws.client("iam", creds=cust["user"])
-        e.customer = cust
-        e.jump_arn = jump
-        trust = {"Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": jump},
-            "Condition": {"StringEquals": {"sts:ExternalId": EXT_ID}}}]}
-        e.role_arn = ciam.create_role(RoleName="ManagedOpenShift-Installer-Role",
-                                      AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-        ciam.attach_role_policy(RoleName="ManagedOpenShift-Installer-Role",
-                                PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+        prepare_sts(e)
         yield e
+
+
+def prepare_sts(e):
+    """The jump role (in the ConfigMap) and a customer account whose
+    installer role trusts it with EXT_ID: e.customer, e.jump_arn,
+    e.role_arn."""
+    mgmt = e.aws.account
+    iam = e.aws.client("iam")
+    # The jump role in the management account, trusting the operator.
+    jump = iam.create_role(RoleName="sts-jump-role", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": "sts:AssumeRole",
+            "Principal": {"AWS": "arn:aws:iam::%s:root" % mgmt}}]}))["Role"]["Arn"]
+    e.kube.ok("PATCH", "/api/v1/namespaces/%s/configmaps/aws-account-operator-configmap" % e.ns,
+              {"data": {"sts-jump-role": jump}}, "application/merge-patch+json")
+    # The customer's account and installer role, trusting the jump role
+    # with an external ID.
+    cust = e.aws.standalone()
+    ciam = e.aws.client("iam", creds=cust["user"])
+    e.customer = cust
+    e.jump_arn = jump
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": jump},
+        "Condition": {"StringEquals": {"sts:ExternalId": EXT_ID}}}]}
+    e.role_arn = ciam.create_role(RoleName="ManagedOpenShift-Installer-Role",
+                                  AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    ciam.attach_role_policy(RoleName="ManagedOpenShift-Installer-Role",
+                            PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
 
 
 def make_sts_claim(env, name, ext_id=EXT_ID):

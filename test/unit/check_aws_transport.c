@@ -345,6 +345,43 @@ START_TEST(expired_token_refetches_credentials)
 }
 END_TEST
 
+/* STS refusing AssumeRole with body: the call that needed the session
+ * fails with code CredentialsUnavailable, and err and class tell whether
+ * it is worth retrying (throttled) or not (refused). */
+static void creds_failure_case(const char *body, int want_err, int want_cls)
+{
+  struct aws_assume_role_opts ar = { .role_arn = "arn:aws:iam::1:role/R" };
+  struct aws_client_opts o = { .max_attempts = 1 };
+  struct aws_call call = orgs_call(false);
+  struct aws_creds *role;
+  struct res r;
+  struct fx f;
+
+  fx_setup_opts(&f, &o);
+  route_str(&f, 400, body);
+  ck_assert_int_eq(aws_creds_assume_role_new(f.c, f.creds, &ar, &role), 0);
+  memset(&r, 0, sizeof(r));
+  ck_assert_int_eq(aws_call_start(f.c, role, &call, on_call, &r), 0);
+  ck_assert(test_run_until(&f.loop, &r.done, WAIT_MS));
+  ck_assert_int_eq(r.err, want_err);
+  ck_assert(r.have_aerr);
+  ck_assert_str_eq(r.aerr.code, "CredentialsUnavailable");
+  ck_assert_int_eq(r.aerr.cls, want_cls);
+  aws_creds_unref(role);
+  fx_teardown(&f);
+}
+
+START_TEST(throttled_assume_role_is_not_an_auth_failure)
+{
+  creds_failure_case("<ErrorResponse><Error><Code>Throttling</Code>"
+                     "<Message>Rate exceeded</Message></Error></ErrorResponse>",
+                     OP_ETHROTTLED, AWS_ERR_THROTTLED);
+  creds_failure_case("<ErrorResponse><Error><Code>AccessDenied</Code>"
+                     "<Message>no</Message></Error></ErrorResponse>",
+                     OP_EAUTH, AWS_ERR_AUTH);
+}
+END_TEST
+
 /* ---- retries ---- */
 
 static const char throttle_body[] =
@@ -806,6 +843,7 @@ static Suite *aws_transport_suite(void)
   tcase_add_test(tc, signs_every_request);
   tcase_add_test(tc, request_duration_metric_labels);
   tcase_add_test(tc, expired_token_refetches_credentials);
+  tcase_add_test(tc, throttled_assume_role_is_not_an_auth_failure);
   tcase_add_test(tc, retries_throttling_then_succeeds);
   tcase_add_test(tc, throttled_until_attempts_run_out);
   tcase_add_test(tc, no_retry_of_non_idempotent_500);

@@ -660,6 +660,27 @@ START_TEST(inf_very_short_watch_backs_off)
 }
 END_TEST
 
+START_TEST(inf_cut_after_events_rewatches_at_once)
+{
+  int k;
+
+  list_and_watch();
+  for (k = 0; k < 5; k++) {
+    char rv[8];
+
+    snprintf(rv, sizeof(rv), "%d", 20 + k);
+    cache_fake_event(&fake, K8S_EV_ADDED, cache_fake_obj_new("ns", "e", rv));
+    cache_fake_watch_end(&fake, OP_EIO);
+    ck_assert_int_eq(inf_state(inf), INF_WATCHING);
+    ck_assert_int_eq(fake.nwatches, 2 + k);
+    ck_assert_str_eq(fake.watches[1 + k].rv, rv);
+  }
+  /* A cut watch that delivered nothing still backs off, from the start. */
+  cache_fake_watch_end(&fake, OP_EIO);
+  expect_backoff(800);
+}
+END_TEST
+
 START_TEST(inf_gone_relists_with_deletes)
 {
   list_and_watch();
@@ -1004,6 +1025,7 @@ static Suite *cache_suite(void)
   tcase_add_test(it, inf_list_then_watch);
   tcase_add_test(it, inf_clean_close_rewatches);
   tcase_add_test(it, inf_very_short_watch_backs_off);
+  tcase_add_test(it, inf_cut_after_events_rewatches_at_once);
   tcase_add_test(it, inf_gone_relists_with_deletes);
   tcase_add_test(it, inf_expired_continue_restarts_list);
   tcase_add_test(it, inf_reconnect_backoff);

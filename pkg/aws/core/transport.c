@@ -255,6 +255,24 @@ void aws__send(struct aws_call_st *k, const struct sigv4_creds *v)
   }
 }
 
+/* A credentials refresh that was throttled or met a transient failure
+ * (AssumeRole under load) says nothing about the credentials: keep its
+ * class, so that callers retry; anything else is an authentication error. */
+static int creds_err_class(int err, int *cls)
+{
+  if (err == OP_ETHROTTLED) {
+    *cls = AWS_ERR_THROTTLED;
+    return err;
+  }
+  if (err == OP_ETRANSIENT || err == OP_ETIMEDOUT || err == OP_ECONNREFUSED ||
+      err == OP_ECONNECT || err == OP_EIO) {
+    *cls = AWS_ERR_TRANSIENT;
+    return OP_ETRANSIENT;
+  }
+  *cls = AWS_ERR_AUTH;
+  return OP_EAUTH;
+}
+
 static void on_creds(int err, const struct sigv4_creds *v, void *arg)
 {
   struct aws_call_st *k = arg;
@@ -267,8 +285,7 @@ static void on_creds(int err, const struct sigv4_creds *v, void *arg)
     struct aws_error e;
     aws_error_from_transport(err, "no credentials", &e);
     str_copy(e.code, "CredentialsUnavailable", sizeof(e.code));
-    e.cls = AWS_ERR_AUTH;
-    finish(k, err == OP_EAUTH ? err : OP_EAUTH, NULL, &e);
+    finish(k, creds_err_class(err, &e.cls), NULL, &e);
     return;
   }
   aws__send(k, v);

@@ -81,6 +81,22 @@ bool acct_state_failed(const char *st)
   return false;
 }
 
+bool acct__transient(const struct acct_obs *o)
+{
+  return o && (o->result == OP_ETHROTTLED || o->result == OP_ETRANSIENT);
+}
+
+bool acct__retry_wait(const struct acct_snap *sn, struct acct_step *s,
+                      const struct acct_obs *o, const char *why)
+{
+  time_t left = o->at + ACCT_TRANSIENT_RETRY_S - sn->now;
+
+  if (left <= 0)
+    return false;
+  acct__done(s, (uint64_t)left * PLAN_SEC, why);
+  return true;
+}
+
 void acct__done(struct acct_step *s, uint64_t ms, const char *why)
 {
   s->action = ACCT_DONE;

@@ -104,7 +104,8 @@ static bool is_retryable(const struct acct_obs *o)
 {
   return str_eq(o->aws_code, "ConcurrentModificationException") ||
          str_eq(o->aws_code, "TooManyRequestsException") ||
-         str_eq(o->aws_code, "ServiceException") || str_empty(o->aws_code);
+         str_eq(o->aws_code, "ServiceException") || str_empty(o->aws_code) ||
+         acct__transient(o);
 }
 
 /* The last CreateAccount call failed (or its annotation write did). */

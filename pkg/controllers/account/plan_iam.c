@@ -8,6 +8,7 @@
 #include "controllers/common/obj.h"
 #include "util/err.h"
 #include "util/str.h"
+#include "util/timeutil.h"
 
 static const char *const stages[] = { "", "support-role", "user",
                                       "user-policy" };
@@ -24,6 +25,35 @@ void acct__set_ann(const struct acct_snap *sn, struct acct_step *s,
   s->object_new = obj_copy_new(sn->account);
   obj_set_annotation(s->object_new, k, v);
   str_copy(s->why, why, sizeof(s->why));
+}
+
+/* IAM is eventually consistent: credentials minted in a new account (the
+ * role session the bootstrap runs with) can be refused as unknown for a
+ * while after the account was created. */
+#define NEW_ACCOUNT_CREDS_GRACE_S 300
+
+/* When the account was requested (else when the Account began Creating). */
+static bool requested_at(const json_t *a, time_t *t)
+{
+  const char *at = obj_annotation(a, ACCT_ANN_REQUESTED_AT);
+
+  if (at && time_parse_rfc3339(at, t) == 0)
+    return true;
+  return obj_time(cond_find(obj_get(a, "status.conditions"), ACCT_ST_CREATING),
+                  "lastTransitionTime", t) == 0;
+}
+
+/* A failure worth another try: throttled, transient, or credentials the
+ * new account does not know yet. */
+static bool iam_again(const struct acct_snap *sn, const struct acct_obs *o)
+{
+  time_t t;
+
+  if (acct__transient(o))
+    return true;
+  return o && str_eq(o->aws_code, "InvalidClientTokenId") &&
+         requested_at(sn->account, &t) &&
+         sn->now - t < NEW_ACCOUNT_CREDS_GRACE_S;
 }
 
 /* Upstream's IAM error mapping to failure condition types. */
@@ -109,7 +139,10 @@ bool acct__plan_iam_stage(const struct acct_snap *sn, struct acct_step *s)
     acct__done(s, PLAN_MIN, "OptInRequired");
     return true;
   }
-  if (o) {
+  if (iam_again(sn, o) &&
+      acct__retry_wait(sn, s, o, "IAM bootstrap retry wait"))
+    return true;
+  if (o && !iam_again(sn, o)) {
     iam_fail(sn, s, o, "IAM bootstrap failed");
     return true;
   }
@@ -140,11 +173,13 @@ bool acct__plan_iam_secret(const struct acct_snap *sn, struct acct_step *s)
     str_copy(s->why, "record iamUserSecret", sizeof(s->why));
     return true;
   }
-  if (o && o->result < 0) {
+  if (iam_again(sn, o) && acct__retry_wait(sn, s, o, "access key retry wait"))
+    return true;
+  if (o && o->result < 0 && !iam_again(sn, o)) {
     iam_fail(sn, s, o, "Creating the IAM access key Secret failed");
     return true;
   }
-  if (o) {
+  if (o && o->result == 0) {
     /* Written but not yet in the cache: never mint a second key. */
     acct__done(s, 5 * PLAN_SEC, "waiting for the IAM Secret in the cache");
     return true;

@@ -5,6 +5,15 @@
 #include "controllers/account/plan.h"
 #include "controllers/common/cond.h"
 
+/* Seconds before a step that was throttled or failed transiently is tried
+ * again (the executor's own retries were used up). */
+#define ACCT_TRANSIENT_RETRY_S 5
+/* The step's failure was throttling or transient: worth another try. */
+bool acct__transient(const struct acct_obs *o);
+/* True (a requeue chosen) while o is younger than ACCT_TRANSIENT_RETRY_S;
+ * false when the step is due again. */
+bool acct__retry_wait(const struct acct_snap *sn, struct acct_step *s,
+                      const struct acct_obs *o, const char *why);
 /* Done, optionally requeue after ms. */
 void acct__done(struct acct_step *s, uint64_t ms, const char *why);
 /* UPDATE_STATUS with a condition upsert (and state when not NULL). */

@@ -72,7 +72,10 @@ static void work_clean(const struct acct_snap *sn, struct acct_step *s,
       acct__done(s, PLAN_MIN, "region not yet usable");
     else
       aws_region(sn, s, ACCT_REGION_LAUNCH, r);
-  } else if (o) {
+  } else if (acct__transient(o) &&
+             acct__retry_wait(sn, s, o, "region launch retry wait")) {
+    return;
+  } else if (o && !acct__transient(o)) {
     set_error(sn, s, map, r, o);
   } else {
     aws_region(sn, s, ACCT_REGION_LAUNCH, r);
@@ -90,7 +93,10 @@ static void work_region(const struct acct_snap *sn, struct acct_step *s,
     o = robs(sn, ACCT_REGION_CLEANUP, r);
     if (o && o->result == 0)
       set_phase(sn, s, map, r, o->hanging > 0 ? "done" : "clean");
-    else if (o)
+    else if (acct__transient(o) &&
+             acct__retry_wait(sn, s, o, "region cleanup retry wait"))
+      return;
+    else if (o && !acct__transient(o))
       set_error(sn, s, map, r, o);
     else
       aws_region(sn, s, ACCT_REGION_CLEANUP, r);
@@ -100,7 +106,7 @@ static void work_region(const struct acct_snap *sn, struct acct_step *s,
     o = robs(sn, ACCT_REGION_TERMINATE, r);
     if (o && o->result == 0 && o->instance_done) {
       set_phase(sn, s, map, r, "done");
-    } else if (o && o->result < 0) {
+    } else if (o && o->result < 0 && !acct__transient(o)) {
       set_error(sn, s, map, r, o);
     } else if (o && sn->now - o->at < TERMINATE_POLL_S) {
       acct__done(s, TERMINATE_POLL_S * PLAN_SEC, "instance not yet running");

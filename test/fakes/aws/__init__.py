@@ -71,7 +71,11 @@ Control API (plain JSON, no signature, under /_fake/):
   POST /_fake/eventual-consistency   {"account_id": ID, "seconds": S}: credentials minted for that
                                      account from now on (access keys, role sessions) are rejected
                                      with InvalidClientTokenId-style errors for their first S seconds
-                                     (S = 0 clears)
+                                     (S = 0 clears); account_id "*" sets it for every account
+                                     without its own, those created later included
+  GET  /_fake/issued-secrets         {"secrets": [{"access_key_id", "secret_access_key",
+                                     "session_token" (null for access keys), "account", "kind"}]}:
+                                     every credential minted so far, for leak scans
   POST /_fake/create-account-failures {"reason": "ACCOUNT_LIMIT_EXCEEDED"|..., "count": N,
                                      "email_regex": optional}: the next matching CreateAccount
                                      requests end FAILED with that reason

@@ -33,6 +33,8 @@ class Control:
                 return self.send_json(200, st.state_view())
             if m == 'GET' and path == 'calls':
                 return self.send_json(200, {'calls': fake.calls})
+            if m == 'GET' and path == 'issued-secrets':
+                return self.send_json(200, {'secrets': st.issued_secrets()})
             if m == 'GET' and path == 'counters':
                 st.tick(time.time())
                 return self.send_json(200, st.counters)

@@ -221,6 +221,7 @@ class State:
     def __init__(self, cfg, data=None):
         self.cfg = cfg
         self.eventual = {}            # account -> seconds of InvalidClientTokenId for new keys
+        self.issued = {}              # access key id -> its secrets, kept after the key is deleted
         self.counters = {'operations': {}, 'create_account_in_flight': 0,
                          'create_account_peak_in_flight': 0, 'create_account_rejected_concurrent': 0,
                          'throttled': 0, 'injected_errors': 0, 'auth_failures': 0, 'calls': 0}
@@ -287,15 +288,28 @@ class State:
         self._iam(acct)['users'][name] = u
         return u
 
+    def eventual_seconds(self, acct):
+        """The eventual-consistency window for new credentials in acct: its own, else the one
+        set for every account ('*'), which also covers accounts created later."""
+        return self.eventual.get(acct, self.eventual.get('*', 0))
+
+    def issued_secrets(self):
+        """Every secret access key and session token minted so far."""
+        for k, c in self.d['creds'].items():
+            self.issued.setdefault(k, c)
+        return [{'access_key_id': k, 'secret_access_key': c['secret'], 'session_token': c.get('token'),
+                 'account': c['account'], 'kind': c['kind']} for k, c in self.issued.items()]
+
     def _new_access_key(self, acct, user, now):
         akid = 'AKIA' + _upper_alnum(16)
         secret = secrets.token_urlsafe(30)[:40]
-        valid_after = now + self.eventual.get(acct, 0)
+        valid_after = now + self.eventual_seconds(acct)
         self.d['creds'][akid] = {'secret': secret, 'account': acct, 'arn': user['Arn'],
                                  'user_id': user['UserId'], 'kind': 'user', 'user': user['UserName'],
                                  'token': None, 'expires': None, 'chained': False,
                                  'valid_after': valid_after, 'created': now, 'status': 'Active'}
         user['keys'].append(akid)
+        self.issued[akid] = self.d['creds'][akid]
         return akid, secret
 
     def _new_session(self, acct, arn, user_id, kind, duration, now, chained=False):
@@ -304,8 +318,9 @@ class State:
         token = 'FwoGZXIvYXdzE' + secrets.token_urlsafe(96)
         self.d['creds'][akid] = {'secret': secret, 'account': acct, 'arn': arn, 'user_id': user_id,
                                  'kind': kind, 'token': token, 'expires': now + duration,
-                                 'chained': chained, 'valid_after': now + self.eventual.get(acct, 0),
+                                 'chained': chained, 'valid_after': now + self.eventual_seconds(acct),
                                  'created': now, 'status': 'Active'}
+        self.issued[akid] = self.d['creds'][akid]
         return {'AccessKeyId': akid, 'SecretAccessKey': secret, 'SessionToken': token,
                 'Expiration': now + duration}
 

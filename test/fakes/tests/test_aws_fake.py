@@ -1106,6 +1106,39 @@ def test_eventual_consistency_window(fake, member):
         fake.control('POST', 'eventual-consistency', {'account_id': member['account'], 'seconds': 0})
 
 
+def test_eventual_consistency_for_every_account(fake, org):
+    """'*' covers accounts created after it was set; clearing it ends the window."""
+    fake.control('POST', 'eventual-consistency', {'account_id': '*', 'seconds': 30})
+    try:
+        st = create_account(org, f'ec+{uuid.uuid4().hex[:8]}@example.com', 'ec-later')
+        acct = st['AccountId']
+        role = fake.client('sts').assume_role(RoleArn=f'arn:aws:iam::{acct}:role/OrganizationAccountAccessRole',
+                                              RoleSessionName='ec1')['Credentials']
+        with pytest.raises(ClientError) as e:
+            fake.client('sts', creds=role, config=NO_RETRY).get_caller_identity()
+        assert code_of(e) == 'InvalidClientTokenId'
+        fake.control('POST', 'eventual-consistency', {'account_id': '*', 'seconds': 0})
+        role = fake.client('sts').assume_role(RoleArn=f'arn:aws:iam::{acct}:role/OrganizationAccountAccessRole',
+                                              RoleSessionName='ec2')['Credentials']
+        assert fake.client('sts', creds=role, config=NO_RETRY).get_caller_identity()['Account'] == acct
+    finally:
+        fake.control('POST', 'eventual-consistency', {'account_id': '*', 'seconds': 0})
+
+
+def test_issued_secrets_lists_every_minted_credential(fake, member):
+    """Access keys (also after deletion) and role sessions, with their secrets and tokens."""
+    iam = fake.client('iam', creds=member['role'])
+    iam.create_user(UserName='leak-scan')
+    key = iam.create_access_key(UserName='leak-scan')['AccessKey']
+    iam.delete_access_key(UserName='leak-scan', AccessKeyId=key['AccessKeyId'])
+    listed = {s['access_key_id']: s for s in fake.control('GET', 'issued-secrets')['secrets']}
+    assert listed[key['AccessKeyId']]['secret_access_key'] == key['SecretAccessKey']
+    assert listed[fake.access_key]['secret_access_key'] == fake.secret_key
+    role = listed[member['role']['AccessKeyId']]
+    assert role['session_token'] == member['role']['SessionToken']
+    assert role['secret_access_key'] == member['role']['SecretAccessKey']
+
+
 # ----------------------------------------------------------------------------- validation
 def test_model_lengths_and_patterns_are_enforced(fake):
     """botocore's validator leaves out max lengths and patterns; AWS checks them."""

@@ -57,7 +57,11 @@ struct inf {
   inf_clock_fn clock;
   void *clock_arg;
   uv_timer_t timer;
-  uv_check_t trim; /* STORE_COMPACT: store_trim once per iteration */
+  /* STORE_COMPACT: store_trim once per iteration, in the prepare phase:
+   * it runs before the loop blocks in poll, so what the last callbacks
+   * decoded is released even when nothing wakes the loop for a long time
+   * (a check handle runs only after poll returns). */
+  uv_prepare_t trim;
   int open_handles;
   bool closing;
   inf_close_cb close_cb;
@@ -181,7 +185,7 @@ void inf_remove_handler(struct inf *i, int id)
  * decoded from compact stores were freed among the objects kept; hand the
  * free pages between them back to the system, or the list's peak stays
  * resident for good. Run from the timer after a list, i.e. after every
- * store's check-phase trim. */
+ * store's prepare-phase trim. */
 static void release_pages(void)
 {
 #ifdef __GLIBC__
@@ -267,8 +271,8 @@ static void on_handle_closed(uv_handle_t *h)
   maybe_finish(i);
 }
 
-/* After the loop's I/O callbacks: borrowed references have ended. */
-static void on_trim(uv_check_t *h)
+/* Between callbacks: borrowed references have ended. */
+static void on_trim(uv_prepare_t *h)
 {
   struct inf *i = h->data;
 
@@ -555,11 +559,11 @@ struct inf *inf_new_source(uv_loop_t *loop, const struct inf_source *ops,
   i->clock = o->clock ? o->clock : default_clock;
   i->clock_arg = o->clock_arg;
   uv_timer_init(loop, &i->timer);
-  uv_check_init(loop, &i->trim);
+  uv_prepare_init(loop, &i->trim);
   i->timer.data = i->trim.data = i;
   i->open_handles = 2;
   if (o->store_flags & STORE_COMPACT) {
-    uv_check_start(&i->trim, on_trim);
+    uv_prepare_start(&i->trim, on_trim);
     uv_unref((uv_handle_t *)&i->trim); /* never keeps the loop alive */
   }
   return i;

@@ -540,6 +540,16 @@ const json_t **store_by_index_new(const struct store *s, const char *index,
   return out;
 }
 
+char **store_index_keys_new(const struct store *s, const char *index,
+                            const char *value, size_t *n)
+{
+  const struct store_index *ix = index_find(s, index);
+  const struct map *set = ix ? map_get(&ix->values, value) : NULL;
+
+  *n = 0;
+  return set ? map_keys_new(set, n) : NULL;
+}
+
 size_t store_index_count(const struct store *s, const char *index,
                          const char *value)
 {

@@ -102,6 +102,12 @@ void store_keys_free(char **keys, size_t n);
  * An unknown index yields NULL with *n = 0. */
 const json_t **store_by_index_new(const struct store *s, const char *index,
                                   const char *value, size_t *n);
+/* The keys of the objects whose index `index` has value `value`, sorted,
+ * without decoding any object (free with store_keys_free); NULL when none.
+ * Mapping an event to keys needs no more, and a compact store would
+ * otherwise decode every object listed. */
+char **store_index_keys_new(const struct store *s, const char *index,
+                            const char *value, size_t *n);
 /* Number of objects under an index value. */
 size_t store_index_count(const struct store *s, const char *index,
                          const char *value);

@@ -457,6 +457,18 @@ START_TEST(store_compact)
   json_decref(old);
   ck_assert_uint_eq(store_index_count(s, "label", "app=web"), 1);
   ck_assert_uint_eq(store_index_count(s, "label", "app=db"), 1);
+  {
+    /* Keys under an index value come without decoding an object. */
+    char **keys = store_index_keys_new(s, "label", "tier=x", &n);
+
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(keys[0], "ns/a");
+    ck_assert_str_eq(keys[1], "ns/b");
+    ck_assert_uint_eq(store_hot(s), 0);
+    store_keys_free(keys, n);
+    ck_assert_ptr_null(store_index_keys_new(s, "label", "app=none", &n));
+    ck_assert_uint_eq(n, 0);
+  }
   l = store_by_index_new(s, "label", "tier=x", &n);
   ck_assert_uint_eq(n, 2);
   ck_assert_str_eq(store_obj_rv(l[0]), "2");
@@ -884,7 +896,7 @@ START_TEST(inf_compact_trims_each_iteration)
   ck_assert_uint_eq(store_hot(inf_store(inf)), 0);
   ck_assert_ptr_nonnull(store_get(inf_store(inf), "ns/a"));
   ck_assert_uint_eq(store_hot(inf_store(inf)), 1);
-  spin_once(); /* the check phase trims */
+  spin_once(); /* the prepare phase trims */
   ck_assert_uint_eq(store_hot(inf_store(inf)), 0);
   cache_fake_event(&fake, K8S_EV_MODIFIED, cache_fake_obj_new("ns", "a", "12"));
   ck_assert_ptr_nonnull(strstr(elog.buf, "upd:a@1 to:a@12 "));

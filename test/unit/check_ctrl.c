@@ -209,6 +209,32 @@ START_TEST(sync_gates_start)
 }
 END_TEST
 
+/* Reconciles that finish at once do not drain a long queue in one loop
+ * iteration: the loop turns (timers, I/O, the compact caches' trim) every
+ * batch, and the rest still runs. */
+START_TEST(pump_yields_to_the_loop)
+{
+  char key[32];
+  int i;
+
+  new_ctrl(1);
+  ck_assert_int_eq(ctrl_start(ctrl), 0);
+  sync_all();
+  settle();
+  ncalls = 0;
+  for (i = 0; i < 1000; i++) {
+    snprintf(key, sizeof(key), "ns/k%04d", i);
+    ctrl_enqueue(ctrl, key);
+  }
+  uv_run(&loop, UV_RUN_NOWAIT);
+  ck_assert_int_gt(ncalls, 0);
+  ck_assert_int_le(ncalls, 128);
+  for (i = 0; i < 100 && ncalls < 1000; i++)
+    uv_run(&loop, UV_RUN_NOWAIT);
+  ck_assert_int_eq(ncalls, 1000);
+}
+END_TEST
+
 START_TEST(pending_keeps_key_stingy)
 {
   new_ctrl(4);
@@ -555,6 +581,7 @@ static Suite *ctrl_suite(void)
 
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, sync_gates_start);
+  tcase_add_test(tc, pump_yields_to_the_loop);
   tcase_add_test(tc, pending_keeps_key_stingy);
   tcase_add_test(tc, completion_requeue_rules);
   tcase_add_test(tc, complete_inside_reconcile);

@@ -99,13 +99,11 @@ static void keys_of(const struct store *s, const char *ix, const char *value,
                     struct ctrl_keys *out)
 {
   size_t i, n = 0;
-  const json_t **v = s ? store_by_index_new(s, ix, value, &n) : NULL;
-  char key[STORE_KEY_MAX];
+  char **keys = s ? store_index_keys_new(s, ix, value, &n) : NULL;
 
   for (i = 0; i < n; i++)
-    if (!store_obj_key(v[i], key, sizeof(key)))
-      ctrl_keys_add(out, key);
-  free((void *)v);
+    ctrl_keys_add(out, keys[i]);
+  store_keys_free(keys, n);
 }
 
 /* A changed Account matters to the claims linked to it by

@@ -452,11 +452,25 @@ static bool can_run(const struct ctrl *c)
   return c->started && !c->paused && !c->closing && ctrl_synced(c);
 }
 
+/* Reconciles started per pump pass. A reconcile that changes nothing
+ * finishes synchronously, so without a bound one pass would drain the whole
+ * queue (a resync of the fleet) in one loop iteration: every object it
+ * decoded from a compact cache stays alive until the loop turns, and timers
+ * and I/O wait behind it. */
+#define CTRL_PUMP_BATCH 64
+
+static void schedule_kick(struct ctrl *c);
+
 static void pump(struct ctrl *c)
 {
   const char *key;
+  int n = 0;
 
   while (can_run(c) && c->active < c->max) {
+    if (n++ == CTRL_PUMP_BATCH) {
+      schedule_kick(c); /* the rest in the next loop iteration */
+      break;
+    }
     if (wq_get(c->q, &key))
       break;
     dispatch(c, key);

@@ -678,7 +678,7 @@ START_TEST(inf_cut_after_events_rewatches_at_once)
 
   list_and_watch();
   for (k = 0; k < 5; k++) {
-    char rv[8];
+    char rv[16];
 
     snprintf(rv, sizeof(rv), "%d", 20 + k);
     cache_fake_event(&fake, K8S_EV_ADDED, cache_fake_obj_new("ns", "e", rv));

@@ -174,9 +174,11 @@ def test_failing_region_ends_in_ccs_account_claim_failed(env):
 
 
 def test_injected_runinstances_fault_fails_the_claim(env):
+    # A client error: a 5xx or throttled RunInstances is retried until the
+    # creation timeout instead (transient, like every region step).
     env.aws.control("POST", "faults", {"kind": "error", "service": "ec2",
                                        "operation": "^RunInstances$",
-                                       "code": "InsufficientInstanceCapacity", "status": 500})
+                                       "code": "Unsupported", "status": 400})
     env.start_operator()
     make_ccs_claim(env, "ccs-fault")
     wait_state(env, "ccs-fault", "Error")

@@ -1,6 +1,7 @@
 /* pkg/controllers/common: accessors, conditions, ConfigMap, names. */
 #include <string.h>
 
+#include "cache/store.h"
 #include "controllers/common/cond.h"
 #include "controllers/common/names.h"
 #include "controllers/common/obj.h"
@@ -376,6 +377,35 @@ START_TEST(names)
 }
 END_TEST
 
+/* Accesses indexed by the role they reference; no namespace means their
+ * own, no name means none. */
+START_TEST(access_role_index)
+{
+  struct store *s = store_new(0);
+
+  ck_assert_int_eq(
+      store_add_index(s, NAMES_IX_ACCESS_ROLE, names_ix_access_role, NULL), 0);
+  store_put_new(s,
+                json_pack("{s:{s:s,s:s},s:{s:{s:s,s:s}}}", "metadata", "name",
+                          "a", "namespace", "t1", "spec", "awsFederatedRole",
+                          "name", "ro", "namespace", "roles"),
+                NULL);
+  store_put_new(s,
+                json_pack("{s:{s:s,s:s},s:{s:{s:s}}}", "metadata", "name", "b",
+                          "namespace", "t1", "spec", "awsFederatedRole", "name",
+                          "ro"),
+                NULL);
+  store_put_new(s,
+                json_pack("{s:{s:s,s:s},s:{}}", "metadata", "name", "c",
+                          "namespace", "t1", "spec"),
+                NULL);
+  ck_assert_uint_eq(store_index_count(s, NAMES_IX_ACCESS_ROLE, "roles/ro"), 1);
+  ck_assert_uint_eq(store_index_count(s, NAMES_IX_ACCESS_ROLE, "t1/ro"), 1);
+  ck_assert_uint_eq(store_index_count(s, NAMES_IX_ACCESS_ROLE, "t1/"), 0);
+  store_free(s);
+}
+END_TEST
+
 static Suite *ctrl_common_suite(void)
 {
   Suite *s = suite_create("ctrl_common");
@@ -392,6 +422,7 @@ static Suite *ctrl_common_suite(void)
                       (int)(sizeof(bad_cms) / sizeof(bad_cms[0])));
   tcase_add_test(tc, opcfg_partition_and_region);
   tcase_add_test(tc, names);
+  tcase_add_test(tc, access_role_index);
   suite_add_tcase(s, tc);
   return s;
 }

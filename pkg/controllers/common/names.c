@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "cache/store.h"
+#include "controllers/common/obj.h"
 #include "controllers/common/step.h"
 #include "util/err.h"
 #include "util/str.h"
@@ -62,4 +64,18 @@ void plan_event_set(struct plan_event *ev, const char *type, const char *reason,
   va_start(ap, fmt);
   vsnprintf(ev->message, sizeof(ev->message), fmt, ap);
   va_end(ap);
+}
+
+void names_ix_access_role(const json_t *access, struct store_values *out,
+                          void *arg)
+{
+  const char *ns = obj_str(access, "spec.awsFederatedRole.namespace");
+  const char *name = obj_str(access, "spec.awsFederatedRole.name");
+  char key[STORE_KEY_MAX];
+
+  (void)arg;
+  if (str_empty(ns))
+    ns = obj_namespace(access);
+  if (!str_empty(name) && str_fmt(key, sizeof(key), "%s/%s", ns, name) >= 0)
+    store_values_add(out, key);
 }

@@ -2,7 +2,10 @@
 #ifndef PKG_CONTROLLERS_COMMON_NAMES_H
 #define PKG_CONTROLLERS_COMMON_NAMES_H
 
+#include <jansson.h>
 #include <stddef.h>
+
+struct store_values;
 
 #define NAMES_ACCOUNT_PREFIX "osd-creds-mgmt-"
 #define NAMES_SUFFIX_LEN 6
@@ -19,5 +22,13 @@ int names_account_email(const char *name, char *out, size_t outsz);
 /* A stable 6-character suffix derived from a string (for an Account CR
  * that lacks the iamUserId label: derived from metadata.uid). */
 void names_suffix_from(const char *seed, char *out);
+
+/* Store index over AWSFederatedAccountAccesses: the "namespace/name" key of
+ * the AWSFederatedRole an access references (the access's own namespace
+ * when the reference has none). Both federated controllers look accesses
+ * up by it, on the one shared cache. */
+#define NAMES_IX_ACCESS_ROLE "access.roleRef"
+void names_ix_access_role(const json_t *access, struct store_values *out,
+                          void *arg);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "aws/core/creds.h"
 #include "cache/store.h"
+#include "controllers/common/names.h"
 #include "controllers/common/obj.h"
 #include "controllers/federatedaccess/exec_int.h"
 #include "k8s/config.h"
@@ -16,22 +17,6 @@
 static const struct k8s_gvr gvr_access = {
   "aws.managed.openshift.io", "v1alpha1", "awsfederatedaccountaccesses", true
 };
-
-#define IX_ROLE "fa.roleRef"
-
-/* The role an access references: "ns/name", ns defaulting to its own. */
-static void ix_role(const json_t *a, struct store_values *out, void *arg)
-{
-  const char *ns = obj_str(a, "spec.awsFederatedRole.namespace");
-  const char *name = obj_str(a, "spec.awsFederatedRole.name");
-  char key[STORE_KEY_MAX];
-
-  (void)arg;
-  if (str_empty(ns))
-    ns = obj_namespace(a);
-  if (!str_empty(name) && str_fmt(key, sizeof(key), "%s/%s", ns, name) >= 0)
-    store_values_add(out, key);
-}
 
 time_t fa__now(const struct fa_exec *e)
 {
@@ -48,7 +33,9 @@ struct fa_exec *fa_exec_new(const struct fa_exec_deps *d)
     return NULL;
   e->d = *d;
   e->run = exec_runner_new(&fa_desc, e, &rd);
-  rc = d->accesses ? store_add_index(d->accesses, IX_ROLE, ix_role, NULL) : 0;
+  rc = d->accesses ? store_add_index(d->accesses, NAMES_IX_ACCESS_ROLE,
+                                     names_ix_access_role, NULL)
+                   : 0;
   if (!e->run || (rc && rc != OP_EEXIST)) {
     exec_runner_free(e->run);
     free(e);
@@ -194,7 +181,7 @@ static void role_to_accesses(const json_t *r, struct ctrl_keys *out, void *arg)
   size_t i, n = 0;
 
   if (!store_obj_key(r, key, sizeof(key)))
-    v = store_by_index_new(e->d.accesses, IX_ROLE, key, &n);
+    v = store_by_index_new(e->d.accesses, NAMES_IX_ACCESS_ROLE, key, &n);
   for (i = 0; i < n; i++)
     if (!store_obj_key(v[i], key, sizeof(key)))
       ctrl_keys_add(out, key);

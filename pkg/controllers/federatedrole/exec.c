@@ -8,6 +8,7 @@
 
 #include "aws/api.h"
 #include "cache/store.h"
+#include "controllers/common/names.h"
 #include "controllers/common/obj.h"
 #include "controllers/federatedrole/plan.h"
 #include "log/log.h"
@@ -308,21 +309,7 @@ static int start_aws(struct exec_job *b)
   }
 }
 
-#define IX_REF "frole.roleRef"
 #define IX_LABEL "frole.roleLabel"
-
-/* The role an access names in its spec: "ns/name". */
-static void ix_ref(const json_t *a, struct store_values *out, void *arg)
-{
-  const char *ns = obj_str(a, "spec.awsFederatedRole.namespace");
-  const char *name = obj_str(a, "spec.awsFederatedRole.name");
-  char key[STORE_KEY_MAX];
-
-  (void)arg;
-  if (!str_empty(ns) && !str_empty(name) &&
-      str_fmt(key, sizeof(key), "%s/%s", ns, name) >= 0)
-    store_values_add(out, key);
-}
 
 /* The role name an access is labelled with. */
 static void ix_label(const json_t *a, struct store_values *out, void *arg)
@@ -336,7 +323,9 @@ static void ix_label(const json_t *a, struct store_values *out, void *arg)
 
 static int add_indexes(struct store *s)
 {
-  int rc = s ? store_add_index(s, IX_REF, ix_ref, NULL) : 0;
+  int rc =
+      s ? store_add_index(s, NAMES_IX_ACCESS_ROLE, names_ix_access_role, NULL)
+        : 0;
 
   if (s && (!rc || rc == OP_EEXIST))
     rc = store_add_index(s, IX_LABEL, ix_label, NULL);
@@ -350,7 +339,7 @@ static const json_t **role_accesses(const struct frole_exec *e,
 {
   char key[STORE_KEY_MAX];
   bool keyed = !store_obj_key(role, key, sizeof(key));
-  struct exec_ix q[] = { { keyed ? IX_REF : NULL, key },
+  struct exec_ix q[] = { { keyed ? NAMES_IX_ACCESS_ROLE : NULL, key },
                          { obj_name(role) ? IX_LABEL : NULL, obj_name(role) } };
 
   return exec_store_by_index(e->d.accesses, q, 2, n);

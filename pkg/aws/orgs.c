@@ -29,6 +29,8 @@ static int car_item(const json_t *o, void *elem)
   s->state = aws_js_str_new(o, "State");
   s->account_id = aws_js_str_new(o, "AccountId");
   s->failure_reason = aws_js_str_new(o, "FailureReason");
+  s->requested_at = json_number_value(json_object_get(o, "RequestedTimestamp"));
+  s->completed_at = json_number_value(json_object_get(o, "CompletedTimestamp"));
   return s->state ? 0 : OP_EPARSE;
 }
 

@@ -17,6 +17,8 @@ struct aws_org_car_status {
   char *state; /* IN_PROGRESS, SUCCEEDED, FAILED */
   char *account_id;
   char *failure_reason;
+  /* epoch seconds (JSON 1.1 timestamps); 0 = absent */
+  double requested_at, completed_at;
 };
 struct aws_org_account {
   char *id, *arn, *name, *email, *status;

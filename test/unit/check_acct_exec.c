@@ -1022,6 +1022,10 @@ START_TEST(lifecycle_to_ready)
   /* the Secret object sent was wiped after the call; ours is a copy made
    * by the fake before that, which is what the API server keeps */
   ck_assert_int_eq(count(calls, "TagResource"), 1);
+  /* this process wrote the e-mail itself: no recovery listing before
+   * its CreateAccount */
+  ck_assert_int_eq(count(calls, "ListCreateAccountStatus"), 0);
+  ck_assert_int_eq(count(calls, "ListAccounts"), 0);
   ck_assert_int_eq(count(calls, "CreateRole"), 1);
   ck_assert_int_eq(count(calls, "CreateUser"), 1);
   ck_assert_int_eq(count(calls, "RunInstances"), 2); /* two regions */

@@ -225,8 +225,15 @@ static void verdict_changed(void *arg)
   (*(int *)arg)++;
 }
 
+static int slots_freed;
+static void slot_freed(void *arg)
+{
+  (*(int *)arg)++;
+}
+
 START_TEST(watcher_polls_every_page)
 {
+  int calls;
   uv_loop_t loop;
   struct aws_api api = { 0 };
   struct exec_aws_opts ao = { .api = &api };
@@ -286,6 +293,35 @@ START_TEST(watcher_polls_every_page)
   ck_assert(!exec_watcher_create_slot_free(w)); /* 3 + 2 */
   exec_watcher_create_end(w, "ns/c");
   ck_assert(exec_watcher_create_slot_free(w));
+  exec_watcher_create_end(w, "ns/a");
+  exec_watcher_create_end(w, "ns/b");
+  /* our own CreateAccount counts in the total until a listing sees it;
+   * its end frees the slot and tells the Account executor, listing
+   * nothing */
+  slots_freed = 0;
+  exec_watcher_on_slot(w, slot_freed, &slots_freed);
+  exec_watcher_create_sent(w, "ns/d");
+  ck_assert_int_eq(exec_watcher_total(w), 6);
+  ck_assert(!exec_watcher_limit_allows(w)); /* 6 of 6 */
+  calls = n_list_calls;
+  exec_watcher_create_end(w, "ns/d");
+  ck_assert_int_eq(slots_freed, 1);
+  ck_assert_int_eq(n_list_calls, calls);
+  ck_assert_int_eq(exec_watcher_total(w), 6);
+  exec_watcher_poll(w); /* the listing counts it (here: the fixed 5) */
+  drain();
+  ck_assert_int_eq(exec_watcher_total(w), 5);
+  exec_watcher_on_slot(w, NULL, NULL);
+  /* the creation-time estimate: the median of the latest */
+  ck_assert(exec_watcher_create_estimate(w) == 0);
+  exec_watcher_create_took(w, 3.0);
+  exec_watcher_create_took(w, 5.0);
+  exec_watcher_create_took(w, -1.0); /* ignored */
+  exec_watcher_create_took(w, 4.0);
+  ck_assert(exec_watcher_create_estimate(w) == 4.0);
+  for (int i = 0; i < EXEC_WATCH_DURATIONS; i++)
+    exec_watcher_create_took(w, 60.0);
+  ck_assert(exec_watcher_create_estimate(w) == 60.0);
   /* a lower limit from the ConfigMap applies at once */
   json_decref(cmo);
   cmo = cm("5");

@@ -78,7 +78,8 @@ enum {
   F_NO_SLOT = 2,
   F_SECRET = 4,
   F_OPTING9 = 8,
-  F_BYOC = 16
+  F_BYOC = 16,
+  F_EST10 = 32 /* the organization's creations take 10 s */
 };
 
 struct row {
@@ -196,6 +197,8 @@ static void check_expect(const struct row *r, const struct acct_step *s)
     else if (!strncmp(e, "work=", 5))
       err = json_array_size(s->work) == strtoul(e + 5, NULL, 10) ? NULL
                                                                  : "work size";
+    else if (!strcmp(e, "wants_slot"))
+      err = s->wants_slot ? NULL : "wants_slot not set";
     else if (!strncmp(e, "why~", 4))
       err = strstr(s->why, e + 4) ? NULL : s->why;
     else if (!strncmp(e, "mode=", 5)) /* enum acct_creds */
@@ -236,6 +239,7 @@ static void run_row(const struct row *r, unsigned case_poll_s)
   sn.byoc_creds = (r->flags & F_BYOC) != 0;
   sn.accounts_opting_in = (r->flags & F_OPTING9) ? 9 : 8;
   sn.case_poll_s = case_poll_s;
+  sn.create_estimate_s = (r->flags & F_EST10) ? 10.0 : 0;
   obs.regions = regions;
   obs.work = regions; /* the aux value, whichever the action reads */
   if (obs.at == 0)
@@ -279,6 +283,24 @@ END_TEST
 START_TEST(poll_interval)
 {
   run_row(&poll_rows[_i].r, poll_rows[_i].case_poll_s);
+}
+END_TEST
+
+/* The status poll after a CreateAccount request: just after the
+ * organization's usual creation time, then a sixteenth of the time spent;
+ * without an estimate a quarter; never more than a minute. */
+START_TEST(create_poll_times)
+{
+  ck_assert_uint_eq(acct_create_poll_ms(0, 10.0), 10050);
+  ck_assert_uint_eq(acct_create_poll_ms(4000, 10.0), 6050);
+  ck_assert_uint_eq(acct_create_poll_ms(10050, 10.0), 628);
+  ck_assert_uint_eq(acct_create_poll_ms(1050, 1.0), 250);
+  ck_assert_uint_eq(acct_create_poll_ms(90000, 60.0), 5625);
+  ck_assert_uint_eq(acct_create_poll_ms(3600000, 60.0), 60000);
+  ck_assert_uint_eq(acct_create_poll_ms(0, 0), 1000);
+  ck_assert_uint_eq(acct_create_poll_ms(2000, 0), 1000);
+  ck_assert_uint_eq(acct_create_poll_ms(20000, 0), 5000);
+  ck_assert_uint_eq(acct_create_poll_ms(600000, 0), 60000);
 }
 END_TEST
 
@@ -464,6 +486,7 @@ static Suite *plan_account_suite(void)
   tcase_add_loop_test(tc, poll_interval, 0,
                       (int)(sizeof(poll_rows) / sizeof(poll_rows[0])));
   tcase_add_test(tc, null_snapshot);
+  tcase_add_test(tc, create_poll_times);
   tcase_add_loop_test(tc, wrong_type_fields, 0,
                       (int)(sizeof(wrong_types) / sizeof(wrong_types[0])));
   tcase_add_test(tc, valid_types);

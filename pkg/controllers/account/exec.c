@@ -24,6 +24,16 @@ time_t acct__now(const struct acct_exec *e)
   return e->d.now ? e->d.now(e->d.now_arg) : time(NULL);
 }
 
+/* With an injected clock (tests) its seconds, else the wall clock in ms. */
+uint64_t acct__now_ms(const struct acct_exec *e)
+{
+  struct timespec ts;
+
+  if (e->d.now || clock_gettime(CLOCK_REALTIME, &ts) != 0)
+    return (uint64_t)acct__now(e) * 1000u;
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 struct acct_exec *acct_exec_new(const struct acct_exec_deps *d)
 {
   struct acct_exec *e = calloc(1, sizeof(*e));
@@ -35,6 +45,7 @@ struct acct_exec *acct_exec_new(const struct acct_exec_deps *d)
     return NULL;
   e->d = *d;
   map_init(&e->ccs);
+  map_init(&e->slot_waiters);
   str_copy(e->ns, d->ns ? d->ns : "aws-account-operator", sizeof(e->ns));
   e->d.ns = e->ns;
   e->run = exec_runner_new(&acct_desc, e, &rd);
@@ -52,6 +63,7 @@ void acct_exec_free(struct acct_exec *e)
     return;
   exec_runner_free(e->run);
   acct__ccs_free_all(e);
+  map_cleanup(&e->slot_waiters, NULL, NULL);
   free(e);
 }
 
@@ -97,6 +109,7 @@ void acct__aws_finish(struct acct_job *j, int err, const struct aws_error *ae)
   if (err && ae)
     str_copy(j->obs.aws_code, ae->code, sizeof(j->obs.aws_code));
   j->obs.at = acct__now(j->e);
+  j->obs.at_ms = acct__now_ms(j->e);
   if (j->st.action == ACCT_CLEANUP_IAM || j->st.action == ACCT_CLEANUP_IAM_STEP)
     j->obs.work = j->aux;
   else
@@ -162,6 +175,8 @@ static int snap_plan(struct acct_job *j, bool secret_unknown, bool byoc_unknown)
   sn.claim = acct__claim_of(e, b->obj);
   sn.cfg = exec_cfg_get(e->d.cfg);
   sn.now = acct__now(e);
+  sn.now_ms = acct__now_ms(e);
+  sn.create_estimate_s = exec_watcher_create_estimate(e->d.watcher);
   sn.limit_allows = e->d.watcher && exec_watcher_limit_allows(e->d.watcher);
   sn.create_slot_free =
       e->d.watcher && exec_watcher_create_slot_free(e->d.watcher);

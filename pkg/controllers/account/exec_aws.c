@@ -148,6 +148,7 @@ static void created(int err, const struct aws_error *ae,
   str_copy(j->obs.request_id, r->status.id, sizeof(j->obs.request_id));
   str_copy(j->obs.create_state, r->status.state ? r->status.state : "",
            sizeof(j->obs.create_state));
+  j->obs.requested_at = r->status.requested_at;
   if (!str_eq(r->status.state, "IN_PROGRESS") && !str_empty(r->status.state))
     exec_watcher_create_end(j->e->d.watcher, j->base.key);
   log_info("account", "%s: CreateAccount request %s (%s)", j->base.key,
@@ -170,7 +171,7 @@ static int create_account(struct acct_job *j)
   };
   int rc;
 
-  exec_watcher_create_begin(j->e->d.watcher, j->base.key);
+  exec_watcher_create_sent(j->e->d.watcher, j->base.key);
   rc = API(j)->create_account(API(j), &j->mgmt_t, &rq, created, j);
   if (rc)
     exec_watcher_create_end(j->e->d.watcher, j->base.key);
@@ -192,6 +193,11 @@ static void described_create(int err, const struct aws_error *ae,
            sizeof(j->obs.failure_reason));
   str_copy(j->obs.account_id, s->account_id ? s->account_id : "",
            sizeof(j->obs.account_id));
+  j->obs.requested_at = s->requested_at;
+  if (str_eq(s->state, "SUCCEEDED") && s->completed_at > s->requested_at &&
+      s->requested_at > 0)
+    exec_watcher_create_took(j->e->d.watcher,
+                             s->completed_at - s->requested_at);
   if (str_eq(s->state, "IN_PROGRESS"))
     exec_watcher_create_begin(j->e->d.watcher, j->base.key);
   else

@@ -1,10 +1,12 @@
 /* Account controller: its descriptor (exec.h). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "cache/store.h"
 #include "config/config.h"
 #include "controllers/account/exec_int.h"
 #include "controllers/common/obj.h"
+#include "log/log.h"
 #include "util/err.h"
 #include "util/str.h"
 
@@ -24,9 +26,62 @@ static void gone(void *ctl, const char *key)
 {
   struct acct_exec *e = ctl;
 
+  free(map_del(&e->slot_waiters, key));
   if (e->d.watcher)
     exec_watcher_create_end(e->d.watcher, key);
   acct__ccs_forget(e, key);
+}
+
+#define SLOT_WAKE 10
+
+/* A CreateAccount slot freed: wake some Accounts waiting for one, twice
+ * the usual number of slots (one that no longer needs it must not keep
+ * the others asleep until their safety requeue); the rest wait for the
+ * next. Waking every waiter would re-plan a whole fill per creation. */
+static void slot_freed(void *arg)
+{
+  struct acct_exec *e = arg;
+  struct ctrl *c = exec_runner_ctrl(e->run);
+  const char *k;
+  void *v;
+  char *keys[SLOT_WAKE];
+  size_t i = 0, n = 0;
+
+  while (n < SLOT_WAKE && map_next(&e->slot_waiters, &i, &k, &v))
+    keys[n++] = strdup(k);
+  for (i = 0; i < n; i++) {
+    if (keys[i]) {
+      map_del(&e->slot_waiters, keys[i]);
+      if (c)
+        ctrl_enqueue(c, keys[i]);
+    }
+    free(keys[i]);
+  }
+}
+
+static void planned(struct exec_job *b, int rc)
+{
+  struct acct_job *j = (struct acct_job *)b;
+
+  if (rc == 0 && j->st.wants_slot)
+    map_put(&j->e->slot_waiters, b->key, NULL, NULL);
+}
+
+/* This process added the e-mail itself (a conflict-checked write over an
+ * object without it): nothing to recover before its first CreateAccount. */
+static void written(struct exec_job *b)
+{
+  struct acct_job *j = (struct acct_job *)b;
+  struct acct_obs o = { .action = ACCT_RECOVER, .own_email = true };
+
+  if (j->st.action != ACCT_UPDATE || obj_annotation(b->obj, ACCT_ANN_EMAIL) ||
+      !obj_annotation(j->st.object_new, ACCT_ANN_EMAIL))
+    return;
+  o.at = acct__now(j->e);
+  o.at_ms = acct__now_ms(j->e);
+  if (exec_job_remember(b, &o))
+    log_warn("account", "%s: out of memory; recovering before CreateAccount",
+             b->key);
 }
 
 static void *new_ctl(struct exec_shared *s, struct exec_runner **run)
@@ -44,6 +99,8 @@ static void *new_ctl(struct exec_shared *s, struct exec_runner **run)
   };
   struct acct_exec *e = acct_exec_new(&d);
 
+  if (e)
+    exec_watcher_on_slot(s->watcher, slot_freed, e);
   *run = e ? e->run : NULL;
   return e;
 }
@@ -103,7 +160,9 @@ const struct exec_desc acct_desc = {
   .free_ctl = free_ctl,
   .prepare = acct__prepare,
   .plan = acct__plan,
+  .planned = planned,
   .starting = acct__starting,
+  .written = written,
   .gone = gone,
   .job_cleanup = acct__job_cleanup,
 };

@@ -13,6 +13,8 @@ struct acct_exec {
   /* CCS/STS role-chain handles per Account key (exec_ccs.c), so a chain
    * is assumed once per session, not once per step. */
   struct map ccs;
+  /* Keys whose plan waits for a CreateAccount slot (exec_desc.c). */
+  struct map slot_waiters;
 };
 
 /* One reconcile in flight (base.obj: the owned copy of the Account). */
@@ -47,6 +49,7 @@ struct acct_job {
  * requeue at once. */
 void acct__aws_finish(struct acct_job *j, int err, const struct aws_error *ae);
 time_t acct__now(const struct acct_exec *e);
+uint64_t acct__now_ms(const struct acct_exec *e);
 
 /* The descriptor's functions (exec.c). */
 int acct__prepare(struct exec_job *b);

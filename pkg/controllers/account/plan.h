@@ -234,6 +234,9 @@ struct acct_step {
   bool need_iam_secret;
   /* Likewise for the snapshot's byoc_unknown. */
   bool need_byoc;
+  /* ACCT_DONE waiting for a CreateAccount slot: the executor wakes the
+   * key when a slot frees (the requeue is only a safety net). */
+  bool wants_slot;
 };
 
 /* The outcome of the last AWS action executed for this key (the
@@ -261,7 +264,16 @@ struct acct_obs {
   int hanging;           /* ACCT_REGION_CLEANUP: instances terminated */
   const json_t *regions; /* ACCT_DESCRIBE_REGIONS: borrowed array of names */
   const json_t *work;    /* ACCT_CLEANUP_IAM(_STEP): borrowed work list */
-  time_t at;             /* when the result arrived */
+  /* ACCT_CREATE_ACCOUNT, ACCT_DESCRIBE_CREATE: AWS's RequestedTimestamp
+   * (epoch s, 0 = absent), for sub-second polling. */
+  double requested_at;
+  /* ACCT_RECOVER not called but known empty: this process itself added
+   * ACCT_ANN_EMAIL (a conflict-checked write) and has not called
+   * CreateAccount since, so no request can use that e-mail. Holds
+   * whatever its age; a restart forgets it and recovers. */
+  bool own_email;
+  time_t at;      /* when the result arrived */
+  uint64_t at_ms; /* the same in ms (wall clock) */
 };
 
 struct acct_snap {
@@ -269,6 +281,10 @@ struct acct_snap {
   const json_t *claim;     /* AccountClaim spec.claimLink(Namespace), or NULL */
   const struct opcfg *cfg; /* NULL = ConfigMap missing or invalid */
   time_t now;
+  uint64_t now_ms; /* the same in ms (0 = now * 1000) */
+  /* How long the organization's recent CreateAccount requests took (s;
+   * 0 = unknown): the first status poll waits about that long. */
+  double create_estimate_s;
   bool limit_allows;      /* account watcher: total < account-limit */
   bool create_slot_free;  /* org-wide in-flight CreateAccount < cap */
   bool iam_secret_exists; /* <name>-secret exists */
@@ -296,6 +312,11 @@ const char *acct_action_name(enum acct_action a);
 
 /* Decide the next step. 0, or OP_EINVAL for a snapshot without account. */
 int acct_plan(const struct acct_snap *snap, struct acct_step *out);
+
+/* ms from a DescribeCreateAccountStatus poll made elapsed_ms after the
+ * request to the next one, given the organization's recent creation time
+ * est_s (0 = unknown); elapsed_ms 0 = the first poll after the request. */
+uint64_t acct_create_poll_ms(uint64_t elapsed_ms, double est_s);
 
 /* What a server without the CRD schema lets through and the plan must not
  * act on (spec fields of the wrong JSON type, an awsAccountID that is not

@@ -257,6 +257,7 @@ void exec_watcher_close(struct exec_watcher *w);
 /* false until the first successful poll and after any error. */
 bool exec_watcher_limit_allows(const struct exec_watcher *w);
 bool exec_watcher_has_total(const struct exec_watcher *w);
+/* The listed total plus CreateAccount calls sent since that listing. */
 long long exec_watcher_total(const struct exec_watcher *w);
 long long exec_watcher_in_progress(const struct exec_watcher *w);
 /* Polls completed (ok or failed); tests wait on it. */
@@ -269,11 +270,22 @@ const json_t *exec_watcher_accounts(const struct exec_watcher *w,
 void exec_watcher_limit(void *arg, bool *allows, bool *has_total,
                         long long *total);
 
-/* Our own CreateAccount requests in flight (begin at the call, end when
- * DescribeCreateAccountStatus leaves IN_PROGRESS or on failure; an end
- * starts a poll, so the count follows the organization). */
+/* Our own CreateAccount requests in flight: sent at the call (it also
+ * counts in the total until the next listing), begin when a request is
+ * found IN_PROGRESS (after a restart), end when DescribeCreateAccountStatus
+ * sees it leave IN_PROGRESS or the call failed. An end frees the slot at
+ * once and calls the on_slot function. */
+void exec_watcher_create_sent(struct exec_watcher *w, const char *key);
 void exec_watcher_create_begin(struct exec_watcher *w, const char *key);
 void exec_watcher_create_end(struct exec_watcher *w, const char *key);
+void exec_watcher_on_slot(struct exec_watcher *w, void (*fn)(void *arg),
+                          void *arg);
+/* A creation took secs (AWS's CompletedTimestamp - RequestedTimestamp);
+ * the estimate is the median of the latest EXEC_WATCH_DURATIONS, 0 before
+ * the first: when to look at a new request. */
+#define EXEC_WATCH_DURATIONS 8
+void exec_watcher_create_took(struct exec_watcher *w, double secs);
+double exec_watcher_create_estimate(const struct exec_watcher *w);
 unsigned exec_watcher_own_in_flight(const struct exec_watcher *w);
 /* Our own in flight + the watcher's IN_PROGRESS < create_cap. */
 bool exec_watcher_create_slot_free(const struct exec_watcher *w);

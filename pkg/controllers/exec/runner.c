@@ -169,6 +169,13 @@ void exec_job_observed(struct exec_job *j, int err, const char *aws_code,
   exec_job_finish(j, &res);
 }
 
+int exec_job_remember(struct exec_job *j, const void *obs)
+{
+  struct exec_runner *r = j->r;
+
+  return r->obs && obs ? exec_obs_put(r->obs, j->key, obs, NULL) : 0;
+}
+
 /* ---- writes ------------------------------------------------------------- */
 
 static void write_done(int err, json_t *obj, const struct op_error *det,

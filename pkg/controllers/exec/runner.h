@@ -180,6 +180,9 @@ void exec_job_prepared(struct exec_job *j, int err);
  * the log and the reconcile metric. */
 void exec_job_observed(struct exec_job *j, int err, const char *aws_code,
                        const void *obs, json_t *aux_new);
+/* Store obs as the key's observation without a call (what the job's own
+ * write taught); 0 or OP_ENOMEM. */
+int exec_job_remember(struct exec_job *j, const void *obs);
 /* End the job with res (frees it). */
 void exec_job_finish(struct exec_job *j, const struct ctrl_result *res);
 

@@ -93,6 +93,7 @@ static void shared_stop(void *arg)
   exec_aws_detach(s->aws);
   exec_cfg_detach(s->opcfg);
   exec_watcher_on_change(s->watcher, NULL, NULL);
+  exec_watcher_on_slot(s->watcher, NULL, NULL);
   s->stopping = true;
   /* one for the AWS client, one per runner, one held until all started */
   s->closing = 2 + (unsigned)s->nunits;

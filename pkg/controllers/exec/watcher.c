@@ -25,6 +25,15 @@ struct exec_watcher {
   json_t *listing, *building;
   time_t listing_started, started;
   struct map own; /* keys with a CreateAccount in flight */
+  /* CreateAccount calls sent by this process; at the start of the
+   * listing the current total comes from (they raise the total until the
+   * next listing counts them). */
+  unsigned long long sent, sent_at_start, sent_seen;
+  /* Durations (s) of the latest completed creations, a ring. */
+  double dur[EXEC_WATCH_DURATIONS];
+  size_t ndur, dur_next;
+  void (*slot_fn)(void *arg);
+  void *slot_arg;
   struct {
     void (*fn)(void *arg);
     void *arg;
@@ -112,6 +121,7 @@ static void finish(struct exec_watcher *w, int err, const char *what)
     w->in_progress = w->n_prog;
     w->total = w->n_active + w->n_prog;
     w->own_seen = w->own_at_start;
+    w->sent_seen = w->sent_at_start;
     json_decref(w->listing);
     w->listing = w->building;
     w->building = NULL;
@@ -232,6 +242,7 @@ void exec_watcher_poll(struct exec_watcher *w)
   w->token[0] = 0;
   w->started = time(NULL);
   w->own_at_start = (unsigned)map_len(&w->own);
+  w->sent_at_start = w->sent;
   json_decref(w->building);
   w->building = json_array();
   list_accounts(w);
@@ -291,9 +302,15 @@ void exec_watcher_close(struct exec_watcher *w)
   }
 }
 
+/* The listed total plus our creations the listing has not seen. */
+static long long current_total(const struct exec_watcher *w)
+{
+  return w->total + (long long)(w->sent - w->sent_seen);
+}
+
 bool exec_watcher_limit_allows(const struct exec_watcher *w)
 {
-  return exec_limit_allows(w->ok, w->total, exec_cfg_get(w->o.cfg));
+  return exec_limit_allows(w->ok, current_total(w), exec_cfg_get(w->o.cfg));
 }
 
 bool exec_watcher_has_total(const struct exec_watcher *w)
@@ -303,7 +320,7 @@ bool exec_watcher_has_total(const struct exec_watcher *w)
 
 long long exec_watcher_total(const struct exec_watcher *w)
 {
-  return w->total;
+  return current_total(w);
 }
 
 long long exec_watcher_in_progress(const struct exec_watcher *w)
@@ -331,7 +348,7 @@ void exec_watcher_limit(void *arg, bool *allows, bool *has_total,
 
   *allows = w ? exec_watcher_limit_allows(w) : false;
   *has_total = w ? w->ok : false;
-  *total = w ? w->total : 0;
+  *total = w ? current_total(w) : 0;
 }
 
 void exec_watcher_create_begin(struct exec_watcher *w, const char *key)
@@ -340,13 +357,62 @@ void exec_watcher_create_begin(struct exec_watcher *w, const char *key)
     map_put(&w->own, key, NULL, NULL);
 }
 
-/* A request that left IN_PROGRESS changed the organization: count again. */
+void exec_watcher_create_sent(struct exec_watcher *w, const char *key)
+{
+  if (!w)
+    return;
+  w->sent++;
+  exec_watcher_create_begin(w, key);
+}
+
+/* A request left IN_PROGRESS: its slot is free at once (our own count
+ * drops; the total already counts the account, see sent). The next
+ * listing is the 5-minute one: listing every page of the organization
+ * per creation cost more Organizations calls than the creation itself. */
 void exec_watcher_create_end(struct exec_watcher *w, const char *key)
 {
   if (!w || !map_has(&w->own, key))
     return;
   map_del(&w->own, key);
-  exec_watcher_poll(w);
+  if (w->slot_fn)
+    w->slot_fn(w->slot_arg);
+}
+
+void exec_watcher_on_slot(struct exec_watcher *w, void (*fn)(void *arg),
+                          void *arg)
+{
+  if (!w)
+    return;
+  w->slot_fn = fn;
+  w->slot_arg = arg;
+}
+
+void exec_watcher_create_took(struct exec_watcher *w, double secs)
+{
+  if (!w || !(secs > 0) || secs > 24 * 3600)
+    return;
+  w->dur[w->dur_next] = secs;
+  w->dur_next = (w->dur_next + 1) % EXEC_WATCH_DURATIONS;
+  if (w->ndur < EXEC_WATCH_DURATIONS)
+    w->ndur++;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+
+  return (x > y) - (x < y);
+}
+
+double exec_watcher_create_estimate(const struct exec_watcher *w)
+{
+  double v[EXEC_WATCH_DURATIONS];
+
+  if (!w || !w->ndur)
+    return 0;
+  memcpy(v, w->dur, w->ndur * sizeof(v[0]));
+  qsort(v, w->ndur, sizeof(v[0]), cmp_double);
+  return v[w->ndur / 2];
 }
 
 unsigned exec_watcher_own_in_flight(const struct exec_watcher *w)

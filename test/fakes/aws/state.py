@@ -403,6 +403,9 @@ class State:
     def _due_car(self, now, r):
         if r['State'] == 'IN_PROGRESS':
             self._finish_create(r, now)
+            # AWS reports when the request completed, not when someone
+            # looked (the tick runs at the next request)
+            r['CompletedTimestamp'] = r['_done_at']
         self.pending_creates.discard(r['Id'])
 
     def _due_close(self, now, a):

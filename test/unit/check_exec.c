@@ -346,6 +346,58 @@ START_TEST(watcher_polls_every_page)
 }
 END_TEST
 
+/* A ConfigMap change lists the organization again only when the last
+ * listing failed or the partition changed: a new limit applies to the
+ * total as it is. */
+START_TEST(watcher_relists_on_partition_change_only)
+{
+  uv_loop_t loop;
+  struct aws_api api = { 0 };
+  struct exec_aws_opts ao = { .api = &api };
+  struct exec_aws *aws;
+  struct exec_cfg *c = exec_cfg_new(NULL, NULL);
+  struct exec_watcher_opts wo = { 0 };
+  struct exec_watcher *w;
+  json_t *cmo = cm("6"), *sec = secret();
+  int calls;
+
+  uv_loop_init(&loop);
+  L = &loop;
+  in_flight = fail_accounts = n_list_calls = 0;
+  api.list_accounts = f_accounts;
+  api.list_create_account_status = f_cars;
+  ck_assert_int_eq(exec_aws_new(L, NULL, &ao, &aws), 0);
+  exec_aws_apply_secret(aws, sec);
+  wo.aws = aws;
+  wo.cfg = c;
+  w = exec_watcher_new(L, &wo);
+  ck_assert_int_eq(exec_watcher_start(w), 0);
+  exec_cfg_apply(c, cmo);
+  while (exec_watcher_polls(w) < 2 || in_flight > 0)
+    uv_run(L, UV_RUN_ONCE);
+  ck_assert(exec_watcher_limit_allows(w)); /* 5 < 6 */
+  calls = n_list_calls;
+  json_decref(cmo);
+  cmo = cm("5");
+  exec_cfg_apply(c, cmo);
+  drain();
+  ck_assert_int_eq(n_list_calls, calls);
+  ck_assert(!exec_watcher_limit_allows(w)); /* the new limit, at once */
+  json_object_set_new(json_object_get(cmo, "data"), "fedramp",
+                      json_string("true"));
+  exec_cfg_apply(c, cmo);
+  drain();
+  ck_assert_int_gt(n_list_calls, calls);
+  exec_watcher_close(w);
+  exec_cfg_free(c);
+  exec_aws_close(aws, NULL, NULL);
+  uv_run(L, UV_RUN_DEFAULT);
+  ASSERT_LOOP_CLEAN(&loop);
+  json_decref(cmo);
+  json_decref(sec);
+}
+END_TEST
+
 START_TEST(secret_to_creds)
 {
   uv_loop_t loop;
@@ -551,6 +603,7 @@ static Suite *exec_suite(void)
   tcase_add_test(tc, obs_table);
   tcase_add_test(tc, limit_maths);
   tcase_add_test(tc, watcher_polls_every_page);
+  tcase_add_test(tc, watcher_relists_on_partition_change_only);
   tcase_add_test(tc, secret_to_creds);
   tcase_add_test(tc, config_reload);
   tcase_add_test(tc, account_gauges_and_durations);

@@ -34,6 +34,7 @@ struct exec_watcher {
   size_t ndur, dur_next;
   void (*slot_fn)(void *arg);
   void *slot_arg;
+  char partition[32]; /* the ConfigMap's when a listing was last asked */
   struct {
     void (*fn)(void *arg);
     void *arg;
@@ -253,9 +254,18 @@ static void on_timer(uv_timer_t *t)
   exec_watcher_poll(t->data);
 }
 
+/* A new limit applies to the total as it is; only a failed (or not yet
+ * made) listing, or one of the other partition, is redone at once. */
 static void on_cfg(void *arg)
 {
-  exec_watcher_poll(arg);
+  struct exec_watcher *w = arg;
+  const struct opcfg *c = exec_cfg_get(w->o.cfg);
+  const char *part = c ? opcfg_partition(c) : "";
+
+  if (w->ok && !w->running && str_eq(part, w->partition))
+    return;
+  str_copy(w->partition, part, sizeof(w->partition));
+  exec_watcher_poll(w);
 }
 
 struct exec_watcher *exec_watcher_new(uv_loop_t *loop,

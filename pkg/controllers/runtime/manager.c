@@ -76,6 +76,10 @@ struct mgr {
   struct k8s_config *kcfg;
   struct httpc *h;
   struct k8s_client *client;
+  /* Events go through a client of their own, as controller-runtime's
+   * recorder does: its rate limit is not the one reconciles wait on. */
+  struct k8s_client *ev_client;
+  unsigned clients_open;
   struct k8s_recorder *rec;
   struct inf *inf[MGR_NKINDS];
   struct k8s_leader *le;
@@ -395,7 +399,10 @@ static void client_closed(void *arg)
 {
   struct mgr *m = arg;
 
+  if (m->clients_open > 0 && --m->clients_open > 0)
+    return;
   m->client = NULL;
+  m->ev_client = NULL;
   if (m->h)
     httpc_close(m->h, httpc_closed, m);
 }
@@ -408,6 +415,11 @@ static void close_client(struct mgr *m)
   m->client_closing = true;
   uv_timer_stop(&m->release_timer);
   uv_close((uv_handle_t *)&m->release_timer, NULL);
+  m->clients_open = 2;
+  if (m->ev_client)
+    k8s_client_close(m->ev_client, client_closed, m);
+  else
+    client_closed(m);
   if (m->client)
     k8s_client_close(m->client, client_closed, m);
   else
@@ -546,7 +558,9 @@ static int build_clients(struct mgr *m, const struct mgr_opts *o)
   if (!rc)
     rc = k8s_client_new(&m->loop->uv, m->h, m->kcfg, &co, &m->client);
   if (!rc)
-    rc = k8s_recorder_new(&m->loop->uv, m->client, &ro, &m->rec);
+    rc = k8s_client_new(&m->loop->uv, m->h, m->kcfg, &co, &m->ev_client);
+  if (!rc)
+    rc = k8s_recorder_new(&m->loop->uv, m->ev_client, &ro, &m->rec);
   if (!rc)
     rc = build_informers(m);
   return rc;

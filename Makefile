@@ -84,7 +84,8 @@ KUBE       ?=
 .PHONY: all deps test test-unit test-unit-run test-asan test-asan-run \
         test-valgrind test-valgrind-run test-e2e test-e2e-run test-e2e-asan \
         test-e2e-asan-run peers need-pkgs lint fmt run run-local clean \
-        distclean fuzz fuzz-run fuzz-smoke bench
+        distclean fuzz fuzz-run fuzz-smoke bench test-monitoring \
+        monitoring-rules
 .DEFAULT_GOAL := all
 
 all: need-pkgs $(BIN)
@@ -148,6 +149,7 @@ test: deps
 	$(MAKE) lint
 	$(MAKE) -j2 all $(TEST_BINS) $(DRV_BINS)
 	$(MAKE) test-unit-run
+	$(MAKE) test-monitoring
 	@test/stages.sh "e2e=$(MAKE) test-e2e-run" \
 	  "asan=$(MAKE) test-asan-run && $(MAKE) test-e2e-asan-run" \
 	  "valgrind=$(MAKE) UNIT_JOBS=2 test-valgrind-run && $(MAKE) fuzz-smoke"
@@ -155,6 +157,21 @@ test: deps
 
 test-unit: deps
 	$(MAKE) test-unit-run
+
+# Alert rules (deploy/monitoring): promtool's check and unit tests, the
+# PrometheusRule generated from rules.yml unchanged, runbooks and tests for
+# every alert (seconds). The dashboard and the rules against a live
+# Prometheus: test/e2e/test_dashboard.py.
+PROMTOOL ?= /usr/bin/promtool
+test-monitoring:
+	$(PROMTOOL) check rules deploy/monitoring/rules.yml
+	$(PROMTOOL) test rules test/monitoring/*.test.yml
+	$(PY) hack/gen-prometheusrule.py --check
+	$(PY) test/monitoring/check_rules.py
+
+# Regenerate deploy/monitoring/prometheusrule.yaml after editing rules.yml.
+monitoring-rules:
+	$(PY) hack/gen-prometheusrule.py
 
 test-unit-run: need-pkgs $(TEST_BINS)
 	@test/unit/run.sh $(BUILD)/test $(TEST_BINS)

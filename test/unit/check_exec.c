@@ -532,6 +532,35 @@ START_TEST(account_gauges_and_durations)
 }
 END_TEST
 
+/* The configured account-limit is a gauge so that alerts can compare the
+ * organization's count with it; 0 while none is configured. */
+START_TEST(account_limit_gauge)
+{
+  struct met_registry *reg = met_registry_new();
+  struct exec_metrics *m = exec_metrics_new(reg, NULL);
+  struct opcfg c = { .has_account_limit = true, .account_limit = 4800 };
+  struct opcfg none = { .account_limit = 7 };
+  struct buf out;
+
+  ck_assert_int_eq((int)met_value(m->account_limit, NULL), 0);
+  exec_metrics_account_limit(m, &c);
+  buf_init(&out, 1 << 20);
+  ck_assert_int_eq(met_render(reg, &out), 0);
+  ck_assert_ptr_nonnull(strstr(out.data,
+                               "aws_account_operator_aws_account_limit{"
+                               "name=\"aws-account-operator\"} 4800"));
+  buf_cleanup(&out);
+  exec_metrics_account_limit(m, &none); /* account-limit unset */
+  ck_assert_int_eq((int)met_value(m->account_limit, NULL), 0);
+  exec_metrics_account_limit(m, &c);
+  exec_metrics_account_limit(m, NULL); /* ConfigMap deleted */
+  ck_assert_int_eq((int)met_value(m->account_limit, NULL), 0);
+  exec_metrics_account_limit(NULL, &c); /* no registry: no-op */
+  exec_metrics_free(m);
+  met_registry_free(reg);
+}
+END_TEST
+
 /* ---- following one named object ---- */
 
 static char followed[256];
@@ -607,6 +636,7 @@ static Suite *exec_suite(void)
   tcase_add_test(tc, secret_to_creds);
   tcase_add_test(tc, config_reload);
   tcase_add_test(tc, account_gauges_and_durations);
+  tcase_add_test(tc, account_limit_gauge);
   tcase_add_test(tc, follow_named_object);
   suite_add_tcase(s, tc);
   return s;

@@ -3,6 +3,7 @@
 
 #include "cache/store.h"
 #include "controllers/common/obj.h"
+#include "controllers/common/opcfg.h"
 #include "controllers/exec/metrics.h"
 #include "metrics/metrics.h"
 #include "util/str.h"
@@ -41,6 +42,9 @@ struct exec_metrics *exec_metrics_new(struct met_registry *r,
                                     "Accounts in the AWS organization (ACTIVE "
                                     "plus being created)",
                                     NULL));
+  m->account_limit =
+      named(met_gauge(r, "aws_account_operator_aws_account_limit",
+                      "The ConfigMap's account-limit (0 while unset)", NULL));
   m->account_crs = named(met_gauge(r, "aws_account_operator_account_crs",
                                    "Non-CCS Account CRs", crs_l));
   m->account_ccs_crs = named(met_gauge(
@@ -113,6 +117,14 @@ void exec_metrics_reconcile(struct exec_metrics *m, const char *controller,
     e = src = "{OTHER}";
   }
   met_observe(m->reconcile, MET_LV(controller, e, src), seconds);
+}
+
+void exec_metrics_account_limit(struct exec_metrics *m, const struct opcfg *c)
+{
+  if (!m)
+    return;
+  met_set(m->account_limit, NULL,
+          c && c->has_account_limit ? (double)c->account_limit : 0);
 }
 
 void exec_metrics_ready(struct exec_metrics *m, bool ccs, double seconds)

@@ -5,6 +5,7 @@
  *
  * Account side:
  *   aws_account_operator_aws_accounts                  gauge (watcher)
+ *   aws_account_operator_aws_account_limit             gauge (ConfigMap)
  *   aws_account_operator_account_crs{claimed,reused,state}      scrape-time
  *   aws_account_operator_account_ccs_crs{claimed,reused,state}  scrape-time
  *   aws_account_operator_aws_accounts_reusable{legal_id}        scrape-time
@@ -23,10 +24,12 @@
 
 struct met_registry;
 struct met_family;
+struct opcfg;
 struct store;
 
 struct exec_metrics {
   struct met_family *aws_accounts;
+  struct met_family *account_limit; /* ours: so alerts can compare */
   struct met_family *account_crs, *account_ccs_crs, *reusable;
   struct met_family *ready, *ccs_ready;
   struct met_family *reconcile;
@@ -46,6 +49,10 @@ void exec_metrics_collect_accounts(struct exec_metrics *m);
  * without aws_code -> error="{OTHER}", error_source="{OTHER}". */
 void exec_metrics_reconcile(struct exec_metrics *m, const char *controller,
                             double seconds, int err, const char *aws_code);
+/* The configured account-limit; 0 while none is configured (c NULL or
+ * without one: creation is blocked then, and alerts on aws_accounts vs the
+ * limit must not read 0 as a limit). */
+void exec_metrics_account_limit(struct exec_metrics *m, const struct opcfg *c);
 /* Creating -> Ready took seconds (ccs selects the CCS family). */
 void exec_metrics_ready(struct exec_metrics *m, bool ccs, double seconds);
 

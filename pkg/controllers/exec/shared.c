@@ -103,12 +103,13 @@ static void shared_stop(void *arg)
 }
 
 /* Before the watcher's listener: its poll must already go to the
- * ConfigMap's partition. */
+ * ConfigMap's partition. The account-limit gauge follows the same change. */
 static void cfg_partition(void *arg)
 {
   struct exec_shared *s = arg;
   const struct opcfg *c = exec_cfg_get(s->opcfg);
 
+  exec_metrics_account_limit(s->metrics, c);
   if (c && !s->stopping)
     exec_aws_set_partition(s->aws, opcfg_partition(c));
 }

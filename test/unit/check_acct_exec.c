@@ -292,12 +292,34 @@ static int f_regions(struct aws_api *a, const struct aws_target *t,
 }
 #undef OPNAME
 #define OPNAME "DescribeInstances"
+/* Regions with an init instance still alive (launched, not terminated),
+ * as DescribeInstances reports them when report_live is set. */
+static char live_regions[256];
+static bool report_live;
 static int f_instances(struct aws_api *a, const struct aws_target *t,
                        const struct aws_describe_instances_req *rq,
                        aws_describe_instances_cb cb, void *arg)
 {
-  REPLY(ec2_instances_result,
-        calloc(1, sizeof(struct aws_ec2_instances_result)));
+  static const char *const keys[] = { "clusterAccountName", "clusterNamespace",
+                                      "clusterClaimLink",
+                                      "clusterClaimLinkNamespace" };
+  struct aws_ec2_instances_result *r = calloc(1, sizeof(*r));
+  char needle[64];
+
+  str_fmt(needle, sizeof(needle), "%s ", t->region);
+  ck_assert_str_eq(rq->filters.v[0].values[0], "pending");
+  if (report_live && strstr(live_regions, needle)) {
+    r->n = 1;
+    r->v = calloc(1, sizeof(*r->v));
+    r->v[0].instance_id = sdup("i-0123456789");
+    r->v[0].tags = calloc(4, sizeof(*r->v[0].tags));
+    r->v[0].ntags = 4;
+    for (int k = 0; k < 4; k++) {
+      r->v[0].tags[k].key = sdup(keys[k]);
+      r->v[0].tags[k].value = sdup("x");
+    }
+  }
+  REPLY(ec2_instances_result, r);
 }
 #undef OPNAME
 #define OPNAME "DescribeImages"
@@ -374,6 +396,8 @@ static int f_run(struct aws_api *a, const struct aws_target *t,
   ck_assert_str_eq(rq->image_id, "ami-good");
   str_fmt(run_types + strlen(run_types), sizeof(run_types) - strlen(run_types),
           "%s=%s ", t->region, rq->instance_type);
+  str_fmt(live_regions + strlen(live_regions),
+          sizeof(live_regions) - strlen(live_regions), "%s ", t->region);
   str_copy(last_kms, rq->kms_key_id ? rq->kms_key_id : "", sizeof(last_kms));
   r->n = 1;
   r->v = calloc(1, sizeof(*r->v));
@@ -633,6 +657,7 @@ static int k_create(void *a, const struct k8s_gvr *g, const char *ns,
   return 0;
 }
 
+static int n_region_writes;
 static int k_update(void *a, const struct k8s_gvr *g, json_t *obj,
                     k8s_obj_cb cb, void *arg)
 {
@@ -652,6 +677,9 @@ static int k_update(void *a, const struct k8s_gvr *g, json_t *obj,
     return 0;
   }
   n_updates++;
+  if (!str_eq(obj_annotation(obj, ACCT_ANN_REGIONS),
+              cur ? obj_annotation(cur, ACCT_ANN_REGIONS) : NULL))
+    n_region_writes++;
   n = json_deep_copy(obj);
   str_fmt(rv, sizeof(rv), "%d", n_updates + 100);
   obj_set_str(n, "metadata.resourceVersion", rv);
@@ -732,6 +760,9 @@ static void setup(void)
   api_init();
   calls[0] = events[0] = 0;
   n_create_account = n_create_key = n_delete_key = n_updates = n_gets = 0;
+  n_region_writes = 0;
+  report_live = false;
+  live_regions[0] = 0;
   conflict_next = conflict_after_create = secret_get_lies = 0;
   fail_op = fail_code = NULL;
   assumed[0] = last_kms[0] = 0;
@@ -1306,6 +1337,39 @@ END_TEST
 /* Region init picks t3.micro, else t2.micro: a region without t3 (an
  * empty DescribeInstanceTypes answer, or InvalidInstanceType) launches a
  * t2.micro and the account still becomes Ready. */
+/* Region progress lives in memory between three writes: the list, every
+ * region launched (the instance ids), every region done. */
+START_TEST(region_progress_written_three_times)
+{
+  add_account();
+  ck_assert_int_lt(drive(400), 400);
+  ck_assert_int_eq(count(calls, " RunInstances"), 2);
+  ck_assert_int_eq(count(calls, " TerminateInstances"), 2);
+  ck_assert_int_eq(n_region_writes, 3);
+  ck_assert_str_eq(obj_annotation(store_get(accounts, KEY), ACCT_ANN_REGIONS),
+                   "{\"eu-west-1\":\"done\",\"us-east-1\":\"done\"}");
+}
+END_TEST
+
+/* The process dies after a launch that only memory knew of: the regions
+ * start over, the cleanup terminates that instance (it carries the cluster
+ * tags, pending or running) and the region is done without a second
+ * launch. */
+START_TEST(region_restart_terminates_the_unrecorded_instance)
+{
+  add_account();
+  drive_until(" RunInstances");
+  ck_assert_str_eq(obj_annotation(store_get(accounts, KEY), ACCT_ANN_REGIONS),
+                   "{\"eu-west-1\":\"\",\"us-east-1\":\"\"}");
+  acct_exec_free(F.e);
+  F.e = acct_exec_new(&F.d);
+  report_live = true;
+  ck_assert_int_lt(drive(400), 400);
+  ck_assert_int_eq(count(calls, " RunInstances"), 2); /* one per region */
+  ck_assert_int_eq(count(calls, " TerminateInstances"), 2);
+}
+END_TEST
+
 START_TEST(region_init_falls_back_to_t2)
 {
   for (int mode = 0; mode < 2; mode++) {
@@ -1395,6 +1459,8 @@ static Suite *acct_exec_suite(void)
   tcase_add_test(tc, deleted_object_drops_observation);
   tcase_add_test(tc, deletion_cleans_iam_then_removes_finalizer);
   tcase_add_test(tc, iam_cleanup_resumes_after_restart);
+  tcase_add_test(tc, region_progress_written_three_times);
+  tcase_add_test(tc, region_restart_terminates_the_unrecorded_instance);
   tcase_add_test(tc, ready_duration_counts_from_creating);
   tcase_add_test(tc, support_case_found_after_a_crash);
   tcase_add_test(tc, region_init_falls_back_to_t2);

@@ -46,6 +46,7 @@ struct acct_exec *acct_exec_new(const struct acct_exec_deps *d)
   e->d = *d;
   map_init(&e->ccs);
   map_init(&e->slot_waiters);
+  map_init(&e->regions);
   str_copy(e->ns, d->ns ? d->ns : "aws-account-operator", sizeof(e->ns));
   e->d.ns = e->ns;
   e->run = exec_runner_new(&acct_desc, e, &rd);
@@ -57,6 +58,17 @@ struct acct_exec *acct_exec_new(const struct acct_exec_deps *d)
   return e;
 }
 
+static void regions_free(void *v, void *arg)
+{
+  (void)arg;
+  json_decref(v);
+}
+
+void acct__regions_forget(struct acct_exec *e, const char *key)
+{
+  json_decref(map_del(&e->regions, key));
+}
+
 void acct_exec_free(struct acct_exec *e)
 {
   if (!e)
@@ -64,6 +76,7 @@ void acct_exec_free(struct acct_exec *e)
   exec_runner_free(e->run);
   acct__ccs_free_all(e);
   map_cleanup(&e->slot_waiters, NULL, NULL);
+  map_cleanup(&e->regions, regions_free, NULL);
   free(e);
 }
 
@@ -164,7 +177,7 @@ int acct__start_aws(struct exec_job *b)
   return acct__exec_aws(j);
 }
 /* Snapshot and plan into j->st; the IAM Secret as read, or unknown. */
-static int snap_plan(struct acct_job *j, bool secret_unknown, bool byoc_unknown)
+static int plan_once(struct acct_job *j, bool secret_unknown, bool byoc_unknown)
 {
   struct exec_job *b = &j->base;
   struct acct_exec *e = j->e;
@@ -185,9 +198,65 @@ static int snap_plan(struct acct_job *j, bool secret_unknown, bool byoc_unknown)
   sn.accounts_opting_in = acct_count_opting_in(e->d.accounts);
   sn.case_poll_s = e->d.case_poll_s;
   sn.obs = exec_runner_obs(e->run, b->key);
+  sn.regions_mem = map_get(&e->regions, b->key);
   sn.byoc_creds = j->byoc != NULL;
   sn.byoc_unknown = byoc_unknown;
   return acct_plan(&sn, &j->st);
+}
+
+/* The region map in memory once the Account's own annotation caught up
+ * with it (a durable write), or never set: dropped. */
+static void regions_settle(struct acct_job *j)
+{
+  struct acct_exec *e = j->e;
+  json_t *mem = map_get(&e->regions, j->base.key), *dur;
+  const char *txt;
+
+  if (!mem)
+    return;
+  txt = obj_annotation(j->base.obj, ACCT_ANN_REGIONS);
+  dur = txt ? json_loads(txt, 0, NULL) : NULL;
+  if (!txt || json_equal(dur, mem))
+    json_decref(map_del(&e->regions, j->base.key));
+  json_decref(dur);
+}
+
+/* A soft region step: keep its map in memory (acct_step.regions_soft). */
+static int regions_keep(struct acct_job *j)
+{
+  const char *txt = obj_annotation(j->st.object_new, ACCT_ANN_REGIONS);
+  json_t *map = txt ? json_loads(txt, 0, NULL) : NULL;
+  void *old = NULL;
+
+  if (!json_is_object(map)) {
+    json_decref(map);
+    return OP_EINVAL;
+  }
+  map_put(&j->e->regions, j->base.key, map, &old);
+  json_decref(old);
+  return 0;
+}
+
+#define SOFT_STEPS_MAX 64
+
+/* Snapshot and plan into j->st; the IAM Secret as read, or unknown.
+ * Region progress that needs no write is applied in memory and planned
+ * again, up to SOFT_STEPS_MAX times (then it is written). */
+static int snap_plan(struct acct_job *j, bool secret_unknown, bool byoc_unknown)
+{
+  int rc, n = 0;
+
+  regions_settle(j);
+  while ((rc = plan_once(j, secret_unknown, byoc_unknown)) == 0 &&
+         j->st.regions_soft && n++ < SOFT_STEPS_MAX && regions_keep(j) == 0)
+    ;
+  /* a written region map is also the one in memory: regions_settle
+   * drops it once the Account shows it */
+  if (rc == 0 && j->st.action == ACCT_UPDATE &&
+      map_get(&j->e->regions, j->base.key) &&
+      obj_annotation(j->st.object_new, ACCT_ANN_REGIONS))
+    regions_keep(j);
+  return rc;
 }
 
 int acct__plan(struct exec_job *b, struct exec_step *v)

@@ -30,6 +30,7 @@ static void gone(void *ctl, const char *key)
   if (e->d.watcher)
     exec_watcher_create_end(e->d.watcher, key);
   acct__ccs_forget(e, key);
+  acct__regions_forget(e, key);
 }
 
 #define SLOT_WAKE 10

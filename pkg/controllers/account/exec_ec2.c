@@ -72,11 +72,14 @@ static void hanging_listed(int err, const struct aws_error *ae,
     acct__aws_finish(j, rc, NULL);
 }
 
+/* Pending too: an instance launched just before a restart (region
+ * progress between the durable writes lives in memory) is still booting
+ * when the regions start over. */
 static int region_cleanup(struct acct_job *j)
 {
-  static const char *const running[] = { "running" };
+  static const char *const live[] = { "pending", "running" };
   struct aws_ec2_filter f[2] = {
-    { "instance-state-name", running, 1 },
+    { "instance-state-name", live, 2 },
     { "instance-type", init_types, 2 },
   };
   struct aws_describe_instances_req rq = { .filters = { f, 2 } };

@@ -15,6 +15,8 @@ struct acct_exec {
   struct map ccs;
   /* Keys whose plan waits for a CreateAccount slot (exec_desc.c). */
   struct map slot_waiters;
+  /* Region progress not written yet, per key (json_t *, owned). */
+  struct map regions;
 };
 
 /* One reconcile in flight (base.obj: the owned copy of the Account). */
@@ -50,6 +52,7 @@ struct acct_job {
 void acct__aws_finish(struct acct_job *j, int err, const struct aws_error *ae);
 time_t acct__now(const struct acct_exec *e);
 uint64_t acct__now_ms(const struct acct_exec *e);
+void acct__regions_forget(struct acct_exec *e, const char *key);
 
 /* The descriptor's functions (exec.c). */
 int acct__prepare(struct exec_job *b);

@@ -237,6 +237,12 @@ struct acct_step {
   /* ACCT_DONE waiting for a CreateAccount slot: the executor wakes the
    * key when a slot frees (the requeue is only a safety net). */
   bool wants_slot;
+  /* ACCT_UPDATE of ACCT_ANN_REGIONS that need not be durable: the
+   * executor keeps the map in memory (acct_snap.regions_mem) and plans
+   * again instead of writing. A crash then redoes the regions from the
+   * durable map; their cleanup finds the instances launched before (they
+   * carry the cluster tags) and terminates them. */
+  bool regions_soft;
 };
 
 /* The outcome of the last AWS action executed for this key (the
@@ -299,6 +305,9 @@ struct acct_snap {
    * wait after CreateCase. 0 = upstream's 10 minutes. */
   unsigned case_poll_s;
   const struct acct_obs *obs; /* NULL = none */
+  /* Region progress newer than ACCT_ANN_REGIONS (see regions_soft), or
+   * NULL. */
+  const json_t *regions_mem;
   /* CCS (non-STS): the claim's BYOC Secret was read and holds keys. */
   bool byoc_creds;
   /* Not read yet: a plan that needs byoc_creds asks for it

@@ -15,12 +15,36 @@
 
 #define TERMINATE_POLL_S 10
 
+/* Every region launched or final ("" and "clean" are the first pass), or
+ * (final) every region done or failed? */
+static bool all_past(const json_t *map, bool final)
+{
+  const char *r;
+  const json_t *v;
+
+  json_object_foreach((json_t *)map, r, v)
+  {
+    const char *ph = json_string_value(v);
+
+    if (!ph || !*ph || str_eq(ph, "clean"))
+      return false;
+    if (final && !str_eq(ph, "done") && !str_has_prefix(ph, "error:"))
+      return false;
+  }
+  return true;
+}
+
+/* Durable when the first pass ends (the instance ids then survive a
+ * restart), at the end, and for errors; the rest is kept in memory
+ * (regions_soft). */
 static void set_phase(const struct acct_snap *sn, struct acct_step *s,
                       json_t *map, const char *region, const char *phase)
 {
   char *txt;
+  bool was_launched = all_past(map, false);
 
   json_object_set_new(map, region, json_string(phase));
+  s->regions_soft = !all_past(map, was_launched);
   txt = json_dumps(map, JSON_SORT_KEYS | JSON_COMPACT);
   s->action = ACCT_UPDATE;
   s->object_new = obj_copy_new(sn->account);
@@ -38,6 +62,7 @@ static void set_error(const struct acct_snap *sn, struct acct_step *s,
   str_fmt(ph, sizeof(ph), "error:%s",
           str_empty(o->aws_code) ? "unknown" : o->aws_code);
   set_phase(sn, s, map, region, ph);
+  s->regions_soft = false;
   plan_event_set(&s->event, "Warning", "RegionInitFailed", "region %s: %s",
                  region, ph);
 }
@@ -133,7 +158,10 @@ static void finish(const struct acct_snap *sn, struct acct_step *s)
 int acct__plan_regions(const struct acct_snap *sn, struct acct_step *s)
 {
   const char *txt = obj_annotation(sn->account, ACCT_ANN_REGIONS);
-  json_t *map = txt ? json_loads(txt, 0, NULL) : NULL, *v;
+  json_t *map = !txt              ? NULL
+                : sn->regions_mem ? json_deep_copy(sn->regions_mem)
+                                  : json_loads(txt, 0, NULL),
+         *v;
   const char *r;
   int pass;
 

@@ -239,17 +239,35 @@ static int regions_keep(struct acct_job *j)
 
 #define SOFT_STEPS_MAX 64
 
-/* Snapshot and plan into j->st; the IAM Secret as read, or unknown.
- * Region progress that needs no write is applied in memory and planned
- * again, up to SOFT_STEPS_MAX times (then it is written). */
-static int snap_plan(struct acct_job *j, bool secret_unknown, bool byoc_unknown)
+static int plan_soft(struct acct_job *j, bool secret_unknown, bool byoc_unknown)
 {
   int rc, n = 0;
 
-  regions_settle(j);
   while ((rc = plan_once(j, secret_unknown, byoc_unknown)) == 0 &&
          j->st.regions_soft && n++ < SOFT_STEPS_MAX && regions_keep(j) == 0)
     ;
+  return rc;
+}
+
+/* Snapshot and plan into j->st; the IAM Secret as read, or unknown.
+ * Region progress that needs no write is applied in memory and planned
+ * again, up to SOFT_STEPS_MAX times (then it is written). Progress in
+ * memory that leads to a write the Account already shows is stale: it is
+ * dropped and the Account's own record planned from. */
+static int snap_plan(struct acct_job *j, bool secret_unknown, bool byoc_unknown)
+{
+  int rc;
+
+  regions_settle(j);
+  rc = plan_soft(j, secret_unknown, byoc_unknown);
+  if (rc == 0 && j->st.action == ACCT_UPDATE &&
+      map_get(&j->e->regions, j->base.key) &&
+      json_equal(j->st.object_new, j->base.obj)) {
+    log_debug(MOD, "%s: region progress in memory is stale: dropped",
+              j->base.key);
+    json_decref(map_del(&j->e->regions, j->base.key));
+    rc = plan_soft(j, secret_unknown, byoc_unknown);
+  }
   /* a written region map is also the one in memory: regions_settle
    * drops it once the Account shows it */
   if (rc == 0 && j->st.action == ACCT_UPDATE &&

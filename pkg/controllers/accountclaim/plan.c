@@ -360,7 +360,7 @@ static int plan_live(const struct claim_snap *sn, struct claim_step *s)
   const json_t *c = sn->claim, *a;
   const char *link = obj_str(c, "spec.accountLink");
 
-  if (satisfied(c)) {
+  if (satisfied(c) && !claim__key_stale(sn, claim__account(sn, link))) {
     claim__done(s, 0, "claim satisfied");
     return 0;
   }

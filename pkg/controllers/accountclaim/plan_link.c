@@ -98,6 +98,17 @@ static int plan_secret(const struct claim_snap *sn, const json_t *a,
   return 0;
 }
 
+bool claim__key_stale(const struct claim_snap *sn, const json_t *a)
+{
+  char id[64];
+  time_t t;
+
+  return a && !obj_bool(sn->claim, "spec.byoc") && !claim__is_fleet(sn) &&
+         !str_empty(obj_str(a, "spec.iamUserSecret")) &&
+         acct_key_ann(a, id, sizeof(id), &t) &&
+         !str_eq(obj_annotation(sn->claim, CLAIM_ANN_KEY), id);
+}
+
 /* The Account's key changed (rotation): write the Secret again (the
  * executor updates it), then record the key id copied. */
 static bool plan_key_refresh(const struct claim_snap *sn, const json_t *a,

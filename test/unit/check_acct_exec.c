@@ -256,11 +256,15 @@ static int f_list_keys(struct aws_api *a, const struct aws_target *t,
 }
 #undef OPNAME
 #define OPNAME "DeleteAccessKey"
+static char deleted_keys[512]; /* "id " per DeleteAccessKey */
 static int f_delete_key(struct aws_api *a, const struct aws_target *t,
                         const struct aws_iam_delete_access_key_req *rq,
                         aws_delete_access_key_cb cb, void *arg)
 {
   n_delete_key++;
+  str_fmt(deleted_keys + strlen(deleted_keys),
+          sizeof(deleted_keys) - strlen(deleted_keys), "%s ",
+          rq->access_key_id);
   REPLY(empty_result, calloc(1, sizeof(struct aws_empty_result)));
 }
 #undef OPNAME
@@ -270,9 +274,14 @@ static int f_create_key(struct aws_api *a, const struct aws_target *t,
                         aws_create_access_key_cb cb, void *arg)
 {
   struct aws_iam_access_key_result *r = calloc(1, sizeof(*r));
+  char id[32];
 
-  n_create_key++;
-  r->key.access_key_id = sdup("AKIANEWKEY");
+  /* every key a new id: AKIANEWKEY, then AKIAROT2, AKIAROT3, ... */
+  if (++n_create_key == 1)
+    str_copy(id, "AKIANEWKEY", sizeof(id));
+  else
+    str_fmt(id, sizeof(id), "AKIAROT%d", n_create_key);
+  r->key.access_key_id = sdup(id);
   r->key.secret_access_key = sdup(SECRET_KEY);
   REPLY(iam_access_key_result, r);
 }
@@ -643,6 +652,44 @@ static int k_get(void *a, const struct k8s_gvr *g, const char *ns,
   return 0;
 }
 
+static void b64(const char *in, char *out, size_t n)
+{
+  static const char t[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  size_t len = strlen(in), o = 0;
+
+  for (size_t i = 0; i < len && o + 5 < n; i += 3) {
+    unsigned v = (unsigned char)in[i] << 16;
+
+    v |= i + 1 < len ? (unsigned char)in[i + 1] << 8 : 0;
+    v |= i + 2 < len ? (unsigned char)in[i + 2] : 0;
+    out[o++] = t[(v >> 18) & 63];
+    out[o++] = t[(v >> 12) & 63];
+    out[o++] = i + 1 < len ? t[(v >> 6) & 63] : '=';
+    out[o++] = i + 2 < len ? t[v & 63] : '=';
+  }
+  out[o] = 0;
+}
+
+/* A Secret as the API server stores it: stringData merged into data. */
+static json_t *stored_secret(const json_t *obj)
+{
+  json_t *n = json_deep_copy(obj), *sd = json_object_get(n, "stringData");
+  const char *k;
+  json_t *v;
+  char enc[256];
+
+  if (!json_is_object(json_object_get(n, "data")))
+    json_object_set_new(n, "data", json_object());
+  json_object_foreach(sd, k, v)
+  {
+    b64(json_string_value(v), enc, sizeof(enc));
+    json_object_set_new(json_object_get(n, "data"), k, json_string(enc));
+  }
+  json_object_del(n, "stringData");
+  return n;
+}
+
 static int k_create(void *a, const struct k8s_gvr *g, const char *ns,
                     json_t *obj, k8s_obj_cb cb, void *arg)
 {
@@ -652,7 +699,7 @@ static int k_create(void *a, const struct k8s_gvr *g, const char *ns,
     k8s_reply(cb, arg, OP_EEXIST, NULL);
     return 0;
   }
-  json_object_set_new(secrets, name, json_deep_copy(obj));
+  json_object_set_new(secrets, name, stored_secret(obj));
   k8s_reply(cb, arg, 0, json_deep_copy(obj));
   return 0;
 }
@@ -665,6 +712,12 @@ static int k_update(void *a, const struct k8s_gvr *g, json_t *obj,
   const json_t *cur;
   json_t *n;
 
+  if (str_eq(obj_str(obj, "kind"), "Secret")) {
+    n = stored_secret(obj);
+    json_object_set(secrets, obj_name(obj), n);
+    k8s_reply(cb, arg, 0, n);
+    return 0;
+  }
   ck_assert_int_eq(store_obj_key(obj, key, sizeof(key)), 0);
   cur = store_get(accounts, key);
   if (conflict_after_create && n_create_account) {
@@ -763,6 +816,7 @@ static void setup(void)
   n_region_writes = 0;
   report_live = false;
   live_regions[0] = 0;
+  deleted_keys[0] = 0;
   conflict_next = conflict_after_create = secret_get_lies = 0;
   fail_op = fail_code = NULL;
   assumed[0] = last_kms[0] = 0;
@@ -1044,7 +1098,8 @@ START_TEST(lifecycle_to_ready)
                    "111122223333");
   sec = json_object_get(secrets, "osd-creds-mgmt-abc123-secret");
   ck_assert_ptr_nonnull(sec);
-  ck_assert_str_eq(obj_str0(sec, "stringData.aws_access_key_id"), "AKIANEWKEY");
+  /* "AKIANEWKEY", as the API server stores stringData */
+  ck_assert_str_eq(obj_str0(sec, "data.aws_access_key_id"), "QUtJQU5FV0tFWQ==");
   ck_assert_str_eq(obj_str0(sec, "metadata.ownerReferences.0.kind"), "");
   ck_assert_str_eq(
       json_string_value(json_object_get(
@@ -1278,6 +1333,115 @@ START_TEST(iam_cleanup_resumes_after_restart)
 }
 END_TEST
 
+/* The id recorded in ACCT_ANN_KEY, and the one the Secret holds. */
+static const char *ann_key(char *out, size_t n)
+{
+  time_t t;
+
+  if (!acct_key_ann(store_get(accounts, KEY), out, n, &t))
+    out[0] = 0;
+  return out;
+}
+
+static const char *secret_key_id(void)
+{
+  static char out[64];
+  char *v = exec_secret_field(
+      json_object_get(secrets, "osd-creds-mgmt-abc123-secret"),
+      "aws_access_key_id");
+
+  str_copy(out, v ? v : "", sizeof(out));
+  free(v);
+  return out;
+}
+
+static void key_config(const char *max_age)
+{
+  json_t *cm = configmap();
+
+  json_object_set_new(json_object_get(cm, "data"), "iam-key-max-age",
+                      json_string(max_age));
+  json_object_set_new(json_object_get(cm, "data"), "iam-key-rotation-grace",
+                      json_string("10m"));
+  exec_cfg_apply(F.cfg, cm);
+  json_decref(cm);
+}
+
+static bool rotation_open(void)
+{
+  return obj_annotation(store_get(accounts, KEY), ACCT_ANN_KEY_ROTATION);
+}
+
+/* A key past the maximum age is replaced; a restart after the new key was
+ * stored does not mint another; the old key goes after the grace only. */
+START_TEST(key_rotation_resumes_and_deletes_old_key_after_grace)
+{
+  char id[64];
+  int i;
+
+  add_account();
+  ck_assert_int_lt(drive(400), 400);
+  ck_assert_str_eq(ann_key(id, sizeof(id)), "AKIANEWKEY"); /* vended */
+  ck_assert_str_eq(secret_key_id(), "AKIANEWKEY");
+  key_config("1h");
+  now_s += 3600;
+  calls[0] = deleted_keys[0] = 0;
+  for (i = 0; i < 5 && !strstr(calls, "CreateAccessKey"); i++)
+    pass();
+  ck_assert_str_eq(secret_key_id(), "AKIAROT2"); /* stored at once */
+  ck_assert_str_eq(deleted_keys, "AKIAOLDKEY "); /* the orphan only */
+  acct_exec_free(F.e); /* dies before recording the new key */
+  F.e = acct_exec_new(&F.d);
+  for (i = 0; i < 5 && !str_eq(ann_key(id, sizeof(id)), "AKIAROT2"); i++)
+    pass();
+  ck_assert_str_eq(id, "AKIAROT2");
+  ck_assert_int_eq(n_create_key, 2); /* the Secret had moved on */
+  ck_assert(rotation_open());
+  for (i = 0; i < 5; i++)
+    pass(); /* inside the grace period: the old key stays */
+  ck_assert_ptr_null(strstr(deleted_keys, "AKIANEWKEY"));
+  ck_assert_uint_ge(last.requeue_after_ms, 590000); /* the grace's end */
+  now_s += 601;
+  for (i = 0; i < 5 && rotation_open(); i++)
+    pass();
+  ck_assert(!rotation_open());
+  ck_assert_ptr_nonnull(strstr(deleted_keys, "AKIANEWKEY "));
+  ck_assert_str_eq(secret_key_id(), "AKIAROT2");
+  assert_no_secret_leak();
+}
+END_TEST
+
+/* A reused account with rotateCredentials: every key deleted, a new one
+ * in the existing Secret, the flag cleared. */
+START_TEST(revocation_on_reuse_revends_and_clears_the_flag)
+{
+  json_t *a;
+  char id[64];
+  int i;
+
+  add_account();
+  ck_assert_int_lt(drive(400), 400);
+  a = json_deep_copy(store_get(accounts, KEY));
+  obj_set_new(a, "status.reused", json_true());
+  obj_set_new(a, "status.rotateCredentials", json_true());
+  store_put_new(accounts, a, NULL);
+  calls[0] = deleted_keys[0] = 0;
+  for (i = 0;
+       i < 10 && obj_bool(store_get(accounts, KEY), "status.rotateCredentials");
+       i++)
+    pass();
+  ck_assert(!obj_bool(store_get(accounts, KEY), "status.rotateCredentials"));
+  ck_assert_str_eq(deleted_keys, "AKIAOLDKEY "); /* every listed key */
+  ck_assert_str_eq(secret_key_id(), "AKIAROT2");
+  ck_assert_str_eq(ann_key(id, sizeof(id)), "AKIAROT2");
+  ck_assert_ptr_nonnull(strstr(events, "CredentialsRevoked"));
+  pass();
+  ck_assert(!rotation_open());
+  ck_assert_int_eq(count(calls, "CreateAccessKey"), 1);
+  assert_no_secret_leak();
+}
+END_TEST
+
 /* The ready-duration histogram measures from the Creating condition, not
  * from the object's creation: time before Creating (here 20 min in the
  * pool without a state) is not creation time. */
@@ -1466,6 +1630,8 @@ static Suite *acct_exec_suite(void)
   tcase_add_test(tc, region_init_falls_back_to_t2);
   tcase_add_test(tc, govcloud_policy_arns_and_no_region_init);
   tcase_add_test(tc, global_quota_in_the_partitions_global_region);
+  tcase_add_test(tc, key_rotation_resumes_and_deletes_old_key_after_grace);
+  tcase_add_test(tc, revocation_on_reuse_revends_and_clears_the_flag);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -100,7 +100,8 @@ static int k_get(void *arg, const struct k8s_gvr *g, const char *ns,
                   "QUtJQQ==", "aws_secret_access_key", "c2VjcmV0", "other",
                   "eA==");
   else if (fx.secret_exists)
-    o = json_pack("{s:{}}", "data");
+    o = json_pack("{s:{s:s,s:s},s:{}}", "metadata", "name", name, "namespace",
+                  ns, "data");
   cb(o ? 0 : OP_ENOTFOUND, o, NULL, cbarg);
   json_decref(o);
   return 0;
@@ -768,6 +769,38 @@ START_TEST(secret_copied_then_ready)
   run();
   ck_assert_str_eq(fx.kcalls[1], "update_status accountclaims team/c1");
   ck_assert_str_eq(obj_str0(fx.updated, "status.state"), "Ready");
+}
+END_TEST
+
+/* The Account's key was rotated: the existing claim Secret gets the new
+ * keys (updated, other keys kept), then the claim records the key id. */
+START_TEST(secret_updated_after_rotation)
+{
+  json_t *a = load(ACCT);
+
+  obj_set_annotation(a, "aws.managed.openshift.io/iam-access-key",
+                     "{\"created\":\"2026-01-01T00:00:00Z\",\"id\":\"AKIA\"}");
+  ck_assert_int_eq(store_put_new(fx.accounts, a, NULL), 0);
+  put_claim(placed_claim());
+  fx.secret_exists = fx.create_exists = true;
+  run();
+  ck_assert_int_eq(fx.nk, 5);
+  ck_assert_str_eq(fx.kcalls[1],
+                   "get secrets " NS "/osd-creds-mgmt-abc123-secret");
+  ck_assert_str_eq(fx.kcalls[2], "create secrets team/aws");
+  ck_assert_str_eq(fx.kcalls[3], "get secrets team/aws");
+  ck_assert_str_eq(fx.kcalls[4], "update secrets team/aws");
+  ck_assert_str_eq(obj_str0(fx.updated, "data.aws_access_key_id"), "QUtJQQ==");
+  ck_assert_str_eq(obj_str0(fx.updated, "data.aws_secret_access_key"),
+                   "c2VjcmV0");
+  ck_assert_int_eq(obs()->action, CLAIM_WRITE_SECRET);
+  ck_assert_int_eq(obs()->result, 0);
+  ck_assert_str_eq(obs()->key_id, "AKIA");
+  run();
+  ck_assert_str_eq(fx.kcalls[1], "update accountclaims team/c1");
+  ck_assert_str_eq(
+      obj_annotation(fx.updated, "aws.managed.openshift.io/credentials-key-id"),
+      "AKIA");
 }
 END_TEST
 
@@ -1518,6 +1551,7 @@ static Suite *claim_exec_suite(void)
   tcase_add_test(tc, ou_failure_observed_then_waits);
   tcase_add_test(tc, no_credentials_is_an_error);
   tcase_add_test(tc, secret_copied_then_ready);
+  tcase_add_test(tc, secret_updated_after_rotation);
   tcase_add_test(tc, cleanup_region_empties_account);
   tcase_add_test(tc, cleanup_failure_marks_account_failed);
   tcase_add_test(tc, cleanup_assume_role_failure);

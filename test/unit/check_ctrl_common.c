@@ -240,6 +240,9 @@ START_TEST(opcfg_defaults)
   ck_assert_ptr_null(opcfg_default_pool(&c));
   for (i = 0; i < OPCFG_CTRL_COUNT; i++)
     ck_assert_int_eq(c.max_concurrent[i], 1);
+  ck_assert_int_eq(c.iam_key_max_age_s, 0); /* rotation off */
+  ck_assert_int_eq(c.iam_key_grace_s, OPCFG_DEFAULT_KEY_GRACE_S);
+  ck_assert(c.revoke_on_reuse);
   opcfg_cleanup(&c);
   json_decref(cm);
   /* The data object alone is accepted too; invalid dry_run means true. */
@@ -280,6 +283,15 @@ static const struct {
   { "{\"disabled-regions\":\"US-EAST-1\"}", "disabled-regions" },
   { "{\"payer-account-ids\":\"12345\"}", "payer-account-ids" },
   { "{\"payer-account-ids\":\"111111111111,abc\"}", "payer-account-ids" },
+  { "{\"iam-key-max-age\":\"90\"}", "iam-key-max-age" },
+  { "{\"iam-key-max-age\":\"1d\"}", "iam-key-max-age" },
+  { "{\"iam-key-max-age\":\"0s\"}", "iam-key-max-age" },
+  { "{\"iam-key-max-age\":\"-5m\"}", "iam-key-max-age" },
+  { "{\"iam-key-rotation-grace\":\"1.5h\"}", "iam-key-rotation-grace" },
+  { "{\"iam-key-rotation-grace\":\"99999999999999999999h\"}",
+    "iam-key-rotation-grace" },
+  { "{\"revoke-credentials-on-reuse\":\"sometimes\"}",
+    "revoke-credentials-on-reuse" },
 };
 
 START_TEST(opcfg_errors)
@@ -296,6 +308,30 @@ START_TEST(opcfg_errors)
 END_TEST
 
 /* Values that become AWS tags are held to the tag limits. */
+START_TEST(opcfg_key_rotation)
+{
+  json_t *cm = pt_load("{\"iam-key-max-age\":\" 2160h \","
+                       "\"iam-key-rotation-grace\":\"1m30s\","
+                       "\"revoke-credentials-on-reuse\":\"false\"}");
+  struct opcfg c;
+  char err[256];
+
+  ck_assert_int_eq(opcfg_parse(&c, cm, err, sizeof(err)), 0);
+  ck_assert_int_eq(c.iam_key_max_age_s, 2160LL * 3600);
+  ck_assert_int_eq(c.iam_key_grace_s, 90);
+  ck_assert(!c.revoke_on_reuse);
+  opcfg_cleanup(&c);
+  json_decref(cm);
+  /* empty means the default, as for the other keys */
+  cm = pt_load("{\"iam-key-max-age\":\"\",\"iam-key-rotation-grace\":\"\"}");
+  ck_assert_int_eq(opcfg_parse(&c, cm, err, sizeof(err)), 0);
+  ck_assert_int_eq(c.iam_key_max_age_s, 0);
+  ck_assert_int_eq(c.iam_key_grace_s, OPCFG_DEFAULT_KEY_GRACE_S);
+  opcfg_cleanup(&c);
+  json_decref(cm);
+}
+END_TEST
+
 START_TEST(opcfg_tag_limits)
 {
   static const char *const keys[] = { "shard-name", "app-code", "service-phase",
@@ -415,6 +451,7 @@ static Suite *ctrl_common_suite(void)
   tcase_add_test(tc, builders_copy);
   tcase_add_test(tc, conditions);
   tcase_add_test(tc, cond_obj);
+  tcase_add_test(tc, opcfg_key_rotation);
   tcase_add_test(tc, opcfg_all_keys);
   tcase_add_test(tc, opcfg_defaults);
   tcase_add_loop_test(tc, opcfg_tag_limits, 0, 5);

@@ -9,6 +9,8 @@
 #include "aws/core/creds.h"
 #include "cache/informer.h"
 #include "cache/store.h"
+#include "controllers/account/plan.h"
+#include "controllers/common/obj.h"
 #include "controllers/exec/exec.h"
 #include "controllers/exec/metrics.h"
 #include "log/log.h"
@@ -17,6 +19,7 @@
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/str.h"
+#include "util/timeutil.h"
 #include "support/cache_fake.h"
 
 /* ---- observation table ---- */
@@ -488,6 +491,29 @@ START_TEST(config_reload)
 }
 END_TEST
 
+/* Two plain accounts with keys vended 2 h and 10 min ago, a CCS one
+ * (never counted) 5 h ago. */
+static void key_age_accounts(struct store *st)
+{
+  static const struct {
+    const char *name;
+    int byoc;
+    long ago;
+  } v[] = { { "k1", 0, 7200 }, { "k2", 0, 600 }, { "k3", 1, 18000 } };
+  char ts[TIME_RFC3339_LEN], ann[128];
+
+  for (size_t i = 0; i < 3; i++) {
+    json_t *a = json_pack("{s:{s:s,s:s}, s:{s:b}, s:{s:s}}", "metadata", "name",
+                          v[i].name, "namespace", "ns", "spec", "byoc",
+                          v[i].byoc, "status", "state", "Ready");
+
+    time_rfc3339(time(NULL) - v[i].ago, ts);
+    str_fmt(ann, sizeof(ann), "{\"created\":\"%s\",\"id\":\"AKIA%zu\"}", ts, i);
+    obj_set_annotation(a, ACCT_ANN_KEY, ann);
+    store_put_new(st, a, NULL);
+  }
+}
+
 START_TEST(account_gauges_and_durations)
 {
   struct met_registry *reg = met_registry_new();
@@ -509,6 +535,25 @@ START_TEST(account_gauges_and_durations)
   exec_metrics_collect_accounts(m);
   ck_assert_int_eq(
       (int)met_value(m->account_crs, MET_LV("false", "true", "Ready")), 1);
+  ck_assert_int_eq((int)met_value(m->key_oldest, NULL), 0); /* none known */
+  key_age_accounts(st);
+  exec_metrics_collect_accounts(m);
+  /* the oldest key: about 2 h; keys past the maximum age need the cfg */
+  ck_assert_int_ge((int)met_value(m->key_oldest, NULL), 7200);
+  ck_assert_int_lt((int)met_value(m->key_oldest, NULL), 7300);
+  ck_assert_int_eq((int)met_value(m->keys_over_age, NULL), 0);
+  {
+    struct exec_cfg *cfg = exec_cfg_new(NULL, NULL);
+    json_t *cm = json_pack("{s:{s:s}}", "data", "iam-key-max-age", "1h");
+
+    exec_cfg_apply(cfg, cm);
+    m->cfg = cfg;
+    exec_metrics_collect_accounts(m);
+    ck_assert_int_eq((int)met_value(m->keys_over_age, NULL), 1); /* k1 */
+    m->cfg = NULL;
+    exec_cfg_free(cfg);
+    json_decref(cm);
+  }
   ck_assert_int_eq(
       (int)met_value(m->account_ccs_crs, MET_LV("false", "false", "Creating")),
       1);

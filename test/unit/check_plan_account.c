@@ -105,6 +105,7 @@ struct row {
 static const struct row rows[] = {
 #include "fixtures/plans/account_rows.inc"
 #include "fixtures/plans/account_ccs_rows.inc"
+#include "fixtures/plans/account_key_rows.inc"
 };
 
 /* Rows with a --support-case-poll-interval (seconds) in the snapshot. */
@@ -141,6 +142,7 @@ static const char *check_field(const struct acct_step *s, const char *spec,
     { "cred_jump", offsetof(struct acct_step, cred_jump) },
     { "external_id", offsetof(struct acct_step, external_id) },
     { "kms_key_id", offsetof(struct acct_step, kms_key_id) },
+    { "key_id", offsetof(struct acct_step, key_id) },
   };
   const char *eq = strchr(spec + 2, '=');
   size_t i, n = eq ? (size_t)(eq - spec - 2) : 0;

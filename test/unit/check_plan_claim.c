@@ -83,6 +83,7 @@ struct row {
 static const struct row rows[] = {
 #include "fixtures/plans/claim_rows.inc"
 #include "fixtures/plans/claim_ccs_rows.inc"
+#include "fixtures/plans/claim_key_rows.inc"
 };
 
 /* ---- Fleet Manager rows (plan_fleet.c) ---- */

@@ -174,7 +174,8 @@ int acct__start_aws(struct exec_job *b)
              b->key, acct_action_name(j->st.action), MGR_SECRET_NAME, j->e->ns);
     return OP_ENOTFOUND;
   }
-  return acct__exec_aws(j);
+  return acct__is_key_action(j->st.action) ? acct__exec_keys(j)
+                                           : acct__exec_aws(j);
 }
 /* Snapshot and plan into j->st; the IAM Secret as read, or unknown. */
 static int plan_once(struct acct_job *j, bool secret_unknown, bool byoc_unknown)

@@ -142,6 +142,10 @@ static const struct exec_action actions[] = {
   CALL(ACCT_CLEANUP_IAM_STEP),
   CALL(ACCT_FIND_CASE),
   CALL(ACCT_ASSUME_CHECK),
+  CALL(ACCT_ROTATE_KEY),
+  CALL(ACCT_DELETE_KEY),
+  CALL(ACCT_REVOKE_KEYS),
+  CALL(ACCT_KEY_INSPECT),
 };
 
 const struct exec_desc acct_desc = {

@@ -36,6 +36,7 @@ struct acct_job {
   char arn[256];
   char new_key_id[64]; /* access key id created (not secret) */
   char *secret_key;    /* wiped and freed */
+  char cur_key_id[64]; /* ROTATE_KEY: the key the account Secret holds */
   json_t *list;        /* scratch list of ids/names */
   json_t *inner;       /* scratch: per-entity list (cleanup) */
   size_t iidx;
@@ -65,6 +66,9 @@ void acct__job_cleanup(struct exec_job *b);
 int acct__exec_aws(struct acct_job *j);
 int acct__exec_iam(struct acct_job *j);
 int acct__exec_keysecret(struct acct_job *j);
+/* exec_rotate.c: the key actions after ACCT_ASSUME_CHECK (plan.h). */
+bool acct__is_key_action(enum acct_action a);
+int acct__exec_keys(struct acct_job *j);
 int acct__exec_ec2(struct acct_job *j);
 int acct__exec_quota(struct acct_job *j);
 int acct__exec_cleanup_iam(struct acct_job *j);

@@ -39,6 +39,10 @@ static const char *const action_names[] = {
   "cleanup-iam-step",
   "find-case",
   "assume-check",
+  "rotate-key",
+  "delete-key",
+  "revoke-keys",
+  "key-inspect",
 };
 
 const char *acct_action_name(enum acct_action a)
@@ -311,10 +315,11 @@ static int plan_state(const struct acct_snap *sn, struct acct_step *s)
   if (str_eq(st, ACCT_ST_PENDING_VERIFICATION))
     return acct__plan_verify(sn, s);
   if (str_eq(st, ACCT_ST_READY) &&
-      (acct__plan_iam_restore(sn, s) || acct__plan_optin_ready(sn, s) ||
-       acct__plan_quotas_ready(sn, s)))
+      (acct__plan_iam_restore(sn, s) || acct__plan_keys(sn, s) ||
+       acct__plan_optin_ready(sn, s) || acct__plan_quotas_ready(sn, s)))
     return 0;
-  acct__done(s, 0, st);
+  /* a Ready account is reconciled again when its key is due */
+  acct__done(s, str_eq(st, ACCT_ST_READY) ? acct__key_due_ms(sn) : 0, st);
   return 0;
 }
 

@@ -51,6 +51,14 @@
 #define ACCT_ANN_TAGGED "aws.managed.openshift.io/account-tagged"
 #define ACCT_ANN_IAM "aws.managed.openshift.io/iam-bootstrap"
 #define ACCT_ANN_REGIONS "aws.managed.openshift.io/region-init"
+/* IAM access key of a plain account (plan_rotate.c): the key the account
+ * Secret holds, {"id": "AKIA...", "created": RFC 3339} (when the operator
+ * vended it, or first saw it), and an open rotation, {"old": id, "since":
+ * RFC 3339} before the new key is stored, {"old", "new", "since"} (since =
+ * when the new key was stored) during the grace period. Key ids are not
+ * secret. */
+#define ACCT_ANN_KEY "aws.managed.openshift.io/iam-access-key"
+#define ACCT_ANN_KEY_ROTATION "aws.managed.openshift.io/iam-key-rotation"
 
 /* Account states (status.state) and condition types. */
 #define ACCT_ST_CREATING "Creating"
@@ -181,6 +189,23 @@ enum acct_action {
    * (the support role). The credentials are discarded. Obs: result,
    * aws_code. */
   ACCT_ASSUME_CHECK,
+  /* Key rotation composite (exec_rotate.c), key_id = the old key: GET the
+   * account Secret secret_name; ListAccessKeys of user_name and delete
+   * every key but key_id and the Secret's (orphans of a crash between
+   * CreateAccessKey and the Secret write); if the Secret no longer holds
+   * key_id, an earlier pass stored the new key: obs.key_id = it. Else
+   * CreateAccessKey and update the Secret at once (on failure delete the
+   * new key again). Obs: key_id = the key the Secret now holds. */
+  ACCT_ROTATE_KEY,
+  /* DeleteAccessKey(user_name, key_id); NoSuchEntity counts as done. Obs:
+   * key_id echoed. */
+  ACCT_DELETE_KEY,
+  /* Revocation on reuse: as ACCT_CREATE_ACCESS_KEY_SECRET (delete every
+   * key of user_name, create one), but the Secret is replaced when it
+   * exists. Obs: key_id stored. */
+  ACCT_REVOKE_KEYS,
+  /* GET the account Secret secret_name. Obs: key_id it holds. */
+  ACCT_KEY_INSPECT,
 };
 
 /* Whose credentials an account action uses (CCS/STS, plan_ccs.c). */
@@ -214,6 +239,7 @@ struct acct_step {
   char secret_name[128];
   char trust_arn[256];
   char ami_owner[32];
+  char key_id[64];       /* ACCT_ROTATE_KEY, ACCT_DELETE_KEY (never secret) */
   long long quota_vcpu;  /* 0 = do not touch the vCPU quota */
   char service_code[32]; /* ACCT_QUOTA */
   char quota_code[16];
@@ -278,8 +304,9 @@ struct acct_obs {
    * CreateAccount since, so no request can use that e-mail. Holds
    * whatever its age; a restart forgets it and recovers. */
   bool own_email;
-  time_t at;      /* when the result arrived */
-  uint64_t at_ms; /* the same in ms (wall clock) */
+  char key_id[64]; /* access key id (key actions), never the secret */
+  time_t at;       /* when the result arrived */
+  uint64_t at_ms;  /* the same in ms (wall clock) */
 };
 
 struct acct_snap {
@@ -351,5 +378,9 @@ json_t *acct_optin_missing(const json_t *account, const struct opcfg *cfg);
  * true when status changed. */
 bool acct_quotas_fill(const json_t *account, const struct opcfg *cfg,
                       json_t *status);
+
+/* ACCT_ANN_KEY of a: the key id into id (n bytes; id may be NULL) and
+ * *created; false when absent or malformed. */
+bool acct_key_ann(const json_t *a, char *id, size_t n, time_t *created);
 
 #endif

@@ -100,7 +100,7 @@ static bool plan_tags(const struct acct_snap *sn, struct acct_step *s)
   return true;
 }
 
-static void fill_iam(const struct acct_snap *sn, struct acct_step *s)
+void acct__fill_iam(const struct acct_snap *sn, struct acct_step *s)
 {
   char sfx[8];
   size_t i;
@@ -147,7 +147,7 @@ bool acct__plan_iam_stage(const struct acct_snap *sn, struct acct_step *s)
     return true;
   }
   acct__aws(s, sn, stage_action[i], "IAM bootstrap");
-  fill_iam(sn, s);
+  acct__fill_iam(sn, s);
   return true;
 }
 
@@ -155,14 +155,26 @@ bool acct__plan_iam_secret(const struct acct_snap *sn, struct acct_step *s)
 {
   const struct acct_obs *o = acct__obs(sn, ACCT_CREATE_ACCESS_KEY_SECRET);
   struct acct_step tmp;
+  char id[64];
+  time_t t;
 
   if (sn->iam_secret_unknown) {
     s->need_iam_secret = true;
     acct__done(s, 0, "IAM Secret not read yet");
     return true;
   }
+  if (o && o->result == 0 && !str_empty(o->key_id) &&
+      !(acct_key_ann(sn->account, id, sizeof(id), &t) &&
+        str_eq(id, o->key_id))) {
+    /* when the key was vended, for rotation and the key-age metrics */
+    s->action = ACCT_UPDATE;
+    s->object_new = obj_copy_new(sn->account);
+    acct__record_key(s->object_new, o->key_id, sn->now);
+    str_copy(s->why, "record the vended key", sizeof(s->why));
+    return true;
+  }
   acct_step_init(&tmp);
-  fill_iam(sn, &tmp);
+  acct__fill_iam(sn, &tmp);
   json_decref(tmp.tags);
   if (sn->iam_secret_exists) {
     if (str_eq(obj_str(sn->account, "spec.iamUserSecret"), tmp.secret_name))
@@ -185,7 +197,7 @@ bool acct__plan_iam_secret(const struct acct_snap *sn, struct acct_step *s)
     return true;
   }
   acct__aws(s, sn, ACCT_CREATE_ACCESS_KEY_SECRET, "create access key");
-  fill_iam(sn, s);
+  acct__fill_iam(sn, s);
   return true;
 }
 
@@ -274,6 +286,6 @@ bool acct__plan_iam_restore(const struct acct_snap *sn, struct acct_step *s)
     return acct__plan_iam_secret(sn, s);
   }
   acct__aws(s, sn, next, "restore IAM user of a reused account");
-  fill_iam(sn, s);
+  acct__fill_iam(sn, s);
   return true;
 }

@@ -64,6 +64,15 @@ int acct__plan_delete(const struct acct_snap *sn, struct acct_step *s);
  * a step was chosen. */
 bool acct__plan_iam_stage(const struct acct_snap *sn, struct acct_step *s);
 bool acct__plan_iam_secret(const struct acct_snap *sn, struct acct_step *s);
+/* IAM names of the account (role, user, Secret, trust) and tags. */
+void acct__fill_iam(const struct acct_snap *sn, struct acct_step *s);
+/* Access keys of Ready plain accounts (plan_rotate.c): revocation on
+ * reuse, then rotation; true when a step was chosen. */
+bool acct__plan_keys(const struct acct_snap *sn, struct acct_step *s);
+/* Milliseconds until the vended key is due for rotation (0 = never). */
+uint64_t acct__key_due_ms(const struct acct_snap *sn);
+/* ACCT_ANN_KEY = {id, created: now} on obj. */
+void acct__record_key(json_t *obj, const char *id, time_t now);
 /* CCS/BYOC and STS accounts (plan_ccs.c). */
 int acct__plan_ccs(const struct acct_snap *sn, struct acct_step *s);
 int acct__plan_delete_ccs(const struct acct_snap *sn, struct acct_step *s);

@@ -185,5 +185,9 @@ int claim__prepare(struct exec_job *b)
 
 void claim__job_cleanup(struct exec_job *b)
 {
-  claim_step_cleanup(&((struct claim_job *)b)->st);
+  struct claim_job *j = (struct claim_job *)b;
+
+  claim_step_cleanup(&j->st);
+  json_decref(j->src_data);
+  j->src_data = NULL;
 }

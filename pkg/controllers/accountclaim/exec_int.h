@@ -27,6 +27,8 @@ struct claim_job {
    * plan hook only reports st, and plan_rc. */
   bool planned;
   int plan_rc;
+  json_t *src_data; /* WRITE_SECRET: the account Secret's data (owned) */
+  char key_id[64];  /* WRITE_SECRET: its access key id (not secret) */
 };
 /* The descriptor's functions (exec.c). */
 int claim__prepare(struct exec_job *b);

@@ -129,6 +129,11 @@ static bool claimable(const struct claim_snap *sn, const json_t *a)
    * the account is linked. */
   if (str_empty(obj_str(a, "spec.iamUserSecret")) && !claim__is_fleet(sn))
     return false;
+  /* Still holding the previous tenant's keys: the Account plan revokes
+   * them and clears the flag (the claim is re-queued by that change). */
+  if (sn->cfg && sn->cfg->revoke_on_reuse &&
+      obj_bool(a, "status.rotateCredentials"))
+    return false;
   return !obj_bool(a, "status.reused") ||
          str_eq(obj_str(a, "spec.legalEntity.id"),
                 obj_str(c, "spec.legalEntity.id"));
@@ -355,7 +360,7 @@ static int plan_live(const struct claim_snap *sn, struct claim_step *s)
   const json_t *c = sn->claim, *a;
   const char *link = obj_str(c, "spec.accountLink");
 
-  if (satisfied(c)) {
+  if (satisfied(c) && !claim__key_stale(sn, claim__account(sn, link))) {
     claim__done(s, 0, "claim satisfied");
     return 0;
   }

@@ -47,4 +47,8 @@ bool claim__plan_fleet_delete(const struct claim_snap *sn, const json_t *acct,
                               struct claim_step *s);
 int claim__plan_fake(const struct claim_snap *sn, struct claim_step *s);
 
+/* A satisfied claim whose Secret holds another key than the linked
+ * Account's (rotated, revoked): plan_link.c copies it again. */
+bool claim__key_stale(const struct claim_snap *sn, const json_t *a);
+
 #endif

@@ -98,6 +98,49 @@ static int plan_secret(const struct claim_snap *sn, const json_t *a,
   return 0;
 }
 
+bool claim__key_stale(const struct claim_snap *sn, const json_t *a)
+{
+  char id[64];
+  time_t t;
+
+  return a && !obj_bool(sn->claim, "spec.byoc") && !claim__is_fleet(sn) &&
+         !str_empty(obj_str(a, "spec.iamUserSecret")) &&
+         acct_key_ann(a, id, sizeof(id), &t) &&
+         !str_eq(obj_annotation(sn->claim, CLAIM_ANN_KEY), id);
+}
+
+/* The Account's key changed (rotation): write the Secret again (the
+ * executor updates it), then record the key id copied. */
+static bool plan_key_refresh(const struct claim_snap *sn, const json_t *a,
+                             struct claim_step *s)
+{
+  const struct claim_obs *w = claim__obs(sn, CLAIM_WRITE_SECRET);
+  char id[64];
+  time_t t;
+
+  if (!acct_key_ann(a, id, sizeof(id), &t) ||
+      str_empty(obj_str(a, "spec.iamUserSecret")) ||
+      str_eq(obj_annotation(sn->claim, CLAIM_ANN_KEY), id))
+    return false;
+  if (w && w->result == 0 && str_eq(w->key_id, id)) {
+    s->action = CLAIM_UPDATE;
+    s->object_new = obj_copy_new(sn->claim);
+    obj_set_annotation(s->object_new, CLAIM_ANN_KEY, id);
+    str_copy(s->why, "record the access key copied", sizeof(s->why));
+    return true;
+  }
+  /* a failure, or a copy of another key (the Account Secret lags its
+   * annotation): wait before writing again */
+  if (w && retry_wait(sn, s, w, w->result < 0 ? RETRY_S : CONFLICT_S,
+                      "credentials Secret refresh wait"))
+    return true;
+  aws(a, s, CLAIM_WRITE_SECRET, "refresh credentials Secret");
+  str_copy(s->src_secret, obj_str0(a, "spec.iamUserSecret"),
+           sizeof(s->src_secret));
+  claim__secret_dest(sn, s);
+  return true;
+}
+
 int claim__plan_linked(const struct claim_snap *sn, const json_t *a,
                        struct claim_step *s)
 {
@@ -133,6 +176,8 @@ int claim__plan_linked(const struct claim_snap *sn, const json_t *a,
     return 0;
   if (!sn->secret_exists)
     return plan_secret(sn, a, s);
+  if (plan_key_refresh(sn, a, s))
+    return 0;
   if (!str_eq(obj_str(c, "status.state"), "Ready")) {
     char msg[160];
 

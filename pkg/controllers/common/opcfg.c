@@ -9,6 +9,7 @@
 #include "controllers/common/validate.h"
 #include "util/err.h"
 #include "util/str.h"
+#include "util/timeutil.h"
 #include "util/util.h"
 
 static const char *const ctrl_names[OPCFG_CTRL_COUNT] = {
@@ -116,6 +117,39 @@ static int parse_int(const json_t *data, const char *key, long long min,
     return fail(err, errsz, key, "not a valid integer");
   *has = true;
   return 0;
+}
+
+/* A Go-style duration ("90s", "12h", "1h30m"); absent or empty = dflt. */
+static int parse_dur(const json_t *data, const char *key, long long min_s,
+                     long long dflt, long long *out, char *err, size_t errsz)
+{
+  const char *v = get(data, key);
+  char tmp[32];
+
+  *out = dflt;
+  if (!v || !*v)
+    return 0;
+  str_copy(tmp, v, sizeof(tmp));
+  if (strlen(v) >= sizeof(tmp) ||
+      time_parse_duration(str_trim(tmp), min_s, 366LL * 86400, out))
+    return fail(err, errsz, key,
+                "not a duration from 1s to 366 days (8784h) such as "
+                "\"90s\", \"2160h\" or \"1h30m\"");
+  return 0;
+}
+
+static int parse_keys(struct opcfg *c, const json_t *d, char *err, size_t errsz)
+{
+  int rc =
+      parse_dur(d, "iam-key-max-age", 1, 0, &c->iam_key_max_age_s, err, errsz);
+
+  if (!rc)
+    rc = parse_dur(d, "iam-key-rotation-grace", 1, OPCFG_DEFAULT_KEY_GRACE_S,
+                   &c->iam_key_grace_s, err, errsz);
+  if (!rc)
+    rc = parse_bool(d, "revoke-credentials-on-reuse", true, &c->revoke_on_reuse,
+                    err, errsz);
+  return rc;
 }
 
 static int parse_flags(struct opcfg *c, const json_t *d, char *err,
@@ -294,6 +328,8 @@ int opcfg_parse(struct opcfg *c, const json_t *cm, char *err, size_t errsz)
     rc = parse_flags(c, d, err, errsz);
   if (!rc)
     rc = parse_concurrency(c, d, err, errsz);
+  if (!rc)
+    rc = parse_keys(c, d, err, errsz);
   if (!rc && !str_empty(get(d, "accountpool")))
     rc = opcfg_parse_pools(c, get(d, "accountpool"), err, errsz);
   (void)has;

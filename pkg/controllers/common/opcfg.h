@@ -65,7 +65,16 @@ struct opcfg {
   char *app_code, *service_phase, *cost_center; /* "" when missing */
   json_t *payer_account_ids;                    /* array of strings */
   char *ccs_access_arn; /* CCS-Access-Arn (written at startup) or NULL */
+  /* IAM access keys of plain accounts (plan_rotate.c): iam-key-max-age in
+   * seconds (0 = never rotated, the default), iam-key-rotation-grace
+   * (default OPCFG_DEFAULT_KEY_GRACE_S) and revoke-credentials-on-reuse
+   * (default true). */
+  long long iam_key_max_age_s;
+  long long iam_key_grace_s;
+  bool revoke_on_reuse;
 };
+
+#define OPCFG_DEFAULT_KEY_GRACE_S 3600
 
 /* Parse a ConfigMap object (or its `data` object). On error returns
  * OP_ECONFIG with a message naming the key in err, and *c is left

@@ -2,8 +2,10 @@
 #include <stdlib.h>
 
 #include "cache/store.h"
+#include "controllers/account/plan.h"
 #include "controllers/common/obj.h"
 #include "controllers/common/opcfg.h"
+#include "controllers/exec/exec.h"
 #include "controllers/exec/metrics.h"
 #include "metrics/metrics.h"
 #include "util/str.h"
@@ -64,6 +66,12 @@ struct exec_metrics *exec_metrics_new(struct met_registry *r,
       named(met_histogram(r, "aws_account_operator_reconcile_duration_seconds",
                           "Duration of one reconcile", rec_b,
                           sizeof(rec_b) / sizeof(rec_b[0]), rec_l));
+  m->key_oldest = named(met_gauge(
+      r, "aws_account_operator_iam_key_oldest_age_seconds",
+      "Age of the oldest IAM access key vended to a non-CCS account", NULL));
+  m->keys_over_age = named(
+      met_gauge(r, "aws_account_operator_iam_keys_over_max_age",
+                "Vended IAM access keys older than iam-key-max-age", NULL));
   met_add_collector(r, collect, m);
   return m;
 }
@@ -88,6 +96,31 @@ static void count_account(struct exec_metrics *m, const json_t *a)
     met_inc(m->reusable, MET_LV(legal));
 }
 
+/* Key ages from ACCT_ANN_KEY (when the operator vended or first saw the
+ * key): no per-account label, only the oldest and the count past the
+ * maximum age. */
+static void key_ages(struct exec_metrics *m, time_t now)
+{
+  const struct opcfg *c = m->cfg ? exec_cfg_get(m->cfg) : NULL;
+  long long max = c ? c->iam_key_max_age_s : 0;
+  double oldest = 0, over = 0;
+  size_t it = 0;
+  const char *key;
+  const json_t *a;
+  time_t t;
+
+  while (m->accounts && store_next(m->accounts, &it, &key, &a)) {
+    if (obj_bool(a, "spec.byoc") || !acct_key_ann(a, NULL, 0, &t))
+      continue;
+    if (now - t > oldest)
+      oldest = (double)(now - t);
+    if (max > 0 && now - t >= max)
+      over++;
+  }
+  met_set(m->key_oldest, NULL, oldest);
+  met_set(m->keys_over_age, NULL, over);
+}
+
 void exec_metrics_collect_accounts(struct exec_metrics *m)
 {
   size_t it = 0;
@@ -101,6 +134,7 @@ void exec_metrics_collect_accounts(struct exec_metrics *m)
   met_family_reset(m->reusable);
   while (m->accounts && store_next(m->accounts, &it, &key, &a))
     count_account(m, a);
+  key_ages(m, time(NULL));
 }
 
 void exec_metrics_reconcile(struct exec_metrics *m, const char *controller,

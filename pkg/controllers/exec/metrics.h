@@ -9,6 +9,8 @@
  *   aws_account_operator_account_crs{claimed,reused,state}      scrape-time
  *   aws_account_operator_account_ccs_crs{claimed,reused,state}  scrape-time
  *   aws_account_operator_aws_accounts_reusable{legal_id}        scrape-time
+ *   aws_account_operator_iam_key_oldest_age_seconds             scrape-time
+ *   aws_account_operator_iam_keys_over_max_age                  scrape-time
  *   aws_account_operator_account_ready_duration_seconds      60..36000
  *   aws_account_operator_account_ccs_ready_duration_seconds  5..600
  *   aws_account_operator_reconcile_duration_seconds
@@ -26,6 +28,7 @@ struct met_registry;
 struct met_family;
 struct opcfg;
 struct store;
+struct exec_cfg;
 
 struct exec_metrics {
   struct met_family *aws_accounts;
@@ -33,7 +36,10 @@ struct exec_metrics {
   struct met_family *account_crs, *account_ccs_crs, *reusable;
   struct met_family *ready, *ccs_ready;
   struct met_family *reconcile;
+  struct met_family *key_oldest, *keys_over_age;
   const struct store *accounts; /* for the scrape-time collector */
+  /* Optional (borrowed): iam-key-max-age for keys_over_age. */
+  const struct exec_cfg *cfg;
 };
 
 /* Register the families and the scrape-time collector over accounts

@@ -137,6 +137,8 @@ static int build_shared(struct exec_shared *s, struct met_registry *r)
     s->wq_metrics = wq_metrics_new(r);
   }
   s->opcfg = exec_cfg_new(mgr_informer(s->mgr, MGR_CONFIGMAP), &s->kio);
+  if (s->metrics)
+    s->metrics->cfg = s->opcfg; /* key ages past iam-key-max-age */
   rc = exec_aws_new(&s->loop->uv, mgr_httpc(s->mgr), &ao, &s->aws);
   if (!rc && s->opcfg)
     rc = exec_cfg_on_change(s->opcfg, cfg_partition, s);

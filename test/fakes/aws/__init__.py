@@ -48,7 +48,7 @@ Control API (plain JSON, no signature, under /_fake/):
   GET  /_fake/coverage               {"succeeded": ["svc.Op", ...]}: operations answered successfully
                                      at least once since start (not cleared by reset-log)
   POST /_fake/faults                 add a fault rule:
-        {"kind": "throttle"|"error"|"5xx"|"latency"|"truncate"|"oversize", "service": regex,
+        {"kind": "throttle"|"error"|"5xx"|"latency"|"truncate"|"oversize"|"hold", "service": regex,
          "operation": regex,
          "fraction": 0..1 (default 1), "count": N (next N matching calls; default unlimited),
          "latency_ms": ms (latency), "code": str, "status": int, "message": str,
@@ -60,12 +60,15 @@ Control API (plain JSON, no signature, under /_fake/):
      truncate answers the call, then cuts the body in the middle ("mode": "close" (default):
      the full Content-Length is announced and the connection closed halfway; "short": half
      the body sent as the whole); oversize answers with a "Padding" field of "bytes"
-     characters (default 50 MiB) inside the otherwise valid body.
+     characters (default 50 MiB) inside the otherwise valid body; hold does the call and
+     records it, then sends the intact answer only after "hold_ms" (a client killed in
+     between never learns the outcome: the crash window after a create).
      Requests are also checked against the models' max/min lengths and patterns (Java
      patterns Python's re cannot compile are skipped), answered with AWS's
      ValidationException text ("Value '...' at 'name' failed to satisfy constraint: ...";
      the value is left out for sensitive shapes).
   POST /_fake/throttle | /_fake/latency | /_fake/5xx | /_fake/error | /_fake/truncate | /_fake/oversize
+       | /_fake/hold
                                      shorthands for /_fake/faults with that kind
   POST /_fake/faults/clear           remove every fault rule
   POST /_fake/eventual-consistency   {"account_id": ID, "seconds": S}: credentials minted for that

@@ -47,12 +47,13 @@ class Control:
                                     'create_account_attempted_peak': cur, 'create_account_rejected_concurrent': 0,
                                     'throttled': 0, 'injected_errors': 0, 'auth_failures': 0, 'calls': 0})
                 return self.send_json(200, {'ok': True})
-            if m == 'POST' and path in ('faults', 'throttle', 'latency', '5xx', 'error', 'truncate', 'oversize'):
+            if m == 'POST' and path in ('faults', 'throttle', 'latency', '5xx', 'error', 'truncate', 'oversize',
+                                        'hold'):
                 rule = dict(doc)
                 if path != 'faults':
                     rule['kind'] = path
                 rule.setdefault('kind', 'throttle')
-                if rule['kind'] not in ('throttle', 'latency', '5xx', 'error', 'truncate', 'oversize'):
+                if rule['kind'] not in ('throttle', 'latency', '5xx', 'error', 'truncate', 'oversize', 'hold'):
                     return self.send_json(400, {'error': 'bad kind'})
                 for k in ('service', 'operation'):
                     try:

@@ -69,7 +69,7 @@ class Fake:
             kind = rule.get('kind', 'throttle')
             if kind == 'latency':
                 latency += float(rule.get('latency_ms', 0)) / 1000.0
-            elif kind in ('truncate', 'oversize') and err is None:
+            elif kind in ('truncate', 'oversize', 'hold') and err is None:
                 err = Mangle(kind, rule)
             elif err is None:
                 if kind == 'throttle':
@@ -140,13 +140,16 @@ class Mangle(Exception):
     in the middle: mode 'close' announces the full Content-Length and closes the
     connection halfway, mode 'short' sends half the body as the whole) or
     'oversize' (a Padding field of 'bytes' characters, 50 MiB by default, inside
-    the otherwise valid body)."""
+    the otherwise valid body) or 'hold' (the operation is done and recorded, its
+    intact answer sent only after 'hold_ms': a client killed meanwhile never
+    learns the outcome)."""
 
     def __init__(self, kind, rule):
         super().__init__(kind)
         self.kind = kind
         self.mode = rule.get('mode', 'close')
         self.size = int(rule.get('bytes') or 50 * 1024 * 1024)
+        self.hold_s = float(rule.get('hold_ms', 0)) / 1000.0
 
     def body(self, rbody):
         if self.kind == 'truncate':
@@ -194,6 +197,9 @@ class Handler(Control, BaseHTTPRequestHandler):
         if status in (204, 304):
             body = b''
         full = len(body)
+        if mangle is not None and mangle.kind == 'hold':
+            time.sleep(mangle.hold_s)
+            mangle = None
         if mangle is not None:
             body = mangle.body(body)
             if mangle.kind == 'oversize' or mangle.mode == 'short':

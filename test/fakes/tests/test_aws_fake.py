@@ -3,6 +3,7 @@
 Run: /usr/bin/python3 -m pytest -q test/fakes/tests/test_aws_fake.py
 """
 
+import datetime
 import json
 import subprocess
 import threading
@@ -1188,6 +1189,46 @@ def test_truncate_fault(fake, mode):
         json.loads(body)
     # the next call is whole again
     assert fake.client('organizations').list_roots()['Roots']
+
+
+def test_hold_fault_does_the_call_before_answering(fake):
+    """hold: the key exists (listed by another client) while its creator still
+    waits for the answer; the answer then arrives intact."""
+    iam = fake.client('iam')
+    iam.create_user(UserName='hold-user')
+    fake.control('POST', 'hold', {'service': 'iam', 'operation': 'CreateAccessKey', 'count': 1,
+                                  'hold_ms': 1500})
+    out = {}
+    t = threading.Thread(target=lambda: out.update(iam.create_access_key(UserName='hold-user')))
+    t0 = time.monotonic()
+    t.start()
+    seen = []
+    while not seen and time.monotonic() - t0 < 1.2:
+        seen = fake.client('iam').list_access_keys(UserName='hold-user')['AccessKeyMetadata']
+    assert len(seen) == 1 and t.is_alive(), 'the key is made before the answer is sent'
+    t.join(10)
+    assert time.monotonic() - t0 >= 1.4
+    assert out['AccessKey']['AccessKeyId'] == seen[0]['AccessKeyId']
+
+
+def test_list_access_keys_status_and_create_date(fake):
+    iam = fake.client('iam')
+    iam.create_user(UserName='dated-user')
+    before = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=5)
+    k1 = iam.create_access_key(UserName='dated-user')['AccessKey']
+    k2 = iam.create_access_key(UserName='dated-user')['AccessKey']
+    meta = iam.list_access_keys(UserName='dated-user')['AccessKeyMetadata']
+    assert [m['AccessKeyId'] for m in meta] == [k1['AccessKeyId'], k2['AccessKeyId']]
+    assert all(m['Status'] == 'Active' and m['CreateDate'] >= before for m in meta)
+    with pytest.raises(ClientError) as e:  # AWS's limit: two keys per user
+        iam.create_access_key(UserName='dated-user')
+    assert code_of(e) == 'LimitExceeded'
+    iam.delete_access_key(UserName='dated-user', AccessKeyId=k1['AccessKeyId'])
+    with pytest.raises(ClientError) as e:
+        fake.client('sts', creds=k1, config=NO_RETRY).get_caller_identity()
+    assert code_of(e) == 'InvalidClientTokenId'
+    assert [m['AccessKeyId'] for m in iam.list_access_keys(UserName='dated-user')['AccessKeyMetadata']] == \
+        [k2['AccessKeyId']]
 
 
 def test_oversize_fault(fake):

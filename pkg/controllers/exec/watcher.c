@@ -376,8 +376,8 @@ void exec_watcher_create_sent(struct exec_watcher *w, const char *key)
 }
 
 /* A request left IN_PROGRESS: its slot is free at once (our own count
- * drops; the total already counts the account, see sent). The next
- * listing is the 5-minute one: listing every page of the organization
+ * drops; the total already counts the account, see sent). The organization
+ * is listed again only once none of ours is in flight: listing every page
  * per creation cost more Organizations calls than the creation itself. */
 void exec_watcher_create_end(struct exec_watcher *w, const char *key)
 {
@@ -386,6 +386,10 @@ void exec_watcher_create_end(struct exec_watcher *w, const char *key)
   map_del(&w->own, key);
   if (w->slot_fn)
     w->slot_fn(w->slot_arg);
+  /* at rest again: one listing makes the total exact (a request sent while
+   * a listing ran may be counted twice until then) */
+  if (!map_len(&w->own) && w->sent != w->sent_seen)
+    exec_watcher_poll(w);
 }
 
 void exec_watcher_on_slot(struct exec_watcher *w, void (*fn)(void *arg),

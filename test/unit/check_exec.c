@@ -312,11 +312,13 @@ START_TEST(watcher_polls_every_page)
   ck_assert_int_eq(slots_freed, 1);
   ck_assert_int_eq(n_list_calls, calls); /* e still in flight */
   ck_assert_int_eq(exec_watcher_total(w), 7);
+  verdicts = 0;
   exec_watcher_create_end(w, "ns/e"); /* at rest: one listing */
   ck_assert_int_eq(slots_freed, 2);
   drain();
   ck_assert_int_gt(n_list_calls, calls);
   ck_assert_int_eq(exec_watcher_total(w), 5); /* here: the fixed 5 */
+  ck_assert_int_eq(verdicts, 2); /* a new total: both listeners told */
   exec_watcher_on_slot(w, NULL, NULL);
   /* the creation-time estimate: the median of the latest */
   ck_assert(exec_watcher_create_estimate(w) == 0);

@@ -290,9 +290,9 @@ unsigned exec_watcher_own_in_flight(const struct exec_watcher *w);
 /* Our own in flight + the watcher's IN_PROGRESS < create_cap. */
 bool exec_watcher_create_slot_free(const struct exec_watcher *w);
 
-/* Add a listener called after a poll that changed limit_allows or the
- * IN_PROGRESS count (e.g. to requeue Accounts or pools waiting for the
- * limit). Up to EXEC_WATCH_MAX_LISTENERS; fn NULL removes them all. */
+/* Add a listener called after a poll that changed limit_allows, the
+ * total or the IN_PROGRESS count (e.g. to requeue Accounts or pools waiting for
+ * the limit). Up to EXEC_WATCH_MAX_LISTENERS; fn NULL removes them all. */
 #define EXEC_WATCH_MAX_LISTENERS 4
 void exec_watcher_on_change(struct exec_watcher *w, void (*fn)(void *arg),
                             void *arg);

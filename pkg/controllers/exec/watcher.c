@@ -102,6 +102,7 @@ static void finish(struct exec_watcher *w, int err, const char *what)
 {
   bool was_ok = w->ok;
   long long was_prog = w->in_progress;
+  long long was_total = w->total + (long long)(w->sent - w->sent_seen);
 
   w->running = false;
   w->polls++;
@@ -132,7 +133,8 @@ static void finish(struct exec_watcher *w, int err, const char *what)
     log_debug("watcher", "%lld accounts (%lld ACTIVE, %lld IN_PROGRESS)",
               w->total, w->active, w->in_progress);
   }
-  if (was_ok != w->ok || was_prog != w->in_progress)
+  if (was_ok != w->ok || was_prog != w->in_progress ||
+      was_total != w->total + (long long)(w->sent - w->sent_seen))
     for (size_t i = 0; i < w->nls; i++)
       w->ls[i].fn(w->ls[i].arg);
   if (w->again) {

@@ -113,7 +113,10 @@ void claim__secret_dest(const struct claim_snap *sn, struct claim_step *s)
            sizeof(s->secret_namespace));
 }
 
-static bool claimable(const struct claim_snap *sn, const json_t *a)
+/* revoking: true = also an account whose previous tenant's keys are still
+ * being revoked. */
+static bool claimable(const struct claim_snap *sn, const json_t *a,
+                      bool revoking)
 {
   const json_t *c = sn->claim;
 
@@ -131,7 +134,7 @@ static bool claimable(const struct claim_snap *sn, const json_t *a)
     return false;
   /* Still holding the previous tenant's keys: the Account plan revokes
    * them and clears the flag (the claim is re-queued by that change). */
-  if (sn->cfg && sn->cfg->revoke_on_reuse &&
+  if (!revoking && sn->cfg && sn->cfg->revoke_on_reuse &&
       obj_bool(a, "status.rotateCredentials"))
     return false;
   return !obj_bool(a, "status.reused") ||
@@ -159,8 +162,13 @@ const json_t *claim_pick_account(const struct claim_snap *sn)
   for (i = 0; i < sn->naccounts; i++) {
     const json_t *a = sn->accounts[i];
 
-    if (!claimable(sn, a))
+    /* the legal entity's own account, its keys being revoked: wait for it
+     * (seconds) rather than take a fresh one */
+    if (!claimable(sn, a, false)) {
+      if (obj_bool(a, "status.reused") && claimable(sn, a, true))
+        return NULL;
       continue;
+    }
     if (obj_bool(a, "status.reused")) {
       if (!reused || older(a, reused))
         reused = a;

@@ -228,6 +228,21 @@ static void verdict_changed(void *arg)
   (*(int *)arg)++;
 }
 
+/* The loop and an AWS client over the fake organization (api filled). */
+static struct exec_aws *org_client(uv_loop_t *loop, struct aws_api *api)
+{
+  struct exec_aws_opts ao = { .api = api };
+  struct exec_aws *aws;
+
+  uv_loop_init(loop);
+  L = loop;
+  in_flight = fail_accounts = n_list_calls = 0;
+  api->list_accounts = f_accounts;
+  api->list_create_account_status = f_cars;
+  ck_assert_int_eq(exec_aws_new(L, NULL, &ao, &aws), 0);
+  return aws;
+}
+
 static int slots_freed;
 static void slot_freed(void *arg)
 {
@@ -239,7 +254,6 @@ START_TEST(watcher_polls_every_page)
   int calls;
   uv_loop_t loop;
   struct aws_api api = { 0 };
-  struct exec_aws_opts ao = { .api = &api };
   struct exec_aws *aws;
   struct met_registry *reg = met_registry_new();
   struct exec_metrics *m = exec_metrics_new(reg, NULL);
@@ -250,12 +264,7 @@ START_TEST(watcher_polls_every_page)
   bool allows, has;
   long long total;
 
-  uv_loop_init(&loop);
-  L = &loop;
-  in_flight = fail_accounts = n_list_calls = 0;
-  api.list_accounts = f_accounts;
-  api.list_create_account_status = f_cars;
-  ck_assert_int_eq(exec_aws_new(L, NULL, &ao, &aws), 0);
+  aws = org_client(&loop, &api);
   wo.aws = aws;
   wo.cfg = c;
   wo.metrics = m;
@@ -361,7 +370,6 @@ START_TEST(watcher_relists_on_partition_change_only)
 {
   uv_loop_t loop;
   struct aws_api api = { 0 };
-  struct exec_aws_opts ao = { .api = &api };
   struct exec_aws *aws;
   struct exec_cfg *c = exec_cfg_new(NULL, NULL);
   struct exec_watcher_opts wo = { 0 };
@@ -369,12 +377,7 @@ START_TEST(watcher_relists_on_partition_change_only)
   json_t *cmo = cm("6"), *sec = secret();
   int calls;
 
-  uv_loop_init(&loop);
-  L = &loop;
-  in_flight = fail_accounts = n_list_calls = 0;
-  api.list_accounts = f_accounts;
-  api.list_create_account_status = f_cars;
-  ck_assert_int_eq(exec_aws_new(L, NULL, &ao, &aws), 0);
+  aws = org_client(&loop, &api);
   exec_aws_apply_secret(aws, sec);
   wo.aws = aws;
   wo.cfg = c;

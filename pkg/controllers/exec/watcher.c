@@ -98,11 +98,17 @@ static void timer_closed(uv_handle_t *h)
     w->timer_init = false;
 }
 
+/* The listed total plus our creations the listing has not seen. */
+static long long current_total(const struct exec_watcher *w)
+{
+  return w->total + (long long)(w->sent - w->sent_seen);
+}
+
 static void finish(struct exec_watcher *w, int err, const char *what)
 {
   bool was_ok = w->ok;
   long long was_prog = w->in_progress;
-  long long was_total = w->total + (long long)(w->sent - w->sent_seen);
+  long long was_total = current_total(w);
 
   w->running = false;
   w->polls++;
@@ -134,7 +140,7 @@ static void finish(struct exec_watcher *w, int err, const char *what)
               w->total, w->active, w->in_progress);
   }
   if (was_ok != w->ok || was_prog != w->in_progress ||
-      was_total != w->total + (long long)(w->sent - w->sent_seen))
+      was_total != current_total(w))
     for (size_t i = 0; i < w->nls; i++)
       w->ls[i].fn(w->ls[i].arg);
   if (w->again) {
@@ -312,12 +318,6 @@ void exec_watcher_close(struct exec_watcher *w)
   } else if (!w->running) {
     watcher_free(w);
   }
-}
-
-/* The listed total plus our creations the listing has not seen. */
-static long long current_total(const struct exec_watcher *w)
-{
-  return w->total + (long long)(w->sent - w->sent_seen);
 }
 
 bool exec_watcher_limit_allows(const struct exec_watcher *w)

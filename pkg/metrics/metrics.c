@@ -364,6 +364,17 @@ void met_series_remove(struct met_family *f, const char *const *values)
   ensure_unlabelled(f);
 }
 
+void met_count(struct met_family *f, const char *const *values, double delta)
+{
+  struct met_series *s;
+
+  need_type(f, f->type == MET_GAUGE, "count");
+  s = series_get(f, values, true);
+  s->value += delta;
+  if (s->value <= 0)
+    met_series_remove(f, values);
+}
+
 static void add_collector(struct met_registry *r, met_collect_fn fn, void *arg,
                           bool owned)
 {

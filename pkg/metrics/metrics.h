@@ -68,6 +68,10 @@ double met_value(struct met_family *f, const char *const *values);
 /* Drop every series (scrape-time gauges are reset, then refilled). */
 void met_family_reset(struct met_family *f);
 void met_series_remove(struct met_family *f, const char *const *values);
+/* A gauge that counts objects, kept up to date from informer events
+ * instead of a recount per scrape: add delta (+1 / -1); a series that
+ * falls to 0 or below is dropped, as a recount would not produce it. */
+void met_count(struct met_family *f, const char *const *values, double delta);
 
 /* Called at scrape time, in registration order, before rendering. */
 typedef void (*met_collect_fn)(struct met_registry *r, void *arg);

@@ -1455,7 +1455,7 @@ END_TEST
 START_TEST(ready_duration_counts_from_creating)
 {
   struct met_registry *reg = met_registry_new();
-  struct exec_metrics *m = exec_metrics_new(reg, NULL);
+  struct exec_metrics *m = exec_metrics_new(reg);
   struct buf out;
   const char *p;
   double sum = -1, whole;

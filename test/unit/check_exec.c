@@ -256,7 +256,7 @@ START_TEST(watcher_polls_every_page)
   struct aws_api api = { 0 };
   struct exec_aws *aws;
   struct met_registry *reg = met_registry_new();
-  struct exec_metrics *m = exec_metrics_new(reg, NULL);
+  struct exec_metrics *m = exec_metrics_new(reg);
   struct exec_cfg *c = exec_cfg_new(NULL, NULL);
   struct exec_watcher_opts wo = { 0 };
   struct exec_watcher *w;
@@ -500,8 +500,8 @@ START_TEST(config_reload)
 END_TEST
 
 /* Two plain accounts with keys vended 2 h and 10 min ago, a CCS one
- * (never counted) 5 h ago. */
-static void key_age_accounts(struct store *st)
+ * (never counted) 5 h ago; added as the informer would report them. */
+static void key_age_accounts(struct exec_metrics *m, json_t **out, time_t now)
 {
   static const struct {
     const char *name;
@@ -515,40 +515,99 @@ static void key_age_accounts(struct store *st)
                           v[i].name, "namespace", "ns", "spec", "byoc",
                           v[i].byoc, "status", "state", "Ready");
 
-    time_rfc3339(time(NULL) - v[i].ago, ts);
+    time_rfc3339(now - v[i].ago, ts);
     str_fmt(ann, sizeof(ann), "{\"created\":\"%s\",\"id\":\"AKIA%zu\"}", ts, i);
     obj_set_annotation(a, ACCT_ANN_KEY, ann);
-    store_put_new(st, a, NULL);
+    exec_metrics_account(m, NULL, a);
+    out[i] = a;
   }
 }
+
+static json_t *gauge_account(const char *name, const char *state, int claimed,
+                             int reused, int byoc)
+{
+  return json_pack("{s:{s:s,s:s}, s:{s:s,s:b}, s:{s:s,s:b,s:b}}", "metadata",
+                   "name", name, "namespace", "ns", "spec", "legalEntity", "",
+                   "byoc", byoc, "status", "state", state, "claimed", claimed,
+                   "reused", reused);
+}
+
+/* The CR gauges follow add, update and delete events: a state that no
+ * Account has any more is gone from the output, as a recount would do. */
+START_TEST(account_gauges_follow_events)
+{
+  struct met_registry *reg = met_registry_new();
+  struct exec_metrics *m = exec_metrics_new(reg);
+  json_t *a = gauge_account("a", "Ready", 0, 1, 0);
+  json_t *a2 = gauge_account("a", "Ready", 1, 1, 0);
+  json_t *b = gauge_account("b", "Creating", 0, 0, 1);
+  struct buf out;
+
+  exec_metrics_account(m, NULL, a);
+  exec_metrics_account(m, NULL, b);
+  ck_assert_int_eq(
+      (int)met_value(m->account_crs, MET_LV("false", "true", "Ready")), 1);
+  ck_assert_int_eq((int)met_value(m->reusable, MET_LV("")), 1);
+  ck_assert_int_eq(
+      (int)met_value(m->account_ccs_crs, MET_LV("false", "false", "Creating")),
+      1);
+  exec_metrics_account(m, a, a2); /* claimed */
+  ck_assert_int_eq(
+      (int)met_value(m->account_crs, MET_LV("true", "true", "Ready")), 1);
+  exec_metrics_account(m, b, NULL);
+  buf_init(&out, 1 << 20);
+  ck_assert_int_eq(met_render(reg, &out), 0);
+  ck_assert_ptr_null(strstr(out.data, "state=\"Creating\""));
+  ck_assert_ptr_null(strstr(out.data, "aws_accounts_reusable{"));
+  ck_assert_ptr_null(strstr(out.data, "claimed=\"false\",reused=\"true\""));
+  ck_assert_ptr_nonnull(strstr(out.data, "claimed=\"true\",reused=\"true\""));
+  buf_cleanup(&out);
+  json_decref(a);
+  json_decref(a2);
+  json_decref(b);
+  exec_metrics_free(m);
+  met_registry_free(reg);
+}
+END_TEST
+
+START_TEST(claim_gauge_follows_events)
+{
+  struct met_registry *reg = met_registry_new();
+  struct exec_metrics *m = exec_metrics_new(reg);
+  json_t *c =
+      json_pack("{s:{s:s,s:s}}", "metadata", "name", "c", "namespace", "ns");
+  json_t *c2 = json_pack("{s:{s:s,s:s}, s:{s:s}}", "metadata", "name", "c",
+                         "namespace", "ns", "status", "state", "Ready");
+
+  exec_metrics_claim(m, NULL, c);
+  exec_metrics_claim(m, NULL, c2);
+  ck_assert_int_eq((int)met_value(m->claim_crs, MET_LV("")), 1);
+  exec_metrics_claim(m, c, c2);
+  ck_assert_int_eq((int)met_value(m->claim_crs, MET_LV("")), 0);
+  ck_assert_int_eq((int)met_value(m->claim_crs, MET_LV("Ready")), 2);
+  exec_metrics_claim(m, c2, NULL);
+  ck_assert_int_eq((int)met_value(m->claim_crs, MET_LV("Ready")), 1);
+  json_decref(c);
+  json_decref(c2);
+  exec_metrics_free(m);
+  met_registry_free(reg);
+}
+END_TEST
 
 START_TEST(account_gauges_and_durations)
 {
   struct met_registry *reg = met_registry_new();
-  struct store *st = store_new(0);
-  struct exec_metrics *m = exec_metrics_new(reg, st);
+  struct exec_metrics *m = exec_metrics_new(reg);
+  time_t now = time(NULL);
+  json_t *k[3];
   struct buf out;
 
-  store_put_new(st,
-                json_pack("{s:{s:s,s:s}, s:{s:s}, s:{s:s,s:b,s:b}}", "metadata",
-                          "name", "a", "namespace", "ns", "spec", "legalEntity",
-                          "", "status", "state", "Ready", "claimed", 0,
-                          "reused", 1),
-                NULL);
-  store_put_new(st,
-                json_pack("{s:{s:s,s:s}, s:{s:b}, s:{s:s}}", "metadata", "name",
-                          "b", "namespace", "ns", "spec", "byoc", 1, "status",
-                          "state", "Creating"),
-                NULL);
-  exec_metrics_collect_accounts(m);
-  ck_assert_int_eq(
-      (int)met_value(m->account_crs, MET_LV("false", "true", "Ready")), 1);
+  exec_metrics_key_ages(m, now);
   ck_assert_int_eq((int)met_value(m->key_oldest, NULL), 0); /* none known */
-  key_age_accounts(st);
-  exec_metrics_collect_accounts(m);
-  /* the oldest key: about 2 h; keys past the maximum age need the cfg */
-  ck_assert_int_ge((int)met_value(m->key_oldest, NULL), 7200);
-  ck_assert_int_lt((int)met_value(m->key_oldest, NULL), 7300);
+  key_age_accounts(m, k, now);
+  exec_metrics_key_ages(m, now);
+  /* the oldest key: 2 h; keys past the maximum age need the cfg */
+  ck_assert_int_eq((int)met_value(m->key_oldest, NULL), 7200);
   ck_assert_int_eq((int)met_value(m->keys_over_age, NULL), 0);
   {
     struct exec_cfg *cfg = exec_cfg_new(NULL, NULL);
@@ -556,15 +615,20 @@ START_TEST(account_gauges_and_durations)
 
     exec_cfg_apply(cfg, cm);
     m->cfg = cfg;
-    exec_metrics_collect_accounts(m);
+    exec_metrics_key_ages(m, now);
     ck_assert_int_eq((int)met_value(m->keys_over_age, NULL), 1); /* k1 */
+    exec_metrics_key_ages(m, now + 3000); /* k2 is 3600 s old too */
+    ck_assert_int_eq((int)met_value(m->keys_over_age, NULL), 2);
+    exec_metrics_account(m, k[0], NULL); /* k1 deleted */
+    exec_metrics_key_ages(m, now);
+    ck_assert_int_eq((int)met_value(m->keys_over_age, NULL), 0);
+    ck_assert_int_eq((int)met_value(m->key_oldest, NULL), 600);
     m->cfg = NULL;
     exec_cfg_free(cfg);
     json_decref(cm);
   }
-  ck_assert_int_eq(
-      (int)met_value(m->account_ccs_crs, MET_LV("false", "false", "Creating")),
-      1);
+  for (size_t i = 0; i < 3; i++)
+    json_decref(k[i]);
   exec_metrics_reconcile(m, "account", 0.02, OP_EAWS, "Throttling");
   exec_metrics_reconcile(m, "account", 0.01, OP_EIO, NULL);
   ck_assert_int_eq(
@@ -581,7 +645,6 @@ START_TEST(account_gauges_and_durations)
   buf_cleanup(&out);
   exec_metrics_free(m);
   met_registry_free(reg);
-  store_free(st);
 }
 END_TEST
 
@@ -590,7 +653,7 @@ END_TEST
 START_TEST(account_limit_gauge)
 {
   struct met_registry *reg = met_registry_new();
-  struct exec_metrics *m = exec_metrics_new(reg, NULL);
+  struct exec_metrics *m = exec_metrics_new(reg);
   struct opcfg c = { .has_account_limit = true, .account_limit = 4800 };
   struct opcfg none = { .account_limit = 7 };
   struct buf out;
@@ -689,6 +752,8 @@ static Suite *exec_suite(void)
   tcase_add_test(tc, secret_to_creds);
   tcase_add_test(tc, config_reload);
   tcase_add_test(tc, account_gauges_and_durations);
+  tcase_add_test(tc, account_gauges_follow_events);
+  tcase_add_test(tc, claim_gauge_follows_events);
   tcase_add_test(tc, account_limit_gauge);
   tcase_add_test(tc, follow_named_object);
   suite_add_tcase(s, tc);

@@ -108,6 +108,25 @@ START_TEST(counter_gauge_text)
 }
 END_TEST
 
+/* A counted gauge drops a series at zero, as a recount would not make it. */
+START_TEST(counted_gauge)
+{
+  static const char *const lbl[] = { "state", NULL };
+  struct met_registry *r = met_registry_new();
+  struct met_family *g = met_gauge(r, "crs", "CRs by state", lbl);
+
+  met_count(g, MET_LV("Ready"), 1);
+  met_count(g, MET_LV("Ready"), 1);
+  met_count(g, MET_LV("Failed"), 1);
+  met_count(g, MET_LV("Failed"), -1);
+  met_count(g, MET_LV("Ready"), -1);
+  assert_render(r, "# HELP crs CRs by state\n"
+                   "# TYPE crs gauge\n"
+                   "crs{state=\"Ready\"} 1\n");
+  met_registry_free(r);
+}
+END_TEST
+
 START_TEST(histogram_text)
 {
   static const double b[] = { 0.005, 0.1, 1, 60 };
@@ -331,6 +350,7 @@ static Suite *metrics_suite(void)
   TCase *tc = tcase_create("core");
 
   tcase_add_test(tc, counter_gauge_text);
+  tcase_add_test(tc, counted_gauge);
   tcase_add_test(tc, histogram_text);
   tcase_add_test(tc, escaping_and_floats);
   tcase_add_test(tc, reset_remove_collectors);

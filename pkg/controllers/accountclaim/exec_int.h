@@ -12,7 +12,7 @@ struct claim_exec {
   struct claim_exec_deps d;
   char ns[64];
   struct exec_runner *run;
-  struct met_family *crs, *ready, *pending, *cleanup, *cleanup_fail;
+  struct met_family *ready, *pending, *cleanup, *cleanup_fail;
   struct met_family *ccs_ready, *ccs_pending, *closed;
 };
 

@@ -2,8 +2,6 @@
  * descriptor's hooks. */
 #include <stdlib.h>
 
-#include "cache/informer.h"
-#include "cache/store.h"
 #include "controllers/accountclaim/exec_int.h"
 #include "controllers/common/obj.h"
 #include "metrics/metrics.h"
@@ -17,35 +15,15 @@ static struct met_family *named(struct met_family *f)
   return f;
 }
 
-/* Claim counts by state, at scrape time: one pass per scrape instead of
- * one per reconcile. */
-static void count_claims(struct met_registry *r, void *arg)
-{
-  struct claim_exec *e = arg;
-  size_t it = 0;
-  const char *key;
-  const json_t *o;
-
-  (void)r;
-  met_family_reset(e->crs);
-  while (e->d.claims && store_next(e->d.claims, &it, &key, &o)) {
-    const char *s = obj_str(o, "status.state");
-
-    met_inc(e->crs, MET_LV(str_empty(s) ? "" : s));
-  }
-}
-
 void claim__metrics_init(struct claim_exec *e, struct met_registry *r)
 {
   static const double ready_b[] = { 1, 5, 10, 20, 30, 45, 60, 120 };
   static const double pending_b[] = { 60, 120, 240, 300, 600 };
   static const double cleanup_b[] = { 1, 3, 5, 10, 15, 20, 30 };
   static const double ccs_b[] = { 5, 10, 20, 30, 60, 120, 240, 300, 480, 600 };
-  static const char *const st[] = { "state", NULL };
 
-  e->crs = named(met_gauge(r, "aws_account_operator_account_claim_crs",
-                           "AccountClaim CRs by state", st));
-  met_add_collector(r, count_claims, e);
+  /* aws_account_operator_account_claim_crs is counted from the claim
+   * informer's events with the shared metrics (exec/metrics.h) */
   e->ready = named(met_histogram(
       r, "aws_account_operator_account_claim_ready_duration_seconds",
       "Time from creation to Claimed (non-CCS)", ready_b,
@@ -87,7 +65,7 @@ void claim__metrics_seen(struct exec_job *b, int rc)
 {
   struct claim_exec *e = b->ctl;
 
-  if (!e->crs)
+  if (!e->pending)
     return;
   (void)rc;
   if (str_eq(obj_str(b->obj, "status.state"), "Pending"))

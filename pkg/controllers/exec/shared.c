@@ -90,6 +90,7 @@ static void shared_stop(void *arg)
   size_t i;
 
   exec_follow_stop(&s->secret);
+  exec_metrics_unfollow(s->metrics);
   exec_aws_detach(s->aws);
   exec_cfg_detach(s->opcfg);
   exec_watcher_on_change(s->watcher, NULL, NULL);
@@ -131,7 +132,7 @@ static int build_shared(struct exec_shared *s, struct met_registry *r)
   s->kio_real.client = mgr_client(s->mgr);
   s->kio_real.rec = mgr_recorder(s->mgr);
   exec_kio_real_init(&s->kio, &s->kio_real);
-  s->metrics = exec_metrics_new(r, exec_shared_store(s, MGR_ACCOUNTS));
+  s->metrics = exec_metrics_new(r);
   if (r) {
     s->ctrl_metrics = ctrl_metrics_new(r);
     s->wq_metrics = wq_metrics_new(r);
@@ -251,6 +252,9 @@ int exec_shared_start(struct exec_shared *s)
                                       .fn = secret_seen,
                                       .arg = s };
   rc = exec_follow_start(&s->secret, mgr_informer(s->mgr, MGR_SECRET));
+  if (!rc)
+    rc = exec_metrics_follow(s->metrics, mgr_informer(s->mgr, MGR_ACCOUNTS),
+                             mgr_informer(s->mgr, MGR_ACCOUNT_CLAIMS));
   if (!rc)
     rc = exec_cfg_on_change(s->opcfg, cfg_changed, s);
   if (!rc)

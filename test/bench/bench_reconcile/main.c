@@ -72,7 +72,7 @@ static int world_init(struct world *w, size_t n)
   w->cfg = exec_cfg_new(NULL, NULL);
   exec_cfg_apply(w->cfg, store_get(w->cm, BENCH_NS "/" BENCH_CM));
   w->reg = met_registry_new();
-  w->metrics = exec_metrics_new(w->reg, w->accounts);
+  w->metrics = exec_metrics_new(w->reg);
   ad.kio = bench_kio(&w->io);
   ad.accounts = w->accounts;
   ad.claims = w->claims;

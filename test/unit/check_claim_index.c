@@ -227,6 +227,10 @@ START_TEST(pending_claim_takes_the_free_account)
   put(fx.accounts, account("free", "Ready", false, NULL));
   put(fx.claims, claim("p1", "Pending", NULL));
   ck_assert_int_ge(reconcile(TEAM "/p1"), 0);
+  ck_assert_str_eq(fx.updated, "accountclaims " TEAM "/p1");
+  /* linked on its side: the reservation of that account follows */
+  put(fx.claims, claim("p1", "Pending", "free"));
+  ck_assert_int_ge(reconcile(TEAM "/p1"), 0);
   ck_assert_str_eq(fx.updated, "accounts " NS "/free");
 }
 END_TEST

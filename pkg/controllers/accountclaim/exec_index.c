@@ -43,6 +43,15 @@ static bool waiting(const json_t *c)
          !str_eq(obj_str(c, "status.state"), "Ready");
 }
 
+/* The plan may pick a free account: unlinked, or linked but not served
+ * yet (the link comes before the reservation, which may lose a race). */
+static bool snap_free(const json_t *c)
+{
+  return takes_free(c) || (!obj_deleting(c) && !obj_bool(c, "spec.byoc") &&
+                           !obj_bool(c, "spec.manualSTSMode") &&
+                           !str_eq(obj_str(c, "status.state"), "Ready"));
+}
+
 static void ix_waiting(const json_t *c, struct store_values *out, void *arg)
 {
   (void)arg;
@@ -199,7 +208,7 @@ int claim__snap_accounts(struct claim_exec *e, struct claim_snap *sn)
   bool keyed = !store_obj_key(sn->claim, key, sizeof(key));
   struct exec_ix q[] = {
     { keyed ? IX_BY_CLAIM : NULL, key },
-    { takes_free(sn->claim) ? IX_FREE : NULL, "1" },
+    { snap_free(sn->claim) ? IX_FREE : NULL, "1" },
   };
 
   sn->account_named = named;

@@ -210,9 +210,16 @@ static void wait_for_account(const struct claim_snap *sn, struct claim_step *s,
     claim__done(s, 30 * PLAN_SEC, why);
 }
 
+static void linked_event(const json_t *a, struct claim_step *s)
+{
+  plan_event_set(&s->event, "Normal", "AccountLinked", "Account %s linked",
+                 obj_name(a));
+}
+
 /* The claim side of the link, with the finalizer (claim_plan) and the
  * support role in the same write; the Account's side, its reservation,
- * follows (plan_reserve). */
+ * follows (plan_reserve), and says AccountLinked: its Event is then sent
+ * beside the AWS calls, not beside the reservation's PUT. */
 static void link_claim(const struct claim_snap *sn, const json_t *a,
                        struct claim_step *s)
 {
@@ -227,8 +234,6 @@ static void link_claim(const struct claim_snap *sn, const json_t *a,
     obj_set_str(s->object_new, "spec.supportRoleARN", arn);
   str_copy(s->account_name, obj_name(a), sizeof(s->account_name));
   str_copy(s->why, "link claim to account", sizeof(s->why));
-  plan_event_set(&s->event, "Normal", "AccountLinked", "Account %s linked",
-                 obj_name(a));
 }
 
 static int select_account(const struct claim_snap *sn, struct claim_step *s)
@@ -237,6 +242,7 @@ static int select_account(const struct claim_snap *sn, struct claim_step *s)
 
   if (a) { /* reserved before a crash: adopt it */
     link_claim(sn, a, s);
+    linked_event(a, s);
     return 0;
   }
   if (!opcfg_default_pool(sn->cfg)) {
@@ -284,6 +290,7 @@ static bool plan_reserve(const struct claim_snap *sn, const json_t *a,
               obj_copy_new(obj_get(sn->claim, "spec.legalEntity")));
   str_copy(s->account_name, obj_name(a), sizeof(s->account_name));
   str_copy(s->why, "claim account", sizeof(s->why));
+  linked_event(a, s);
   return true;
 }
 

@@ -201,7 +201,11 @@ static void own_write_done(struct exec_job *j, const json_t *obj,
       (a->kind != EXEC_UPDATE && a->kind != EXEC_UPDATE_STATUS) ||
       exec_written_put(r->written, a->gvr->resource, obj, time_mono_s()))
     return;
-  if (!res->requeue_after_ms)
+  if (res->requeue_after_ms)
+    return;
+  /* the key is being processed: queued again, it runs right after this
+   * job, without the delay timer's loop turn */
+  if (!r->ctrl || ctrl_enqueue(r->ctrl, j->key))
     res->requeue_after_ms = 1;
 }
 

@@ -7,6 +7,7 @@
 #include "cache/store.h"
 #include "controllers/accountclaim/exec.h"
 #include "controllers/common/obj.h"
+#include "controllers/exec/written.h"
 #include "testutil.h"
 #include "util/err.h"
 #include "util/str.h"
@@ -19,6 +20,7 @@ static struct {
   struct claim_exec *e;
   int nk;              /* Kubernetes requests */
   char updated[128];   /* "resource ns/name" of the last update */
+  char link[64];       /* its spec.accountLink */
   char keys[2048][64]; /* the mapping's keys */
   size_t nkeys;
 } fx;
@@ -26,9 +28,11 @@ static struct {
 static void request(const struct k8s_gvr *g, const json_t *obj)
 {
   fx.nk++;
-  if (obj)
+  if (obj) {
     str_fmt(fx.updated, sizeof(fx.updated), "%s %s/%s", g->resource,
             obj_namespace(obj), obj_name(obj));
+    str_copy(fx.link, obj_str0(obj, "spec.accountLink"), sizeof(fx.link));
+  }
 }
 
 static int k_get(void *arg, const struct k8s_gvr *g, const char *ns,
@@ -227,7 +231,49 @@ START_TEST(pending_claim_takes_the_free_account)
   put(fx.accounts, account("free", "Ready", false, NULL));
   put(fx.claims, claim("p1", "Pending", NULL));
   ck_assert_int_ge(reconcile(TEAM "/p1"), 0);
+  ck_assert_str_eq(fx.updated, "accountclaims " TEAM "/p1");
+  /* linked on its side: the reservation of that account follows */
+  put(fx.claims, claim("p1", "Pending", "free"));
+  ck_assert_int_ge(reconcile(TEAM "/p1"), 0);
   ck_assert_str_eq(fx.updated, "accounts " NS "/free");
+}
+END_TEST
+
+static json_t *at_rv(json_t *o, const char *rv)
+{
+  obj_set_str(o, "metadata.resourceVersion", rv);
+  return o;
+}
+
+/* The claim controller's own Account writes, newer than the cache, are
+ * what its snapshot sees: an account it gave another claim is not free,
+ * and one it reserved for this claim is linked (no second reservation). */
+START_TEST(snapshot_sees_its_own_account_writes)
+{
+  struct exec_written *w = claim_exec_written(fx.e);
+  json_t *mine;
+
+  put(fx.accounts, at_rv(account("a0", "Ready", false, NULL), "5"));
+  put(fx.accounts, at_rv(account("a1", "Ready", false, NULL), "5"));
+  mine = at_rv(account("a0", "Ready", false, "other"), "6");
+  ck_assert_int_eq(exec_written_put(w, "accounts", mine, 1e9), 0);
+  json_decref(mine);
+  put(fx.claims, claim("p1", "Pending", NULL));
+  ck_assert_int_ge(reconcile(TEAM "/p1"), 0);
+  ck_assert_str_eq(fx.updated, "accountclaims " TEAM "/p1");
+  ck_assert_str_eq(fx.link, "a1");
+  /* p2 linked a1 and reserved it; the informer has not seen that yet */
+  mine = at_rv(account("a1", "Ready", false, "p2"), "7");
+  ck_assert_int_eq(exec_written_put(w, "accounts", mine, 1e9), 0);
+  json_decref(mine);
+  put(fx.claims, claim("p2", "Pending", "a1"));
+  ck_assert_int_ge(reconcile(TEAM "/p2"), 0);
+  ck_assert_str_eq(fx.updated, "accountclaims " TEAM "/p2"); /* next step */
+  /* the informer caught up with a0 (version 6): the cache again */
+  put(fx.accounts, at_rv(account("a0", "Ready", false, NULL), "6"));
+  put(fx.claims, claim("p3", "Pending", NULL));
+  ck_assert_int_ge(reconcile(TEAM "/p3"), 0);
+  ck_assert_str_eq(fx.link, "a0");
 }
 END_TEST
 
@@ -242,6 +288,7 @@ static Suite *claim_index_suite(void)
   tcase_add_test(tc, linked_claim_stops_waiting);
   tcase_add_test(tc, satisfied_claim_makes_no_request);
   tcase_add_test(tc, pending_claim_takes_the_free_account);
+  tcase_add_test(tc, snapshot_sees_its_own_account_writes);
   suite_add_tcase(s, tc);
   return s;
 }

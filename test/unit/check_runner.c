@@ -8,6 +8,7 @@
 #include "cache/store.h"
 #include "controllers/common/obj.h"
 #include "controllers/exec/runner.h"
+#include "controllers/exec/written.h"
 #include "testutil.h"
 #include "util/err.h"
 #include "util/str.h"
@@ -43,7 +44,11 @@ static struct fx {
   k8s_obj_cb prep_cb; /* a started GET, completed by the test */
   void *prep_arg;
   int next_action;
-  bool same; /* the plan's object_new equals the cached object */
+  bool same;             /* the plan's object_new equals the cached object */
+  const char *answer_rv; /* writes answer with this resourceVersion */
+  char plan_rv[16];      /* the resourceVersion the last plan saw */
+  const char *toy_val;   /* the plan's status.toy, NULL = "changed" */
+  bool no_wait;          /* the plan's requeue_ms is 0, not 5000 */
   int nevents, ndone, ngone, nplanned, nwritten, nobserved, ncleanup;
   char ev_reason[64];
   struct ctrl_result res;
@@ -87,6 +92,8 @@ static int k_update_status(void *arg, const struct k8s_gvr *g, json_t *obj,
                            k8s_obj_cb cb, void *cbarg)
 {
   record("update_status", g, obj_namespace(obj), obj_name(obj));
+  if (fx.answer_rv)
+    obj_set_str(obj, "metadata.resourceVersion", fx.answer_rv);
   cb(fx.write_err, obj, NULL, cbarg);
   return 0;
 }
@@ -146,9 +153,11 @@ static int plan(struct exec_job *b, struct exec_step *v)
   struct toy_job *j = (struct toy_job *)b;
 
   plan_event_set(&j->ev, "Normal", "Toy", "step %d", fx.next_action);
+  str_copy(fx.plan_rv, obj_str0(b->obj, "metadata.resourceVersion"),
+           sizeof(fx.plan_rv));
   j->obj_new = json_deep_copy(b->obj);
   if (!fx.same)
-    obj_set_str(j->obj_new, "status.toy", "changed");
+    obj_set_str(j->obj_new, "status.toy", fx.toy_val ? fx.toy_val : "changed");
   *v = (struct exec_step){ .done = fx.next_action == T_DONE,
                            .action = fx.next_action,
                            .name = "toy",
@@ -156,7 +165,7 @@ static int plan(struct exec_job *b, struct exec_step *v)
                            .object_new = j->obj_new,
                            .target_ns = "ns",
                            .target_name = "a",
-                           .requeue_ms = 5000,
+                           .requeue_ms = fx.no_wait ? 0 : 5000,
                            .event = &j->ev };
   return 0;
 }
@@ -216,6 +225,9 @@ static const struct exec_desc toy = {
   .gone = gone,
   .job_cleanup = cleanup,
 };
+
+/* The same controller, reading its own writes (written.h). */
+static struct exec_desc toy_ryw;
 
 static void done(void *arg, const char *key, const struct ctrl_result *r)
 {
@@ -473,6 +485,92 @@ START_TEST(close_waits_for_the_job_in_flight)
 }
 END_TEST
 
+static void use_ryw(void)
+{
+  struct exec_runner_deps rd = { 0 };
+
+  toy_ryw = toy;
+  toy_ryw.own_gvr = &exec_gvr_accounts;
+  rd.kio =
+      (struct exec_kio){ .update_status = k_update_status, .event = k_event };
+  rd.objs = fx.objs;
+  exec_runner_free(fx.r);
+  fx.r = exec_runner_new(&toy_ryw, NULL, &rd);
+  ck_assert_ptr_nonnull(fx.r);
+  ck_assert_ptr_nonnull(exec_runner_written(fx.r));
+}
+
+/* Without own_gvr the next plan waits for the informer; with it, the
+ * write's answer is planned from until the informer holds its version. */
+START_TEST(own_write_is_the_next_plans_object)
+{
+  struct ctrl_result out;
+
+  fx.answer_rv = "2";
+  run(T_STATUS, &out);
+  ck_assert_ptr_null(exec_runner_written(fx.r));
+  run(T_DONE, &out);
+  ck_assert_str_eq(fx.plan_rv, "1");
+  use_ryw();
+  run(T_STATUS, &out);
+  ck_assert_int_eq(fx.res.err, 0);
+  run(T_DONE, &out);
+  ck_assert_str_eq(fx.plan_rv, "2");
+  /* the informer catches up (version 2): its object again */
+  ck_assert_int_eq(store_put_new(fx.objs,
+                                 json_pack("{s:{s:s,s:s,s:s,s:s}}", "metadata",
+                                           "name", "a", "namespace", "ns",
+                                           "resourceVersion", "2", "uid", "u"),
+                                 NULL),
+                   0);
+  run(T_DONE, &out);
+  ck_assert_str_eq(fx.plan_rv, "2");
+  ck_assert_uint_eq(exec_written_len(exec_runner_written(fx.r)), 0);
+}
+END_TEST
+
+/* A write after which the plan would wait for its watch event requeues
+ * at once (1 ms) instead; a plan's own wait is kept. */
+START_TEST(own_write_requeues_at_once)
+{
+  struct ctrl_result out;
+
+  fx.answer_rv = "3";
+  fx.no_wait = true;
+  run(T_STATUS, &out);
+  ck_assert_uint_eq(fx.res.requeue_after_ms, 0);
+  use_ryw();
+  run(T_STATUS, &out);
+  ck_assert_uint_eq(fx.res.requeue_after_ms, 1);
+  ck_assert_uint_eq(exec_written_len(exec_runner_written(fx.r)), 1);
+  fx.no_wait = false;
+  fx.toy_val = "again";
+  run(T_STATUS, &out);
+  ck_assert_uint_eq(fx.res.requeue_after_ms, 5000);
+}
+END_TEST
+
+/* A conflict forgets the kept answer: the server's version wins. */
+START_TEST(own_write_conflict_drops_it)
+{
+  struct ctrl_result out;
+
+  use_ryw();
+  fx.answer_rv = "2";
+  run(T_STATUS, &out);
+  ck_assert_uint_eq(exec_written_len(exec_runner_written(fx.r)), 1);
+  fx.write_err = OP_ECONFLICT;
+  fx.toy_val = "again";
+  run(T_STATUS, &out);
+  ck_assert_int_eq(fx.ncalls, 2);
+  ck_assert_uint_eq(fx.res.requeue_after_ms, 1);
+  ck_assert_uint_eq(exec_written_len(exec_runner_written(fx.r)), 0);
+  fx.write_err = 0;
+  run(T_DONE, &out);
+  ck_assert_str_eq(fx.plan_rv, "1");
+}
+END_TEST
+
 static Suite *runner_suite(void)
 {
   Suite *s = suite_create("runner");
@@ -494,6 +592,9 @@ static Suite *runner_suite(void)
   tcase_add_test(tc, action_outside_the_table_is_invalid);
   tcase_add_test(tc, job_copy_gets_api_version_and_kind);
   tcase_add_test(tc, close_waits_for_the_job_in_flight);
+  tcase_add_test(tc, own_write_is_the_next_plans_object);
+  tcase_add_test(tc, own_write_requeues_at_once);
+  tcase_add_test(tc, own_write_conflict_drops_it);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -48,6 +48,11 @@ const struct claim_obs *claim_exec_obs(const struct claim_exec *e,
   return exec_runner_obs(e->run, key);
 }
 
+struct exec_written *claim_exec_written(const struct claim_exec *e)
+{
+  return exec_runner_written(e->run);
+}
+
 int claim_exec_reconcile(struct claim_exec *e, const char *key,
                          struct ctrl_result *out, exec_done_fn done, void *arg)
 {

@@ -47,6 +47,8 @@ int claim_exec_reconcile(struct claim_exec *e, const char *key,
 /* The key's last observation (borrowed) or NULL. */
 const struct claim_obs *claim_exec_obs(const struct claim_exec *e,
                                        const char *key);
+/* Its read-your-writes table (exec/written.h), borrowed. */
+struct exec_written *claim_exec_written(const struct claim_exec *e);
 
 /* The AccountClaim controller for the runner: reconciles AccountClaims;
  * an Account maps to the claim it links and to the claims waiting for an

@@ -92,4 +92,5 @@ const struct exec_desc claim_desc = {
   .written = claim__metrics_written,
   .observed = claim__metrics_action,
   .job_cleanup = claim__job_cleanup,
+  .own_gvr = &exec_gvr_claims,
 };

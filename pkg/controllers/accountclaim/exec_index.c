@@ -9,6 +9,7 @@
 #include "cache/store.h"
 #include "controllers/accountclaim/exec_int.h"
 #include "controllers/common/obj.h"
+#include "controllers/exec/written.h"
 #include "util/err.h"
 #include "util/str.h"
 
@@ -40,6 +41,15 @@ static bool waiting(const json_t *c)
 {
   return takes_free(c) && !obj_deleting(c) &&
          !str_eq(obj_str(c, "status.state"), "Ready");
+}
+
+/* The plan may pick a free account: unlinked, or linked but not served
+ * yet (the link comes before the reservation, which may lose a race). */
+static bool snap_free(const json_t *c)
+{
+  return takes_free(c) || (!obj_deleting(c) && !obj_bool(c, "spec.byoc") &&
+                           !obj_bool(c, "spec.manualSTSMode") &&
+                           !str_eq(obj_str(c, "status.state"), "Ready"));
 }
 
 static void ix_waiting(const json_t *c, struct store_values *out, void *arg)
@@ -124,15 +134,69 @@ size_t claim__waiting_count(const struct claim_exec *e)
   return e->d.claims ? store_index_count(e->d.claims, IX_WAITING, "1") : 0;
 }
 
+/* The cache's Account, or this controller's own newer write of it. */
+static const json_t *account_view(const struct claim_exec *e, const json_t *a)
+{
+  return exec_written_view(exec_runner_written(e->run),
+                           exec_gvr_accounts.resource, obj_namespace(a),
+                           obj_name(a), a);
+}
+
 static const json_t *named(const void *arg, const char *name)
 {
   const struct claim_exec *e = arg;
   char key[STORE_KEY_MAX];
+  const json_t *a;
 
   if (!e->d.accounts || str_empty(name) ||
       str_fmt(key, sizeof(key), "%s/%s", e->ns, name) < 0)
     return NULL;
-  return store_get(e->d.accounts, key);
+  a = store_get(e->d.accounts, key);
+  return a ? account_view(e, a) : NULL;
+}
+
+static bool linked(const json_t *a, const json_t *claim)
+{
+  return str_eq(obj_str(a, "spec.claimLink"), obj_name(claim)) &&
+         str_eq(obj_str(a, "spec.claimLinkNamespace"), obj_namespace(claim));
+}
+
+static bool listed(const json_t *const *v, size_t n, const json_t *a)
+{
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    if (str_eq(obj_name(v[i]), obj_name(a)))
+      return true;
+  return false;
+}
+
+/* The snapshot's Accounts as this controller last wrote them, and those
+ * its own writes linked to the claim before the informer saw them. */
+static int overlay_accounts(struct claim_exec *e, struct claim_snap *sn)
+{
+  struct exec_written *w = exec_runner_written(e->run);
+  const json_t **v = (const json_t **)sn->accounts, **grown;
+  const json_t *a;
+  size_t i, it = 0;
+
+  for (i = 0; i < sn->naccounts; i++)
+    v[i] = account_view(e, v[i]);
+  while (exec_written_next(w, exec_gvr_accounts.resource, &it, &a)) {
+    if (!linked(a, sn->claim) || listed(v, sn->naccounts, a))
+      continue;
+    /* named() may drop the entry (the cache caught up): use its answer */
+    a = named(e, obj_name(a));
+    if (!a || !linked(a, sn->claim))
+      continue;
+    grown = realloc((void *)v, (sn->naccounts + 2) * sizeof(*v));
+    if (!grown)
+      return OP_ENOMEM;
+    v = grown;
+    sn->accounts = v;
+    v[sn->naccounts++] = a;
+  }
+  return 0;
 }
 
 /* The Accounts the plan may scan: those linked to this claim, and the
@@ -144,11 +208,11 @@ int claim__snap_accounts(struct claim_exec *e, struct claim_snap *sn)
   bool keyed = !store_obj_key(sn->claim, key, sizeof(key));
   struct exec_ix q[] = {
     { keyed ? IX_BY_CLAIM : NULL, key },
-    { takes_free(sn->claim) ? IX_FREE : NULL, "1" },
+    { snap_free(sn->claim) ? IX_FREE : NULL, "1" },
   };
 
   sn->account_named = named;
   sn->account_arg = e;
   sn->accounts = exec_store_by_index(e->d.accounts, q, 2, &sn->naccounts);
-  return sn->accounts ? 0 : OP_ENOMEM;
+  return sn->accounts ? overlay_accounts(e, sn) : OP_ENOMEM;
 }

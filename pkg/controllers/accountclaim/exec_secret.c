@@ -27,6 +27,8 @@ static void finish(struct claim_job *j, int err)
   o.result = err;
   if (!err && j->st.action == CLAIM_WRITE_SECRET)
     str_copy(o.key_id, j->key_id, sizeof(o.key_id));
+  /* the OU the account was moved to, recorded after the Secret */
+  str_copy(o.ou_id, j->st.ou_id, sizeof(o.ou_id));
   claim__action_done(j, &o);
 }
 

@@ -179,43 +179,107 @@ const json_t *claim_pick_account(const struct claim_snap *sn)
   return reused ? reused : fresh;
 }
 
+bool claim__reserved(const struct claim_snap *sn, const json_t *a)
+{
+  return a && str_eq(obj_str(a, "spec.claimLink"), obj_name(sn->claim)) &&
+         str_eq(obj_str(a, "spec.claimLinkNamespace"),
+                obj_namespace(sn->claim));
+}
+
 /* An account that already points at this claim (written before a crash). */
 static const json_t *linked_to_us(const struct claim_snap *sn)
 {
   size_t i;
 
   for (i = 0; i < sn->naccounts; i++) {
-    const json_t *a = sn->accounts[i];
-
-    if (str_eq(obj_str(a, "spec.claimLink"), obj_name(sn->claim)) &&
-        str_eq(obj_str(a, "spec.claimLinkNamespace"), obj_namespace(sn->claim)))
-      return a;
+    if (claim__reserved(sn, sn->accounts[i]))
+      return sn->accounts[i];
   }
   return NULL;
+}
+
+/* Nothing to take: say Pending once (upstream's Unclaimed condition),
+ * then wait for an account. */
+static void wait_for_account(const struct claim_snap *sn, struct claim_step *s,
+                             const char *why)
+{
+  if (str_empty(obj_str(sn->claim, "status.state")))
+    claim__status(s, sn, "Unclaimed", "AccountClaimed",
+                  "Attempting to claim account", "Pending");
+  else
+    claim__done(s, 30 * PLAN_SEC, why);
+}
+
+static void linked_event(const json_t *a, struct claim_step *s)
+{
+  plan_event_set(&s->event, "Normal", "AccountLinked", "Account %s linked",
+                 obj_name(a));
+}
+
+/* The claim side of the link, with the finalizer (claim_plan) and the
+ * support role in the same write; the Account's side, its reservation,
+ * follows (plan_reserve), and says AccountLinked: its Event is then sent
+ * beside the AWS calls, not beside the reservation's PUT. */
+static void link_claim(const struct claim_snap *sn, const json_t *a,
+                       struct claim_step *s)
+{
+  char arn[CLAIM_ARN_SIZE];
+  bool relink = !str_empty(obj_str(sn->claim, "spec.accountLink"));
+
+  s->action = CLAIM_UPDATE;
+  s->object_new = obj_copy_new(sn->claim);
+  obj_set_str(s->object_new, "spec.accountLink", obj_name(a));
+  if ((relink || str_empty(obj_str(sn->claim, "spec.supportRoleARN"))) &&
+      !claim__support_arn(sn, a, arn, sizeof(arn)))
+    obj_set_str(s->object_new, "spec.supportRoleARN", arn);
+  str_copy(s->account_name, obj_name(a), sizeof(s->account_name));
+  str_copy(s->why, "link claim to account", sizeof(s->why));
 }
 
 static int select_account(const struct claim_snap *sn, struct claim_step *s)
 {
   const json_t *a = linked_to_us(sn);
 
-  if (a) { /* second half of the link: the claim side */
-    s->action = CLAIM_UPDATE;
-    s->object_new = obj_copy_new(sn->claim);
-    obj_set_str(s->object_new, "spec.accountLink", obj_name(a));
-    str_copy(s->account_name, obj_name(a), sizeof(s->account_name));
-    str_copy(s->why, "link claim to account", sizeof(s->why));
-    plan_event_set(&s->event, "Normal", "AccountLinked", "Account %s linked",
-                   obj_name(a));
+  if (a) { /* reserved before a crash: adopt it */
+    link_claim(sn, a, s);
+    linked_event(a, s);
     return 0;
   }
   if (!opcfg_default_pool(sn->cfg)) {
-    claim__done(s, 30 * PLAN_SEC, "no default pool in the accountpool key");
+    wait_for_account(sn, s, "no default pool in the accountpool key");
     return 0;
   }
   a = claim_pick_account(sn);
   if (!a) {
-    claim__done(s, 30 * PLAN_SEC, "can't find a suitable account");
+    if (!str_empty(obj_str(sn->claim, "spec.accountLink"))) {
+      /* the account named was taken meanwhile: unlink, then wait */
+      s->action = CLAIM_UPDATE;
+      s->object_new = obj_copy_new(sn->claim);
+      obj_set_str(s->object_new, "spec.accountLink", "");
+      obj_set_str(s->object_new, "spec.supportRoleARN", "");
+      str_copy(s->why, "linked account taken; none free", sizeof(s->why));
+      return 0;
+    }
+    wait_for_account(sn, s, "can't find a suitable account");
     return 0;
+  }
+  link_claim(sn, a, s);
+  return 0;
+}
+
+/* The claim names an account that does not name it back yet: reserve it
+ * (conflict-checked by resourceVersion, so two claims never take one),
+ * or, taken or gone meanwhile, link another. A served (Ready) claim
+ * keeps its account as before. */
+static bool plan_reserve(const struct claim_snap *sn, const json_t *a,
+                         struct claim_step *s)
+{
+  if (claim__reserved(sn, a) ||
+      str_eq(obj_str(sn->claim, "status.state"), "Ready"))
+    return false;
+  if (!a || !claimable(sn, a, false)) {
+    select_account(sn, s);
+    return true;
   }
   s->action = CLAIM_ACCOUNT_UPDATE;
   s->object_new = obj_copy_new(a);
@@ -226,7 +290,8 @@ static int select_account(const struct claim_snap *sn, struct claim_step *s)
               obj_copy_new(obj_get(sn->claim, "spec.legalEntity")));
   str_copy(s->account_name, obj_name(a), sizeof(s->account_name));
   str_copy(s->why, "claim account", sizeof(s->why));
-  return 0;
+  linked_event(a, s);
+  return true;
 }
 
 static bool regions_ok(const json_t *regions)
@@ -374,19 +439,41 @@ static int plan_live(const struct claim_snap *sn, struct claim_step *s)
   }
   if (invalid(sn, s))
     return 0;
-  if (str_empty(obj_str(c, "status.state"))) {
-    claim__status(s, sn, "Unclaimed", "AccountClaimed",
-                  "Attempting to claim account", "Pending");
-    return 0;
-  }
   if (str_empty(link))
     return pool_missing(sn, s) ? 0 : select_account(sn, s);
   a = claim__account(sn, link);
+  if (plan_reserve(sn, a, s))
+    return 0;
   if (!a) {
     claim__done(s, 30 * PLAN_SEC, "linked account not in cache");
     return 0;
   }
   return claim__plan_linked(sn, a, s);
+}
+
+/* The finalizer comes before any outside effect: with the claim's link
+ * when that is the first step (one write), else alone. */
+static int plan_finalizer(const struct claim_snap *sn, struct claim_step *s)
+{
+  const json_t *c = sn->claim;
+  char partition[sizeof(s->partition)];
+
+  str_copy(partition, s->partition, sizeof(partition));
+  if (sn->cfg && !obj_bool(c, "spec.byoc") &&
+      !obj_bool(c, "spec.manualSTSMode") &&
+      str_empty(obj_str(c, "spec.accountLink")) && plan_live(sn, s) == 0 &&
+      s->action == CLAIM_UPDATE &&
+      !str_empty(obj_str(s->object_new, "spec.accountLink"))) {
+    obj_add_finalizer(s->object_new, OBJ_FINALIZER);
+    return 0;
+  }
+  claim_step_cleanup(s);
+  str_copy(s->partition, partition, sizeof(s->partition));
+  s->action = CLAIM_UPDATE;
+  s->object_new = obj_copy_new(c);
+  obj_add_finalizer(s->object_new, OBJ_FINALIZER);
+  str_copy(s->why, "add finalizer", sizeof(s->why));
+  return 0;
 }
 
 int claim_plan(const struct claim_snap *sn, struct claim_step *s)
@@ -400,13 +487,8 @@ int claim_plan(const struct claim_snap *sn, struct claim_step *s)
   c = sn->claim;
   if (str_case_eq(obj_annotation(c, OBJ_ANN_FAKE), "true"))
     return claim__plan_fake(sn, s);
-  if (!obj_deleting(c) && !obj_has_finalizer(c, OBJ_FINALIZER)) {
-    s->action = CLAIM_UPDATE;
-    s->object_new = obj_copy_new(c);
-    obj_add_finalizer(s->object_new, OBJ_FINALIZER);
-    str_copy(s->why, "add finalizer", sizeof(s->why));
-    return 0;
-  }
+  if (!obj_deleting(c) && !obj_has_finalizer(c, OBJ_FINALIZER))
+    return plan_finalizer(sn, s);
   if (obj_bool(c, "spec.byoc") || obj_bool(c, "spec.manualSTSMode"))
     return claim__plan_ccs(sn, s);
   if (!sn->cfg) {

@@ -163,6 +163,17 @@ static int plan_cleanup(const struct claim_snap *sn, const json_t *a,
   return 0;
 }
 
+/* Every region cleaned: the unlink that follows is ours. */
+static bool cleanup_finished(const struct claim_snap *sn)
+{
+  const char *txt = obj_annotation(sn->claim, CLAIM_ANN_CLEANUP);
+  json_t *done = txt ? json_loads(txt, 0, NULL) : NULL;
+  bool fin = json_is_object(done) && !next_region(sn, done);
+
+  json_decref(done);
+  return fin;
+}
+
 int claim__plan_delete(const struct claim_snap *sn, struct claim_step *s)
 {
   const json_t *c = sn->claim, *a;
@@ -198,6 +209,12 @@ int claim__plan_delete(const struct claim_snap *sn, struct claim_step *s)
     if (!a)
       plan_event_set(&s->event, "Warning", "AccountMissing",
                      "linked account %s not found", link);
+    return 0;
+  }
+  if (!claim__reserved(sn, a) && !cleanup_finished(sn)) {
+    /* linked on the claim's side only (its reservation lost a race or
+     * never came): the account is not ours to clean */
+    claim__remove_finalizer(sn, s, "linked account never reserved");
     return 0;
   }
   if (opcfg_is_payer(sn->cfg, obj_str(a, "spec.awsAccountID"))) {

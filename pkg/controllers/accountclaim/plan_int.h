@@ -21,6 +21,12 @@ const struct claim_obs *claim__obs(const struct claim_snap *sn,
 const json_t *claim__account(const struct claim_snap *sn, const char *name);
 void claim__secret_dest(const struct claim_snap *sn, struct claim_step *s);
 
+/* The Account names this claim back (spec.claimLink, its namespace). */
+bool claim__reserved(const struct claim_snap *sn, const json_t *a);
+/* The support role ARN of account a; 0, or OP_EINVAL without an AWS
+ * account id. */
+int claim__support_arn(const struct claim_snap *sn, const json_t *a, char *out,
+                       size_t n);
 int claim__plan_linked(const struct claim_snap *sn, const json_t *acct,
                        struct claim_step *s);
 /* Close-on-release for a cleaned, still linked account; false = reuse. */

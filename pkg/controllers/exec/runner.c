@@ -7,6 +7,7 @@
 #include "controllers/common/obj.h"
 #include "controllers/exec/metrics.h"
 #include "controllers/exec/runner.h"
+#include "controllers/exec/written.h"
 #include "log/log.h"
 #include "util/err.h"
 #include "util/str.h"
@@ -22,6 +23,7 @@ struct exec_runner {
   bool closing;
   void (*close_cb)(void *arg);
   void *close_arg;
+  struct exec_written *written; /* NULL unless d->own_gvr */
 };
 
 struct exec_runner *exec_runner_new(const struct exec_desc *d, void *ctl,
@@ -41,6 +43,10 @@ struct exec_runner *exec_runner_new(const struct exec_desc *d, void *ctl,
       return NULL;
     }
   }
+  if (d->own_gvr && !(r->written = exec_written_new(EXEC_WRITTEN_TTL_S))) {
+    exec_runner_free(r);
+    return NULL;
+  }
   return r;
 }
 
@@ -49,6 +55,7 @@ void exec_runner_free(struct exec_runner *r)
   if (!r)
     return;
   exec_obs_free(r->obs);
+  exec_written_free(r->written);
   free(r);
 }
 
@@ -88,6 +95,11 @@ struct ctrl *exec_runner_ctrl(const struct exec_runner *r)
 const struct exec_desc *exec_runner_desc(const struct exec_runner *r)
 {
   return r->d;
+}
+
+struct exec_written *exec_runner_written(const struct exec_runner *r)
+{
+  return r->written;
 }
 
 /* ---- jobs --------------------------------------------------------------- */
@@ -178,6 +190,37 @@ int exec_job_remember(struct exec_job *j, const void *obs)
 
 /* ---- writes ------------------------------------------------------------- */
 
+/* Read-your-writes: keep an update's answer and plan again at once. */
+static void own_write_done(struct exec_job *j, const json_t *obj,
+                           struct ctrl_result *res)
+{
+  struct exec_runner *r = j->r;
+  const struct exec_action *a = &r->d->actions[j->step.action];
+
+  if (!r->written || !obj ||
+      (a->kind != EXEC_UPDATE && a->kind != EXEC_UPDATE_STATUS) ||
+      exec_written_put(r->written, a->gvr->resource, obj, time_mono_s()))
+    return;
+  if (res->requeue_after_ms)
+    return;
+  /* the key is being processed: queued again, it runs right after this
+   * job, without the delay timer's loop turn */
+  if (!r->ctrl || ctrl_enqueue(r->ctrl, j->key))
+    res->requeue_after_ms = 1;
+}
+
+/* A conflict: the kept answer is no newer than the server's object. */
+static void own_write_failed(struct exec_job *j, int err)
+{
+  struct exec_runner *r = j->r;
+  const struct exec_action *a = &r->d->actions[j->step.action];
+  const json_t *o = j->step.object_new;
+
+  if (r->written && err == OP_ECONFLICT && a->gvr && o)
+    exec_written_drop(r->written, a->gvr->resource, obj_namespace(o),
+                      obj_name(o));
+}
+
 static void write_done(int err, json_t *obj, const struct op_error *det,
                        void *arg)
 {
@@ -192,7 +235,9 @@ static void write_done(int err, json_t *obj, const struct op_error *det,
   if (err) {
     log_info(d->name, "%s: %s failed: %s", j->key, j->step.name,
              det && det->msg[0] ? det->msg : op_strerror(err));
+    own_write_failed(j, err);
   } else {
+    own_write_done(j, obj, &res);
     record_event(j);
     if (d->written)
       d->written(j);
@@ -338,10 +383,29 @@ static void sync_done(void *arg, const char *key, const struct ctrl_result *r)
   *(struct ctrl_result *)arg = *r;
 }
 
+/* The object to plan from: the informer's, or the runner's own newer
+ * write of it (written.h). */
+static const json_t *own_view(struct exec_runner *r, const char *key,
+                              const json_t *cached)
+{
+  char ns[256];
+  const char *slash = strchr(key, '/');
+
+  if (!r->written)
+    return cached;
+  exec_written_prune(r->written, time_mono_s());
+  if (!slash || (size_t)(slash - key) >= sizeof(ns))
+    return cached;
+  memcpy(ns, key, (size_t)(slash - key));
+  ns[slash - key] = '\0';
+  return exec_written_view(r->written, r->d->own_gvr->resource, ns, slash + 1,
+                           cached);
+}
+
 int exec_runner_reconcile(struct exec_runner *r, const char *key,
                           struct ctrl_result *out, exec_done_fn done, void *arg)
 {
-  const json_t *obj = store_get(r->rd.objs, key);
+  const json_t *obj = own_view(r, key, store_get(r->rd.objs, key));
   struct exec_job *j;
   int rc;
 

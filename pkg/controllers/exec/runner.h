@@ -119,6 +119,10 @@ struct exec_desc {
   void (*observed)(struct exec_job *j);        /* a call's outcome stored */
   void (*gone)(void *ctl, const char *key);    /* the object is gone */
   void (*job_cleanup)(struct exec_job *j);     /* free the job's fields */
+  /* Read-your-writes (written.h) when set: the reconciled kind's
+   * resource. A successful update's answer is planned from until the
+   * informer catches up, and the key is requeued at once. */
+  const struct k8s_gvr *own_gvr;
 };
 
 /* The header of every job (one reconcile of one key in flight). */
@@ -165,6 +169,9 @@ int exec_runner_register(struct exec_runner *r, struct mgr *m, uv_loop_t *loop,
                          struct wq_metrics *wm);
 struct ctrl *exec_runner_ctrl(const struct exec_runner *r);
 const struct exec_desc *exec_runner_desc(const struct exec_runner *r);
+/* The runner's read-your-writes table (NULL unless desc->own_gvr): for
+ * snapshots that read other kinds it wrote (exec_written_view). */
+struct exec_written *exec_runner_written(const struct exec_runner *r);
 /* Enqueue every cached object of the kind (arg: the runner). */
 void exec_runner_kick_all(void *arg);
 

@@ -54,6 +54,7 @@ static struct fx {
   bool secret_exists;
   bool byoc_fin;      /* the BYOC Secret "byoc" carries its finalizer */
   bool create_exists; /* create -> AlreadyExists */
+  int bump_rv;        /* > 0: updates answer with a newer resourceVersion */
   int nevents;
   char ev_reason[64];
   /* AWS */
@@ -127,6 +128,12 @@ static int k_update(void *arg, const struct k8s_gvr *g, json_t *obj,
   kcall("update", g, obj_namespace(obj), obj_name(obj));
   json_decref(fx.updated);
   fx.updated = json_deep_copy(obj);
+  if (fx.bump_rv) { /* answer as a server does: a newer resourceVersion */
+    char rv[24];
+
+    str_fmt(rv, sizeof(rv), "%d", 1000 + fx.bump_rv++);
+    obj_set_str(obj, "metadata.resourceVersion", rv);
+  }
   cb(0, obj, NULL, cbarg);
   return 0;
 }
@@ -632,6 +639,71 @@ static const struct claim_obs *obs(void)
 }
 
 /* ---- tests --------------------------------------------------------------- */
+
+/* An unclaimed Ready account of the default pool, named n. */
+static json_t *free_account(const char *n)
+{
+  json_t *a = load(ACCT);
+
+  obj_set_str(a, "metadata.name", n);
+  json_object_del(json_object_get(a, "spec"), "claimLink");
+  json_object_del(json_object_get(a, "spec"), "claimLinkNamespace");
+  json_object_del(json_object_get(a, "spec"), "legalEntity");
+  json_object_set_new(json_object_get(a, "status"), "claimed", json_false());
+  return a;
+}
+
+/* No update of acc-a in the last run. */
+static void assert_acc_a_untouched(void)
+{
+  for (int i = 0; i < fx.nk; i++)
+    ck_assert_msg(!str_eq(fx.kcalls[i], "update accounts " NS "/acc-a"),
+                  "a second account was reserved");
+  if (fx.nk && fx.updated)
+    ck_assert_msg(!str_eq(obj_str(fx.updated, "spec.accountLink"), "acc-a"),
+                  "the claim was linked to a second account");
+}
+
+/* The link and the reservation were written, but the informer has not
+ * delivered them when another event re-queues the claim (here: an older
+ * account became free): the claim must not take a second account. Seen
+ * under a 409 storm, where one claim held two accounts 2 ms apart. */
+START_TEST(reservation_not_repeated_before_the_cache_shows_it)
+{
+  json_t *c = load(CLAIM), *busy = free_account("acc-a");
+
+  ck_assert_int_eq(
+      store_put_new(fx.cm,
+                    json_pack("{s:{s:s,s:s},s:{s:s,s:s,s:s,s:s}}", "metadata",
+                              "name", "aws-account-operator-configmap",
+                              "namespace", NS, "data", "account-limit", "100",
+                              "root", "r-root", "base", "ou-base",
+                              "accountpool", "hive:\n  default: true\n"),
+                    NULL),
+      0);
+  json_decref(store_delete_take(fx.accounts, NS "/osd-creds-mgmt-abc123"));
+  obj_set_str(busy, "status.state", "InitializingRegions");
+  ck_assert_int_eq(store_put_new(fx.accounts, busy, NULL), 0);
+  ck_assert_int_eq(store_put_new(fx.accounts, free_account("acc-b"), NULL), 0);
+  json_object_del(json_object_get(c, "spec"), "accountLink");
+  json_object_del(json_object_get(c, "spec"), "supportRoleARN");
+  put_claim(c);
+  fx.bump_rv = 1;
+  run(); /* the claim side of the link */
+  ck_assert_int_eq(fx.nk, 1);
+  ck_assert_str_eq(fx.kcalls[0], "update accountclaims team/c1");
+  ck_assert_str_eq(obj_str(fx.updated, "spec.accountLink"), "acc-b");
+  /* acc-a (older) becomes free; no write of ours is cached yet */
+  ck_assert_int_eq(store_put_new(fx.accounts, free_account("acc-a"), NULL), 0);
+  run(); /* the reservation */
+  assert_acc_a_untouched();
+  ck_assert_int_eq(fx.nk, 1);
+  ck_assert_str_eq(fx.kcalls[0], "update accounts " NS "/acc-b");
+  run(); /* the next step, still from our own writes */
+  assert_acc_a_untouched();
+  ck_assert_int_eq(fx.res.err, 0);
+}
+END_TEST
 
 START_TEST(finalizer_added_first)
 {
@@ -1555,6 +1627,7 @@ static Suite *claim_exec_suite(void)
 
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, finalizer_added_first);
+  tcase_add_test(tc, reservation_not_repeated_before_the_cache_shows_it);
   tcase_add_test(tc, ensure_ou_creates);
   tcase_add_test(tc, duplicate_ou_then_move_then_record);
   tcase_add_test(tc, move_already_there);

@@ -120,6 +120,7 @@ static int snap_plan(struct exec_job *b, struct exec_step *v)
   sn.start = e->start;
   sn.period_ms = e->d.period_ms;
   sn.phase = val_phase(b->key);
+  sn.naccounts = store_len(e->d.accounts);
   sn.accounts_opting_in = acct_count_opting_in(e->d.accounts);
   rc = val_plan(&sn, &j->st);
   exec_cfg_release(&cfg);

@@ -92,6 +92,24 @@ const struct exec_desc *exec_runner_desc(const struct exec_runner *r)
 
 /* ---- jobs --------------------------------------------------------------- */
 
+/* The job's object: the cached one itself (a reference: jobs only read
+ * it, and a copy per reconcile was most of a no-op resync's cost), or a
+ * copy when apiVersion or kind must be added (Events need them). */
+static json_t *job_obj(const struct exec_desc *d, const json_t *obj)
+{
+  json_t *o;
+
+  if ((!d->api_version || obj_str(obj, "apiVersion")) &&
+      (!d->kind_name || obj_str(obj, "kind")))
+    return json_incref((json_t *)obj);
+  o = obj_copy_new(obj);
+  if (d->api_version && !obj_str(o, "apiVersion"))
+    obj_set_str(o, "apiVersion", d->api_version);
+  if (d->kind_name && !obj_str(o, "kind"))
+    obj_set_str(o, "kind", d->kind_name);
+  return o;
+}
+
 static struct exec_job *job_new(struct exec_runner *r, const char *key,
                                 const json_t *obj, exec_done_fn done, void *arg)
 {
@@ -102,11 +120,7 @@ static struct exec_job *job_new(struct exec_runner *r, const char *key,
   r->jobs++;
   j->r = r;
   j->ctl = r->ctl;
-  j->obj = obj_copy_new(obj);
-  if (r->d->api_version && !obj_str(j->obj, "apiVersion"))
-    obj_set_str(j->obj, "apiVersion", r->d->api_version);
-  if (r->d->kind_name && !obj_str(j->obj, "kind"))
-    obj_set_str(j->obj, "kind", r->d->kind_name);
+  j->obj = job_obj(r->d, obj);
   str_copy(j->key, key, sizeof(j->key));
   j->done = done;
   j->arg = arg;
@@ -434,10 +448,10 @@ void exec_runner_kick_all(void *arg)
   struct exec_runner *r = arg;
   size_t it = 0;
   const char *key;
-  const json_t *o;
 
   if (!r || !r->ctrl || r->closing)
     return;
-  while (r->rd.objs && store_next(r->rd.objs, &it, &key, &o))
+  /* keys only: a compact store would decode every object */
+  while (r->rd.objs && store_next(r->rd.objs, &it, &key, NULL))
     ctrl_enqueue(r->ctrl, key);
 }

@@ -624,6 +624,42 @@ START_TEST(pool_drift_reported_once)
 }
 END_TEST
 
+/* A clean pass is remembered, but an Account change the pass reads (its
+ * quotas) or a ConfigMap change is seen at once; an annotation is not. */
+START_TEST(pool_clean_pass_remembered)
+{
+  json_t *a;
+
+  put(fx.cm, CMF(FLAGS_ON));
+  put(fx.pools, POOL);
+  put(fx.accounts, PACCT("750", "{}"));
+  ck_assert_int_eq(pv_run(), 0);
+  a = json_loads(PACCT("750", "{}"), 0, NULL);
+  obj_set_annotation(a, "bench/touch", "1");
+  ck_assert_int_eq(store_put_new(fx.accounts, a, NULL), 0);
+  ck_assert_int_eq(pv_run(), 0);
+  ck_assert_int_eq(fx.nk, 0);
+  put(fx.accounts, PACCT("500", "{}"));
+  ck_assert_int_eq(pv_run(), 0);
+  ck_assert_int_eq(fx.nk, 1);
+  ck_assert_str_eq(fx.kcalls[0], "update p1");
+  /* clean again, then the pool's quota changes in the ConfigMap only */
+  put(fx.accounts, PACCT("750", "{}"));
+  ck_assert_int_eq(pv_run(), 0);
+  ck_assert_int_eq(fx.nk, 1);
+  a = json_loads(CMF(FLAGS_ON), 0, NULL);
+  json_object_set_new(json_object_get(a, "metadata"), "resourceVersion",
+                      json_string("2"));
+  json_object_set_new(json_object_get(a, "data"), "accountpool",
+                      json_string("hive:\n  default: true\n  servicequotas:\n"
+                                  "    default:\n"
+                                  "      L-1216C47A: '900'\n"));
+  ck_assert_int_eq(store_put_new(fx.cm, a, NULL), 0);
+  ck_assert_int_eq(pv_run(), 0);
+  ck_assert_int_eq(fx.nk, 2);
+}
+END_TEST
+
 static Suite *validation_exec_suite(void)
 {
   Suite *s = suite_create("validation_exec");
@@ -644,6 +680,7 @@ static Suite *validation_exec_suite(void)
   tcase_add_test(tc, first_read_waits_for_its_slot);
   tcase_add_test(tc, pool_spec_then_status);
   tcase_add_test(tc, pool_drift_reported_once);
+  tcase_add_test(tc, pool_clean_pass_remembered);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -19,6 +19,10 @@ struct exec_runner {
   struct exec_obs *obs; /* NULL when d->obs_size is 0 */
   struct ctrl *ctrl;    /* set by exec_runner_register */
   unsigned jobs;
+  /* A finished job kept for the next one: jobs are KiBs (plan steps,
+   * buffers), and a calloc and free of that size per reconcile made glibc
+   * consolidate its fast bins every time. */
+  struct exec_job *spare;
   bool closing;
   void (*close_cb)(void *arg);
   void *close_arg;
@@ -49,6 +53,7 @@ void exec_runner_free(struct exec_runner *r)
   if (!r)
     return;
   exec_obs_free(r->obs);
+  free(r->spare);
   free(r);
 }
 
@@ -113,10 +118,14 @@ static json_t *job_obj(const struct exec_desc *d, const json_t *obj)
 static struct exec_job *job_new(struct exec_runner *r, const char *key,
                                 const json_t *obj, exec_done_fn done, void *arg)
 {
-  struct exec_job *j = calloc(1, r->d->job_size);
+  struct exec_job *j = r->spare;
 
-  if (!j)
+  if (j) {
+    r->spare = NULL;
+    memset(j, 0, r->d->job_size);
+  } else if (!(j = calloc(1, r->d->job_size))) {
     return NULL;
+  }
   r->jobs++;
   j->r = r;
   j->ctl = r->ctl;
@@ -135,7 +144,10 @@ static void job_free(struct exec_job *j)
   if (r->d->job_cleanup)
     r->d->job_cleanup(j);
   json_decref(j->obj);
-  free(j);
+  if (r->spare)
+    free(j);
+  else
+    r->spare = j;
   r->jobs--;
   maybe_closed(r);
 }

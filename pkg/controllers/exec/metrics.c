@@ -1,7 +1,5 @@
 /* The operator metric families fed by the executors (metrics.h). */
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cache/store.h"
 #include "controllers/account/plan.h"
@@ -10,11 +8,9 @@
 #include "controllers/exec/exec.h"
 #include "controllers/exec/metrics.h"
 #include "metrics/metrics.h"
-#include "util/err.h"
 #include "util/str.h"
 
 #define OPNAME "aws-account-operator"
-#define COUNTER "metrics.accounts"
 
 static struct met_family *named(struct met_family *f)
 {
@@ -28,35 +24,8 @@ static void collect(struct met_registry *r, void *arg)
   exec_metrics_collect_accounts(arg);
 }
 
-/* The Account's counter values (store_add_counter): "c" + CCS, claimed,
- * reused (y/n each) + state for account_crs / account_ccs_crs; "r" + the
- * legal entity for a reusable one; "k" + its key's time for a non-CCS one
- * with a key. A scrape reads the counts and decodes no Account (a compact
- * store would decode all of them, twice, on every scrape). */
-static void account_values(const json_t *a, struct store_values *out, void *arg)
-{
-  bool ccs = obj_bool(a, "spec.byoc"), claimed = obj_bool(a, "status.claimed");
-  bool reused = obj_bool(a, "status.reused");
-  const char *state = obj_str0(a, "status.state");
-  char v[320];
-  time_t t;
-
-  (void)arg;
-  snprintf(v, sizeof(v), "c%c%c%c%s", ccs ? 'y' : 'n', claimed ? 'y' : 'n',
-           reused ? 'y' : 'n', state);
-  store_values_add(out, v);
-  if (!ccs && str_eq(state, "Ready") && !claimed && reused) {
-    snprintf(v, sizeof(v), "r%s", obj_str0(a, "spec.legalEntity.id"));
-    store_values_add(out, v);
-  }
-  if (!ccs && acct_key_ann(a, NULL, 0, &t)) {
-    snprintf(v, sizeof(v), "k%lld", (long long)t);
-    store_values_add(out, v);
-  }
-}
-
 struct exec_metrics *exec_metrics_new(struct met_registry *r,
-                                      struct store *accounts)
+                                      const struct store *accounts)
 {
   static const char *const crs_l[] = { "claimed", "reused", "state", NULL };
   static const char *const legal_l[] = { "legal_id", NULL };
@@ -70,14 +39,6 @@ struct exec_metrics *exec_metrics_new(struct met_registry *r,
 
   if (!r || !(m = calloc(1, sizeof(*m))))
     return NULL;
-  if (accounts) {
-    int rc = store_add_counter(accounts, COUNTER, account_values, NULL);
-
-    if (rc && rc != OP_EEXIST) {
-      free(m);
-      return NULL;
-    }
-  }
   m->accounts = accounts;
   m->aws_accounts = named(met_gauge(r, "aws_account_operator_aws_accounts",
                                     "Accounts in the AWS organization (ACTIVE "
@@ -120,58 +81,60 @@ void exec_metrics_free(struct exec_metrics *m)
   free(m);
 }
 
-struct tally {
-  struct exec_metrics *m;
-  time_t now;
-  long long max_age; /* iam-key-max-age, 0 = none */
-  double oldest, over;
-};
-
-static const char *yes(char c)
+static void count_account(struct exec_metrics *m, const json_t *a)
 {
-  return c == 'y' ? "true" : "false";
+  bool ccs = obj_bool(a, "spec.byoc");
+  const char *claimed = obj_bool(a, "status.claimed") ? "true" : "false";
+  const char *reused = obj_bool(a, "status.reused") ? "true" : "false";
+  const char *state = obj_str0(a, "status.state");
+  const char *legal = obj_str0(a, "spec.legalEntity.id");
+
+  met_inc(ccs ? m->account_ccs_crs : m->account_crs,
+          MET_LV(claimed, reused, state));
+  if (!ccs && str_eq(state, "Ready") && !obj_bool(a, "status.claimed") &&
+      obj_bool(a, "status.reused"))
+    met_inc(m->reusable, MET_LV(legal));
 }
 
-/* One counter value (account_values) with the number of Accounts. */
-static void tally_value(const char *v, size_t n, void *arg)
+/* Key ages from ACCT_ANN_KEY (when the operator vended or first saw the
+ * key): no per-account label, only the oldest and the count past the
+ * maximum age. */
+static void key_ages(struct exec_metrics *m, time_t now)
 {
-  struct tally *t = arg;
-  struct exec_metrics *m = t->m;
-  long long at;
+  const struct opcfg *c = m->cfg ? exec_cfg_get(m->cfg) : NULL;
+  long long max = c ? c->iam_key_max_age_s : 0;
+  double oldest = 0, over = 0;
+  size_t it = 0;
+  const char *key;
+  const json_t *a;
+  time_t t;
 
-  if (v[0] == 'c' && strlen(v) >= 4) {
-    met_set(v[1] == 'y' ? m->account_ccs_crs : m->account_crs,
-            MET_LV(yes(v[2]), yes(v[3]), v + 4), (double)n);
-  } else if (v[0] == 'r') {
-    met_set(m->reusable, MET_LV(v + 1), (double)n);
-  } else if (v[0] == 'k' && sscanf(v + 1, "%lld", &at) == 1) {
-    /* Key ages from ACCT_ANN_KEY (when the operator vended or first saw
-     * the key): no per-account label, only the oldest and the count past
-     * the maximum age. */
-    if (t->now - at > t->oldest)
-      t->oldest = (double)(t->now - at);
-    if (t->max_age > 0 && t->now - at >= t->max_age)
-      t->over += (double)n;
+  while (m->accounts && store_next(m->accounts, &it, &key, &a)) {
+    if (obj_bool(a, "spec.byoc") || !acct_key_ann(a, NULL, 0, &t))
+      continue;
+    if (now - t > oldest)
+      oldest = (double)(now - t);
+    if (max > 0 && now - t >= max)
+      over++;
   }
+  met_set(m->key_oldest, NULL, oldest);
+  met_set(m->keys_over_age, NULL, over);
 }
 
 void exec_metrics_collect_accounts(struct exec_metrics *m)
 {
-  const struct opcfg *c;
-  struct tally t = { .m = m };
+  size_t it = 0;
+  const char *key;
+  const json_t *a;
 
   if (!m)
     return;
-  c = m->cfg ? exec_cfg_get(m->cfg) : NULL;
-  t.now = time(NULL);
-  t.max_age = c ? c->iam_key_max_age_s : 0;
   met_family_reset(m->account_crs);
   met_family_reset(m->account_ccs_crs);
   met_family_reset(m->reusable);
-  if (m->accounts)
-    store_index_each(m->accounts, COUNTER, tally_value, &t);
-  met_set(m->key_oldest, NULL, t.oldest);
-  met_set(m->keys_over_age, NULL, t.over);
+  while (m->accounts && store_next(m->accounts, &it, &key, &a))
+    count_account(m, a);
+  key_ages(m, time(NULL));
 }
 
 void exec_metrics_reconcile(struct exec_metrics *m, const char *controller,

@@ -43,10 +43,9 @@ struct exec_metrics {
 };
 
 /* Register the families and the scrape-time collector over accounts
- * (borrowed store, may be NULL; a counting index is added to it, so that
- * a scrape decodes no Account). NULL registry -> NULL. */
+ * (borrowed store, may be NULL). NULL registry -> NULL. */
 struct exec_metrics *exec_metrics_new(struct met_registry *r,
-                                      struct store *accounts);
+                                      const struct store *accounts);
 void exec_metrics_free(struct exec_metrics *m);
 
 /* Recount the Account gauges from the store (what the collector does). */

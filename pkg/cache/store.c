@@ -14,12 +14,14 @@ struct store_values {
   size_t n, cap;
 };
 
-/* One index: value -> set of keys (a map whose values are unused).
- * Owner: the store; each set map is freed when it becomes empty. */
+/* One index: value -> set of keys (a map whose values are unused), or
+ * for a counting index value -> size_t count (store_add_counter).
+ * Owner: the store; each set or count is freed when it becomes empty. */
 struct store_index {
   char *name;
   store_index_fn fn;
   void *arg;
+  bool counting;
   struct map values;
 };
 
@@ -178,10 +180,33 @@ void store_index_owner_uids(const json_t *obj, struct store_values *out,
 
 /* ---- index maintenance ---------------------------------------------- */
 
+/* A counting index: one more or one less object with value. */
+static void count_add(struct store_index *ix, const char *value, bool more)
+{
+  size_t *n = map_get(&ix->values, value);
+
+  if (!n && !more)
+    return;
+  if (!n) {
+    n = util_xcalloc(1, sizeof(*n));
+    map_put(&ix->values, value, n, NULL);
+  }
+  if (more) {
+    (*n)++;
+  } else if (!--*n) {
+    map_del(&ix->values, value);
+    free(n);
+  }
+}
+
 static void set_add(struct store_index *ix, const char *value, const char *key)
 {
   struct map *set = map_get(&ix->values, value);
 
+  if (ix->counting) {
+    count_add(ix, value, true);
+    return;
+  }
   if (!set) {
     set = util_xmalloc(sizeof(*set));
     map_init(set);
@@ -195,6 +220,10 @@ static void set_remove(struct store_index *ix, const char *value,
 {
   struct map *set = map_get(&ix->values, value);
 
+  if (ix->counting) {
+    count_add(ix, value, false);
+    return;
+  }
   if (!set)
     return;
   map_del(set, key);
@@ -247,8 +276,8 @@ static struct store_index *index_find(const struct store *s, const char *name)
   return NULL;
 }
 
-int store_add_index(struct store *s, const char *name, store_index_fn fn,
-                    void *arg)
+static int add_index(struct store *s, const char *name, store_index_fn fn,
+                     void *arg, bool counting)
 {
   struct store_index *ix;
   const char *key;
@@ -264,10 +293,23 @@ int store_add_index(struct store *s, const char *name, store_index_fn fn,
   ix->name = util_xstrdup(name);
   ix->fn = fn;
   ix->arg = arg;
+  ix->counting = counting;
   map_init(&ix->values);
   while (map_next(&s->objs, &it, &key, &v))
     index_update(ix, key, NULL, entry_obj(s, v));
   return 0;
+}
+
+int store_add_index(struct store *s, const char *name, store_index_fn fn,
+                    void *arg)
+{
+  return add_index(s, name, fn, arg, false);
+}
+
+int store_add_counter(struct store *s, const char *name, store_index_fn fn,
+                      void *arg)
+{
+  return add_index(s, name, fn, arg, true);
 }
 
 /* ---- entries (plain or compact) ------------------------------------- */
@@ -377,11 +419,25 @@ struct store *store_new(unsigned flags)
   return s;
 }
 
+static void free_set_count(void *val, void *arg)
+{
+  (void)arg;
+  free(val);
+}
+
 static void free_set(void *val, void *arg)
 {
   (void)arg;
   map_cleanup(val, NULL, NULL);
   free(val);
+}
+
+static void free_values(struct store_index *ix)
+{
+  if (ix->counting)
+    map_cleanup(&ix->values, free_set_count, NULL);
+  else
+    map_cleanup(&ix->values, free_set, NULL);
 }
 
 static void free_entry(void *val, void *arg)
@@ -404,7 +460,7 @@ void store_free(struct store *s)
   if (!s)
     return;
   for (i = 0; i < s->nidx; i++) {
-    map_cleanup(&s->idx[i].values, free_set, NULL);
+    free_values(&s->idx[i]);
     free(s->idx[i].name);
   }
   free(s->idx);
@@ -521,11 +577,19 @@ void store_keys_free(char **keys, size_t n)
   free(keys);
 }
 
+/* The key set of value in a plain index (NULL for a counting one). */
+static const struct map *key_set(const struct store *s, const char *index,
+                                 const char *value)
+{
+  const struct store_index *ix = index_find(s, index);
+
+  return ix && !ix->counting ? map_get(&ix->values, value) : NULL;
+}
+
 const json_t **store_by_index_new(const struct store *s, const char *index,
                                   const char *value, size_t *n)
 {
-  const struct store_index *ix = index_find(s, index);
-  const struct map *set = ix ? map_get(&ix->values, value) : NULL;
+  const struct map *set = key_set(s, index, value);
   const json_t **out;
   char **keys;
   size_t i;
@@ -543,20 +607,37 @@ const json_t **store_by_index_new(const struct store *s, const char *index,
 char **store_index_keys_new(const struct store *s, const char *index,
                             const char *value, size_t *n)
 {
-  const struct store_index *ix = index_find(s, index);
-  const struct map *set = ix ? map_get(&ix->values, value) : NULL;
+  const struct map *set = key_set(s, index, value);
 
   *n = 0;
   return set ? map_keys_new(set, n) : NULL;
+}
+
+/* The number of objects under a value of index ix (plain or counting). */
+static size_t value_count(const struct store_index *ix, void *v)
+{
+  return ix->counting ? *(const size_t *)v : map_len(v);
 }
 
 size_t store_index_count(const struct store *s, const char *index,
                          const char *value)
 {
   const struct store_index *ix = index_find(s, index);
-  const struct map *set = ix ? map_get(&ix->values, value) : NULL;
+  void *v = ix ? map_get(&ix->values, value) : NULL;
 
-  return set ? map_len(set) : 0;
+  return v ? value_count(ix, v) : 0;
+}
+
+void store_index_each(const struct store *s, const char *index,
+                      store_count_fn fn, void *arg)
+{
+  const struct store_index *ix = index_find(s, index);
+  const char *value;
+  size_t it = 0;
+  void *v;
+
+  while (ix && map_next(&ix->values, &it, &value, &v))
+    fn(value, value_count(ix, v), arg);
 }
 
 /* ---- relist ---------------------------------------------------------- */

@@ -97,6 +97,21 @@ bool store_next(const struct store *s, size_t *iter, const char **key,
 char **store_keys_new(const struct store *s, size_t *n);
 void store_keys_free(char **keys, size_t n);
 
+/* A counting index: as store_add_index, but only how many objects have
+ * each value is kept (no key sets: a few bytes per distinct value), so
+ * figures over every object (metrics) are read without decoding any
+ * object of a STORE_COMPACT store. store_index_count and
+ * store_index_each read it; store_by_index_new and store_index_keys_new
+ * yield nothing. OP_EEXIST if the name is taken. */
+int store_add_counter(struct store *s, const char *name, store_index_fn fn,
+                      void *arg);
+/* fn(value, number of objects with it, arg) for every value of the index
+ * (plain or counting), in no particular order; nothing for an unknown
+ * index. The store must not change meanwhile. */
+typedef void (*store_count_fn)(const char *value, size_t n, void *arg);
+void store_index_each(const struct store *s, const char *index,
+                      store_count_fn fn, void *arg);
+
 /* Objects whose index `index` has value `value`, sorted by key. Returns a
  * new array (free() it) of borrowed objects, and *n; NULL when none.
  * An unknown index yields NULL with *n = 0. */

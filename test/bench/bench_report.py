@@ -95,8 +95,10 @@ def _fleet_rows(res):
              "%.0f /s (%d reconciles, %.2f CPU s; %d threads, %.0f %% CPU on the main one)" % (
                  rate, nz["reconciles"], nz["cpu_s"], hi["threads"],
                  100 * hi["main_thread_cpu"]), "goal >= 5,000 /s", rate >= 5000, peer),
-        _row("4", "API requests during that no-op resync", "%d kube, %d AWS" % (
-            nz["kube_requests"], nz["aws_calls"]), "goal 0",
+        _row("4", "API requests during that no-op resync", "%d kube, %d AWS%s" % (
+            nz["kube_requests"], nz["aws_calls"],
+            " (+ %d of validation's paced periodic reads)" % nz["validation_reads"]
+            if nz.get("validation_reads") else ""), "goal 0",
             nz["kube_requests"] + nz["aws_calls"] == 0, peer),
         _row("5", "start -> /readyz 200, %d of each" % hi["n"], "%.2f s" % hi["start_ready_s"],
              "%.2f s at %d of each" % (lo["start_ready_s"], lo["n"]), None, peer),

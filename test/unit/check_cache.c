@@ -124,6 +124,55 @@ static const char *name_of(const json_t *o)
       json_object_get(json_object_get(o, "metadata"), "name"));
 }
 
+/* store_index_each: sums the counts it is given per value. */
+static void sum_counts(const char *value, size_t n, void *arg)
+{
+  json_t *sums = arg;
+
+  json_object_set_new(
+      sums, value,
+      json_integer((json_int_t)n +
+                   json_integer_value(json_object_get(sums, value))));
+}
+
+/* A counting index follows puts, replacements and deletes like a plain
+ * one, keeps no keys, and is read without decoding a compact store. */
+START_TEST(store_counters)
+{
+  struct store *s = store_new(STORE_COMPACT);
+  json_t *sums = json_object();
+  size_t n;
+
+  ck_assert_int_eq(store_put_new(s, obj_labels("ns", "a", "1", "web"), NULL),
+                   0);
+  ck_assert_int_eq(store_add_counter(s, "app", store_index_labels, NULL), 0);
+  ck_assert_int_eq(store_add_counter(s, "app", store_index_labels, NULL),
+                   OP_EEXIST);
+  store_put_new(s, obj_labels("ns", "b", "1", "web"), NULL);
+  store_put_new(s, obj_labels("ns", "c", "1", "db"), NULL);
+  ck_assert_uint_eq(store_index_count(s, "app", "app=web"), 2);
+  ck_assert_uint_eq(store_index_count(s, "app", "tier=x"), 3);
+  /* a replacement moves the count, a delete removes it */
+  store_put_new(s, obj_labels("ns", "a", "2", "db"), NULL);
+  json_decref(store_delete_take(s, "ns/c"));
+  store_trim(s);
+  store_index_each(s, "app", sum_counts, sums);
+  ck_assert_int_eq(json_integer_value(json_object_get(sums, "app=web")), 1);
+  ck_assert_int_eq(json_integer_value(json_object_get(sums, "app=db")), 1);
+  ck_assert_int_eq(json_integer_value(json_object_get(sums, "tier=x")), 2);
+  ck_assert_uint_eq(json_object_size(sums), 3);
+  ck_assert_uint_eq(store_hot(s), 0); /* nothing decoded to read them */
+  /* no key sets behind a counter */
+  ck_assert_ptr_null(store_by_index_new(s, "app", "app=web", &n));
+  ck_assert_ptr_null(store_index_keys_new(s, "app", "app=web", &n));
+  ck_assert_uint_eq(n, 0);
+  store_index_each(s, "unknown", sum_counts, sums);
+  ck_assert_uint_eq(json_object_size(sums), 3);
+  json_decref(sums);
+  store_free(s);
+}
+END_TEST
+
 START_TEST(store_indexes)
 {
   struct store *s = store_new(0);
@@ -1027,6 +1076,7 @@ static Suite *cache_suite(void)
   tcase_add_test(st, store_put_get_delete);
   tcase_add_test(st, store_strips_bookkeeping);
   tcase_add_test(st, store_indexes);
+  tcase_add_test(st, store_counters);
   tcase_add_loop_test(st, store_replace_reports_vanished, 0, 2);
   tcase_add_loop_test(st, store_relist_in_pages, 0, 2);
   tcase_add_test(st, store_memory_10k);

@@ -545,6 +545,49 @@ static void check(const struct row *r, const struct val_step *s, const char *e)
     ck_abort_msg("bad expectation %s", e);
 }
 
+/* 10,000 accounts need 5,000 s at VAL_READS_PER_S: the pass is that long,
+ * not the 600 s period (phase 0.5: the slot is 2,500 s in, NOW 1,000 s). */
+static const struct {
+  struct row r;
+  size_t naccounts;
+} fleet_rows[] = {
+  { { "10,000 accounts: the first slot is half of a 5,000 s pass away",
+      NULL,
+      NULL,
+      { 0 },
+      NULL,
+      0,
+      VAL_DONE,
+      2500 - 1000,
+      "why:first validation",
+      NULL },
+    10000 },
+  { { "10,000 accounts, read one period ago: wait for the pass",
+      NULL,
+      NULL,
+      { true, VAL_READ, 0, "r-root", "r-root", false, true, PERIOD_S,
+        PERIOD_S },
+      OWNER_OK,
+      0,
+      VAL_DONE,
+      5000 - PERIOD_S,
+      "why:validated",
+      NULL },
+    10000 },
+  { { "1,000 accounts fit the period: read again after it",
+      NULL,
+      NULL,
+      { true, VAL_READ, 0, "r-root", "r-root", false, true, PERIOD_S,
+        PERIOD_S },
+      OWNER_OK,
+      0,
+      VAL_READ,
+      0,
+      NULL,
+      NULL },
+    1000 },
+};
+
 static void fill_obs(const struct obs_spec *o, struct val_obs *out)
 {
   memset(out, 0, sizeof(*out));
@@ -558,7 +601,7 @@ static void fill_obs(const struct obs_spec *o, struct val_obs *out)
   out->at = NOW - o->at_ago;
 }
 
-static void run_row(const struct row *r)
+static void run_row(const struct row *r, size_t naccounts)
 {
   json_t *a = pt_build(ACCT, r->acct), *tags = NULL, *cm = NULL;
   struct val_snap sn = { 0 };
@@ -584,6 +627,7 @@ static void run_row(const struct row *r)
   sn.start = START;
   sn.period_ms = PERIOD_S * 1000ull;
   sn.phase = 0.5;
+  sn.naccounts = naccounts;
   /* rows named "9 ...": nine accounts opting in */
   sn.accounts_opting_in = !strncmp(r->name, "9 ", 2) ? 9 : 0;
   ck_assert_int_eq(val_plan(&sn, &s), 0);
@@ -607,7 +651,13 @@ static void run_row(const struct row *r)
 
 START_TEST(account_table)
 {
-  run_row(&rows[_i]);
+  run_row(&rows[_i], 1);
+}
+END_TEST
+
+START_TEST(fleet_table)
+{
+  run_row(&fleet_rows[_i].r, fleet_rows[_i].naccounts);
 }
 END_TEST
 
@@ -865,6 +915,8 @@ static Suite *plan_validation_suite(void)
 
   tcase_add_loop_test(tc, account_table, 0,
                       (int)(sizeof(rows) / sizeof(rows[0])));
+  tcase_add_loop_test(tc, fleet_table, 0,
+                      (int)(sizeof(fleet_rows) / sizeof(fleet_rows[0])));
   tcase_add_loop_test(tc, pool_table, 0,
                       (int)(sizeof(prows) / sizeof(prows[0])));
   tcase_add_test(tc, pool_report_order);

@@ -222,6 +222,26 @@ static void put(struct store *s, const char *js)
   ck_assert_int_eq(store_put_new(s, o, NULL), 0);
 }
 
+static void done(void *arg, const char *key, const struct ctrl_result *r)
+{
+  fx.ndone++;
+  fx.res = *r;
+}
+
+/* The controller's first reconcile (an Account it leaves alone): the
+ * first pass starts there, as after the daemon's caches synced. */
+static void first_reconcile(void)
+{
+  struct ctrl_result out = { 0 };
+  json_t *a = json_loads(ACCT("boot", ""), 0, NULL);
+
+  json_object_set_new(json_object_get(a, "status"), "state",
+                      json_string("Creating"));
+  ck_assert_int_eq(store_put_new(fx.accounts, a, NULL), 0);
+  ck_assert_int_eq(val_exec_reconcile(fx.e, NS "/boot", &out, done, NULL), 0);
+  json_decref(store_delete_take(fx.accounts, NS "/boot"));
+}
+
 static void setup(void)
 {
   struct exec_kio kio = { .update = k_update,
@@ -259,6 +279,7 @@ static void setup(void)
   pd.configmap = fx.cm;
   fx.pv = pv_exec_new(&pd);
   ck_assert_ptr_nonnull(fx.pv);
+  first_reconcile();
   /* past every key's first slot */
   fx.now += PERIOD_MS / 1000;
 }
@@ -273,12 +294,6 @@ static void teardown(void)
   aws_creds_unref(fx.mgmt);
   json_decref(fx.tags);
   json_decref(fx.written);
-}
-
-static void done(void *arg, const char *key, const struct ctrl_result *r)
-{
-  fx.ndone++;
-  fx.res = *r;
 }
 
 /* Reconcile key until the plan is done (an immediate requeue means
@@ -561,6 +576,32 @@ START_TEST(first_read_waits_for_its_slot)
 }
 END_TEST
 
+/* The first pass starts at the first reconcile, not at the controller's
+ * creation: a fleet listed for a while is not all due at once. */
+START_TEST(first_pass_starts_at_first_reconcile)
+{
+  struct val_exec_deps d = { .accounts = fx.accounts,
+                             .configmap = fx.cm,
+                             .api = &fx.api,
+                             .mgmt_creds = mgmt_fn,
+                             .period_ms = PERIOD_MS,
+                             .clock = clock_fn };
+  struct val_exec *late = val_exec_new(&d);
+  struct ctrl_result out = { 0 };
+  double p = val_phase(NS "/a1");
+
+  put(fx.cm, CMF(FLAGS_ON));
+  put(fx.accounts, ACCT("a1", ""));
+  fx.now += 10 * PERIOD_MS / 1000; /* listing took ten periods */
+  ck_assert_int_eq(val_exec_reconcile(late, NS "/a1", &out, done, NULL), 0);
+  if ((time_t)(p * 60) > 0) {
+    ck_assert_int_eq(fx.ncalls, 0);
+    ck_assert_uint_eq(out.requeue_after_ms, (uint64_t)(time_t)(p * 60) * 1000);
+  }
+  val_exec_free(late);
+}
+END_TEST
+
 /* ---- AccountPoolValidation ---------------------------------------------- */
 
 #define POOL                                                                   \
@@ -624,6 +665,42 @@ START_TEST(pool_drift_reported_once)
 }
 END_TEST
 
+/* A clean pass is remembered, but an Account change the pass reads (its
+ * quotas) or a ConfigMap change is seen at once; an annotation is not. */
+START_TEST(pool_clean_pass_remembered)
+{
+  json_t *a;
+
+  put(fx.cm, CMF(FLAGS_ON));
+  put(fx.pools, POOL);
+  put(fx.accounts, PACCT("750", "{}"));
+  ck_assert_int_eq(pv_run(), 0);
+  a = json_loads(PACCT("750", "{}"), 0, NULL);
+  obj_set_annotation(a, "bench/touch", "1");
+  ck_assert_int_eq(store_put_new(fx.accounts, a, NULL), 0);
+  ck_assert_int_eq(pv_run(), 0);
+  ck_assert_int_eq(fx.nk, 0);
+  put(fx.accounts, PACCT("500", "{}"));
+  ck_assert_int_eq(pv_run(), 0);
+  ck_assert_int_eq(fx.nk, 1);
+  ck_assert_str_eq(fx.kcalls[0], "update p1");
+  /* clean again, then the pool's quota changes in the ConfigMap only */
+  put(fx.accounts, PACCT("750", "{}"));
+  ck_assert_int_eq(pv_run(), 0);
+  ck_assert_int_eq(fx.nk, 1);
+  a = json_loads(CMF(FLAGS_ON), 0, NULL);
+  json_object_set_new(json_object_get(a, "metadata"), "resourceVersion",
+                      json_string("2"));
+  json_object_set_new(json_object_get(a, "data"), "accountpool",
+                      json_string("hive:\n  default: true\n  servicequotas:\n"
+                                  "    default:\n"
+                                  "      L-1216C47A: '900'\n"));
+  ck_assert_int_eq(store_put_new(fx.cm, a, NULL), 0);
+  ck_assert_int_eq(pv_run(), 0);
+  ck_assert_int_eq(fx.nk, 2);
+}
+END_TEST
+
 static Suite *validation_exec_suite(void)
 {
   Suite *s = suite_create("validation_exec");
@@ -642,8 +719,10 @@ static Suite *validation_exec_suite(void)
   tcase_add_test(tc, optin_capped_by_accounts_opting_in);
   tcase_add_test(tc, first_reads_spread);
   tcase_add_test(tc, first_read_waits_for_its_slot);
+  tcase_add_test(tc, first_pass_starts_at_first_reconcile);
   tcase_add_test(tc, pool_spec_then_status);
   tcase_add_test(tc, pool_drift_reported_once);
+  tcase_add_test(tc, pool_clean_pass_remembered);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -20,6 +20,10 @@ struct exec_runner {
   struct exec_obs *obs; /* NULL when d->obs_size is 0 */
   struct ctrl *ctrl;    /* set by exec_runner_register */
   unsigned jobs;
+  /* A finished job kept for the next one: jobs are KiBs (plan steps,
+   * buffers), and a calloc and free of that size per reconcile made glibc
+   * consolidate its fast bins every time. */
+  struct exec_job *spare;
   bool closing;
   void (*close_cb)(void *arg);
   void *close_arg;
@@ -56,6 +60,7 @@ void exec_runner_free(struct exec_runner *r)
     return;
   exec_obs_free(r->obs);
   exec_written_free(r->written);
+  free(r->spare);
   free(r);
 }
 
@@ -104,21 +109,39 @@ struct exec_written *exec_runner_written(const struct exec_runner *r)
 
 /* ---- jobs --------------------------------------------------------------- */
 
+/* The job's object: the cached one itself (a reference: jobs only read
+ * it, and a copy per reconcile was most of a no-op resync's cost), or a
+ * copy when apiVersion or kind must be added (Events need them). */
+static json_t *job_obj(const struct exec_desc *d, const json_t *obj)
+{
+  json_t *o;
+
+  if ((!d->api_version || obj_str(obj, "apiVersion")) &&
+      (!d->kind_name || obj_str(obj, "kind")))
+    return json_incref((json_t *)obj);
+  o = obj_copy_new(obj);
+  if (d->api_version && !obj_str(o, "apiVersion"))
+    obj_set_str(o, "apiVersion", d->api_version);
+  if (d->kind_name && !obj_str(o, "kind"))
+    obj_set_str(o, "kind", d->kind_name);
+  return o;
+}
+
 static struct exec_job *job_new(struct exec_runner *r, const char *key,
                                 const json_t *obj, exec_done_fn done, void *arg)
 {
-  struct exec_job *j = calloc(1, r->d->job_size);
+  struct exec_job *j = r->spare;
 
-  if (!j)
+  if (j) {
+    r->spare = NULL;
+    memset(j, 0, r->d->job_size);
+  } else if (!(j = calloc(1, r->d->job_size))) {
     return NULL;
+  }
   r->jobs++;
   j->r = r;
   j->ctl = r->ctl;
-  j->obj = obj_copy_new(obj);
-  if (r->d->api_version && !obj_str(j->obj, "apiVersion"))
-    obj_set_str(j->obj, "apiVersion", r->d->api_version);
-  if (r->d->kind_name && !obj_str(j->obj, "kind"))
-    obj_set_str(j->obj, "kind", r->d->kind_name);
+  j->obj = job_obj(r->d, obj);
   str_copy(j->key, key, sizeof(j->key));
   j->done = done;
   j->arg = arg;
@@ -133,7 +156,10 @@ static void job_free(struct exec_job *j)
   if (r->d->job_cleanup)
     r->d->job_cleanup(j);
   json_decref(j->obj);
-  free(j);
+  if (r->spare)
+    free(j);
+  else
+    r->spare = j;
   r->jobs--;
   maybe_closed(r);
 }
@@ -498,10 +524,10 @@ void exec_runner_kick_all(void *arg)
   struct exec_runner *r = arg;
   size_t it = 0;
   const char *key;
-  const json_t *o;
 
   if (!r || !r->ctrl || r->closing)
     return;
-  while (r->rd.objs && store_next(r->rd.objs, &it, &key, &o))
+  /* keys only: a compact store would decode every object */
+  while (r->rd.objs && store_next(r->rd.objs, &it, &key, NULL))
     ctrl_enqueue(r->ctrl, key);
 }

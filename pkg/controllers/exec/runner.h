@@ -130,7 +130,7 @@ struct exec_job {
   struct exec_runner *r;
   void *ctl;     /* the controller's data */
   char key[256]; /* "ns/name" */
-  json_t *obj;   /* owned copy of the cached object */
+  json_t *obj;   /* the cached object (a reference): read only */
   struct exec_step step;
   bool exists;       /* exec_job_check_exists: the object is there */
   int result;        /* the call's outcome: 0 or a negative op_err */

@@ -60,7 +60,8 @@ extern const struct exec_desc val_desc;
 
 struct pv_exec_deps {
   struct exec_kio kio;
-  const struct store *pools, *accounts, *configmap;
+  const struct store *pools, *configmap;
+  struct store *accounts; /* a counting index added (exec_pool.c) */
   const struct opcfg *(*cfg_get)(void *arg);
   void *cfg_arg;
 };

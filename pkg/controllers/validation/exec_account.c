@@ -44,7 +44,6 @@ struct val_exec *val_exec_new(const struct val_exec_deps *d)
   e->d = *d;
   if (!e->d.period_ms)
     e->d.period_ms = VAL_DEFAULT_PERIOD_MS;
-  e->start = val__now(e);
   e->ou_ids = json_object();
   e->run = exec_runner_new(&val_desc, e, &rd);
   if (!e->run || !e->ou_ids || acct_index_install(d->accounts)) {
@@ -117,9 +116,16 @@ static int snap_plan(struct exec_job *b, struct exec_step *v)
   sn.obs = exec_runner_obs(e->run, b->key);
   sn.obs_tags = exec_runner_obs_aux(e->run, b->key);
   sn.now = val__now(e);
+  /* The first pass starts with the first reconcile, once the caches
+   * synced: from the process start, the keys whose slot passed while the
+   * fleet was listed (seconds at 10,000) would all be due at once and
+   * queue behind each other's reads. */
+  if (!e->start)
+    e->start = sn.now;
   sn.start = e->start;
   sn.period_ms = e->d.period_ms;
   sn.phase = val_phase(b->key);
+  sn.naccounts = store_len(e->d.accounts);
   sn.accounts_opting_in = acct_count_opting_in(e->d.accounts);
   rc = val_plan(&sn, &j->st);
   exec_cfg_release(&cfg);

@@ -7,7 +7,7 @@
 struct val_exec {
   struct val_exec_deps d;
   struct exec_runner *run;
-  time_t start;   /* the first period starts here */
+  time_t start;   /* the first pass starts here (the first reconcile) */
   json_t *ou_ids; /* "base/name" -> OU id */
 };
 

@@ -1,5 +1,6 @@
 /* AccountPoolValidation controller: its descriptor for the step runner,
  * the snapshot and plan, the REPORT action (exec.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -8,12 +9,91 @@
 #include "controllers/common/obj.h"
 #include "controllers/validation/exec.h"
 #include "util/err.h"
+#include "util/map.h"
 #include "util/str.h"
+
+#define COUNTER "pv.accounts"
+
+/* A pool's last full pass found no drift: while its pool object, the
+ * ConfigMap and the set of Accounts' pool-relevant fields (digest) stay
+ * the same, the pass would find none again. An Account event (an
+ * annotation) then costs no pass over the fleet. */
+struct pv_clean {
+  uint64_t digest;
+  char pool_rv[64], cm_rv[64];
+};
 
 struct pv_exec {
   struct pv_exec_deps d;
   struct exec_runner *run;
+  struct map clean; /* pool key -> struct pv_clean * */
 };
+
+static uint64_t fnv(const char *s)
+{
+  uint64_t h = 1469598103934665603ull;
+
+  for (; s && *s; s++)
+    h = (h ^ (unsigned char)*s) * 1099511628211ull;
+  return h;
+}
+
+/* Everything pv_plan reads of an Account when it finds no drift
+ * (membership, pause, spec and status quotas), hashed: the counter's
+ * value. Names are left out: "no drift" holds for a set of such tuples,
+ * whoever holds them. */
+static void pv_fields(const json_t *a, struct store_values *out, void *arg)
+{
+  json_t *t = json_pack(
+      "[s,s,s,s,O?,O?,O?,O?]", obj_str0(a, "metadata.deletionTimestamp"),
+      obj_annotation(a, OBJ_ANN_PAUSE) ? obj_annotation(a, OBJ_ANN_PAUSE) : "",
+      obj_owner_name(a, "AccountPool") ? obj_owner_name(a, "AccountPool") : "",
+      obj_str0(a, "spec.accountPool"), obj_get(a, "spec.regionalServiceQuotas"),
+      obj_get(a, "spec.globalServiceQuotas"),
+      obj_get(a, "status.regionalServiceQuotas"),
+      obj_get(a, "status.globalServiceQuotas"));
+  char *txt = t ? json_dumps(t, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+  char v[24];
+
+  (void)arg;
+  snprintf(v, sizeof(v), "%016llx", (unsigned long long)fnv(txt ? txt : "?"));
+  store_values_add(out, v);
+  free(txt);
+  json_decref(t);
+}
+
+static void digest_add(const char *value, size_t n, void *arg)
+{
+  (void)n;
+  *(uint64_t *)arg += strtoull(value, NULL, 16);
+}
+
+/* The state a clean pass depends on, for pool (its object). */
+static void clean_state(const struct pv_exec *e, const json_t *pool,
+                        struct pv_clean *out)
+{
+  size_t it = 0;
+  const char *key;
+  const json_t *cm;
+
+  memset(out, 0, sizeof(*out));
+  if (e->d.accounts)
+    store_index_each(e->d.accounts, COUNTER, digest_add, &out->digest);
+  str_copy(out->pool_rv, store_obj_rv(pool), sizeof(out->pool_rv));
+  while (e->d.configmap && store_next(e->d.configmap, &it, &key, &cm)) {
+    if (str_eq(obj_name(cm), OPCFG_NAME))
+      str_copy(out->cm_rv, store_obj_rv(cm), sizeof(out->cm_rv));
+  }
+}
+
+static bool still_clean(const struct pv_exec *e, const char *key,
+                        const struct pv_clean *now)
+{
+  const struct pv_clean *c = map_get(&e->clean, key);
+
+  return c && c->digest == now->digest && str_eq(c->pool_rv, now->pool_rv) &&
+         str_eq(c->cm_rv, now->cm_rv);
+}
 
 struct pv_job {
   struct exec_job base;
@@ -28,12 +108,21 @@ struct pv_exec *pv_exec_new(const struct pv_exec_deps *d)
   if (!e)
     return NULL;
   e->d = *d;
+  map_init(&e->clean);
   e->run = exec_runner_new(&pv_desc, e, &rd);
-  if (!e->run) {
+  if (!e->run || (d->accounts && store_add_counter(d->accounts, COUNTER,
+                                                   pv_fields, NULL) < 0)) {
+    exec_runner_free(e->run);
     free(e);
     return NULL;
   }
   return e;
+}
+
+static void free_clean(void *v, void *arg)
+{
+  (void)arg;
+  free(v);
 }
 
 void pv_exec_free(struct pv_exec *e)
@@ -41,6 +130,7 @@ void pv_exec_free(struct pv_exec *e)
   if (!e)
     return;
   exec_runner_free(e->run);
+  map_cleanup(&e->clean, free_clean, NULL);
   free(e);
 }
 
@@ -50,23 +140,52 @@ int pv_exec_reconcile(struct pv_exec *e, const char *key,
   return exec_runner_reconcile(e->run, key, out, done, arg);
 }
 
+/* After a full pass: its state when it found no drift (c), else none. */
+static void remember(struct pv_exec *e, const char *key,
+                     const struct pv_clean *c)
+{
+  void *old = NULL;
+
+  if (c) {
+    struct pv_clean *m = malloc(sizeof(*m));
+
+    if (!m)
+      return;
+    *m = *c;
+    map_put(&e->clean, key, m, &old);
+  } else {
+    old = map_del(&e->clean, key);
+  }
+  free(old);
+}
+
 static int snap_plan(struct exec_job *b, struct exec_step *v)
 {
   struct pv_job *j = (struct pv_job *)b;
   struct pv_exec *e = b->ctl;
   struct pv_snap sn = { 0 };
+  struct pv_clean now;
   struct opcfg cfg;
   int rc = OP_ENOMEM;
 
   pv_step_init(&j->st);
-  sn.pool = b->obj;
-  sn.accounts = exec_store_objs(e->d.accounts, &sn.naccounts);
-  sn.cfg = exec_cfg_for_plan(e->d.cfg_get, e->d.cfg_arg, e->d.configmap, &cfg);
-  sn.obs = exec_runner_obs(e->run, b->key);
-  if (sn.accounts)
-    rc = pv_plan(&sn, &j->st);
-  free((void *)sn.accounts);
-  exec_cfg_release(&cfg);
+  clean_state(e, b->obj, &now);
+  if (still_clean(e, b->key, &now)) {
+    str_copy(j->st.why, "no quota drift (nothing changed)", sizeof(j->st.why));
+    rc = 0;
+  } else {
+    sn.pool = b->obj;
+    sn.accounts = exec_store_objs(e->d.accounts, &sn.naccounts);
+    sn.cfg =
+        exec_cfg_for_plan(e->d.cfg_get, e->d.cfg_arg, e->d.configmap, &cfg);
+    sn.obs = exec_runner_obs(e->run, b->key);
+    if (sn.accounts)
+      rc = pv_plan(&sn, &j->st);
+    free((void *)sn.accounts);
+    exec_cfg_release(&cfg);
+    remember(e, b->key,
+             rc == 0 && str_eq(j->st.why, "no quota drift") ? &now : NULL);
+  }
   *v = (struct exec_step){ .done = j->st.action == PV_DONE,
                            .action = (int)j->st.action,
                            .name = pv_action_name(j->st.action),
@@ -105,6 +224,11 @@ static void account_to_pool(const json_t *a, struct ctrl_keys *out, void *arg)
 static void job_cleanup(struct exec_job *b)
 {
   pv_step_cleanup(&((struct pv_job *)b)->st);
+}
+
+static void pool_gone(void *ctl, const char *key)
+{
+  remember(ctl, key, NULL);
 }
 
 static void *new_ctl(struct exec_shared *s, struct exec_runner **run)
@@ -149,5 +273,6 @@ const struct exec_desc pv_desc = {
   .new_ctl = new_ctl,
   .free_ctl = free_ctl,
   .plan = snap_plan,
+  .gone = pool_gone,
   .job_cleanup = job_cleanup,
 };

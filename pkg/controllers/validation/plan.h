@@ -21,10 +21,15 @@
  *     requests in flight), so both controllers never write the same
  *     entry: this one only adds entries, that one only moves them on;
  *   anything else: done.
- * The first READ of a key waits until start + phase * period (phase: a
+ * The first READ of a key waits until start + phase * pass (phase: a
  * hash of the key in [0, 1)), so a restart spreads a fleet's reads over
- * one period instead of listing every account at once; later READs follow
- * the key's own last read by one period.
+ * one pass instead of listing every account at once; later READs follow
+ * the key's own last read by one pass. A pass lasts the period, or longer
+ * when the fleet needs it: max(period, accounts / VAL_READS_PER_S), so
+ * the reads never outrun what the Organizations rate governor gives them
+ * (a backlog would keep the queue busy forever: 10,000 accounts in 10
+ * minutes are 33 calls/s against 10/s). The waits are delayed queue
+ * entries (requeue_ms), not queued work.
  *
  * AccountPoolValidation, per AccountPool: for each pool-owned, unpaused
  * Account whose spec quotas differ from the pool's ConfigMap entry,
@@ -37,12 +42,19 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
 #include "controllers/common/opcfg.h"
 #include "controllers/common/step.h"
 #include "controllers/common/validate.h"
+
+/* READs per second over a fleet: a READ is 2 Organizations calls
+ * (ListParents, ListTagsForResource) and the management account's
+ * governor allows 10/s for all controllers (account creation and claims
+ * keep the larger share). */
+#define VAL_READS_PER_S 2
 
 /* ---- AccountValidation ------------------------------------------------- */
 
@@ -81,7 +93,9 @@ struct val_snap {
   time_t now;
   time_t start;       /* when the controller started */
   uint64_t period_ms; /* validation period (> 0) */
-  double phase;       /* [0, 1): the key's offset in the first period */
+  double phase;       /* [0, 1): the key's offset in the first pass */
+  size_t naccounts;   /* Accounts cached: a pass is at least this many
+                       * reads at VAL_READS_PER_S */
   /* Accounts opting in (acct_opting_in), this one included. */
   unsigned accounts_opting_in;
 };

@@ -55,10 +55,16 @@ json_t *val_desired_tags(const struct opcfg *c)
   return t;
 }
 
+/* One pass over the fleet (plan.h): the period, or the time the fleet's
+ * reads take at VAL_READS_PER_S. */
 static time_t period_s(const struct val_snap *sn)
 {
   time_t p = (time_t)(sn->period_ms / PLAN_SEC);
+  time_t need =
+      (time_t)((sn->naccounts + VAL_READS_PER_S - 1) / VAL_READS_PER_S);
 
+  if (p < need)
+    p = need;
   return p > 0 ? p : 1;
 }
 
@@ -237,21 +243,34 @@ static bool plan_scrub(const struct val_snap *sn, struct val_step *s)
 
 /* Upstream's (e) and the rest of (f): entries added, the Account
  * controller works them (plan.h). */
+/* Would the status quota maps be filled? Tried on a shallow copy of
+ * status (acct_quotas_fill sets top-level keys only): a steady account
+ * needs no copy of the whole object per plan. */
+static bool quotas_missing(const json_t *account, const struct opcfg *c)
+{
+  json_t *probe = json_copy(json_object_get(account, "status"));
+  bool r = acct_quotas_fill(account, c, probe);
+
+  json_decref(probe);
+  return r;
+}
+
 static bool plan_seed(const struct val_snap *sn, struct val_step *s)
 {
   const struct opcfg *c = sn->cfg;
-  json_t *o = obj_copy_new(sn->account), *st, *missing = NULL, *have, *v;
+  json_t *o, *st, *missing = NULL, *have, *v;
   bool regions = false, quotas;
   const char *r;
 
-  if (!c->has_shard_name) {
-    json_decref(o);
+  if (!c->has_shard_name)
     return false;
-  }
-  st = json_object_get(o, "status");
   if (c->feat_opt_in_regions && json_array_size(c->opt_in_regions) &&
       (acct_opting_in(sn->account) || sn->accounts_opting_in < 9))
     missing = acct_optin_missing(sn->account, c);
+  if (!missing && !quotas_missing(sn->account, c))
+    return false;
+  o = obj_copy_new(sn->account);
+  st = json_object_get(o, "status");
   if (missing) {
     have = json_object_get(st, "optInRegions");
     if (!json_is_object(have)) {
@@ -292,7 +311,7 @@ static void plan_ready(const struct val_snap *sn, struct val_step *s)
     time_t due = sn->start + (time_t)(sn->phase * (double)p);
 
     if (sn->now < due)
-      done(s, due - sn->now, "first validation spread over the period");
+      done(s, due - sn->now, "first validation spread over the pass");
     else
       plan_read(sn, s);
     return;

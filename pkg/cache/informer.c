@@ -45,7 +45,9 @@ struct inf {
   bool gone_retry; /* a list already retried once after 410 */
   bool need_list;  /* the backoff timer must list, not watch */
   bool list_inflight;
-  bool release; /* a list completed: release_pages on the next timer */
+  bool release;    /* a list completed: release_pages on the next timer */
+  size_t decoded;  /* objects trimmed since the pages were last released */
+  size_t releases; /* release_pages calls, for tests */
   struct store_relist *pending; /* items of the pages so far */
   char *cont;                   /* continue token of the next page */
   struct k8s_watch *watch;
@@ -199,6 +201,8 @@ static void on_timer(uv_timer_t *t)
 
   if (i->release) {
     i->release = false;
+    i->decoded = 0;
+    i->releases++;
     release_pages();
   }
   if (i->state != INF_BACKOFF)
@@ -271,12 +275,27 @@ static void on_handle_closed(uv_handle_t *h)
   maybe_finish(i);
 }
 
-/* Between callbacks: borrowed references have ended. */
+/* Between callbacks: borrowed references have ended. A burst of reads
+ * after the list (a resync's reconciles, a scan over the Accounts) decodes
+ * thousands of objects too, and its peak would stay resident as free pages
+ * in the heap: after INF_RELEASE_AFTER decoded objects, the pages are
+ * released once the burst has had INF_RELEASE_DELAY_MS to end. */
 static void on_trim(uv_prepare_t *h)
 {
   struct inf *i = h->data;
 
+  i->decoded += store_hot(i->store);
   store_trim(i->store);
+  if (i->decoded < INF_RELEASE_AFTER || i->release ||
+      i->state != INF_WATCHING || uv_is_active((uv_handle_t *)&i->timer))
+    return;
+  i->release = true;
+  uv_timer_start(&i->timer, on_timer, INF_RELEASE_DELAY_MS, 0);
+}
+
+size_t inf_pages_released(const struct inf *i)
+{
+  return i ? i->releases : 0;
 }
 
 /* ---- listing --------------------------------------------------------- */

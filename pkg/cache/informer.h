@@ -91,6 +91,14 @@ typedef void (*inf_close_cb)(void *arg);
 /* Production constructor: list/watch through the Kubernetes client
  * (informer_k8s.c). */
 struct k8s_client;
+/* Compact stores: free heap pages are handed back to the system after a
+ * list, and after INF_RELEASE_AFTER objects were decoded and trimmed (a
+ * burst of reads), INF_RELEASE_DELAY_MS later. */
+#define INF_RELEASE_AFTER 1024
+#define INF_RELEASE_DELAY_MS 1000
+/* How many times this informer released them (for tests). */
+size_t inf_pages_released(const struct inf *i);
+
 struct inf *inf_new(uv_loop_t *loop, struct k8s_client *client,
                     const struct inf_opts *opts);
 /* Any source (tests). src is borrowed. Never returns NULL. */

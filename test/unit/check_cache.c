@@ -957,6 +957,61 @@ START_TEST(inf_compact_trims_each_iteration)
 }
 END_TEST
 
+struct release_wait {
+  const struct inf *inf;
+  size_t before;
+  int done;
+};
+
+static void on_release_poll(uv_timer_t *t)
+{
+  struct release_wait *w = t->data;
+
+  if (inf_pages_released(w->inf) > w->before)
+    w->done = 1;
+}
+
+/* A burst of reads after the list (a resync decoding every object) hands
+ * its free pages back once it is over, as the list itself does. */
+START_TEST(inf_releases_pages_after_a_burst_of_reads)
+{
+  struct inf_opts o = { 0 };
+  struct release_wait w = { 0 };
+  struct inf_handler h = { h_add, h_update, h_delete, h_synced, &elog };
+  uv_timer_t poll;
+
+  inf_closed = 0;
+  inf_close(inf, on_inf_closed, &inf_closed);
+  ck_assert(test_run_until(&loop, &inf_closed, 1000));
+  o.gvr.resource = "accounts";
+  o.store_flags = STORE_COMPACT;
+  o.namespace = "aws-account-operator";
+  o.page_size = 2;
+  o.rng_seed = 7;
+  inf = inf_new_source(&loop, &cache_fake_source, &fake, &o);
+  inf_add_handler(inf, &h);
+  list_and_watch();
+  w.inf = inf;
+  uv_timer_init(&loop, &poll);
+  poll.data = &w;
+  uv_timer_start(&poll, on_release_poll, 10, 10);
+  ck_assert(test_run_until(&loop, &w.done, 3000)); /* the list's release */
+  w.before = inf_pages_released(inf);
+  w.done = 0;
+  for (int k = 0; k < INF_RELEASE_AFTER - 1; k++) {
+    ck_assert_ptr_nonnull(store_get(inf_store(inf), "ns/a"));
+    spin_once();
+  }
+  /* one object short of a burst: nothing is released */
+  ck_assert(!test_run_until(&loop, &w.done, 2 * INF_RELEASE_DELAY_MS));
+  ck_assert_ptr_nonnull(store_get(inf_store(inf), "ns/a"));
+  ck_assert(test_run_until(&loop, &w.done, 3 * INF_RELEASE_DELAY_MS));
+  ck_assert_uint_eq(inf_pages_released(inf), w.before + 1);
+  uv_close((uv_handle_t *)&poll, NULL);
+  uv_run(&loop, UV_RUN_NOWAIT);
+}
+END_TEST
+
 /* ---- informer over the real Kubernetes client ------------------------ */
 
 #define ACCOUNTS_PATH                                                          \
@@ -1096,6 +1151,7 @@ static Suite *cache_suite(void)
   tcase_add_test(it, inf_late_handler_and_removal);
   tcase_add_test(it, inf_stop_cancels_watch);
   tcase_add_test(it, inf_compact_trims_each_iteration);
+  tcase_add_test(it, inf_releases_pages_after_a_burst_of_reads);
   suite_add_tcase(s, it);
   tcase_add_checked_fixture(itc, inf_setup, NULL);
   tcase_add_test(itc, inf_close_with_list_in_flight);

@@ -9,6 +9,7 @@
 #include "log/log.h"
 #include "util/err.h"
 #include "util/str.h"
+#include "workqueue/workqueue.h"
 
 /* A claim maps to the Account it links (failure mirror, claimed flag). */
 static void claim_to_account(const json_t *c, struct ctrl_keys *out, void *arg)
@@ -38,7 +39,10 @@ static void gone(void *ctl, const char *key)
 /* A CreateAccount slot freed: wake some Accounts waiting for one, twice
  * the usual number of slots (one that no longer needs it must not keep
  * the others asleep until their safety requeue); the rest wait for the
- * next. Waking every waiter would re-plan a whole fill per creation. */
+ * next. Waking every waiter would re-plan a whole fill per creation.
+ * They go to the head of the work queue, in their order: with one
+ * account worker, the post-creation steps of other accounts queued
+ * before them would otherwise keep the slot idle. */
 static void slot_freed(void *arg)
 {
   struct acct_exec *e = arg;
@@ -50,22 +54,26 @@ static void slot_freed(void *arg)
 
   while (n < SLOT_WAKE && map_next(&e->slot_waiters, &i, &k, &v))
     keys[n++] = strdup(k);
-  for (i = 0; i < n; i++) {
-    if (keys[i]) {
-      map_del(&e->slot_waiters, keys[i]);
+  while (n-- > 0) { /* each goes in front of the ones after it */
+    if (keys[n]) {
+      map_del(&e->slot_waiters, keys[n]);
       if (c)
-        ctrl_enqueue(c, keys[i]);
+        wq_add_first(ctrl_queue(c), keys[n]);
     }
-    free(keys[i]);
+    free(keys[n]);
   }
 }
 
 static void planned(struct exec_job *b, int rc)
 {
   struct acct_job *j = (struct acct_job *)b;
+  struct ctrl *c = exec_runner_ctrl(j->e->run);
 
   if (rc == 0 && j->st.wants_slot)
     map_put(&j->e->slot_waiters, b->key, NULL, NULL);
+  /* the runner's own requeue (same delay) keeps this earlier deadline */
+  if (rc == 0 && j->st.slot_poll && c)
+    wq_add_after_first(ctrl_queue(c), b->key, j->st.requeue_ms);
 }
 
 /* This process added the e-mail itself (a conflict-checked write over an

@@ -263,6 +263,10 @@ struct acct_step {
   /* ACCT_DONE waiting for a CreateAccount slot: the executor wakes the
    * key when a slot frees (the requeue is only a safety net). */
   bool wants_slot;
+  /* ACCT_DONE until the next DescribeCreateAccountStatus of a request in
+   * progress: the requeue jumps the work queue (its answer frees a
+   * CreateAccount slot; behind a long queue the slot would idle). */
+  bool slot_poll;
   /* ACCT_UPDATE of ACCT_ANN_REGIONS that need not be durable: the
    * executor keeps the map in memory (acct_snap.regions_mem) and plans
    * again instead of writing. A crash then redoes the regions from the

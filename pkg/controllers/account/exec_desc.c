@@ -32,6 +32,8 @@ static void gone(void *ctl, const char *key)
     exec_watcher_create_end(e->d.watcher, key);
   acct__ccs_forget(e, key);
   acct__regions_forget(e, key);
+  acct__soft_forget(e, key);
+  acct__fresh_forget(e, key);
 }
 
 #define SLOT_WAKE 10
@@ -83,6 +85,9 @@ static void written(struct exec_job *b)
   struct acct_job *j = (struct acct_job *)b;
   struct acct_obs o = { .action = ACCT_RECOVER, .own_email = true };
 
+  if (j->st.action == ACCT_UPDATE || j->st.action == ACCT_REMOVE_FINALIZER ||
+      j->st.action == ACCT_DELETE)
+    acct__soft_written(j->e, b->key, j->st.object_new);
   if (j->st.action != ACCT_UPDATE || obj_annotation(b->obj, ACCT_ANN_EMAIL) ||
       !obj_annotation(j->st.object_new, ACCT_ANN_EMAIL))
     return;

@@ -273,6 +273,10 @@ struct acct_step {
    * durable map; their cleanup finds the instances launched before (they
    * carry the cluster tags) and terminates them. */
   bool regions_soft;
+  /* ACCT_UPDATE that only changes annotations recording steps safe to
+   * redo: the executor keeps them in memory and plans again; the next
+   * write carries them (exec_soft.c). A crash redoes those steps. */
+  bool ann_soft;
 };
 
 /* The outcome of the last AWS action executed for this key (the
@@ -344,6 +348,13 @@ struct acct_snap {
   /* Not read yet: a plan that needs byoc_creds asks for it
    * (acct_step.need_byoc) instead of deciding. */
   bool byoc_unknown;
+  /* This process saw the AWS account created (exec_fresh.c): nothing of
+   * ours is in it but what this process made, so the plan needs no
+   * lookup that only matters after a crash (the IAM Secret, a region's
+   * hanging instances). fresh_launched: the regions a launch was started
+   * in since (borrowed). */
+  bool fresh;
+  const json_t *fresh_launched;
 };
 
 void acct_step_init(struct acct_step *s);

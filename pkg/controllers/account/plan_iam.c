@@ -83,6 +83,7 @@ static bool plan_tags(const struct acct_snap *sn, struct acct_step *s)
     /* Best effort like upstream: failures are an event, validation
      * repairs tags later. */
     acct__set_ann(sn, s, ACCT_ANN_TAGGED, "true", "owner tags applied");
+    s->ann_soft = !obj_bool(sn->account, "spec.byoc"); /* TagResource again */
     if (o->result < 0)
       plan_event_set(&s->event, "Warning", "TaggingFailed",
                      "TagResource failed: %s", o->aws_code);
@@ -133,6 +134,8 @@ bool acct__plan_iam_stage(const struct acct_snap *sn, struct acct_step *s)
   o = acct__obs(sn, stage_action[i]);
   if (o && o->result == 0) {
     acct__set_ann(sn, s, ACCT_ANN_IAM, stages[i + 1], "IAM bootstrap progress");
+    /* each stage is create-or-exists: a crash redoes them */
+    s->ann_soft = !obj_bool(sn->account, "spec.byoc");
     return true;
   }
   if (o && str_eq(o->aws_code, "OptInRequired")) {
@@ -191,7 +194,7 @@ bool acct__plan_iam_secret(const struct acct_snap *sn, struct acct_step *s)
     record_secret(sn, s, o, tmp.secret_name);
     return true;
   }
-  if (sn->iam_secret_unknown) {
+  if (sn->iam_secret_unknown && !sn->fresh) {
     s->need_iam_secret = true;
     acct__done(s, 0, "IAM Secret not read yet");
     return true;
@@ -237,6 +240,8 @@ int acct__plan_region_list(const struct acct_snap *sn, struct acct_step *s)
   free(txt);
   json_decref(map);
   str_copy(s->why, "record regions to initialize", sizeof(s->why));
+  /* a crash lists them again; the final region map is durable */
+  s->ann_soft = true;
   return 0;
 }
 

@@ -284,6 +284,34 @@ START_TEST(creation_waits_for_the_cache)
 }
 END_TEST
 
+/* Counters that change again within a second of a status write wait
+ * for the second to end (one write per second at most, a fill changes
+ * them per account state) while creation goes on. */
+START_TEST(status_written_once_a_second)
+{
+  ck_assert_int_eq(run("aws-account-operator/hive"), CTRL_PENDING);
+  ck_assert_str_eq(fx.calls[0].verb, "update_status");
+  /* the write is in the cache; an Account appears: counters change */
+  fresh_status();
+  put(fx.accounts, "{\"apiVersion\":\"aws.managed.openshift.io/v1alpha1\","
+                   "\"kind\":\"Account\",\"metadata\":{\"name\":\"a1\","
+                   "\"namespace\":\"aws-account-operator\",\"ownerReferences\":"
+                   "[{\"kind\":\"AccountPool\",\"name\":\"hive\"}]},"
+                   "\"spec\":{\"accountPool\":\"hive\"}}");
+  ck_assert_int_eq(run("aws-account-operator/hive"), CTRL_PENDING);
+  ck_assert_int_eq(fx.ncalls, 2);
+  ck_assert_str_eq(fx.calls[1].verb, "create");
+  ck_assert_uint_eq(fx.res.requeue_after_ms, 1000);
+  ck_assert_int_eq(
+      store_put_new(fx.accounts, json_deep_copy(fx.calls[1].obj), NULL), 0);
+  fx.now += 1;
+  ck_assert_int_eq(run("aws-account-operator/hive"), CTRL_PENDING);
+  ck_assert_int_eq(fx.ncalls, 3);
+  ck_assert_str_eq(fx.calls[2].verb, "update_status");
+  ck_assert_int_eq(obj_int(fx.calls[2].obj, "status.accountsPending", -1), 2);
+}
+END_TEST
+
 /* A refused create leaves nothing to wait for: the next pass creates. */
 START_TEST(failed_creation_is_not_awaited)
 {
@@ -324,6 +352,7 @@ static Suite *pool_exec_suite(void)
 
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, status_written_first);
+  tcase_add_test(tc, status_written_once_a_second);
   tcase_add_test(tc, creates_one_account);
   tcase_add_test(tc, conflict_requeues_at_once);
   tcase_add_test(tc, error_is_returned);

@@ -16,6 +16,7 @@
 #include "controllers/exec/runner.h"
 #include "log/log.h"
 #include "metrics/metrics.h"
+#include "util/map.h"
 #include "util/err.h"
 #include "util/str.h"
 
@@ -36,7 +37,10 @@ struct pool_exec {
   struct met_family *g_size, *g_delta, *g_avail, *g_prog;
   struct pool_expect *exp;
   size_t nexp, capexp;
+  struct map status_at; /* pool key -> time_t * of its last status write */
 };
+
+#define STATUS_EVERY_S 1
 
 /* One reconcile in flight (base.obj: the owned copy of the pool). */
 struct pool_job {
@@ -67,6 +71,7 @@ struct pool_exec *pool_exec_new(const struct pool_exec_deps *d)
   if (!p)
     return NULL;
   p->d = *d;
+  map_init(&p->status_at);
   p->run = exec_runner_new(&pool_desc, p, &rd);
   if (!p->run) {
     free(p);
@@ -86,12 +91,19 @@ struct pool_exec *pool_exec_new(const struct pool_exec_deps *d)
   return p;
 }
 
+static void status_at_free(void *v, void *arg)
+{
+  (void)arg;
+  free(v);
+}
+
 void pool_exec_free(struct pool_exec *p)
 {
   if (!p)
     return;
   exec_runner_free(p->run);
   free(p->exp);
+  map_cleanup(&p->status_at, status_at_free, NULL);
   free(p);
 }
 
@@ -167,6 +179,28 @@ static void pool_suffix(struct pool_exec *p, char *out)
   names_suffix(rnd, out);
 }
 
+/* ms until the pool's status may be written again (0 = now). */
+static uint64_t status_wait_ms(struct pool_exec *p, const char *key, time_t now)
+{
+  const time_t *at = map_get(&p->status_at, key);
+
+  if (!at || now < *at || now - *at >= STATUS_EVERY_S)
+    return 0;
+  return (uint64_t)(*at + STATUS_EVERY_S - now) * 1000u;
+}
+
+static void status_written(struct pool_exec *p, const char *key)
+{
+  time_t *at = malloc(sizeof(*at));
+  void *old = NULL;
+
+  if (!at)
+    return; /* the next status write is not held back */
+  *at = pool_now(p);
+  map_put(&p->status_at, key, at, &old);
+  free(old);
+}
+
 static int pool_snap_plan(struct exec_job *b, struct exec_step *v)
 {
   struct pool_job *j = (struct pool_job *)b;
@@ -181,6 +215,7 @@ static int pool_snap_plan(struct exec_job *b, struct exec_step *v)
   sn.cfg = exec_cfg_for_plan(p->d.cfg_get, p->d.cfg_arg, p->d.configmap, &cfg);
   sn.now = pool_now(p);
   sn.unseen_creations = expect_unseen(p, b->key, sn.now);
+  sn.status_wait_ms = status_wait_ms(p, b->key, sn.now);
   if (p->d.limit)
     p->d.limit(p->d.limit_arg, &sn.limit_allows, &sn.has_total,
                &sn.total_accounts);
@@ -225,6 +260,8 @@ static void written(struct exec_job *b)
 
   if (j->created[0])
     expect_add(b->ctl, b->key, j->created);
+  if (j->st.action == POOL_UPDATE_STATUS)
+    status_written(b->ctl, b->key);
 }
 
 static void job_cleanup(struct exec_job *b)

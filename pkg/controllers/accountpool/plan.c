@@ -221,10 +221,56 @@ const char *pool_invalid(const json_t *pool)
   return NULL;
 }
 
+/* Counters changed: write them now, or (written just before) plan on and
+ * come back when the write may go. True when the write is the step. */
+static bool plan_status(const struct pool_snap *sn, struct pool_step *s,
+                        uint64_t *later)
+{
+  json_t *st = status_new(&s->counts);
+
+  if (!status_differs(sn->pool, st)) {
+    json_decref(st);
+    return false;
+  }
+  if (sn->status_wait_ms) {
+    *later = sn->status_wait_ms;
+    json_decref(st);
+    return false;
+  }
+  s->action = POOL_UPDATE_STATUS;
+  s->object_new = obj_copy_new(sn->pool);
+  if (json_is_object(obj_get(s->object_new, "status"))) {
+    json_object_update(obj_get_mut(s->object_new, "status"), st);
+    json_decref(st);
+  } else {
+    obj_set_new(s->object_new, "status", st);
+  }
+  str_copy(s->why, "status counters changed", sizeof(s->why));
+  return true;
+}
+
+static int plan_fill(const struct pool_snap *sn, struct pool_step *s)
+{
+  const struct pool_counts *c = &s->counts;
+
+  if (pool_invalid(sn->pool)) {
+    str_copy(s->why, pool_invalid(sn->pool), sizeof(s->why));
+    plan_event_set(&s->event, "Warning", "InvalidAccountPool", "%s",
+                   pool_invalid(sn->pool));
+    return 0;
+  }
+  if (c->available + c->progressing + c->pending >= c->pool_size) {
+    str_copy(s->why, "pool full", sizeof(s->why));
+    return 0;
+  }
+  return plan_create(sn, s);
+}
+
 int pool_plan(const struct pool_snap *sn, struct pool_step *s)
 {
   struct pool_counts *c = &s->counts;
-  json_t *st;
+  uint64_t later = 0;
+  int rc;
 
   pool_step_init(s);
   if (!sn || !sn->pool)
@@ -243,29 +289,10 @@ int pool_plan(const struct pool_snap *sn, struct pool_step *s)
              sn->unseen_creations);
     return 0;
   }
-  st = status_new(c);
-  if (status_differs(sn->pool, st)) {
-    s->action = POOL_UPDATE_STATUS;
-    s->object_new = obj_copy_new(sn->pool);
-    if (json_is_object(obj_get(s->object_new, "status"))) {
-      json_object_update(obj_get_mut(s->object_new, "status"), st);
-      json_decref(st);
-    } else {
-      obj_set_new(s->object_new, "status", st);
-    }
-    str_copy(s->why, "status counters changed", sizeof(s->why));
+  if (plan_status(sn, s, &later))
     return 0;
-  }
-  json_decref(st);
-  if (pool_invalid(sn->pool)) {
-    str_copy(s->why, pool_invalid(sn->pool), sizeof(s->why));
-    plan_event_set(&s->event, "Warning", "InvalidAccountPool", "%s",
-                   pool_invalid(sn->pool));
-    return 0;
-  }
-  if (c->available + c->progressing + c->pending >= c->pool_size) {
-    str_copy(s->why, "pool full", sizeof(s->why));
-    return 0;
-  }
-  return plan_create(sn, s);
+  rc = plan_fill(sn, s);
+  if (later && (!s->requeue_ms || s->requeue_ms > later))
+    s->requeue_ms = later;
+  return rc;
 }

@@ -59,6 +59,10 @@ struct pool_snap {
    * (the executor's expectations). The cache lags the API: counting
    * without them would create the same missing account twice. */
   size_t unseen_creations;
+  /* > 0: the pool's status was written less than a second ago; changed
+   * counters wait that long (a fill changes them per account state, the
+   * status is one write per second at most) while creation goes on. */
+  uint64_t status_wait_ms;
 };
 
 void pool_step_init(struct pool_step *s);

@@ -3,7 +3,8 @@
  * in such an account but what this process made since: the bootstrap
  * skips the idempotency lookups that only matter after a crash (the IAM
  * Secret GET, ListAccessKeys before the first key, the hanging-instance
- * listing of a region not launched in yet). A restart forgets them, so a
+ * listing of a region not launched in yet, the support case search). A
+ * restart forgets them, so a
  * resumed bootstrap looks everything up again. Entries end when the
  * Account leaves the bootstrap states, or goes. */
 #include <stdlib.h>
@@ -64,7 +65,9 @@ const json_t *acct__fresh(struct acct_exec *e, const char *key, const json_t *a)
   if (!map_get(&e->fresh, key))
     return NULL;
   if (*st && !str_eq(st, ACCT_ST_CREATING) &&
-      !str_eq(st, ACCT_ST_INIT_REGIONS)) {
+      !str_eq(st, ACCT_ST_INIT_REGIONS) && !str_eq(st, ACCT_ST_OPTING_IN) &&
+      !str_eq(st, ACCT_ST_OPTED_IN) &&
+      !str_eq(st, ACCT_ST_PENDING_VERIFICATION)) {
     acct__fresh_forget(e, key);
     return NULL;
   }

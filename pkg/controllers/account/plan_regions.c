@@ -152,7 +152,7 @@ static void finish(const struct acct_snap *sn, struct acct_step *s)
   if (cond_find(conds, ACCT_ST_READY))
     acct__cond(s, sn, ACCT_ST_READY, "Ready", "Account ready to be claimed",
                ACCT_ST_READY, COND_UPDATE_ALWAYS);
-  else
+  else if (!acct__plan_case_early(sn, s))
     acct__cond(s, sn, ACCT_ST_PENDING_VERIFICATION, "PendingVerification",
                "Verification pending (Enterprise Support)",
                ACCT_ST_PENDING_VERIFICATION, COND_UPDATE_ALWAYS);

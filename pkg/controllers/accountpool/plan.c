@@ -47,7 +47,7 @@ static bool in_pool(const struct pool_snap *sn, const json_t *a)
   return pool_owns(sn->cfg, sn->pool, a);
 }
 
-static void count_one(const json_t *a, struct pool_counts *c)
+void pool_count_one(const json_t *a, struct pool_counts *c)
 {
   const char *st = obj_str0(a, "status.state");
   bool ever = !str_empty(obj_str(a, "spec.legalEntity.id")) ||
@@ -72,11 +72,13 @@ void pool_count(const struct pool_snap *sn, struct pool_counts *c)
   size_t i;
 
   memset(c, 0, sizeof(*c));
-  c->pool_size = obj_int(sn->pool, "spec.poolSize", 0);
-  for (i = 0; i < sn->naccounts; i++) {
+  if (sn->counted)
+    *c = *sn->counted;
+  for (i = 0; !sn->counted && i < sn->naccounts; i++) {
     if (in_pool(sn, sn->accounts[i]))
-      count_one(sn->accounts[i], c);
+      pool_count_one(sn->accounts[i], c);
   }
+  c->pool_size = obj_int(sn->pool, "spec.poolSize", 0);
   if (sn->has_total && sn->cfg && sn->cfg->has_account_limit)
     c->aws_limit_delta = sn->cfg->account_limit - sn->total_accounts;
   else /* unknown: keep what the status says */

@@ -117,10 +117,32 @@ static int recover_cars(struct acct_job *j)
 
 /* ---- ACCT_CREATE_ACCOUNT composite ---- */
 
+static void annotations_written(int err, json_t *obj,
+                                const struct op_error *det, void *arg)
+{
+  struct acct_job *j = arg;
+
+  (void)obj;
+  if (err)
+    log_warn("account",
+             "%s: recording CreateAccount request %s failed (%s); the "
+             "observation carries it",
+             j->base.key, j->obs.request_id,
+             det && det->msg[0] ? det->msg : op_strerror(err));
+  acct__aws_finish(j, 0, NULL);
+}
+
+/* The request id is written at once, not kept for the account id's write:
+ * after a crash the organization's lists may not show the request yet
+ * (eventually consistent), and a second CreateAccount would follow. */
 static void created(int err, const struct aws_error *ae,
                     const struct aws_car_status_result *r, void *arg)
 {
   struct acct_job *j = arg;
+  const struct exec_kio *k = &j->e->d.kio;
+  char ts[TIME_RFC3339_LEN];
+  json_t *o;
+  int rc;
 
   if (err || !r->status.id) {
     exec_watcher_create_end(j->e->d.watcher, j->base.key);
@@ -134,8 +156,14 @@ static void created(int err, const struct aws_error *ae,
     exec_watcher_create_end(j->e->d.watcher, j->base.key);
   log_info("account", "%s: CreateAccount request %s (%s)", j->base.key,
            j->obs.request_id, j->st.email);
-  /* the plan records the id with the account id (one write) */
-  acct__aws_finish(j, 0, NULL);
+  time_rfc3339(acct__now(j->e), ts);
+  o = obj_copy_new(j->base.obj);
+  obj_set_annotation(o, ACCT_ANN_REQUEST_ID, j->obs.request_id);
+  obj_set_annotation(o, ACCT_ANN_REQUESTED_AT, ts);
+  rc = k->update(k->arg, &exec_gvr_accounts, o, annotations_written, j);
+  json_decref(o);
+  if (rc)
+    annotations_written(rc, NULL, NULL, j);
 }
 
 static int create_account(struct acct_job *j)

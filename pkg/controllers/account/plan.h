@@ -8,9 +8,9 @@
  *
  * Crash-safe creation (improvement over upstream, which can create two AWS
  * accounts for one CR): the deterministic e-mail is written to annotation
- * ACCT_ANN_EMAIL *before* CreateAccount is called; the request id goes to
- * ACCT_ANN_REQUEST_ID in memory (ann_soft) and is written with the account
- * id. With an e-mail recorded and no request id
+ * ACCT_ANN_EMAIL *before* CreateAccount is called; the request id is written
+ * to ACCT_ANN_REQUEST_ID right after (the executor does it as part of the
+ * ACCT_CREATE_ACCOUNT composite). With an e-mail recorded and no request id
  * the plan always asks for ACCT_RECOVER first (DescribeCreateAccountStatus is
  * not possible without an id: ListCreateAccountStatus by account name plus
  * ListAccounts by e-mail). Since AWS rejects a second account with the same
@@ -104,8 +104,9 @@ enum acct_action {
    * watcher's latest full listing, as long as that listing started after
    * ACCT_ANN_EMAIL was written. */
   ACCT_RECOVER,
-  /* CreateAccount(AccountName=name, Email=email). Obs: request_id (the
-   * plan records it, ann_soft, and writes it with the account id).
+  /* Composite: CreateAccount(AccountName=name, Email=email); on success
+   * immediately write annotations ACCT_ANN_REQUEST_ID=<id> and
+   * ACCT_ANN_REQUESTED_AT=<now> (metadata update), then obs.request_id.
    * Counts against the org-wide CreateAccount cap until the request is
    * no longer IN_PROGRESS. On an error: obs.result/aws_code. */
   ACCT_CREATE_ACCOUNT,

@@ -48,9 +48,6 @@ static void record_request(const struct acct_snap *sn, struct acct_step *s,
                      json_string_value(ts));
   json_decref(ts);
   str_copy(s->why, "record CreateAccount request id", sizeof(s->why));
-  /* written with the account id: after a crash ACCT_RECOVER finds the
-   * request by the recorded e-mail and name */
-  s->ann_soft = true;
 }
 
 static void drop_request(const struct acct_snap *sn, struct acct_step *s,

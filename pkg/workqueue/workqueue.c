@@ -18,6 +18,8 @@
 struct wq_item {
   char *key;
   bool dirty, processing, in_fifo;
+  bool first;     /* goes to the FIFO's head, not its tail (wq_add_first) */
+  bool due_first; /* its deadline makes it first (wq_add_after_first) */
   unsigned failures;
   uint64_t added_ns;   /* when it entered the FIFO (queue duration) */
   uint64_t started_ns; /* when wq_get handed it out (work duration) */
@@ -198,24 +200,67 @@ static void schedule_notify(struct wq *q)
     uv_idle_start(&q->notify, on_notify);
 }
 
+/* Grow the ring (full), keeping its order from index 0. */
+static void fifo_grow(struct wq *q)
+{
+  size_t ncap = q->fifo_cap ? q->fifo_cap * 2 : 16, i;
+  struct wq_item **n = util_xmalloc(ncap * sizeof(*n));
+
+  for (i = 0; i < q->fifo_len; i++)
+    n[i] = q->fifo[(q->fifo_head + i) % q->fifo_cap];
+  free(q->fifo);
+  q->fifo = n;
+  q->fifo_cap = ncap;
+  q->fifo_head = 0;
+}
+
 static void fifo_push(struct wq *q, struct wq_item *it)
 {
-  if (q->fifo_len == q->fifo_cap) {
-    size_t ncap = q->fifo_cap ? q->fifo_cap * 2 : 16, i;
-    struct wq_item **n = util_xmalloc(ncap * sizeof(*n));
-    for (i = 0; i < q->fifo_len; i++)
-      n[i] = q->fifo[(q->fifo_head + i) % q->fifo_cap];
-    free(q->fifo);
-    q->fifo = n;
-    q->fifo_cap = ncap;
-    q->fifo_head = 0;
-  }
+  if (q->fifo_len == q->fifo_cap)
+    fifo_grow(q);
   q->fifo[(q->fifo_head + q->fifo_len) % q->fifo_cap] = it;
   q->fifo_len++;
   it->in_fifo = true;
   it->added_ns = now_ns(q);
   set_depth(q);
   schedule_notify(q);
+}
+
+/* Put it at the head (taking it out of the FIFO first if it is there),
+ * keeping its added_ns when it was already waiting. */
+static void fifo_push_front(struct wq *q, struct wq_item *it)
+{
+  size_t i, n = q->fifo_len;
+
+  for (i = 0; it->in_fifo && i < n; i++)
+    if (q->fifo[(q->fifo_head + i) % q->fifo_cap] == it)
+      break;
+  if (it->in_fifo && i < n) { /* shift the ones before it back by one */
+    for (; i > 0; i--)
+      q->fifo[(q->fifo_head + i) % q->fifo_cap] =
+          q->fifo[(q->fifo_head + i - 1) % q->fifo_cap];
+    q->fifo[q->fifo_head] = it;
+    schedule_notify(q);
+    return;
+  }
+  if (q->fifo_len == q->fifo_cap)
+    fifo_grow(q);
+  q->fifo_head = (q->fifo_head + q->fifo_cap - 1) % q->fifo_cap;
+  q->fifo[q->fifo_head] = it;
+  q->fifo_len++;
+  it->in_fifo = true;
+  it->added_ns = now_ns(q);
+  set_depth(q);
+  schedule_notify(q);
+}
+
+/* Where a key that becomes ready goes. */
+static void fifo_enter(struct wq *q, struct wq_item *it)
+{
+  if (it->first)
+    fifo_push_front(q, it);
+  else
+    fifo_push(q, it);
 }
 
 static struct wq_item *fifo_pop(struct wq *q)
@@ -438,8 +483,35 @@ int wq_add(struct wq *q, const char *key)
   if (q->m)
     met_inc(q->m->adds, lv(q));
   if (!it->processing)
-    fifo_push(q, it);
+    fifo_enter(q, it);
   return 0;
+}
+
+int wq_add_first(struct wq *q, const char *key)
+{
+  struct wq_item *it;
+
+  if (q->shutting_down)
+    return OP_ESHUTDOWN;
+  it = item_get(q, key, true);
+  it->first = true;
+  if (it->in_fifo) {
+    fifo_push_front(q, it);
+    return 0;
+  }
+  return wq_add(q, key); /* processing: wq_done puts it at the head */
+}
+
+int wq_add_after_first(struct wq *q, const char *key, uint64_t delay_ms)
+{
+  int rc;
+
+  if (!delay_ms)
+    return wq_add_first(q, key);
+  rc = wq_add_after(q, key, delay_ms);
+  if (rc == 0)
+    item_get(q, key, true)->due_first = true;
+  return rc;
 }
 
 int wq_add_after(struct wq *q, const char *key, uint64_t delay_ms)
@@ -477,7 +549,12 @@ void wq_process_delayed(struct wq *q)
   now = now_ns(q);
   while (q->heap_len && q->heap[0]->due_ns <= now) {
     struct wq_item *it = heap_pop(q);
-    wq_add(q, it->key); /* keeps the item alive (dirty) */
+    if (it->due_first) {
+      it->due_first = false;
+      wq_add_first(q, it->key); /* keeps the item alive (dirty) */
+    } else {
+      wq_add(q, it->key);
+    }
     item_maybe_free(q, it);
   }
   arm_delay_timer(q);
@@ -499,6 +576,7 @@ int wq_get(struct wq *q, const char **key_out)
   if (q->m)
     met_observe(q->m->queue_lat, lv(q), (double)(now - it->added_ns) / 1e9);
   it->dirty = false;
+  it->first = false;
   it->processing = true;
   it->started_ns = now;
   q->nprocessing++;
@@ -518,7 +596,7 @@ void wq_done(struct wq *q, const char *key)
   it->processing = false;
   q->nprocessing--;
   if (it->dirty && !q->closing)
-    fifo_push(q, it);
+    fifo_enter(q, it);
   else
     item_maybe_free(q, it); /* key may point into it: not used after */
 }

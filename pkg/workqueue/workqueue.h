@@ -2,7 +2,8 @@
  * single-threaded libuv loop.
  *
  * Keys are strings ("namespace/name"), copied on add. Properties:
- *  - fair: keys are handed out in the order they were first added (FIFO);
+ *  - fair: keys are handed out in the order they were first added (FIFO),
+ *    except those added with wq_add_first (the head);
  *  - stingy: a key is never handed out twice at once, and adding a key that
  *    is already waiting in the queue is a no-op (duplicate adds collapse);
  *  - a key added while it is being processed is marked dirty and queued
@@ -89,6 +90,13 @@ bool wq_shutting_down(const struct wq *q);
 /* 0, or OP_ESHUTDOWN. */
 int wq_add(struct wq *q, const char *key);
 int wq_add_after(struct wq *q, const char *key, uint64_t delay_ms);
+/* As wq_add and wq_add_after, but the key goes to the FIFO's head when it
+ * becomes ready (moved there when already waiting in the FIFO; after
+ * wq_done when being processed): for the few keys whose turn frees or
+ * takes a scarce resource, e.g. an org-wide CreateAccount slot. The flag
+ * holds until the key is handed out. */
+int wq_add_first(struct wq *q, const char *key);
+int wq_add_after_first(struct wq *q, const char *key, uint64_t delay_ms);
 /* Add after the rate limiter's delay for key (counts one more failure). */
 int wq_add_rate_limited(struct wq *q, const char *key);
 /* The rate limiter alone: returns the delay in ms for key and counts one

@@ -79,7 +79,8 @@ enum {
   F_SECRET = 4,
   F_OPTING9 = 8,
   F_BYOC = 16,
-  F_EST10 = 32 /* the organization's creations take 10 s */
+  F_EST10 = 32,         /* the organization's creations take 10 s */
+  F_SECRET_UNKNOWN = 64 /* the IAM Secret not read (the prepare pass) */
 };
 
 struct row {
@@ -201,6 +202,10 @@ static void check_expect(const struct row *r, const struct acct_step *s)
                                                                  : "work size";
     else if (!strcmp(e, "wants_slot"))
       err = s->wants_slot ? NULL : "wants_slot not set";
+    else if (!strcmp(e, "slot_poll"))
+      err = s->slot_poll ? NULL : "slot_poll not set";
+    else if (!strcmp(e, "need_iam_secret"))
+      err = s->need_iam_secret ? NULL : "need_iam_secret not set";
     else if (!strncmp(e, "why~", 4))
       err = strstr(s->why, e + 4) ? NULL : s->why;
     else if (!strncmp(e, "mode=", 5)) /* enum acct_creds */
@@ -238,6 +243,7 @@ static void run_row(const struct row *r, unsigned case_poll_s)
   sn.limit_allows = !(r->flags & F_NO_LIMIT);
   sn.create_slot_free = !(r->flags & F_NO_SLOT);
   sn.iam_secret_exists = (r->flags & F_SECRET) != 0;
+  sn.iam_secret_unknown = (r->flags & F_SECRET_UNKNOWN) != 0;
   sn.byoc_creds = (r->flags & F_BYOC) != 0;
   sn.accounts_opting_in = (r->flags & F_OPTING9) ? 9 : 8;
   sn.case_poll_s = case_poll_s;

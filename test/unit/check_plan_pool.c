@@ -30,7 +30,13 @@
 #define FULL_STATUS(n)                                                         \
   "{\"status\":{\"availableAccounts\":" #n ",\"unclaimedAccounts\":" #n "}}"
 
-enum { F_NO_LIMIT = 1, F_NO_CM = 2, F_TOTAL = 4, F_UNSEEN = 8 };
+enum {
+  F_NO_LIMIT = 1,
+  F_NO_CM = 2,
+  F_TOTAL = 4,
+  F_UNSEEN = 8,
+  F_STATUS_WAIT = 16 /* the status was written 1 s ago: wait 1 s */
+};
 
 struct row {
   const char *name;
@@ -134,6 +140,24 @@ static const struct row rows[] = {
     POOL_UPDATE_STATUS,
     0,
     { "str=metadata.name=hive" } },
+  { "status changed, written just before: creation goes on, status later",
+    NULL,
+    "[{}]",
+    NULL,
+    F_TOTAL | F_STATUS_WAIT,
+    "3,1,0,0,0,1,58",
+    POOL_CREATE_ACCOUNT,
+    1,
+    { "str=metadata.name=osd-creds-mgmt-abc123" } },
+  { "status changed, written just before, pool full: back in 1 s",
+    "{\"spec\":{\"poolSize\":1}}",
+    "[{}]",
+    NULL,
+    F_STATUS_WAIT,
+    "1,1,0,0,0,1,0",
+    POOL_DONE,
+    1,
+    { NULL } },
   { "full: done",
     FULL_STATUS(3),
     "[" R("Ready") "," R("Ready") "," R("Ready") "]",
@@ -258,6 +282,7 @@ static void run_row(const struct row *r)
   sn.total_accounts = 42;
   sn.name_suffix = "abc123";
   sn.unseen_creations = (r->flags & F_UNSEEN) ? 1 : 0;
+  sn.status_wait_ms = (r->flags & F_STATUS_WAIT) ? 1000 : 0;
   ck_assert_int_eq(pool_plan(&sn, &s), 0);
   ck_assert_msg(s.action == r->want, "row '%s': action %s want %s (%s)",
                 r->name, pool_action_name(s.action), pool_action_name(r->want),

@@ -284,6 +284,67 @@ START_TEST(creation_waits_for_the_cache)
 }
 END_TEST
 
+/* Counters that change again within a second of a status write wait
+ * for the second to end (one write per second at most, a fill changes
+ * them per account state) while creation goes on. */
+START_TEST(status_written_once_a_second)
+{
+  ck_assert_int_eq(run("aws-account-operator/hive"), CTRL_PENDING);
+  ck_assert_str_eq(fx.calls[0].verb, "update_status");
+  /* the write is in the cache; an Account appears: counters change */
+  fresh_status();
+  put(fx.accounts, "{\"apiVersion\":\"aws.managed.openshift.io/v1alpha1\","
+                   "\"kind\":\"Account\",\"metadata\":{\"name\":\"a1\","
+                   "\"namespace\":\"aws-account-operator\",\"ownerReferences\":"
+                   "[{\"kind\":\"AccountPool\",\"name\":\"hive\"}]},"
+                   "\"spec\":{\"accountPool\":\"hive\"}}");
+  ck_assert_int_eq(run("aws-account-operator/hive"), CTRL_PENDING);
+  ck_assert_int_eq(fx.ncalls, 2);
+  ck_assert_str_eq(fx.calls[1].verb, "create");
+  ck_assert_uint_eq(fx.res.requeue_after_ms, 1000);
+  ck_assert_int_eq(
+      store_put_new(fx.accounts, json_deep_copy(fx.calls[1].obj), NULL), 0);
+  fx.now += 1;
+  ck_assert_int_eq(run("aws-account-operator/hive"), CTRL_PENDING);
+  ck_assert_int_eq(fx.ncalls, 3);
+  ck_assert_str_eq(fx.calls[2].verb, "update_status");
+  ck_assert_int_eq(obj_int(fx.calls[2].obj, "status.accountsPending", -1), 2);
+}
+END_TEST
+
+/* The counters come from a cache index: an Account with an empty
+ * spec.accountPool counts for the default pool (hive), one naming another
+ * pool or owned by none does not; a state change moves it. */
+START_TEST(counters_from_the_index)
+{
+  json_t *a;
+
+  put(fx.accounts, "{\"metadata\":{\"name\":\"d1\",\"namespace\":"
+                   "\"aws-account-operator\",\"ownerReferences\":[{\"kind\":"
+                   "\"AccountPool\",\"name\":\"hive\"}]},\"spec\":{},"
+                   "\"status\":{\"state\":\"Ready\"}}");
+  put(fx.accounts, "{\"metadata\":{\"name\":\"o1\",\"namespace\":"
+                   "\"aws-account-operator\"},\"spec\":{\"accountPool\":"
+                   "\"other\"},\"status\":{\"state\":\"Ready\"}}");
+  put(fx.accounts, "{\"metadata\":{\"name\":\"n1\",\"namespace\":"
+                   "\"aws-account-operator\"},\"spec\":{},"
+                   "\"status\":{\"state\":\"Ready\"}}");
+  ck_assert_int_eq(run("aws-account-operator/hive"), CTRL_PENDING);
+  ck_assert_str_eq(fx.calls[0].verb, "update_status");
+  ck_assert_int_eq(obj_int(fx.calls[0].obj, "status.availableAccounts", -1), 1);
+  ck_assert_int_eq(obj_int(fx.calls[0].obj, "status.unclaimedAccounts", -1), 1);
+  a = json_deep_copy(store_get(fx.accounts, "aws-account-operator/d1"));
+  obj_set_str(a, "status.state", "Creating");
+  ck_assert_int_eq(store_put_new(fx.accounts, a, NULL), 0);
+  fx.now += 1;
+  ck_assert_int_eq(run("aws-account-operator/hive"), CTRL_PENDING);
+  ck_assert_str_eq(fx.calls[1].verb, "update_status");
+  ck_assert_int_eq(obj_int(fx.calls[1].obj, "status.availableAccounts", -1), 0);
+  ck_assert_int_eq(obj_int(fx.calls[1].obj, "status.accountsProgressing", -1),
+                   1);
+}
+END_TEST
+
 /* A refused create leaves nothing to wait for: the next pass creates. */
 START_TEST(failed_creation_is_not_awaited)
 {
@@ -324,6 +385,8 @@ static Suite *pool_exec_suite(void)
 
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, status_written_first);
+  tcase_add_test(tc, status_written_once_a_second);
+  tcase_add_test(tc, counters_from_the_index);
   tcase_add_test(tc, creates_one_account);
   tcase_add_test(tc, conflict_requeues_at_once);
   tcase_add_test(tc, error_is_returned);

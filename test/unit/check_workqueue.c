@@ -1,5 +1,6 @@
 /* pkg/workqueue: the client-go properties (fair, stingy, re-add while
  * processing), delayed adds, the rate limiter maths, shutdown, metrics. */
+#include <stdio.h>
 #include <string.h>
 
 #include "metrics/metrics.h"
@@ -135,6 +136,117 @@ START_TEST(fair_fifo)
   expect_get(q, "ns/k3");
   wq_done(q, "ns/k3");
   expect_empty(q);
+  close_queue(q);
+}
+END_TEST
+
+/* wq_add_first: a new key, a waiting key (moved, not duplicated), a key
+ * being processed (head after wq_done), a delayed key (head when due),
+ * and the flag ends when the key is handed out. */
+START_TEST(add_first)
+{
+  struct wq *q = new_fake_queue(0);
+
+  wq_add(q, "ns/a");
+  wq_add(q, "ns/b");
+  wq_add(q, "ns/c");
+  ck_assert_int_eq(wq_add_first(q, "ns/c"), 0); /* waiting: moved */
+  ck_assert_int_eq(wq_add_first(q, "ns/d"), 0); /* new: at the head */
+  ck_assert_uint_eq(wq_len(q), 4);
+  expect_get(q, "ns/d");
+  expect_get(q, "ns/c");
+  expect_get(q, "ns/a");
+  wq_add_first(q, "ns/a"); /* processing: to the head once done */
+  wq_add(q, "ns/c");       /* processing: to the tail once done */
+  wq_done(q, "ns/c");
+  wq_done(q, "ns/a");
+  expect_get(q, "ns/a");
+  expect_get(q, "ns/b");
+  expect_get(q, "ns/c");
+  expect_empty(q);
+  wq_done(q, "ns/a");
+  wq_done(q, "ns/b");
+  wq_done(q, "ns/c");
+  wq_done(q, "ns/d");
+  wq_add(q, "ns/a"); /* handed out since: back to plain FIFO order */
+  wq_add(q, "ns/d");
+  expect_get(q, "ns/a");
+  expect_get(q, "ns/d");
+  wq_done(q, "ns/a");
+  wq_done(q, "ns/d");
+  close_queue(q);
+}
+END_TEST
+
+START_TEST(add_after_first)
+{
+  struct wq *q = new_fake_queue(0);
+
+  wq_add(q, "ns/a");
+  ck_assert_int_eq(wq_add_after_first(q, "ns/p", 100), 0);
+  wq_add_after(q, "ns/p", 100); /* a plain requeue keeps the flag */
+  wq_add_after(q, "ns/x", 100);
+  wq_add(q, "ns/b");
+  clk.ns += 50 * MS;
+  wq_process_delayed(q);
+  ck_assert_uint_eq(wq_len(q), 2); /* not due yet */
+  clk.ns += 50 * MS;
+  wq_process_delayed(q);
+  expect_get(q, "ns/p");
+  expect_get(q, "ns/a");
+  expect_get(q, "ns/b");
+  expect_get(q, "ns/x");
+  expect_empty(q);
+  wq_done(q, "ns/p");
+  wq_done(q, "ns/a");
+  wq_done(q, "ns/b");
+  wq_done(q, "ns/x");
+  /* a plain add meanwhile does not jump; the deadline still does */
+  wq_add_after_first(q, "ns/p", 100);
+  wq_add(q, "ns/a");
+  wq_add(q, "ns/p");
+  expect_get(q, "ns/a");
+  expect_get(q, "ns/p");
+  wq_add(q, "ns/b");
+  wq_done(q, "ns/a");
+  wq_done(q, "ns/p");
+  clk.ns += 100 * MS;
+  wq_process_delayed(q);
+  expect_get(q, "ns/p");
+  expect_get(q, "ns/b");
+  wq_done(q, "ns/p");
+  wq_done(q, "ns/b");
+  close_queue(q);
+}
+END_TEST
+
+START_TEST(add_first_grows_ring)
+{
+  struct wq *q = new_fake_queue(0);
+  char k[16];
+  int i;
+
+  for (i = 0; i < 40; i++) {
+    snprintf(k, sizeof(k), "ns/%02d", i);
+    if (i % 2)
+      wq_add_first(q, k);
+    else
+      wq_add(q, k);
+  }
+  ck_assert_uint_eq(wq_len(q), 40);
+  for (i = 39; i >= 1; i -= 2) {
+    snprintf(k, sizeof(k), "ns/%02d", i);
+    expect_get(q, k);
+  }
+  for (i = 0; i < 40; i += 2) {
+    snprintf(k, sizeof(k), "ns/%02d", i);
+    expect_get(q, k);
+  }
+  expect_empty(q);
+  for (i = 0; i < 40; i++) {
+    snprintf(k, sizeof(k), "ns/%02d", i);
+    wq_done(q, k);
+  }
   close_queue(q);
 }
 END_TEST
@@ -400,6 +512,9 @@ static Suite *workqueue_suite(void)
   tcase_add_test(tc, dedup);
   tcase_add_test(tc, stingy_readd_while_processing);
   tcase_add_test(tc, fair_fifo);
+  tcase_add_test(tc, add_first);
+  tcase_add_test(tc, add_after_first);
+  tcase_add_test(tc, add_first_grows_ring);
   tcase_add_test(tc, delayed_order);
   tcase_add_test(tc, delayed_real_timer_and_ready_cb);
   tcase_add_test(tc, backoff_sequence_and_forget);

@@ -47,6 +47,9 @@ struct acct_exec *acct_exec_new(const struct acct_exec_deps *d)
   map_init(&e->ccs);
   map_init(&e->slot_waiters);
   map_init(&e->regions);
+  map_init(&e->soft);
+  map_init(&e->fresh);
+  e->init_types = json_object();
   str_copy(e->ns, d->ns ? d->ns : "aws-account-operator", sizeof(e->ns));
   e->d.ns = e->ns;
   e->run = exec_runner_new(&acct_desc, e, &rd);
@@ -77,6 +80,9 @@ void acct_exec_free(struct acct_exec *e)
   acct__ccs_free_all(e);
   map_cleanup(&e->slot_waiters, NULL, NULL);
   map_cleanup(&e->regions, regions_free, NULL);
+  map_cleanup(&e->soft, acct__soft_free, NULL);
+  map_cleanup(&e->fresh, acct__fresh_free, NULL);
+  json_decref(e->init_types);
   free(e);
 }
 
@@ -98,6 +104,7 @@ void acct__job_cleanup(struct exec_job *b)
   json_decref(j->aux);
   json_decref(j->list);
   json_decref(j->inner);
+  json_decref(j->view);
   acct_step_cleanup(&j->st);
   if (j->creds)
     aws_creds_unref(j->creds);
@@ -185,7 +192,9 @@ static int plan_once(struct acct_job *j, bool secret_unknown, bool byoc_unknown)
   struct acct_snap sn = { 0 };
 
   acct_step_cleanup(&j->st);
-  sn.account = b->obj;
+  json_decref(j->view);
+  j->view = acct__soft_apply(e, b->key, b->obj);
+  sn.account = j->view ? j->view : b->obj;
   sn.claim = acct__claim_of(e, b->obj);
   sn.cfg = exec_cfg_get(e->d.cfg);
   sn.now = acct__now(e);
@@ -200,9 +209,18 @@ static int plan_once(struct acct_job *j, bool secret_unknown, bool byoc_unknown)
   sn.case_poll_s = e->d.case_poll_s;
   sn.obs = exec_runner_obs(e->run, b->key);
   sn.regions_mem = map_get(&e->regions, b->key);
+  sn.fresh_launched = acct__fresh(e, b->key, b->obj);
+  sn.fresh = sn.fresh_launched != NULL;
   sn.byoc_creds = j->byoc != NULL;
   sn.byoc_unknown = byoc_unknown;
   return acct_plan(&sn, &j->st);
+}
+
+/* A soft annotation step: remember it instead of writing it. */
+static int soft_keep(struct acct_job *j)
+{
+  return acct__soft_keep(j->e, j->base.key, j->view ? j->view : j->base.obj,
+                         j->st.object_new);
 }
 
 /* The region map in memory once the Account's own annotation caught up
@@ -215,7 +233,9 @@ static void regions_settle(struct acct_job *j)
 
   if (!mem)
     return;
-  txt = obj_annotation(j->base.obj, ACCT_ANN_REGIONS);
+  txt = acct__soft_annotation(e, j->base.key, ACCT_ANN_REGIONS);
+  if (!txt) /* the list not written yet is in memory too */
+    txt = obj_annotation(j->base.obj, ACCT_ANN_REGIONS);
   dur = txt ? json_loads(txt, 0, NULL) : NULL;
   if (!txt || json_equal(dur, mem))
     json_decref(map_del(&e->regions, j->base.key));
@@ -245,7 +265,9 @@ static int plan_soft(struct acct_job *j, bool secret_unknown, bool byoc_unknown)
   int rc, n = 0;
 
   while ((rc = plan_once(j, secret_unknown, byoc_unknown)) == 0 &&
-         j->st.regions_soft && n++ < SOFT_STEPS_MAX && regions_keep(j) == 0)
+         n++ < SOFT_STEPS_MAX &&
+         ((j->st.regions_soft && regions_keep(j) == 0) ||
+          (j->st.ann_soft && soft_keep(j) == 0)))
     ;
   return rc;
 }
@@ -259,6 +281,7 @@ static int snap_plan(struct acct_job *j, bool secret_unknown, bool byoc_unknown)
 {
   int rc;
 
+  acct__soft_settle(j->e, j->base.key, j->base.obj);
   regions_settle(j);
   rc = plan_soft(j, secret_unknown, byoc_unknown);
   if (rc == 0 && j->st.action == ACCT_UPDATE &&

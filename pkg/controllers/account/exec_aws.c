@@ -132,6 +132,9 @@ static void annotations_written(int err, json_t *obj,
   acct__aws_finish(j, 0, NULL);
 }
 
+/* The request id is written at once, not kept for the account id's write:
+ * after a crash the organization's lists may not show the request yet
+ * (eventually consistent), and a second CreateAccount would follow. */
 static void created(int err, const struct aws_error *ae,
                     const struct aws_car_status_result *r, void *arg)
 {
@@ -194,6 +197,8 @@ static void described_create(int err, const struct aws_error *ae,
   str_copy(j->obs.account_id, s->account_id ? s->account_id : "",
            sizeof(j->obs.account_id));
   j->obs.requested_at = s->requested_at;
+  if (str_eq(s->state, "SUCCEEDED") && !str_empty(s->account_id))
+    acct__fresh_set(j->e, j->base.key, s->account_id);
   if (str_eq(s->state, "SUCCEEDED") && s->completed_at > s->requested_at &&
       s->requested_at > 0)
     exec_watcher_create_took(j->e->d.watcher,

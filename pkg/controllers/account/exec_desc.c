@@ -9,6 +9,7 @@
 #include "log/log.h"
 #include "util/err.h"
 #include "util/str.h"
+#include "workqueue/workqueue.h"
 
 /* A claim maps to the Account it links (failure mirror, claimed flag). */
 static void claim_to_account(const json_t *c, struct ctrl_keys *out, void *arg)
@@ -31,6 +32,8 @@ static void gone(void *ctl, const char *key)
     exec_watcher_create_end(e->d.watcher, key);
   acct__ccs_forget(e, key);
   acct__regions_forget(e, key);
+  acct__soft_forget(e, key);
+  acct__fresh_forget(e, key);
 }
 
 #define SLOT_WAKE 10
@@ -38,7 +41,10 @@ static void gone(void *ctl, const char *key)
 /* A CreateAccount slot freed: wake some Accounts waiting for one, twice
  * the usual number of slots (one that no longer needs it must not keep
  * the others asleep until their safety requeue); the rest wait for the
- * next. Waking every waiter would re-plan a whole fill per creation. */
+ * next. Waking every waiter would re-plan a whole fill per creation.
+ * They go to the head of the work queue, in their order: with one
+ * account worker, the post-creation steps of other accounts queued
+ * before them would otherwise keep the slot idle. */
 static void slot_freed(void *arg)
 {
   struct acct_exec *e = arg;
@@ -50,22 +56,26 @@ static void slot_freed(void *arg)
 
   while (n < SLOT_WAKE && map_next(&e->slot_waiters, &i, &k, &v))
     keys[n++] = strdup(k);
-  for (i = 0; i < n; i++) {
-    if (keys[i]) {
-      map_del(&e->slot_waiters, keys[i]);
+  while (n-- > 0) { /* each goes in front of the ones after it */
+    if (keys[n]) {
+      map_del(&e->slot_waiters, keys[n]);
       if (c)
-        ctrl_enqueue(c, keys[i]);
+        wq_add_first(ctrl_queue(c), keys[n]);
     }
-    free(keys[i]);
+    free(keys[n]);
   }
 }
 
 static void planned(struct exec_job *b, int rc)
 {
   struct acct_job *j = (struct acct_job *)b;
+  struct ctrl *c = exec_runner_ctrl(j->e->run);
 
   if (rc == 0 && j->st.wants_slot)
     map_put(&j->e->slot_waiters, b->key, NULL, NULL);
+  /* the runner's own requeue (same delay) keeps this earlier deadline */
+  if (rc == 0 && j->st.slot_poll && c)
+    wq_add_after_first(ctrl_queue(c), b->key, j->st.requeue_ms);
 }
 
 /* This process added the e-mail itself (a conflict-checked write over an
@@ -75,6 +85,9 @@ static void written(struct exec_job *b)
   struct acct_job *j = (struct acct_job *)b;
   struct acct_obs o = { .action = ACCT_RECOVER, .own_email = true };
 
+  if (j->st.action == ACCT_UPDATE || j->st.action == ACCT_REMOVE_FINALIZER ||
+      j->st.action == ACCT_DELETE)
+    acct__soft_written(j->e, b->key, j->st.object_new);
   if (j->st.action != ACCT_UPDATE || obj_annotation(b->obj, ACCT_ANN_EMAIL) ||
       !obj_annotation(j->st.object_new, ACCT_ANN_EMAIL))
     return;

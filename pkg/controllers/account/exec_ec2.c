@@ -174,7 +174,10 @@ static void types_got(int err, const struct aws_error *ae,
   struct acct_job *j = arg;
   bool t3 = !err && r && r->ids.n > 0;
 
-  (void)ae;
+  /* an answer (t3 offered or not) holds for every account of the region */
+  if (!err || acct__code_is(ae, "InvalidInstanceType"))
+    json_object_set_new(j->e->init_types, j->st.region,
+                        json_string(init_types[t3 ? 0 : 1]));
   json_array_append_new(j->list, json_string(init_types[t3 ? 0 : 1]));
   after_type(j);
 }
@@ -202,6 +205,10 @@ static void images_got(int err, const struct aws_error *ae,
       json_array_append_new(j->list, json_string(r->v[i].image_id));
   if (!json_array_size(j->list))
     return acct__aws_finish(j, OP_ENOTFOUND, NULL);
+  if (json_object_get(j->e->init_types, j->st.region)) {
+    json_array_append(j->list, json_object_get(j->e->init_types, j->st.region));
+    return after_type(j);
+  }
   rc = API(j)->describe_instance_types(API(j), &j->acct_t, &rq, types_got, j);
   if (rc)
     types_got(rc, NULL, NULL, j);
@@ -278,6 +285,7 @@ int acct__exec_ec2(struct acct_job *j)
   case ACCT_REGION_CLEANUP:
     return region_cleanup(j);
   case ACCT_REGION_LAUNCH:
+    acct__fresh_launch(j->e, j->base.key, j->base.obj, j->st.region);
     return region_launch(j);
   case ACCT_REGION_TERMINATE:
     return region_terminate(j);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/core/creds.h"
 #include "aws/core/endpoints.h"
 #include "aws/core/errors.h"
 #include "controllers/account/exec_int.h"
@@ -25,11 +26,6 @@ static struct policy_arn admin_policy(const struct acct_job *j)
   aws_arn_fmt(p.v, sizeof(p.v), j->st.partition, "iam", "aws",
               "policy/AdministratorAccess");
   return p;
-}
-
-static bool no_such_entity(int err, const struct aws_error *ae)
-{
-  return acct__code_is(ae, "NoSuchEntity") || err == OP_ENOTFOUND;
 }
 
 static size_t step_tags(const struct acct_job *j, struct aws_tag *t)
@@ -124,15 +120,24 @@ static void role_policies_listed(int err, const struct aws_error *ae,
   role_detach_next(j);
 }
 
+/* Create first (a new account has no role; no GetRole on the happy
+ * path); a role that exists keeps only AdministratorAccess attached. */
 static void role_created(int err, const struct aws_error *ae,
                          const struct aws_iam_role_result *r, void *arg)
 {
   struct acct_job *j = arg;
+  struct aws_iam_role_page_req lq = { .role_name = j->st.role_name };
+  int rc;
 
   (void)r;
-  if (err && !acct__code_is(ae, "EntityAlreadyExists"))
+  if (!err)
+    return role_attach(j);
+  if (!acct__code_is(ae, "EntityAlreadyExists"))
     return acct__aws_finish(j, err, ae);
-  role_attach(j);
+  rc = API(j)->list_attached_role_policies(API(j), &j->acct_t, &lq,
+                                           role_policies_listed, j);
+  if (rc)
+    acct__aws_finish(j, rc, NULL);
 }
 
 static char *trust_policy_new(const struct acct_job *j)
@@ -151,57 +156,57 @@ static char *trust_policy_new(const struct acct_job *j)
   return s;
 }
 
-static void role_got(int err, const struct aws_error *ae,
-                     const struct aws_iam_role_result *r, void *arg)
+static int create_role(struct acct_job *j)
 {
-  struct acct_job *j = arg;
-  struct aws_iam_role_page_req lq = { .role_name = j->st.role_name };
   struct aws_tag tags[MAX_TAGS];
   struct aws_create_role_req cq = {
     .role_name = j->st.role_name,
     .description = "AdminAccess for BYOC",
     .tags = tags,
   };
-  char *doc;
+  char *doc = trust_policy_new(j);
   int rc;
 
-  (void)r;
-  if (!err) {
-    rc = API(j)->list_attached_role_policies(API(j), &j->acct_t, &lq,
-                                             role_policies_listed, j);
-  } else if (no_such_entity(err, ae)) {
-    doc = trust_policy_new(j);
-    cq.assume_role_policy_document = doc;
-    cq.ntags = step_tags(j, tags);
-    rc = doc ? API(j)->create_role(API(j), &j->acct_t, &cq, role_created, j)
-             : OP_ENOMEM;
-    free(doc);
-  } else {
-    return acct__aws_finish(j, err, ae);
-  }
-  if (rc)
-    acct__aws_finish(j, rc, NULL);
+  if (!doc)
+    return OP_ENOMEM;
+  cq.assume_role_policy_document = doc;
+  cq.ntags = step_tags(j, tags);
+  rc = API(j)->create_role(API(j), &j->acct_t, &cq, role_created, j);
+  free(doc);
+  return rc;
 }
 
 static void caller_got(int err, const struct aws_error *ae,
                        const struct aws_caller_identity_result *r, void *arg)
 {
   struct acct_job *j = arg;
-  struct aws_iam_role_req rq = { j->st.role_name };
   int rc;
 
   if (err || !r->arn)
     return acct__aws_finish(j, err ? err : OP_EPARSE, ae);
   str_copy(j->arn, r->arn, sizeof(j->arn));
-  rc = API(j)->get_role(API(j), &j->acct_t, &rq, role_got, j);
+  if (!aws_creds_is_role_session(j->mgmt_t.creds)) {
+    str_copy(j->e->caller_label, aws_creds_label(j->mgmt_t.creds),
+             sizeof(j->e->caller_label));
+    str_copy(j->e->caller_arn, r->arn, sizeof(j->e->caller_arn));
+  }
+  rc = create_role(j);
   if (rc)
     acct__aws_finish(j, rc, NULL);
 }
 
+/* The management identity is the same for every account: asked once per
+ * set of static keys (a role session's ARN names the session). */
 static int support_role(struct acct_job *j)
 {
   struct aws_sts_none_req rq = { 0 };
+  struct acct_exec *e = j->e;
 
+  if (e->caller_arn[0] && !aws_creds_is_role_session(j->mgmt_t.creds) &&
+      str_eq(e->caller_label, aws_creds_label(j->mgmt_t.creds))) {
+    str_copy(j->arn, e->caller_arn, sizeof(j->arn));
+    return create_role(j);
+  }
   return API(j)->get_caller_identity(API(j), &j->mgmt_t, &rq, caller_got, j);
 }
 
@@ -216,27 +221,20 @@ static void user_created(int err, const struct aws_error *ae,
   acct__aws_finish(arg, err, ae);
 }
 
-static void user_got(int err, const struct aws_error *ae,
-                     const struct aws_iam_user_result *r, void *arg)
+/* Create first: a new account has no user, an existing one is kept (as
+ * upstream's GetUser then CreateUser, without the GetUser). */
+static int create_user(struct acct_job *j)
 {
-  struct acct_job *j = arg;
   struct aws_tag tags[MAX_TAGS];
   struct aws_create_user_req rq = { .user_name = j->st.user_name,
                                     .tags = tags };
-  int rc;
 
-  (void)r;
-  if (!err || !no_such_entity(err, ae))
-    return acct__aws_finish(j, err, ae);
   rq.ntags = step_tags(j, tags);
-  rc = API(j)->create_user(API(j), &j->acct_t, &rq, user_created, j);
-  if (rc)
-    acct__aws_finish(j, rc, NULL);
+  return API(j)->create_user(API(j), &j->acct_t, &rq, user_created, j);
 }
 
 int acct__exec_iam(struct acct_job *j)
 {
-  struct aws_iam_user_req uq = { j->st.user_name };
   struct policy_arn admin = admin_policy(j);
   struct aws_iam_user_policy_req pq = { j->st.user_name, admin.v };
   int rc = acct__account_target(j, NULL);
@@ -247,7 +245,7 @@ int acct__exec_iam(struct acct_job *j)
   case ACCT_ENSURE_SUPPORT_ROLE:
     return support_role(j);
   case ACCT_ENSURE_IAM_USER:
-    return API(j)->get_user(API(j), &j->acct_t, &uq, user_got, j);
+    return create_user(j);
   case ACCT_ATTACH_USER_POLICY:
     return API(j)->attach_user_policy(API(j), &j->acct_t, &pq, empty_done, j);
   default:

@@ -17,6 +17,18 @@ struct acct_exec {
   struct map slot_waiters;
   /* Region progress not written yet, per key (json_t *, owned). */
   struct map regions;
+  /* Annotations not written yet, per key (exec_soft.c): json_t * object
+   * name -> string, or null for a removed one (owned). */
+  struct map soft;
+  /* AWS accounts this process saw created, per key (exec_fresh.c). */
+  struct map fresh;
+  /* The management identity's ARN (GetCallerIdentity) for the static
+   * credentials labelled caller_label: asked once, not per account. */
+  char caller_label[128];
+  char caller_arn[256];
+  /* Region -> "t3.micro" or "t2.micro" (DescribeInstanceTypes): the
+   * offering is the region's, not the account's (json_t *, owned). */
+  json_t *init_types;
 };
 
 /* One reconcile in flight (base.obj: the owned copy of the Account). */
@@ -46,6 +58,7 @@ struct acct_job {
    * hook only reports st, and plan_rc. */
   bool planned;
   int plan_rc;
+  json_t *view; /* owned: the Account the last plan saw, overlaid */
 };
 
 /* Finish an AWS action: store obs (err/aerr when err != 0), event,
@@ -54,6 +67,39 @@ void acct__aws_finish(struct acct_job *j, int err, const struct aws_error *ae);
 time_t acct__now(const struct acct_exec *e);
 uint64_t acct__now_ms(const struct acct_exec *e);
 void acct__regions_forget(struct acct_exec *e, const char *key);
+
+/* exec_soft.c: annotations kept in memory until a write carries them.
+ * apply: obj with the key's annotations over it (new), or NULL when there
+ * are none; keep: remember what to changes over from (only annotations,
+ * else OP_EINVAL); settle: drop what the cached obj shows already. */
+json_t *acct__soft_apply(struct acct_exec *e, const char *key,
+                         const json_t *obj);
+int acct__soft_keep(struct acct_exec *e, const char *key, const json_t *from,
+                    const json_t *to);
+void acct__soft_settle(struct acct_exec *e, const char *key, const json_t *obj);
+/* A metadata write of the key succeeded: its entries become what it wrote
+ * (settled once the cache shows it). */
+void acct__soft_written(struct acct_exec *e, const char *key,
+                        const json_t *written);
+const char *acct__soft_annotation(const struct acct_exec *e, const char *key,
+                                  const char *name);
+void acct__soft_forget(struct acct_exec *e, const char *key);
+void acct__soft_free(void *v, void *arg);
+
+/* exec_fresh.c: an AWS account this process saw created. set: on its
+ * SUCCEEDED; fresh: the regions launched in since (borrowed), or NULL when
+ * a (an Account in a bootstrap state) is not such an account;
+ * first_key: the first access key composite of it (true once); launch:
+ * a launch in region starts. */
+void acct__fresh_set(struct acct_exec *e, const char *key, const char *id);
+const json_t *acct__fresh(struct acct_exec *e, const char *key,
+                          const json_t *a);
+bool acct__fresh_first_key(struct acct_exec *e, const char *key,
+                           const json_t *a);
+void acct__fresh_launch(struct acct_exec *e, const char *key, const json_t *a,
+                        const char *region);
+void acct__fresh_forget(struct acct_exec *e, const char *key);
+void acct__fresh_free(void *v, void *arg);
 
 /* The descriptor's functions (exec.c). */
 int acct__prepare(struct exec_job *b);

@@ -242,5 +242,12 @@ int acct__exec_keysecret(struct acct_job *j)
 
   if (rc)
     return rc;
+  /* a user this process made in a new account has no key yet */
+  if (j->st.action == ACCT_CREATE_ACCESS_KEY_SECRET &&
+      acct__fresh_first_key(j->e, j->base.key, j->base.obj)) {
+    struct aws_iam_user_req cq = { j->st.user_name };
+
+    return API(j)->create_access_key(API(j), &j->acct_t, &cq, key_created, j);
+  }
   return API(j)->list_access_keys(API(j), &j->acct_t, &rq, keys_listed, j);
 }

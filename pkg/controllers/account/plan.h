@@ -263,12 +263,20 @@ struct acct_step {
   /* ACCT_DONE waiting for a CreateAccount slot: the executor wakes the
    * key when a slot frees (the requeue is only a safety net). */
   bool wants_slot;
+  /* ACCT_DONE until the next DescribeCreateAccountStatus of a request in
+   * progress: the requeue jumps the work queue (its answer frees a
+   * CreateAccount slot; behind a long queue the slot would idle). */
+  bool slot_poll;
   /* ACCT_UPDATE of ACCT_ANN_REGIONS that need not be durable: the
    * executor keeps the map in memory (acct_snap.regions_mem) and plans
    * again instead of writing. A crash then redoes the regions from the
    * durable map; their cleanup finds the instances launched before (they
    * carry the cluster tags) and terminates them. */
   bool regions_soft;
+  /* ACCT_UPDATE that only changes annotations recording steps safe to
+   * redo: the executor keeps them in memory and plans again; the next
+   * write carries them (exec_soft.c). A crash redoes those steps. */
+  bool ann_soft;
 };
 
 /* The outcome of the last AWS action executed for this key (the
@@ -340,6 +348,13 @@ struct acct_snap {
   /* Not read yet: a plan that needs byoc_creds asks for it
    * (acct_step.need_byoc) instead of deciding. */
   bool byoc_unknown;
+  /* This process saw the AWS account created (exec_fresh.c): nothing of
+   * ours is in it but what this process made, so the plan needs no
+   * lookup that only matters after a crash (the IAM Secret, a region's
+   * hanging instances). fresh_launched: the regions a launch was started
+   * in since (borrowed). */
+  bool fresh;
+  const json_t *fresh_launched;
 };
 
 void acct_step_init(struct acct_step *s);

@@ -223,6 +223,7 @@ static bool poll_due(const struct acct_snap *sn, struct acct_step *s,
   if (due <= now)
     return true;
   acct__done(s, due - now, "CreateAccount in progress");
+  s->slot_poll = true;
   return false;
 }
 

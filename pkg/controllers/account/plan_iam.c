@@ -83,6 +83,7 @@ static bool plan_tags(const struct acct_snap *sn, struct acct_step *s)
     /* Best effort like upstream: failures are an event, validation
      * repairs tags later. */
     acct__set_ann(sn, s, ACCT_ANN_TAGGED, "true", "owner tags applied");
+    s->ann_soft = !obj_bool(sn->account, "spec.byoc"); /* TagResource again */
     if (o->result < 0)
       plan_event_set(&s->event, "Warning", "TaggingFailed",
                      "TagResource failed: %s", o->aws_code);
@@ -133,6 +134,8 @@ bool acct__plan_iam_stage(const struct acct_snap *sn, struct acct_step *s)
   o = acct__obs(sn, stage_action[i]);
   if (o && o->result == 0) {
     acct__set_ann(sn, s, ACCT_ANN_IAM, stages[i + 1], "IAM bootstrap progress");
+    /* each stage is create-or-exists: a crash redoes them */
+    s->ann_soft = !obj_bool(sn->account, "spec.byoc");
     return true;
   }
   if (o && str_eq(o->aws_code, "OptInRequired")) {
@@ -151,49 +154,59 @@ bool acct__plan_iam_stage(const struct acct_snap *sn, struct acct_step *s)
   return true;
 }
 
+/* The access key composite succeeded, so the Secret exists (ours, or one
+ * an earlier pass stored): record its name, and the key it vended, in one
+ * write without reading the Secret. */
+static void record_secret(const struct acct_snap *sn, struct acct_step *s,
+                          const struct acct_obs *o, const char *name)
+{
+  s->action = ACCT_UPDATE;
+  s->object_new = obj_copy_new(sn->account);
+  obj_set_str(s->object_new, "spec.iamUserSecret", name);
+  /* when the key was vended, for rotation and the key-age metrics */
+  if (o && !str_empty(o->key_id))
+    acct__record_key(s->object_new, o->key_id, sn->now);
+  str_copy(s->why, "record iamUserSecret", sizeof(s->why));
+}
+
+/* The IAM Secret: created once, then spec.iamUserSecret names it. Only a
+ * plan that cannot tell from the Account and the last observation whether
+ * it exists reads it (acct_snap.iam_secret_unknown). */
 bool acct__plan_iam_secret(const struct acct_snap *sn, struct acct_step *s)
 {
   const struct acct_obs *o = acct__obs(sn, ACCT_CREATE_ACCESS_KEY_SECRET);
   struct acct_step tmp;
   char id[64];
   time_t t;
+  bool recorded, key_new;
 
-  if (sn->iam_secret_unknown) {
+  acct_step_init(&tmp);
+  acct__fill_iam(sn, &tmp);
+  json_decref(tmp.tags);
+  recorded =
+      str_eq(obj_str(sn->account, "spec.iamUserSecret"), tmp.secret_name);
+  key_new =
+      o && o->result == 0 && !str_empty(o->key_id) &&
+      !(acct_key_ann(sn->account, id, sizeof(id), &t) && str_eq(id, o->key_id));
+  if (recorded && !key_new)
+    return false;
+  if (o && o->result == 0) {
+    record_secret(sn, s, o, tmp.secret_name);
+    return true;
+  }
+  if (sn->iam_secret_unknown && !sn->fresh) {
     s->need_iam_secret = true;
     acct__done(s, 0, "IAM Secret not read yet");
     return true;
   }
-  if (o && o->result == 0 && !str_empty(o->key_id) &&
-      !(acct_key_ann(sn->account, id, sizeof(id), &t) &&
-        str_eq(id, o->key_id))) {
-    /* when the key was vended, for rotation and the key-age metrics */
-    s->action = ACCT_UPDATE;
-    s->object_new = obj_copy_new(sn->account);
-    acct__record_key(s->object_new, o->key_id, sn->now);
-    str_copy(s->why, "record the vended key", sizeof(s->why));
-    return true;
-  }
-  acct_step_init(&tmp);
-  acct__fill_iam(sn, &tmp);
-  json_decref(tmp.tags);
   if (sn->iam_secret_exists) {
-    if (str_eq(obj_str(sn->account, "spec.iamUserSecret"), tmp.secret_name))
-      return false;
-    s->action = ACCT_UPDATE;
-    s->object_new = obj_copy_new(sn->account);
-    obj_set_str(s->object_new, "spec.iamUserSecret", tmp.secret_name);
-    str_copy(s->why, "record iamUserSecret", sizeof(s->why));
+    record_secret(sn, s, NULL, tmp.secret_name);
     return true;
   }
   if (iam_again(sn, o) && acct__retry_wait(sn, s, o, "access key retry wait"))
     return true;
   if (o && o->result < 0 && !iam_again(sn, o)) {
     iam_fail(sn, s, o, "Creating the IAM access key Secret failed");
-    return true;
-  }
-  if (o && o->result == 0) {
-    /* Written but not yet in the cache: never mint a second key. */
-    acct__done(s, 5 * PLAN_SEC, "waiting for the IAM Secret in the cache");
     return true;
   }
   acct__aws(s, sn, ACCT_CREATE_ACCESS_KEY_SECRET, "create access key");
@@ -227,6 +240,8 @@ int acct__plan_region_list(const struct acct_snap *sn, struct acct_step *s)
   free(txt);
   json_decref(map);
   str_copy(s->why, "record regions to initialize", sizeof(s->why));
+  /* a crash lists them again; the final region map is durable */
+  s->ann_soft = true;
   return 0;
 }
 

@@ -85,4 +85,10 @@ void acct__ccs_finish(const struct acct_snap *sn, struct acct_step *s,
  * first '=') added to tags; claim may be NULL. */
 void acct__custom_tags(const json_t *claim, json_t *tags);
 
+/* Regions done in an account this process saw created (snap.fresh):
+ * open the support case before PendingVerification is written, so the
+ * state and the case id are one status write (plan_verify.c). A crash in
+ * between finds the case by its subject. True when a step was chosen. */
+bool acct__plan_case_early(const struct acct_snap *sn, struct acct_step *s);
+
 #endif

@@ -34,17 +34,18 @@ static bool all_past(const json_t *map, bool final)
   return true;
 }
 
-/* Durable when the first pass ends (the instance ids then survive a
- * restart), at the end, and for errors; the rest is kept in memory
- * (regions_soft). */
+/* Durable at the end and for errors; the rest is kept in memory
+ * (regions_soft): after a restart the regions start over and their
+ * cleanup terminates the instances launched before (cluster tags). CCS
+ * accounts also write when the first pass ends (the instance ids). */
 static void set_phase(const struct acct_snap *sn, struct acct_step *s,
                       json_t *map, const char *region, const char *phase)
 {
   char *txt;
-  bool was_launched = all_past(map, false);
+  bool final = all_past(map, false) || !obj_bool(sn->account, "spec.byoc");
 
   json_object_set_new(map, region, json_string(phase));
-  s->regions_soft = !all_past(map, was_launched);
+  s->regions_soft = !all_past(map, final);
   txt = json_dumps(map, JSON_SORT_KEYS | JSON_COMPACT);
   s->action = ACCT_UPDATE;
   s->object_new = obj_copy_new(sn->account);
@@ -116,7 +117,9 @@ static void work_region(const struct acct_snap *sn, struct acct_step *s,
 
   if (!*ph) {
     o = robs(sn, ACCT_REGION_CLEANUP, r);
-    if (o && o->result == 0)
+    if (!o && sn->fresh && !json_object_get(sn->fresh_launched, r))
+      set_phase(sn, s, map, r, "clean"); /* nothing launched there yet */
+    else if (o && o->result == 0)
       set_phase(sn, s, map, r, o->hanging > 0 ? "done" : "clean");
     else if (acct__transient(o) &&
              acct__retry_wait(sn, s, o, "region cleanup retry wait"))
@@ -149,7 +152,7 @@ static void finish(const struct acct_snap *sn, struct acct_step *s)
   if (cond_find(conds, ACCT_ST_READY))
     acct__cond(s, sn, ACCT_ST_READY, "Ready", "Account ready to be claimed",
                ACCT_ST_READY, COND_UPDATE_ALWAYS);
-  else
+  else if (!acct__plan_case_early(sn, s))
     acct__cond(s, sn, ACCT_ST_PENDING_VERIFICATION, "PendingVerification",
                "Verification pending (Enterprise Support)",
                ACCT_ST_PENDING_VERIFICATION, COND_UPDATE_ALWAYS);

@@ -40,11 +40,10 @@ static int wait_left(const struct acct_snap *sn, struct acct_step *s,
   return 1;
 }
 
-static void record_case(const struct acct_snap *sn, struct acct_step *s,
-                        const struct acct_obs *o, bool found)
+/* s->object_new: status update (new); the case id and quotas go in. */
+static void record_case_into(const struct acct_snap *sn, struct acct_step *s,
+                             const struct acct_obs *o, bool found)
 {
-  s->action = ACCT_UPDATE_STATUS;
-  s->object_new = obj_copy_new(sn->account);
   obj_set_str(s->object_new, "status.supportCaseID", o->case_id);
   if (!obj_get(sn->account, "status.regionalServiceQuotas") &&
       !obj_get(sn->account, "status.globalServiceQuotas"))
@@ -56,6 +55,33 @@ static void record_case(const struct acct_snap *sn, struct acct_step *s,
                  found ? "Enterprise Support case %s already open"
                        : "Enterprise Support case %s opened",
                  o->case_id);
+}
+
+static void record_case(const struct acct_snap *sn, struct acct_step *s,
+                        const struct acct_obs *o, bool found)
+{
+  s->action = ACCT_UPDATE_STATUS;
+  s->object_new = obj_copy_new(sn->account);
+  record_case_into(sn, s, o, found);
+}
+
+bool acct__plan_case_early(const struct acct_snap *sn, struct acct_step *s)
+{
+  const struct acct_obs *o = acct__obs(sn, ACCT_CREATE_CASE);
+
+  if (!sn->fresh)
+    return false;
+  if (!o) {
+    acct__aws(s, sn, ACCT_CREATE_CASE, "open Enterprise Support case");
+    return true;
+  }
+  if (o->result < 0 || str_empty(o->case_id))
+    return false; /* PendingVerification first, then find or open one */
+  acct__cond(s, sn, ACCT_ST_PENDING_VERIFICATION, "PendingVerification",
+             "Verification pending (Enterprise Support)",
+             ACCT_ST_PENDING_VERIFICATION, COND_UPDATE_ALWAYS);
+  record_case_into(sn, s, o, false);
+  return true;
 }
 
 /* No case recorded: look ours up by subject first (a crash after
@@ -81,6 +107,10 @@ static int no_case(const struct acct_snap *sn, struct acct_step *s)
   if ((o || f) &&
       wait_left(sn, s, o ? o : f, RETRY_S, "support case retry wait"))
     return 0;
+  if (!o && !f && sn->fresh) { /* no case of ours can be open yet */
+    acct__aws(s, sn, ACCT_CREATE_CASE, "open Enterprise Support case");
+    return 0;
+  }
   acct__aws(s, sn, ACCT_FIND_CASE, "is a support case already open");
   return 0;
 }

@@ -16,6 +16,7 @@
 #include "controllers/exec/runner.h"
 #include "log/log.h"
 #include "metrics/metrics.h"
+#include "util/map.h"
 #include "util/err.h"
 #include "util/str.h"
 
@@ -36,7 +37,10 @@ struct pool_exec {
   struct met_family *g_size, *g_delta, *g_avail, *g_prog;
   struct pool_expect *exp;
   size_t nexp, capexp;
+  struct map status_at; /* pool key -> time_t * of its last status write */
 };
+
+#define STATUS_EVERY_S 1
 
 /* One reconcile in flight (base.obj: the owned copy of the pool). */
 struct pool_job {
@@ -57,18 +61,26 @@ static struct met_family *pool_gauge(struct met_registry *r, const char *n,
   return f;
 }
 
+#define IX_POOL "accountpool.counts"
+static void ix_pool(const json_t *a, struct store_values *out, void *arg);
+
 struct pool_exec *pool_exec_new(const struct pool_exec_deps *d)
 {
   struct pool_exec *p = calloc(1, sizeof(*p));
   struct met_registry *r = d->metrics;
 
   struct exec_runner_deps rd = { .kio = d->kio, .objs = d->pools };
+  int ix_rc;
 
   if (!p)
     return NULL;
   p->d = *d;
+  map_init(&p->status_at);
   p->run = exec_runner_new(&pool_desc, p, &rd);
-  if (!p->run) {
+  ix_rc =
+      d->accounts ? store_add_index(d->accounts, IX_POOL, ix_pool, NULL) : 0;
+  if (!p->run || (ix_rc && ix_rc != OP_EEXIST)) {
+    exec_runner_free(p->run);
     free(p);
     return NULL;
   }
@@ -86,12 +98,19 @@ struct pool_exec *pool_exec_new(const struct pool_exec_deps *d)
   return p;
 }
 
+static void status_at_free(void *v, void *arg)
+{
+  (void)arg;
+  free(v);
+}
+
 void pool_exec_free(struct pool_exec *p)
 {
   if (!p)
     return;
   exec_runner_free(p->run);
   free(p->exp);
+  map_cleanup(&p->status_at, status_at_free, NULL);
   free(p);
 }
 
@@ -167,28 +186,100 @@ static void pool_suffix(struct pool_exec *p, char *out)
   names_suffix(rnd, out);
 }
 
+/* ms until the pool's status may be written again (0 = now). */
+static uint64_t status_wait_ms(struct pool_exec *p, const char *key, time_t now)
+{
+  const time_t *at = map_get(&p->status_at, key);
+
+  if (!at || now < *at || now - *at >= STATUS_EVERY_S)
+    return 0;
+  return (uint64_t)(*at + STATUS_EVERY_S - now) * 1000u;
+}
+
+static void status_written(struct pool_exec *p, const char *key)
+{
+  time_t *at = malloc(sizeof(*at));
+  void *old = NULL;
+
+  if (!at)
+    return; /* the next status write is not held back */
+  *at = pool_now(p);
+  map_put(&p->status_at, key, at, &old);
+  free(old);
+}
+
+/* The pool counters as a cache index, so that a pool reconcile (one per
+ * Account event) reads counts instead of decoding every Account: value
+ * "<spec.accountPool>\x1f<counter>" per counter an Account falls in. */
+static const char ix_counters[] = "ucapn";
+
+static void ix_pool(const json_t *a, struct store_values *out, void *arg)
+{
+  struct pool_counts c = { 0 };
+  const long long *v[] = { &c.unclaimed, &c.claimed, &c.available,
+                           &c.progressing, &c.pending };
+  char val[300];
+
+  (void)arg;
+  if (!obj_owner_name(a, "AccountPool") &&
+      str_empty(obj_str(a, "spec.accountPool")))
+    return;
+  pool_count_one(a, &c);
+  for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+    if (*v[i] && str_fmt(val, sizeof(val), "%s\x1f%c",
+                         obj_str0(a, "spec.accountPool"), ix_counters[i]) >= 0)
+      store_values_add(out, val);
+}
+
+/* Counters of the Accounts under spec.accountPool value ap. */
+static void ix_add(const struct store *s, const char *ap, struct pool_counts *c)
+{
+  long long *v[] = { &c->unclaimed, &c->claimed, &c->available, &c->progressing,
+                     &c->pending };
+  char val[300];
+
+  for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+    if (str_fmt(val, sizeof(val), "%s\x1f%c", ap, ix_counters[i]) >= 0)
+      *v[i] += (long long)store_index_count(s, IX_POOL, val);
+}
+
+/* pool_owns over the index: spec.accountPool naming the pool, or empty
+ * when the pool is the default one (opcfg_pool_match). */
+static void ix_count(const struct store *s, const struct opcfg *cfg,
+                     const json_t *pool, struct pool_counts *c)
+{
+  const char *name = obj_name(pool);
+
+  memset(c, 0, sizeof(*c));
+  if (!str_empty(name))
+    ix_add(s, name, c);
+  if (opcfg_pool_match(cfg, "", name))
+    ix_add(s, "", c);
+}
+
 static int pool_snap_plan(struct exec_job *b, struct exec_step *v)
 {
   struct pool_job *j = (struct pool_job *)b;
   struct pool_exec *p = b->ctl;
   struct pool_snap sn = { 0 };
+  struct pool_counts counted;
   struct opcfg cfg;
-  int rc = OP_ENOMEM;
+  int rc;
 
   pool_step_init(&j->st);
   sn.pool = b->obj;
-  sn.accounts = exec_store_objs(p->d.accounts, &sn.naccounts);
   sn.cfg = exec_cfg_for_plan(p->d.cfg_get, p->d.cfg_arg, p->d.configmap, &cfg);
+  ix_count(p->d.accounts, sn.cfg, b->obj, &counted);
+  sn.counted = &counted;
   sn.now = pool_now(p);
   sn.unseen_creations = expect_unseen(p, b->key, sn.now);
+  sn.status_wait_ms = status_wait_ms(p, b->key, sn.now);
   if (p->d.limit)
     p->d.limit(p->d.limit_arg, &sn.limit_allows, &sn.has_total,
                &sn.total_accounts);
   pool_suffix(p, j->suffix);
   sn.name_suffix = j->suffix;
-  if (sn.accounts)
-    rc = pool_plan(&sn, &j->st);
-  free((void *)sn.accounts);
+  rc = pool_plan(&sn, &j->st);
   exec_cfg_release(&cfg);
   *v = (struct exec_step){ .done = j->st.action == POOL_DONE,
                            .action = (int)j->st.action,
@@ -225,6 +316,8 @@ static void written(struct exec_job *b)
 
   if (j->created[0])
     expect_add(b->ctl, b->key, j->created);
+  if (j->st.action == POOL_UPDATE_STATUS)
+    status_written(b->ctl, b->key);
 }
 
 static void job_cleanup(struct exec_job *b)

@@ -23,7 +23,8 @@ struct met_registry;
 
 struct pool_exec_deps {
   struct exec_kio kio;
-  const struct store *pools, *accounts, *configmap;
+  const struct store *pools, *configmap;
+  struct store *accounts; /* the executor adds its counting index */
   /* The parsed ConfigMap (e.g. exec_cfg_get); NULL = parse the configmap
    * store on every reconcile. */
   const struct opcfg *(*cfg_get)(void *arg);

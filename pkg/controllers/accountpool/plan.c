@@ -47,7 +47,7 @@ static bool in_pool(const struct pool_snap *sn, const json_t *a)
   return pool_owns(sn->cfg, sn->pool, a);
 }
 
-static void count_one(const json_t *a, struct pool_counts *c)
+void pool_count_one(const json_t *a, struct pool_counts *c)
 {
   const char *st = obj_str0(a, "status.state");
   bool ever = !str_empty(obj_str(a, "spec.legalEntity.id")) ||
@@ -72,11 +72,13 @@ void pool_count(const struct pool_snap *sn, struct pool_counts *c)
   size_t i;
 
   memset(c, 0, sizeof(*c));
-  c->pool_size = obj_int(sn->pool, "spec.poolSize", 0);
-  for (i = 0; i < sn->naccounts; i++) {
+  if (sn->counted)
+    *c = *sn->counted;
+  for (i = 0; !sn->counted && i < sn->naccounts; i++) {
     if (in_pool(sn, sn->accounts[i]))
-      count_one(sn->accounts[i], c);
+      pool_count_one(sn->accounts[i], c);
   }
+  c->pool_size = obj_int(sn->pool, "spec.poolSize", 0);
   if (sn->has_total && sn->cfg && sn->cfg->has_account_limit)
     c->aws_limit_delta = sn->cfg->account_limit - sn->total_accounts;
   else /* unknown: keep what the status says */
@@ -221,10 +223,56 @@ const char *pool_invalid(const json_t *pool)
   return NULL;
 }
 
+/* Counters changed: write them now, or (written just before) plan on and
+ * come back when the write may go. True when the write is the step. */
+static bool plan_status(const struct pool_snap *sn, struct pool_step *s,
+                        uint64_t *later)
+{
+  json_t *st = status_new(&s->counts);
+
+  if (!status_differs(sn->pool, st)) {
+    json_decref(st);
+    return false;
+  }
+  if (sn->status_wait_ms) {
+    *later = sn->status_wait_ms;
+    json_decref(st);
+    return false;
+  }
+  s->action = POOL_UPDATE_STATUS;
+  s->object_new = obj_copy_new(sn->pool);
+  if (json_is_object(obj_get(s->object_new, "status"))) {
+    json_object_update(obj_get_mut(s->object_new, "status"), st);
+    json_decref(st);
+  } else {
+    obj_set_new(s->object_new, "status", st);
+  }
+  str_copy(s->why, "status counters changed", sizeof(s->why));
+  return true;
+}
+
+static int plan_fill(const struct pool_snap *sn, struct pool_step *s)
+{
+  const struct pool_counts *c = &s->counts;
+
+  if (pool_invalid(sn->pool)) {
+    str_copy(s->why, pool_invalid(sn->pool), sizeof(s->why));
+    plan_event_set(&s->event, "Warning", "InvalidAccountPool", "%s",
+                   pool_invalid(sn->pool));
+    return 0;
+  }
+  if (c->available + c->progressing + c->pending >= c->pool_size) {
+    str_copy(s->why, "pool full", sizeof(s->why));
+    return 0;
+  }
+  return plan_create(sn, s);
+}
+
 int pool_plan(const struct pool_snap *sn, struct pool_step *s)
 {
   struct pool_counts *c = &s->counts;
-  json_t *st;
+  uint64_t later = 0;
+  int rc;
 
   pool_step_init(s);
   if (!sn || !sn->pool)
@@ -243,29 +291,10 @@ int pool_plan(const struct pool_snap *sn, struct pool_step *s)
              sn->unseen_creations);
     return 0;
   }
-  st = status_new(c);
-  if (status_differs(sn->pool, st)) {
-    s->action = POOL_UPDATE_STATUS;
-    s->object_new = obj_copy_new(sn->pool);
-    if (json_is_object(obj_get(s->object_new, "status"))) {
-      json_object_update(obj_get_mut(s->object_new, "status"), st);
-      json_decref(st);
-    } else {
-      obj_set_new(s->object_new, "status", st);
-    }
-    str_copy(s->why, "status counters changed", sizeof(s->why));
+  if (plan_status(sn, s, &later))
     return 0;
-  }
-  json_decref(st);
-  if (pool_invalid(sn->pool)) {
-    str_copy(s->why, pool_invalid(sn->pool), sizeof(s->why));
-    plan_event_set(&s->event, "Warning", "InvalidAccountPool", "%s",
-                   pool_invalid(sn->pool));
-    return 0;
-  }
-  if (c->available + c->progressing + c->pending >= c->pool_size) {
-    str_copy(s->why, "pool full", sizeof(s->why));
-    return 0;
-  }
-  return plan_create(sn, s);
+  rc = plan_fill(sn, s);
+  if (later && (!s->requeue_ms || s->requeue_ms > later))
+    s->requeue_ms = later;
+  return rc;
 }

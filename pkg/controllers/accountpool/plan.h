@@ -59,6 +59,13 @@ struct pool_snap {
    * (the executor's expectations). The cache lags the API: counting
    * without them would create the same missing account twice. */
   size_t unseen_creations;
+  /* > 0: the pool's status was written less than a second ago; changed
+   * counters wait that long (a fill changes them per account state, the
+   * status is one write per second at most) while creation goes on. */
+  uint64_t status_wait_ms;
+  /* The pool's Accounts already counted (unclaimed .. pending; the
+   * executor's cache index), or NULL: then accounts are scanned. */
+  const struct pool_counts *counted;
 };
 
 void pool_step_init(struct pool_step *s);
@@ -69,6 +76,9 @@ const char *pool_action_name(enum pool_action a);
  * pool: an Account with an empty spec.accountPool belongs to the default
  * pool of the accountpool ConfigMap key). */
 void pool_count(const struct pool_snap *sn, struct pool_counts *out);
+/* Add one Account of the pool to the counters it falls in (unclaimed ..
+ * pending). */
+void pool_count_one(const json_t *a, struct pool_counts *c);
 
 /* An Account of this pool: pool-owned (owner reference or
  * spec.accountPool) and matching the pool's name, "" = the default pool. */

@@ -280,4 +280,5 @@ distclean: clean
 
 -include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(TSUP_OBJS:.o=.d) \
          $(TEST_SRCS:test/unit/%.c=$(BUILD)/obj/test/unit/%.d) \
-         $(DRV_SRCS:%.c=$(BUILD)/obj/%.d)
+         $(DRV_SRCS:%.c=$(BUILD)/obj/%.d) \
+         $(FUZZ_SRCS:test/fuzz/%.c=$(BUILD)/obj/test/fuzz/%.d)

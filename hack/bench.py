@@ -52,6 +52,9 @@ def parse(argv):
     ap.add_argument("--spare", type=int, default=5,
                     help="Ready accounts left unclaimed while the claims run")
     ap.add_argument("--ceiling-seconds", type=float, default=3.0)
+    ap.add_argument("--cm", action="append", default=[], metavar="KEY=VALUE",
+                    help="extra operator ConfigMap data for the pool phase "
+                         "(e.g. MaxConcurrentReconciles.account=5); repeatable")
     ap.add_argument("--keep", action="store_true",
                     help="keep the peers' directories (audit logs) under /tmp")
     ap.add_argument("--report", metavar="JSON",
@@ -59,8 +62,11 @@ def parse(argv):
     ap.add_argument("--json", default=os.path.join(REPO, "build", "bench", "results.json"))
     a = ap.parse_args(argv)
     a.fleet = [int(x) for x in a.fleet.split(",") if x]
-    if not (a.claims >= 1 and 0 <= a.releases <= a.claims and a.fleet):
-        ap.error("need claims >= 1, 0 <= releases <= claims and a fleet size")
+    if not (a.claims >= 1 and 0 <= a.releases <= a.claims and a.fleet and
+            min(a.fleet) >= 1):
+        ap.error("need claims >= 1, 0 <= releases <= claims and fleet sizes >= 1")
+    if any("=" not in kv for kv in a.cm):
+        ap.error("--cm takes KEY=VALUE")
     return a
 
 
@@ -69,7 +75,8 @@ def pool_phase(a, tmp, res):
     returns the fleet template and the environment (operator stopped)."""
     env = StandInEnv(tmp / "pool", *bench_pool.aws_args(a.fill + a.claims, a.create_seconds))
     try:
-        env.install(**{"account-limit": str(a.fill + a.claims + 500)})
+        env.install(**dict({"account-limit": str(a.fill + a.claims + 500)},
+                           **dict(kv.split("=", 1) for kv in a.cm)))
         env.start_operator(*bench_pool.OP_ARGS)
         log("peers' ceiling")
         cm = "/api/v1/namespaces/%s/configmaps/aws-account-operator-configmap" % env.ns

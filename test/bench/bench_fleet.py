@@ -177,6 +177,7 @@ def measure(env, n, op_args, events=20, ready_timeout=600):
            "start_validation_reads": int(validation_reads(op)),
            "noop": {"cpu_s": noop[0], "reconciles": noop[1], "kube_requests": len(noop[2]),
                     "aws_calls": noop[3], "wall_s": noop[4], "validation_reads": noop[5]}}
+    events = min(events, n)  # only fleet members can be touched
     for kind, prefix in (("accounts", "fleet-a-"), ("accountclaims", "fleet-c-")):
         names = ["%s%05d" % (prefix, i) for i in range(events)]
         cpu, rec, reqs, calls, wall, reads = _windowed(env, op, lambda: _touch(env, kind, names))

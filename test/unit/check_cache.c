@@ -924,13 +924,12 @@ static void spin_once(void)
   uv_run(&loop, UV_RUN_NOWAIT);
 }
 
-START_TEST(inf_compact_trims_each_iteration)
+/* Swap the fixture's informer for a compact one, listed and watching. */
+static void compact_informer(void)
 {
   struct inf_opts o = { 0 };
   struct inf_handler h = { h_add, h_update, h_delete, h_synced, &elog };
-  const json_t *a;
 
-  /* Swap the fixture's informer for a compact one. */
   inf_closed = 0;
   inf_close(inf, on_inf_closed, &inf_closed);
   ck_assert(test_run_until(&loop, &inf_closed, 1000));
@@ -942,6 +941,13 @@ START_TEST(inf_compact_trims_each_iteration)
   inf = inf_new_source(&loop, &cache_fake_source, &fake, &o);
   inf_add_handler(inf, &h);
   list_and_watch();
+}
+
+START_TEST(inf_compact_trims_each_iteration)
+{
+  const json_t *a;
+
+  compact_informer();
   /* The relist decodes one item at a time and releases it. */
   ck_assert_uint_eq(store_hot(inf_store(inf)), 0);
   ck_assert_ptr_nonnull(store_get(inf_store(inf), "ns/a"));
@@ -975,22 +981,10 @@ static void on_release_poll(uv_timer_t *t)
  * its free pages back once it is over, as the list itself does. */
 START_TEST(inf_releases_pages_after_a_burst_of_reads)
 {
-  struct inf_opts o = { 0 };
   struct release_wait w = { 0 };
-  struct inf_handler h = { h_add, h_update, h_delete, h_synced, &elog };
   uv_timer_t poll;
 
-  inf_closed = 0;
-  inf_close(inf, on_inf_closed, &inf_closed);
-  ck_assert(test_run_until(&loop, &inf_closed, 1000));
-  o.gvr.resource = "accounts";
-  o.store_flags = STORE_COMPACT;
-  o.namespace = "aws-account-operator";
-  o.page_size = 2;
-  o.rng_seed = 7;
-  inf = inf_new_source(&loop, &cache_fake_source, &fake, &o);
-  inf_add_handler(inf, &h);
-  list_and_watch();
+  compact_informer();
   w.inf = inf;
   uv_timer_init(&loop, &poll);
   poll.data = &w;

@@ -59,6 +59,13 @@
  * secret. */
 #define ACCT_ANN_KEY "aws.managed.openshift.io/iam-access-key"
 #define ACCT_ANN_KEY_ROTATION "aws.managed.openshift.io/iam-key-rotation"
+/* On the claim: the access key id its credentials Secret holds, copied
+ * from the Account's ACCT_ANN_KEY when the Secret was written. A different
+ * id on the Account (rotation) makes the claim plan write the Secret
+ * again; the Account plan keeps a rotated-out key while a claim holds it.
+ * Defined here because both plans read it and the claim plan depends on
+ * this header, not the other way round. */
+#define CLAIM_ANN_KEY "aws.managed.openshift.io/credentials-key-id"
 
 /* Account states (status.state) and condition types. */
 #define ACCT_ST_CREATING "Creating"

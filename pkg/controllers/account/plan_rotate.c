@@ -212,8 +212,17 @@ static bool plan_rotate_start(const struct acct_snap *sn, struct acct_step *s)
   return true;
 }
 
+/* The bound claim's Secret still holds key id: deleting that key would
+ * break the cluster using it, so the rotated-out key stays until the
+ * claim plan has copied the new one (the claim's update wakes this plan).
+ * A claim with no recorded id predates the record: nothing to wait for. */
+static bool claim_holds(const struct acct_snap *sn, const char *id)
+{
+  return sn->claim && str_eq(obj_annotation(sn->claim, CLAIM_ANN_KEY), id);
+}
+
 /* {"old", "since"}: store a new key; {"old", "new", "since"}: delete the
- * old one after the grace period. */
+ * old one after the grace period, once no claim's Secret holds it. */
 static bool plan_rotate_open(const struct acct_snap *sn, struct acct_step *s,
                              const json_t *rot)
 {
@@ -243,7 +252,7 @@ static bool plan_rotate_open(const struct acct_snap *sn, struct acct_step *s,
     }
     return true;
   }
-  if (sn->now < since + sn->cfg->iam_key_grace_s)
+  if (sn->now < since + sn->cfg->iam_key_grace_s || claim_holds(sn, old))
     return false;
   o = acct__obs(sn, ACCT_DELETE_KEY);
   if (o && !str_eq(o->key_id, old))
@@ -295,7 +304,9 @@ uint64_t acct__key_due_ms(const struct acct_snap *sn)
     return 0;
   rot = ann_json_new(sn->account, ACCT_ANN_KEY_ROTATION);
   if (rot && json_object_get(rot, "new") && json_time(rot, "since", &t))
-    at = t + sn->cfg->iam_key_grace_s;
+    at = claim_holds(sn, json_string_value(json_object_get(rot, "old")))
+             ? 0
+             : t + sn->cfg->iam_key_grace_s;
   else if (!rot && sn->cfg->iam_key_max_age_s > 0 &&
            acct_key_ann(sn->account, NULL, 0, &t))
     at = t + sn->cfg->iam_key_max_age_s;

@@ -29,10 +29,6 @@
 
 #define CLAIM_ANN_CLEANUP "aws.managed.openshift.io/cleanup-regions"
 /* On the claim: the linked account was closed (close-on-release). */
-/* The access key id the claim's credentials Secret holds, copied from
- * the Account's ACCT_ANN_KEY when the Secret was written: a different id
- * on the Account (rotation) makes the plan write the Secret again. */
-#define CLAIM_ANN_KEY "aws.managed.openshift.io/credentials-key-id"
 #define CLAIM_ANN_CLOSED "aws.managed.openshift.io/account-closed"
 /* On the Account, as upstream: close rate limiting. */
 #define CLAIM_ANN_CLOSE_UNTIL                                                  \

@@ -7,6 +7,7 @@
 #include "aws/core/creds.h"
 #include "aws/core/errors.h"
 #include "cache/store.h"
+#include "controllers/account/plan.h"
 #include "controllers/accountclaim/exec.h"
 #include "controllers/common/obj.h"
 #include "testutil.h"
@@ -964,7 +965,7 @@ START_TEST(cleanup_region_empties_account)
   ck_assert_str_eq(fx.kcalls[0],
                    "update accounts " NS "/osd-creds-mgmt-abc123");
   ck_assert_str_eq(obj_str0(fx.updated, "spec.claimLink"), "");
-  ck_assert_str_eq(obj_annotation(fx.updated, CLAIM_ANN_RELEASED), "cu");
+  ck_assert_str_eq(obj_annotation(fx.updated, ACCT_ANN_RELEASED), "cu");
 }
 END_TEST
 

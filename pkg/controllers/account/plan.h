@@ -59,6 +59,11 @@
  * secret. */
 #define ACCT_ANN_KEY "aws.managed.openshift.io/iam-access-key"
 #define ACCT_ANN_KEY_ROTATION "aws.managed.openshift.io/iam-key-rotation"
+/* Written by the claim controller with the unlink of a release: the
+ * released claim's uid. It names the release, so the revocation on reuse
+ * needs no marker of its own: ACCT_ANN_KEY gets "revoked": that uid with
+ * the re-vended key, and a revocation is done when the two agree. */
+#define ACCT_ANN_RELEASED "aws.managed.openshift.io/released-by-claim"
 
 /* Account states (status.state) and condition types. */
 #define ACCT_ST_CREATING "Creating"

@@ -34,11 +34,6 @@
  * on the Account (rotation) makes the plan write the Secret again. */
 #define CLAIM_ANN_KEY "aws.managed.openshift.io/credentials-key-id"
 #define CLAIM_ANN_CLOSED "aws.managed.openshift.io/account-closed"
-/* On the Account, written with the unlink: the uid of the claim whose
- * release cleaned it. A claim that finds its own uid there knows its
- * cleanup ended (the last region is not marked in CLAIM_ANN_CLEANUP: the
- * unlink records it, one write fewer per release). */
-#define CLAIM_ANN_RELEASED "aws.managed.openshift.io/released-by-claim"
 /* On the Account, as upstream: close rate limiting. */
 #define CLAIM_ANN_CLOSE_UNTIL                                                  \
   "aws.managed.openshift.io/close-rate-limited-until"

@@ -90,12 +90,14 @@ static void reuse_status(const struct claim_snap *sn, const json_t *a,
                  "account %s cleaned and returned to the pool", obj_name(a));
 }
 
-/* The claim's uid on the Account: its release cleaned it. */
+/* The claim's uid on the Account (ACCT_ANN_RELEASED, written with the
+ * unlink): its release cleaned it, the last region included, which
+ * CLAIM_ANN_CLEANUP then does not list (one claim write fewer). */
 static bool released_by_us(const struct claim_snap *sn, const json_t *a)
 {
   const char *uid = obj_str(sn->claim, "metadata.uid");
 
-  return !str_empty(uid) && str_eq(obj_annotation(a, CLAIM_ANN_RELEASED), uid);
+  return !str_empty(uid) && str_eq(obj_annotation(a, ACCT_ANN_RELEASED), uid);
 }
 
 static void unlink_account(const struct claim_snap *sn, const json_t *a,
@@ -108,7 +110,9 @@ static void unlink_account(const struct claim_snap *sn, const json_t *a,
   obj_set_str(s->object_new, "spec.claimLink", "");
   obj_set_str(s->object_new, "spec.claimLinkNamespace", "");
   if (!str_empty(uid))
-    obj_set_annotation(s->object_new, CLAIM_ANN_RELEASED, uid);
+    obj_set_annotation(s->object_new, ACCT_ANN_RELEASED, uid);
+  else /* an older release's uid must not name this one */
+    obj_del_annotation(s->object_new, ACCT_ANN_RELEASED);
   str_copy(s->account_name, obj_name(a), sizeof(s->account_name));
   str_copy(s->why, "unlink account (legal entity kept)", sizeof(s->why));
 }
@@ -156,7 +160,7 @@ static void clean_stage(const struct claim_snap *sn, const json_t *a,
 
 /* r is the last region to clean and the unlink comes next (no close on
  * release, which needs the mark: its own steps replace the observation),
- * so the unlink's CLAIM_ANN_RELEASED can record it instead of a claim
+ * so the unlink's ACCT_ANN_RELEASED can record it instead of a claim
  * write. Without a uid (never on a served object) the mark is written. */
 static bool last_region(const struct claim_snap *sn, json_t *done,
                         const char *r, const json_t *a)

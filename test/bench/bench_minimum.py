@@ -32,13 +32,20 @@ MINIMUM = {
         # status; GET of the Account's IAM Secret (not watched).
         "writes": 6, "gets": 1, "status": 3}),
     "claim deleted -> account reused": ("releases", "k", "claim", {
-        # AssumeRole, then one listing per kind of resource cleaned: S3
-        # buckets, Route53 zones, EC2 snapshots, volumes, images, VPC
-        # endpoint services (the claim's region).
-        "aws": 7,
-        # PUT claim (finalizer removed), PUT Account (claimLink cleared,
-        # reused), Account status.
-        "writes": 3, "gets": 0, "status": 1}),
+        # At most one AssumeRole (the process's session in the account,
+        # shared with the Account controller), then one listing per kind of
+        # resource cleaned (the claim's region): S3 buckets, Route53 zones,
+        # EC2 snapshots, volumes, images, VPC endpoint services. Revocation
+        # on reuse (revoke-credentials-on-reuse, default on): ListAccessKeys,
+        # DeleteAccessKey (the tenant's key), CreateAccessKey.
+        "aws": 7 + 3,
+        # PUT Account (claimLink cleared; released-by-claim, which records
+        # the last region too), Account status (reused, rotateCredentials),
+        # PUT claim (finalizer removed). Revocation: PUT the IAM Secret
+        # (new key), PUT Account (key record naming the release), Account
+        # status (rotateCredentials cleared); GET of the IAM Secret (not
+        # watched; its other fields are kept).
+        "writes": 3 + 3, "gets": 1, "status": 2}),
 }
 
 

@@ -7,6 +7,7 @@
 #include "aws/core/creds.h"
 #include "aws/core/errors.h"
 #include "cache/store.h"
+#include "controllers/account/plan.h"
 #include "controllers/accountclaim/exec.h"
 #include "controllers/common/obj.h"
 #include "testutil.h"
@@ -69,6 +70,9 @@ static struct fx {
   int buckets, objects;
   const char *fail_op; /* this op fails with AccessDenied */
   char assumed_arn[128];
+  struct aws_creds *session; /* the shared member session, when offered */
+  char session_acct[16];     /* the account it was asked for */
+  int nsession;
   /* result */
   int ndone;
   struct ctrl_result res;
@@ -553,11 +557,22 @@ static struct aws_creds *mgmt_creds(void *arg)
   return fx.mgmt;
 }
 
+static int account_creds(void *arg, const char *account_id,
+                         struct aws_creds **out)
+{
+  fx.nsession++;
+  str_copy(fx.session_acct, account_id, sizeof(fx.session_acct));
+  *out = fx.session;
+  return 0;
+}
+
 static void setup(void)
 {
   struct claim_exec_deps d = { 0 };
+  struct aws_creds *sess = fx.session; /* set by a test before setup() */
 
   memset(&fx, 0, sizeof(fx));
+  fx.session = sess;
   fx.claims = store_new(0);
   fx.accounts = store_new(0);
   fx.cm = store_new(0);
@@ -600,6 +615,8 @@ static void setup(void)
   d.api = &fx.api;
   d.mgmt_creds = mgmt_creds;
   d.ns = NS;
+  if (fx.session)
+    d.account_creds = account_creds;
   fx.e = claim_exec_new(&d);
 }
 
@@ -607,6 +624,8 @@ static void teardown(void)
 {
   claim_exec_free(fx.e);
   aws_creds_unref(fx.mgmt);
+  aws_creds_unref(fx.session);
+  fx.session = NULL;
   json_decref(fx.created);
   json_decref(fx.updated);
   store_free(fx.claims);
@@ -942,10 +961,40 @@ START_TEST(cleanup_region_empties_account)
   ck_assert_str_eq(obs()->region, "us-east-1");
   ck_assert_str_eq(obs()->next_stage, "");
   ck_assert_uint_eq(fx.res.requeue_after_ms, 1);
-  run();
-  ck_assert_str_eq(fx.kcalls[0], "update accountclaims team/c1");
-  ck_assert_str_eq(obj_annotation(fx.updated, CLAIM_ANN_CLEANUP),
-                   "{\"us-east-1\":\"done\"}");
+  run(); /* the only region: the unlink records it, not a claim write */
+  ck_assert_str_eq(fx.kcalls[0],
+                   "update accounts " NS "/osd-creds-mgmt-abc123");
+  ck_assert_str_eq(obj_str0(fx.updated, "spec.claimLink"), "");
+  ck_assert_str_eq(obj_annotation(fx.updated, ACCT_ANN_RELEASED), "cu");
+}
+END_TEST
+
+static int acalls_of(const char *op)
+{
+  int n = 0;
+
+  for (int i = 0; i < fx.na && i < 256; i++)
+    n += str_eq(fx.acalls[i], op);
+  return n;
+}
+
+/* With the process's member session offered (the Account controller's),
+ * a release makes no AssumeRole of its own: one listing per kind. */
+START_TEST(cleanup_reuses_shared_session)
+{
+  struct aws_creds *sess = aws_creds_static_new("ASIASHARED", "s", "t");
+
+  teardown();
+  fx.session = sess;
+  setup(); /* again, now with the session */
+  put_claim(deleting_claim());
+  for (int i = 0; i < 6; i++)
+    run();
+  ck_assert_int_eq(obs()->result, 0);
+  ck_assert_str_eq(obs()->next_stage, "");
+  ck_assert_int_eq(acalls_of("AssumeRole"), 0);
+  ck_assert_int_eq(fx.nsession, 6);
+  ck_assert_str_eq(fx.session_acct, "111122223333");
 }
 END_TEST
 
@@ -1639,6 +1688,7 @@ static Suite *claim_exec_suite(void)
   tcase_add_test(tc, cleanup_region_empties_account);
   tcase_add_test(tc, cleanup_failure_marks_account_failed);
   tcase_add_test(tc, cleanup_assume_role_failure);
+  tcase_add_test(tc, cleanup_reuses_shared_session);
   tcase_add_test(tc, snapshot_in_use_while_image_registered);
   tcase_add_test(tc, cleanup_in_govcloud);
   tcase_add_test(tc, deleted_claim_drops_observation);

@@ -67,6 +67,12 @@
  * this header, not the other way round. */
 #define CLAIM_ANN_KEY "aws.managed.openshift.io/credentials-key-id"
 
+/* Written by the claim controller with the unlink of a release: the
+ * released claim's uid. It names the release, so the revocation on reuse
+ * needs no marker of its own: ACCT_ANN_KEY gets "revoked": that uid with
+ * the re-vended key, and a revocation is done when the two agree. */
+#define ACCT_ANN_RELEASED "aws.managed.openshift.io/released-by-claim"
+
 /* Account states (status.state) and condition types. */
 #define ACCT_ST_CREATING "Creating"
 #define ACCT_ST_READY "Ready"

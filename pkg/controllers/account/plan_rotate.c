@@ -1,10 +1,16 @@
 /* Account plan, Ready plain accounts: the vended IAM access key.
  *
  * Revocation on reuse (revoke-credentials-on-reuse, default on): a Ready,
- * unclaimed account with status.rotateCredentials gets the marker
- * {"revoke": "true", "since"} in ACCT_ANN_KEY_ROTATION, then
- * ACCT_REVOKE_KEYS (every key of the user deleted, a new one in the
- * Secret), ACCT_ANN_KEY recorded (created >= since: the revocation is
+ * unclaimed account with status.rotateCredentials. The release that set
+ * it is named by ACCT_ANN_RELEASED (the claim's uid, written with the
+ * unlink): ACCT_REVOKE_KEYS (every key of the user deleted, a new one in
+ * the Secret), then ACCT_ANN_KEY = {new, now, "revoked": uid} (an open
+ * rotation record dropped in the same write), then rotateCredentials
+ * cleared: two writes. A REVOKE observation counts when its key is not
+ * the recorded one (the recorded key is the one the tenant had). Without
+ * ACCT_ANN_RELEASED (a release by an older version), or with a marker
+ * already open, the marker flow: {"revoke": "true", "since"} in
+ * ACCT_ANN_KEY_ROTATION, REVOKE, ACCT_ANN_KEY recorded (created >= since:
  * done), rotateCredentials cleared, the marker removed. The claim plan
  * does not hand out an account whose rotateCredentials is still true.
  *
@@ -153,15 +159,60 @@ static void clear_rotate_flag(const struct acct_snap *sn, struct acct_step *s)
                  "keys of the previous tenant deleted, a new key vended");
 }
 
+/* The record names this release and was written after its Reused
+ * condition (the claim's reuse status): the uid guards against a second
+ * release in the same second, the time against a stale uid (a release by
+ * a version that does not write ACCT_ANN_RELEASED). */
+static bool revoked_for(const struct acct_snap *sn, const json_t *key,
+                        const char *rel)
+{
+  const json_t *c =
+      cond_find(obj_get(sn->account, "status.conditions"), "Reused");
+  time_t reused, created;
+
+  return str_eq(json_string_value(json_object_get(key, "revoked")), rel) &&
+         json_time(c, "lastProbeTime", &reused) &&
+         json_time(key, "created", &created) && created >= reused;
+}
+
+/* The revocation of the release named rel (ACCT_ANN_RELEASED). */
+static void plan_revoke_release(const struct acct_snap *sn, struct acct_step *s,
+                                const char *rel)
+{
+  json_t *key = ann_json_new(sn->account, ACCT_ANN_KEY), *rec, *n;
+  const char *cur = json_string_value(json_object_get(key, "id"));
+  const struct acct_obs *o = acct__obs(sn, ACCT_REVOKE_KEYS);
+
+  if (revoked_for(sn, key, rel)) {
+    clear_rotate_flag(sn, s);
+  } else if (o && o->result == 0 && !str_empty(o->key_id) &&
+             !str_eq(o->key_id, cur)) {
+    n = update(sn, s, "record the re-vended key");
+    rec = stamp_new("id", o->key_id, "revoked", rel, sn->now, "created");
+    put_ann(n, ACCT_ANN_KEY, rec);
+    obj_del_annotation(n, ACCT_ANN_KEY_ROTATION); /* superseded */
+  } else if (!o || o->result == 0 ||
+             !failed_wait(sn, s, o, "revocation retry wait")) {
+    key_step(sn, s, ACCT_REVOKE_KEYS, NULL,
+             "revoke the previous tenant's keys");
+  }
+  json_decref(key);
+}
+
 static bool plan_revoke(const struct acct_snap *sn, struct acct_step *s,
                         const json_t *rot)
 {
   const struct acct_obs *o;
+  const char *rel = obj_annotation(sn->account, ACCT_ANN_RELEASED);
   time_t since, created;
 
   if (!json_object_get(rot, "revoke")) {
     if (!revoke_wanted(sn))
       return false;
+    if (!str_empty(rel)) {
+      plan_revoke_release(sn, s, rel);
+      return true;
+    }
     put_ann(update(sn, s, "revocation on reuse started"), ACCT_ANN_KEY_ROTATION,
             stamp_new("revoke", "true", NULL, NULL, sn->now, "since"));
     return true;

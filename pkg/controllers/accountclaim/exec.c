@@ -89,6 +89,8 @@ int claim__start_aws(struct exec_job *b)
   struct aws_creds *mgmt =
       e->d.mgmt_creds ? e->d.mgmt_creds(e->d.creds_arg) : NULL;
 
+  if (j->st.action == CLAIM_CLEANUP_REGION)
+    return claim__exec_cleanup(&e->d, mgmt, &j->st, claim__action_done, j);
   return claim__exec_aws(e->d.api, mgmt, &j->st, claim__action_done, j);
 }
 

@@ -30,6 +30,11 @@ struct claim_exec_deps {
   /* The management credentials (borrowed, NULL while the operator Secret
    * is missing: AWS steps then fail with OP_ENOTFOUND and are retried). */
   struct aws_creds *(*mgmt_creds)(void *arg);
+  /* Optional: the process-wide session in a member account (borrowed;
+   * exec_aws_account_creds), so a release reuses the Account controller's
+   * AssumeRole; NULL = CLEANUP_REGION assumes the role itself. */
+  int (*account_creds)(void *arg, const char *account_id,
+                       struct aws_creds **out);
   void *creds_arg;
   struct met_registry *metrics; /* optional: claim metrics */
   const char *ns;               /* operator namespace (Accounts, Secrets) */
@@ -59,13 +64,14 @@ extern const struct exec_desc claim_desc;
 
 typedef void (*claim_aws_done)(void *arg, const struct claim_obs *o);
 
-/* Run step's AWS action (ENSURE_OU, MOVE_ACCOUNT, CLEANUP_REGION,
- * CLOSE_ACCOUNT); done() gets the observation (at is set by the caller).
- * Returns 0 (done will run) or a negative op_err. */
+/* Run step's AWS action (ENSURE_OU, MOVE_ACCOUNT, CLOSE_ACCOUNT); done() gets
+ * the observation (at is set by the caller). Returns 0 (done will run) or a
+ * negative op_err. */
 int claim__exec_aws(struct aws_api *api, struct aws_creds *mgmt,
                     const struct claim_step *st, claim_aws_done done,
                     void *arg);
-int claim__exec_cleanup(struct aws_api *api, struct aws_creds *mgmt,
+/* CLAIM_CLEANUP_REGION with d's api and sessions (exec_cleanup.c). */
+int claim__exec_cleanup(const struct claim_exec_deps *d, struct aws_creds *mgmt,
                         const struct claim_step *st, claim_aws_done done,
                         void *arg);
 

@@ -195,8 +195,6 @@ int claim__exec_aws(struct aws_api *api, struct aws_creds *mgmt,
   struct org_job *j;
   int rc;
 
-  if (st->action == CLAIM_CLEANUP_REGION)
-    return claim__exec_cleanup(api, mgmt, st, done, arg);
   if (!mgmt)
     return OP_ENOTFOUND;
   j = calloc(1, sizeof(*j));

@@ -1,15 +1,15 @@
 /* AccountClaim executor: CLAIM_CLEANUP_REGION, one stage. Assume
  * OrganizationAccountAccessRole (in the step's partition) in the claimed
- * account, then empty one kind of resource of the region (the plan's step
- * names it): AMIs owned by the account (before the snapshots, which a
- * registered AMI keeps InUse), EBS snapshots whose OwnerId is the
- * account, EBS volumes, S3 buckets (objects first),
- * VPC endpoint service configurations, Route 53 hosted zones (records
- * first). A stage lists, deletes and lists again until nothing is left
- * (the EC2 stages a page of ids at a time, the others the first item), so
- * no list result outlives its callback and a restart just lists again;
- * any failure ends the job with the AWS code. The
- * observation names the next stage, so the plan sees each one. */
+ * account (or reuse the process's session there), then empty one kind of
+ * resource of the region (the plan's step names it): AMIs owned by the account
+ * (before the snapshots, which a registered AMI keeps InUse), EBS snapshots
+ * whose OwnerId is the account, EBS volumes, S3 buckets (objects first), VPC
+ * endpoint service configurations, Route 53 hosted zones (records first). A
+ * stage lists, deletes and lists again until nothing is left (the EC2 stages a
+ * page of ids at a time, the others the first item), so no list result outlives
+ * its callback and a restart just lists again; any failure ends the job with
+ * the AWS code. The observation names the next stage, so the plan sees each
+ * one. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -486,34 +486,67 @@ static void cl_step(struct cl_job *j)
   cl_check(j, rc);
 }
 
+/* The member account's session is ready: empty the stage. */
+static void cl_start(struct cl_job *j, struct aws_creds *acct)
+{
+  j->acct = acct;
+  j->t.creds = acct;
+  j->t.account = j->account_id; /* rate-governor key: the member account */
+  cl_step(j);
+}
+
 static void assumed(int err, const struct aws_error *ae,
                     const struct aws_sts_creds_result *r, void *arg)
 {
   struct cl_job *j = arg;
+  struct aws_creds *c;
 
   if (err) {
     cl_finish(j, err, ae);
     return;
   }
-  j->acct =
-      aws_creds_static_new(r->creds.access_key_id, r->creds.secret_access_key,
+  c = aws_creds_static_new(r->creds.access_key_id, r->creds.secret_access_key,
                            r->creds.session_token);
-  if (!j->acct) {
+  if (!c) {
     cl_finish(j, OP_EAUTH, NULL);
     return;
   }
-  j->t.creds = j->acct;
-  j->t.account = j->account_id; /* rate-governor key: the member account */
-  cl_step(j);
+  cl_start(j, c);
 }
 
-int claim__exec_cleanup(struct aws_api *api, struct aws_creds *mgmt,
+static struct cl_job *cl_job_new(const struct claim_exec_deps *d,
+                                 const struct claim_step *st,
+                                 enum cl_stage stage, claim_aws_done done,
+                                 void *arg)
+{
+  struct cl_job *j = calloc(1, sizeof(*j));
+
+  if (!j)
+    return NULL;
+  j->api = d->api;
+  j->ids = json_array();
+  j->obs.action = CLAIM_CLEANUP_REGION;
+  j->stage = stage;
+  j->obs.region_started = st->region_started;
+  str_copy(j->obs.region, st->region, sizeof(j->obs.region));
+  str_copy(j->account_id, st->account_id, sizeof(j->account_id));
+  j->t = (struct aws_target){ .region = j->obs.region,
+                              .controller = "accountclaim" };
+  j->done = done;
+  j->arg = arg;
+  return j;
+}
+
+/* The shared session when the deps offer one (one AssumeRole per account
+ * and process, the Account controller's too, refreshed before it expires),
+ * else an AssumeRole for this stage. */
+int claim__exec_cleanup(const struct claim_exec_deps *d, struct aws_creds *mgmt,
                         const struct claim_step *st, claim_aws_done done,
                         void *arg)
 {
-  const char *account_id = st->account_id, *region = st->region;
   enum cl_stage stage;
   char arn[128];
+  struct aws_creds *sess = NULL;
   struct cl_job *j;
   struct aws_assume_role_req rq = { .role_arn = arn,
                                     .role_session_name = "awsAccountOperator" };
@@ -521,28 +554,27 @@ int claim__exec_cleanup(struct aws_api *api, struct aws_creds *mgmt,
 
   if (!mgmt)
     return OP_ENOTFOUND;
-  if (str_empty(account_id) || str_empty(region) || stage_of(st->stage, &stage))
+  if (str_empty(st->account_id) || str_empty(st->region) ||
+      stage_of(st->stage, &stage))
     return OP_EINVAL;
-  if (exec_role_arn(st->partition, account_id, "OrganizationAccountAccessRole",
-                    arn, sizeof(arn)))
+  if (exec_role_arn(st->partition, st->account_id,
+                    "OrganizationAccountAccessRole", arn, sizeof(arn)))
     return OP_EINVAL;
-  j = calloc(1, sizeof(*j));
+  if (d->account_creds &&
+      (rc = d->account_creds(d->creds_arg, st->account_id, &sess)) < 0)
+    return rc;
+  j = cl_job_new(d, st, stage, done, arg);
   if (!j)
     return OP_ENOMEM;
-  j->api = api;
-  j->ids = json_array();
-  j->obs.action = CLAIM_CLEANUP_REGION;
-  j->stage = stage;
-  j->obs.region_started = st->region_started;
-  str_copy(j->obs.region, region, sizeof(j->obs.region));
-  str_copy(j->account_id, account_id, sizeof(j->account_id));
-  j->t = (struct aws_target){ .creds = mgmt,
-                              .region = j->obs.region,
-                              .controller = "accountclaim" };
-  j->done = done;
-  j->arg = arg;
-  rc = api->assume_role(api, &j->t, &rq, assumed, j);
-  if (rc < 0)
+  if (sess) {
+    cl_start(j, aws_creds_ref(sess));
+    return 0;
+  }
+  j->t.creds = mgmt;
+  rc = d->api->assume_role(d->api, &j->t, &rq, assumed, j);
+  if (rc < 0) {
+    json_decref(j->ids);
     free(j);
+  }
   return rc;
 }

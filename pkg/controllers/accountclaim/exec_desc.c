@@ -18,6 +18,12 @@ static void account_to_claim(const json_t *a, struct ctrl_keys *out, void *arg)
     ctrl_keys_add(out, key);
 }
 
+static int account_creds(void *arg, const char *account_id,
+                         struct aws_creds **out)
+{
+  return exec_aws_account_creds(arg, account_id, out);
+}
+
 static void *new_ctl(struct exec_shared *s, struct exec_runner **run)
 {
   struct claim_exec_deps d = {
@@ -30,6 +36,7 @@ static void *new_ctl(struct exec_shared *s, struct exec_runner **run)
     .cfg_arg = s->opcfg,
     .api = exec_aws_api(s->aws),
     .mgmt_creds = exec_aws_mgmt_cb,
+    .account_creds = account_creds,
     .creds_arg = s->aws,
     .metrics = s->registry,
     .ns = s->ns,

@@ -69,6 +69,13 @@ static void closed(const struct claim_snap *sn, const json_t *a,
   str_copy(s->why, "delete closed account CR", sizeof(s->why));
 }
 
+bool claim__close_wanted(const struct opcfg *cfg)
+{
+  /* dry run: upstream logs "dry run" and reuses */
+  return cfg->feat_close_on_release && !cfg->fedramp &&
+         !cfg->close_account_dry_run;
+}
+
 bool claim__plan_close(const struct claim_snap *sn, const json_t *a,
                        struct claim_step *s)
 {
@@ -80,10 +87,8 @@ bool claim__plan_close(const struct claim_snap *sn, const json_t *a,
     closed(sn, a, s);
     return true;
   }
-  if (!sn->cfg->feat_close_on_release || sn->cfg->fedramp)
+  if (!claim__close_wanted(sn->cfg))
     return false;
-  if (sn->cfg->close_account_dry_run)
-    return false; /* upstream logs "dry run" and reuses */
   if (o && (o->result == 0 ||
             str_eq(o->aws_code, "AccountAlreadyClosedException"))) {
     closed(sn, a, s);

@@ -90,12 +90,29 @@ static void reuse_status(const struct claim_snap *sn, const json_t *a,
                  "account %s cleaned and returned to the pool", obj_name(a));
 }
 
-static void unlink_account(const json_t *a, struct claim_step *s)
+/* The claim's uid on the Account (ACCT_ANN_RELEASED, written with the
+ * unlink): its release cleaned it, the last region included, which
+ * CLAIM_ANN_CLEANUP then does not list (one claim write fewer). */
+static bool released_by_us(const struct claim_snap *sn, const json_t *a)
 {
+  const char *uid = obj_str(sn->claim, "metadata.uid");
+
+  return !str_empty(uid) && str_eq(obj_annotation(a, ACCT_ANN_RELEASED), uid);
+}
+
+static void unlink_account(const struct claim_snap *sn, const json_t *a,
+                           struct claim_step *s)
+{
+  const char *uid = obj_str(sn->claim, "metadata.uid");
+
   s->action = CLAIM_ACCOUNT_UPDATE;
   s->object_new = obj_copy_new(a);
   obj_set_str(s->object_new, "spec.claimLink", "");
   obj_set_str(s->object_new, "spec.claimLinkNamespace", "");
+  if (!str_empty(uid))
+    obj_set_annotation(s->object_new, ACCT_ANN_RELEASED, uid);
+  else /* an older release's uid must not name this one */
+    obj_del_annotation(s->object_new, ACCT_ANN_RELEASED);
   str_copy(s->account_name, obj_name(a), sizeof(s->account_name));
   str_copy(s->why, "unlink account (legal entity kept)", sizeof(s->why));
 }
@@ -104,9 +121,16 @@ static void unlink_account(const json_t *a, struct claim_step *s)
 static int plan_cleaned(const struct claim_snap *sn, const json_t *a,
                         struct claim_step *s)
 {
-  if (str_eq(obj_str(a, "spec.claimLink"), obj_name(sn->claim))) {
+  const char *link = obj_str(a, "spec.claimLink");
+
+  if (str_eq(link, obj_name(sn->claim))) {
     if (!claim__plan_close(sn, a, s))
-      unlink_account(a, s);
+      unlink_account(sn, a, s);
+    return 0;
+  }
+  if (!str_empty(link)) {
+    /* another claim took it after our unlink: its status is not ours */
+    claim__remove_finalizer(sn, s, "account already linked again");
     return 0;
   }
   if (obj_bool(a, "status.claimed") || !obj_bool(a, "status.reused")) {
@@ -134,6 +158,24 @@ static void clean_stage(const struct claim_snap *sn, const json_t *a,
   str_fmt(s->why, sizeof(s->why), "clean region %s: %s", region, s->stage);
 }
 
+/* r is the last region to clean and the unlink comes next (no close on
+ * release, which needs the mark: its own steps replace the observation),
+ * so the unlink's ACCT_ANN_RELEASED can record it instead of a claim
+ * write. Without a uid (never on a served object) the mark is written. */
+static bool last_region(const struct claim_snap *sn, json_t *done,
+                        const char *r, const json_t *a)
+{
+  bool last;
+
+  if (str_empty(obj_str(sn->claim, "metadata.uid")) ||
+      !claim__reserved(sn, a) || claim__close_wanted(sn->cfg))
+    return false;
+  json_object_set_new(done, r, json_string("done"));
+  last = !next_region(sn, done);
+  json_object_del(done, r);
+  return last;
+}
+
 static int plan_cleanup(const struct claim_snap *sn, const json_t *a,
                         struct claim_step *s)
 {
@@ -146,14 +188,17 @@ static int plan_cleanup(const struct claim_snap *sn, const json_t *a,
     json_decref(done);
     done = json_object();
   }
-  r = next_region(sn, done);
+  r = released_by_us(sn, a) ? NULL : next_region(sn, done);
   if (!r) {
     json_decref(done);
     return plan_cleaned(sn, a, s);
   }
   if (o && !str_eq(o->region, r))
     o = NULL; /* about another region */
-  if (o && o->result == 0 && str_empty(o->next_stage))
+  if (o && o->result == 0 && str_empty(o->next_stage) &&
+      last_region(sn, done, r, a))
+    unlink_account(sn, a, s); /* it records the region too */
+  else if (o && o->result == 0 && str_empty(o->next_stage))
     mark_done(sn, s, done, r);
   else if (o && o->result < 0)
     reuse_failed(sn, a, s);
@@ -164,11 +209,12 @@ static int plan_cleanup(const struct claim_snap *sn, const json_t *a,
 }
 
 /* Every region cleaned: the unlink that follows is ours. */
-static bool cleanup_finished(const struct claim_snap *sn)
+static bool cleanup_finished(const struct claim_snap *sn, const json_t *a)
 {
   const char *txt = obj_annotation(sn->claim, CLAIM_ANN_CLEANUP);
   json_t *done = txt ? json_loads(txt, 0, NULL) : NULL;
-  bool fin = json_is_object(done) && !next_region(sn, done);
+  bool fin =
+      released_by_us(sn, a) || (json_is_object(done) && !next_region(sn, done));
 
   json_decref(done);
   return fin;
@@ -211,7 +257,7 @@ int claim__plan_delete(const struct claim_snap *sn, struct claim_step *s)
                      "linked account %s not found", link);
     return 0;
   }
-  if (!claim__reserved(sn, a) && !cleanup_finished(sn)) {
+  if (!claim__reserved(sn, a) && !cleanup_finished(sn, a)) {
     /* linked on the claim's side only (its reservation lost a race or
      * never came): the account is not ours to clean */
     claim__remove_finalizer(sn, s, "linked account never reserved");

@@ -30,6 +30,8 @@ int claim__support_arn(const struct claim_snap *sn, const json_t *a, char *out,
 int claim__plan_linked(const struct claim_snap *sn, const json_t *acct,
                        struct claim_step *s);
 /* Close-on-release for a cleaned, still linked account; false = reuse. */
+/* Whether close-on-release applies (feature on, not FedRAMP, no dry run). */
+bool claim__close_wanted(const struct opcfg *cfg);
 bool claim__plan_close(const struct claim_snap *sn, const json_t *a,
                        struct claim_step *s);
 int claim__plan_delete(const struct claim_snap *sn, struct claim_step *s);

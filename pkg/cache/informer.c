@@ -45,6 +45,7 @@ struct inf {
   bool gone_retry; /* a list already retried once after 410 */
   bool need_list;  /* the backoff timer must list, not watch */
   bool list_inflight;
+  bool direct;     /* this list puts its items as its pages arrive */
   bool release;    /* a list completed: release_pages on the next timer */
   size_t decoded;  /* objects trimmed since the pages were last released */
   size_t releases; /* release_pages calls, for tests */
@@ -72,6 +73,7 @@ struct inf {
 
 static void start_list(struct inf *i);
 static void start_watch(struct inf *i);
+static void ev_upsert(struct inf *i, json_t *obj);
 
 static uint64_t default_clock(void *arg)
 {
@@ -329,7 +331,11 @@ static void list_complete(struct inf *i, const char *rv)
   i->pending = NULL;
   set_rv(i, rv);
   i->gone_retry = false;
-  store_relist_apply(i->store, items, &ops, i);
+  if (i->direct)
+    store_relist_free(items); /* empty: the pages were put as they came */
+  else
+    store_relist_apply(i->store, items, &ops, i);
+  i->direct = false;
   log_info("cache", "%s: listed %zu objects at resourceVersion %s", res(i),
            store_len(i->store), i->rv ? i->rv : "");
   i->synced = true;
@@ -354,8 +360,13 @@ static void list_page(struct inf *i, json_t *list)
    * page is released when this callback returns. */
   json_array_foreach(items, k, item)
   {
-    store_relist_add(i->pending, json_incref(item));
+    if (i->direct)
+      ev_upsert(i, item);
+    else
+      store_relist_add(i->pending, json_incref(item));
   }
+  if (i->direct)
+    store_trim(i->store); /* the handlers have returned */
   free(i->cont);
   i->cont = NULL;
   if (!str_empty(cont)) {
@@ -368,6 +379,7 @@ static void list_page(struct inf *i, json_t *list)
 
 static void list_failed(struct inf *i, int err)
 {
+  i->direct = false; /* what it put stays: the next list is a relist */
   store_relist_free(i->pending);
   i->pending = NULL;
   free(i->cont);
@@ -402,8 +414,15 @@ static void start_list(struct inf *i)
   int err;
 
   i->state = INF_LISTING;
-  if (!i->pending)
+  if (!i->pending) {
     i->pending = store_relist_new(i->store);
+    /* The first list into an empty store has nothing to diff against and
+     * no one reconciles before it completes: its items are put and
+     * handed to the handlers page by page, without being encoded, kept
+     * and decoded again at the end, and the handlers' work overlaps the
+     * next page's round trip. A relist replaces the store at once. */
+    i->direct = !i->synced && store_len(i->store) == 0;
+  }
   o.namespace = i->ns;
   o.label_selector = i->lsel;
   o.field_selector = i->fsel;

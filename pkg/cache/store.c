@@ -1,8 +1,10 @@
 #include "cache/store.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache/delta.h"
 #include "util/map.h"
 #include "util/str.h"
 #include "util/util.h"
@@ -25,21 +27,26 @@ struct store_index {
   struct map values;
 };
 
-/* STORE_COMPACT: an object kept as compact JSON text, decoded on demand.
- * The decoded form (hot) lives until store_trim; an entry that is on the
- * scratch list when it is replaced or deleted is only marked dead and freed
- * by store_trim. Owner: the objs map (or the scratch list once dead). */
+/* STORE_COMPACT: an object kept as its compact JSON text, delta-encoded
+ * against the store's dictionary (delta.h), decoded on demand. The decoded
+ * form (hot) lives until store_trim; an entry that is on the scratch list
+ * when it is replaced or deleted is only marked dead and freed by
+ * store_trim. Owner: the objs map (or the scratch list once dead). */
 struct centry {
-  char *text;
+  unsigned char *enc;
   json_t *hot; /* a reference, or NULL */
+  uint32_t enc_len;
   bool in_scratch, dead;
 };
 
-/* Entries decoded since the last store_trim. Separate allocation so that
- * reads through a const store may fill it (a cache, not a state change). */
+/* Entries decoded since the last store_trim, and the buffer texts are
+ * decoded into. Separate allocation so that reads through a const store
+ * may fill it (a cache, not a state change). */
 struct scratch {
   struct centry **v;
   size_t n, cap;
+  char *raw;
+  size_t raw_cap;
 };
 
 /* Owner of everything: objs maps key -> json_t * (one reference each), or
@@ -50,6 +57,9 @@ struct store {
   size_t nidx;
   unsigned flags;
   struct scratch *scratch;
+  /* STORE_COMPACT: the text of the first object stored; every entry is
+   * encoded against it for the store's lifetime. */
+  struct delta_dict *dict;
 };
 
 static char set_member; /* the value stored in key sets */
@@ -332,21 +342,40 @@ static void scratch_push(struct scratch *sc, struct centry *e)
 static void centry_free(struct centry *e)
 {
   json_decref(e->hot);
-  free(e->text);
+  free(e->enc);
   free(e);
+}
+
+/* Decode an entry's text (we wrote it: a failure is a bug). */
+static json_t *centry_decode(const struct store *s, const struct centry *e)
+{
+  struct scratch *sc = s->scratch;
+  size_t raw = delta_raw_len(e->enc, e->enc_len);
+  json_error_t jerr;
+  json_t *obj;
+  int rc;
+
+  UTIL_ASSERT(raw != (size_t)-1);
+  if (raw + 1 > sc->raw_cap) {
+    sc->raw_cap = raw + 1 > 2 * sc->raw_cap ? raw + 1 : 2 * sc->raw_cap;
+    sc->raw = util_xrealloc(sc->raw, sc->raw_cap);
+  }
+  rc = delta_decode(s->dict, e->enc, e->enc_len, sc->raw);
+  UTIL_ASSERT(rc == 0);
+  obj = json_loadb(sc->raw, raw, JSON_DECODE_ANY, &jerr);
+  UTIL_ASSERT(obj);
+  return obj;
 }
 
 /* The object of a map value (borrowed). */
 static const json_t *entry_obj(const struct store *s, void *v)
 {
   struct centry *e = v;
-  json_error_t jerr;
 
   if (!compact(s))
     return v;
   if (!e->hot) {
-    e->hot = json_loads(e->text, JSON_DECODE_ANY, &jerr);
-    UTIL_ASSERT(e->hot); /* we wrote that text */
+    e->hot = centry_decode(s, e);
     scratch_push(s->scratch, e);
   }
   return e->hot;
@@ -357,12 +386,21 @@ static const json_t *entry_obj(const struct store *s, void *v)
 static void *entry_new(struct store *s, json_t *obj, char *text)
 {
   struct centry *e;
+  size_t len, enc_len;
 
   if (!compact(s))
     return obj;
   e = util_xcalloc(1, sizeof(*e));
-  e->text = text ? text : json_dumps(obj, JSON_COMPACT);
-  UTIL_ASSERT(e->text);
+  if (!text)
+    text = json_dumps(obj, JSON_COMPACT);
+  UTIL_ASSERT(text);
+  len = strlen(text);
+  if (!s->dict)
+    s->dict = delta_dict_new(text, len);
+  e->enc = delta_encode(s->dict, text, len, &enc_len);
+  UTIL_ASSERT(enc_len <= UINT32_MAX);
+  e->enc_len = (uint32_t)enc_len;
+  free(text);
   e->hot = obj; /* handlers and indexes use it until the next trim */
   scratch_push(s->scratch, e);
   return e;
@@ -466,9 +504,12 @@ void store_free(struct store *s)
   free(s->idx);
   map_cleanup(&s->objs, free_entry, s);
   store_trim(s);
-  if (s->scratch)
+  if (s->scratch) {
     free(s->scratch->v);
+    free(s->scratch->raw);
+  }
   free(s->scratch);
+  delta_dict_free(s->dict);
   free(s);
 }
 

@@ -7,6 +7,7 @@
 
 static char tombstone;
 #define MAP_TOMBSTONE (&tombstone)
+#define MAP_FIRST_CAP 4
 
 static bool live(const struct map_slot *s)
 {
@@ -112,9 +113,12 @@ void map_put(struct map *m, const char *key, void *val, void **old)
   bool found;
   size_t i;
 
-  /* Keep the load (tombstones included) under 3/4. */
+  /* Keep the load (tombstones included) under 3/4. The first table is
+   * small: most maps are an index's key set of one or two objects, and a
+   * store of 10,000 objects holds tens of thousands of them. */
   if ((m->used + 1) * 4 > m->cap * 3)
-    rehash(m, m->cap ? (m->len * 2 + 2 > m->cap ? m->cap * 2 : m->cap) : 16);
+    rehash(m, m->cap ? (m->len * 2 + 2 > m->cap ? m->cap * 2 : m->cap)
+                     : MAP_FIRST_CAP);
   i = find(m, key, h, &found);
   s = &m->slots[i];
   if (found) {

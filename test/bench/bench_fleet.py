@@ -164,7 +164,11 @@ def measure(env, n, op_args, events=20, ready_timeout=600):
         env.stop()
         return res
     t_ready = time.monotonic() - t_start
+    cpu_ready = cpu_s(op.p.pid)
     t_idle = wait_idle(env.audit, op, quiet=1.0, timeout=600) - t_start
+    # The daemon's own CPU to idle (its scrapes included): unlike the wall
+    # times it does not grow with what else the machine's cores are doing.
+    cpu_idle = cpu_s(op.p.pid)
     start_calls = sum(ops_delta(ops0, aws_ops(env.aws)).values())
     rss = rss_mib(op.p.pid)
     cm = "/api/v1/namespaces/%s/configmaps/aws-account-operator-configmap" % env.ns
@@ -173,6 +177,7 @@ def measure(env, n, op_args, events=20, ready_timeout=600):
         ctype="application/merge-patch+json"))
     threads, main_share = thread_cpu_share(op.p.pid)
     res = {"n": n, "start_ready_s": t_ready, "start_idle_s": t_idle, "rss_mib": rss,
+           "start_ready_cpu_s": cpu_ready, "start_idle_cpu_s": cpu_idle,
            "start_aws_calls": start_calls, "threads": threads, "main_thread_cpu": main_share,
            "start_validation_reads": int(validation_reads(op)),
            "noop": {"cpu_s": noop[0], "reconciles": noop[1], "kube_requests": len(noop[2]),

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cache/delta.h"
 #include "cache/informer.h"
 #include "cache/store.h"
 #include "http/httpc.h"
@@ -442,6 +443,86 @@ START_TEST(store_memory_10k)
   /* Not tight: 10,000 objects must fit comfortably. */
   ck_assert_uint_lt(plain, 16384);
   ck_assert_uint_lt(packed, 4096);
+  /* Near copies of one another: delta-encoded, the store costs less than
+   * the objects' own JSON text, key and indexes included. */
+  ck_assert_uint_lt(packed, text);
+}
+END_TEST
+
+static void delta_round_trip(const struct delta_dict *d, const char *text,
+                             size_t *enc_len)
+{
+  size_t len = strlen(text);
+  unsigned char *enc = delta_encode(d, text, len, enc_len);
+  char *out = malloc(len + 1);
+
+  ck_assert_uint_eq(delta_raw_len(enc, *enc_len), len);
+  ck_assert_int_eq(delta_decode(d, enc, *enc_len, out), 0);
+  ck_assert_int_eq(memcmp(out, text, len), 0);
+  free(out);
+  free(enc);
+}
+
+/* A near copy of the dictionary costs its differences; anything else
+ * round-trips too, at most a few bytes over its length. */
+START_TEST(delta_encodes_against_the_dictionary)
+{
+  static const char *ref =
+      "{\"metadata\":{\"name\":\"fleet-a-00000\",\"namespace\":\"aws-account-"
+      "operator\",\"resourceVersion\":\"30266\"},\"spec\":{\"claimLink\":"
+      "\"fleet-c-00000\",\"legalEntity\":{\"id\":\"le-000\"}},\"status\":"
+      "{\"state\":\"Ready\",\"claimed\":true}}";
+  static const char *near =
+      "{\"metadata\":{\"name\":\"fleet-a-04711\",\"namespace\":\"aws-account-"
+      "operator\",\"resourceVersion\":\"98765\"},\"spec\":{\"claimLink\":"
+      "\"fleet-c-04711\",\"legalEntity\":{\"id\":\"le-000\"}},\"status\":"
+      "{\"state\":\"Ready\",\"claimed\":true}}";
+  static const char *other[] = { "", "x", "abc", "[1,2,3,4,5,6,7,8,9]",
+                                 "no match at all here: 0123456789" };
+  struct delta_dict *d = delta_dict_new(ref, strlen(ref));
+  size_t n, i;
+
+  delta_round_trip(d, ref, &n);
+  ck_assert_uint_lt(n, 8);
+  delta_round_trip(d, near, &n);
+  ck_assert_uint_lt(n, strlen(near) / 3);
+  for (i = 0; i < sizeof(other) / sizeof(*other); i++) {
+    delta_round_trip(d, other[i], &n);
+    ck_assert_uint_le(n, strlen(other[i]) + 2);
+  }
+  delta_dict_free(d);
+  d = delta_dict_new("", 0); /* an empty dictionary matches nothing */
+  delta_round_trip(d, near, &n);
+  ck_assert_uint_le(n, strlen(near) + 4);
+  delta_dict_free(d);
+}
+END_TEST
+
+/* Malformed encodings are refused, never read or written out of bounds. */
+START_TEST(delta_rejects_malformed)
+{
+  static const char *ref = "0123456789abcdefghij";
+  struct delta_dict *d = delta_dict_new(ref, strlen(ref));
+  /* raw 8: 0 literals, then a match of 8 at 16 (past the dictionary) */
+  static const unsigned char past[] = { 8, 0, 8, 16 };
+  static const unsigned char trunc[] = { 5, 5, 'a', 'b' };
+  static const unsigned char extra[] = { 1, 1, 'a', 'z' };
+  static const unsigned char zero_match[] = { 4, 0, 0, 3 };
+  static const unsigned char longlit[] = { 2, 3, 'a', 'b', 'c' };
+  static const unsigned char ok[] = { 12, 2, 'x', 'y', 10, 0 };
+  char out[32];
+
+  ck_assert_int_eq(delta_decode(d, past, sizeof(past), out), OP_EINVAL);
+  ck_assert_int_eq(delta_decode(d, trunc, sizeof(trunc), out), OP_EINVAL);
+  ck_assert_int_eq(delta_decode(d, extra, sizeof(extra), out), OP_EINVAL);
+  ck_assert_int_eq(delta_decode(d, zero_match, sizeof(zero_match), out),
+                   OP_EINVAL);
+  ck_assert_int_eq(delta_decode(d, longlit, sizeof(longlit), out), OP_EINVAL);
+  ck_assert_uint_eq(delta_raw_len((const unsigned char *)"\x80", 1),
+                    (size_t)-1);
+  ck_assert_int_eq(delta_decode(d, ok, sizeof(ok), out), 0);
+  ck_assert_int_eq(memcmp(out, "xy0123456789", 12), 0);
+  delta_dict_free(d);
 }
 END_TEST
 
@@ -648,7 +729,11 @@ static void list_and_watch(void)
   ck_assert_str_eq(fake.lists[1].cont, "tok1");
   ck_assert_str_eq(fake.lists[1].rv, "(null)");
   ck_assert(!inf_has_synced(inf));
-  ck_assert_int_eq(elog.adds, 0); /* nothing before the list completes */
+  /* The first list hands each page over as it comes (nothing to diff
+   * against); synced only once the last page is in. */
+  ck_assert_int_eq(elog.adds, 2);
+  ck_assert_int_eq(elog.synced, 0);
+  ck_assert_uint_eq(store_len(inf_store(inf)), 2);
   cache_fake_list_reply(&fake, 0,
                         json_pack("[o]", cache_fake_obj_new("ns", "c", "3")),
                         "10", NULL);
@@ -786,11 +871,17 @@ START_TEST(inf_expired_continue_restarts_list)
   ck_assert_int_eq(fake.nlists, 3);
   ck_assert_str_eq(fake.lists[2].cont, "");
   ck_assert_str_eq(fake.lists[2].rv, "(null)");
-  ck_assert_int_eq(elog.adds, 0);
+  /* The first page went in as it came; the list that starts over is a
+   * relist: what the first page put and the new list lacks is gone. */
+  ck_assert_int_eq(elog.adds, 2);
   cache_fake_list_reply(&fake, 0,
                         json_pack("[o]", cache_fake_obj_new("ns", "a", "1")),
                         "6", NULL);
-  ck_assert_int_eq(elog.adds, 1);
+  ck_assert_int_eq(elog.adds, 2);
+  ck_assert_int_eq(elog.updates, 0);
+  ck_assert_int_eq(elog.unknown, 1);
+  ck_assert_uint_eq(store_len(inf_store(inf)), 1);
+  ck_assert_ptr_null(store_get(inf_store(inf), "ns/b"));
   ck_assert(inf_has_synced(inf));
 }
 END_TEST
@@ -1131,6 +1222,8 @@ static Suite *cache_suite(void)
   tcase_add_test(st, store_memory_10k);
   tcase_add_test(st, store_compact);
   tcase_add_test(st, store_compact_read_cost);
+  tcase_add_test(st, delta_encodes_against_the_dictionary);
+  tcase_add_test(st, delta_rejects_malformed);
   tcase_set_timeout(st, 120);
   suite_add_tcase(s, st);
   tcase_add_checked_fixture(it, inf_setup, inf_teardown);

@@ -135,6 +135,25 @@ START_TEST(map_put_get_del_grow)
 }
 END_TEST
 
+/* Index key sets are maps of one or two keys, tens of thousands of them
+ * with a fleet of 10,000: their table must stay small. */
+START_TEST(map_small_first_table)
+{
+  struct map m;
+  int i;
+
+  map_init(&m);
+  map_put(&m, "ns/only", (void *)1, NULL);
+  ck_assert_uint_le(m.cap, 4);
+  for (i = 0; i < 3; i++)
+    map_put(&m, i ? (i == 1 ? "b" : "c") : "a", (void *)2, NULL);
+  ck_assert_uint_eq(map_len(&m), 4);
+  ck_assert_ptr_eq(map_get(&m, "ns/only"), (void *)1);
+  ck_assert_ptr_eq(map_get(&m, "c"), (void *)2);
+  map_cleanup(&m, NULL, NULL);
+}
+END_TEST
+
 START_TEST(backoff_growth_cap_jitter)
 {
   struct backoff b;
@@ -334,6 +353,7 @@ static Suite *util_suite(void)
   tcase_add_test(tc, buf_printf_consume_take);
   tcase_add_test(tc, str_helpers);
   tcase_add_test(tc, map_put_get_del_grow);
+  tcase_add_test(tc, map_small_first_table);
   tcase_add_test(tc, backoff_growth_cap_jitter);
   tcase_add_test(tc, rng_uniform_below);
   tcase_add_test(tc, time_rfc3339_roundtrip);

@@ -16,7 +16,9 @@
 struct claim_exec *claim_exec_new(const struct claim_exec_deps *d)
 {
   struct claim_exec *e = calloc(1, sizeof(*e));
-  struct exec_runner_deps rd = { .kio = d->kio, .objs = d->claims };
+  struct exec_runner_deps rd = { .kio = d->kio,
+                                 .objs = d->claims,
+                                 .chain = d->chain };
 
   if (!e)
     return NULL;

@@ -33,6 +33,7 @@ static void *new_ctl(struct exec_shared *s, struct exec_runner **run)
     .creds_arg = s->aws,
     .metrics = s->registry,
     .ns = s->ns,
+    .chain = true,
   };
   struct claim_exec *e = claim_exec_new(&d);
 

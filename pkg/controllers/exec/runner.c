@@ -164,15 +164,51 @@ static void job_free(struct exec_job *j)
   maybe_closed(r);
 }
 
-void exec_job_finish(struct exec_job *j, const struct ctrl_result *res)
+static void job_metrics(const struct exec_job *j, const struct ctrl_result *res)
 {
-  struct exec_runner *r = j->r;
+  const struct exec_runner *r = j->r;
   const char *code = j->result < 0 && j->aws_code[0] ? j->aws_code : NULL;
 
   exec_metrics_reconcile(r->rd.metrics, r->d->name, time_mono_s() - j->t0,
                          res->err, code);
+}
+
+void exec_job_finish(struct exec_job *j, const struct ctrl_result *res)
+{
+  job_metrics(j, res);
   j->done(j->arg, j->key, res);
   job_free(j);
+}
+
+static int runner_pass(struct exec_runner *r, const char *key,
+                       struct ctrl_result *out, exec_done_fn done, void *arg,
+                       unsigned chained);
+
+/* rd.chain: end this pass and run the key's next one now, from the
+ * step's callback; the worker stays taken and done() runs once, for the
+ * last pass. false = not chained (the caller requeues as before). */
+static bool chain_pass(struct exec_job *j, const struct ctrl_result *res)
+{
+  struct exec_runner *r = j->r;
+  exec_done_fn done = j->done;
+  void *arg = j->arg;
+  unsigned n = j->chained + 1;
+  struct ctrl_result out;
+  char key[sizeof(j->key)];
+  int rc;
+
+  if (!r->rd.chain || r->closing || n >= EXEC_CHAIN_MAX || res->err)
+    return false;
+  str_copy(key, j->key, sizeof(key));
+  job_metrics(j, res);
+  job_free(j);
+  rc = runner_pass(r, key, &out, done, arg, n);
+  if (rc == CTRL_PENDING)
+    return true;
+  if (rc < 0 && !out.err)
+    out.err = rc;
+  done(arg, key, &out);
+  return true;
 }
 
 static void record_event(struct exec_job *j)
@@ -204,7 +240,8 @@ void exec_job_observed(struct exec_job *j, int err, const char *aws_code,
     record_event(j);
   if (r->d->observed)
     r->d->observed(j);
-  exec_job_finish(j, &res);
+  if (!chain_pass(j, &res))
+    exec_job_finish(j, &res);
 }
 
 int exec_job_remember(struct exec_job *j, const void *obs)
@@ -216,9 +253,9 @@ int exec_job_remember(struct exec_job *j, const void *obs)
 
 /* ---- writes ------------------------------------------------------------- */
 
-/* Read-your-writes: keep an update's answer and plan again at once. */
-static void own_write_done(struct exec_job *j, const json_t *obj,
-                           struct ctrl_result *res)
+/* Read-your-writes: keep an update's answer; true = plan again at once. */
+static bool own_write_done(struct exec_job *j, const json_t *obj,
+                           const struct ctrl_result *res)
 {
   struct exec_runner *r = j->r;
   const struct exec_action *a = &r->d->actions[j->step.action];
@@ -226,13 +263,22 @@ static void own_write_done(struct exec_job *j, const json_t *obj,
   if (!r->written || !obj ||
       (a->kind != EXEC_UPDATE && a->kind != EXEC_UPDATE_STATUS) ||
       exec_written_put(r->written, a->gvr->resource, obj, time_mono_s()))
+    return false;
+  return !res->requeue_after_ms;
+}
+
+/* The next pass at once: chained, or queued again while the key is being
+ * processed (it runs right after this job, without the delay timer's loop
+ * turn). */
+static void again_now(struct exec_job *j, struct ctrl_result *res)
+{
+  struct exec_runner *r = j->r;
+
+  if (chain_pass(j, res))
     return;
-  if (res->requeue_after_ms)
-    return;
-  /* the key is being processed: queued again, it runs right after this
-   * job, without the delay timer's loop turn */
   if (!r->ctrl || ctrl_enqueue(r->ctrl, j->key))
     res->requeue_after_ms = 1;
+  exec_job_finish(j, res);
 }
 
 /* A conflict: the kept answer is no newer than the server's object. */
@@ -253,8 +299,8 @@ static void write_done(int err, json_t *obj, const struct op_error *det,
   struct exec_job *j = arg;
   const struct exec_desc *d = j->r->d;
   struct ctrl_result res;
+  bool now = false;
 
-  (void)obj;
   if (err == OP_ENOTFOUND && d->actions[j->step.action].gone_ok)
     err = 0;
   exec_write_result(err, j->step.requeue_ms, &res);
@@ -263,12 +309,15 @@ static void write_done(int err, json_t *obj, const struct op_error *det,
              det && det->msg[0] ? det->msg : op_strerror(err));
     own_write_failed(j, err);
   } else {
-    own_write_done(j, obj, &res);
+    now = own_write_done(j, obj, &res);
     record_event(j);
     if (d->written)
       d->written(j);
   }
-  exec_job_finish(j, &res);
+  if (now)
+    again_now(j, &res);
+  else
+    exec_job_finish(j, &res);
 }
 
 static void delete_after_update(int err, json_t *obj,
@@ -428,8 +477,9 @@ static const json_t *own_view(struct exec_runner *r, const char *key,
                            cached);
 }
 
-int exec_runner_reconcile(struct exec_runner *r, const char *key,
-                          struct ctrl_result *out, exec_done_fn done, void *arg)
+static int runner_pass(struct exec_runner *r, const char *key,
+                       struct ctrl_result *out, exec_done_fn done, void *arg,
+                       unsigned chained)
 {
   const json_t *obj = own_view(r, key, store_get(r->rd.objs, key));
   struct exec_job *j;
@@ -446,6 +496,7 @@ int exec_runner_reconcile(struct exec_runner *r, const char *key,
   j = job_new(r, key, obj, done, arg);
   if (!j)
     return OP_ENOMEM;
+  j->chained = chained;
   rc = r->d->prepare ? r->d->prepare(j) : 1;
   if (rc == 0)
     return CTRL_PENDING;
@@ -462,6 +513,12 @@ int exec_runner_reconcile(struct exec_runner *r, const char *key,
     out->err = rc;
   exec_job_finish(j, out);
   return out->err < 0 ? out->err : 0;
+}
+
+int exec_runner_reconcile(struct exec_runner *r, const char *key,
+                          struct ctrl_result *out, exec_done_fn done, void *arg)
+{
+  return runner_pass(r, key, out, done, arg, 0);
 }
 
 /* ---- the controller ------------------------------------------------------ */

@@ -125,6 +125,8 @@ struct exec_desc {
   const struct k8s_gvr *own_gvr;
 };
 
+#define EXEC_CHAIN_MAX 8
+
 /* The header of every job (one reconcile of one key in flight). */
 struct exec_job {
   struct exec_runner *r;
@@ -136,6 +138,7 @@ struct exec_job {
   int result;        /* the call's outcome: 0 or a negative op_err */
   char aws_code[64]; /* the call's AWS error code, "" = none */
   double t0;
+  unsigned chained; /* passes run in a row before this one (chain) */
   exec_done_fn done;
   void *arg;
 };
@@ -144,6 +147,12 @@ struct exec_runner_deps {
   struct exec_kio kio;
   const struct store *objs;     /* the reconciled kind's cache (borrowed) */
   struct exec_metrics *metrics; /* optional: reconcile duration */
+  /* Chain the key's next pass from the step's callback (a write kept for
+   * read-your-writes, or a call's observation) instead of a requeue and a
+   * queue hop: a job's steps follow one another without waiting behind
+   * other work on the loop. At most EXEC_CHAIN_MAX passes in a row, then
+   * the key goes back to the queue as before. */
+  bool chain;
 };
 
 struct exec_runner *exec_runner_new(const struct exec_desc *d, void *ctl,

@@ -25,6 +25,7 @@ struct claim_exec *claim_exec_new(const struct claim_exec_deps *d)
   e->d = *d;
   str_copy(e->ns, d->ns ? d->ns : OBJ_NAMESPACE, sizeof(e->ns));
   e->d.ns = e->ns;
+  map_init(&e->pre);
   e->run = exec_runner_new(&claim_desc, e, &rd);
   if (!e->run || claim__index_install(d->claims, d->accounts)) {
     exec_runner_free(e->run);
@@ -41,6 +42,7 @@ void claim_exec_free(struct claim_exec *e)
   if (!e)
     return;
   exec_runner_free(e->run);
+  claim__pre_free_all(e);
   free(e);
 }
 
@@ -91,6 +93,8 @@ int claim__start_aws(struct exec_job *b)
   struct aws_creds *mgmt =
       e->d.mgmt_creds ? e->d.mgmt_creds(e->d.creds_arg) : NULL;
 
+  if (j->st.action == CLAIM_ENSURE_OU && !claim__pre_take_ou(j))
+    return 0;
   return claim__exec_aws(e->d.api, mgmt, &j->st, claim__action_done, j);
 }
 

@@ -90,6 +90,7 @@ const struct exec_desc claim_desc = {
   .prepare = claim__prepare,
   .plan = claim__plan,
   .planned = claim__metrics_seen,
+  .starting = claim__pre_start,
   .written = claim__metrics_written,
   .observed = claim__metrics_action,
   .job_cleanup = claim__job_cleanup,

@@ -149,6 +149,13 @@ struct claim_step {
    * (FLEET_WRITE_SECRET) */
   char trust_arn[CLAIM_ARN_SIZE];
   char role_arn[CLAIM_ARN_SIZE];
+  /* The link and the reservation writes of a fresh claim: what its next
+   * steps create or read, so that the executor may start them beside the
+   * write (both idempotent: the OU is found or created, the account's IAM
+   * Secret only read); "" = not known. */
+  char next_ou_name[VALIDATE_OU_NAME_MAX + 1];
+  char next_parent[64];
+  char next_src_secret[128];
 };
 
 struct claim_obs {

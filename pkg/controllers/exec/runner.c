@@ -82,6 +82,20 @@ void exec_runner_close(struct exec_runner *r, void (*cb)(void *arg), void *arg)
   maybe_closed(r);
 }
 
+bool exec_runner_hold(struct exec_runner *r)
+{
+  if (r->closing)
+    return false;
+  r->jobs++;
+  return true;
+}
+
+void exec_runner_release(struct exec_runner *r)
+{
+  r->jobs--;
+  maybe_closed(r);
+}
+
 const void *exec_runner_obs(const struct exec_runner *r, const char *key)
 {
   return r->obs ? exec_obs_get(r->obs, key) : NULL;

@@ -161,6 +161,11 @@ struct exec_runner *exec_runner_new(const struct exec_desc *d, void *ctl,
  * return). The runner stays allocated: free it after. */
 void exec_runner_close(struct exec_runner *r, void (*cb)(void *arg), void *arg);
 void exec_runner_free(struct exec_runner *r);
+/* The controller's own work outside a job (a read started ahead of the
+ * step that takes it): close waits for it as for a job. hold: false when
+ * closing (start nothing); every true hold is released once. */
+bool exec_runner_hold(struct exec_runner *r);
+void exec_runner_release(struct exec_runner *r);
 
 /* One pass for key: 0 with *out filled, or CTRL_PENDING, after which
  * done(arg, key, res) runs exactly once. */

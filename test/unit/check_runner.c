@@ -52,6 +52,7 @@ static struct fx {
   int script[12];        /* the plans' actions in turn (nscript > 0) */
   int nscript, iscript;
   int nevents, ndone, ngone, nplanned, nwritten, nobserved, ncleanup;
+  int ev_ncalls; /* writes made when the first Event was sent */
   char ev_reason[64];
   struct ctrl_result res;
   struct exec_runner *r;
@@ -111,7 +112,8 @@ static int k_del(void *arg, const struct k8s_gvr *g, const char *ns,
 static void k_event(void *arg, json_t *obj, const char *type,
                     const char *reason, const char *msg)
 {
-  fx.nevents++;
+  if (!fx.nevents++)
+    fx.ev_ncalls = fx.ncalls;
   str_copy(fx.ev_reason, reason, sizeof(fx.ev_reason));
 }
 
@@ -624,6 +626,8 @@ START_TEST(chain_runs_the_next_pass_from_the_callback)
   ck_assert_int_eq(fx.nobserved, 1);
   ck_assert_int_eq(fx.nwritten, 1);
   ck_assert_int_eq(fx.nevents, 3); /* the toy says why it is done, too */
+  /* the call's Event waited for the chain's end, after the write */
+  ck_assert_int_eq(fx.ev_ncalls, 1);
   ck_assert_uint_eq(fx.res.requeue_after_ms, 0);
   ck_assert_int_eq(fx.ncleanup, 3);
 }

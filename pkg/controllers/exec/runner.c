@@ -28,6 +28,13 @@ struct exec_runner {
   void (*close_cb)(void *arg);
   void *close_arg;
   struct exec_written *written; /* NULL unless d->own_gvr */
+  /* rd.chain: the Events of chained passes, sent when a chain ends (after
+   * the writes the user waits for, which they would slow down) */
+  struct held_event {
+    json_t *obj;
+    struct plan_event ev;
+  } held[2 * EXEC_CHAIN_MAX];
+  size_t nheld;
 };
 
 struct exec_runner *exec_runner_new(const struct exec_desc *d, void *ctl,
@@ -58,6 +65,8 @@ void exec_runner_free(struct exec_runner *r)
 {
   if (!r)
     return;
+  while (r->nheld)
+    json_decref(r->held[--r->nheld].obj);
   exec_obs_free(r->obs);
   exec_written_free(r->written);
   free(r->spare);
@@ -187,9 +196,30 @@ static void job_metrics(const struct exec_job *j, const struct ctrl_result *res)
                          res->err, code);
 }
 
+static void send_event(struct exec_runner *r, json_t *obj,
+                       const struct plan_event *ev)
+{
+  const struct exec_kio *k = &r->rd.kio;
+
+  k->event(k->arg, obj, ev->type[0] ? ev->type : "Normal", ev->reason,
+           ev->message);
+}
+
+static void send_held(struct exec_runner *r)
+{
+  size_t i, n = r->nheld;
+
+  r->nheld = 0;
+  for (i = 0; i < n; i++) {
+    send_event(r, r->held[i].obj, &r->held[i].ev);
+    json_decref(r->held[i].obj);
+  }
+}
+
 void exec_job_finish(struct exec_job *j, const struct ctrl_result *res)
 {
   job_metrics(j, res);
+  send_held(j->r); /* a chain ends here */
   j->done(j->arg, j->key, res);
   job_free(j);
 }
@@ -227,12 +257,17 @@ static bool chain_pass(struct exec_job *j, const struct ctrl_result *res)
 
 static void record_event(struct exec_job *j)
 {
+  struct exec_runner *r = j->r;
   const struct plan_event *ev = j->step.event;
-  const struct exec_kio *k = &j->r->rd.kio;
 
-  if (ev && ev->reason[0] && k->event)
-    k->event(k->arg, j->obj, ev->type[0] ? ev->type : "Normal", ev->reason,
-             ev->message);
+  if (!ev || !ev->reason[0] || !r->rd.kio.event)
+    return;
+  if (!r->rd.chain || r->nheld == sizeof(r->held) / sizeof(r->held[0])) {
+    send_event(r, j->obj, ev);
+    return;
+  }
+  r->held[r->nheld].obj = json_incref(j->obj);
+  r->held[r->nheld++].ev = *ev;
 }
 
 void exec_job_observed(struct exec_job *j, int err, const char *aws_code,

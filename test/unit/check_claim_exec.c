@@ -695,11 +695,11 @@ START_TEST(reservation_not_repeated_before_the_cache_shows_it)
   json_object_del(json_object_get(c, "spec"), "supportRoleARN");
   put_claim(c);
   fx.bump_rv = 1;
-  run(); /* the claim side of the link (and the reads started ahead) */
-  ck_assert_int_eq(fx.nk, 2);
-  ck_assert_str_eq(fx.kcalls[0],
+  run(); /* the claim side of the link (and the reads started after it) */
+  ck_assert_int_eq(fx.nk, 2); /* the link's own write goes first */
+  ck_assert_str_eq(fx.kcalls[0], "update accountclaims team/c1");
+  ck_assert_str_eq(fx.kcalls[1],
                    "get secrets " NS "/osd-creds-mgmt-abc123-secret");
-  ck_assert_str_eq(fx.kcalls[1], "update accountclaims team/c1");
   ck_assert_str_eq(obj_str(fx.updated, "spec.accountLink"), "acc-b");
   /* acc-a (older) becomes free; no write of ours is cached yet */
   ck_assert_int_eq(store_put_new(fx.accounts, free_account("acc-a"), NULL), 0);
@@ -742,10 +742,10 @@ START_TEST(ou_and_secret_started_beside_the_link)
   fresh_claim();
   fx.ou_exists = true; /* found by name: ou-le1, where f_move expects it */
   run();
-  ck_assert_int_eq(fx.nk, 2);
-  ck_assert_str_eq(fx.kcalls[0],
+  ck_assert_int_eq(fx.nk, 2); /* the link's own write goes first */
+  ck_assert_str_eq(fx.kcalls[0], "update accountclaims team/c1");
+  ck_assert_str_eq(fx.kcalls[1],
                    "get secrets " NS "/osd-creds-mgmt-abc123-secret");
-  ck_assert_str_eq(fx.kcalls[1], "update accountclaims team/c1");
   ck_assert_int_eq(fx.na, 3);
   ck_assert_str_eq(fx.acalls[0], "CreateOrganizationalUnit");
   run(); /* the reservation starts nothing more */

@@ -53,6 +53,7 @@ static struct fx {
   int nscript, iscript;
   int nevents, ndone, ngone, nplanned, nwritten, nobserved, ncleanup;
   int ev_ncalls; /* writes made when the first Event was sent */
+  int nstarted;  /* desc.started */
   char ev_reason[64];
   struct ctrl_result res;
   struct exec_runner *r;
@@ -192,6 +193,12 @@ static void observed(struct exec_job *b)
   fx.nobserved++;
 }
 
+static void started(void *ctl, const char *key)
+{
+  ck_assert_str_eq(key, "ns/a");
+  fx.nstarted++;
+}
+
 static void gone(void *ctl, const char *key)
 {
   fx.ngone++;
@@ -229,6 +236,7 @@ static const struct exec_desc toy = {
   .planned = planned,
   .written = written,
   .observed = observed,
+  .started = started,
   .gone = gone,
   .job_cleanup = cleanup,
 };
@@ -284,9 +292,12 @@ START_TEST(unchanged_write_not_sent)
   ck_assert_int_eq(fx.nwritten, 0);
   ck_assert_uint_eq(out.requeue_after_ms, 5000);
   ck_assert_int_eq(out.err, 0);
+  ck_assert_int_eq(fx.nstarted, 0);
   fx.same = false;
   ck_assert_int_eq(run(T_STATUS, &out), CTRL_PENDING);
   ck_assert_int_eq(fx.ncalls, 1);
+  /* after the write, which ended (synchronously here) before */
+  ck_assert_int_eq(fx.nstarted, 1);
 }
 END_TEST
 

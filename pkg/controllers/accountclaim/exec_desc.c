@@ -91,6 +91,7 @@ const struct exec_desc claim_desc = {
   .plan = claim__plan,
   .planned = claim__metrics_seen,
   .starting = claim__pre_start,
+  .started = claim__pre_go,
   .written = claim__metrics_written,
   .observed = claim__metrics_action,
   .job_cleanup = claim__job_cleanup,

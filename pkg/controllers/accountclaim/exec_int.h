@@ -49,11 +49,13 @@ void claim__kio_done(int err, json_t *obj, const struct op_error *det,
 int claim__exec_secret(struct claim_job *j);
 
 /* exec_pre.c: the OU and the IAM Secret started beside the link and
- * reservation writes. pre_start is the runner's starting hook; take_ou:
+ * reservation writes. pre_start (starting hook) names them, pre_go
+ * (started hook) starts them; take_ou:
  * 0 = the ENSURE_OU step's outcome comes from there (now or later), 1 =
  * make the call; get_secret: the WRITE_SECRET step's read of its source,
  * from there or made now (cb(err, obj, det, j) once). */
 void claim__pre_start(struct exec_job *b);
+void claim__pre_go(void *ctl, const char *key);
 int claim__pre_take_ou(struct claim_job *j);
 int claim__pre_get_secret(struct claim_job *j, k8s_obj_cb cb);
 void claim__pre_free_all(struct claim_exec *e);

@@ -25,6 +25,7 @@ struct pre {
   struct claim_exec *e;
   char key[256];
   double at;
+  bool armed; /* named by the step starting; started once it is */
   char ou_name[VALIDATE_OU_NAME_MAX + 1], parent[64];
   enum pre_state ou_state;
   struct claim_obs ou;
@@ -109,15 +110,13 @@ static void src_done(int err, json_t *obj, const struct op_error *det,
   exec_runner_release(e->run);
 }
 
-static void start_ou(struct pre *p, const struct claim_step *st)
+static void start_ou(struct pre *p)
 {
   struct claim_exec *e = p->e;
   struct aws_creds *mgmt =
       e->d.mgmt_creds ? e->d.mgmt_creds(e->d.creds_arg) : NULL;
   struct claim_step ou = { .action = CLAIM_ENSURE_OU };
 
-  str_copy(p->ou_name, st->next_ou_name, sizeof(p->ou_name));
-  str_copy(p->parent, st->next_parent, sizeof(p->parent));
   str_copy(ou.ou_name, p->ou_name, sizeof(ou.ou_name));
   str_copy(ou.parent, p->parent, sizeof(ou.parent));
   if (!mgmt || !exec_runner_hold(e->run))
@@ -129,11 +128,10 @@ static void start_ou(struct pre *p, const struct claim_step *st)
   }
 }
 
-static void start_src(struct pre *p, const struct claim_step *st)
+static void start_src(struct pre *p)
 {
   const struct exec_kio *k = &p->e->d.kio;
 
-  str_copy(p->src, st->next_src_secret, sizeof(p->src));
   if (!exec_runner_hold(p->e->run))
     return;
   p->src_state = PRE_FLIGHT;
@@ -143,7 +141,7 @@ static void start_src(struct pre *p, const struct claim_step *st)
   }
 }
 
-/* The runner's starting hook: a step naming what follows starts it, once
+/* The runner's starting hook: a step naming what follows arms it, once
  * per claim until taken or expired. */
 void claim__pre_start(struct exec_job *b)
 {
@@ -159,15 +157,31 @@ void claim__pre_start(struct exec_job *b)
     return;
   p->e = e;
   p->at = now;
+  p->armed = true;
   str_copy(p->key, b->key, sizeof(p->key));
+  str_copy(p->ou_name, j->st.next_ou_name, sizeof(p->ou_name));
+  str_copy(p->parent, j->st.next_parent, sizeof(p->parent));
+  str_copy(p->src, j->st.next_src_secret, sizeof(p->src));
   map_put(&e->pre, p->key, p, NULL);
+}
+
+/* The runner's started hook: the armed calls go out after the step's own
+ * request, which they must not delay. */
+void claim__pre_go(void *ctl, const char *key)
+{
+  struct claim_exec *e = ctl;
+  struct pre *p = map_get(&e->pre, key);
+
+  if (!p || !p->armed)
+    return;
+  p->armed = false;
   /* both may complete before they return (maybe_drop then frees p) */
   p->src_state = PRE_FLIGHT; /* holds p while the OU starts */
-  if (!str_empty(j->st.next_ou_name))
-    start_ou(p, &j->st);
+  if (!str_empty(p->ou_name))
+    start_ou(p);
   p->src_state = PRE_NONE;
-  if (!str_empty(j->st.next_src_secret))
-    start_src(p, &j->st);
+  if (!str_empty(p->src))
+    start_src(p);
   else
     maybe_drop(p);
 }

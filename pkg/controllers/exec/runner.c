@@ -420,6 +420,25 @@ static bool write_changes_nothing(const struct exec_job *j,
          j->step.object_new && json_equal(j->step.object_new, j->obj);
 }
 
+/* The step with its hooks: CTRL_PENDING or a negative op_err. */
+static int start_step(struct exec_job *j, const struct exec_action *a)
+{
+  const struct exec_desc *d = j->r->d;
+  void *ctl = j->ctl;
+  char key[sizeof(j->key)];
+  int rc;
+
+  if (d->starting)
+    d->starting(j);
+  str_copy(key, j->key, sizeof(key)); /* j may end inside start_action */
+  rc = start_action(j, a);
+  if (rc < 0)
+    return rc;
+  if (d->started)
+    d->started(ctl, key);
+  return CTRL_PENDING;
+}
+
 /* Plan and start the step; 0 = finished synchronously into *out. */
 static int plan_run(struct exec_job *j, struct ctrl_result *out)
 {
@@ -450,10 +469,7 @@ static int plan_run(struct exec_job *j, struct ctrl_result *out)
     *out = (struct ctrl_result){ .requeue_after_ms = j->step.requeue_ms };
     return 0;
   }
-  if (d->starting)
-    d->starting(j);
-  rc = start_action(j, &d->actions[j->step.action]);
-  return rc < 0 ? rc : CTRL_PENDING;
+  return start_step(j, &d->actions[j->step.action]);
 }
 
 /* Run the plan after the prepare step (or without one); the job ends here

@@ -115,10 +115,13 @@ struct exec_desc {
   /* Optional hooks. */
   void (*planned)(struct exec_job *j, int rc); /* after plan, any result */
   void (*starting)(struct exec_job *j);        /* before the step starts */
-  void (*written)(struct exec_job *j);         /* a write succeeded */
-  void (*observed)(struct exec_job *j);        /* a call's outcome stored */
-  void (*gone)(void *ctl, const char *key);    /* the object is gone */
-  void (*job_cleanup)(struct exec_job *j);     /* free the job's fields */
+  /* after it started (its request is on its way; the job may have ended
+   * already, hence no job): work beside it that must not delay it */
+  void (*started)(void *ctl, const char *key);
+  void (*written)(struct exec_job *j);      /* a write succeeded */
+  void (*observed)(struct exec_job *j);     /* a call's outcome stored */
+  void (*gone)(void *ctl, const char *key); /* the object is gone */
+  void (*job_cleanup)(struct exec_job *j);  /* free the job's fields */
   /* Read-your-writes (written.h) when set: the reconciled kind's
    * resource. A successful update's answer is planned from until the
    * informer catches up, and the key is requeued at once. */

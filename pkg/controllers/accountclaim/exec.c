@@ -128,8 +128,8 @@ static int snap_plan(struct claim_job *j, bool secret_unknown)
 
   claim_step_cleanup(&j->st);
   sn.claim = b->obj;
-  rc = claim__snap_accounts(e, &sn);
   sn.cfg = exec_cfg_for_plan(e->d.cfg_get, e->d.cfg_arg, e->d.configmap, &cfg);
+  rc = claim__snap_accounts(e, &sn); /* reads sn.claim and sn.cfg */
   sn.now = time(NULL);
   sn.secret_exists = b->exists;
   sn.secret_unknown = secret_unknown;

@@ -142,6 +142,11 @@ static bool claimable(const struct claim_snap *sn, const json_t *a,
                 obj_str(c, "spec.legalEntity.id"));
 }
 
+bool claim_may_take(const struct claim_snap *sn, const json_t *a)
+{
+  return sn->cfg && a && claimable(sn, a, false);
+}
+
 /* Older first: creationTimestamp, then name. */
 static bool older(const json_t *a, const json_t *b)
 {

@@ -209,6 +209,9 @@ int claim_plan(const struct claim_snap *sn, struct claim_step *out);
 /* The account a claim would get now (borrowed), or NULL. Deterministic:
  * reused with the same legal entity first, else the oldest Ready one. */
 const json_t *claim_pick_account(const struct claim_snap *sn);
+/* Whether the claim may take (reserve) account a now: sn needs the claim
+ * and the configuration only. */
+bool claim_may_take(const struct claim_snap *sn, const json_t *a);
 
 /* Set (True) while the AccountPool the claim names does not exist. */
 #define CLAIM_COND_NO_POOL "AccountPoolNotFound"

@@ -12,6 +12,8 @@
  *   which is not sent) | write (result -> requeue; conflict -> at once) | call
  *   (outcome stored as the key's observation, key requeued at once) ->
  *   Event of the step on success, log line on failure, reconcile metrics.
+ *   With rd.chain the next pass after a kept write or a call runs from its
+ *   callback instead of the queue, and the Events wait for the chain's end.
  *
  * The runner knows no controller: controllers include this header, never
  * the other way round. Every function returns 0 or a negative op_err

@@ -62,8 +62,11 @@ static struct fx {
   char acalls[256][48];
   int na;
   bool ou_exists; /* CreateOrganizationalUnit -> Duplicate */
-  bool moved;     /* MoveAccount -> AccountNotFound, account in OU */
-  bool move_dup;  /* MoveAccount -> DuplicateAccountException */
+  bool ou_async;  /* CreateOrganizationalUnit answers when the test says */
+  aws_create_organizational_unit_cb ou_cb;
+  void *ou_arg;
+  bool moved;    /* MoveAccount -> AccountNotFound, account in OU */
+  bool move_dup; /* MoveAccount -> DuplicateAccountException */
   int images, snapshots, volumes, vpces, zones, zone_records;
   int foreign_snapshots; /* public snapshots of another owner, listed too */
   const char *region;    /* member calls go there; NULL = us-east-1 */
@@ -196,7 +199,10 @@ static int f_create_ou(struct aws_api *api, const struct aws_target *t,
   FAIL_IF("CreateOrganizationalUnit", cb);
   ck_assert_str_eq(rq->parent_id, "ou-base");
   ck_assert_str_eq(rq->name, "le1");
-  if (fx.ou_exists)
+  if (fx.ou_async) {
+    fx.ou_cb = cb;
+    fx.ou_arg = arg;
+  } else if (fx.ou_exists)
     cb(OP_EAWS, &dup, NULL, arg);
   else
     cb(0, NULL, &r, arg);
@@ -683,13 +689,10 @@ static void assert_acc_a_untouched(void)
                   "the claim was linked to a second account");
 }
 
-/* The link and the reservation were written, but the informer has not
- * delivered them when another event re-queues the claim (here: an older
- * account became free): the claim must not take a second account. Seen
- * under a 409 storm, where one claim held two accounts 2 ms apart. */
-START_TEST(reservation_not_repeated_before_the_cache_shows_it)
+/* A fresh claim taking acc-b, its writes answered newer (read-your-writes). */
+static void fresh_claim(void)
 {
-  json_t *c = load(CLAIM), *busy = free_account("acc-a");
+  json_t *c = load(CLAIM);
 
   ck_assert_int_eq(
       store_put_new(fx.cm,
@@ -701,16 +704,29 @@ START_TEST(reservation_not_repeated_before_the_cache_shows_it)
                     NULL),
       0);
   json_decref(store_delete_take(fx.accounts, NS "/osd-creds-mgmt-abc123"));
-  obj_set_str(busy, "status.state", "InitializingRegions");
-  ck_assert_int_eq(store_put_new(fx.accounts, busy, NULL), 0);
   ck_assert_int_eq(store_put_new(fx.accounts, free_account("acc-b"), NULL), 0);
   json_object_del(json_object_get(c, "spec"), "accountLink");
   json_object_del(json_object_get(c, "spec"), "supportRoleARN");
   put_claim(c);
   fx.bump_rv = 1;
-  run(); /* the claim side of the link */
-  ck_assert_int_eq(fx.nk, 1);
+}
+
+/* The link and the reservation were written, but the informer has not
+ * delivered them when another event re-queues the claim (here: an older
+ * account became free): the claim must not take a second account. Seen
+ * under a 409 storm, where one claim held two accounts 2 ms apart. */
+START_TEST(reservation_not_repeated_before_the_cache_shows_it)
+{
+  json_t *busy = free_account("acc-a");
+
+  fresh_claim();
+  obj_set_str(busy, "status.state", "InitializingRegions");
+  ck_assert_int_eq(store_put_new(fx.accounts, busy, NULL), 0);
+  run(); /* the claim side of the link (and the reads started after it) */
+  ck_assert_int_eq(fx.nk, 2); /* the link's own write goes first */
   ck_assert_str_eq(fx.kcalls[0], "update accountclaims team/c1");
+  ck_assert_str_eq(fx.kcalls[1],
+                   "get secrets " NS "/osd-creds-mgmt-abc123-secret");
   ck_assert_str_eq(obj_str(fx.updated, "spec.accountLink"), "acc-b");
   /* acc-a (older) becomes free; no write of ours is cached yet */
   ck_assert_int_eq(store_put_new(fx.accounts, free_account("acc-a"), NULL), 0);
@@ -721,6 +737,83 @@ START_TEST(reservation_not_repeated_before_the_cache_shows_it)
   run(); /* the next step, still from our own writes */
   assert_acc_a_untouched();
   ck_assert_int_eq(fx.res.err, 0);
+}
+END_TEST
+
+/* The link write starts the OU and the IAM Secret read beside it; the
+ * steps that need them later take their outcomes and call nothing. */
+START_TEST(ou_and_secret_started_beside_the_link)
+{
+  fresh_claim();
+  fx.ou_exists = true; /* found by name: ou-le1, where f_move expects it */
+  run();
+  ck_assert_int_eq(fx.nk, 2); /* the link's own write goes first */
+  ck_assert_str_eq(fx.kcalls[0], "update accountclaims team/c1");
+  ck_assert_str_eq(fx.kcalls[1],
+                   "get secrets " NS "/osd-creds-mgmt-abc123-secret");
+  ck_assert_int_eq(fx.na, 3);
+  ck_assert_str_eq(fx.acalls[0], "CreateOrganizationalUnit");
+  run(); /* the reservation starts nothing more */
+  ck_assert_int_eq(fx.nk, 1);
+  ck_assert_str_eq(fx.kcalls[0], "update accounts " NS "/acc-b");
+  ck_assert_int_eq(fx.na, 0);
+  run(); /* the OU: taken */
+  ck_assert_int_eq(fx.na + fx.nk, 0);
+  ck_assert_int_eq(obs()->action, CLAIM_ENSURE_OU);
+  ck_assert_int_eq(obs()->result, 0);
+  ck_assert_str_eq(obs()->ou_id, "ou-le1");
+  run();
+  ck_assert_int_eq(fx.na, 1);
+  ck_assert_str_eq(fx.acalls[0], "MoveAccount");
+  run(); /* the Secret: its source read taken */
+  ck_assert_int_eq(fx.na, 0);
+  ck_assert_int_eq(fx.nk, 1);
+  ck_assert_str_eq(fx.kcalls[0], "create secrets team/aws");
+  ck_assert_str_eq(obj_str(fx.created, "data.aws_access_key_id"), "QUtJQQ==");
+  ck_assert_int_eq(obs()->action, CLAIM_WRITE_SECRET);
+  ck_assert_int_eq(obs()->result, 0);
+}
+END_TEST
+
+/* The OU call still in flight when its step comes: the step waits for it
+ * (one CreateOrganizationalUnit in all) and ends with its answer. */
+START_TEST(ou_step_waits_for_the_call_in_flight)
+{
+  struct aws_org_ou_result r = { { "ou-le1", NULL, NULL } };
+  struct ctrl_result out;
+
+  fresh_claim();
+  fx.ou_async = true;
+  run();
+  ck_assert_int_eq(fx.na, 1);
+  ck_assert_ptr_nonnull(fx.ou_cb);
+  run(); /* the reservation */
+  fx.nk = fx.na = fx.ndone = 0;
+  ck_assert_int_eq(claim_exec_reconcile(fx.e, KEY, &out, done, NULL),
+                   CTRL_PENDING);
+  ck_assert_int_eq(fx.na + fx.nk + fx.ndone, 0);
+  fx.ou_cb(0, NULL, &r, fx.ou_arg);
+  ck_assert_int_eq(fx.ndone, 1);
+  ck_assert_int_eq(obs()->action, CLAIM_ENSURE_OU);
+  ck_assert_str_eq(obs()->ou_id, "ou-le1");
+  ck_assert_int_eq(fx.na, 0);
+}
+END_TEST
+
+/* A call started ahead that failed is made again by its step. */
+START_TEST(failed_ou_ahead_is_called_again)
+{
+  fresh_claim();
+  fx.fail_op = "CreateOrganizationalUnit";
+  run();
+  ck_assert_int_eq(fx.na, 1);
+  run();
+  fx.fail_op = NULL;
+  run();
+  ck_assert_int_eq(fx.na, 1);
+  ck_assert_str_eq(fx.acalls[0], "CreateOrganizationalUnit");
+  ck_assert_int_eq(obs()->result, 0);
+  ck_assert_str_eq(obs()->ou_id, "ou-new");
 }
 END_TEST
 
@@ -1675,6 +1768,9 @@ static Suite *claim_exec_suite(void)
   TCase *tc = tcase_create("exec");
 
   tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, ou_and_secret_started_beside_the_link);
+  tcase_add_test(tc, ou_step_waits_for_the_call_in_flight);
+  tcase_add_test(tc, failed_ou_ahead_is_called_again);
   tcase_add_test(tc, finalizer_added_first);
   tcase_add_test(tc, reservation_not_repeated_before_the_cache_shows_it);
   tcase_add_test(tc, ensure_ou_creates);

@@ -49,7 +49,11 @@ static struct fx {
   char plan_rv[16];      /* the resourceVersion the last plan saw */
   const char *toy_val;   /* the plan's status.toy, NULL = "changed" */
   bool no_wait;          /* the plan's requeue_ms is 0, not 5000 */
+  int script[12];        /* the plans' actions in turn (nscript > 0) */
+  int nscript, iscript;
   int nevents, ndone, ngone, nplanned, nwritten, nobserved, ncleanup;
+  int ev_ncalls; /* writes made when the first Event was sent */
+  int nstarted;  /* desc.started */
   char ev_reason[64];
   struct ctrl_result res;
   struct exec_runner *r;
@@ -109,7 +113,8 @@ static int k_del(void *arg, const struct k8s_gvr *g, const char *ns,
 static void k_event(void *arg, json_t *obj, const char *type,
                     const char *reason, const char *msg)
 {
-  fx.nevents++;
+  if (!fx.nevents++)
+    fx.ev_ncalls = fx.ncalls;
   str_copy(fx.ev_reason, reason, sizeof(fx.ev_reason));
 }
 
@@ -152,6 +157,9 @@ static int plan(struct exec_job *b, struct exec_step *v)
 {
   struct toy_job *j = (struct toy_job *)b;
 
+  if (fx.nscript)
+    fx.next_action =
+        fx.script[fx.iscript < fx.nscript ? fx.iscript++ : fx.nscript - 1];
   plan_event_set(&j->ev, "Normal", "Toy", "step %d", fx.next_action);
   str_copy(fx.plan_rv, obj_str0(b->obj, "metadata.resourceVersion"),
            sizeof(fx.plan_rv));
@@ -183,6 +191,12 @@ static void written(struct exec_job *b)
 static void observed(struct exec_job *b)
 {
   fx.nobserved++;
+}
+
+static void started(void *ctl, const char *key)
+{
+  ck_assert_str_eq(key, "ns/a");
+  fx.nstarted++;
 }
 
 static void gone(void *ctl, const char *key)
@@ -222,6 +236,7 @@ static const struct exec_desc toy = {
   .planned = planned,
   .written = written,
   .observed = observed,
+  .started = started,
   .gone = gone,
   .job_cleanup = cleanup,
 };
@@ -277,9 +292,12 @@ START_TEST(unchanged_write_not_sent)
   ck_assert_int_eq(fx.nwritten, 0);
   ck_assert_uint_eq(out.requeue_after_ms, 5000);
   ck_assert_int_eq(out.err, 0);
+  ck_assert_int_eq(fx.nstarted, 0);
   fx.same = false;
   ck_assert_int_eq(run(T_STATUS, &out), CTRL_PENDING);
   ck_assert_int_eq(fx.ncalls, 1);
+  /* after the write, which ended (synchronously here) before */
+  ck_assert_int_eq(fx.nstarted, 1);
 }
 END_TEST
 
@@ -571,6 +589,102 @@ START_TEST(own_write_conflict_drops_it)
 }
 END_TEST
 
+/* The runner of use_ryw, chaining its passes (rd.chain). */
+static void use_chain(void)
+{
+  struct exec_runner_deps rd = { 0 };
+
+  toy_ryw = toy;
+  toy_ryw.own_gvr = &exec_gvr_accounts;
+  rd.kio = (struct exec_kio){ .update_status = k_update_status,
+                              .create = k_create,
+                              .event = k_event };
+  rd.objs = fx.objs;
+  rd.chain = true;
+  exec_runner_free(fx.r);
+  fx.r = exec_runner_new(&toy_ryw, NULL, &rd);
+  ck_assert_ptr_nonnull(fx.r);
+}
+
+static void script(const int *v, int n)
+{
+  memcpy(fx.script, v, (size_t)n * sizeof(*v));
+  fx.nscript = n;
+  fx.iscript = 0;
+}
+
+/* Chained: a call's observation and a kept write run the next pass from
+ * their callbacks; done() runs once, with the last pass's result, and
+ * each pass plans from what the one before taught. */
+START_TEST(chain_runs_the_next_pass_from_the_callback)
+{
+  static const int steps[] = { T_CALL, T_STATUS, T_DONE };
+  struct ctrl_result out;
+
+  use_chain();
+  script(steps, 3);
+  fx.answer_rv = "2";
+  fx.no_wait = true;
+  fx.call_async = true;
+  ck_assert_int_eq(run(T_NONE, &out), CTRL_PENDING);
+  ck_assert_int_eq(fx.ndone, 0);
+  observe(fx.pending);
+  ck_assert_int_eq(fx.nplanned, 3);
+  ck_assert_int_eq(fx.ndone, 1);
+  ck_assert_int_eq(fx.ncalls, 1);
+  ck_assert_str_eq(fx.calls[0], "update_status accounts ns/a");
+  ck_assert_str_eq(fx.plan_rv, "2"); /* the write's answer */
+  ck_assert_int_eq(fx.nobserved, 1);
+  ck_assert_int_eq(fx.nwritten, 1);
+  ck_assert_int_eq(fx.nevents, 3); /* the toy says why it is done, too */
+  /* the call's Event waited for the chain's end, after the write */
+  ck_assert_int_eq(fx.ev_ncalls, 1);
+  ck_assert_uint_eq(fx.res.requeue_after_ms, 0);
+  ck_assert_int_eq(fx.ncleanup, 3);
+}
+END_TEST
+
+/* At most EXEC_CHAIN_MAX passes in a row: then the key is requeued as
+ * without chaining (1 ms after a call). */
+START_TEST(chain_stops_at_its_cap)
+{
+  static const int steps[] = { T_CALL };
+  struct ctrl_result out;
+
+  use_chain();
+  script(steps, 1);
+  ck_assert_int_eq(run(T_NONE, &out), CTRL_PENDING);
+  ck_assert_int_eq(fx.nplanned, EXEC_CHAIN_MAX);
+  ck_assert_int_eq(fx.nobserved, EXEC_CHAIN_MAX);
+  ck_assert_int_eq(fx.ndone, 1);
+  ck_assert_uint_eq(fx.res.requeue_after_ms, 1);
+}
+END_TEST
+
+/* Neither a conflict (the cache is behind: planning again at once would
+ * repeat it) nor a write whose answer is not kept (a create) chains. */
+START_TEST(chain_skips_conflicts_and_unkept_writes)
+{
+  static const int upd[] = { T_STATUS, T_DONE };
+  static const int cre[] = { T_CREATE, T_DONE };
+  struct ctrl_result out;
+
+  use_chain();
+  fx.no_wait = true;
+  fx.write_err = OP_ECONFLICT;
+  script(upd, 2);
+  ck_assert_int_eq(run(T_NONE, &out), CTRL_PENDING);
+  ck_assert_int_eq(fx.nplanned, 1);
+  ck_assert_uint_eq(fx.res.requeue_after_ms, 1);
+  fx.write_err = 0;
+  script(cre, 2);
+  ck_assert_int_eq(run(T_NONE, &out), CTRL_PENDING);
+  ck_assert_int_eq(fx.nplanned, 2);
+  ck_assert_int_eq(fx.ndone, 2);
+  ck_assert_str_eq(fx.calls[1], "create accounts ns/a");
+}
+END_TEST
+
 static Suite *runner_suite(void)
 {
   Suite *s = suite_create("runner");
@@ -595,6 +709,9 @@ static Suite *runner_suite(void)
   tcase_add_test(tc, own_write_is_the_next_plans_object);
   tcase_add_test(tc, own_write_requeues_at_once);
   tcase_add_test(tc, own_write_conflict_drops_it);
+  tcase_add_test(tc, chain_runs_the_next_pass_from_the_callback);
+  tcase_add_test(tc, chain_stops_at_its_cap);
+  tcase_add_test(tc, chain_skips_conflicts_and_unkept_writes);
   suite_add_tcase(s, tc);
   return s;
 }

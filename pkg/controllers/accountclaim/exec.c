@@ -16,13 +16,16 @@
 struct claim_exec *claim_exec_new(const struct claim_exec_deps *d)
 {
   struct claim_exec *e = calloc(1, sizeof(*e));
-  struct exec_runner_deps rd = { .kio = d->kio, .objs = d->claims };
+  struct exec_runner_deps rd = { .kio = d->kio,
+                                 .objs = d->claims,
+                                 .chain = d->chain };
 
   if (!e)
     return NULL;
   e->d = *d;
   str_copy(e->ns, d->ns ? d->ns : OBJ_NAMESPACE, sizeof(e->ns));
   e->d.ns = e->ns;
+  map_init(&e->pre);
   e->run = exec_runner_new(&claim_desc, e, &rd);
   if (!e->run || claim__index_install(d->claims, d->accounts)) {
     exec_runner_free(e->run);
@@ -39,6 +42,7 @@ void claim_exec_free(struct claim_exec *e)
   if (!e)
     return;
   exec_runner_free(e->run);
+  claim__pre_free_all(e);
   free(e);
 }
 
@@ -91,6 +95,8 @@ int claim__start_aws(struct exec_job *b)
 
   if (j->st.action == CLAIM_CLEANUP_REGION)
     return claim__exec_cleanup(&e->d, mgmt, &j->st, claim__action_done, j);
+  if (j->st.action == CLAIM_ENSURE_OU && !claim__pre_take_ou(j))
+    return 0;
   return claim__exec_aws(e->d.api, mgmt, &j->st, claim__action_done, j);
 }
 
@@ -124,8 +130,8 @@ static int snap_plan(struct claim_job *j, bool secret_unknown)
 
   claim_step_cleanup(&j->st);
   sn.claim = b->obj;
-  rc = claim__snap_accounts(e, &sn);
   sn.cfg = exec_cfg_for_plan(e->d.cfg_get, e->d.cfg_arg, e->d.configmap, &cfg);
+  rc = claim__snap_accounts(e, &sn); /* reads sn.claim and sn.cfg */
   sn.now = time(NULL);
   sn.secret_exists = b->exists;
   sn.secret_unknown = secret_unknown;

@@ -38,6 +38,9 @@ struct claim_exec_deps {
   void *creds_arg;
   struct met_registry *metrics; /* optional: claim metrics */
   const char *ns;               /* operator namespace (Accounts, Secrets) */
+  /* A claim's steps follow one another from their callbacks (runner.h,
+   * chain): the operator sets it; a test may step one pass at a time. */
+  bool chain;
 };
 
 struct claim_exec;

@@ -40,6 +40,7 @@ static void *new_ctl(struct exec_shared *s, struct exec_runner **run)
     .creds_arg = s->aws,
     .metrics = s->registry,
     .ns = s->ns,
+    .chain = true,
   };
   struct claim_exec *e = claim_exec_new(&d);
 
@@ -96,6 +97,8 @@ const struct exec_desc claim_desc = {
   .prepare = claim__prepare,
   .plan = claim__plan,
   .planned = claim__metrics_seen,
+  .starting = claim__pre_start,
+  .started = claim__pre_go,
   .written = claim__metrics_written,
   .observed = claim__metrics_action,
   .job_cleanup = claim__job_cleanup,

@@ -199,6 +199,20 @@ static int overlay_accounts(struct claim_exec *e, struct claim_snap *sn)
   return 0;
 }
 
+/* The free Accounts are for a claim that may still pick one; one whose
+ * linked account names it back (reserved), or that it may reserve now,
+ * picks no other, and each free one would be decoded from a compact
+ * cache on every pass of its steps. */
+static bool needs_free(const struct claim_exec *e, const struct claim_snap *sn)
+{
+  const json_t *c = sn->claim, *a;
+
+  if (!snap_free(c))
+    return false;
+  a = named(e, obj_str(c, "spec.accountLink"));
+  return !a || !(linked(a, c) || claim_may_take(sn, a));
+}
+
 /* The Accounts the plan may scan: those linked to this claim, and the
  * free ones when the claim has no account yet and takes one from the
  * pool (a CCS claim creates its own). Lookups by name go to the cache. */
@@ -208,7 +222,7 @@ int claim__snap_accounts(struct claim_exec *e, struct claim_snap *sn)
   bool keyed = !store_obj_key(sn->claim, key, sizeof(key));
   struct exec_ix q[] = {
     { keyed ? IX_BY_CLAIM : NULL, key },
-    { snap_free(sn->claim) ? IX_FREE : NULL, "1" },
+    { needs_free(e, sn) ? IX_FREE : NULL, "1" },
   };
 
   sn->account_named = named;

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "controllers/accountclaim/exec.h"
+#include "util/map.h"
 
 struct met_family;
 
@@ -14,6 +15,7 @@ struct claim_exec {
   struct exec_runner *run;
   struct met_family *ready, *pending, *cleanup, *cleanup_fail;
   struct met_family *ccs_ready, *ccs_pending, *closed;
+  struct map pre; /* claim key -> its round trips started ahead (exec_pre.c) */
 };
 
 /* One reconcile in flight (base.obj: the owned copy of the claim). */
@@ -45,6 +47,18 @@ void claim__kio_done(int err, json_t *obj, const struct op_error *det,
                      void *arg);
 /* WRITE_SECRET, WRITE_FAKE_SECRET, DELETE_SECRET (exec_secret.c). */
 int claim__exec_secret(struct claim_job *j);
+
+/* exec_pre.c: the OU and the IAM Secret started beside the link and
+ * reservation writes. pre_start (starting hook) names them, pre_go
+ * (started hook) starts them; take_ou:
+ * 0 = the ENSURE_OU step's outcome comes from there (now or later), 1 =
+ * make the call; get_secret: the WRITE_SECRET step's read of its source,
+ * from there or made now (cb(err, obj, det, j) once). */
+void claim__pre_start(struct exec_job *b);
+void claim__pre_go(void *ctl, const char *key);
+int claim__pre_take_ou(struct claim_job *j);
+int claim__pre_get_secret(struct claim_job *j, k8s_obj_cb cb);
+void claim__pre_free_all(struct claim_exec *e);
 
 /* exec_ccs.c: the BYOC Secret read before planning, its finalizer. */
 int claim__prepare_ccs(struct claim_job *j);

@@ -152,8 +152,7 @@ int claim__exec_secret(struct claim_job *j)
 
   switch (j->st.action) {
   case CLAIM_WRITE_SECRET:
-    return k->get(k->arg, &exec_gvr_secrets, j->e->ns, j->st.src_secret,
-                  source_got, j);
+    return claim__pre_get_secret(j, source_got);
   case CLAIM_WRITE_FAKE_SECRET:
     return create_secret(j, fake_secret(&j->st));
   case CLAIM_DELETE_SECRET:

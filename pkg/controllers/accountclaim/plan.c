@@ -142,6 +142,11 @@ static bool claimable(const struct claim_snap *sn, const json_t *a,
                 obj_str(c, "spec.legalEntity.id"));
 }
 
+bool claim_may_take(const struct claim_snap *sn, const json_t *a)
+{
+  return sn->cfg && a && claimable(sn, a, false);
+}
+
 /* Older first: creationTimestamp, then name. */
 static bool older(const json_t *a, const json_t *b)
 {
@@ -216,6 +221,24 @@ static void linked_event(const json_t *a, struct claim_step *s)
                  obj_name(a));
 }
 
+/* A claim not placed yet will want the legal entity's OU and the
+ * account's keys: named on the link and reservation steps (next_*). */
+static void next_hints(const struct claim_snap *sn, const json_t *a,
+                       struct claim_step *s)
+{
+  const char *ou = obj_str(sn->claim, "spec.accountOU");
+  const char *le = obj_str(sn->claim, "spec.legalEntity.id");
+
+  if (!sn->cfg || !sn->cfg->base || !sn->cfg->root || str_empty(le) ||
+      !(str_empty(ou) || str_eq(ou, "ROOT")))
+    return;
+  str_copy(s->next_ou_name, le, sizeof(s->next_ou_name));
+  str_copy(s->next_parent, sn->cfg->base, sizeof(s->next_parent));
+  if (!claim__is_fleet(sn))
+    str_copy(s->next_src_secret, obj_str0(a, "spec.iamUserSecret"),
+             sizeof(s->next_src_secret));
+}
+
 /* The claim side of the link, with the finalizer (claim_plan) and the
  * support role in the same write; the Account's side, its reservation,
  * follows (plan_reserve), and says AccountLinked: its Event is then sent
@@ -234,6 +257,7 @@ static void link_claim(const struct claim_snap *sn, const json_t *a,
     obj_set_str(s->object_new, "spec.supportRoleARN", arn);
   str_copy(s->account_name, obj_name(a), sizeof(s->account_name));
   str_copy(s->why, "link claim to account", sizeof(s->why));
+  next_hints(sn, a, s);
 }
 
 static int select_account(const struct claim_snap *sn, struct claim_step *s)
@@ -291,6 +315,7 @@ static bool plan_reserve(const struct claim_snap *sn, const json_t *a,
   str_copy(s->account_name, obj_name(a), sizeof(s->account_name));
   str_copy(s->why, "claim account", sizeof(s->why));
   linked_event(a, s);
+  next_hints(sn, a, s);
   return true;
 }
 

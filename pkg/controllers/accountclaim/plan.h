@@ -145,6 +145,13 @@ struct claim_step {
    * (FLEET_WRITE_SECRET) */
   char trust_arn[CLAIM_ARN_SIZE];
   char role_arn[CLAIM_ARN_SIZE];
+  /* The link and the reservation writes of a fresh claim: what its next
+   * steps create or read, so that the executor may start them beside the
+   * write (both idempotent: the OU is found or created, the account's IAM
+   * Secret only read); "" = not known. */
+  char next_ou_name[VALIDATE_OU_NAME_MAX + 1];
+  char next_parent[64];
+  char next_src_secret[128];
 };
 
 struct claim_obs {
@@ -198,6 +205,9 @@ int claim_plan(const struct claim_snap *sn, struct claim_step *out);
 /* The account a claim would get now (borrowed), or NULL. Deterministic:
  * reused with the same legal entity first, else the oldest Ready one. */
 const json_t *claim_pick_account(const struct claim_snap *sn);
+/* Whether the claim may take (reserve) account a now: sn needs the claim
+ * and the configuration only. */
+bool claim_may_take(const struct claim_snap *sn, const json_t *a);
 
 /* Set (True) while the AccountPool the claim names does not exist. */
 #define CLAIM_COND_NO_POOL "AccountPoolNotFound"

@@ -28,6 +28,13 @@ struct exec_runner {
   void (*close_cb)(void *arg);
   void *close_arg;
   struct exec_written *written; /* NULL unless d->own_gvr */
+  /* rd.chain: the Events of chained passes, sent when a chain ends (after
+   * the writes the user waits for, which they would slow down) */
+  struct held_event {
+    json_t *obj;
+    struct plan_event ev;
+  } held[2 * EXEC_CHAIN_MAX];
+  size_t nheld;
 };
 
 struct exec_runner *exec_runner_new(const struct exec_desc *d, void *ctl,
@@ -58,6 +65,8 @@ void exec_runner_free(struct exec_runner *r)
 {
   if (!r)
     return;
+  while (r->nheld)
+    json_decref(r->held[--r->nheld].obj);
   exec_obs_free(r->obs);
   exec_written_free(r->written);
   free(r->spare);
@@ -79,6 +88,20 @@ void exec_runner_close(struct exec_runner *r, void (*cb)(void *arg), void *arg)
   r->closing = true;
   r->close_cb = cb;
   r->close_arg = arg;
+  maybe_closed(r);
+}
+
+bool exec_runner_hold(struct exec_runner *r)
+{
+  if (r->closing)
+    return false;
+  r->jobs++;
+  return true;
+}
+
+void exec_runner_release(struct exec_runner *r)
+{
+  r->jobs--;
   maybe_closed(r);
 }
 
@@ -164,25 +187,87 @@ static void job_free(struct exec_job *j)
   maybe_closed(r);
 }
 
-void exec_job_finish(struct exec_job *j, const struct ctrl_result *res)
+static void job_metrics(const struct exec_job *j, const struct ctrl_result *res)
 {
-  struct exec_runner *r = j->r;
+  const struct exec_runner *r = j->r;
   const char *code = j->result < 0 && j->aws_code[0] ? j->aws_code : NULL;
 
   exec_metrics_reconcile(r->rd.metrics, r->d->name, time_mono_s() - j->t0,
                          res->err, code);
+}
+
+static void send_event(struct exec_runner *r, json_t *obj,
+                       const struct plan_event *ev)
+{
+  const struct exec_kio *k = &r->rd.kio;
+
+  k->event(k->arg, obj, ev->type[0] ? ev->type : "Normal", ev->reason,
+           ev->message);
+}
+
+static void send_held(struct exec_runner *r)
+{
+  size_t i, n = r->nheld;
+
+  r->nheld = 0;
+  for (i = 0; i < n; i++) {
+    send_event(r, r->held[i].obj, &r->held[i].ev);
+    json_decref(r->held[i].obj);
+  }
+}
+
+void exec_job_finish(struct exec_job *j, const struct ctrl_result *res)
+{
+  job_metrics(j, res);
+  send_held(j->r); /* a chain ends here */
   j->done(j->arg, j->key, res);
   job_free(j);
 }
 
+static int runner_pass(struct exec_runner *r, const char *key,
+                       struct ctrl_result *out, exec_done_fn done, void *arg,
+                       unsigned chained);
+
+/* rd.chain: end this pass and run the key's next one now, from the
+ * step's callback; the worker stays taken and done() runs once, for the
+ * last pass. false = not chained (the caller requeues as before). */
+static bool chain_pass(struct exec_job *j, const struct ctrl_result *res)
+{
+  struct exec_runner *r = j->r;
+  exec_done_fn done = j->done;
+  void *arg = j->arg;
+  unsigned n = j->chained + 1;
+  struct ctrl_result out;
+  char key[sizeof(j->key)];
+  int rc;
+
+  if (!r->rd.chain || r->closing || n >= EXEC_CHAIN_MAX || res->err)
+    return false;
+  str_copy(key, j->key, sizeof(key));
+  job_metrics(j, res);
+  job_free(j);
+  rc = runner_pass(r, key, &out, done, arg, n);
+  if (rc == CTRL_PENDING)
+    return true;
+  if (rc < 0 && !out.err)
+    out.err = rc;
+  done(arg, key, &out);
+  return true;
+}
+
 static void record_event(struct exec_job *j)
 {
+  struct exec_runner *r = j->r;
   const struct plan_event *ev = j->step.event;
-  const struct exec_kio *k = &j->r->rd.kio;
 
-  if (ev && ev->reason[0] && k->event)
-    k->event(k->arg, j->obj, ev->type[0] ? ev->type : "Normal", ev->reason,
-             ev->message);
+  if (!ev || !ev->reason[0] || !r->rd.kio.event)
+    return;
+  if (!r->rd.chain || r->nheld == sizeof(r->held) / sizeof(r->held[0])) {
+    send_event(r, j->obj, ev);
+    return;
+  }
+  r->held[r->nheld].obj = json_incref(j->obj);
+  r->held[r->nheld++].ev = *ev;
 }
 
 void exec_job_observed(struct exec_job *j, int err, const char *aws_code,
@@ -204,7 +289,8 @@ void exec_job_observed(struct exec_job *j, int err, const char *aws_code,
     record_event(j);
   if (r->d->observed)
     r->d->observed(j);
-  exec_job_finish(j, &res);
+  if (!chain_pass(j, &res))
+    exec_job_finish(j, &res);
 }
 
 int exec_job_remember(struct exec_job *j, const void *obs)
@@ -216,9 +302,9 @@ int exec_job_remember(struct exec_job *j, const void *obs)
 
 /* ---- writes ------------------------------------------------------------- */
 
-/* Read-your-writes: keep an update's answer and plan again at once. */
-static void own_write_done(struct exec_job *j, const json_t *obj,
-                           struct ctrl_result *res)
+/* Read-your-writes: keep an update's answer; true = plan again at once. */
+static bool own_write_done(struct exec_job *j, const json_t *obj,
+                           const struct ctrl_result *res)
 {
   struct exec_runner *r = j->r;
   const struct exec_action *a = &r->d->actions[j->step.action];
@@ -226,13 +312,22 @@ static void own_write_done(struct exec_job *j, const json_t *obj,
   if (!r->written || !obj ||
       (a->kind != EXEC_UPDATE && a->kind != EXEC_UPDATE_STATUS) ||
       exec_written_put(r->written, a->gvr->resource, obj, time_mono_s()))
+    return false;
+  return !res->requeue_after_ms;
+}
+
+/* The next pass at once: chained, or queued again while the key is being
+ * processed (it runs right after this job, without the delay timer's loop
+ * turn). */
+static void again_now(struct exec_job *j, struct ctrl_result *res)
+{
+  struct exec_runner *r = j->r;
+
+  if (chain_pass(j, res))
     return;
-  if (res->requeue_after_ms)
-    return;
-  /* the key is being processed: queued again, it runs right after this
-   * job, without the delay timer's loop turn */
   if (!r->ctrl || ctrl_enqueue(r->ctrl, j->key))
     res->requeue_after_ms = 1;
+  exec_job_finish(j, res);
 }
 
 /* A conflict: the kept answer is no newer than the server's object. */
@@ -253,8 +348,8 @@ static void write_done(int err, json_t *obj, const struct op_error *det,
   struct exec_job *j = arg;
   const struct exec_desc *d = j->r->d;
   struct ctrl_result res;
+  bool now = false;
 
-  (void)obj;
   if (err == OP_ENOTFOUND && d->actions[j->step.action].gone_ok)
     err = 0;
   exec_write_result(err, j->step.requeue_ms, &res);
@@ -263,12 +358,15 @@ static void write_done(int err, json_t *obj, const struct op_error *det,
              det && det->msg[0] ? det->msg : op_strerror(err));
     own_write_failed(j, err);
   } else {
-    own_write_done(j, obj, &res);
+    now = own_write_done(j, obj, &res);
     record_event(j);
     if (d->written)
       d->written(j);
   }
-  exec_job_finish(j, &res);
+  if (now)
+    again_now(j, &res);
+  else
+    exec_job_finish(j, &res);
 }
 
 static void delete_after_update(int err, json_t *obj,
@@ -322,6 +420,25 @@ static bool write_changes_nothing(const struct exec_job *j,
          j->step.object_new && json_equal(j->step.object_new, j->obj);
 }
 
+/* The step with its hooks: CTRL_PENDING or a negative op_err. */
+static int start_step(struct exec_job *j, const struct exec_action *a)
+{
+  const struct exec_desc *d = j->r->d;
+  void *ctl = j->ctl;
+  char key[sizeof(j->key)];
+  int rc;
+
+  if (d->starting)
+    d->starting(j);
+  str_copy(key, j->key, sizeof(key)); /* j may end inside start_action */
+  rc = start_action(j, a);
+  if (rc < 0)
+    return rc;
+  if (d->started)
+    d->started(ctl, key);
+  return CTRL_PENDING;
+}
+
 /* Plan and start the step; 0 = finished synchronously into *out. */
 static int plan_run(struct exec_job *j, struct ctrl_result *out)
 {
@@ -352,10 +469,7 @@ static int plan_run(struct exec_job *j, struct ctrl_result *out)
     *out = (struct ctrl_result){ .requeue_after_ms = j->step.requeue_ms };
     return 0;
   }
-  if (d->starting)
-    d->starting(j);
-  rc = start_action(j, &d->actions[j->step.action]);
-  return rc < 0 ? rc : CTRL_PENDING;
+  return start_step(j, &d->actions[j->step.action]);
 }
 
 /* Run the plan after the prepare step (or without one); the job ends here
@@ -428,8 +542,9 @@ static const json_t *own_view(struct exec_runner *r, const char *key,
                            cached);
 }
 
-int exec_runner_reconcile(struct exec_runner *r, const char *key,
-                          struct ctrl_result *out, exec_done_fn done, void *arg)
+static int runner_pass(struct exec_runner *r, const char *key,
+                       struct ctrl_result *out, exec_done_fn done, void *arg,
+                       unsigned chained)
 {
   const json_t *obj = own_view(r, key, store_get(r->rd.objs, key));
   struct exec_job *j;
@@ -446,6 +561,7 @@ int exec_runner_reconcile(struct exec_runner *r, const char *key,
   j = job_new(r, key, obj, done, arg);
   if (!j)
     return OP_ENOMEM;
+  j->chained = chained;
   rc = r->d->prepare ? r->d->prepare(j) : 1;
   if (rc == 0)
     return CTRL_PENDING;
@@ -462,6 +578,12 @@ int exec_runner_reconcile(struct exec_runner *r, const char *key,
     out->err = rc;
   exec_job_finish(j, out);
   return out->err < 0 ? out->err : 0;
+}
+
+int exec_runner_reconcile(struct exec_runner *r, const char *key,
+                          struct ctrl_result *out, exec_done_fn done, void *arg)
+{
+  return runner_pass(r, key, out, done, arg, 0);
 }
 
 /* ---- the controller ------------------------------------------------------ */

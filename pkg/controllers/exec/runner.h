@@ -12,6 +12,8 @@
  *   which is not sent) | write (result -> requeue; conflict -> at once) | call
  *   (outcome stored as the key's observation, key requeued at once) ->
  *   Event of the step on success, log line on failure, reconcile metrics.
+ *   With rd.chain the next pass after a kept write or a call runs from its
+ *   callback instead of the queue, and the Events wait for the chain's end.
  *
  * The runner knows no controller: controllers include this header, never
  * the other way round. Every function returns 0 or a negative op_err
@@ -115,15 +117,20 @@ struct exec_desc {
   /* Optional hooks. */
   void (*planned)(struct exec_job *j, int rc); /* after plan, any result */
   void (*starting)(struct exec_job *j);        /* before the step starts */
-  void (*written)(struct exec_job *j);         /* a write succeeded */
-  void (*observed)(struct exec_job *j);        /* a call's outcome stored */
-  void (*gone)(void *ctl, const char *key);    /* the object is gone */
-  void (*job_cleanup)(struct exec_job *j);     /* free the job's fields */
+  /* after it started (its request is on its way; the job may have ended
+   * already, hence no job): work beside it that must not delay it */
+  void (*started)(void *ctl, const char *key);
+  void (*written)(struct exec_job *j);      /* a write succeeded */
+  void (*observed)(struct exec_job *j);     /* a call's outcome stored */
+  void (*gone)(void *ctl, const char *key); /* the object is gone */
+  void (*job_cleanup)(struct exec_job *j);  /* free the job's fields */
   /* Read-your-writes (written.h) when set: the reconciled kind's
    * resource. A successful update's answer is planned from until the
    * informer catches up, and the key is requeued at once. */
   const struct k8s_gvr *own_gvr;
 };
+
+#define EXEC_CHAIN_MAX 8
 
 /* The header of every job (one reconcile of one key in flight). */
 struct exec_job {
@@ -136,6 +143,7 @@ struct exec_job {
   int result;        /* the call's outcome: 0 or a negative op_err */
   char aws_code[64]; /* the call's AWS error code, "" = none */
   double t0;
+  unsigned chained; /* passes run in a row before this one (chain) */
   exec_done_fn done;
   void *arg;
 };
@@ -144,6 +152,12 @@ struct exec_runner_deps {
   struct exec_kio kio;
   const struct store *objs;     /* the reconciled kind's cache (borrowed) */
   struct exec_metrics *metrics; /* optional: reconcile duration */
+  /* Chain the key's next pass from the step's callback (a write kept for
+   * read-your-writes, or a call's observation) instead of a requeue and a
+   * queue hop: a job's steps follow one another without waiting behind
+   * other work on the loop. At most EXEC_CHAIN_MAX passes in a row, then
+   * the key goes back to the queue as before. */
+  bool chain;
 };
 
 struct exec_runner *exec_runner_new(const struct exec_desc *d, void *ctl,
@@ -152,6 +166,11 @@ struct exec_runner *exec_runner_new(const struct exec_desc *d, void *ctl,
  * return). The runner stays allocated: free it after. */
 void exec_runner_close(struct exec_runner *r, void (*cb)(void *arg), void *arg);
 void exec_runner_free(struct exec_runner *r);
+/* The controller's own work outside a job (a read started ahead of the
+ * step that takes it): close waits for it as for a job. hold: false when
+ * closing (start nothing); every true hold is released once. */
+bool exec_runner_hold(struct exec_runner *r);
+void exec_runner_release(struct exec_runner *r);
 
 /* One pass for key: 0 with *out filled, or CTRL_PENDING, after which
  * done(arg, key, res) runs exactly once. */

@@ -81,11 +81,15 @@ def pool_status(env, name="default"):
     return (env.pool(name) or {}).get("status") or {}
 
 
-def wait_pool_full(env, size, timeout):
-    """The pool holds size unclaimed Accounts, all Ready."""
+def wait_pool_full(env, size, timeout, claimed=None):
+    """The pool holds size unclaimed Accounts, all Ready (and, when claimed
+    is given, that many claimed ones: a status written before the claims
+    also shows a full pool, so a test that then checks the claimed count
+    must wait for it too; pool status is written at most once a second)."""
     def full():
         st = pool_status(env)
-        return st.get("unclaimedAccounts") == size and st.get("availableAccounts") == size
+        return (st.get("unclaimedAccounts") == size and st.get("availableAccounts") == size
+                and (claimed is None or st.get("claimedAccounts") == claimed))
     try:
         wait_for(full, timeout=timeout, interval=0.5, what="pool full")
     except AssertionError:

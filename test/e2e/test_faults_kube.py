@@ -70,7 +70,7 @@ def test_watches_dropped_every_2s(tmp_path):
         with repeating(2.0, lambda: env.kube.control("POST", "drop-watches")) as drops:
             names = served_pool(env, 3, 3)
             wait_claims_ready(env, names, timeout=180)
-            wait_pool_full(env, 3, timeout=180)
+            wait_pool_full(env, 3, timeout=180, claimed=len(names))
         print("watch drops: %d" % len(drops))
         assert len(drops) >= 5, "only %d drops happened" % len(drops)
         assert_counts(env, 3, names)
@@ -87,7 +87,7 @@ def test_409_storms(tmp_path):
         with repeating(1.0, lambda: env.kube.control("POST", "fail", storm)) as storms:
             names = served_pool(env, 3, 3)
             wait_claims_ready(env, names, timeout=180)
-            wait_pool_full(env, 3, timeout=180)
+            wait_pool_full(env, 3, timeout=180, claimed=len(names))
         env.kube.control("POST", "fail", {"clear": True})
         conflicts = [r for r in env.kube.control("GET", "requests")["requests"]
                      if r.get("status") == 409]

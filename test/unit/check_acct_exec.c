@@ -80,8 +80,8 @@ static void defer(fire_fn f, void *cb, void *arg, void *res,
 static char calls[8192];
 static int n_create_account, n_create_key, n_delete_key;
 static char create_owner_tag[64]; /* the last CreateAccount's owner tag */
-static int n_gets;          /* Kubernetes GETs */
-static const char *fail_op; /* operation that fails */
+static int n_gets;                /* Kubernetes GETs */
+static const char *fail_op;       /* operation that fails */
 static const char *fail_code;
 
 static int note(const char *op)

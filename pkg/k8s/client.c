@@ -8,8 +8,8 @@
 #include "util/str.h"
 #include "util/util.h"
 
-#define DEF_QPS 50.0
-#define DEF_BURST 100.0
+#define DEF_QPS 100.0
+#define DEF_BURST 200.0
 
 static void on_reload(uv_timer_t *t)
 {

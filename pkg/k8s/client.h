@@ -25,12 +25,14 @@
 struct httpc;
 
 struct k8s_client_opts {
-  /* Client-side rate limit for non-watch requests. Defaults 50 QPS, burst
-   * 100: client-go's 5/10 (rest.DefaultQPS/DefaultBurst) starves an
+  /* Client-side rate limit for non-watch requests. Defaults 100 QPS,
+   * burst 200: client-go's 5/10 (rest.DefaultQPS/DefaultBurst) starves an
    * operator writing status for hundreds of Accounts (aws-limits.md), while
-   * API Priority and Fairness protects the server anyway; 50/100 matches
-   * what kubectl and busy controllers configure and still bounds a
-   * runaway reconcile loop. Watches are not rate limited. */
+   * API Priority and Fairness protects the server anyway. 50/100 capped a
+   * pool fill at T = 1 s: 5 creations a second need at least 10 writes
+   * each (docs/benchmarks.md, figure 6), 11.5 measured, so the writes
+   * alone ran at the limit and every reconcile waited for tokens. 100/200
+   * still bounds a runaway reconcile loop. Watches are not rate limited. */
   double qps;
   double burst;
   unsigned max_throttle_retries; /* 429 retries before OP_ETHROTTLED; 0 = 3 */

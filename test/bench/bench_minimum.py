@@ -13,12 +13,12 @@ REGIONS = 17
 # step -> (result key, unit key, unit name, minimum per unit)
 MINIMUM = {
     "account create -> Ready": ("fill", "created", "account", {
-        # CreateAccount, DescribeCreateAccountStatus, TagResource, AssumeRole,
-        # CreateUser, AttachUserPolicy, CreateAccessKey, CreateRole,
-        # AttachRolePolicy, CreateCase, DescribeCases, DescribeRegions; per
-        # region DescribeImages, RunInstances, DescribeInstanceStatus,
-        # TerminateInstances.
-        "aws": 12 + 4 * REGIONS,
+        # CreateAccount (with the owner tags), DescribeCreateAccountStatus,
+        # AssumeRole, CreateUser, AttachUserPolicy, CreateAccessKey,
+        # CreateRole, AttachRolePolicy, CreateCase, DescribeCases,
+        # DescribeRegions; per region DescribeImages, RunInstances,
+        # DescribeInstanceStatus, TerminateInstances.
+        "aws": 11 + 4 * REGIONS,
         # POST Account (the pool), PUT Account x3 (finalizer and intent;
         # request and account id; IAM Secret name), POST Secret, status x4
         # (Creating, PendingVerification, InitializingRegions, Ready),

@@ -77,6 +77,26 @@ def slot_use(reqs, t, now, slots=5):
     return window, busy / (slots * window) if window > 0 else 0.0
 
 
+def slot_gaps(reqs, t, slots=5):
+    """How long a slot stood free before its next CreateAccount (s, sorted):
+    each request takes the slot that freed first (a request made while all
+    were busy, e.g. after a refusal, counts 0)."""
+    return sorted(g for _, g in slot_gap_times(reqs, t, slots))
+
+
+def slot_gap_times(reqs, t, slots=5):
+    """(seconds into the fill when the slot freed, gap) per request."""
+    free = [None] * slots
+    out = []
+    starts = sorted(_ts(r["RequestedTimestamp"]) for r in reqs)
+    for s in starts:
+        i = min(range(slots), key=lambda k: -1 if free[k] is None else free[k])
+        if free[i] is not None:
+            out.append((free[i] - starts[0], max(0.0, s - free[i])))
+        free[i] = s + t
+    return out
+
+
 def _creations(env, since):
     return [r for r in env.state()["create_account_requests"]
             if _ts(r["RequestedTimestamp"]) >= since]
@@ -100,11 +120,19 @@ def fill(env, n, t, timeout):
     ready_s = time.time() - w.t0
     reqs = [r for r in _creations(env, w.t0 - 1) if r["State"] != "FAILED"]
     window, use = slot_use(reqs, t, time.time())
+    gaps = slot_gaps(reqs, t)
+    q = (lambda f: gaps[min(len(gaps) - 1, int(f * len(gaps)))] if gaps else 0.0)
     counters = env.aws.control("GET", "counters")
+    org = [(round(c["time"] - w.t0, 3), c["operation"]) for c in env.aws.control("GET", "calls")["calls"]
+           if c["service"] == "organizations" and c["time"] >= w.t0]
     ready = ready_count(env) - base_ready
     return w.end(n=n, T=t, timeout_s=timeout, created=len(reqs), created_s=created_s,
                  complete=complete, ready=ready, all_ready=all_ready, ready_s=ready_s,
                  create_window_s=window, reference_s=-(-n // 5) * t, slot_use=use,
+                 slot_gap_mean_s=sum(gaps) / len(gaps) if gaps else 0.0,
+                 org_calls=org, slot_gap_p50_s=q(0.5), slot_gap_p90_s=q(0.9), slot_gap_max_s=q(1.0),
+                 slot_gaps_long=[(round(a, 2), round(g, 3)) for a, g in slot_gap_times(reqs, t)
+                                 if g > 0.25],
                  peak_in_flight=counters["create_account_peak_in_flight"],
                  rejected_concurrent=counters["create_account_rejected_concurrent"])
 

@@ -171,9 +171,10 @@ def wait_for(pred, timeout=10.0, interval=0.1):
         time.sleep(interval)
 
 
-def create_account(org, email, name, timeout=10.0):
-    """CreateAccount and poll DescribeCreateAccountStatus until it is no longer IN_PROGRESS."""
-    rid = org.create_account(Email=email, AccountName=name)['CreateAccountStatus']['Id']
+def create_account(org, email, name, timeout=10.0, **kw):
+    """CreateAccount (kw: more of its parameters, e.g. Tags) and poll
+    DescribeCreateAccountStatus until it is no longer IN_PROGRESS."""
+    rid = org.create_account(Email=email, AccountName=name, **kw)['CreateAccountStatus']['Id']
 
     def done():
         s = org.describe_create_account_status(CreateAccountRequestId=rid)['CreateAccountStatus']

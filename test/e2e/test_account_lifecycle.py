@@ -76,7 +76,8 @@ def test_account_ready_and_vended_keys_work(env):
              timeout=60, interval=0.5, what="aws_accounts gauge")
 
 
-STEPS = ["CreateAccount", "DescribeCreateAccountStatus", "TagResource",
+# (the owner tags go in CreateAccount itself: no TagResource step)
+STEPS = ["CreateAccount", "DescribeCreateAccountStatus",
          "CreateRole", "CreateUser", "CreateAccessKey", "RunInstances"]
 
 

@@ -79,8 +79,9 @@ static void defer(fire_fn f, void *cb, void *arg, void *res,
 
 static char calls[8192];
 static int n_create_account, n_create_key, n_delete_key;
-static int n_gets;          /* Kubernetes GETs */
-static const char *fail_op; /* operation that fails */
+static char create_owner_tag[64]; /* the last CreateAccount's owner tag */
+static int n_gets;                /* Kubernetes GETs */
+static const char *fail_op;       /* operation that fails */
 static const char *fail_code;
 
 static int note(const char *op)
@@ -127,6 +128,10 @@ static int f_create_account(struct aws_api *a, const struct aws_target *t,
   struct aws_car_status_result *r = calloc(1, sizeof(*r));
 
   n_create_account++;
+  create_owner_tag[0] = 0;
+  for (size_t i = 0; i < rq->ntags; i++)
+    if (str_eq(rq->tags[i].key, "owner"))
+      str_copy(create_owner_tag, rq->tags[i].value, sizeof(create_owner_tag));
   r->status.id = sdup("car-1234567890");
   r->status.state = sdup("IN_PROGRESS");
   r->status.account_name = sdup(rq->account_name);
@@ -1128,7 +1133,7 @@ START_TEST(lifecycle_to_ready)
       "uid-1");
   /* the Secret object sent was wiped after the call; ours is a copy made
    * by the fake before that, which is what the API server keeps */
-  ck_assert_int_eq(count(calls, "TagResource"), 1);
+  ck_assert_int_eq(count(calls, "TagResource"), 0); /* in CreateAccount */
   /* this process wrote the e-mail itself: no recovery listing before
    * its CreateAccount (the watcher lists once after it, at rest) */
   {
@@ -1201,6 +1206,9 @@ START_TEST(create_account_composite)
   ck_assert_str_eq(obj_annotation(a, ACCT_ANN_REQUEST_ID), "car-1234567890");
   ck_assert_ptr_nonnull(obj_annotation(a, ACCT_ANN_REQUESTED_AT));
   ck_assert_ptr_nonnull(obj_annotation(a, ACCT_ANN_EMAIL));
+  /* the owner tag went with the call, recorded in the same write */
+  ck_assert_str_ne(create_owner_tag, "");
+  ck_assert_str_eq(obj_annotation(a, ACCT_ANN_TAGGED), "true");
   o = acct_exec_obs(F.e, KEY);
   ck_assert_int_eq(o->action, ACCT_CREATE_ACCOUNT);
   ck_assert_int_eq(o->result, 0);
@@ -1257,11 +1265,11 @@ START_TEST(aws_error_is_observed_and_requeued_at_once)
   const struct acct_obs *o;
 
   add_account();
-  fail_op = "TagResource";
+  fail_op = "DescribeCreateAccountStatus";
   fail_code = "AccessDeniedException";
-  drive_until("TagResource");
+  drive_until("DescribeCreateAccountStatus");
   o = acct_exec_obs(F.e, KEY);
-  ck_assert_int_eq(o->action, ACCT_TAG_ACCOUNT);
+  ck_assert_int_eq(o->action, ACCT_DESCRIBE_CREATE);
   ck_assert_int_lt(o->result, 0);
   ck_assert_str_eq(o->aws_code, "AccessDeniedException");
   ck_assert_int_eq(o->at, now_s);

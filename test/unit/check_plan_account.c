@@ -299,10 +299,13 @@ END_TEST
  * without an estimate a quarter; never more than a minute. */
 START_TEST(create_poll_times)
 {
-  ck_assert_uint_eq(acct_create_poll_ms(0, 10.0), 10050);
-  ck_assert_uint_eq(acct_create_poll_ms(4000, 10.0), 6050);
-  ck_assert_uint_eq(acct_create_poll_ms(10050, 10.0), 628);
-  ck_assert_uint_eq(acct_create_poll_ms(1050, 1.0), 250);
+  ck_assert_uint_eq(acct_create_poll_ms(0, 10.0), 10010);
+  ck_assert_uint_eq(acct_create_poll_ms(4000, 10.0), 6010);
+  ck_assert_uint_eq(acct_create_poll_ms(10010, 10.0), 625);
+  ck_assert_uint_eq(acct_create_poll_ms(1010, 1.0), 63);
+  ck_assert_uint_eq(acct_create_poll_ms(700, 1.0), 310);
+  ck_assert_uint_eq(acct_create_poll_ms(1010, 0.5), 63);
+  ck_assert_uint_eq(acct_create_poll_ms(600, 0.3), 50);
   ck_assert_uint_eq(acct_create_poll_ms(90000, 60.0), 5625);
   ck_assert_uint_eq(acct_create_poll_ms(3600000, 60.0), 60000);
   ck_assert_uint_eq(acct_create_poll_ms(0, 0), 1000);

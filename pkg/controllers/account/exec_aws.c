@@ -160,17 +160,37 @@ static void created(int err, const struct aws_error *ae,
   o = obj_copy_new(j->base.obj);
   obj_set_annotation(o, ACCT_ANN_REQUEST_ID, j->obs.request_id);
   obj_set_annotation(o, ACCT_ANN_REQUESTED_AT, ts);
+  obj_set_annotation(o, ACCT_ANN_TAGGED, "true"); /* the call carried them */
   rc = k->update(k->arg, &exec_gvr_accounts, o, annotations_written, j);
   json_decref(o);
   if (rc)
     annotations_written(rc, NULL, NULL, j);
 }
 
+/* The step's tags object as an array of at most max (borrowed strings). */
+static size_t tag_array(const json_t *o, struct aws_tag *t, size_t max)
+{
+  size_t n = 0;
+  const char *k;
+  json_t *v;
+
+  json_object_foreach((json_t *)o, k, v)
+  {
+    if (n < max && json_is_string(v))
+      t[n++] = (struct aws_tag){ k, json_string_value(v) };
+  }
+  return n;
+}
+
+/* The owner tags go in the call itself (one TagResource fewer). */
 static int create_account(struct acct_job *j)
 {
+  struct aws_tag tags[32];
   struct aws_create_account_req rq = {
     .email = j->st.email,
     .account_name = j->st.name,
+    .tags = tags,
+    .ntags = tag_array(j->st.tags, tags, 32),
   };
   int rc;
 
@@ -232,18 +252,10 @@ static void empty_done(int err, const struct aws_error *ae,
 static int tag_account(struct acct_job *j)
 {
   struct aws_tag tags[32];
-  size_t n = 0;
-  const char *k;
-  json_t *v;
   struct aws_org_tag_req rq = { .resource_id = j->st.account_id };
 
-  json_object_foreach(j->st.tags, k, v)
-  {
-    if (n < 32 && json_is_string(v))
-      tags[n++] = (struct aws_tag){ k, json_string_value(v) };
-  }
   rq.tags = tags;
-  rq.ntags = n;
+  rq.ntags = tag_array(j->st.tags, tags, 32);
   return API(j)->org_tag_resource(API(j), &j->mgmt_t, &rq, empty_done, j);
 }
 

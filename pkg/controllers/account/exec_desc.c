@@ -73,6 +73,13 @@ static void planned(struct exec_job *b, int rc)
 
   if (rc == 0 && j->st.wants_slot)
     map_put(&j->e->slot_waiters, b->key, NULL, NULL);
+  /* The pass after CreateAccount (or a status poll) schedules the next
+   * poll: at the queue's tail it would wait behind every queued step of
+   * other accounts (a fill's region work), and the slot with it. */
+  if (rc == 0 && c &&
+      (j->st.action == ACCT_CREATE_ACCOUNT ||
+       j->st.action == ACCT_DESCRIBE_CREATE))
+    wq_add_first(ctrl_queue(c), b->key);
   /* the runner's own requeue (same delay) keeps this earlier deadline */
   if (rc == 0 && j->st.slot_poll && c)
     wq_add_after_first(ctrl_queue(c), b->key, j->st.requeue_ms);

@@ -117,9 +117,10 @@ enum acct_action {
    * watcher's latest full listing, as long as that listing started after
    * ACCT_ANN_EMAIL was written. */
   ACCT_RECOVER,
-  /* Composite: CreateAccount(AccountName=name, Email=email); on success
-   * immediately write annotations ACCT_ANN_REQUEST_ID=<id> and
-   * ACCT_ANN_REQUESTED_AT=<now> (metadata update), then obs.request_id.
+  /* Composite: CreateAccount(AccountName=name, Email=email, Tags=tags,
+   * the owner tags); on success immediately write annotations
+   * ACCT_ANN_REQUEST_ID=<id>, ACCT_ANN_REQUESTED_AT=<now> and
+   * ACCT_ANN_TAGGED=true (metadata update), then obs.request_id.
    * Counts against the org-wide CreateAccount cap until the request is
    * no longer IN_PROGRESS. On an error: obs.result/aws_code. */
   ACCT_CREATE_ACCOUNT,

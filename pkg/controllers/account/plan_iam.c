@@ -73,7 +73,6 @@ static void iam_fail(const struct acct_snap *sn, struct acct_step *s,
 
 static bool plan_tags(const struct acct_snap *sn, struct acct_step *s)
 {
-  const struct opcfg *c = sn->cfg;
   const struct acct_obs *o;
 
   if (str_eq(obj_annotation(sn->account, ACCT_ANN_TAGGED), "true"))
@@ -90,15 +89,21 @@ static bool plan_tags(const struct acct_snap *sn, struct acct_step *s)
     return true;
   }
   acct__aws(s, sn, ACCT_TAG_ACCOUNT, "tag AWS account");
-  s->tags = json_object();
-  json_object_set_new(s->tags, "owner", json_string(c->shard_name));
-  if (c->feat_compliance_tags) {
-    json_object_set_new(s->tags, "app-code", json_string(c->app_code));
-    json_object_set_new(s->tags, "service-phase",
-                        json_string(c->service_phase));
-    json_object_set_new(s->tags, "cost-center", json_string(c->cost_center));
-  }
+  s->tags = acct__owner_tags(sn->cfg);
   return true;
+}
+
+json_t *acct__owner_tags(const struct opcfg *c)
+{
+  json_t *t = json_object();
+
+  json_object_set_new(t, "owner", json_string(c->shard_name));
+  if (c->feat_compliance_tags) {
+    json_object_set_new(t, "app-code", json_string(c->app_code));
+    json_object_set_new(t, "service-phase", json_string(c->service_phase));
+    json_object_set_new(t, "cost-center", json_string(c->cost_center));
+  }
+  return t;
 }
 
 void acct__fill_iam(const struct acct_snap *sn, struct acct_step *s)

@@ -64,6 +64,9 @@ int acct__plan_delete(const struct acct_snap *sn, struct acct_step *s);
  * a step was chosen. */
 bool acct__plan_iam_stage(const struct acct_snap *sn, struct acct_step *s);
 bool acct__plan_iam_secret(const struct acct_snap *sn, struct acct_step *s);
+/* The owner (and compliance) tags of the organization account: passed
+ * to CreateAccount, else TagResource. New object. */
+json_t *acct__owner_tags(const struct opcfg *c);
 /* IAM names of the account (role, user, Secret, trust) and tags. */
 void acct__fill_iam(const struct acct_snap *sn, struct acct_step *s);
 /* Access keys of Ready plain accounts (plan_rotate.c): revocation on

@@ -24,7 +24,10 @@
  * The first READ of a key waits until start + phase * pass (phase: a
  * hash of the key in [0, 1)), so a restart spreads a fleet's reads over
  * one pass instead of listing every account at once; later READs follow
- * the key's own last read by one pass. A pass lasts the period, or longer
+ * the key's own last read by one pass; an account whose CreateAccount
+ * this process made (ACCT_ANN_REQUESTED_AT at or after start) counts as
+ * read at that time (its tags went in the call, nothing has moved it: a
+ * fill makes no validation reads). A pass lasts the period, or longer
  * when the fleet needs it: max(period, accounts / VAL_READS_PER_S), so
  * the reads never outrun what the Organizations rate governor gives them
  * (a backlog would keep the queue busy forever: 10,000 accounts in 10

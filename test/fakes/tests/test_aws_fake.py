@@ -251,6 +251,23 @@ def test_create_account_concurrency_cap():
         f.stop()
 
 
+def test_create_account_tags(fake, org):
+    """CreateAccount's Tags land on the new account (the operator tags there,
+    not with TagResource), within the model's limits."""
+    tags = [{'Key': 'owner', 'Value': 'shard-1'}, {'Key': 'app-code', 'Value': ''}]
+    st = create_account(org, f'tagged+{uuid.uuid4().hex[:8]}@example.com', 'tagged-1', Tags=tags)
+    assert st['State'] == 'SUCCEEDED', st
+    got = org.list_tags_for_resource(ResourceId=st['AccountId'])['Tags']
+    assert sorted((t['Key'], t['Value']) for t in got) == [('app-code', ''), ('owner', 'shard-1')]
+    bad = [([{'Key': 'k' * 129, 'Value': 'v'}], 'ValidationException'),
+           ([{'Key': 'k', 'Value': 'v' * 257}], 'ValidationException'),
+           ([{'Key': f'k{i}', 'Value': 'v'} for i in range(51)], 'ConstraintViolationException')]
+    for t, code in bad:
+        with pytest.raises(ClientError) as e:
+            org.create_account(Email=f'bad+{uuid.uuid4().hex[:8]}@example.com', AccountName='bad', Tags=t)
+        assert code_of(e) == code, (len(t), e.value.response)
+
+
 # ----------------------------------------------------------------------------- STS
 def test_assume_role_trust_external_id_and_chaining(fake, member):
     acct = member['account']

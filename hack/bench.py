@@ -42,6 +42,9 @@ def parse(argv):
     ap.add_argument("--fill", type=int, default=1000)
     ap.add_argument("--create-seconds", type=float, default=1.0)
     ap.add_argument("--claims", type=int, default=30)
+    ap.add_argument("--claim-gap", type=float, default=0.3,
+                    help="least seconds between two claims' POSTs (0: back to back; "
+                    "below 0.2 s the Organizations governor paces the claims)")
     ap.add_argument("--releases", type=int, default=10)
     ap.add_argument("--fleet", default="1000,10000")
     ap.add_argument("--fill-timeout", type=float, default=240)
@@ -89,7 +92,7 @@ def pool_phase(a, tmp, res):
         log("claims: a pool of %d Ready accounts" % (a.claims + a.spare))
         bench_pool.claim_pool(env, a.claims, a.spare)
         log("claims: %d" % a.claims)
-        res["claims"] = bench_pool.claims(env, a.claims)
+        res["claims"] = bench_pool.claims(env, a.claims, gap=a.claim_gap)
         tmpl = bench_fleet.template(env, "bench-c%03d" % (a.claims - 1))
         log("releases: %d" % a.releases)
         res["releases"] = bench_pool.releases(env, a.releases)

@@ -34,10 +34,17 @@ def _claim_rows(res):
     out = []
     for p in (50, 99):
         v = pctl(lat, p)
-        out.append(_row("1", "claim latency p%d (claim created -> Secret ADDED, %d claims)"
-                        % (p, len(lat)), "%.3f s = %.1f x minimum" % (v, v / mn),
+        out.append(_row("1", "claim latency p%d (claim created -> Secret ADDED, %d claims, "
+                        "%.2f s apart)" % (p, len(lat), res["claims"].get("gap_s", 0.0)),
+                        "%.3f s = %.1f x minimum" % (v, v / mn),
                         "minimum %.3f s (6 round trips, same run); goal <= 1.25 x" % mn,
                         v / mn <= 1.25))
+    sent = res["claims"].get("latency_sent_s")
+    if sent:
+        v = pctl(sent, 50)
+        out.append(_row("1", "claim latency p50 counted from the claim's POST sent (adds the "
+                        "client's create round trip)", "%.3f s = %.1f x minimum" % (v, v / mn),
+                        "minimum %.3f s (6 round trips, same run)" % mn, None))
     return out
 
 

@@ -100,3 +100,28 @@ def test_kill9_after_the_unlink_finishes_without_cleaning_again(tmp_path):
         ops = ops_since(env, n, a["spec"]["awsAccountID"])
         assert not LISTINGS & set(ops), "cleaned again: %s" % ops
         assert ops == sorted(["AssumeRole"] + REVOKE), ops
+
+
+def test_flag_set_again_by_hand_revokes_again(tmp_path):
+    """After a release's revocation, an SRE sets status.rotateCredentials
+    again: a new revocation, not the flag cleared on the old record."""
+    with fault_env(tmp_path) as env:
+        start_fast(env)
+        env.create_pool(1)
+        c = claim_ready(env, "r3", "r3-creds")
+        acct = c["spec"]["accountLink"]
+        env.delete(env.claim_path("r3"))
+        wait_for(lambda: env.claim("r3") is None, timeout=60, what="claim gone")
+        a = wait_for(lambda: reused(env, acct), timeout=30, what="account reused, keys revoked")
+        conds = {x["type"]: x for x in a["status"].get("conditions") or []}
+        assert conds["CredentialsRevoked"]["status"] == "True"
+        key_revoked = json.loads(a["metadata"]["annotations"][KEY_ANN])["id"]
+        n = len(calls(env))
+        a["status"]["rotateCredentials"] = True
+        env.kube.ok("PUT", "%s/namespaces/%s/accounts/%s/status" % (GROUP, env.ns, acct), a)
+        a = wait_for(lambda: reused(env, acct), timeout=30, what="flag cleared again")
+        ops = ops_since(env, n, a["spec"]["awsAccountID"])
+        assert ops == sorted(REVOKE), ops
+        ann = a["metadata"]["annotations"]
+        assert json.loads(ann[KEY_ANN])["id"] != key_revoked
+        assert ROTATION_ANN not in ann  # the marker of the hand-set request closed

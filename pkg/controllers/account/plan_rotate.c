@@ -25,12 +25,15 @@
 
 #include <stdlib.h>
 
+#include "controllers/common/cond.h"
 #include "controllers/common/obj.h"
 #include "util/str.h"
 #include "util/timeutil.h"
 
 /* Seconds before a failed key step is tried again (not transient). */
 #define KEY_RETRY_S 30
+
+#define COND_REVOKED "CredentialsRevoked"
 
 static json_t *ann_json_new(const json_t *a, const char *k)
 {
@@ -149,14 +152,44 @@ static bool revoke_wanted(const struct acct_snap *sn)
          str_empty(obj_str(a, "spec.claimLink"));
 }
 
+/* The CredentialsRevoked message of a clear made with key id vended. */
+static void revoked_msg(char *buf, size_t n, const char *id)
+{
+  str_fmt(buf, n, "keys of the previous tenant deleted, access key %s vended",
+          id ? id : "");
+}
+
+/* The clear also stamps CredentialsRevoked naming the vended key (same
+ * status write): a flag found true again while that key is still the
+ * recorded one was set anew (by an SRE), which a crash between the key
+ * record and the clear cannot produce. Seconds-resolution times could not
+ * tell the two apart. */
 static void clear_rotate_flag(const struct acct_snap *sn, struct acct_step *s)
 {
+  char id[64] = "", msg[160];
+  time_t created;
+
+  acct_key_ann(sn->account, id, sizeof(id), &created);
+  revoked_msg(msg, sizeof(msg), id);
   s->action = ACCT_UPDATE_STATUS;
-  s->object_new = obj_copy_new(sn->account);
+  s->object_new = cond_obj_set_new(sn->account, COND_REVOKED, true,
+                                   "PreviousTenantKeysRevoked", msg, NULL,
+                                   sn->now, COND_UPDATE_ALWAYS);
   obj_set_new(s->object_new, "status.rotateCredentials", json_false());
   str_copy(s->why, "previous tenant's keys revoked", sizeof(s->why));
   plan_event_set(&s->event, "Normal", "CredentialsRevoked",
                  "keys of the previous tenant deleted, a new key vended");
+}
+
+/* The flag was last cleared with key id the vended one. */
+static bool cleared_for(const struct acct_snap *sn, const char *id)
+{
+  const json_t *c =
+      cond_find(obj_get(sn->account, "status.conditions"), COND_REVOKED);
+  char msg[160];
+
+  revoked_msg(msg, sizeof(msg), id);
+  return !str_empty(id) && str_eq(obj_str(c, "message"), msg);
 }
 
 /* The record names this release and was written after its Reused
@@ -183,7 +216,8 @@ static void plan_revoke_release(const struct acct_snap *sn, struct acct_step *s,
   const char *cur = json_string_value(json_object_get(key, "id"));
   const struct acct_obs *o = acct__obs(sn, ACCT_REVOKE_KEYS);
 
-  if (revoked_for(sn, key, rel)) {
+  /* revoked, unless the flag was cleared for this key and set again */
+  if (revoked_for(sn, key, rel) && !cleared_for(sn, cur)) {
     clear_rotate_flag(sn, s);
   } else if (o && o->result == 0 && !str_empty(o->key_id) &&
              !str_eq(o->key_id, cur)) {
@@ -204,6 +238,7 @@ static bool plan_revoke(const struct acct_snap *sn, struct acct_step *s,
 {
   const struct acct_obs *o;
   const char *rel = obj_annotation(sn->account, ACCT_ANN_RELEASED);
+  char id[64];
   time_t since, created;
 
   if (!json_object_get(rot, "revoke")) {
@@ -221,7 +256,9 @@ static bool plan_revoke(const struct acct_snap *sn, struct acct_step *s,
     obj_del_annotation(update(sn, s, "revocation done"), ACCT_ANN_KEY_ROTATION);
     return true;
   }
-  if (acct_key_ann(sn->account, NULL, 0, &created) && created >= since) {
+  /* a record the flag was already cleared for predates this request */
+  if (acct_key_ann(sn->account, id, sizeof(id), &created) && created >= since &&
+      !cleared_for(sn, id)) {
     clear_rotate_flag(sn, s);
     return true;
   }

@@ -10,14 +10,18 @@
 #include "aws/core/creds.h"
 #include "cache/store.h"
 #include "controllers/account/exec.h"
+#include "controllers/account/exec_int.h"
 #include "controllers/common/obj.h"
 #include "controllers/exec/metrics.h"
+#include "controllers/exec/runner.h"
+#include "controllers/runtime/ctrl.h"
 #include "log/log.h"
 #include "metrics/metrics.h"
 #include "util/buf.h"
 #include "testutil.h"
 #include "util/err.h"
 #include "util/str.h"
+#include "workqueue/workqueue.h"
 
 #define SECRET_KEY "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY"
 #define NS "aws-account-operator"
@@ -1220,6 +1224,42 @@ START_TEST(create_account_composite)
 }
 END_TEST
 
+static int never_reconcile(struct ctrl_ctx *ctx, const char *key,
+                           struct ctrl_result *out)
+{
+  ck_abort_msg("the bare controller was never started");
+  return 0;
+}
+
+static void ctrl_closed(void *arg)
+{
+  *(int *)arg = 1;
+}
+
+/* The pass after CreateAccount schedules the status poll that frees the
+ * slot: it goes to the queue's head, not behind other accounts' queued
+ * work (at the tail, a fill's region steps delayed each poll). */
+START_TEST(create_pass_goes_to_the_queue_head)
+{
+  struct ctrl_opts o = { .name = "account", .reconcile = never_reconcile };
+  struct ctrl *c = ctrl_new(&F.loop, &o);
+  const char *k = NULL;
+  int closed = 0;
+
+  exec_runner_use_ctrl(F.e->run, c);
+  add_account();
+  ck_assert_int_eq(wq_add(ctrl_queue(c), NS "/other-account"), 0);
+  drive_until(" CreateAccount");
+  ck_assert_int_eq(wq_get(ctrl_queue(c), &k), 0);
+  ck_assert_str_eq(k, KEY);
+  wq_done(ctrl_queue(c), k);
+  exec_runner_use_ctrl(F.e->run, NULL);
+  ctrl_close(c, ctrl_closed, &closed);
+  while (!closed)
+    uv_run(&F.loop, UV_RUN_ONCE);
+}
+END_TEST
+
 START_TEST(create_annotation_conflict_keeps_request_in_obs)
 {
   const struct acct_obs *o;
@@ -1686,6 +1726,7 @@ static Suite *acct_exec_suite(void)
   tcase_add_test(tc, sts_refused_role_fails_the_account);
   tcase_add_test(tc, byoc_account_to_ready);
   tcase_add_test(tc, create_account_composite);
+  tcase_add_test(tc, create_pass_goes_to_the_queue_head);
   tcase_add_test(tc, create_annotation_conflict_keeps_request_in_obs);
   tcase_add_test(tc, secret_exists_drops_new_key);
   tcase_add_test(tc, aws_error_is_observed_and_requeued_at_once);

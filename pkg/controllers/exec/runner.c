@@ -641,6 +641,11 @@ int exec_runner_register(struct exec_runner *r, struct mgr *m, uv_loop_t *loop,
   return rc;
 }
 
+void exec_runner_use_ctrl(struct exec_runner *r, struct ctrl *c)
+{
+  r->ctrl = c;
+}
+
 void exec_runner_kick_all(void *arg)
 {
   struct exec_runner *r = arg;

@@ -187,6 +187,9 @@ int exec_runner_register(struct exec_runner *r, struct mgr *m, uv_loop_t *loop,
                          unsigned max_concurrent, struct ctrl_metrics *cm,
                          struct wq_metrics *wm);
 struct ctrl *exec_runner_ctrl(const struct exec_runner *r);
+/* Tests: a controller built apart, not registered with a manager (the
+ * runner's queue moves go to it); the caller closes it. */
+void exec_runner_use_ctrl(struct exec_runner *r, struct ctrl *c);
 const struct exec_desc *exec_runner_desc(const struct exec_runner *r);
 /* The runner's read-your-writes table (NULL unless desc->own_gvr): for
  * snapshots that read other kinds it wrote (exec_written_view). */

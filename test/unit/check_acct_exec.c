@@ -1232,6 +1232,23 @@ START_TEST(create_account_composite)
 }
 END_TEST
 
+START_TEST(create_annotation_conflict_keeps_request_in_obs)
+{
+  const struct acct_obs *o;
+
+  add_account();
+  conflict_after_create = 1;
+  drive_until(" CreateAccount");
+  ck_assert_ptr_null(
+      obj_annotation(store_get(accounts, KEY), ACCT_ANN_REQUEST_ID));
+  o = acct_exec_obs(F.e, KEY);
+  ck_assert_str_eq(o->request_id, "car-1234567890");
+  /* the plan records it from the observation; never a second account */
+  ck_assert_int_lt(drive(400), 400);
+  ck_assert_int_eq(n_create_account, 1);
+}
+END_TEST
+
 /* The passes after the composite plan before the watch shows its write:
  * they poll (from the answer's annotations) instead of recording the
  * request id again over the old resourceVersion (409 in the bench). */
@@ -1255,23 +1272,6 @@ START_TEST(create_write_not_cached_yet_is_not_written_again)
   ck_assert_int_lt(drive(400), 400);
   ck_assert_int_eq(n_create_account, 1);
   ck_assert_str_eq(obj_str(store_get(accounts, KEY), "status.state"), "Ready");
-}
-END_TEST
-
-START_TEST(create_annotation_conflict_keeps_request_in_obs)
-{
-  const struct acct_obs *o;
-
-  add_account();
-  conflict_after_create = 1;
-  drive_until(" CreateAccount");
-  ck_assert_ptr_null(
-      obj_annotation(store_get(accounts, KEY), ACCT_ANN_REQUEST_ID));
-  o = acct_exec_obs(F.e, KEY);
-  ck_assert_str_eq(o->request_id, "car-1234567890");
-  /* the plan records it from the observation; never a second account */
-  ck_assert_int_lt(drive(400), 400);
-  ck_assert_int_eq(n_create_account, 1);
 }
 END_TEST
 
@@ -1724,8 +1724,8 @@ static Suite *acct_exec_suite(void)
   tcase_add_test(tc, sts_refused_role_fails_the_account);
   tcase_add_test(tc, byoc_account_to_ready);
   tcase_add_test(tc, create_account_composite);
-  tcase_add_test(tc, create_write_not_cached_yet_is_not_written_again);
   tcase_add_test(tc, create_annotation_conflict_keeps_request_in_obs);
+  tcase_add_test(tc, create_write_not_cached_yet_is_not_written_again);
   tcase_add_test(tc, secret_exists_drops_new_key);
   tcase_add_test(tc, aws_error_is_observed_and_requeued_at_once);
   tcase_add_test(tc, missing_credentials_wait_without_calls);

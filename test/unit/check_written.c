@@ -70,6 +70,40 @@ START_TEST(informer_catching_up_drops_the_entry)
 }
 END_TEST
 
+/* A finalizer removal that let the server delete the object answers at
+ * the version the informer already holds (with the finalizer): the answer
+ * is the view, or the removal is planned and written again (a 404). Once
+ * the informer shows the object gone too, or never deleting, it is not. */
+START_TEST(finalizer_removal_answer_is_the_view)
+{
+  json_t *mine = obj("a", "526"), *cached = obj("a", "526"),
+         *plain = obj("a", "526");
+  const json_t *v;
+
+  json_object_set_new(json_object_get(mine, "metadata"), "deletionTimestamp",
+                      json_string("2026-12-07T02:44:35Z"));
+  json_object_set(
+      json_object_get(cached, "metadata"), "deletionTimestamp",
+      json_object_get(json_object_get(mine, "metadata"), "deletionTimestamp"));
+  obj_add_finalizer(cached, "finalizer.aws.managed.openshift.io");
+  ck_assert_int_eq(exec_written_put(w, "accountclaims", mine, 100.0), 0);
+  v = exec_written_view(w, "accountclaims", "ns", "a", cached);
+  ck_assert_ptr_ne(v, cached);
+  ck_assert_uint_eq(obj_finalizer_count(v), 0);
+  /* the same answer against a copy with no finalizer: caught up */
+  ck_assert_ptr_eq(exec_written_view(w, "accountclaims", "ns", "a", mine),
+                   mine);
+  ck_assert_uint_eq(exec_written_len(w), 0);
+  /* an ordinary answer at an equal version is not newer */
+  ck_assert_int_eq(exec_written_put(w, "accountclaims", plain, 100.0), 0);
+  ck_assert_ptr_eq(exec_written_view(w, "accountclaims", "ns", "a", cached),
+                   cached);
+  json_decref(mine);
+  json_decref(cached);
+  json_decref(plain);
+}
+END_TEST
+
 START_TEST(deleted_object_drops_the_entry)
 {
   json_t *mine = obj("a", "10");
@@ -149,6 +183,7 @@ static Suite *written_suite(void)
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, newer_write_is_the_view);
   tcase_add_test(tc, informer_catching_up_drops_the_entry);
+  tcase_add_test(tc, finalizer_removal_answer_is_the_view);
   tcase_add_test(tc, deleted_object_drops_the_entry);
   tcase_add_test(tc, drop_and_ttl_remove_the_entry);
   tcase_add_test(tc, odd_versions);

@@ -121,8 +121,13 @@ static void annotations_written(int err, json_t *obj,
                                 const struct op_error *det, void *arg)
 {
   struct acct_job *j = arg;
+  static const char *const anns[] = { ACCT_ANN_REQUEST_ID,
+                                      ACCT_ANN_REQUESTED_AT, ACCT_ANN_TAGGED };
 
-  (void)obj;
+  /* the next pass plans before the watch shows the write: it would record
+   * the request again over the old resourceVersion (a 409 per account) */
+  for (size_t i = 0; !err && obj && i < sizeof(anns) / sizeof(anns[0]); i++)
+    acct__soft_hold(j->e, j->base.key, obj, anns[i]);
   if (err)
     log_warn("account",
              "%s: recording CreateAccount request %s failed (%s); the "

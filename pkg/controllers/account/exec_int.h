@@ -81,6 +81,11 @@ void acct__soft_settle(struct acct_exec *e, const char *key, const json_t *obj);
  * (settled once the cache shows it). */
 void acct__soft_written(struct acct_exec *e, const char *key,
                         const json_t *written);
+/* A write the executor made itself (a composite's) succeeded: until the
+ * cache shows it, plan from the answer's annotation name, or the plan,
+ * seeing the cached Account without it, writes it again (a 409). */
+void acct__soft_hold(struct acct_exec *e, const char *key, const json_t *answer,
+                     const char *name);
 const char *acct__soft_annotation(const struct acct_exec *e, const char *key,
                                   const char *name);
 void acct__soft_forget(struct acct_exec *e, const char *key);

@@ -128,6 +128,21 @@ void acct__soft_written(struct acct_exec *e, const char *key,
   }
 }
 
+void acct__soft_hold(struct acct_exec *e, const char *key, const json_t *answer,
+                     const char *name)
+{
+  const json_t *v = json_object_get(anns(answer), name);
+  json_t *ov = map_get(&e->soft, key);
+
+  if (!json_is_string(v))
+    return;
+  if (!ov) {
+    ov = json_object();
+    map_put(&e->soft, key, ov, NULL);
+  }
+  json_object_set(ov, name, (json_t *)v);
+}
+
 const char *acct__soft_annotation(const struct acct_exec *e, const char *key,
                                   const char *name)
 {

@@ -101,6 +101,14 @@ int exec_written_put(struct exec_written *w, const char *kind,
   return 0;
 }
 
+/* The write removed the last finalizer of a deleting object: the server
+ * deleted it in the same request and answered with it as deleted, at the
+ * resourceVersion it already had (no newer one exists). */
+static bool gone(const json_t *o)
+{
+  return obj_deleting(o) && obj_finalizer_count(o) == 0;
+}
+
 const json_t *exec_written_view(struct exec_written *w, const char *kind,
                                 const char *ns, const char *name,
                                 const json_t *cached)
@@ -115,7 +123,10 @@ const json_t *exec_written_view(struct exec_written *w, const char *kind,
   if (!e)
     return cached;
   /* a cached object without an integer version is the informer's word */
-  if (cached && exec_written_rv(cached, &rv) && rv < e->rv)
+  /* an equal version is newer only in that answer: the cached copy still
+   * holds the finalizer, and planning from it writes the removal again */
+  if (cached && exec_written_rv(cached, &rv) &&
+      (rv < e->rv || (rv == e->rv && gone(e->obj) && !gone(cached))))
     return e->obj;
   ent_free(map_del(&w->m, key), NULL);
   return cached;

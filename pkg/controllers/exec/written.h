@@ -1,7 +1,9 @@
 /* Read-your-writes for a controller (client-go's MutationCache): the
  * object a successful write returned, kept by kind/namespace/name, is
  * planned from instead of the informer's copy while its resourceVersion
- * is newer. The next step then follows the write at once instead of
+ * is newer (or, at the same resourceVersion, when the answer is the
+ * object the write let the server delete: its last finalizer removed). The
+ * next step then follows the write at once instead of
  * waiting for the write's own watch event.
  *
  * The server stays the judge: an entry is only a newer view of one

@@ -87,7 +87,7 @@ static void setup(void)
 
   memset(&fx, 0, sizeof(fx));
   fx.claims = store_new(0);
-  fx.accounts = store_new(0);
+  fx.accounts = store_new(STORE_COMPACT); /* as the manager's */
   fx.cm = store_new(0);
   put(fx.cm, json_pack("{s:{s:s,s:s},s:{s:s,s:s,s:s}}", "metadata", "name",
                        "aws-account-operator-configmap", "namespace", NS,
@@ -239,6 +239,32 @@ START_TEST(pending_claim_takes_the_free_account)
 }
 END_TEST
 
+/* A pool of 300 free Accounts: the snapshot decodes the oldest up to the
+ * first the claim may take (here the second oldest: the oldest has no
+ * IAM user yet), not the pool, and the claim still links that one. */
+START_TEST(pending_claim_decodes_the_oldest_free_accounts_only)
+{
+  char name[32], ts[32];
+  json_t *a;
+
+  for (int i = 0; i < 300; i++) {
+    str_fmt(name, sizeof(name), "a-%03d", 299 - i); /* names against age */
+    str_fmt(ts, sizeof(ts), "2026-01-01T%02d:%02d:00Z", i / 60, i % 60);
+    a = account(name, "Ready", false, NULL);
+    obj_set_str(a, "metadata.creationTimestamp", ts);
+    if (i == 0)
+      obj_set_str(a, "spec.iamUserSecret", "");
+    put(fx.accounts, a);
+  }
+  store_trim(fx.accounts);
+  put(fx.claims, claim("p1", "Pending", NULL));
+  ck_assert_int_ge(reconcile(TEAM "/p1"), 0);
+  ck_assert_str_eq(fx.updated, "accountclaims " TEAM "/p1");
+  ck_assert_str_eq(fx.link, "a-298");
+  ck_assert_uint_le(store_hot(fx.accounts), 2);
+}
+END_TEST
+
 static json_t *at_rv(json_t *o, const char *rv)
 {
   obj_set_str(o, "metadata.resourceVersion", rv);
@@ -288,6 +314,7 @@ static Suite *claim_index_suite(void)
   tcase_add_test(tc, linked_claim_stops_waiting);
   tcase_add_test(tc, satisfied_claim_makes_no_request);
   tcase_add_test(tc, pending_claim_takes_the_free_account);
+  tcase_add_test(tc, pending_claim_decodes_the_oldest_free_accounts_only);
   tcase_add_test(tc, snapshot_sees_its_own_account_writes);
   suite_add_tcase(s, tc);
   return s;

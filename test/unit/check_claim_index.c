@@ -239,9 +239,10 @@ START_TEST(pending_claim_takes_the_free_account)
 }
 END_TEST
 
-/* A pool of 300 free Accounts: the snapshot decodes the oldest up to the
- * first the claim may take (here the second oldest: the oldest has no
- * IAM user yet), not the pool, and the claim still links that one. */
+/* A pool of 300 free Accounts, 100 of each age (creationTimestamp has
+ * seconds: the pool creates many in one): the snapshot decodes them in
+ * age and name order up to the first the claim may take (here the second:
+ * the first has no IAM user yet), not the pool, and the claim links it. */
 START_TEST(pending_claim_decodes_the_oldest_free_accounts_only)
 {
   char name[32], ts[32];
@@ -249,10 +250,10 @@ START_TEST(pending_claim_decodes_the_oldest_free_accounts_only)
 
   for (int i = 0; i < 300; i++) {
     str_fmt(name, sizeof(name), "a-%03d", 299 - i); /* names against age */
-    str_fmt(ts, sizeof(ts), "2026-01-01T%02d:%02d:00Z", i / 60, i % 60);
+    str_fmt(ts, sizeof(ts), "2026-01-01T00:00:%02dZ", i / 100);
     a = account(name, "Ready", false, NULL);
     obj_set_str(a, "metadata.creationTimestamp", ts);
-    if (i == 0)
+    if (i == 99) /* a-200: the first of the oldest by name */
       obj_set_str(a, "spec.iamUserSecret", "");
     put(fx.accounts, a);
   }
@@ -260,7 +261,7 @@ START_TEST(pending_claim_decodes_the_oldest_free_accounts_only)
   put(fx.claims, claim("p1", "Pending", NULL));
   ck_assert_int_ge(reconcile(TEAM "/p1"), 0);
   ck_assert_str_eq(fx.updated, "accountclaims " TEAM "/p1");
-  ck_assert_str_eq(fx.link, "a-298");
+  ck_assert_str_eq(fx.link, "a-201");
   ck_assert_uint_le(store_hot(fx.accounts), 2);
 }
 END_TEST

@@ -258,40 +258,47 @@ static int age_cmp(const void *x, const void *y)
   return strcmp(*(char *const *)x, *(char *const *)y);
 }
 
-/* Append the objects under one IX_FREE value; false = out of memory. */
+/* Name order within one age (claim_pick_account's tie-break). */
+static int name_cmp(const void *x, const void *y)
+{
+  const char *a = *(char *const *)x, *b = *(char *const *)y;
+  const char *sa = strchr(a, '/'), *sb = strchr(b, '/');
+
+  return strcmp(sa ? sa + 1 : a, sb ? sb + 1 : b);
+}
+
+/* Append the Accounts under one IX_FREE value, in name order; first: stop
+ * after the first one the claim may take (*takes). false = out of
+ * memory. Only what is appended is decoded. */
 static bool append_free(struct claim_exec *e, struct claim_snap *sn,
-                        const char *value, bool *takes)
+                        const char *value, bool first, bool *takes)
 {
   size_t k, i;
-  const json_t **v = store_by_index_new(e->d.accounts, IX_FREE, value, &k);
-  const json_t **grown;
+  char **keys = store_index_keys_new(e->d.accounts, IX_FREE, value, &k);
+  const json_t **grown, *a;
 
-  if (!v)
+  if (!keys)
     return true;
   grown =
       realloc((void *)sn->accounts, (sn->naccounts + k + 1) * sizeof(*grown));
-  if (!grown) {
-    free((void *)v);
-    return false;
-  }
-  sn->accounts = grown;
-  for (i = 0; i < k; i++) {
-    const json_t *a = account_view(e, v[i]);
-
-    if (listed(grown, sn->naccounts, a)) /* linked by our own write */
-      continue;
+  if (grown)
+    sn->accounts = grown;
+  qsort(keys, k, sizeof(*keys), name_cmp);
+  for (i = 0; grown && i < k && !(first && *takes); i++) {
+    a = store_get(e->d.accounts, keys[i]);
+    if (!a || listed(grown, sn->naccounts, a = account_view(e, a)))
+      continue; /* listed: linked by our own write */
     grown[sn->naccounts++] = a;
     *takes = *takes || claim_may_take(sn, a);
   }
-  free((void *)v);
-  return true;
+  store_keys_free(keys, k);
+  return grown != NULL;
 }
 
 /* The free accounts claim_pick_account needs: every reused one of the
  * claim's legal entity (preferred, or waited for), and the fresh ones by
- * age up to the first age holding one the claim may take (the oldest
- * such is picked; all of one age, for the name order). The store is
- * stable meanwhile: the values borrowed stay valid. */
+ * age and name up to the first the claim may take (the one picked among
+ * them). The store is stable meanwhile: the values borrowed stay valid. */
 static int snap_free_accounts(struct claim_exec *e, struct claim_snap *sn)
 {
   char rv[STORE_KEY_MAX];
@@ -300,13 +307,13 @@ static int snap_free_accounts(struct claim_exec *e, struct claim_snap *sn)
   size_t i;
 
   str_fmt(rv, sizeof(rv), "r/%s", obj_str0(sn->claim, "spec.legalEntity.id"));
-  ok = append_free(e, sn, rv, &takes);
+  ok = append_free(e, sn, rv, false, &takes);
   takes = false; /* a reused one does not end the fresh ones' scan */
   store_index_each(e->d.accounts, IX_FREE, age_add, &ages);
   qsort(ages.v, ages.n, sizeof(*ages.v), age_cmp);
   ok = ok && !ages.failed;
   for (i = 0; ok && !takes && i < ages.n; i++)
-    ok = append_free(e, sn, ages.v[i], &takes);
+    ok = append_free(e, sn, ages.v[i], true, &takes);
   free(ages.v);
   return ok ? 0 : OP_ENOMEM;
 }

@@ -266,6 +266,34 @@ START_TEST(pending_claim_decodes_the_oldest_free_accounts_only)
 }
 END_TEST
 
+static json_t *of_entity(json_t *o, const char *le, bool reused)
+{
+  obj_set_str(o, "spec.legalEntity.id", le);
+  if (reused)
+    obj_set_new(o, "status.reused", json_true());
+  return o;
+}
+
+/* An Account reused by a legal entity goes back to that entity's claims
+ * (before any older fresh one); another entity's claim takes the oldest
+ * fresh one and never the reused one. */
+START_TEST(reused_account_goes_to_its_legal_entity)
+{
+  json_t *a = account("fresh", "Ready", false, NULL);
+
+  put(fx.accounts, a);
+  a = account("reused", "Ready", false, NULL);
+  obj_set_str(a, "metadata.creationTimestamp", "2026-01-02T00:00:00Z");
+  put(fx.accounts, of_entity(a, "le-1", true));
+  put(fx.claims, of_entity(claim("p1", "Pending", NULL), "le-1", false));
+  put(fx.claims, of_entity(claim("p2", "Pending", NULL), "le-2", false));
+  ck_assert_int_ge(reconcile(TEAM "/p1"), 0);
+  ck_assert_str_eq(fx.link, "reused");
+  ck_assert_int_ge(reconcile(TEAM "/p2"), 0);
+  ck_assert_str_eq(fx.link, "fresh");
+}
+END_TEST
+
 static json_t *at_rv(json_t *o, const char *rv)
 {
   obj_set_str(o, "metadata.resourceVersion", rv);
@@ -316,6 +344,7 @@ static Suite *claim_index_suite(void)
   tcase_add_test(tc, satisfied_claim_makes_no_request);
   tcase_add_test(tc, pending_claim_takes_the_free_account);
   tcase_add_test(tc, pending_claim_decodes_the_oldest_free_accounts_only);
+  tcase_add_test(tc, reused_account_goes_to_its_legal_entity);
   tcase_add_test(tc, snapshot_sees_its_own_account_writes);
   suite_add_tcase(s, tc);
   return s;

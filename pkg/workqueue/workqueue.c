@@ -1,4 +1,5 @@
 #include "workqueue/workqueue.h"
+#include "workqueue/workqueue_int.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -55,6 +56,7 @@ struct wq {
   int open_handles;
   wq_close_cb close_cb;
   void *close_arg;
+  struct wq_gate *gate; /* borrowed: the gate this queue yields to */
 };
 
 static uint64_t default_clock(void *arg)
@@ -446,10 +448,34 @@ static void on_handle_closed(uv_handle_t *h)
     cb(arg);
 }
 
+int wq_set_gate(struct wq *q, struct wq_gate *g)
+{
+  int rc = g ? wq_gate_add(g, q) : 0;
+
+  if (rc)
+    return rc;
+  if (q->gate)
+    wq_gate_remove(q->gate, q);
+  q->gate = g;
+  return 0;
+}
+
+void wq__gate_detach(struct wq *q)
+{
+  q->gate = NULL;
+}
+
+void wq__gate_opened(struct wq *q)
+{
+  if (q->fifo_len)
+    schedule_notify(q);
+}
+
 void wq_close(struct wq *q, wq_close_cb cb, void *arg)
 {
   if (q->closing)
     return;
+  wq_set_gate(q, NULL);
   wq_shutdown(q);
   q->closing = true;
   q->close_cb = cb;
@@ -567,9 +593,13 @@ static void on_delay_timer(uv_timer_t *t)
 
 int wq_get(struct wq *q, const char **key_out)
 {
-  struct wq_item *it = fifo_pop(q);
+  struct wq_item *it;
   uint64_t now;
 
+  /* yielding: the gate's opening calls the ready callback again */
+  if (q->gate && q->fifo_len && !q->shutting_down && wq_gate_blocks(q->gate))
+    return OP_ENOTFOUND;
+  it = fifo_pop(q);
   if (!it)
     return q->shutting_down ? OP_ESHUTDOWN : OP_ENOTFOUND;
   now = now_ns(q);

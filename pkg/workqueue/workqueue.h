@@ -115,6 +115,27 @@ void wq_done(struct wq *q, const char *key);
 
 void wq_set_ready_cb(struct wq *q, wq_ready_cb cb, void *arg);
 
+/* A priority gate, for one loop: a queue set to yield to it hands out
+ * nothing while it is held, so that the holder's work (a claim being
+ * served: its steps chain from their callbacks) is not delayed behind
+ * other controllers' reconciles on the one loop thread. Holds nest (a
+ * count). A busy period (held from 0 until back to 0) holds the queues
+ * back for at most max_hold_ms: after that they run as usual, so no
+ * holder can starve them. When the gate opens (released to 0, expired,
+ * or closed) the yielding queues with keys waiting call their ready
+ * callback again. clock may be NULL (uv_hrtime). */
+struct wq_gate;
+#define WQ_GATE_MAX 16 /* queues yielding to one gate */
+struct wq_gate *wq_gate_new(uv_loop_t *loop, uint64_t max_hold_ms,
+                            wq_clock_fn clock, void *clock_arg);
+/* The queues yield no more; freed once its timer closed. NULL is fine. */
+void wq_gate_close(struct wq_gate *g);
+void wq_gate_hold(struct wq_gate *g);    /* NULL is fine */
+void wq_gate_release(struct wq_gate *g); /* NULL is fine */
+bool wq_gate_blocks(const struct wq_gate *g);
+/* q yields to g from now on (NULL: to none). 0, or OP_ELIMIT. */
+int wq_set_gate(struct wq *q, struct wq_gate *g);
+
 size_t wq_len(const struct wq *q);        /* keys waiting in the FIFO */
 size_t wq_processing(const struct wq *q); /* keys handed out, not done */
 size_t wq_delayed(const struct wq *q);    /* keys waiting for a deadline */

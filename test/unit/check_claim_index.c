@@ -87,7 +87,7 @@ static void setup(void)
 
   memset(&fx, 0, sizeof(fx));
   fx.claims = store_new(0);
-  fx.accounts = store_new(0);
+  fx.accounts = store_new(STORE_COMPACT); /* as the manager's */
   fx.cm = store_new(0);
   put(fx.cm, json_pack("{s:{s:s,s:s},s:{s:s,s:s,s:s}}", "metadata", "name",
                        "aws-account-operator-configmap", "namespace", NS,
@@ -239,6 +239,61 @@ START_TEST(pending_claim_takes_the_free_account)
 }
 END_TEST
 
+/* A pool of 300 free Accounts, 100 of each age (creationTimestamp has
+ * seconds: the pool creates many in one): the snapshot decodes them in
+ * age and name order up to the first the claim may take (here the second:
+ * the first has no IAM user yet), not the pool, and the claim links it. */
+START_TEST(pending_claim_decodes_the_oldest_free_accounts_only)
+{
+  char name[32], ts[32];
+  json_t *a;
+
+  for (int i = 0; i < 300; i++) {
+    str_fmt(name, sizeof(name), "a-%03d", 299 - i); /* names against age */
+    str_fmt(ts, sizeof(ts), "2026-01-01T00:00:%02dZ", i / 100);
+    a = account(name, "Ready", false, NULL);
+    obj_set_str(a, "metadata.creationTimestamp", ts);
+    if (i == 99) /* a-200: the first of the oldest by name */
+      obj_set_str(a, "spec.iamUserSecret", "");
+    put(fx.accounts, a);
+  }
+  store_trim(fx.accounts);
+  put(fx.claims, claim("p1", "Pending", NULL));
+  ck_assert_int_ge(reconcile(TEAM "/p1"), 0);
+  ck_assert_str_eq(fx.updated, "accountclaims " TEAM "/p1");
+  ck_assert_str_eq(fx.link, "a-201");
+  ck_assert_uint_le(store_hot(fx.accounts), 2);
+}
+END_TEST
+
+static json_t *of_entity(json_t *o, const char *le, bool reused)
+{
+  obj_set_str(o, "spec.legalEntity.id", le);
+  if (reused)
+    obj_set_new(o, "status.reused", json_true());
+  return o;
+}
+
+/* An Account reused by a legal entity goes back to that entity's claims
+ * (before any older fresh one); another entity's claim takes the oldest
+ * fresh one and never the reused one. */
+START_TEST(reused_account_goes_to_its_legal_entity)
+{
+  json_t *a = account("fresh", "Ready", false, NULL);
+
+  put(fx.accounts, a);
+  a = account("reused", "Ready", false, NULL);
+  obj_set_str(a, "metadata.creationTimestamp", "2026-01-02T00:00:00Z");
+  put(fx.accounts, of_entity(a, "le-1", true));
+  put(fx.claims, of_entity(claim("p1", "Pending", NULL), "le-1", false));
+  put(fx.claims, of_entity(claim("p2", "Pending", NULL), "le-2", false));
+  ck_assert_int_ge(reconcile(TEAM "/p1"), 0);
+  ck_assert_str_eq(fx.link, "reused");
+  ck_assert_int_ge(reconcile(TEAM "/p2"), 0);
+  ck_assert_str_eq(fx.link, "fresh");
+}
+END_TEST
+
 static json_t *at_rv(json_t *o, const char *rv)
 {
   obj_set_str(o, "metadata.resourceVersion", rv);
@@ -288,6 +343,8 @@ static Suite *claim_index_suite(void)
   tcase_add_test(tc, linked_claim_stops_waiting);
   tcase_add_test(tc, satisfied_claim_makes_no_request);
   tcase_add_test(tc, pending_claim_takes_the_free_account);
+  tcase_add_test(tc, pending_claim_decodes_the_oldest_free_accounts_only);
+  tcase_add_test(tc, reused_account_goes_to_its_legal_entity);
   tcase_add_test(tc, snapshot_sees_its_own_account_writes);
   suite_add_tcase(s, tc);
   return s;

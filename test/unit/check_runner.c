@@ -503,6 +503,40 @@ START_TEST(close_waits_for_the_job_in_flight)
 }
 END_TEST
 
+/* An urgent controller's reconcile holds the gate from its start until
+ * its done (here a pending call), so that the yielding queues wait; a
+ * reconcile that ends at once releases it before returning. */
+START_TEST(urgent_reconcile_holds_the_gate_while_in_flight)
+{
+  static struct exec_desc urgent;
+  struct exec_runner_deps rd = { 0 };
+  struct ctrl_result out;
+  uv_loop_t loop;
+  struct wq_gate *g;
+
+  ck_assert_int_eq(uv_loop_init(&loop), 0);
+  g = wq_gate_new(&loop, 60000, NULL, NULL);
+  urgent = toy;
+  urgent.urgent = true;
+  rd.kio = (struct exec_kio){ .update_status = k_update_status };
+  rd.objs = fx.objs;
+  exec_runner_free(fx.r);
+  fx.r = exec_runner_new(&urgent, NULL, &rd);
+  ck_assert_int_eq(exec_runner_set_gate(fx.r, g), 0);
+  fx.call_async = true;
+  ck_assert_int_eq(run(T_CALL, &out), CTRL_PENDING);
+  ck_assert(wq_gate_blocks(g));
+  observe(fx.pending);
+  ck_assert_int_eq(fx.ndone, 1);
+  ck_assert(!wq_gate_blocks(g));
+  ck_assert_int_eq(run(T_DONE, &out), 0);
+  ck_assert(!wq_gate_blocks(g));
+  wq_gate_close(g);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  ck_assert_int_eq(uv_loop_close(&loop), 0);
+}
+END_TEST
+
 static void use_ryw(void)
 {
   struct exec_runner_deps rd = { 0 };
@@ -706,6 +740,7 @@ static Suite *runner_suite(void)
   tcase_add_test(tc, action_outside_the_table_is_invalid);
   tcase_add_test(tc, job_copy_gets_api_version_and_kind);
   tcase_add_test(tc, close_waits_for_the_job_in_flight);
+  tcase_add_test(tc, urgent_reconcile_holds_the_gate_while_in_flight);
   tcase_add_test(tc, own_write_is_the_next_plans_object);
   tcase_add_test(tc, own_write_requeues_at_once);
   tcase_add_test(tc, own_write_conflict_drops_it);

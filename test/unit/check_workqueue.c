@@ -326,6 +326,72 @@ START_TEST(delayed_real_timer_and_ready_cb)
 }
 END_TEST
 
+/* A queue yielding to a held gate hands nothing out (its keys stay
+ * queued); the release calls its ready callback and it hands out again.
+ * A queue that does not yield is not held back. */
+START_TEST(gate_holds_yielding_queues_until_released)
+{
+  struct wq_gate *g = wq_gate_new(&loop, 1000, fake_now, &clk);
+  struct wq *low = new_fake_queue(0), *free_q = new_fake_queue(0);
+
+  ck_assert_int_eq(wq_set_gate(low, g), 0);
+  ready_calls = 0;
+  wq_set_ready_cb(low, on_ready, NULL);
+  wq_gate_hold(g);
+  wq_gate_hold(g); /* nested */
+  wq_add(low, "ns/acct");
+  wq_add(free_q, "ns/other");
+  ck_assert(wq_gate_blocks(g));
+  expect_empty(low);
+  ck_assert_uint_eq(wq_len(low), 1);
+  expect_get(free_q, "ns/other");
+  wq_done(free_q, "ns/other");
+  wq_gate_release(g);
+  expect_empty(low); /* one hold left */
+  uv_run(&loop, UV_RUN_NOWAIT);
+  ready_calls = 0;
+  wq_gate_release(g);
+  ck_assert(!wq_gate_blocks(g));
+  ck_assert(test_run_until(&loop, &ready_calls, 1000));
+  expect_get(low, "ns/acct");
+  wq_done(low, "ns/acct");
+  wq_gate_close(g);
+  wq_close(free_q, NULL, NULL);
+  close_queue(low);
+}
+END_TEST
+
+/* A busy period holds the queues back at most max_hold_ms: after that
+ * they hand out although the gate is still held, and its timer tells
+ * them to pull. Closing the gate frees the queues of it. */
+START_TEST(gate_hold_expires)
+{
+  struct wq_gate *g = wq_gate_new(&loop, 20, NULL, NULL);
+  struct wq *low = wq_new(&loop, NULL);
+
+  ck_assert_int_eq(wq_set_gate(low, g), 0);
+  ready_calls = 0;
+  wq_set_ready_cb(low, on_ready, NULL);
+  wq_gate_hold(g);
+  wq_add(low, "ns/acct");
+  expect_empty(low);
+  uv_run(&loop, UV_RUN_NOWAIT); /* the add's ready call */
+  ready_calls = 0;
+  ck_assert(test_run_until(&loop, &ready_calls, 2000)); /* expiry */
+  ck_assert(!wq_gate_blocks(g));
+  expect_get(low, "ns/acct");
+  wq_done(low, "ns/acct");
+  wq_add(low, "ns/b");
+  wq_gate_release(g);
+  wq_gate_hold(g); /* a new busy period */
+  expect_empty(low);
+  wq_gate_close(g);
+  expect_get(low, "ns/b");
+  wq_done(low, "ns/b");
+  close_queue(low);
+}
+END_TEST
+
 START_TEST(backoff_sequence_and_forget)
 {
   struct wq *q = new_fake_queue(-1); /* per-key backoff only */
@@ -517,6 +583,8 @@ static Suite *workqueue_suite(void)
   tcase_add_test(tc, add_first_grows_ring);
   tcase_add_test(tc, delayed_order);
   tcase_add_test(tc, delayed_real_timer_and_ready_cb);
+  tcase_add_test(tc, gate_holds_yielding_queues_until_released);
+  tcase_add_test(tc, gate_hold_expires);
   tcase_add_test(tc, backoff_sequence_and_forget);
   tcase_add_test(tc, token_bucket);
   tcase_add_test(tc, shutdown_drains);

@@ -103,4 +103,5 @@ const struct exec_desc claim_desc = {
   .observed = claim__metrics_action,
   .job_cleanup = claim__job_cleanup,
   .own_gvr = &exec_gvr_claims,
+  .urgent = true, /* a user waits for the Secret; Accounts can wait */
 };

@@ -5,6 +5,7 @@
  * (claimLinkNamespace/claimLink), and the free ones (Ready, unclaimed,
  * unlinked), the only ones a waiting claim can take. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "cache/store.h"
 #include "controllers/accountclaim/exec_int.h"
@@ -78,11 +79,23 @@ bool claim__account_free(const json_t *a)
          str_empty(obj_str(a, "spec.claimLink"));
 }
 
+/* Free accounts by what a claim may take of them: a fresh one by its age
+ * ("f/" and creationTimestamp: RFC 3339 in UTC sorts as time does), a
+ * reused one by its legal entity ("r/" and the id: only a claim of that
+ * entity takes it). A claim's snapshot then decodes the oldest fresh ones
+ * up to the first it may take, not every free one (claim_pick_account). */
 static void ix_free(const json_t *a, struct store_values *out, void *arg)
 {
+  char v[STORE_KEY_MAX];
+
   (void)arg;
-  if (claim__account_free(a))
-    store_values_add(out, "1");
+  if (!claim__account_free(a))
+    return;
+  if (obj_bool(a, "status.reused"))
+    str_fmt(v, sizeof(v), "r/%s", obj_str0(a, "spec.legalEntity.id"));
+  else
+    str_fmt(v, sizeof(v), "f/%s", obj_str0(a, "metadata.creationTimestamp"));
+  store_values_add(out, v);
 }
 
 static int add(struct store *s, const char *name, store_index_fn fn)
@@ -213,6 +226,98 @@ static bool needs_free(const struct claim_exec *e, const struct claim_snap *sn)
   return !a || !(linked(a, c) || claim_may_take(sn, a));
 }
 
+/* The fresh accounts' ages (index values), oldest first. */
+struct ages {
+  char **v;
+  size_t n, cap;
+  bool failed;
+};
+
+static void age_add(const char *value, size_t n, void *arg)
+{
+  struct ages *a = arg;
+  char **grown;
+
+  if (!n || strncmp(value, "f/", 2) != 0)
+    return;
+  if (a->n == a->cap) {
+    size_t cap = a->cap ? 2 * a->cap : 16;
+
+    if (!(grown = realloc(a->v, cap * sizeof(*grown)))) {
+      a->failed = true;
+      return;
+    }
+    a->v = grown;
+    a->cap = cap;
+  }
+  a->v[a->n++] = (char *)value;
+}
+
+static int age_cmp(const void *x, const void *y)
+{
+  return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* Name order within one age (claim_pick_account's tie-break). */
+static int name_cmp(const void *x, const void *y)
+{
+  const char *a = *(char *const *)x, *b = *(char *const *)y;
+  const char *sa = strchr(a, '/'), *sb = strchr(b, '/');
+
+  return strcmp(sa ? sa + 1 : a, sb ? sb + 1 : b);
+}
+
+/* Append the Accounts under one IX_FREE value, in name order; first: stop
+ * after the first one the claim may take (*takes). false = out of
+ * memory. Only what is appended is decoded. */
+static bool append_free(struct claim_exec *e, struct claim_snap *sn,
+                        const char *value, bool first, bool *takes)
+{
+  size_t k, i;
+  char **keys = store_index_keys_new(e->d.accounts, IX_FREE, value, &k);
+  const json_t **grown, *a;
+
+  if (!keys)
+    return true;
+  grown =
+      realloc((void *)sn->accounts, (sn->naccounts + k + 1) * sizeof(*grown));
+  if (grown)
+    sn->accounts = grown;
+  qsort(keys, k, sizeof(*keys), name_cmp);
+  for (i = 0; grown && i < k && !(first && *takes); i++) {
+    a = store_get(e->d.accounts, keys[i]);
+    if (!a || listed(grown, sn->naccounts, a = account_view(e, a)))
+      continue; /* listed: linked by our own write */
+    grown[sn->naccounts++] = a;
+    *takes = *takes || claim_may_take(sn, a);
+  }
+  store_keys_free(keys, k);
+  return grown != NULL;
+}
+
+/* The free accounts claim_pick_account needs: every reused one of the
+ * claim's legal entity (preferred, or waited for), and the fresh ones by
+ * age and name up to the first the claim may take (the one picked among
+ * them). The store is stable meanwhile: the values borrowed stay valid. */
+static int snap_free_accounts(struct claim_exec *e, struct claim_snap *sn)
+{
+  char rv[STORE_KEY_MAX];
+  struct ages ages = { 0 };
+  bool takes = false, ok;
+  size_t i;
+
+  str_fmt(rv, sizeof(rv), "r/%s", obj_str0(sn->claim, "spec.legalEntity.id"));
+  ok = append_free(e, sn, rv, false, &takes);
+  takes = false; /* a reused one does not end the fresh ones' scan */
+  store_index_each(e->d.accounts, IX_FREE, age_add, &ages);
+  qsort(ages.v, ages.n, sizeof(*ages.v), age_cmp);
+  ok = ok && !ages.failed;
+  for (i = 0; ok && !takes && i < ages.n; i++)
+    ok = append_free(e, sn, ages.v[i], true, &takes);
+  free(ages.v);
+  return ok ? 0 : OP_ENOMEM;
+}
+
 /* The Accounts the plan may scan: those linked to this claim, and the
  * free ones when the claim has no account yet and takes one from the
  * pool (a CCS claim creates its own). Lookups by name go to the cache. */
@@ -220,13 +325,16 @@ int claim__snap_accounts(struct claim_exec *e, struct claim_snap *sn)
 {
   char key[STORE_KEY_MAX];
   bool keyed = !store_obj_key(sn->claim, key, sizeof(key));
-  struct exec_ix q[] = {
-    { keyed ? IX_BY_CLAIM : NULL, key },
-    { needs_free(e, sn) ? IX_FREE : NULL, "1" },
-  };
+  struct exec_ix q[] = { { keyed ? IX_BY_CLAIM : NULL, key } };
+  int rc;
 
   sn->account_named = named;
   sn->account_arg = e;
-  sn->accounts = exec_store_by_index(e->d.accounts, q, 2, &sn->naccounts);
-  return sn->accounts ? overlay_accounts(e, sn) : OP_ENOMEM;
+  sn->accounts = exec_store_by_index(e->d.accounts, q, 1, &sn->naccounts);
+  if (!sn->accounts)
+    return OP_ENOMEM;
+  rc = overlay_accounts(e, sn);
+  if (!rc && e->d.accounts && needs_free(e, sn))
+    rc = snap_free_accounts(e, sn);
+  return rc;
 }

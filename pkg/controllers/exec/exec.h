@@ -316,6 +316,11 @@ struct exec_unit {
   struct exec_runner *run;
 };
 
+/* How long a busy period of the urgent controllers may hold the others
+ * back (workqueue.h's gate): a claim is served in tens of ms, and a
+ * stuck call must not stall the Account controller for longer. */
+#define EXEC_URGENT_MAX_MS 250
+
 struct exec_shared {
   struct loop *loop;
   struct mgr *mgr;
@@ -332,6 +337,8 @@ struct exec_shared {
    * controller (NULL without a registry) */
   struct ctrl_metrics *ctrl_metrics;
   struct wq_metrics *wq_metrics;
+  /* urgent controllers (the claim's) hold it, the others yield to it */
+  struct wq_gate *gate;
   struct exec_unit units[EXEC_MAX_CONTROLLERS];
   size_t nunits;
   struct exec_follower secret; /* the credentials Secret */

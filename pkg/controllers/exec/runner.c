@@ -28,6 +28,7 @@ struct exec_runner {
   void (*close_cb)(void *arg);
   void *close_arg;
   struct exec_written *written; /* NULL unless d->own_gvr */
+  struct wq_gate *gate;         /* held by reconciles (d->urgent) */
   /* rd.chain: the Events of chained passes, sent when a chain ends (after
    * the writes the user waits for, which they would slow down) */
   struct held_event {
@@ -580,10 +581,41 @@ static int runner_pass(struct exec_runner *r, const char *key,
   return out->err < 0 ? out->err : 0;
 }
 
+/* An urgent runner's reconcile in flight: the caller's done, after the
+ * gate's release (the other controllers' queues may pull again). */
+struct gated {
+  struct exec_runner *r;
+  exec_done_fn done;
+  void *arg;
+};
+
+static void gated_done(void *p, const char *key, const struct ctrl_result *res)
+{
+  struct gated g = *(struct gated *)p;
+
+  free(p);
+  wq_gate_release(g.r->gate);
+  g.done(g.arg, key, res);
+}
+
 int exec_runner_reconcile(struct exec_runner *r, const char *key,
                           struct ctrl_result *out, exec_done_fn done, void *arg)
 {
-  return runner_pass(r, key, out, done, arg, 0);
+  struct gated *g;
+  int rc;
+
+  if (!r->gate)
+    return runner_pass(r, key, out, done, arg, 0);
+  if (!(g = malloc(sizeof(*g))))
+    return OP_ENOMEM;
+  *g = (struct gated){ r, done, arg };
+  wq_gate_hold(r->gate);
+  rc = runner_pass(r, key, out, gated_done, g, 0);
+  if (rc != CTRL_PENDING) { /* only a pending pass calls gated_done */
+    wq_gate_release(r->gate);
+    free(g);
+  }
+  return rc;
 }
 
 /* ---- the controller ------------------------------------------------------ */
@@ -597,6 +629,15 @@ static int runner_reconcile(struct ctrl_ctx *ctx, const char *key,
                             struct ctrl_result *out)
 {
   return exec_runner_reconcile(ctrl_ctx_data(ctx), key, out, ctrl_done, ctx);
+}
+
+int exec_runner_set_gate(struct exec_runner *r, struct wq_gate *g)
+{
+  if (r->d->urgent) {
+    r->gate = g;
+    return 0;
+  }
+  return r->ctrl ? wq_set_gate(ctrl_queue(r->ctrl), g) : OP_ESTATE;
 }
 
 static int add_sources(struct exec_runner *r, struct ctrl *c, struct mgr *m)

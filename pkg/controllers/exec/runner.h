@@ -128,6 +128,10 @@ struct exec_desc {
    * resource. A successful update's answer is planned from until the
    * informer catches up, and the key is requeued at once. */
   const struct k8s_gvr *own_gvr;
+  /* Its reconciles hold the priority gate (exec_runner_set_gate) while
+   * in flight: the other controllers' queues wait, a bounded time, so
+   * that its chained steps do not queue behind their CPU on the loop. */
+  bool urgent;
 };
 
 #define EXEC_CHAIN_MAX 8
@@ -186,6 +190,11 @@ const json_t *exec_runner_obs_aux(const struct exec_runner *r, const char *key);
 int exec_runner_register(struct exec_runner *r, struct mgr *m, uv_loop_t *loop,
                          unsigned max_concurrent, struct ctrl_metrics *cm,
                          struct wq_metrics *wm);
+/* The priority gate (workqueue.h): an urgent runner (desc->urgent) holds
+ * it while a reconcile is in flight (exec_runner_reconcile), another
+ * runner's queue yields to it (after exec_runner_register). g outlives
+ * every reconcile of r. */
+int exec_runner_set_gate(struct exec_runner *r, struct wq_gate *g);
 struct ctrl *exec_runner_ctrl(const struct exec_runner *r);
 /* Tests: a controller built apart, not registered with a manager (the
  * runner's queue moves go to it); the caller closes it. */

@@ -74,6 +74,8 @@ static void unit_closed(void *arg)
 
   if (--s->closing != 1)
     return;
+  wq_gate_close(s->gate); /* no reconcile holds it any more */
+  s->gate = NULL;
   exec_watcher_close(s->watcher);
   s->watcher = NULL;
   exec_cfg_free(s->opcfg);
@@ -137,6 +139,7 @@ static int build_shared(struct exec_shared *s, struct met_registry *r)
     s->ctrl_metrics = ctrl_metrics_new(r);
     s->wq_metrics = wq_metrics_new(r);
   }
+  s->gate = wq_gate_new(&s->loop->uv, EXEC_URGENT_MAX_MS, NULL, NULL);
   s->opcfg = exec_cfg_new(mgr_informer(s->mgr, MGR_CONFIGMAP), &s->kio);
   if (s->metrics)
     s->metrics->cfg = s->opcfg; /* key ages past iam-key-max-age */
@@ -195,6 +198,8 @@ int exec_shared_add(struct exec_shared *s, const struct exec_desc *d)
   rc = exec_runner_register(u->run, s->mgr, &s->loop->uv,
                             exec_max_concurrent(s, d->cfg), s->ctrl_metrics,
                             s->wq_metrics);
+  if (!rc)
+    rc = exec_runner_set_gate(u->run, s->gate);
   if (rc)
     log_error("exec", "registering the %s controller failed: %s", d->name,
               op_strerror(rc));

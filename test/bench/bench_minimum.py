@@ -19,18 +19,23 @@ MINIMUM = {
         # DescribeRegions; per region DescribeImages, RunInstances,
         # DescribeInstanceStatus, TerminateInstances.
         "aws": 11 + 4 * REGIONS,
-        # POST Account (the pool), PUT Account x3 (finalizer and intent;
-        # request and account id; IAM Secret name), POST Secret, status x4
+        # POST Account (the pool), PUT Account x5 (finalizer and intent;
+        # the request id, the crash record of CreateAccount; the account
+        # id; IAM Secret name; the region map, the regions' only durable
+        # record, read by AccountValidation too), POST Secret, status x4
         # (Creating, PendingVerification, InitializingRegions, Ready),
         # pool status x1.
-        "writes": 10, "gets": 0, "status": 5}),
+        "writes": 12, "gets": 0, "status": 5}),
     "claim -> Ready": ("claims", "m", "claim", {
         # CreateOrganizationalUnit (a new legal entity), MoveAccount.
         "aws": 2,
         # PUT claim (finalizer and accountLink), PUT Account (claimLink),
-        # POST Secret, claim status Ready, Account status claimed, pool
-        # status; GET of the Account's IAM Secret (not watched).
-        "writes": 6, "gets": 1, "status": 3}),
+        # POST Secret, PUT claim (spec.accountOU and the copied key id:
+        # after the Secret, and the CRD's status subresource keeps it out
+        # of the status write), claim status Ready, Account status
+        # claimed, pool status; GET of the Account's IAM Secret (not
+        # watched).
+        "writes": 7, "gets": 1, "status": 3}),
     "claim deleted -> account reused": ("releases", "k", "claim", {
         # At most one AssumeRole (the process's session in the account,
         # shared with the Account controller), then one listing per kind of

@@ -282,12 +282,17 @@ static void on_handle_closed(uv_handle_t *h)
  * thousands of objects too, and its peak would stay resident as free pages
  * in the heap: after INF_RELEASE_AFTER decoded objects, the pages are
  * released once the burst has had INF_RELEASE_DELAY_MS to end. */
+void inf_trim(struct inf *i)
+{
+  i->decoded += store_hot(i->store);
+  store_trim(i->store);
+}
+
 static void on_trim(uv_prepare_t *h)
 {
   struct inf *i = h->data;
 
-  i->decoded += store_hot(i->store);
-  store_trim(i->store);
+  inf_trim(i);
   if (i->decoded < INF_RELEASE_AFTER || i->release ||
       i->state != INF_WATCHING || uv_is_active((uv_handle_t *)&i->timer))
     return;

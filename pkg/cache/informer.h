@@ -114,6 +114,12 @@ void inf_remove_handler(struct inf *i, int id);
 
 /* The store, for reads and for store_add_index before inf_start. */
 struct store *inf_store(struct inf *i);
+/* STORE_COMPACT: release what was decoded so far (store_trim), counted
+ * as the prepare-phase trim counts it. Only from a loop callback that
+ * holds no borrowed object, e.g. between two reconciles: a no-op
+ * reconcile's objects are then freed while still in the CPU's caches,
+ * instead of a whole batch's at the end of the loop iteration. */
+void inf_trim(struct inf *i);
 
 int inf_start(struct inf *i);
 /* Stop listing and watching (idempotent); the store keeps its contents. */

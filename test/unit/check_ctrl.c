@@ -23,7 +23,8 @@ enum mode {
   M_REQUEUE_AFTER,
   M_REQUEUE,
   M_NEGATIVE,
-  M_COMPLETE_INSIDE
+  M_COMPLETE_INSIDE,
+  M_READ /* reads its object from the accounts cache (decoded if compact) */
 };
 
 static uv_loop_t loop;
@@ -38,6 +39,7 @@ static enum mode mode;
 static char calls[2048];
 static int ncalls;
 static struct ctrl_ctx *last_ctx;
+static size_t hot_at_start; /* M_READ: the largest store_hot on entry */
 
 static uint64_t fake_clock(void *arg)
 {
@@ -74,14 +76,24 @@ static int reconcile(struct ctrl_ctx *ctx, const char *key,
   case M_COMPLETE_INSIDE:
     ck_assert_int_eq(ctrl_complete(ctx, key, NULL), 0);
     return CTRL_PENDING;
+  case M_READ: {
+    struct store *s = inf_store(accounts);
+
+    if (store_hot(s) > hot_at_start)
+      hot_at_start = store_hot(s);
+    ck_assert_ptr_nonnull(store_get(s, key));
+    return 0;
+  }
   }
   return 0;
 }
 
-static struct inf *new_inf(struct cache_fake *f, const char *resource)
+static struct inf *new_inf(struct cache_fake *f, const char *resource,
+                           unsigned store_flags)
 {
   struct inf_opts o = { 0 };
 
+  o.store_flags = store_flags;
   cache_fake_init(f, &loop);
   o.gvr.group = "aws.managed.openshift.io";
   o.gvr.version = "v1alpha1";
@@ -118,11 +130,12 @@ static void setup(void)
   cm = ctrl_metrics_new(reg);
   wm = wq_metrics_new(reg);
   clock_ns = 1000 * MS;
-  accounts = new_inf(&fake_acc, "accounts");
-  secrets = new_inf(&fake_sec, "secrets");
+  accounts = new_inf(&fake_acc, "accounts", STORE_COMPACT);
+  secrets = new_inf(&fake_sec, "secrets", 0);
   mode = M_DONE;
   calls[0] = 0;
   ncalls = 0;
+  hot_at_start = 0;
   ctrl = NULL;
 }
 
@@ -232,6 +245,47 @@ START_TEST(pump_yields_to_the_loop)
   for (i = 0; i < 100 && ncalls < 1000; i++)
     uv_run(&loop, UV_RUN_NOWAIT);
   ck_assert_int_eq(ncalls, 1000);
+}
+END_TEST
+
+/* A compact cache's objects decoded by one reconcile are released before
+ * the next starts (while they are still in the CPU caches), but only
+ * between reconciles the loop called: a pump from a caller's stack (a
+ * ConfigMap handler raising the limit) keeps what the caller borrowed. */
+START_TEST(pump_trims_between_reconciles)
+{
+  const json_t *held;
+  int i;
+
+  new_ctrl(1);
+  mode = M_READ;
+  ck_assert_int_eq(ctrl_start(ctrl), 0);
+  sync_all();
+  settle();
+  ck_assert_str_eq(calls, "ns/a ns/b ");
+  for (i = 0; i < 10; i++) { /* two reconciles per pump pass */
+    ncalls = 0;
+    ctrl_enqueue(ctrl, "ns/a");
+    ctrl_enqueue(ctrl, "ns/b");
+    uv_run(&loop, UV_RUN_NOWAIT);
+    ck_assert_int_eq(ncalls, 2);
+  }
+  ck_assert_uint_eq(hot_at_start, 0);
+  /* not from the loop: the caller's borrowed object stays valid */
+  ctrl_set_max_concurrent(ctrl, 1);
+  held = store_get(inf_store(accounts), "ns/a");
+  ck_assert_uint_eq(store_hot(inf_store(accounts)), 1);
+  mode = M_PENDING;
+  ctrl_enqueue(ctrl, "ns/b");
+  ctrl_set_max_concurrent(ctrl, 2); /* pumps now, from this stack */
+  ck_assert_uint_eq(ctrl_active(ctrl), 1);
+  ck_assert_uint_ge(store_hot(inf_store(accounts)), 1);
+  ck_assert_str_eq(json_string_value(json_object_get(
+                       json_object_get(held, "metadata"), "name")),
+                   "a");
+  ctrl_complete(last_ctx, "ns/b", NULL);
+  mode = M_DONE;
+  settle();
 }
 END_TEST
 
@@ -582,6 +636,7 @@ static Suite *ctrl_suite(void)
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, sync_gates_start);
   tcase_add_test(tc, pump_yields_to_the_loop);
+  tcase_add_test(tc, pump_trims_between_reconciles);
   tcase_add_test(tc, pending_keeps_key_stingy);
   tcase_add_test(tc, completion_requeue_rules);
   tcase_add_test(tc, complete_inside_reconcile);

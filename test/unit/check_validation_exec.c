@@ -666,9 +666,11 @@ START_TEST(pool_drift_reported_once)
 END_TEST
 
 /* A clean pass is remembered, but an Account change the pass reads (its
- * quotas) or a ConfigMap change is seen at once; an annotation is not. */
+ * quotas) or a change of what it reads in the ConfigMap is seen at once;
+ * an annotation or another ConfigMap key is not. */
 START_TEST(pool_clean_pass_remembered)
 {
+  size_t passes;
   json_t *a;
 
   put(fx.cm, CMF(FLAGS_ON));
@@ -688,6 +690,18 @@ START_TEST(pool_clean_pass_remembered)
   put(fx.accounts, PACCT("750", "{}"));
   ck_assert_int_eq(pv_run(), 0);
   ck_assert_int_eq(fx.nk, 1);
+  passes = pv_exec_passes(fx.pv);
+  put(fx.cm, CMF(FLAGS_ON ",\"bench-touch\":\"1\""));
+  ck_assert_int_eq(pv_run(), 0);
+  ck_assert_uint_eq(pv_exec_passes(fx.pv), passes); /* another key */
+  put(fx.cm, CMF(""));                              /* the flag: off */
+  ck_assert_int_eq(pv_run(), 0);
+  ck_assert_uint_eq(pv_exec_passes(fx.pv), passes + 1);
+  put(fx.cm, CMF(FLAGS_ON));
+  ck_assert_int_eq(pv_run(), 0);
+  ck_assert_uint_eq(pv_exec_passes(fx.pv), passes + 2);
+  ck_assert_int_eq(pv_run(), 0);
+  ck_assert_uint_eq(pv_exec_passes(fx.pv), passes + 2);
   a = json_loads(CMF(FLAGS_ON), 0, NULL);
   json_object_set_new(json_object_get(a, "metadata"), "resourceVersion",
                       json_string("2"));
@@ -698,6 +712,7 @@ START_TEST(pool_clean_pass_remembered)
   ck_assert_int_eq(store_put_new(fx.cm, a, NULL), 0);
   ck_assert_int_eq(pv_run(), 0);
   ck_assert_int_eq(fx.nk, 2);
+  ck_assert_uint_eq(pv_exec_passes(fx.pv), passes + 3);
 }
 END_TEST
 

@@ -63,9 +63,13 @@ static int world_init(struct world *w, size_t n)
   struct acct_exec_deps ad = { 0 };
   struct claim_exec_deps cd = { 0 };
 
+  /* BENCH_COMPACT: the fleet kinds as the daemon keeps them (manager.c),
+   * so every read decodes as it does there */
+  unsigned fl = getenv("BENCH_COMPACT") ? STORE_COMPACT : 0;
+
   memset(w, 0, sizeof(*w));
-  w->accounts = store_new(0);
-  w->claims = store_new(0);
+  w->accounts = store_new(fl);
+  w->claims = store_new(fl);
   w->cm = store_new(0);
   if (bench_fill(w->accounts, w->claims, w->cm, n))
     return -1;
@@ -123,13 +127,40 @@ static void reconcile(struct world *w, bool account, const char *key)
     w->not_noop++;
 }
 
+/* BENCH_COMPACT: the daemon's pump runs up to this many reconciles per
+ * loop iteration; the compact caches are trimmed after each (ctrl.c)
+ * and at the end of the iteration. BENCH_BATCH=N trims every N instead. */
+#define BENCH_BATCH                                                            \
+  (getenv("BENCH_BATCH") ? (size_t)atoi(getenv("BENCH_BATCH")) : 64)
+
 static void reconcile_kind(struct world *w, bool account)
 {
   size_t i, n;
   char **keys = store_keys_new(account ? w->accounts : w->claims, &n);
+  size_t every =
+      getenv("BENCH_BATCH") ? strtoul(getenv("BENCH_BATCH"), NULL, 10) : 1;
 
-  for (i = 0; i < n; i++)
+  /* store order (hash order), as a resync's kick enqueues them */
+  if (getenv("BENCH_COMPACT")) {
+    size_t it = 0;
+    const char *k;
+
+    for (i = 0;
+         i < n && store_next(account ? w->accounts : w->claims, &it, &k, NULL);
+         i++) {
+      free(keys[i]);
+      keys[i] = strdup(k);
+    }
+  }
+  for (i = 0; i < n; i++) {
     reconcile(w, account, keys[i]);
+    if (every && ((i + 1) % every == 0 || (i + 1) % BENCH_BATCH == 0)) {
+      store_trim(w->accounts);
+      store_trim(w->claims);
+    }
+  }
+  store_trim(w->accounts);
+  store_trim(w->claims);
   store_keys_free(keys, n);
 }
 

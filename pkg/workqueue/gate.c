@@ -46,9 +46,21 @@ static void wake_all(struct wq_gate *g)
     wq__gate_opened(g->q[i]);
 }
 
+/* The timer runs on the loop's cached clock, which lags the gate's
+ * (uv_hrtime, read at the hold): it can fire while the hold still blocks,
+ * and the queues woken then would stay blocked until the holder released.
+ * Re-armed for what is left instead. */
 static void on_expired(uv_timer_t *t)
 {
-  wake_all(t->data);
+  struct wq_gate *g = t->data;
+  uint64_t held_ns = gate_now(g) - g->since_ns;
+
+  if (wq_gate_blocks(g) && held_ns < g->max_ns) {
+    uv_timer_start(&g->timer, on_expired, (g->max_ns - held_ns) / NS_PER_MS + 1,
+                   0);
+    return;
+  }
+  wake_all(g);
 }
 
 static void on_closed(uv_handle_t *h)

@@ -392,6 +392,42 @@ START_TEST(gate_hold_expires)
 }
 END_TEST
 
+static uint64_t gate_ns; /* the gate's clock, set by the test */
+
+static uint64_t gate_clock(void *arg)
+{
+  (void)arg;
+  return gate_ns;
+}
+
+/* The hold's timer runs on the loop's clock: when it fires before the
+ * gate's own clock says the hold expired, it waits for the rest; waking
+ * the queues then left them blocked until the holder let go. */
+START_TEST(gate_timer_early_waits_for_the_rest)
+{
+  struct wq_gate *g = wq_gate_new(&loop, 20, gate_clock, NULL);
+  struct wq *low = wq_new(&loop, NULL);
+
+  gate_ns = 0;
+  ck_assert_int_eq(wq_set_gate(low, g), 0);
+  wq_set_ready_cb(low, on_ready, NULL);
+  wq_gate_hold(g);
+  wq_add(low, "ns/acct");
+  uv_run(&loop, UV_RUN_NOWAIT);
+  ready_calls = 0;
+  /* the loop's 20 ms pass; the gate's clock stands still: no wake */
+  ck_assert(!test_run_until(&loop, &ready_calls, 60));
+  ck_assert(wq_gate_blocks(g));
+  gate_ns = 25 * 1000000ull; /* now the hold has expired */
+  ck_assert(test_run_until(&loop, &ready_calls, 2000));
+  ck_assert(!wq_gate_blocks(g));
+  expect_get(low, "ns/acct");
+  wq_done(low, "ns/acct");
+  wq_gate_close(g);
+  close_queue(low);
+}
+END_TEST
+
 START_TEST(backoff_sequence_and_forget)
 {
   struct wq *q = new_fake_queue(-1); /* per-key backoff only */
@@ -585,6 +621,7 @@ static Suite *workqueue_suite(void)
   tcase_add_test(tc, delayed_real_timer_and_ready_cb);
   tcase_add_test(tc, gate_holds_yielding_queues_until_released);
   tcase_add_test(tc, gate_hold_expires);
+  tcase_add_test(tc, gate_timer_early_waits_for_the_rest);
   tcase_add_test(tc, backoff_sequence_and_forget);
   tcase_add_test(tc, token_bucket);
   tcase_add_test(tc, shutdown_drains);

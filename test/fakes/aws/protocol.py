@@ -12,6 +12,7 @@ import functools
 import hashlib
 import json
 import re
+import threading
 import uuid
 import xml.etree.ElementTree as ET
 from urllib.parse import quote, unquote
@@ -46,11 +47,19 @@ S3_ROOTS = {'ListBuckets': 'ListAllMyBucketsResult', 'ListObjectsV2': 'ListBucke
             'ListObjects': 'ListBucketResult', 'DeleteObjects': 'DeleteResult'}
 
 
+# botocore's session loads its components lazily and is not thread-safe:
+# the first concurrent requests of a service (one server thread per
+# connection) raced in it (KeyError 'data_loader', answered 500).
+_LOAD_LOCK = threading.Lock()
+
+
 def model(name):
     m = _MODELS.get(name)
     if m is None:
-        m = _SESSION.get_service_model(name)
-        _MODELS[name] = m
+        with _LOAD_LOCK:
+            m = _MODELS.get(name)
+            if m is None:
+                m = _MODELS[name] = _SESSION.get_service_model(name)
     return m
 
 
@@ -61,7 +70,10 @@ def serializer(protocol):
     from botocore.serialize import create_serializer
     sz = _SERIALIZERS.get(protocol)
     if sz is None:
-        sz = _SERIALIZERS[protocol] = create_serializer(protocol, include_validation=False)
+        with _LOAD_LOCK:
+            sz = _SERIALIZERS.get(protocol)
+            if sz is None:
+                sz = _SERIALIZERS[protocol] = create_serializer(protocol, include_validation=False)
     return sz
 
 

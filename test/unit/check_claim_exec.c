@@ -740,6 +740,22 @@ START_TEST(reservation_not_repeated_before_the_cache_shows_it)
 }
 END_TEST
 
+/* No free account: the claim waits, writing nothing but its status.
+ * (The empty free index once went to qsort as a NULL array: UBSan's
+ * nonnull report, caught by the ASan e2e scenario.) */
+START_TEST(no_free_account_takes_nothing)
+{
+  fresh_claim();
+  json_decref(store_delete_take(fx.accounts, NS "/acc-b"));
+  run();
+  ck_assert_int_eq(fx.res.err, 0);
+  for (int i = 0; i < fx.nk; i++)
+    ck_assert_msg(!strstr(fx.kcalls[i], "update accounts "), "%s",
+                  fx.kcalls[i]);
+  ck_assert_ptr_null(obj_str(fx.updated, "spec.accountLink"));
+}
+END_TEST
+
 /* The link write starts the OU and the IAM Secret read beside it; the
  * steps that need them later take their outcomes and call nothing. */
 START_TEST(ou_and_secret_started_beside_the_link)
@@ -1773,6 +1789,7 @@ static Suite *claim_exec_suite(void)
   tcase_add_test(tc, failed_ou_ahead_is_called_again);
   tcase_add_test(tc, finalizer_added_first);
   tcase_add_test(tc, reservation_not_repeated_before_the_cache_shows_it);
+  tcase_add_test(tc, no_free_account_takes_nothing);
   tcase_add_test(tc, ensure_ou_creates);
   tcase_add_test(tc, duplicate_ou_then_move_then_record);
   tcase_add_test(tc, move_already_there);

@@ -310,7 +310,8 @@ static int snap_free_accounts(struct claim_exec *e, struct claim_snap *sn)
   ok = append_free(e, sn, rv, false, &takes);
   takes = false; /* a reused one does not end the fresh ones' scan */
   store_index_each(e->d.accounts, IX_FREE, age_add, &ages);
-  qsort(ages.v, ages.n, sizeof(*ages.v), age_cmp);
+  if (ages.n > 1) /* no free account: ages.v is NULL, which qsort may not get */
+    qsort(ages.v, ages.n, sizeof(*ages.v), age_cmp);
   ok = ok && !ages.failed;
   for (i = 0; ok && !takes && i < ages.n; i++)
     ok = append_free(e, sn, ages.v[i], true, &takes);

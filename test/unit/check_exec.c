@@ -329,31 +329,6 @@ START_TEST(watcher_polls_every_page)
   ck_assert_int_eq(exec_watcher_total(w), 5); /* here: the fixed 5 */
   ck_assert_int_eq(verdicts, 2); /* a new total: both listeners told */
   exec_watcher_on_slot(w, NULL, NULL);
-  /* every request since that listing SUCCEEDED, none sent while it ran:
-   * the total is exact, no listing at rest */
-  exec_watcher_create_sent(w, "ns/f");
-  exec_watcher_create_sent(w, "ns/g");
-  calls = n_list_calls;
-  exec_watcher_create_succeeded(w, "ns/f");
-  exec_watcher_create_succeeded(w, "ns/g");
-  drain();
-  ck_assert_int_eq(n_list_calls, calls);
-  ck_assert_int_eq(exec_watcher_total(w), 7);
-  /* one of them failed (it made no account): a listing corrects it */
-  exec_watcher_create_sent(w, "ns/h");
-  exec_watcher_create_end(w, "ns/h");
-  drain();
-  ck_assert_int_gt(n_list_calls, calls);
-  ck_assert_int_eq(exec_watcher_total(w), 5);
-  /* one sent while a listing ran (it may be counted twice): listed again
-   * at rest, though it succeeded */
-  exec_watcher_poll(w);
-  exec_watcher_create_sent(w, "ns/i");
-  drain();
-  calls = n_list_calls;
-  exec_watcher_create_succeeded(w, "ns/i");
-  drain();
-  ck_assert_int_gt(n_list_calls, calls);
   /* the creation-time estimate: the median of the latest */
   ck_assert(exec_watcher_create_estimate(w) == 0);
   exec_watcher_create_took(w, 3.0);

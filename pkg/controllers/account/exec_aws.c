@@ -230,8 +230,6 @@ static void described_create(int err, const struct aws_error *ae,
                              s->completed_at - s->requested_at);
   if (str_eq(s->state, "IN_PROGRESS"))
     exec_watcher_create_begin(j->e->d.watcher, j->base.key);
-  else if (str_eq(s->state, "SUCCEEDED"))
-    exec_watcher_create_succeeded(j->e->d.watcher, j->base.key);
   else
     exec_watcher_create_end(j->e->d.watcher, j->base.key);
   acct__aws_finish(j, 0, NULL);

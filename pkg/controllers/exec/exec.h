@@ -278,9 +278,6 @@ void exec_watcher_limit(void *arg, bool *allows, bool *has_total,
 void exec_watcher_create_sent(struct exec_watcher *w, const char *key);
 void exec_watcher_create_begin(struct exec_watcher *w, const char *key);
 void exec_watcher_create_end(struct exec_watcher *w, const char *key);
-/* An end seen as SUCCEEDED: when every request since the last listing
- * succeeded and none overlapped it, the total is exact: no listing at rest. */
-void exec_watcher_create_succeeded(struct exec_watcher *w, const char *key);
 void exec_watcher_on_slot(struct exec_watcher *w, void (*fn)(void *arg),
                           void *arg);
 /* A creation took secs (AWS's CompletedTimestamp - RequestedTimestamp);

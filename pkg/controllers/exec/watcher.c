@@ -29,10 +29,6 @@ struct exec_watcher {
    * listing the current total comes from (they raise the total until the
    * next listing counts them). */
   unsigned long long sent, sent_at_start, sent_seen;
-  /* Of those, SUCCEEDED ones (now ACTIVE, counted once); whether one was
-   * sent while the last good listing ran (it may be counted twice). */
-  unsigned long long done_ok, ok_at_start, ok_seen;
-  bool overlap, overlap_building;
   /* Durations (s) of the latest completed creations, a ring. */
   double dur[EXEC_WATCH_DURATIONS];
   size_t ndur, dur_next;
@@ -134,8 +130,6 @@ static void finish(struct exec_watcher *w, int err, const char *what)
     w->total = w->n_active + w->n_prog;
     w->own_seen = w->own_at_start;
     w->sent_seen = w->sent_at_start;
-    w->ok_seen = w->ok_at_start;
-    w->overlap = w->overlap_building;
     json_decref(w->listing);
     w->listing = w->building;
     w->building = NULL;
@@ -258,8 +252,6 @@ void exec_watcher_poll(struct exec_watcher *w)
   w->started = time(NULL);
   w->own_at_start = (unsigned)map_len(&w->own);
   w->sent_at_start = w->sent;
-  w->ok_at_start = w->done_ok;
-  w->overlap_building = false;
   json_decref(w->building);
   w->building = json_array();
   list_accounts(w);
@@ -382,25 +374,7 @@ void exec_watcher_create_sent(struct exec_watcher *w, const char *key)
   if (!w)
     return;
   w->sent++;
-  if (w->running)
-    w->overlap_building = true;
   exec_watcher_create_begin(w, key);
-}
-
-/* The total is exact without a listing when every request sent since the
- * last listing SUCCEEDED (each counted once, at the call) and none was
- * sent while that listing ran. */
-static bool total_exact(const struct exec_watcher *w)
-{
-  return !w->overlap && w->sent - w->sent_seen == w->done_ok - w->ok_seen;
-}
-
-void exec_watcher_create_succeeded(struct exec_watcher *w, const char *key)
-{
-  if (!w || !map_has(&w->own, key))
-    return;
-  w->done_ok++;
-  exec_watcher_create_end(w, key);
 }
 
 /* A request left IN_PROGRESS: its slot is free at once (our own count
@@ -415,10 +389,8 @@ void exec_watcher_create_end(struct exec_watcher *w, const char *key)
   if (w->slot_fn)
     w->slot_fn(w->slot_arg);
   /* at rest again: one listing makes the total exact (a request sent while
-   * a listing ran may be counted twice until then, a failed one counts
-   * though it made no account); none when it is exact already (a fill's
-   * last listing was one page per 20 accounts of the organization) */
-  if (!map_len(&w->own) && w->sent != w->sent_seen && !total_exact(w))
+   * a listing ran may be counted twice until then) */
+  if (!map_len(&w->own) && w->sent != w->sent_seen)
     exec_watcher_poll(w);
 }
 

@@ -53,14 +53,13 @@ static void wake_all(struct wq_gate *g)
 static void on_expired(uv_timer_t *t)
 {
   struct wq_gate *g = t->data;
-  uint64_t held_ns = gate_now(g) - g->since_ns;
 
-  if (wq_gate_blocks(g) && held_ns < g->max_ns) {
-    uv_timer_start(&g->timer, on_expired, (g->max_ns - held_ns) / NS_PER_MS + 1,
+  if (wq_gate_blocks(g)) /* held for less than max_ns by the gate's clock */
+    uv_timer_start(&g->timer, on_expired,
+                   (g->max_ns - (gate_now(g) - g->since_ns)) / NS_PER_MS + 1,
                    0);
-    return;
-  }
-  wake_all(g);
+  else
+    wake_all(g);
 }
 
 static void on_closed(uv_handle_t *h)

@@ -190,4 +190,8 @@ const struct exec_desc acct_desc = {
   .written = written,
   .gone = gone,
   .job_cleanup = acct__job_cleanup,
+  /* Read-your-writes: a claim's or pool's event can wake this key between
+   * its write's answer and that write's watch event; planned from the
+   * informer's older copy, the same write went again and got a 409. */
+  .own_gvr = &exec_gvr_accounts,
 };

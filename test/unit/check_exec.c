@@ -409,6 +409,50 @@ START_TEST(watcher_relists_on_partition_change_only)
 }
 END_TEST
 
+/* A listing failed before the ConfigMap came (the start's first one):
+ * its early retry goes once a later listing succeeds; otherwise it listed
+ * the organization again 30 s after the start, in the bench's claims. */
+START_TEST(watcher_good_listing_cancels_retry)
+{
+  uv_loop_t loop;
+  struct aws_api api = { 0 };
+  struct exec_aws *aws;
+  struct exec_cfg *c = exec_cfg_new(NULL, NULL);
+  struct exec_watcher_opts wo = { .interval_ms = 3600u * 1000u };
+  struct exec_watcher *w;
+  json_t *cmo = cm("6"), *sec = secret();
+
+  aws = org_client(&loop, &api);
+  exec_aws_apply_secret(aws, sec);
+  wo.aws = aws;
+  wo.cfg = c;
+  w = exec_watcher_new(L, &wo);
+  ck_assert_int_eq(exec_watcher_start(w), 0);
+  while (exec_watcher_polls(w) < 1) /* NOWAIT: then only the retry waits */
+    uv_run(L, UV_RUN_NOWAIT);
+  ck_assert(!exec_watcher_has_total(w)); /* no ConfigMap yet */
+  ck_assert_uint_le(exec_watcher_next_poll_ms(w), EXEC_WATCH_RETRY_MS);
+  ck_assert_int_eq(n_list_calls, 0);
+  exec_cfg_apply(c, cmo);
+  drain();
+  ck_assert(exec_watcher_has_total(w));
+  ck_assert_uint_gt(exec_watcher_next_poll_ms(w), EXEC_WATCH_RETRY_MS);
+  /* a failure arms it again */
+  fail_accounts = 1;
+  exec_watcher_poll(w);
+  drain();
+  ck_assert(!exec_watcher_has_total(w));
+  ck_assert_uint_le(exec_watcher_next_poll_ms(w), EXEC_WATCH_RETRY_MS);
+  exec_watcher_close(w);
+  exec_cfg_free(c);
+  exec_aws_close(aws, NULL, NULL);
+  uv_run(L, UV_RUN_DEFAULT);
+  ASSERT_LOOP_CLEAN(&loop);
+  json_decref(cmo);
+  json_decref(sec);
+}
+END_TEST
+
 START_TEST(secret_to_creds)
 {
   uv_loop_t loop;
@@ -749,6 +793,7 @@ static Suite *exec_suite(void)
   tcase_add_test(tc, limit_maths);
   tcase_add_test(tc, watcher_polls_every_page);
   tcase_add_test(tc, watcher_relists_on_partition_change_only);
+  tcase_add_test(tc, watcher_good_listing_cancels_retry);
   tcase_add_test(tc, secret_to_creds);
   tcase_add_test(tc, config_reload);
   tcase_add_test(tc, account_gauges_and_durations);

@@ -262,6 +262,9 @@ long long exec_watcher_total(const struct exec_watcher *w);
 long long exec_watcher_in_progress(const struct exec_watcher *w);
 /* Polls completed (ok or failed); tests wait on it. */
 unsigned exec_watcher_polls(const struct exec_watcher *w);
+/* ms until the timer's next listing (a failed one's early retry, else the
+ * interval); 0 when the timer is not running. */
+uint64_t exec_watcher_next_poll_ms(const struct exec_watcher *w);
 /* The latest complete listing (borrowed JSON array of {"id","email",
  * "status"}) and the wall time its poll started; NULL before the first. */
 const json_t *exec_watcher_accounts(const struct exec_watcher *w,

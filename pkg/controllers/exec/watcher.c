@@ -17,6 +17,8 @@ struct exec_watcher {
   struct exec_watcher_opts o;
   uv_timer_t timer;
   bool timer_init, running, again, closing, ok;
+  /* the timer holds a failed listing's early retry, not the interval */
+  bool retrying;
   unsigned polls;
   long long total, in_progress, active;
   long long n_active, n_prog; /* the poll in progress */
@@ -79,6 +81,7 @@ bool exec_slot_free(unsigned own, long long in_progress, unsigned cap)
 static void list_accounts(struct exec_watcher *w);
 static void list_cars(struct exec_watcher *w);
 static void on_timer(uv_timer_t *t);
+static void poll_for(struct exec_watcher *w, const char *why);
 
 static void watcher_free(struct exec_watcher *w)
 {
@@ -121,10 +124,18 @@ static void finish(struct exec_watcher *w, int err, const char *what)
   if (err) {
     log_warn("watcher", "%s failed: %s; account creation blocked", what,
              op_strerror(err));
-    if (w->timer_init && !w->again) /* retry sooner than the interval */
+    if (w->timer_init && !w->again) { /* retry sooner than the interval */
       uv_timer_start(&w->timer, on_timer, EXEC_WATCH_RETRY_MS,
                      w->o.interval_ms);
+      w->retrying = true;
+    }
   } else {
+    /* a good listing (after the ConfigMap came, say) makes the retry
+     * pointless: it would list the organization again 30 s later, in
+     * whatever the operator is doing then; the next is an interval away */
+    if (w->retrying && w->timer_init)
+      uv_timer_start(&w->timer, on_timer, w->o.interval_ms, w->o.interval_ms);
+    w->retrying = false;
     w->active = w->n_active;
     w->in_progress = w->n_prog;
     w->total = w->n_active + w->n_prog;
@@ -145,7 +156,7 @@ static void finish(struct exec_watcher *w, int err, const char *what)
       w->ls[i].fn(w->ls[i].arg);
   if (w->again) {
     w->again = false;
-    exec_watcher_poll(w);
+    poll_for(w, "asked while one ran");
   }
 }
 
@@ -238,10 +249,13 @@ static void list_cars(struct exec_watcher *w)
     finish(w, rc, "ListCreateAccountStatus");
 }
 
-void exec_watcher_poll(struct exec_watcher *w)
+/* why: for the debug log (each listing costs a page per 20 accounts). */
+static void poll_for(struct exec_watcher *w, const char *why)
 {
   if (w->closing)
     return;
+  log_debug("watcher", "listing the organization: %s%s", why,
+            w->running ? " (after the running one)" : "");
   if (w->running) {
     w->again = true;
     return;
@@ -257,9 +271,17 @@ void exec_watcher_poll(struct exec_watcher *w)
   list_accounts(w);
 }
 
+void exec_watcher_poll(struct exec_watcher *w)
+{
+  poll_for(w, "asked");
+}
+
 static void on_timer(uv_timer_t *t)
 {
-  exec_watcher_poll(t->data);
+  struct exec_watcher *w = t->data;
+
+  w->retrying = false; /* from here the timer repeats every interval */
+  poll_for(w, "timer");
 }
 
 /* A new limit applies to the total as it is; only a failed (or not yet
@@ -273,7 +295,7 @@ static void on_cfg(void *arg)
   if (w->ok && !w->running && str_eq(part, w->partition))
     return;
   str_copy(w->partition, part, sizeof(w->partition));
-  exec_watcher_poll(w);
+  poll_for(w, "ConfigMap");
 }
 
 struct exec_watcher *exec_watcher_new(uv_loop_t *loop,
@@ -345,6 +367,13 @@ unsigned exec_watcher_polls(const struct exec_watcher *w)
   return w->polls;
 }
 
+uint64_t exec_watcher_next_poll_ms(const struct exec_watcher *w)
+{
+  return w->timer_init && uv_is_active((const uv_handle_t *)&w->timer)
+             ? uv_timer_get_due_in(&w->timer)
+             : 0;
+}
+
 const json_t *exec_watcher_accounts(const struct exec_watcher *w,
                                     time_t *started)
 {
@@ -391,7 +420,7 @@ void exec_watcher_create_end(struct exec_watcher *w, const char *key)
   /* at rest again: one listing makes the total exact (a request sent while
    * a listing ran may be counted twice until then) */
   if (!map_len(&w->own) && w->sent != w->sent_seen)
-    exec_watcher_poll(w);
+    poll_for(w, "creations at rest");
 }
 
 void exec_watcher_on_slot(struct exec_watcher *w, void (*fn)(void *arg),

@@ -409,6 +409,87 @@ START_TEST(watcher_relists_on_partition_change_only)
 }
 END_TEST
 
+/* At rest (none of ours in flight) the organization is listed again only
+ * when the total may be off: after a fill whose every request SUCCEEDED
+ * the total is exact already (a page per 20 accounts saved). */
+START_TEST(watcher_lists_at_rest_only_when_unsure)
+{
+  uv_loop_t loop;
+  struct aws_api api = { 0 };
+  struct exec_aws *aws;
+  struct exec_cfg *c = exec_cfg_new(NULL, NULL);
+  struct exec_watcher_opts wo = { 0 };
+  struct exec_watcher *w;
+  json_t *cmo = cm("100"), *sec = secret();
+  int calls;
+
+  aws = org_client(&loop, &api);
+  exec_aws_apply_secret(aws, sec);
+  exec_cfg_apply(c, cmo);
+  wo.aws = aws;
+  wo.cfg = c;
+  w = exec_watcher_new(L, &wo);
+  exec_watcher_poll(w);
+  drain();
+  ck_assert_int_eq(exec_watcher_total(w), 5);
+  /* every request since the listing SUCCEEDED: exact, no listing */
+  exec_watcher_create_sent(w, "ns/f");
+  exec_watcher_create_sent(w, "ns/g");
+  calls = n_list_calls;
+  exec_watcher_create_succeeded(w, "ns/f");
+  exec_watcher_create_succeeded(w, "ns/g");
+  drain();
+  ck_assert_int_eq(n_list_calls, calls);
+  ck_assert_int_eq(exec_watcher_total(w), 7);
+  /* one failed (it counts, yet made no account): listed, the fixed 5 */
+  exec_watcher_create_sent(w, "ns/h");
+  exec_watcher_create_end(w, "ns/h");
+  drain();
+  ck_assert_int_gt(n_list_calls, calls);
+  ck_assert_int_eq(exec_watcher_total(w), 5);
+  /* one sent while a listing ran (it may count twice): listed again at
+   * rest, though it succeeded */
+  exec_watcher_poll(w);
+  exec_watcher_create_sent(w, "ns/i");
+  drain();
+  calls = n_list_calls;
+  exec_watcher_create_succeeded(w, "ns/i");
+  drain();
+  ck_assert_int_gt(n_list_calls, calls);
+  /* a failure is not hidden by a success the count did not send (a
+   * request found IN_PROGRESS after a restart) */
+  exec_watcher_create_begin(w, "ns/j");
+  exec_watcher_create_sent(w, "ns/k");
+  exec_watcher_create_end(w, "ns/k");
+  calls = n_list_calls;
+  exec_watcher_create_succeeded(w, "ns/j");
+  drain();
+  ck_assert_int_gt(n_list_calls, calls);
+  ck_assert_int_eq(exec_watcher_total(w), 5);
+  /* one succeeded while a listing ran (it may fall between its pages):
+   * a listing after that one */
+  exec_watcher_create_sent(w, "ns/l");
+  calls = n_list_calls;
+  exec_watcher_poll(w);
+  exec_watcher_create_succeeded(w, "ns/l");
+  drain();
+  ck_assert_int_eq(n_list_calls, calls + 4); /* 2 listings of 2 pages */
+  /* exact again: nothing more at rest */
+  calls = n_list_calls;
+  exec_watcher_create_begin(w, "ns/m");
+  exec_watcher_create_succeeded(w, "ns/m");
+  drain();
+  ck_assert_int_eq(n_list_calls, calls);
+  exec_watcher_close(w);
+  exec_cfg_free(c);
+  exec_aws_close(aws, NULL, NULL);
+  uv_run(L, UV_RUN_DEFAULT);
+  ASSERT_LOOP_CLEAN(&loop);
+  json_decref(cmo);
+  json_decref(sec);
+}
+END_TEST
+
 /* A listing failed before the ConfigMap came (the start's first one):
  * its early retry goes once a later listing succeeds; otherwise it listed
  * the organization again 30 s after the start, in the bench's claims. */
@@ -794,6 +875,7 @@ static Suite *exec_suite(void)
   tcase_add_test(tc, watcher_polls_every_page);
   tcase_add_test(tc, watcher_relists_on_partition_change_only);
   tcase_add_test(tc, watcher_good_listing_cancels_retry);
+  tcase_add_test(tc, watcher_lists_at_rest_only_when_unsure);
   tcase_add_test(tc, secret_to_creds);
   tcase_add_test(tc, config_reload);
   tcase_add_test(tc, account_gauges_and_durations);

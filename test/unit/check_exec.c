@@ -315,6 +315,8 @@ START_TEST(watcher_polls_every_page)
   exec_watcher_create_sent(w, "ns/d");
   exec_watcher_create_sent(w, "ns/e");
   ck_assert_int_eq(exec_watcher_total(w), 7);
+  /* the gauge shows that total: no listing may follow at rest */
+  ck_assert_int_eq((int)met_value(m->aws_accounts, NULL), 7);
   ck_assert(!exec_watcher_limit_allows(w)); /* 7 of 6 */
   calls = n_list_calls;
   exec_watcher_create_end(w, "ns/d");
@@ -327,6 +329,7 @@ START_TEST(watcher_polls_every_page)
   drain();
   ck_assert_int_gt(n_list_calls, calls);
   ck_assert_int_eq(exec_watcher_total(w), 5); /* here: the fixed 5 */
+  ck_assert_int_eq((int)met_value(m->aws_accounts, NULL), 5);
   ck_assert_int_eq(verdicts, 2); /* a new total: both listeners told */
   exec_watcher_on_slot(w, NULL, NULL);
   /* the creation-time estimate: the median of the latest */

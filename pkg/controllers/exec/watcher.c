@@ -116,6 +116,14 @@ static long long current_total(const struct exec_watcher *w)
   return w->total + (long long)(w->sent - w->sent_seen);
 }
 
+/* The gauge shows the total the limit is checked against: without a
+ * listing at rest it is the listing's plus our creations since. */
+static void publish_total(const struct exec_watcher *w)
+{
+  if (w->o.metrics && w->o.metrics->aws_accounts)
+    met_set(w->o.metrics->aws_accounts, NULL, (double)current_total(w));
+}
+
 /* Without a listing the total is exact when every request sent since the
  * last listing began (counted once each, at the call) SUCCEEDED after it,
  * and nothing made it unsure. */
@@ -147,8 +155,7 @@ static void take_listing(struct exec_watcher *w)
   w->listing = w->building;
   w->building = NULL;
   w->listing_started = w->started;
-  if (w->o.metrics && w->o.metrics->aws_accounts)
-    met_set(w->o.metrics->aws_accounts, NULL, (double)w->total);
+  publish_total(w);
   log_debug("watcher", "%lld accounts (%lld ACTIVE, %lld IN_PROGRESS)",
             w->total, w->active, w->in_progress);
 }
@@ -447,6 +454,7 @@ void exec_watcher_create_sent(struct exec_watcher *w, const char *key)
   if (w->running) /* the listing may see it: it may count twice */
     mark_unsure(w);
   map_put(&w->own, key, &sent_here, NULL);
+  publish_total(w);
 }
 
 /* A request left IN_PROGRESS: its slot is free at once (our own count

@@ -366,49 +366,72 @@ START_TEST(watcher_polls_every_page)
 }
 END_TEST
 
+/* A watcher over the fake organization, the Secret applied; the
+ * ConfigMap (limit) is the test's to apply. */
+struct wfix {
+  uv_loop_t loop;
+  struct aws_api api;
+  struct exec_aws *aws;
+  struct exec_cfg *c;
+  struct exec_watcher *w;
+  json_t *cm, *sec;
+};
+
+static void wfix_up(struct wfix *f, const char *limit, uint64_t interval_ms)
+{
+  struct exec_watcher_opts wo = { .interval_ms = interval_ms };
+
+  memset(f, 0, sizeof(*f));
+  f->c = exec_cfg_new(NULL, NULL);
+  f->cm = cm(limit);
+  f->sec = secret();
+  f->aws = org_client(&f->loop, &f->api);
+  exec_aws_apply_secret(f->aws, f->sec);
+  wo.aws = f->aws;
+  wo.cfg = f->c;
+  f->w = exec_watcher_new(L, &wo);
+}
+
+static void wfix_down(struct wfix *f)
+{
+  exec_watcher_close(f->w);
+  exec_cfg_free(f->c);
+  exec_aws_close(f->aws, NULL, NULL);
+  uv_run(L, UV_RUN_DEFAULT);
+  ASSERT_LOOP_CLEAN(&f->loop);
+  json_decref(f->cm);
+  json_decref(f->sec);
+}
+
 /* A ConfigMap change lists the organization again only when the last
  * listing failed or the partition changed: a new limit applies to the
  * total as it is. */
 START_TEST(watcher_relists_on_partition_change_only)
 {
-  uv_loop_t loop;
-  struct aws_api api = { 0 };
-  struct exec_aws *aws;
-  struct exec_cfg *c = exec_cfg_new(NULL, NULL);
-  struct exec_watcher_opts wo = { 0 };
+  struct wfix f;
   struct exec_watcher *w;
-  json_t *cmo = cm("6"), *sec = secret();
   int calls;
 
-  aws = org_client(&loop, &api);
-  exec_aws_apply_secret(aws, sec);
-  wo.aws = aws;
-  wo.cfg = c;
-  w = exec_watcher_new(L, &wo);
+  wfix_up(&f, "6", 0);
+  w = f.w;
   ck_assert_int_eq(exec_watcher_start(w), 0);
-  exec_cfg_apply(c, cmo);
+  exec_cfg_apply(f.c, f.cm);
   while (exec_watcher_polls(w) < 2 || in_flight > 0)
     uv_run(L, UV_RUN_ONCE);
   ck_assert(exec_watcher_limit_allows(w)); /* 5 < 6 */
   calls = n_list_calls;
-  json_decref(cmo);
-  cmo = cm("5");
-  exec_cfg_apply(c, cmo);
+  json_decref(f.cm);
+  f.cm = cm("5");
+  exec_cfg_apply(f.c, f.cm);
   drain();
   ck_assert_int_eq(n_list_calls, calls);
   ck_assert(!exec_watcher_limit_allows(w)); /* the new limit, at once */
-  json_object_set_new(json_object_get(cmo, "data"), "fedramp",
+  json_object_set_new(json_object_get(f.cm, "data"), "fedramp",
                       json_string("true"));
-  exec_cfg_apply(c, cmo);
+  exec_cfg_apply(f.c, f.cm);
   drain();
   ck_assert_int_gt(n_list_calls, calls);
-  exec_watcher_close(w);
-  exec_cfg_free(c);
-  exec_aws_close(aws, NULL, NULL);
-  uv_run(L, UV_RUN_DEFAULT);
-  ASSERT_LOOP_CLEAN(&loop);
-  json_decref(cmo);
-  json_decref(sec);
+  wfix_down(&f);
 }
 END_TEST
 
@@ -417,21 +440,13 @@ END_TEST
  * the total is exact already (a page per 20 accounts saved). */
 START_TEST(watcher_lists_at_rest_only_when_unsure)
 {
-  uv_loop_t loop;
-  struct aws_api api = { 0 };
-  struct exec_aws *aws;
-  struct exec_cfg *c = exec_cfg_new(NULL, NULL);
-  struct exec_watcher_opts wo = { 0 };
+  struct wfix f;
   struct exec_watcher *w;
-  json_t *cmo = cm("100"), *sec = secret();
   int calls;
 
-  aws = org_client(&loop, &api);
-  exec_aws_apply_secret(aws, sec);
-  exec_cfg_apply(c, cmo);
-  wo.aws = aws;
-  wo.cfg = c;
-  w = exec_watcher_new(L, &wo);
+  wfix_up(&f, "100", 0);
+  w = f.w;
+  exec_cfg_apply(f.c, f.cm);
   exec_watcher_poll(w);
   drain();
   ck_assert_int_eq(exec_watcher_total(w), 5);
@@ -483,13 +498,7 @@ START_TEST(watcher_lists_at_rest_only_when_unsure)
   exec_watcher_create_succeeded(w, "ns/m");
   drain();
   ck_assert_int_eq(n_list_calls, calls);
-  exec_watcher_close(w);
-  exec_cfg_free(c);
-  exec_aws_close(aws, NULL, NULL);
-  uv_run(L, UV_RUN_DEFAULT);
-  ASSERT_LOOP_CLEAN(&loop);
-  json_decref(cmo);
-  json_decref(sec);
+  wfix_down(&f);
 }
 END_TEST
 
@@ -498,26 +507,18 @@ END_TEST
  * the organization again 30 s after the start, in the bench's claims. */
 START_TEST(watcher_good_listing_cancels_retry)
 {
-  uv_loop_t loop;
-  struct aws_api api = { 0 };
-  struct exec_aws *aws;
-  struct exec_cfg *c = exec_cfg_new(NULL, NULL);
-  struct exec_watcher_opts wo = { .interval_ms = 3600u * 1000u };
+  struct wfix f;
   struct exec_watcher *w;
-  json_t *cmo = cm("6"), *sec = secret();
 
-  aws = org_client(&loop, &api);
-  exec_aws_apply_secret(aws, sec);
-  wo.aws = aws;
-  wo.cfg = c;
-  w = exec_watcher_new(L, &wo);
+  wfix_up(&f, "6", 3600u * 1000u);
+  w = f.w;
   ck_assert_int_eq(exec_watcher_start(w), 0);
   while (exec_watcher_polls(w) < 1) /* NOWAIT: then only the retry waits */
     uv_run(L, UV_RUN_NOWAIT);
   ck_assert(!exec_watcher_has_total(w)); /* no ConfigMap yet */
   ck_assert_uint_le(exec_watcher_next_poll_ms(w), EXEC_WATCH_RETRY_MS);
   ck_assert_int_eq(n_list_calls, 0);
-  exec_cfg_apply(c, cmo);
+  exec_cfg_apply(f.c, f.cm);
   drain();
   ck_assert(exec_watcher_has_total(w));
   ck_assert_uint_gt(exec_watcher_next_poll_ms(w), EXEC_WATCH_RETRY_MS);
@@ -527,13 +528,7 @@ START_TEST(watcher_good_listing_cancels_retry)
   drain();
   ck_assert(!exec_watcher_has_total(w));
   ck_assert_uint_le(exec_watcher_next_poll_ms(w), EXEC_WATCH_RETRY_MS);
-  exec_watcher_close(w);
-  exec_cfg_free(c);
-  exec_aws_close(aws, NULL, NULL);
-  uv_run(L, UV_RUN_DEFAULT);
-  ASSERT_LOOP_CLEAN(&loop);
-  json_decref(cmo);
-  json_decref(sec);
+  wfix_down(&f);
 }
 END_TEST
 

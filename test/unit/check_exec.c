@@ -315,6 +315,8 @@ START_TEST(watcher_polls_every_page)
   exec_watcher_create_sent(w, "ns/d");
   exec_watcher_create_sent(w, "ns/e");
   ck_assert_int_eq(exec_watcher_total(w), 7);
+  /* the gauge shows that total: no listing may follow at rest */
+  ck_assert_int_eq((int)met_value(m->aws_accounts, NULL), 7);
   ck_assert(!exec_watcher_limit_allows(w)); /* 7 of 6 */
   calls = n_list_calls;
   exec_watcher_create_end(w, "ns/d");
@@ -327,6 +329,7 @@ START_TEST(watcher_polls_every_page)
   drain();
   ck_assert_int_gt(n_list_calls, calls);
   ck_assert_int_eq(exec_watcher_total(w), 5); /* here: the fixed 5 */
+  ck_assert_int_eq((int)met_value(m->aws_accounts, NULL), 5);
   ck_assert_int_eq(verdicts, 2); /* a new total: both listeners told */
   exec_watcher_on_slot(w, NULL, NULL);
   /* the creation-time estimate: the median of the latest */
@@ -363,49 +366,169 @@ START_TEST(watcher_polls_every_page)
 }
 END_TEST
 
+/* A watcher over the fake organization, the Secret applied; the
+ * ConfigMap (limit) is the test's to apply. */
+struct wfix {
+  uv_loop_t loop;
+  struct aws_api api;
+  struct exec_aws *aws;
+  struct exec_cfg *c;
+  struct exec_watcher *w;
+  json_t *cm, *sec;
+};
+
+static void wfix_up(struct wfix *f, const char *limit, uint64_t interval_ms)
+{
+  struct exec_watcher_opts wo = { .interval_ms = interval_ms };
+
+  memset(f, 0, sizeof(*f));
+  f->c = exec_cfg_new(NULL, NULL);
+  f->cm = cm(limit);
+  f->sec = secret();
+  f->aws = org_client(&f->loop, &f->api);
+  exec_aws_apply_secret(f->aws, f->sec);
+  wo.aws = f->aws;
+  wo.cfg = f->c;
+  f->w = exec_watcher_new(L, &wo);
+}
+
+static void wfix_down(struct wfix *f)
+{
+  exec_watcher_close(f->w);
+  exec_cfg_free(f->c);
+  exec_aws_close(f->aws, NULL, NULL);
+  uv_run(L, UV_RUN_DEFAULT);
+  ASSERT_LOOP_CLEAN(&f->loop);
+  json_decref(f->cm);
+  json_decref(f->sec);
+}
+
 /* A ConfigMap change lists the organization again only when the last
  * listing failed or the partition changed: a new limit applies to the
  * total as it is. */
 START_TEST(watcher_relists_on_partition_change_only)
 {
-  uv_loop_t loop;
-  struct aws_api api = { 0 };
-  struct exec_aws *aws;
-  struct exec_cfg *c = exec_cfg_new(NULL, NULL);
-  struct exec_watcher_opts wo = { 0 };
+  struct wfix f;
   struct exec_watcher *w;
-  json_t *cmo = cm("6"), *sec = secret();
   int calls;
 
-  aws = org_client(&loop, &api);
-  exec_aws_apply_secret(aws, sec);
-  wo.aws = aws;
-  wo.cfg = c;
-  w = exec_watcher_new(L, &wo);
+  wfix_up(&f, "6", 0);
+  w = f.w;
   ck_assert_int_eq(exec_watcher_start(w), 0);
-  exec_cfg_apply(c, cmo);
+  exec_cfg_apply(f.c, f.cm);
   while (exec_watcher_polls(w) < 2 || in_flight > 0)
     uv_run(L, UV_RUN_ONCE);
   ck_assert(exec_watcher_limit_allows(w)); /* 5 < 6 */
   calls = n_list_calls;
-  json_decref(cmo);
-  cmo = cm("5");
-  exec_cfg_apply(c, cmo);
+  json_decref(f.cm);
+  f.cm = cm("5");
+  exec_cfg_apply(f.c, f.cm);
   drain();
   ck_assert_int_eq(n_list_calls, calls);
   ck_assert(!exec_watcher_limit_allows(w)); /* the new limit, at once */
-  json_object_set_new(json_object_get(cmo, "data"), "fedramp",
+  json_object_set_new(json_object_get(f.cm, "data"), "fedramp",
                       json_string("true"));
-  exec_cfg_apply(c, cmo);
+  exec_cfg_apply(f.c, f.cm);
   drain();
   ck_assert_int_gt(n_list_calls, calls);
-  exec_watcher_close(w);
-  exec_cfg_free(c);
-  exec_aws_close(aws, NULL, NULL);
-  uv_run(L, UV_RUN_DEFAULT);
-  ASSERT_LOOP_CLEAN(&loop);
-  json_decref(cmo);
-  json_decref(sec);
+  wfix_down(&f);
+}
+END_TEST
+
+/* At rest (none of ours in flight) the organization is listed again only
+ * when the total may be off: after a fill whose every request SUCCEEDED
+ * the total is exact already (a page per 20 accounts saved). */
+START_TEST(watcher_lists_at_rest_only_when_unsure)
+{
+  struct wfix f;
+  struct exec_watcher *w;
+  int calls;
+
+  wfix_up(&f, "100", 0);
+  w = f.w;
+  exec_cfg_apply(f.c, f.cm);
+  exec_watcher_poll(w);
+  drain();
+  ck_assert_int_eq(exec_watcher_total(w), 5);
+  /* every request since the listing SUCCEEDED: exact, no listing */
+  exec_watcher_create_sent(w, "ns/f");
+  exec_watcher_create_sent(w, "ns/g");
+  calls = n_list_calls;
+  exec_watcher_create_succeeded(w, "ns/f");
+  exec_watcher_create_succeeded(w, "ns/g");
+  drain();
+  ck_assert_int_eq(n_list_calls, calls);
+  ck_assert_int_eq(exec_watcher_total(w), 7);
+  /* one failed (it counts, yet made no account): listed, the fixed 5 */
+  exec_watcher_create_sent(w, "ns/h");
+  exec_watcher_create_end(w, "ns/h");
+  drain();
+  ck_assert_int_gt(n_list_calls, calls);
+  ck_assert_int_eq(exec_watcher_total(w), 5);
+  /* one sent while a listing ran (it may count twice): listed again at
+   * rest, though it succeeded */
+  exec_watcher_poll(w);
+  exec_watcher_create_sent(w, "ns/i");
+  drain();
+  calls = n_list_calls;
+  exec_watcher_create_succeeded(w, "ns/i");
+  drain();
+  ck_assert_int_gt(n_list_calls, calls);
+  /* a failure is not hidden by a success the count did not send (a
+   * request found IN_PROGRESS after a restart) */
+  exec_watcher_create_begin(w, "ns/j");
+  exec_watcher_create_sent(w, "ns/k");
+  exec_watcher_create_end(w, "ns/k");
+  calls = n_list_calls;
+  exec_watcher_create_succeeded(w, "ns/j");
+  drain();
+  ck_assert_int_gt(n_list_calls, calls);
+  ck_assert_int_eq(exec_watcher_total(w), 5);
+  /* one succeeded while a listing ran (it may fall between its pages):
+   * a listing after that one */
+  exec_watcher_create_sent(w, "ns/l");
+  calls = n_list_calls;
+  exec_watcher_poll(w);
+  exec_watcher_create_succeeded(w, "ns/l");
+  drain();
+  ck_assert_int_eq(n_list_calls, calls + 4); /* 2 listings of 2 pages */
+  /* exact again: nothing more at rest */
+  calls = n_list_calls;
+  exec_watcher_create_begin(w, "ns/m");
+  exec_watcher_create_succeeded(w, "ns/m");
+  drain();
+  ck_assert_int_eq(n_list_calls, calls);
+  wfix_down(&f);
+}
+END_TEST
+
+/* A listing failed before the ConfigMap came (the start's first one):
+ * its early retry goes once a later listing succeeds; otherwise it listed
+ * the organization again 30 s after the start, in the bench's claims. */
+START_TEST(watcher_good_listing_cancels_retry)
+{
+  struct wfix f;
+  struct exec_watcher *w;
+
+  wfix_up(&f, "6", 3600u * 1000u);
+  w = f.w;
+  ck_assert_int_eq(exec_watcher_start(w), 0);
+  while (exec_watcher_polls(w) < 1) /* NOWAIT: then only the retry waits */
+    uv_run(L, UV_RUN_NOWAIT);
+  ck_assert(!exec_watcher_has_total(w)); /* no ConfigMap yet */
+  ck_assert_uint_le(exec_watcher_next_poll_ms(w), EXEC_WATCH_RETRY_MS);
+  ck_assert_int_eq(n_list_calls, 0);
+  exec_cfg_apply(f.c, f.cm);
+  drain();
+  ck_assert(exec_watcher_has_total(w));
+  ck_assert_uint_gt(exec_watcher_next_poll_ms(w), EXEC_WATCH_RETRY_MS);
+  /* a failure arms it again */
+  fail_accounts = 1;
+  exec_watcher_poll(w);
+  drain();
+  ck_assert(!exec_watcher_has_total(w));
+  ck_assert_uint_le(exec_watcher_next_poll_ms(w), EXEC_WATCH_RETRY_MS);
+  wfix_down(&f);
 }
 END_TEST
 
@@ -749,6 +872,8 @@ static Suite *exec_suite(void)
   tcase_add_test(tc, limit_maths);
   tcase_add_test(tc, watcher_polls_every_page);
   tcase_add_test(tc, watcher_relists_on_partition_change_only);
+  tcase_add_test(tc, watcher_good_listing_cancels_retry);
+  tcase_add_test(tc, watcher_lists_at_rest_only_when_unsure);
   tcase_add_test(tc, secret_to_creds);
   tcase_add_test(tc, config_reload);
   tcase_add_test(tc, account_gauges_and_durations);

@@ -157,7 +157,10 @@ static void created(int err, const struct aws_error *ae,
   str_copy(j->obs.create_state, r->status.state ? r->status.state : "",
            sizeof(j->obs.create_state));
   j->obs.requested_at = r->status.requested_at;
-  if (!str_eq(r->status.state, "IN_PROGRESS") && !str_empty(r->status.state))
+  if (str_eq(r->status.state, "SUCCEEDED"))
+    exec_watcher_create_succeeded(j->e->d.watcher, j->base.key);
+  else if (!str_eq(r->status.state, "IN_PROGRESS") &&
+           !str_empty(r->status.state))
     exec_watcher_create_end(j->e->d.watcher, j->base.key);
   log_info("account", "%s: CreateAccount request %s (%s)", j->base.key,
            j->obs.request_id, j->st.email);
@@ -230,6 +233,8 @@ static void described_create(int err, const struct aws_error *ae,
                              s->completed_at - s->requested_at);
   if (str_eq(s->state, "IN_PROGRESS"))
     exec_watcher_create_begin(j->e->d.watcher, j->base.key);
+  else if (str_eq(s->state, "SUCCEEDED"))
+    exec_watcher_create_succeeded(j->e->d.watcher, j->base.key);
   else
     exec_watcher_create_end(j->e->d.watcher, j->base.key);
   acct__aws_finish(j, 0, NULL);

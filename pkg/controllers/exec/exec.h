@@ -262,6 +262,9 @@ long long exec_watcher_total(const struct exec_watcher *w);
 long long exec_watcher_in_progress(const struct exec_watcher *w);
 /* Polls completed (ok or failed); tests wait on it. */
 unsigned exec_watcher_polls(const struct exec_watcher *w);
+/* ms until the timer's next listing (a failed one's early retry, else the
+ * interval); 0 when the timer is not running. */
+uint64_t exec_watcher_next_poll_ms(const struct exec_watcher *w);
 /* The latest complete listing (borrowed JSON array of {"id","email",
  * "status"}) and the wall time its poll started; NULL before the first. */
 const json_t *exec_watcher_accounts(const struct exec_watcher *w,
@@ -273,11 +276,15 @@ void exec_watcher_limit(void *arg, bool *allows, bool *has_total,
 /* Our own CreateAccount requests in flight: sent at the call (it also
  * counts in the total until the next listing), begin when a request is
  * found IN_PROGRESS (after a restart), end when DescribeCreateAccountStatus
- * sees it leave IN_PROGRESS or the call failed. An end frees the slot at
- * once and calls the on_slot function. */
+ * sees it leave IN_PROGRESS or the call failed; succeeded when it is seen
+ * SUCCEEDED. An end frees the slot at once and calls the on_slot function.
+ * Once none is in flight the organization is listed again unless the
+ * total is exact already (every request since the last listing SUCCEEDED,
+ * none failed, ended unseen or was sent while that listing ran). */
 void exec_watcher_create_sent(struct exec_watcher *w, const char *key);
 void exec_watcher_create_begin(struct exec_watcher *w, const char *key);
 void exec_watcher_create_end(struct exec_watcher *w, const char *key);
+void exec_watcher_create_succeeded(struct exec_watcher *w, const char *key);
 void exec_watcher_on_slot(struct exec_watcher *w, void (*fn)(void *arg),
                           void *arg);
 /* A creation took secs (AWS's CompletedTimestamp - RequestedTimestamp);

@@ -17,6 +17,8 @@ struct exec_watcher {
   struct exec_watcher_opts o;
   uv_timer_t timer;
   bool timer_init, running, again, closing, ok;
+  /* the timer holds a failed listing's early retry, not the interval */
+  bool retrying;
   unsigned polls;
   long long total, in_progress, active;
   long long n_active, n_prog; /* the poll in progress */
@@ -29,6 +31,15 @@ struct exec_watcher {
    * listing the current total comes from (they raise the total until the
    * next listing counts them). */
   unsigned long long sent, sent_at_start, sent_seen;
+  /* Of those, the ones seen SUCCEEDED (one account each, which no listing
+   * since their call has counted); at the listing's start and the good
+   * listing's. A success while a listing runs tells on that listing (it may
+   * have missed the account, between its pages): the counts differ then. */
+  unsigned long long done_ok, ok_at_start, ok_seen;
+  /* The total may be off: a request failed or ended unseen (it counts though
+   * it made no account), or one was sent while a listing ran (it may count
+   * twice); _building: the same for the running listing's result. */
+  bool unsure, unsure_building;
   /* Durations (s) of the latest completed creations, a ring. */
   double dur[EXEC_WATCH_DURATIONS];
   size_t ndur, dur_next;
@@ -79,6 +90,7 @@ bool exec_slot_free(unsigned own, long long in_progress, unsigned cap)
 static void list_accounts(struct exec_watcher *w);
 static void list_cars(struct exec_watcher *w);
 static void on_timer(uv_timer_t *t);
+static void poll_for(struct exec_watcher *w, const char *why);
 
 static void watcher_free(struct exec_watcher *w)
 {
@@ -104,6 +116,50 @@ static long long current_total(const struct exec_watcher *w)
   return w->total + (long long)(w->sent - w->sent_seen);
 }
 
+/* The gauge shows the total the limit is checked against: without a
+ * listing at rest it is the listing's plus our creations since. */
+static void publish_total(const struct exec_watcher *w)
+{
+  if (w->o.metrics && w->o.metrics->aws_accounts)
+    met_set(w->o.metrics->aws_accounts, NULL, (double)current_total(w));
+}
+
+/* Without a listing the total is exact when every request sent since the
+ * last listing began (counted once each, at the call) SUCCEEDED after it,
+ * and nothing made it unsure. */
+static bool total_exact(const struct exec_watcher *w)
+{
+  return !w->unsure && w->sent - w->sent_seen == w->done_ok - w->ok_seen;
+}
+
+/* A good listing: the total, IN_PROGRESS and what it has seen. */
+static void take_listing(struct exec_watcher *w)
+{
+  /* a good listing (after the ConfigMap came, say) makes the retry
+   * pointless: it would list the organization again 30 s later, in
+   * whatever the operator is doing then; the next is an interval away */
+  if (w->retrying && w->timer_init)
+    uv_timer_start(&w->timer, on_timer, w->o.interval_ms, w->o.interval_ms);
+  w->retrying = false;
+  w->active = w->n_active;
+  w->in_progress = w->n_prog;
+  w->total = w->n_active + w->n_prog;
+  w->own_seen = w->own_at_start;
+  w->sent_seen = w->sent_at_start;
+  w->ok_seen = w->ok_at_start;
+  w->unsure = w->unsure_building;
+  /* one ended while it ran, at rest now: it may miss that account */
+  if (!map_len(&w->own) && !total_exact(w))
+    w->again = true;
+  json_decref(w->listing);
+  w->listing = w->building;
+  w->building = NULL;
+  w->listing_started = w->started;
+  publish_total(w);
+  log_debug("watcher", "%lld accounts (%lld ACTIVE, %lld IN_PROGRESS)",
+            w->total, w->active, w->in_progress);
+}
+
 static void finish(struct exec_watcher *w, int err, const char *what)
 {
   bool was_ok = w->ok;
@@ -121,23 +177,13 @@ static void finish(struct exec_watcher *w, int err, const char *what)
   if (err) {
     log_warn("watcher", "%s failed: %s; account creation blocked", what,
              op_strerror(err));
-    if (w->timer_init && !w->again) /* retry sooner than the interval */
+    if (w->timer_init && !w->again) { /* retry sooner than the interval */
       uv_timer_start(&w->timer, on_timer, EXEC_WATCH_RETRY_MS,
                      w->o.interval_ms);
+      w->retrying = true;
+    }
   } else {
-    w->active = w->n_active;
-    w->in_progress = w->n_prog;
-    w->total = w->n_active + w->n_prog;
-    w->own_seen = w->own_at_start;
-    w->sent_seen = w->sent_at_start;
-    json_decref(w->listing);
-    w->listing = w->building;
-    w->building = NULL;
-    w->listing_started = w->started;
-    if (w->o.metrics && w->o.metrics->aws_accounts)
-      met_set(w->o.metrics->aws_accounts, NULL, (double)w->total);
-    log_debug("watcher", "%lld accounts (%lld ACTIVE, %lld IN_PROGRESS)",
-              w->total, w->active, w->in_progress);
+    take_listing(w);
   }
   if (was_ok != w->ok || was_prog != w->in_progress ||
       was_total != current_total(w))
@@ -145,7 +191,7 @@ static void finish(struct exec_watcher *w, int err, const char *what)
       w->ls[i].fn(w->ls[i].arg);
   if (w->again) {
     w->again = false;
-    exec_watcher_poll(w);
+    poll_for(w, "asked or needed while one ran");
   }
 }
 
@@ -238,10 +284,13 @@ static void list_cars(struct exec_watcher *w)
     finish(w, rc, "ListCreateAccountStatus");
 }
 
-void exec_watcher_poll(struct exec_watcher *w)
+/* why: for the debug log (each listing costs a page per 20 accounts). */
+static void poll_for(struct exec_watcher *w, const char *why)
 {
   if (w->closing)
     return;
+  log_debug("watcher", "listing the organization: %s%s", why,
+            w->running ? " (after the running one)" : "");
   if (w->running) {
     w->again = true;
     return;
@@ -252,14 +301,24 @@ void exec_watcher_poll(struct exec_watcher *w)
   w->started = time(NULL);
   w->own_at_start = (unsigned)map_len(&w->own);
   w->sent_at_start = w->sent;
+  w->ok_at_start = w->done_ok;
+  w->unsure_building = false;
   json_decref(w->building);
   w->building = json_array();
   list_accounts(w);
 }
 
+void exec_watcher_poll(struct exec_watcher *w)
+{
+  poll_for(w, "asked");
+}
+
 static void on_timer(uv_timer_t *t)
 {
-  exec_watcher_poll(t->data);
+  struct exec_watcher *w = t->data;
+
+  w->retrying = false; /* from here the timer repeats every interval */
+  poll_for(w, "timer");
 }
 
 /* A new limit applies to the total as it is; only a failed (or not yet
@@ -273,7 +332,7 @@ static void on_cfg(void *arg)
   if (w->ok && !w->running && str_eq(part, w->partition))
     return;
   str_copy(w->partition, part, sizeof(w->partition));
-  exec_watcher_poll(w);
+  poll_for(w, "ConfigMap");
 }
 
 struct exec_watcher *exec_watcher_new(uv_loop_t *loop,
@@ -345,6 +404,13 @@ unsigned exec_watcher_polls(const struct exec_watcher *w)
   return w->polls;
 }
 
+uint64_t exec_watcher_next_poll_ms(const struct exec_watcher *w)
+{
+  return w->timer_init && uv_is_active((const uv_handle_t *)&w->timer)
+             ? uv_timer_get_due_in(&w->timer)
+             : 0;
+}
+
 const json_t *exec_watcher_accounts(const struct exec_watcher *w,
                                     time_t *started)
 {
@@ -363,10 +429,21 @@ void exec_watcher_limit(void *arg, bool *allows, bool *has_total,
   *total = w ? current_total(w) : 0;
 }
 
+/* The value of an own key whose request this process sent (counted in
+ * sent); a key found IN_PROGRESS after a restart has NULL. */
+static char sent_here;
+
 void exec_watcher_create_begin(struct exec_watcher *w, const char *key)
 {
   if (w && !map_has(&w->own, key))
     map_put(&w->own, key, NULL, NULL);
+}
+
+static void mark_unsure(struct exec_watcher *w)
+{
+  w->unsure = true;
+  if (w->running)
+    w->unsure_building = true;
 }
 
 void exec_watcher_create_sent(struct exec_watcher *w, const char *key)
@@ -374,24 +451,44 @@ void exec_watcher_create_sent(struct exec_watcher *w, const char *key)
   if (!w)
     return;
   w->sent++;
-  exec_watcher_create_begin(w, key);
+  if (w->running) /* the listing may see it: it may count twice */
+    mark_unsure(w);
+  map_put(&w->own, key, &sent_here, NULL);
+  publish_total(w);
 }
 
 /* A request left IN_PROGRESS: its slot is free at once (our own count
  * drops; the total already counts the account, see sent). The organization
  * is listed again only once none of ours is in flight: listing every page
  * per creation cost more Organizations calls than the creation itself. */
-void exec_watcher_create_end(struct exec_watcher *w, const char *key)
+static void create_ended(struct exec_watcher *w, const char *key,
+                         bool succeeded)
 {
+  void *v;
+
   if (!w || !map_has(&w->own, key))
     return;
-  map_del(&w->own, key);
+  v = map_del(&w->own, key);
+  if (!succeeded)
+    mark_unsure(w);
+  else if (v == &sent_here)
+    w->done_ok++;
   if (w->slot_fn)
     w->slot_fn(w->slot_arg);
-  /* at rest again: one listing makes the total exact (a request sent while
-   * a listing ran may be counted twice until then) */
-  if (!map_len(&w->own) && w->sent != w->sent_seen)
-    exec_watcher_poll(w);
+  /* at rest again: one listing makes the total exact, none when it is
+   * already (a fill's listing at its end was a page per 20 accounts) */
+  if (!map_len(&w->own) && !total_exact(w))
+    poll_for(w, "creations at rest");
+}
+
+void exec_watcher_create_end(struct exec_watcher *w, const char *key)
+{
+  create_ended(w, key, false);
+}
+
+void exec_watcher_create_succeeded(struct exec_watcher *w, const char *key)
+{
+  create_ended(w, key, true);
 }
 
 void exec_watcher_on_slot(struct exec_watcher *w, void (*fn)(void *arg),

@@ -8,6 +8,7 @@
 #include "util/map.h"
 #include "util/str.h"
 #include "util/util.h"
+#include "k8s/jparse.h"
 
 /* Values an index function produced for one object (deduplicated). The
  * strings are owned. */
@@ -362,7 +363,7 @@ static json_t *centry_decode(const struct store *s, const struct centry *e)
   }
   rc = delta_decode(s->dict, e->enc, e->enc_len, sc->raw);
   UTIL_ASSERT(rc == 0);
-  obj = json_loadb(sc->raw, raw, JSON_DECODE_ANY, &jerr);
+  obj = k8s_json_loadb(sc->raw, raw, JSON_DECODE_ANY, &jerr);
   UTIL_ASSERT(obj);
   return obj;
 }

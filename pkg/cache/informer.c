@@ -433,6 +433,7 @@ static void start_list(struct inf *i)
   o.field_selector = i->fsel;
   o.limit = i->page;
   o.continue_token = i->cont;
+  o.drop_managed_fields = true; /* store_strip drops them */
   /* Every list is consistent (resourceVersion unset): a list at "0" is
    * served from the API server's watch cache, which ignores limit and sends
    * a fleet of 10,000 Accounts (20 MB) in one response, past our body cap
@@ -555,6 +556,7 @@ static void start_watch(struct inf *i)
   o.field_selector = i->fsel;
   o.resource_version = i->rv;
   o.allow_bookmarks = true;
+  o.drop_managed_fields = true; /* store_strip drops them */
   err = i->ops->watch_start(i->src, &i->gvr, &o, on_event, on_watch_done, i,
                             &i->watch);
   if (err) {

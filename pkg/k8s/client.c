@@ -204,9 +204,9 @@ struct httpc_req *k8s__http_new(struct k8s_client *c, const char *method,
   return r;
 }
 
-json_t *k8s__body_json_new(const struct httpc_resp *resp)
+json_t *k8s__body_json_new(const struct httpc_resp *resp, size_t flags)
 {
   if (!resp || resp->body.len == 0)
     return NULL;
-  return k8s_json_loadb(resp->body.data, resp->body.len, 0, NULL);
+  return k8s_json_loadb(resp->body.data, resp->body.len, flags, NULL);
 }

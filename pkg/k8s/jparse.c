@@ -20,9 +20,19 @@ struct jp {
   char *buf;
   size_t cap;
   int depth;
+  bool drop_managed;
 };
 
-static json_t *value(struct jp *s);
+/* The value of a member named "metadata": its managedFields may go. */
+enum ctx { CTX_PLAIN, CTX_META };
+
+static json_t *value(struct jp *s, enum ctx ctx);
+
+static bool str_is_metadata(const char *k)
+{
+  return strcmp(k, "metadata") == 0;
+}
+static bool skip_value(struct jp *s);
 
 static void skip_ws(struct jp *s)
 {
@@ -210,46 +220,56 @@ static bool is_digit(const unsigned char *p, const unsigned char *end)
   return p < end && *p >= '0' && *p <= '9';
 }
 
-/* A number per RFC 8259; an integer unless it has a fraction or an
- * exponent (jansson's rule), NULL on overflow (jansson's errors). */
-static json_t *number(struct jp *s)
+/* The number token at s->p per RFC 8259 (s->p moves past it): false when
+ * malformed; *real when it has a fraction or an exponent. */
+static bool number_scan(struct jp *s, bool *real)
 {
   const unsigned char *p = s->p, *end = s->end;
-  bool real = false;
-  char tok[NUM_MAX];
-  size_t n;
 
+  *real = false;
   if (p < end && *p == '-')
     p++;
-  if (!is_digit(p, end))
-    return NULL;
-  if (*p == '0' && is_digit(p + 1, end))
-    return NULL;
+  if (!is_digit(p, end) || (*p == '0' && is_digit(p + 1, end)))
+    return false;
   while (is_digit(p, end))
     p++;
   if (p < end && *p == '.') {
-    real = true;
+    *real = true;
     if (!is_digit(++p, end))
-      return NULL;
+      return false;
     while (is_digit(p, end))
       p++;
   }
   if (p < end && (*p == 'e' || *p == 'E')) {
-    real = true;
+    *real = true;
     p++;
     if (p < end && (*p == '+' || *p == '-'))
       p++;
     if (!is_digit(p, end))
-      return NULL;
+      return false;
     while (is_digit(p, end))
       p++;
   }
-  n = (size_t)(p - s->p);
+  s->p = p;
+  return true;
+}
+
+/* A number: an integer unless it has a fraction or an exponent
+ * (jansson's rule), NULL on overflow (jansson's errors). */
+static json_t *number(struct jp *s)
+{
+  const unsigned char *start = s->p;
+  bool real;
+  char tok[NUM_MAX];
+  size_t n;
+
+  if (!number_scan(s, &real))
+    return NULL;
+  n = (size_t)(s->p - start);
   if (n >= sizeof(tok))
     return NULL;
-  memcpy(tok, s->p, n);
+  memcpy(tok, start, n);
   tok[n] = '\0';
-  s->p = p;
   errno = 0;
   if (!real) {
     long long v = strtoll(tok, NULL, 10);
@@ -270,7 +290,7 @@ static json_t *array(struct jp *s)
     return a;
   }
   while (a) {
-    if (!(v = value(s)) || json_array_append_new(a, v))
+    if (!(v = value(s, CTX_PLAIN)) || json_array_append_new(a, v))
       break;
     skip_ws(s);
     if (s->p >= s->end)
@@ -286,7 +306,7 @@ static json_t *array(struct jp *s)
   return NULL;
 }
 
-static json_t *object(struct jp *s)
+static json_t *object(struct jp *s, enum ctx ctx)
 {
   json_t *o = json_object(), *v;
   const char *k;
@@ -311,12 +331,23 @@ static json_t *object(struct jp *s)
     if (own)
       k = own;
     skip_ws(s);
-    if (s->p >= s->end || *s->p++ != ':' || !(v = value(s)) ||
-        json_object_setn_new_nocheck(o, k, kn, v)) {
+    if (s->p >= s->end || *s->p++ != ':') {
       free(own);
       break;
     }
-    free(own);
+    if (ctx == CTX_META && s->drop_managed && kn == 13 &&
+        !memcmp(k, "managedFields", 13)) {
+      free(own);
+      if (!skip_value(s))
+        break;
+    } else {
+      v = value(s, kn == 8 && !memcmp(k, "metadata", 8) ? CTX_META : CTX_PLAIN);
+      if (!v || json_object_setn_new_nocheck(o, k, kn, v)) {
+        free(own);
+        break;
+      }
+      free(own);
+    }
     skip_ws(s);
     if (s->p >= s->end)
       break;
@@ -341,18 +372,93 @@ static json_t *literal(struct jp *s, const char *word, json_t *v)
   return v;
 }
 
-static json_t *container(struct jp *s, bool is_array)
+static json_t *container(struct jp *s, bool is_array, enum ctx ctx)
 {
   json_t *v;
 
   if (++s->depth > MAX_NEST)
     return NULL;
-  v = is_array ? array(s) : object(s);
+  v = is_array ? array(s) : object(s, ctx);
   s->depth--;
   return v;
 }
 
-static json_t *value(struct jp *s)
+/* The members or elements of a container at s->p (past its opener),
+ * validated as value() would, nothing built. */
+static bool skip_items(struct jp *s, bool is_array)
+{
+  const char *k;
+  size_t kn;
+
+  skip_ws(s);
+  if (s->p < s->end && *s->p == (is_array ? ']' : '}')) {
+    s->p++;
+    return true;
+  }
+  for (;;) {
+    if (!is_array) {
+      skip_ws(s);
+      if (s->p >= s->end || *s->p++ != '"' || !string(s, &k, &kn, NULL))
+        return false;
+      skip_ws(s);
+      if (s->p >= s->end || *s->p++ != ':')
+        return false;
+    }
+    if (!skip_value(s))
+      return false;
+    skip_ws(s);
+    if (s->p >= s->end)
+      return false;
+    if (*s->p == (is_array ? ']' : '}')) {
+      s->p++;
+      return true;
+    }
+    if (*s->p++ != ',')
+      return false;
+  }
+}
+
+/* A value validated as value() would decode it, without building it (a
+ * dropped managedFields). */
+static bool skip_value(struct jp *s)
+{
+  const char *str;
+  size_t n;
+  bool real, ok;
+  json_t *v;
+
+  skip_ws(s);
+  if (s->p >= s->end)
+    return false;
+  switch (*s->p) {
+  case '{':
+  case '[':
+    if (++s->depth > MAX_NEST)
+      return false;
+    ok = skip_items(s, *s->p++ == '[');
+    s->depth--;
+    return ok;
+  case '"':
+    s->p++;
+    return string(s, &str, &n, NULL);
+  case 't':
+  case 'f':
+  case 'n':
+    return (v = value(s, CTX_PLAIN)) != NULL; /* singletons: nothing built */
+  default:
+    /* jansson's overflow checks need the conversion: numbers are rare
+     * in managedFields */
+    str = (const char *)s->p;
+    if (!number_scan(s, &real))
+      return false;
+    s->p = (const unsigned char *)str;
+    v = number(s);
+    json_decref(v);
+    return v != NULL;
+  }
+}
+
+static json_t *value(struct jp *s, enum ctx ctx)
 {
   const char *str;
   size_t n;
@@ -363,7 +469,7 @@ static json_t *value(struct jp *s)
   switch (*s->p) {
   case '{':
   case '[':
-    return container(s, *s->p++ == '[');
+    return container(s, *s->p++ == '[', ctx);
   case '"':
     s->p++;
     return string(s, &str, &n, NULL) ? json_stringn_nocheck(str, n) : NULL;
@@ -386,11 +492,12 @@ json_t *jparse(const char *p, size_t n, size_t flags)
   if (!p)
     return NULL;
   s.p = (const unsigned char *)p;
+  s.drop_managed = flags & JPARSE_DROP_MANAGED;
   s.end = s.p + n;
   skip_ws(&s);
   if ((flags & JSON_DECODE_ANY) ||
       (s.p < s.end && (*s.p == '{' || *s.p == '[')))
-    v = value(&s);
+    v = value(&s, CTX_PLAIN);
   skip_ws(&s);
   if (v && s.p != s.end) {
     json_decref(v);
@@ -400,10 +507,39 @@ json_t *jparse(const char *p, size_t n, size_t flags)
   return v;
 }
 
+/* JPARSE_DROP_MANAGED on a value json_loadb built (the rule jparse
+ * applies while decoding). Depth: bounded by jansson's parser limit. */
+static void drop_managed(json_t *v, enum ctx ctx)
+{
+  const char *k;
+  json_t *x;
+  size_t i;
+
+  if (json_is_array(v)) {
+    json_array_foreach(v, i, x)
+    {
+      drop_managed(x, CTX_PLAIN);
+    }
+    return;
+  }
+  if (ctx == CTX_META)
+    json_object_del(v, "managedFields");
+  json_object_foreach(v, k, x)
+  {
+    drop_managed(x, str_is_metadata(k) ? CTX_META : CTX_PLAIN);
+  }
+}
+
 json_t *k8s_json_loadb(const char *p, size_t n, size_t flags, json_error_t *err)
 {
   json_error_t local;
   json_t *v = jparse(p, n, flags);
 
-  return v ? v : json_loadb(p, n, flags, err ? err : &local);
+  if (v)
+    return v;
+  v = json_loadb(p, n, flags & ~(size_t)JPARSE_DROP_MANAGED,
+                 err ? err : &local);
+  if (v && (flags & JPARSE_DROP_MANAGED))
+    drop_managed(v, CTX_PLAIN);
+  return v;
 }

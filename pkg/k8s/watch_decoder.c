@@ -65,7 +65,7 @@ static int dispatch(struct k8s_watch_decoder *d, const char *p, size_t n)
     n--;
   if (n == 0)
     return 0;
-  ev = k8s_json_loadb(p, n, 0, &je);
+  ev = k8s_json_loadb(p, n, d->parse_flags, &je);
   if (!ev)
     return fail(d, OP_EPARSE, "watch event is not JSON");
   obj = json_object_get(ev, "object");

@@ -192,6 +192,72 @@ START_TEST(deep_nesting_falls_back)
 }
 END_TEST
 
+/* JPARSE_DROP_MANAGED: every metadata's managedFields left out, nothing
+ * else; validated all the same; the fallback drops them the same way. */
+START_TEST(managed_fields_dropped)
+{
+  static const char page[] =
+      "{\"metadata\":{\"resourceVersion\":\"9\",\"managedFields\":1},"
+      "\"items\":[{\"metadata\":{\"name\":\"a\",\"managedFields\":[{"
+      "\"manager\":\"k\",\"fieldsV1\":{\"f:spec\":{\"f:x\":{}}},\"n\":-1.5e3,"
+      "\"t\":true,\"u\":null,\"s\":\"\\u00e9\\\"\"}],\"uid\":\"u1\"},"
+      "\"spec\":{\"managedFields\":\"kept\",\"metadata\":{\"managedFields\":"
+      "[],\"k\":1}}},{\"metadata\":{\"name\":\"b\"}}]}";
+  static const char want[] =
+      "{\"metadata\":{\"resourceVersion\":\"9\"},\"items\":[{\"metadata\":{"
+      "\"name\":\"a\",\"uid\":\"u1\"},\"spec\":{\"managedFields\":\"kept\","
+      "\"metadata\":{\"k\":1}}},{\"metadata\":{\"name\":\"b\"}}]}";
+  static const char *const bad[] = {
+    "{\"metadata\":{\"managedFields\":[01]}}",
+    "{\"metadata\":{\"managedFields\":[\"\\x\"]}}",
+    "{\"metadata\":{\"managedFields\":[1,]}}",
+    "{\"metadata\":{\"managedFields\":{\"a\" 1}}}",
+    "{\"metadata\":{\"managedFields\":[\"\xc3\"]}}",
+    "{\"metadata\":{\"managedFields\":[1e400]}}",
+    "{\"metadata\":{\"managedFields\":[tru]}}",
+    "{\"metadata\":{\"managedFields\":",
+  };
+  json_t *got = jparse(page, strlen(page), JPARSE_DROP_MANAGED);
+  json_t *exp = json_loads(want, 0, NULL);
+  char *deep;
+  size_t i, d = 1500, n;
+
+  ck_assert_ptr_nonnull(got);
+  ck_assert(json_equal(got, exp));
+  json_decref(got);
+  for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    ck_assert_ptr_null(jparse(bad[i], strlen(bad[i]), JPARSE_DROP_MANAGED));
+    ck_assert_ptr_null(
+        k8s_json_loadb(bad[i], strlen(bad[i]), JPARSE_DROP_MANAGED, NULL));
+  }
+  /* without the flag nothing is dropped */
+  got = jparse(page, strlen(page), 0);
+  ck_assert_ptr_nonnull(json_object_get(
+      json_object_get(json_array_get(json_object_get(got, "items"), 0),
+                      "metadata"),
+      "managedFields"));
+  json_decref(got);
+  /* the fallback (nesting jparse declines) drops them the same way */
+  n = strlen(page) - 1; /* without its closing brace */
+  deep = malloc(n + 5 + 2 * d + 2);
+  memcpy(deep, page, n);
+  memcpy(deep + n, ",\"x\":", 5);
+  n += 5;
+  memset(deep + n, '[', d);
+  memset(deep + n + d, ']', d);
+  n += 2 * d;
+  deep[n++] = '}';
+  ck_assert_ptr_null(jparse(deep, n, JPARSE_DROP_MANAGED));
+  got = k8s_json_loadb(deep, n, JPARSE_DROP_MANAGED, NULL);
+  ck_assert_ptr_nonnull(got);
+  json_object_del(got, "x");
+  ck_assert(json_equal(got, exp));
+  json_decref(got);
+  json_decref(exp);
+  free(deep);
+}
+END_TEST
+
 static Suite *jparse_suite(void)
 {
   Suite *s = suite_create("jparse");
@@ -202,6 +268,7 @@ static Suite *jparse_suite(void)
   tcase_add_test(tc, every_truncation_agrees);
   tcase_add_test(tc, random_mutations_never_disagree);
   tcase_add_test(tc, deep_nesting_falls_back);
+  tcase_add_test(tc, managed_fields_dropped);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -70,7 +70,15 @@ struct k8s_watch_opts {
   int timeout_seconds;      /* server-side timeout; 0 = random 300..600 */
   size_t max_event_bytes;   /* framing cap per event line; 0 = 4 MiB */
   bool drop_managed_fields; /* as in k8s_list_opts, for each event */
+  /* A streaming list (WatchList): ADDED for every current object first,
+   * then a BOOKMARK annotated K8S_INITIAL_EVENTS_END, then the changes
+   * (sendInitialEvents=true, resourceVersionMatch=NotOlderThan; with
+   * resource_version unset: at least as new as a consistent read). Served
+   * from the API server's watch cache, object by object. */
+  bool send_initial_events;
 };
+
+#define K8S_INITIAL_EVENTS_END "k8s.io/initial-events-end"
 
 /* One decoded event. For K8S_EV_ERROR, obj is the Status object; the watch
  * then ends with done_cb(OP_EGONE) when its code is 410. */

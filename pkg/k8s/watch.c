@@ -188,6 +188,10 @@ static int watch_path(struct k8s_client *c, const struct k8s_gvr *gvr,
     rc = k8s_query_add(p, "resourceVersion", o->resource_version);
   if (!rc && o->allow_bookmarks)
     rc = k8s_query_add(p, "allowWatchBookmarks", "true");
+  if (!rc && o->send_initial_events)
+    rc = k8s_query_add(p, "sendInitialEvents", "true");
+  if (!rc && o->send_initial_events)
+    rc = k8s_query_add(p, "resourceVersionMatch", "NotOlderThan");
   str_fmt(ts, sizeof(ts), "%ld", timeout_s);
   if (!rc)
     rc = k8s_query_add(p, "timeoutSeconds", ts);

@@ -489,7 +489,8 @@ json_t *jparse(const char *p, size_t n, size_t flags)
   struct jp s = { 0 };
   json_t *v = NULL;
 
-  if (!p)
+  /* other jansson flags change what is accepted: jansson's to apply */
+  if (!p || (flags & ~(size_t)(JSON_DECODE_ANY | JPARSE_DROP_MANAGED)))
     return NULL;
   s.p = (const unsigned char *)p;
   s.drop_managed = flags & JPARSE_DROP_MANAGED;

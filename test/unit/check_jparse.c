@@ -127,6 +127,9 @@ START_TEST(hostile_texts_are_declined)
   ck_assert_ptr_null(jparse("[\"a\0b\"]", 7, 0));
   ck_assert_ptr_null(jparse("[1,\0 2]", 7, 0));
   ck_assert_ptr_null(jparse(NULL, 0, 0));
+  /* jansson's other flags are left to jansson */
+  ck_assert_ptr_null(jparse("{\"a\":1,\"a\":2}", 13, JSON_REJECT_DUPLICATES));
+  ck_assert_ptr_null(jparse("[1] x", 5, JSON_DISABLE_EOF_CHECK));
 }
 END_TEST
 

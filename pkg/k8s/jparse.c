@@ -72,6 +72,8 @@ static size_t utf8_len(const unsigned char *p, const unsigned char *end)
 
 static bool buf_put(struct jp *s, size_t *len, const void *src, size_t n)
 {
+  if (n == 0)
+    return true; /* the buffer may not exist yet */
   if (*len + n > s->cap) {
     size_t cap = s->cap ? s->cap * 2 : 256;
     char *b;

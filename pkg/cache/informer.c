@@ -493,6 +493,19 @@ static void ev_delete(struct inf *i, json_t *obj)
 
 static void stream_event(struct inf *i, enum k8s_event_type type, json_t *obj);
 
+/* An ADDED, MODIFIED or DELETED event applied to the store (true), or
+ * another type (false). */
+static bool apply_change(struct inf *i, enum k8s_event_type type, json_t *obj)
+{
+  if (type == K8S_EV_ADDED || type == K8S_EV_MODIFIED)
+    ev_upsert(i, obj);
+  else if (type == K8S_EV_DELETED)
+    ev_delete(i, obj);
+  else
+    return false;
+  return true;
+}
+
 static void on_event(enum k8s_event_type type, json_t *obj, void *arg)
 {
   struct inf *i = arg;
@@ -505,17 +518,7 @@ static void on_event(enum k8s_event_type type, json_t *obj, void *arg)
   if (i->state != INF_WATCHING)
     return;
   i->watch_events++;
-  switch (type) {
-  case K8S_EV_ADDED:
-  case K8S_EV_MODIFIED:
-    ev_upsert(i, obj);
-    break;
-  case K8S_EV_DELETED:
-    ev_delete(i, obj);
-    break;
-  case K8S_EV_BOOKMARK:
-    break;
-  case K8S_EV_ERROR:
+  if (!apply_change(i, type, obj) && type == K8S_EV_ERROR) {
     log_warn("cache", "%s: watch error event: %s", res(i),
              json_string_value(json_object_get(obj, "message")));
     return;
@@ -635,30 +638,27 @@ static bool initial_events_end(const json_t *bookmark)
                 "true");
 }
 
+/* A stream read from a fast peer hands over thousands of events in one
+ * loop iteration: what they decoded into a compact store is released
+ * every STREAM_TRIM events (their handlers have returned, as after a
+ * page), not only at the iteration's end. */
+#define STREAM_TRIM 256
+
 static void stream_event(struct inf *i, enum k8s_event_type type, json_t *obj)
 {
-  switch (type) {
-  case K8S_EV_ADDED:
-  case K8S_EV_MODIFIED:
-    ev_upsert(i, obj);
-    break;
-  case K8S_EV_DELETED:
-    ev_delete(i, obj);
-    break;
-  case K8S_EV_BOOKMARK:
-    if (!initial_events_end(obj))
-      break;
+  if (apply_change(i, type, obj)) {
+    if (store_hot(i->store) >= STREAM_TRIM)
+      inf_trim(i);
+  } else if (type == K8S_EV_BOOKMARK && initial_events_end(obj)) {
     /* synced: the same stream goes on as the informer's watch */
     i->streaming = false;
     i->state = INF_WATCHING;
     i->watch_events = 0;
     i->watch_start_ns = i->clock(i->clock_arg);
     list_complete(i, store_obj_rv(obj));
-    break;
-  case K8S_EV_ERROR:
+  } else if (type == K8S_EV_ERROR) {
     log_warn("cache", "%s: streaming list error event: %s", res(i),
              json_string_value(json_object_get(obj, "message")));
-    break;
   }
 }
 

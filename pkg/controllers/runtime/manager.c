@@ -106,9 +106,9 @@ int mgr_inf_opts(const struct mgr_watch *w, const char *ns, struct inf_opts *o,
    * quarter of a decoded tree (docs/memory.md). */
   if (w->kind == MGR_ACCOUNTS || w->kind == MGR_ACCOUNT_CLAIMS)
     o->store_flags = STORE_COMPACT;
-  /* Not o->watch_list (a streaming first list): it cut the API server's
-   * CPU at start, but a standby synced from the Kubernetes stand-in kept
-   * 80-130 MiB resident against 31 MiB with pages (docs/benchmarks.md). */
+  /* The first list streams from the API server's watch cache (WatchList,
+   * client-go's default since 1.35); in pages if refused. */
+  o->watch_list = true;
   if (fsel_size)
     fsel[0] = '\0';
   if (w->obj_name) {

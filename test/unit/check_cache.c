@@ -1304,6 +1304,36 @@ START_TEST(inf_stream_ended_early_relists_in_pages)
 }
 END_TEST
 
+/* A compact store filled by a stream releases what the events decoded
+ * every 256 events, not only when the loop turns: thousands of events
+ * read in one iteration would otherwise all be decoded at once. */
+START_TEST(inf_stream_releases_decoded_objects_as_it_goes)
+{
+  struct inf_opts o = { 0 };
+  struct inf_handler h = { h_add, h_update, h_delete, h_synced, &elog };
+  char name[16];
+  int k;
+
+  inf_closed = 0;
+  inf_close(inf, on_inf_closed, &inf_closed);
+  ck_assert(test_run_until(&loop, &inf_closed, 1000));
+  o.gvr.resource = "accounts";
+  o.store_flags = STORE_COMPACT;
+  o.watch_list = true;
+  o.rng_seed = 7;
+  inf = inf_new_source(&loop, &cache_fake_source, &fake, &o);
+  inf_add_handler(inf, &h);
+  ck_assert_int_eq(inf_start(inf), 0);
+  for (k = 0; k < 1000; k++) {
+    snprintf(name, sizeof(name), "o%04d", k);
+    cache_fake_event(&fake, K8S_EV_ADDED, cache_fake_obj_new("ns", name, "1"));
+    ck_assert_uint_lt(store_hot(inf_store(inf)), 256);
+  }
+  ck_assert_int_eq(elog.adds, 1000);
+  ck_assert_uint_eq(store_len(inf_store(inf)), 1000);
+}
+END_TEST
+
 static Suite *cache_suite(void)
 {
   Suite *s = suite_create("cache");
@@ -1347,6 +1377,7 @@ static Suite *cache_suite(void)
   tcase_add_test(its, inf_stream_lists_then_watches_on);
   tcase_add_test(its, inf_stream_refused_lists_in_pages);
   tcase_add_test(its, inf_stream_ended_early_relists_in_pages);
+  tcase_add_test(its, inf_stream_releases_decoded_objects_as_it_goes);
   suite_add_tcase(s, its);
   tcase_add_test(wire, inf_against_k8s_client);
   suite_add_tcase(s, wire);

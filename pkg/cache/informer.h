@@ -66,7 +66,11 @@ struct inf_opts {
   uint64_t backoff_max_ms;     /* 0 = 30000 */
   uint64_t backoff_reset_ms;   /* 0 = 120000 */
   uint64_t rng_seed;           /* 0 = from the OS */
-  inf_clock_fn clock;          /* NULL = uv_hrtime */
+  /* The first list streams (a watch with sendInitialEvents, see
+   * k8s_watch_opts); lists in pages if the server refuses or the stream
+   * ends before its initial events do. Relists are always in pages. */
+  bool watch_list;
+  inf_clock_fn clock; /* NULL = uv_hrtime */
   void *clock_arg;
 };
 

@@ -5,9 +5,11 @@
 #include <string.h>
 
 #include "cache/delta.h"
+#include "cache/jwrite.h"
 #include "util/map.h"
 #include "util/str.h"
 #include "util/util.h"
+#include "k8s/jparse.h"
 
 /* Values an index function produced for one object (deduplicated). The
  * strings are owned. */
@@ -362,7 +364,7 @@ static json_t *centry_decode(const struct store *s, const struct centry *e)
   }
   rc = delta_decode(s->dict, e->enc, e->enc_len, sc->raw);
   UTIL_ASSERT(rc == 0);
-  obj = json_loadb(sc->raw, raw, JSON_DECODE_ANY, &jerr);
+  obj = k8s_json_loadb(sc->raw, raw, JSON_DECODE_ANY, &jerr);
   UTIL_ASSERT(obj);
   return obj;
 }
@@ -392,7 +394,7 @@ static void *entry_new(struct store *s, json_t *obj, char *text)
     return obj;
   e = util_xcalloc(1, sizeof(*e));
   if (!text)
-    text = json_dumps(obj, JSON_COMPACT);
+    text = jwrite_compact(obj, NULL);
   UTIL_ASSERT(text);
   len = strlen(text);
   if (!s->dict)
@@ -709,7 +711,7 @@ void store_relist_add(struct store_relist *r, json_t *obj)
   }
   store_strip(obj, r->flags);
   if (r->flags & STORE_COMPACT) {
-    item = json_dumps(obj, JSON_COMPACT);
+    item = jwrite_compact(obj, NULL);
     UTIL_ASSERT(item);
     json_decref(obj);
   }
@@ -747,7 +749,7 @@ static void relist_one(struct store *s, void *item, struct map *seen,
 {
   char key[STORE_KEY_MAX];
   char *text = compact(s) ? item : NULL;
-  json_t *obj = text ? json_loads(text, 0, NULL) : item;
+  json_t *obj = text ? k8s_json_loadb(text, strlen(text), 0, NULL) : item;
   json_t *old;
 
   UTIL_ASSERT(obj); /* we encoded that text */

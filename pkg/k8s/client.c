@@ -7,6 +7,7 @@
 #include "log/log.h"
 #include "util/str.h"
 #include "util/util.h"
+#include "k8s/jparse.h"
 
 #define DEF_QPS 100.0
 #define DEF_BURST 200.0
@@ -203,9 +204,9 @@ struct httpc_req *k8s__http_new(struct k8s_client *c, const char *method,
   return r;
 }
 
-json_t *k8s__body_json_new(const struct httpc_resp *resp)
+json_t *k8s__body_json_new(const struct httpc_resp *resp, size_t flags)
 {
   if (!resp || resp->body.len == 0)
     return NULL;
-  return json_loadb(resp->body.data, resp->body.len, 0, NULL);
+  return k8s_json_loadb(resp->body.data, resp->body.len, flags, NULL);
 }

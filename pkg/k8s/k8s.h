@@ -35,6 +35,9 @@ struct k8s_list_opts {
   const char *resource_version; /* NULL = consistent read; "0" = any */
   long limit;                   /* 0 = server default (no paging) */
   const char *continue_token;   /* from the previous page */
+  /* Leave out the items' metadata.managedFields while decoding (a cache
+   * drops them anyway; they are a third of a listed object's bytes). */
+  bool drop_managed_fields;
 };
 
 /* err: 0 on success (list is the decoded List object: .items,
@@ -64,9 +67,18 @@ struct k8s_watch_opts {
   const char *field_selector;
   const char *resource_version; /* start after this version */
   bool allow_bookmarks;
-  int timeout_seconds;    /* server-side timeout; 0 = random 300..600 */
-  size_t max_event_bytes; /* framing cap per event line; 0 = 4 MiB */
+  int timeout_seconds;      /* server-side timeout; 0 = random 300..600 */
+  size_t max_event_bytes;   /* framing cap per event line; 0 = 4 MiB */
+  bool drop_managed_fields; /* as in k8s_list_opts, for each event */
+  /* A streaming list (WatchList): ADDED for every current object first,
+   * then a BOOKMARK annotated K8S_INITIAL_EVENTS_END, then the changes
+   * (sendInitialEvents=true, resourceVersionMatch=NotOlderThan; with
+   * resource_version unset: at least as new as a consistent read). Served
+   * from the API server's watch cache, object by object. */
+  bool send_initial_events;
 };
+
+#define K8S_INITIAL_EVENTS_END "k8s.io/initial-events-end"
 
 /* One decoded event. For K8S_EV_ERROR, obj is the Status object; the watch
  * then ends with done_cb(OP_EGONE) when its code is 410. */

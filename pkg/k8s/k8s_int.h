@@ -52,7 +52,7 @@ bool k8s__auth_refresh(struct k8s_client *c);
 /* Complete every queued (not started) request with OP_ECANCELED. */
 void k8s__rest_cancel_queued(struct k8s_client *c);
 /* Parse the response body as JSON (NULL if empty or invalid). New ref. */
-json_t *k8s__body_json_new(const struct httpc_resp *resp);
+json_t *k8s__body_json_new(const struct httpc_resp *resp, size_t flags);
 /* Append the list/watch query parameters shared by both. */
 int k8s__query_selectors(struct buf *q, const char *label, const char *field);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "k8s/jparse.h"
 #include "k8s/k8s_int.h"
 #include "log/log.h"
 #include "util/str.h"
@@ -23,6 +24,7 @@ struct k8s__req {
   uint64_t not_before; /* loop ms */
   unsigned throttled;
   bool auth_retried;
+  size_t parse_flags; /* for the response body (jparse.h) */
 };
 
 static void pump(struct k8s_client *c);
@@ -129,7 +131,7 @@ static void on_http_done(struct httpc_req *hr, int err,
     enqueue(r, delay);
     return;
   }
-  obj = k8s__body_json_new(resp);
+  obj = k8s__body_json_new(resp, r->parse_flags);
   if (resp->status >= 200 && resp->status < 300) {
     if (!obj && resp->body.len) {
       op_error_set(&e, OP_EPARSE, "%s %s: response is not JSON", r->method,
@@ -198,8 +200,9 @@ static void pump(struct k8s_client *c)
     uv_timer_start(&c->wake, on_wake, wait, 0);
 }
 
-static int submit(struct k8s_client *c, const char *method, struct buf *path,
-                  json_t *body, const char *ctype, k8s_obj_cb cb, void *arg)
+static int submit_flags(struct k8s_client *c, const char *method,
+                        struct buf *path, json_t *body, const char *ctype,
+                        size_t parse_flags, k8s_obj_cb cb, void *arg)
 {
   struct k8s__req *r;
 
@@ -221,6 +224,7 @@ static int submit(struct k8s_client *c, const char *method, struct buf *path,
   }
   r->cb = cb;
   r->arg = arg;
+  r->parse_flags = parse_flags;
   c->pending++;
   /* Never start from inside the call: the queue runs from the timer so
    * cb is always invoked from the loop. */
@@ -233,6 +237,12 @@ static int submit(struct k8s_client *c, const char *method, struct buf *path,
   c->q_tail = r;
   uv_timer_start(&c->wake, on_wake, 0, 0);
   return 0;
+}
+
+static int submit(struct k8s_client *c, const char *method, struct buf *path,
+                  json_t *body, const char *ctype, k8s_obj_cb cb, void *arg)
+{
+  return submit_flags(c, method, path, body, ctype, 0, cb, arg);
 }
 
 int k8s_get(struct k8s_client *c, const struct k8s_gvr *gvr, const char *ns,
@@ -283,7 +293,9 @@ int k8s_list(struct k8s_client *c, const struct k8s_gvr *gvr,
     buf_cleanup(&p);
     return rc;
   }
-  return submit(c, "GET", &p, NULL, NULL, cb, arg);
+  return submit_flags(
+      c, "GET", &p, NULL, NULL,
+      opts && opts->drop_managed_fields ? JPARSE_DROP_MANAGED : 0, cb, arg);
 }
 
 int k8s_create(struct k8s_client *c, const struct k8s_gvr *gvr, const char *ns,

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "k8s/jparse.h"
 #include "k8s/k8s_int.h"
 #include "k8s/watch.h"
 #include "log/log.h"
@@ -124,7 +125,7 @@ static int end_error(struct k8s_watch *w, int err,
       op_error_set(&w->detail, code, "watch %s: %s", w->path, w->dec.errmsg);
     return w->final_err ? w->final_err : code;
   }
-  st = k8s__body_json_new(resp);
+  st = k8s__body_json_new(resp, 0);
   code = k8s_status_to_err(resp->status, st, &w->detail);
   json_decref(st);
   return code;
@@ -187,6 +188,10 @@ static int watch_path(struct k8s_client *c, const struct k8s_gvr *gvr,
     rc = k8s_query_add(p, "resourceVersion", o->resource_version);
   if (!rc && o->allow_bookmarks)
     rc = k8s_query_add(p, "allowWatchBookmarks", "true");
+  if (!rc && o->send_initial_events)
+    rc = k8s_query_add(p, "sendInitialEvents", "true");
+  if (!rc && o->send_initial_events)
+    rc = k8s_query_add(p, "resourceVersionMatch", "NotOlderThan");
   str_fmt(ts, sizeof(ts), "%ld", timeout_s);
   if (!rc)
     rc = k8s_query_add(p, "timeoutSeconds", ts);
@@ -227,6 +232,8 @@ int k8s_watch_start(struct k8s_client *c, const struct k8s_gvr *gvr,
   w->done_cb = done_cb;
   w->arg = arg;
   k8s_watch_decoder_init(&w->dec, opts->max_event_bytes, on_event, w);
+  if (opts->drop_managed_fields)
+    w->dec.parse_flags = JPARSE_DROP_MANAGED;
   if ((rc = watch_send(w))) {
     k8s_watch_decoder_cleanup(&w->dec);
     free(w->path);

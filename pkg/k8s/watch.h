@@ -27,7 +27,8 @@ struct k8s_watch_decoder {
   size_t max;      /* cap on one line, CR/LF excluded */
   k8s_watch_decoder_cb cb;
   void *arg;
-  int err; /* sticky: once a feed failed, every later feed fails */
+  int err;            /* sticky: once a feed failed, every later feed fails */
+  size_t parse_flags; /* k8s_json_loadb flags for each event (jparse.h) */
   char errmsg[160];
 };
 

@@ -7,6 +7,7 @@
 #include "k8s/watch.h"
 #include "util/str.h"
 #include "util/util.h"
+#include "k8s/jparse.h"
 
 static const char *const type_names[] = { "ADDED", "MODIFIED", "DELETED",
                                           "BOOKMARK", "ERROR" };
@@ -64,7 +65,7 @@ static int dispatch(struct k8s_watch_decoder *d, const char *p, size_t n)
     n--;
   if (n == 0)
     return 0;
-  ev = json_loadb(p, n, 0, &je);
+  ev = k8s_json_loadb(p, n, d->parse_flags, &je);
   if (!ev)
     return fail(d, OP_EPARSE, "watch event is not JSON");
   obj = json_object_get(ev, "object");

@@ -675,6 +675,8 @@ static uint64_t fake_clock(void *arg)
   return clock_ns;
 }
 
+static bool setup_stream; /* the next inf_setup's informer streams */
+
 static void inf_setup(void)
 {
   struct inf_opts o = { 0 };
@@ -692,6 +694,8 @@ static void inf_setup(void)
   o.page_size = 2;
   o.rng_seed = 42;
   o.clock = fake_clock;
+  o.watch_list = setup_stream;
+  setup_stream = false;
   inf = inf_new_source(&loop, &cache_fake_source, &fake, &o);
   ck_assert_int_gt(inf_add_handler(inf, &h), 0);
 }
@@ -1205,12 +1209,138 @@ START_TEST(inf_against_k8s_client)
 }
 END_TEST
 
+/* ---- streaming list ---------------------------------------------------- */
+
+static void inf_setup_stream(void)
+{
+  setup_stream = true;
+  inf_setup();
+}
+
+static json_t *end_bookmark(const char *rv)
+{
+  return json_pack("{s:{s:s, s:{s:s}}}", "metadata", "resourceVersion", rv,
+                   "annotations", K8S_INITIAL_EVENTS_END, "true");
+}
+
+START_TEST(inf_stream_lists_then_watches_on)
+{
+  ck_assert_int_eq(inf_start(inf), 0);
+  ck_assert_int_eq(fake.nlists, 0);
+  ck_assert_int_eq(fake.nwatches, 1);
+  ck_assert(fake.watches[0].initial);
+  ck_assert(fake.watches[0].bookmarks);
+  ck_assert_str_eq(fake.watches[0].rv, "(null)"); /* a consistent read */
+  ck_assert_int_eq(inf_state(inf), INF_LISTING);
+  cache_fake_event(&fake, K8S_EV_ADDED, cache_fake_obj_new("ns", "a", "7"));
+  cache_fake_event(&fake, K8S_EV_ADDED, cache_fake_obj_new("ns", "b", "3"));
+  /* handed over one by one; a plain bookmark changes nothing */
+  cache_fake_event(&fake, K8S_EV_BOOKMARK,
+                   json_pack("{s:{s:s}}", "metadata", "resourceVersion", "8"));
+  ck_assert_int_eq(elog.adds, 2);
+  ck_assert_int_eq(elog.synced, 0);
+  ck_assert(!inf_has_synced(inf));
+  ck_assert_uint_eq(store_len(inf_store(inf)), 2);
+  cache_fake_event(&fake, K8S_EV_BOOKMARK, end_bookmark("10"));
+  ck_assert(inf_has_synced(inf));
+  ck_assert_int_eq(elog.synced, 1);
+  ck_assert_int_eq(inf_state(inf), INF_WATCHING);
+  ck_assert_str_eq(inf_resource_version(inf), "10");
+  /* the same stream carries the changes */
+  elog.buf[0] = 0;
+  cache_fake_event(&fake, K8S_EV_MODIFIED, cache_fake_obj_new("ns", "a", "12"));
+  ck_assert_str_eq(elog.buf, "upd:a@7 to:a@12 ");
+  ck_assert_str_eq(inf_resource_version(inf), "12");
+  ck_assert_int_eq(fake.nwatches, 1);
+  ck_assert_int_eq(fake.nlists, 0);
+  /* when it ends, the informer watches on from there, not streaming */
+  cache_fake_watch_end(&fake, 0);
+  ck_assert_int_eq(fake.nwatches, 2);
+  ck_assert(!fake.watches[1].initial);
+  ck_assert_str_eq(fake.watches[1].rv, "12");
+}
+END_TEST
+
+START_TEST(inf_stream_refused_lists_in_pages)
+{
+  fake.watch_err = OP_EINVALIDOBJ;
+  ck_assert_int_eq(inf_start(inf), 0);
+  fake.watch_err = 0;
+  ck_assert_int_eq(fake.nwatches, 1);
+  ck_assert_int_eq(fake.nlists, 1);
+  ck_assert_int_eq(fake.lists[0].limit, 2);
+  cache_fake_list_reply(&fake, 0,
+                        json_pack("[o]", cache_fake_obj_new("ns", "a", "1")),
+                        "5", NULL);
+  ck_assert(inf_has_synced(inf));
+  ck_assert_int_eq(elog.adds, 1);
+  ck_assert_int_eq(fake.nwatches, 2);
+  ck_assert(!fake.watches[1].initial);
+  ck_assert_str_eq(fake.watches[1].rv, "5");
+}
+END_TEST
+
+/* Cut before its end: a paged list replaces what the stream put (what is
+ * gone is reported gone), as a relist does. */
+START_TEST(inf_stream_ended_early_relists_in_pages)
+{
+  ck_assert_int_eq(inf_start(inf), 0);
+  cache_fake_event(&fake, K8S_EV_ADDED, cache_fake_obj_new("ns", "a", "1"));
+  cache_fake_event(&fake, K8S_EV_ADDED, cache_fake_obj_new("ns", "b", "2"));
+  cache_fake_watch_end(&fake, OP_EIO);
+  ck_assert(!inf_has_synced(inf));
+  ck_assert_int_eq(fake.nlists, 1);
+  elog.buf[0] = 0;
+  cache_fake_list_reply(&fake, 0,
+                        json_pack("[o,o]", cache_fake_obj_new("ns", "a", "1"),
+                                  cache_fake_obj_new("ns", "c", "4")),
+                        "6", NULL);
+  ck_assert_str_eq(elog.buf, "add:c@4 gone:b@2 ");
+  ck_assert(inf_has_synced(inf));
+  ck_assert_int_eq(elog.synced, 1);
+  ck_assert_uint_eq(store_len(inf_store(inf)), 2);
+  ck_assert_int_eq(fake.nwatches, 2);
+  ck_assert(!fake.watches[1].initial);
+}
+END_TEST
+
+/* A compact store filled by a stream releases what the events decoded
+ * every 256 events, not only when the loop turns: thousands of events
+ * read in one iteration would otherwise all be decoded at once. */
+START_TEST(inf_stream_releases_decoded_objects_as_it_goes)
+{
+  struct inf_opts o = { 0 };
+  struct inf_handler h = { h_add, h_update, h_delete, h_synced, &elog };
+  char name[16];
+  int k;
+
+  inf_closed = 0;
+  inf_close(inf, on_inf_closed, &inf_closed);
+  ck_assert(test_run_until(&loop, &inf_closed, 1000));
+  o.gvr.resource = "accounts";
+  o.store_flags = STORE_COMPACT;
+  o.watch_list = true;
+  o.rng_seed = 7;
+  inf = inf_new_source(&loop, &cache_fake_source, &fake, &o);
+  inf_add_handler(inf, &h);
+  ck_assert_int_eq(inf_start(inf), 0);
+  for (k = 0; k < 1000; k++) {
+    snprintf(name, sizeof(name), "o%04d", k);
+    cache_fake_event(&fake, K8S_EV_ADDED, cache_fake_obj_new("ns", name, "1"));
+    ck_assert_uint_lt(store_hot(inf_store(inf)), 256);
+  }
+  ck_assert_int_eq(elog.adds, 1000);
+  ck_assert_uint_eq(store_len(inf_store(inf)), 1000);
+}
+END_TEST
+
 static Suite *cache_suite(void)
 {
   Suite *s = suite_create("cache");
   TCase *st = tcase_create("store");
   TCase *it = tcase_create("informer");
   TCase *itc = tcase_create("informer-close");
+  TCase *its = tcase_create("informer-stream");
   TCase *wire = tcase_create("informer-k8s");
 
   tcase_add_test(st, store_put_get_delete);
@@ -1243,6 +1373,12 @@ static Suite *cache_suite(void)
   tcase_add_checked_fixture(itc, inf_setup, NULL);
   tcase_add_test(itc, inf_close_with_list_in_flight);
   suite_add_tcase(s, itc);
+  tcase_add_checked_fixture(its, inf_setup_stream, inf_teardown);
+  tcase_add_test(its, inf_stream_lists_then_watches_on);
+  tcase_add_test(its, inf_stream_refused_lists_in_pages);
+  tcase_add_test(its, inf_stream_ended_early_relists_in_pages);
+  tcase_add_test(its, inf_stream_releases_decoded_objects_as_it_goes);
+  suite_add_tcase(s, its);
   tcase_add_test(wire, inf_against_k8s_client);
   suite_add_tcase(s, wire);
   return s;

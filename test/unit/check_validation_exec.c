@@ -716,6 +716,43 @@ START_TEST(pool_clean_pass_remembered)
 }
 END_TEST
 
+/* Accounts alike in everything the pass reads are judged once: a clean
+ * fleet costs one Account per distinct value; a drift anywhere sends the
+ * pass over every Account, which fixes the first drifting one. */
+static void put_named(const char *name, const char *quota)
+{
+  json_t *a = json_loads(PACCT("750", "{}"), 0, NULL);
+
+  ck_assert_ptr_nonnull(a);
+  json_object_set_new(json_object_get(a, "metadata"), "name",
+                      json_string(name));
+  obj_set_new(a, "spec.regionalServiceQuotas.default.L-1216C47A.value",
+              json_integer(atoi(quota)));
+  ck_assert_int_eq(store_put_new(fx.accounts, a, NULL), 0);
+}
+
+START_TEST(pool_judged_by_distinct_values)
+{
+  static const char *const names[] = { "a1", "a2", "a3", "a4", "a5" };
+  size_t i;
+
+  put(fx.cm, CMF(FLAGS_ON));
+  put(fx.pools, POOL);
+  for (i = 0; i < 5; i++)
+    put_named(names[i], "750");
+  ck_assert_int_eq(pv_run(), 0);
+  ck_assert_int_eq(fx.nk, 0);
+  ck_assert_uint_eq(pv_exec_passes(fx.pv), 1);
+  ck_assert_uint_eq(pv_exec_examined(fx.pv), 1);
+  put_named("a4", "500");
+  put_named("a3", "500");
+  ck_assert_int_eq(pv_run(), 0);
+  ck_assert_int_eq(fx.nk, 1);
+  ck_assert_str_eq(fx.kcalls[0], "update a3");
+  ck_assert_uint_eq(pv_exec_examined(fx.pv), 1 + 2 + 5);
+}
+END_TEST
+
 static Suite *validation_exec_suite(void)
 {
   Suite *s = suite_create("validation_exec");
@@ -723,6 +760,7 @@ static Suite *validation_exec_suite(void)
 
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, move_and_tag_repaired);
+  tcase_add_test(tc, pool_judged_by_distinct_values);
   tcase_add_test(tc, flags_off_only_reported);
   tcase_add_test(tc, ou_ids_cached);
   tcase_add_test(tc, failed_move_forgets_ou_ids);

@@ -106,6 +106,9 @@ int mgr_inf_opts(const struct mgr_watch *w, const char *ns, struct inf_opts *o,
    * quarter of a decoded tree (docs/memory.md). */
   if (w->kind == MGR_ACCOUNTS || w->kind == MGR_ACCOUNT_CLAIMS)
     o->store_flags = STORE_COMPACT;
+  /* The first list streams from the API server's watch cache (WatchList);
+   * in pages if refused. */
+  o->watch_list = true;
   if (fsel_size)
     fsel[0] = '\0';
   if (w->obj_name) {

@@ -71,9 +71,11 @@ struct pv_exec *pv_exec_new(const struct pv_exec_deps *d);
 void pv_exec_free(struct pv_exec *e);
 int pv_exec_reconcile(struct pv_exec *e, const char *key,
                       struct ctrl_result *out, exec_done_fn done, void *arg);
-/* Full passes over the Accounts so far (a clean pass remembered runs
+/* Passes over the Accounts so far (a clean pass remembered runs
  * none until what it read changes). */
 size_t pv_exec_passes(const struct pv_exec *e);
+/* Accounts its passes planned over (tests). */
+size_t pv_exec_examined(const struct pv_exec *e);
 
 extern const struct exec_desc pv_desc;
 

@@ -44,6 +44,8 @@ static int fake_watch_start(void *src, const struct k8s_gvr *gvr,
   if (f->nwatches < CACHE_FAKE_MAX_CALLS)
     record(&f->watches[f->nwatches], o->resource_version, NULL, o->namespace, 0,
            o->allow_bookmarks);
+  if (f->nwatches < CACHE_FAKE_MAX_CALLS)
+    f->watches[f->nwatches].initial = o->send_initial_events;
   f->nwatches++;
   if (f->watch_err)
     return f->watch_err;

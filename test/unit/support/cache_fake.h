@@ -17,6 +17,7 @@ struct cache_fake_call {
   char ns[64];
   long limit;
   bool bookmarks;
+  bool initial; /* send_initial_events (a streaming list) */
 };
 
 struct cache_fake {

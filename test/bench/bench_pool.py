@@ -115,7 +115,12 @@ def fill(env, n, t, timeout):
         done = [r for r in _creations(env, w.t0 - 1) if r["State"] == "SUCCEEDED"]
         return len(done) >= n
     complete = _wait_until(created, end, 3.0)
-    created_s = time.time() - w.t0
+    seen_s = time.time() - w.t0
+    # The fill ends when the n-th request succeeded on the stand-in's side
+    # (its CompletedTimestamp), not when the 3 s poll above noticed it.
+    done = sorted(_ts(r["CompletedTimestamp"]) for r in _creations(env, w.t0 - 1)
+                  if r["State"] == "SUCCEEDED" and r.get("CompletedTimestamp"))
+    created_s = done[n - 1] - w.t0 if complete and len(done) >= n else seen_s
     all_ready = complete and _wait_until(lambda: ready_count(env) - base_ready >= n, end, 3.0)
     ready_s = time.time() - w.t0
     reqs = [r for r in _creations(env, w.t0 - 1) if r["State"] != "FAILED"]
@@ -127,6 +132,7 @@ def fill(env, n, t, timeout):
            if c["service"] == "organizations" and c["time"] >= w.t0]
     ready = ready_count(env) - base_ready
     return w.end(n=n, T=t, timeout_s=timeout, created=len(reqs), created_s=created_s,
+                 created_seen_s=seen_s,
                  complete=complete, ready=ready, all_ready=all_ready, ready_s=ready_s,
                  create_window_s=window, reference_s=-(-n // 5) * t, slot_use=use,
                  slot_gap_mean_s=sum(gaps) / len(gaps) if gaps else 0.0,

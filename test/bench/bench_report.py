@@ -55,6 +55,8 @@ def _fill_rows(res):
     use_ok = f["slot_use"] >= 0.95 and f["rejected_concurrent"] == 0
     if f["complete"]:
         done = "%.1f s" % f["created_s"]
+        if "created_seen_s" in f:
+            done += " (seen by the harness's 3 s poll at %.1f s)" % f["created_seen_s"]
     else:
         done = "only %d of %d in %.0f s" % (f["created"], f["n"], f["timeout_s"])
     ready = ("%.1f s" % f["ready_s"] if f["all_ready"] else

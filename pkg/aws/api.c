@@ -78,6 +78,7 @@ static int op_start(struct aws_api *api, const struct aws_target *t,
     call.region = t->region;
     call.controller = t->controller;
     call.account = t->account;
+    call.background = t->background;
     call.method = ctx->wire.method;
     call.path = ctx->wire.path;
     call.query = ctx->wire.query;

@@ -45,6 +45,7 @@ struct aws_target {
   const char *region;     /* NULL = the service's default region */
   const char *controller; /* metrics label; NULL = "{OTHER}" */
   const char *account;    /* rate-governor key; NULL = the creds' label */
+  bool background;        /* a periodic poll's call (aws_call.background) */
 };
 
 /* XX(field, Operation, service, protocol, idempotent, request, result) */

@@ -124,6 +124,29 @@ def _calls_but_reads(delta):
     return sum(n for k, n in delta.items() if k.split(".")[-1] not in VALIDATION_READS)
 
 
+def _listing_pages(op):
+    return metric_sum(metrics(op), "aws_account_operator_api_request_duration_seconds_count",
+                      controller="accountwatcher", method="ListAccounts")
+
+
+def listing_done(op, t_start, quiet=1.5, timeout=300):
+    """Seconds from start to the account watcher's last ListAccounts page
+    of its start-up listing of the organization (a background poll, not
+    reconcile work: it goes on after idle). Polled until no page for
+    `quiet` seconds; None when no page came after this call began (the
+    listing had ended by then)."""
+    t0 = time.monotonic()
+    last, changed = _listing_pages(op), None
+    while time.monotonic() < t0 + timeout:
+        time.sleep(0.1)  # a measurement's sampling, not synchronization
+        n = _listing_pages(op)
+        if n != last:
+            last, changed = n, time.monotonic()
+        elif time.monotonic() - (changed or t0) >= quiet:
+            break
+    return changed - t_start if changed else None
+
+
 def _windowed(env, op, action):
     """Run action(), wait for idle; (cpu s, reconciles, operator kube
     requests, AWS calls, wall s, validation's periodic reads) in that
@@ -169,6 +192,7 @@ def measure(env, n, op_args, events=20, ready_timeout=600):
     # The daemon's own CPU to idle (its scrapes included): unlike the wall
     # times it does not grow with what else the machine's cores are doing.
     cpu_idle = cpu_s(op.p.pid)
+    t_listed = listing_done(op, t_start)
     start_calls = sum(ops_delta(ops0, aws_ops(env.aws)).values())
     rss = rss_mib(op.p.pid)
     cm = "/api/v1/namespaces/%s/configmaps/aws-account-operator-configmap" % env.ns
@@ -177,6 +201,7 @@ def measure(env, n, op_args, events=20, ready_timeout=600):
         ctype="application/merge-patch+json"))
     threads, main_share = thread_cpu_share(op.p.pid)
     res = {"n": n, "start_ready_s": t_ready, "start_idle_s": t_idle, "rss_mib": rss,
+           "start_listed_s": t_listed,
            "start_ready_cpu_s": cpu_ready, "start_idle_cpu_s": cpu_idle,
            "start_aws_calls": start_calls, "threads": threads, "main_thread_cpu": main_share,
            "start_validation_reads": int(validation_reads(op)),

@@ -114,6 +114,13 @@ def _fleet_rows(res):
         _row("5", "start -> synced and idle, %d of each" % hi["n"], "%.2f s" % hi["start_idle_s"],
              "goal < 5 s", hi["start_idle_s"] < 5, peer),
     ]
+    if "start_listed_s" in hi:
+        listed = hi["start_listed_s"]
+        out.append(_row("5", "start -> the organization listed (the account watcher's "
+                        "background poll, %d start-up AWS calls)" % hi["start_aws_calls"],
+                        "%.2f s" % listed if listed is not None else "before idle",
+                        "Organizations governor: 10 calls/s, reconciles' calls first",
+                        None, peer))
     for kind in ("accounts", "accountclaims"):
         a, b = lo["event_" + kind], hi["event_" + kind]
         # Below 0.05 ms a difference is the baseline's noise, not work.

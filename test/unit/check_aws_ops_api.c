@@ -74,8 +74,9 @@ static void complete(int err, long status, const char *body,
 }
 
 static struct aws_api *api;
-static const struct aws_target target = { NULL, "us-east-1", "account",
-                                          "111111111111" };
+static const struct aws_target target = { .region = "us-east-1",
+                                          .controller = "account",
+                                          .account = "111111111111" };
 
 static void setup(void)
 {

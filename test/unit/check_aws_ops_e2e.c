@@ -245,7 +245,7 @@ static void keep_tags(const void *res)
 /* Organizations: create an account, wait for it, place it in an OU, tag. */
 START_TEST(organizations_flow)
 {
-  struct aws_target t = { mgmt_creds, NULL, "e2e", NULL };
+  struct aws_target t = { .creds = mgmt_creds, .controller = "e2e" };
   struct aws_sts_none_req none = { 0 };
   struct aws_create_account_req ca = { .email = "osd-creds-mgmt+e2e@redhat.com",
                                        .account_name = "osd-creds-mgmt-e2e" };
@@ -342,7 +342,7 @@ static void keep_regions(const void *res)
  * bootstrap IAM in it, then look at EC2 there. */
 START_TEST(member_account_iam_and_ec2)
 {
-  struct aws_target t = { mgmt_creds, NULL, "e2e", NULL };
+  struct aws_target t = { .creds = mgmt_creds, .controller = "e2e" };
   struct aws_create_account_req ca = { .email = "osd-creds-mgmt+m@redhat.com",
                                        .account_name = "osd-creds-mgmt-m" };
   struct aws_describe_car_status_req dc = { s_car };
@@ -378,7 +378,9 @@ START_TEST(member_account_iam_and_ec2)
   CALL_OK(assume_role, &t, &ar, keep_sts);
   ck_assert(strstr(s_text, ":awsAccountOperator") != NULL);
   member = aws_creds_static_new(s_ak, s_sk, s_tok);
-  mt = (struct aws_target){ member, NULL, "e2e", s_account };
+  mt = (struct aws_target){ .creds = member,
+                            .controller = "e2e",
+                            .account = s_account };
 
   ck_assert_int_eq(CALL(get_user, &mt, &missing, NULL), OP_ENOTFOUND);
   ck_assert_str_eq(last_code, "NoSuchEntity");
@@ -406,7 +408,7 @@ END_TEST
  * OrganizationAccountAccessRole (s_account holds its ID). */
 static struct aws_creds *new_member(const char *name)
 {
-  struct aws_target t = { mgmt_creds, NULL, "e2e", NULL };
+  struct aws_target t = { .creds = mgmt_creds, .controller = "e2e" };
   char email[128], role_arn[128];
   struct aws_create_account_req ca = { .email = email, .account_name = name };
   struct aws_describe_car_status_req dc = { s_car };
@@ -536,7 +538,9 @@ START_TEST(iam_roles_and_policies)
 
   REQUIRE_FAKE();
   member = new_member("iam");
-  mt = (struct aws_target){ member, NULL, "e2e", s_account };
+  mt = (struct aws_target){ .creds = member,
+                            .controller = "e2e",
+                            .account = s_account };
 
   CALL_OK(create_role, &mt, &cr, keep_role);
   ck_assert(str_has_prefix(s_text, "AROA"));
@@ -630,7 +634,10 @@ START_TEST(s3_cleanup)
 
   REQUIRE_FAKE();
   member = new_member("s3");
-  mt = (struct aws_target){ member, "us-east-1", "e2e", s_account };
+  mt = (struct aws_target){ .creds = member,
+                            .region = "us-east-1",
+                            .controller = "e2e",
+                            .account = s_account };
   CALL_OK(create_bucket, &mt, &cb, NULL);
   CALL_OK(put_object, &mt, &p1, NULL);
   CALL_OK(put_object, &mt, &p2, NULL);
@@ -751,7 +758,10 @@ START_TEST(ec2_region_init)
 
   REQUIRE_FAKE();
   member = new_member("ec2");
-  mt = (struct aws_target){ member, "us-east-1", "e2e", s_account };
+  mt = (struct aws_target){ .creds = member,
+                            .region = "us-east-1",
+                            .controller = "e2e",
+                            .account = s_account };
   /* A dry run answers with the DryRunOperation "error". */
   ck_assert_int_ne(CALL(describe_instances, &mt, &di, NULL), 0);
   ck_assert_str_eq(last_code, "DryRunOperation");
@@ -825,7 +835,7 @@ static void keep_zones(const void *res)
  * then the account's end of life. */
 START_TEST(verification_and_close)
 {
-  struct aws_target t = { mgmt_creds, NULL, "e2e", NULL };
+  struct aws_target t = { .creds = mgmt_creds, .controller = "e2e" };
   struct aws_creds *member;
   struct aws_target mt;
   char subject[128];
@@ -858,7 +868,10 @@ START_TEST(verification_and_close)
 
   REQUIRE_FAKE();
   member = new_member("verify");
-  mt = (struct aws_target){ member, "us-east-1", "e2e", s_account };
+  mt = (struct aws_target){ .creds = member,
+                            .region = "us-east-1",
+                            .controller = "e2e",
+                            .account = s_account };
   snprintf(subject, sizeof(subject), "Add account %s to Enterprise Support",
            s_account);
   CALL_OK(create_case, &t, &cc, keep_case);
@@ -962,7 +975,9 @@ START_TEST(route53_cleanup)
 
   REQUIRE_FAKE();
   member = new_member("dns");
-  mt = (struct aws_target){ member, NULL, "e2e", s_account };
+  mt = (struct aws_target){ .creds = member,
+                            .controller = "e2e",
+                            .account = s_account };
   CALL_OK(create_hosted_zone, &mt, &cz, keep_zone);
   str_copy(zone_id, s_text, sizeof(zone_id));
   CALL_OK(change_resource_record_sets, &mt, &cr, NULL);
@@ -1016,7 +1031,10 @@ START_TEST(deletes_of_missing_things)
 
   REQUIRE_FAKE();
   member = new_member("gone");
-  mt = (struct aws_target){ member, "us-east-1", "e2e", s_account };
+  mt = (struct aws_target){ .creds = member,
+                            .region = "us-east-1",
+                            .controller = "e2e",
+                            .account = s_account };
   ck_assert_int_ne(CALL(delete_volume, &mt, &vol, NULL), 0);
   ck_assert(str_has_prefix(last_code, "InvalidVolume"));
   ck_assert_int_ne(CALL(delete_snapshot, &mt, &snap, NULL), 0);
@@ -1065,8 +1083,8 @@ static void fake_control(const char *path, const char *json)
 /* IRSA: an unsigned AssumeRoleWithWebIdentity with a registered token. */
 START_TEST(web_identity)
 {
-  struct aws_target t = { mgmt_creds, NULL, "e2e", NULL };
-  struct aws_target anon = { NULL, NULL, "e2e", NULL };
+  struct aws_target t = { .creds = mgmt_creds, .controller = "e2e" };
+  struct aws_target anon = { .controller = "e2e" };
   struct aws_create_role_req cr = { .role_name = "aao-irsa",
                                     .assume_role_policy_document = WI_TRUST };
   char role_arn[128];

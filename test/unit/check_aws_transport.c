@@ -708,6 +708,76 @@ START_TEST(governor_queues_in_order)
 }
 END_TEST
 
+/* The governor's clock for the two tests below: the real one plus a skip
+ * forward the test decides. */
+static uint64_t clock_skip_ms;
+
+static uint64_t skipping_clock(void *arg)
+{
+  (void)arg;
+  return time_mono_ms() + clock_skip_ms;
+}
+
+/* Starts the calls in `bg` order (true: a background poll's call) on a
+ * bucket with one token at 50/s, the first skip_ms after the first call
+ * is queued; returns the completion order as a string of call indexes. */
+static void run_classes(const bool *bg, int n, uint64_t skip_ms, char *out)
+{
+  struct aws_client_opts o = { .governor_rate = 50,
+                               .governor_burst = 1,
+                               .clock = skipping_clock };
+  struct aws_call call = orgs_call(true);
+  struct res r[8];
+  int i, j;
+
+  struct fx f;
+  clock_skip_ms = 0;
+  fx_setup_opts(&f, &o);
+  testsrv_route_fixed(f.s, "/", 200, NULL, "{}", 2);
+  order_seq = 0;
+  memset(r, 0, sizeof(r));
+  for (i = 0; i < n; i++) {
+    call.background = bg[i];
+    ck_assert_int_eq(aws_call_start(f.c, f.creds, &call, on_call, &r[i]), 0);
+    if (i == 1)
+      clock_skip_ms = skip_ms;
+  }
+  for (i = 0; i < n; i++)
+    ck_assert(test_run_until(&f.loop, &r[i].done, WAIT_MS));
+  for (i = 0; i < n; i++)
+    for (j = 0; j < n; j++)
+      if (r[j].order == (unsigned)i + 1)
+        out[i] = (char)('0' + j);
+  out[n] = 0;
+  fx_teardown(&f);
+}
+
+START_TEST(governor_background_calls_wait_behind_reconciles)
+{
+  /* 0 takes the token; 1 and 2 (background) queue; 3 and 4 pass them. */
+  static const bool bg[] = { true, true, true, false, false };
+  char order[8];
+
+  run_classes(bg, 5, 0, order);
+  ck_assert_str_eq(order, "03412");
+}
+END_TEST
+
+START_TEST(governor_background_call_waits_at_most_its_limit)
+{
+  /* 1 (background) queued, then the clock passes its limit (and refills
+   * the token, which 2 takes on arrival): 1 goes before 3, queued behind
+   * it, as in a FIFO; within its limit it would go last ("0231"). */
+  static const bool bg[] = { false, true, false, false };
+  char order[8];
+
+  run_classes(bg, 4, AWS_GOV_BACKGROUND_WAIT_MS + 500, order);
+  ck_assert_str_eq(order, "0213");
+  run_classes(bg, 4, 0, order);
+  ck_assert_str_eq(order, "0231");
+}
+END_TEST
+
 START_TEST(idle_governor_buckets_are_evicted)
 {
   struct aws_call call = orgs_call(true);
@@ -855,6 +925,8 @@ static Suite *aws_transport_suite(void)
   tcase_add_test(tc, governor_aimd_maths);
   tcase_add_test(tc, retry_budget_and_delay_maths);
   tcase_add_test(tc, governor_queues_in_order);
+  tcase_add_test(tc, governor_background_calls_wait_behind_reconciles);
+  tcase_add_test(tc, governor_background_call_waits_at_most_its_limit);
   tcase_add_test(tc, idle_governor_buckets_are_evicted);
   tcase_add_test(tc, create_account_cap_never_exceeded);
   suite_add_tcase(s, tc);

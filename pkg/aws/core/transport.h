@@ -54,6 +54,10 @@ struct aws_call {
   bool unsigned_request;  /* AssumeRoleWithWebIdentity: no signature */
   const char *controller; /* metrics label; NULL = "{OTHER}" */
   const char *account;    /* governor key; NULL = the credentials' label */
+  /* A periodic poll's page (the organization listing): waits in the
+   * governor behind reconciles' calls, for at most
+   * AWS_GOV_BACKGROUND_WAIT_MS while they keep coming. */
+  bool background;
 };
 
 struct aws_resp {

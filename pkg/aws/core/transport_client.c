@@ -170,7 +170,8 @@ static void gov_closed(uv_handle_t *h);
 
 static bool gov_idle(const struct aws_gov *g)
 {
-  return g->users == 0 && !g->qhead && g->b.rate >= g->b.max_rate &&
+  return g->users == 0 && !g->fg.head && !g->bg.head &&
+         g->b.rate >= g->b.max_rate &&
          !uv_is_active((const uv_handle_t *)&g->timer);
 }
 
@@ -217,19 +218,47 @@ static void gov_arm(struct aws_gov *g)
   uv_timer_start(&g->timer, gov_timer_cb, wait, 0);
 }
 
+static void q_push(struct aws_gov_q *q, struct aws_call_st *k)
+{
+  k->qnext = NULL;
+  if (q->tail)
+    q->tail->qnext = k;
+  else
+    q->head = k;
+  q->tail = k;
+}
+
+static struct aws_call_st *q_pop(struct aws_gov_q *q)
+{
+  struct aws_call_st *k = q->head;
+
+  q->head = k->qnext;
+  if (!q->head)
+    q->tail = NULL;
+  k->qnext = NULL;
+  return k;
+}
+
+/* The queue whose head goes next: reconciles' calls first (a claim's
+ * MoveAccount must not wait behind a listing of thousands of accounts),
+ * unless the oldest background call has waited its limit. */
+static struct aws_gov_q *gov_next(struct aws_gov *g, uint64_t now)
+{
+  if (g->bg.head && (!g->fg.head ||
+                     now - g->bg.head->queued_ms >= AWS_GOV_BACKGROUND_WAIT_MS))
+    return &g->bg;
+  return g->fg.head ? &g->fg : NULL;
+}
+
 static void gov_timer_cb(uv_timer_t *t)
 {
   struct aws_gov *g = t->data;
+  struct aws_gov_q *q;
 
-  while (g->qhead && aws_gov_take(&g->b, clock_ms(g->c)) == 0) {
-    struct aws_call_st *k = g->qhead;
-    g->qhead = k->qnext;
-    if (!g->qhead)
-      g->qtail = NULL;
-    k->qnext = NULL;
-    aws__call_go(k);
-  }
-  if (g->qhead)
+  while ((q = gov_next(g, clock_ms(g->c))) &&
+         aws_gov_take(&g->b, clock_ms(g->c)) == 0)
+    aws__call_go(q_pop(q));
+  if (g->fg.head || g->bg.head)
     gov_arm(g);
 }
 
@@ -237,6 +266,7 @@ void aws__gov_enter(struct aws_call_st *k)
 {
   struct aws_client *c = k->c;
   struct aws_gov *g = k->gov;
+  bool bg = k->call.background;
 
   if (!g) {
     gov_evict(c);
@@ -244,29 +274,28 @@ void aws__gov_enter(struct aws_call_st *k)
   }
 
   k->phase = CALL_GOV;
-  if (!g->qhead && aws_gov_take(&g->b, clock_ms(c)) == 0) {
+  /* A reconcile's call passes waiting background calls. */
+  if (!g->fg.head && (!bg || !g->bg.head) &&
+      aws_gov_take(&g->b, clock_ms(c)) == 0) {
     aws__call_go(k);
     return;
   }
-  if (g->qtail)
-    g->qtail->qnext = k;
-  else
-    g->qhead = k;
-  g->qtail = k;
+  k->queued_ms = clock_ms(c);
+  q_push(bg ? &g->bg : &g->fg, k);
   if (!uv_is_active((uv_handle_t *)&g->timer))
     gov_arm(g);
 }
 
 void aws__gov_dequeue(struct aws_call_st *k)
 {
-  struct aws_gov *g = k->gov;
+  struct aws_gov_q *q = k->call.background ? &k->gov->bg : &k->gov->fg;
   struct aws_call_st **pp, *prev = NULL;
 
-  for (pp = &g->qhead; *pp; prev = *pp, pp = &(*pp)->qnext) {
+  for (pp = &q->head; *pp; prev = *pp, pp = &(*pp)->qnext) {
     if (*pp == k) {
       *pp = k->qnext;
-      if (g->qtail == k)
-        g->qtail = prev;
+      if (q->tail == k)
+        q->tail = prev;
       k->qnext = NULL;
       return;
     }

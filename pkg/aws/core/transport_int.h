@@ -36,17 +36,26 @@ struct aws_call_st {
   struct httpc_req *req;
   struct aws_gov *gov;
   struct aws_call_st *qnext; /* governor queue */
+  uint64_t queued_ms;        /* when it joined that queue (governor clock) */
   struct aws_call_st *prev, *next;
 };
 
-/* A governor bucket per (service, account) with its FIFO of waiting
- * calls and the timer that releases them. Freed in the timer's close
- * callback. */
+struct aws_gov_q {
+  struct aws_call_st *head, *tail;
+};
+
+/* A background call waits while reconciles' calls queue, up to this long;
+ * then it goes in turn, so a listing still gets a call a second. */
+#define AWS_GOV_BACKGROUND_WAIT_MS 1000
+
+/* A governor bucket per (service, account) with its FIFOs of waiting
+ * calls (reconciles' first, background polls' behind them) and the timer
+ * that releases them. Freed in the timer's close callback. */
 struct aws_gov {
   struct aws_client *c;
   struct aws_gov_bucket b;
   uv_timer_t timer;
-  struct aws_call_st *qhead, *qtail;
+  struct aws_gov_q fg, bg;
   unsigned users; /* live calls bound to this bucket */
   char *key;      /* map key, owned */
 };

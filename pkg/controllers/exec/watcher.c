@@ -248,6 +248,9 @@ static int target(struct exec_watcher *w, struct aws_target *t)
   memset(t, 0, sizeof(*t));
   t->creds = exec_aws_mgmt(w->o.aws);
   t->controller = "accountwatcher";
+  /* a listing is hundreds of pages in a large organization: reconciles'
+   * Organizations calls go first */
+  t->background = true;
   /* no poll before the ConfigMap: it names the partition (fedramp) */
   if (w->o.cfg && !exec_cfg_get(w->o.cfg))
     return OP_ENOTFOUND;

@@ -64,7 +64,8 @@ def _fill_rows(res):
     return [
         _row("2", "pool fill: %d CreateAccount succeeded (T = %g s, 5 in flight)"
              % (f["n"], f["T"]), done,
-             "ceil(%d/5) x T = %.0f s" % (f["n"], f["reference_s"]),
+             "ceil(%d/5) x T = %.0f s; goal <= that / 0.95 = %.1f s (95 %% slot use)" % (
+                 f["n"], f["reference_s"], f["reference_s"] / 0.95),
              f["complete"] and f["created_s"] <= f["reference_s"] / 0.95),
         _row("2", "pool fill: average use of the 5 CreateAccount slots",
              "%.1f %% over %.0f s (peak %d in flight, %d refused)" % (

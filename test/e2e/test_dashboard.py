@@ -93,6 +93,13 @@ def exposed_names(text):
     return names
 
 
+class TargetNotUp(str):
+    """A falsy reason (wait_for keeps polling and prints the last one)."""
+
+    def __bool__(self):
+        return False
+
+
 class Prometheus:
     """Debian's Prometheus on a free loopback port, scraping one target
     every second under JOB, with the rules file loaded."""
@@ -127,6 +134,17 @@ class Prometheus:
     def query(self, expr):
         return self.api("query", query=expr)
 
+    def target_up(self):
+        """True once a scrape of the target succeeded; otherwise a falsy
+        value wait_for reports, saying what Prometheus answered (it
+        answers 503 until its storage is open, longer on a loaded
+        machine)."""
+        r = self.api("targets")
+        if "data" not in r:
+            return TargetNotUp("Prometheus answered %r" % r)
+        health = [t.get("health") for t in r["data"]["activeTargets"]]
+        return any(h == "up" for h in health) or TargetNotUp("targets' health %r" % health)
+
     def stop(self):
         self.proc.stop()
 
@@ -143,9 +161,7 @@ def env(tmp_path_factory):
         e.start_operator("--leader-elect")
         prom = Prometheus(tmp_path_factory.mktemp("prometheus"),
                           "127.0.0.1:%d" % e.op.metrics_port, RULES)
-        wait_for(lambda: any(t["health"] == "up" for t in
-                             prom.api("targets")["data"]["activeTargets"]),
-                 timeout=60, interval=0.5, what="the operator's target up")
+        wait_for(prom.target_up, timeout=120, interval=0.5, what="the operator's target up")
         e.aws.control("POST", "faults", {"kind": "throttle", "count": 1,
                                          "service": "organizations",
                                          "operation": "CreateAccount"})

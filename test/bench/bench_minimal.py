@@ -28,15 +28,6 @@ from bench_util import median
 GROUP = "/apis/aws.managed.openshift.io/v1alpha1"
 
 
-def _timed(fn, reps):
-    out = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t)
-    return median(out)
-
-
 def _send(conn, method, path, body=None):
     h = {"Accept": "application/json", "Content-Type": "application/json"}
     conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=h)
@@ -46,60 +37,79 @@ def _send(conn, method, path, body=None):
     return data
 
 
-def kube_round_trips(kube, reps=20):
-    ns = "bench-scratch"
-    kube.req("POST", "/api/v1/namespaces", {"metadata": {"name": ns}})
-    c = kube.conn(timeout=30)
-    acct = _send(c, "POST", "%s/namespaces/%s/accounts" % (GROUP, ns), {
-        "apiVersion": "aws.managed.openshift.io/v1alpha1", "kind": "Account",
-        "metadata": {"name": "scratch"},
-        "spec": {"awsAccountID": "", "iamUserSecret": "", "claimLink": "", "byoc": False,
-                 "legalEntity": {"id": "", "name": ""}}})
-    path = "%s/namespaces/%s/accounts/scratch" % (GROUP, ns)
+class Sampler:
+    """The minimal round trips, set up once on scratch objects; each
+    sample() times one of each. The reference is a block of samples back
+    to back before the claims; one sample before each claim (see
+    bench_pool.claims) says what the same round trips cost after an idle
+    gap, as a claim meets them (info: on a shared VM slower than the block,
+    and the block itself drifts by 1.5 x from one run to the next)."""
 
-    def put():
-        acct["spec"]["claimLink"] = uuid.uuid4().hex[:8]
-        acct["metadata"]["resourceVersion"] = _send(c, "PUT", path, acct)[
-            "metadata"]["resourceVersion"]
-    _send(c, "POST", "/api/v1/namespaces/%s/secrets" % ns, {
-        "metadata": {"name": "keys"}, "data": {"k": "dg=="}})
-
-    def post_secret():
+    def __init__(self, kube, aws, root):
+        ns = "bench-scratch"
+        kube.req("POST", "/api/v1/namespaces", {"metadata": {"name": ns}})
+        self.c = c = kube.conn(timeout=30)
+        self.ns, self.root = ns, root
+        self.acct = _send(c, "POST", "%s/namespaces/%s/accounts" % (GROUP, ns), {
+            "apiVersion": "aws.managed.openshift.io/v1alpha1", "kind": "Account",
+            "metadata": {"name": "scratch"},
+            "spec": {"awsAccountID": "", "iamUserSecret": "", "claimLink": "", "byoc": False,
+                     "legalEntity": {"id": "", "name": ""}}})
+        self.path = "%s/namespaces/%s/accounts/scratch" % (GROUP, ns)
         _send(c, "POST", "/api/v1/namespaces/%s/secrets" % ns, {
+            "metadata": {"name": "keys"}, "data": {"k": "dg=="}})
+        self.org = aws.client("organizations", config=NO_RETRY)
+        self.member = aws.control("POST", "seed-accounts", {"count": 1})["account_ids"][0]
+        self.ous, self.where = [], [root]
+        self.times = {k: [] for k in ("PUT custom resource", "GET Secret", "POST Secret",
+                                      "CreateOrganizationalUnit", "MoveAccount")}
+
+    def _put(self):
+        self.acct["spec"]["claimLink"] = uuid.uuid4().hex[:8]
+        self.acct["metadata"]["resourceVersion"] = _send(self.c, "PUT", self.path, self.acct)[
+            "metadata"]["resourceVersion"]
+
+    def _get(self):
+        _send(self.c, "GET", "/api/v1/namespaces/%s/secrets/keys" % self.ns)
+
+    def _post(self):
+        _send(self.c, "POST", "/api/v1/namespaces/%s/secrets" % self.ns, {
             "metadata": {"name": "s-" + uuid.uuid4().hex[:10]}, "data": {"k": "dg=="}})
-    out = {"PUT custom resource": _timed(put, reps),
-           "GET Secret": _timed(lambda: _send(c, "GET", "/api/v1/namespaces/%s/secrets/keys"
-                                              % ns), reps),
-           "POST Secret": _timed(post_secret, reps)}
-    c.close()
-    return out
 
+    def _create_ou(self):
+        self.ous.append(self.org.create_organizational_unit(
+            ParentId=self.root, Name="bench-" + uuid.uuid4().hex[:10])[
+                "OrganizationalUnit"]["Id"])
 
-def aws_round_trips(aws, root, reps=20):
-    org = aws.client("organizations", config=NO_RETRY)
-    acct = aws.control("POST", "seed-accounts", {"count": 1})["account_ids"][0]
-    ous = []
+    def _move(self):
+        dst = self.ous[-1]  # created by this sample: never where it is
+        self.org.move_account(AccountId=self.member, SourceParentId=self.where[-1],
+                              DestinationParentId=dst)
+        self.where.append(dst)
 
-    def create_ou():
-        ous.append(org.create_organizational_unit(
-            ParentId=root, Name="bench-" + uuid.uuid4().hex[:10])["OrganizationalUnit"]["Id"])
-    t_ou = _timed(create_ou, reps)
-    where = [root]
+    def sample(self):
+        for name, fn in (("PUT custom resource", self._put), ("GET Secret", self._get),
+                         ("POST Secret", self._post),
+                         ("CreateOrganizationalUnit", self._create_ou),
+                         ("MoveAccount", self._move)):
+            t = time.perf_counter()
+            fn()
+            self.times[name].append(time.perf_counter() - t)
 
-    def move():
-        dst = ous[len(where) % len(ous)]
-        org.move_account(AccountId=acct, SourceParentId=where[-1], DestinationParentId=dst)
-        where.append(dst)
-    return {"CreateOrganizationalUnit": t_ou, "MoveAccount": _timed(move, reps)}
+    def result(self):
+        """(sum of the minimal round trips in seconds, each one's median,
+        samples taken)."""
+        m = {k: median(v) for k, v in self.times.items()}
+        parts = {"PUT AccountClaim": m["PUT custom resource"],
+                 "PUT Account": m["PUT custom resource"],
+                 "CreateOrganizationalUnit": m["CreateOrganizationalUnit"],
+                 "MoveAccount": m["MoveAccount"], "GET Secret": m["GET Secret"],
+                 "POST Secret": m["POST Secret"]}
+        return sum(parts.values()), parts, len(self.times["MoveAccount"])
 
+    def reset(self):
+        for v in self.times.values():
+            del v[:]
 
-def claim_minimum(kube, aws, root, reps=20):
-    """(sum of the minimal round trips in seconds, each one's median)."""
-    k = kube_round_trips(kube, reps)
-    a = aws_round_trips(aws, root, reps)
-    parts = {"PUT AccountClaim": k["PUT custom resource"],
-             "PUT Account": k["PUT custom resource"],
-             "CreateOrganizationalUnit": a["CreateOrganizationalUnit"],
-             "MoveAccount": a["MoveAccount"], "GET Secret": k["GET Secret"],
-             "POST Secret": k["POST Secret"]}
-    return sum(parts.values()), parts
+    def close(self):
+        self.c.close()

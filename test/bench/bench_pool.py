@@ -200,7 +200,7 @@ def claim_pool(env, m, spare=5):
     wait_idle(env.audit, env.op, quiet=1.0, timeout=120)
 
 
-def claims(env, m, timeout=60, gap=0.0):
+def claims(env, m, timeout=60, gap=0.0, before_each=None):
     """m claims one after another, each with a Ready account available;
     latency = the claim created (its POST answered: the object exists) to
     its Secret ADDED; latency_sent_s counts from the POST sent, so it also
@@ -210,7 +210,9 @@ def claims(env, m, timeout=60, gap=0.0):
     operator): each claim of a new legal entity makes 2 Organizations
     calls, and the operator's governor serves 10 a second after a burst of
     10, so claims arriving faster than one per 0.2 s time the governor's
-    pacing rather than a claim's latency."""
+    pacing rather than a claim's latency. before_each(): called once per
+    claim, halfway through the gap before its POST (the operator idle
+    between the previous claim's last write and this claim)."""
     watch = SecretWatch(env.kube, env.claim_ns)
     w = Window(env)
     lat, lat_sent = [], []
@@ -219,7 +221,14 @@ def claims(env, m, timeout=60, gap=0.0):
         for i in range(m):
             name = "bench-c%03d" % i
             if start is not None and gap > 0:
+                if before_each:
+                    # halfway through the gap: after the previous claim's
+                    # last writes (within 50 ms), well before this one
+                    time.sleep(max(0.0, start + gap / 2 - time.monotonic()))
+                    before_each()
                 time.sleep(max(0.0, start + gap - time.monotonic()))
+            elif before_each:
+                before_each()
             start = time.monotonic()
             env.make_claim(name, name + "-creds", "le-bench-%03d" % i)
             created = time.monotonic()

@@ -20,7 +20,9 @@ def test_bench_harness_runs_every_phase(tmp_path):
     assert p.returncode == 0, p.stderr[-4000:]
     res = json.loads(out.read_text())
     assert len(res["claims"]["latency_s"]) == 1 and res["claims"]["latency_s"][0] > 0
-    assert res["claim_minimum"]["sum_s"] > 0
+    assert res["claim_minimum"]["sum_s"] > 0 and res["claim_minimum"]["samples"] == 2
+    assert res["claim_minimum_between"]["samples"] == 1  # one per claim
+    assert all(f["start_listed_s"] is None or f["start_listed_s"] > 0 for f in res["fleet"])
     assert res["releases"]["outcome"] in ({"reused": 1}, {"deleted": 1})
     assert [f["n"] for f in res["fleet"]] == [3, 6]
     assert all(f["rss_mib"] > 0 and f["start_idle_s"] > 0 for f in res["fleet"])

@@ -99,7 +99,8 @@ def pool_phase(a, tmp, res):
         log("claims: %d, the minimal round trips timed once before each" % a.claims)
         sampler.reset()
         res["claims"] = bench_pool.claims(env, a.claims, gap=a.claim_gap,
-                                          before_each=sampler.sample)
+                                          before_each=sampler.sample,
+                                          before_calls=sampler.aws_calls)
         if a.claims:
             total, parts, n = sampler.result()
             res["claim_minimum_between"] = {"sum_s": total, "parts_s": parts, "samples": n}

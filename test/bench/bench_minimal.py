@@ -60,7 +60,12 @@ class Sampler:
             "metadata": {"name": "keys"}, "data": {"k": "dg=="}})
         self.org = aws.client("organizations", config=NO_RETRY)
         self.member = aws.control("POST", "seed-accounts", {"count": 1})["account_ids"][0]
+        # the timed OUs go under one scratch OU: the organization's root,
+        # which the operator reads, gains one child, not one per sample
+        self.parent = self.org.create_organizational_unit(
+            ParentId=root, Name="bench-scratch")["OrganizationalUnit"]["Id"]
         self.ous, self.where = [], [root]
+        self.calls = {}
         self.times = {k: [] for k in ("PUT custom resource", "GET Secret", "POST Secret",
                                       "CreateOrganizationalUnit", "MoveAccount")}
 
@@ -78,7 +83,7 @@ class Sampler:
 
     def _create_ou(self):
         self.ous.append(self.org.create_organizational_unit(
-            ParentId=self.root, Name="bench-" + uuid.uuid4().hex[:10])[
+            ParentId=self.parent, Name="bench-" + uuid.uuid4().hex[:10])[
                 "OrganizationalUnit"]["Id"])
 
     def _move(self):
@@ -86,6 +91,11 @@ class Sampler:
         self.org.move_account(AccountId=self.member, SourceParentId=self.where[-1],
                               DestinationParentId=dst)
         self.where.append(dst)
+
+    def aws_calls(self):
+        """The AWS stand-in's calls made by sample() so far, per
+        "service.Operation" (a window that holds samples subtracts them)."""
+        return dict(self.calls)
 
     def sample(self):
         for name, fn in (("PUT custom resource", self._put), ("GET Secret", self._get),
@@ -95,6 +105,9 @@ class Sampler:
             t = time.perf_counter()
             fn()
             self.times[name].append(time.perf_counter() - t)
+        for op in ("CreateOrganizationalUnit", "MoveAccount"):
+            key = "organizations." + op
+            self.calls[key] = self.calls.get(key, 0) + 1
 
     def result(self):
         """(sum of the minimal round trips in seconds, each one's median,

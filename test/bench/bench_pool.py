@@ -200,7 +200,7 @@ def claim_pool(env, m, spare=5):
     wait_idle(env.audit, env.op, quiet=1.0, timeout=120)
 
 
-def claims(env, m, timeout=60, gap=0.0, before_each=None):
+def claims(env, m, timeout=60, gap=0.0, before_each=None, before_calls=None):
     """m claims one after another, each with a Ready account available;
     latency = the claim created (its POST answered: the object exists) to
     its Secret ADDED; latency_sent_s counts from the POST sent, so it also
@@ -212,9 +212,11 @@ def claims(env, m, timeout=60, gap=0.0, before_each=None):
     10, so claims arriving faster than one per 0.2 s time the governor's
     pacing rather than a claim's latency. before_each(): called once per
     claim, halfway through the gap before its POST (the operator idle
-    between the previous claim's last write and this claim)."""
+    between the previous claim's last write and this claim); before_calls():
+    the AWS calls it has made, taken out of the window's."""
     watch = SecretWatch(env.kube, env.claim_ns)
     w = Window(env)
+    own0 = before_calls() if before_calls else {}
     lat, lat_sent = [], []
     start = None
     try:
@@ -240,7 +242,13 @@ def claims(env, m, timeout=60, gap=0.0, before_each=None):
     finally:
         watch.close()
     wait_idle(env.audit, env.op, quiet=1.0, timeout=120)
-    return w.end(m=m, latency_s=lat, latency_sent_s=lat_sent, gap_s=gap)
+    res = w.end(m=m, latency_s=lat, latency_sent_s=lat_sent, gap_s=gap)
+    if before_calls:
+        own = ops_delta(own0, before_calls())
+        res["aws_calls"] = {k: n - own.get(k, 0) for k, n in res["aws_calls"].items()
+                            if n - own.get(k, 0)}
+        res["harness_aws_calls"] = own
+    return res
 
 
 def releases(env, k, timeout=300):

@@ -188,7 +188,8 @@ def measure(env, n, op_args, events=20, ready_timeout=600):
         return res
     t_ready = time.monotonic() - t_start
     cpu_ready = cpu_s(op.p.pid)
-    t_idle = wait_idle(env.audit, op, quiet=1.0, timeout=600) - t_start
+    seen = []
+    t_idle = wait_idle(env.audit, op, quiet=1.0, timeout=600, seen=seen) - t_start
     # The daemon's own CPU to idle (its scrapes included): unlike the wall
     # times it does not grow with what else the machine's cores are doing.
     cpu_idle = cpu_s(op.p.pid)
@@ -202,6 +203,8 @@ def measure(env, n, op_args, events=20, ready_timeout=600):
     threads, main_share = thread_cpu_share(op.p.pid)
     res = {"n": n, "start_ready_s": t_ready, "start_idle_s": t_idle, "rss_mib": rss,
            "start_listed_s": t_listed,
+           # what kept it from idle last (s from start, requests or queues)
+           "start_busy": [(round(t - t_start, 2), w[:5]) for t, w in seen[-8:]],
            "start_ready_cpu_s": cpu_ready, "start_idle_cpu_s": cpu_idle,
            "start_aws_calls": start_calls, "threads": threads, "main_thread_cpu": main_share,
            "start_validation_reads": int(validation_reads(op)),

@@ -119,11 +119,12 @@ class Audit:
                 "path": ev["requestURI"].split("?")[0], "second": ev["stageTimestamp"][:19]}
 
     def activity(self):
-        """True if the operator made a request since the last call."""
+        """The operator's requests since the last call (a list: truthy if
+        any)."""
         self.buf += self.f.read()
         lines = self.buf.split("\n")
         self.buf = lines.pop()
-        return any(self._parse(ln + "\n") for ln in lines if ln)
+        return [r for r in (self._parse(ln + "\n") for ln in lines if ln) if r]
 
 
 def aws_ops(aws):
@@ -135,17 +136,27 @@ def ops_delta(before, after):
     return {k: v - before.get(k, 0) for k, v in after.items() if v - before.get(k, 0)}
 
 
-def wait_idle(audit, op, quiet=1.0, timeout=600.0):
+def _queued(text):
+    """The workqueues with items waiting, from /metrics."""
+    return [ln for ln in text.splitlines()
+            if ln.startswith("workqueue_depth") and not ln.endswith(" 0")]
+
+
+def wait_idle(audit, op, quiet=1.0, timeout=600.0, seen=None):
     """Wait until every workqueue is empty and the operator made no kube
-    request for `quiet` seconds; returns the time (monotonic) idle began."""
+    request for `quiet` seconds; returns the time (monotonic) idle began.
+    seen: a list that gets (monotonic time, what) of each sign of work."""
     deadline = time.monotonic() + timeout
     audit.activity()
     last_activity = time.monotonic()
     while time.monotonic() < deadline:
         time.sleep(0.1)
-        busy = audit.activity()
-        if busy or metric_sum(metrics(op), "workqueue_depth"):
+        busy = audit.activity() + _queued(metrics(op))
+        if busy:
             last_activity = time.monotonic()
+            if seen is not None:
+                seen.append((last_activity, [b if isinstance(b, str) else
+                                             "%s %s" % (b["method"], b["path"]) for b in busy]))
         elif time.monotonic() - last_activity >= quiet:
             return last_activity
     raise AssertionError("operator not idle after %.0f s" % timeout)

@@ -718,9 +718,9 @@ static uint64_t skipping_clock(void *arg)
   return time_mono_ms() + clock_skip_ms;
 }
 
-/* Starts the calls in `bg` order (true: a background poll's call) on a
- * bucket with one token at 50/s, the first skip_ms after the first call
- * is queued; returns the completion order as a string of call indexes. */
+/* Starts n calls (bg[i]: a background poll's call) on a bucket of one
+ * token at 50/s, skipping the governor's clock skip_ms forward once the
+ * second call has started; out: the completion order as call indexes. */
 static void run_classes(const bool *bg, int n, uint64_t skip_ms, char *out)
 {
   struct aws_client_opts o = { .governor_rate = 50,

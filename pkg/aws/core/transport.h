@@ -55,8 +55,8 @@ struct aws_call {
   const char *controller; /* metrics label; NULL = "{OTHER}" */
   const char *account;    /* governor key; NULL = the credentials' label */
   /* A periodic poll's page (the organization listing): waits in the
-   * governor behind reconciles' calls, for at most
-   * AWS_GOV_BACKGROUND_WAIT_MS while they keep coming. */
+   * governor behind reconciles' calls, for at most 1 s
+   * (AWS_GOV_BACKGROUND_WAIT_MS) while they keep coming. */
   bool background;
 };
 
